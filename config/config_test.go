@@ -1,0 +1,174 @@
+package config_test
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	libconfig "github.com/elastic/elastic-agent-libs/config"
+
+	"github.com/procbeat/procbeat/config"
+)
+
+func load(t *testing.T, yml string, overrides ...string) (config.Config, error) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "procbeat.yml")
+	if err := os.WriteFile(path, []byte(yml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	flags := libconfig.NewSettingsFlag(libconfig.NewConfig())
+	for _, o := range overrides {
+		if err := flags.Set(o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw, err := config.Read(path, flags.Config())
+	if err != nil {
+		return config.Config{}, err
+	}
+	return config.Decode(raw)
+}
+
+func TestReferenceHoldsEveryOptionAtItsDefault(t *testing.T) {
+	ref, err := os.ReadFile("../procbeat.reference.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := load(t, string(ref))
+	if err != nil {
+		t.Fatalf("reference does not load: %v", err)
+	}
+	want := config.Default()
+	es, f, c := config.DefaultElasticsearch(), config.DefaultFile(), config.DefaultConsole()
+	es.Enabled, f.Enabled, c.Enabled = false, false, false
+	want.Output = config.Output{Elasticsearch: &es, File: &f, Console: &c}
+	want.Procbeat.Inputs = []config.Input{}
+	if !reflect.DeepEqual(normalize(got), normalize(want)) {
+		t.Errorf("reference values differ from the defaults:\n got %+v\nwant %+v", got, want)
+	}
+	// Every key of the Config type appears in the reference file.
+	for _, key := range keys(reflect.TypeOf(config.Config{}), "") {
+		leaf := key[strings.LastIndexByte(key, '.')+1:]
+		if !strings.Contains(string(ref), leaf+":") {
+			t.Errorf("%s: not in procbeat.reference.yml", key)
+		}
+	}
+}
+
+// normalize sets empty slices to nil in place so that `ip: []` in a file
+// equals an unset default.
+func normalize(c config.Config) config.Config {
+	var walk func(reflect.Value)
+	walk = func(v reflect.Value) {
+		switch v.Kind() {
+		case reflect.Pointer:
+			if !v.IsNil() {
+				walk(v.Elem())
+			}
+		case reflect.Struct:
+			for i := 0; i < v.NumField(); i++ {
+				walk(v.Field(i))
+			}
+		case reflect.Slice:
+			if v.Len() == 0 {
+				v.Set(reflect.Zero(v.Type()))
+			}
+			for i := 0; i < v.Len(); i++ {
+				walk(v.Index(i))
+			}
+		}
+	}
+	walk(reflect.ValueOf(&c).Elem())
+	return c
+}
+
+func keys(t reflect.Type, prefix string) []string {
+	var out []string
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct || t == reflect.TypeOf(time.Duration(0)) {
+		return nil
+	}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		key := f.Tag.Get("config")
+		if prefix != "" {
+			key = prefix + "." + key
+		}
+		out = append(out, key)
+		out = append(out, keys(f.Type, key)...)
+	}
+	return out
+}
+
+func TestUnknownKeyNamesItsPath(t *testing.T) {
+	_, err := load(t, "output:\n  elasticsearch:\n    hostz: [\"a:9200\"]\n")
+	if err == nil || !strings.Contains(err.Error(), "output.elasticsearch") || !strings.Contains(err.Error(), "hostz") {
+		t.Fatalf("want an error naming output.elasticsearch and hostz, got %v", err)
+	}
+}
+
+func TestWrongTypeNamesItsPath(t *testing.T) {
+	_, err := load(t, "procbeat:\n  tracker:\n    max_processes: lots\n")
+	if err == nil || !strings.Contains(err.Error(), "procbeat.tracker.max_processes") {
+		t.Fatalf("want an error naming procbeat.tracker.max_processes, got %v", err)
+	}
+}
+
+func TestInvalidValuesNameTheirPath(t *testing.T) {
+	for yml, key := range map[string]string{
+		"procbeat:\n  namespace: Prod-1\n":                                  "procbeat.namespace",
+		"setup:\n  template:\n    field_types: maybe\n":                   "setup.template.field_types",
+		"setup:\n  template:\n    data_retention: forever\n":              "setup.template.data_retention",
+		"output:\n  elasticsearch:\n    compression_level: 12\n":          "output.elasticsearch.compression_level",
+		"output:\n  elasticsearch: {}\n  console: {}\n":                    "only one output",
+		"procbeat:\n  inputs:\n    - type: evtx\n":                        "procbeat.inputs.0.paths",
+		"procbeat:\n  inputs:\n    - type: pcap\n      paths: [x]\n":      "procbeat.inputs.0.type",
+		"output:\n  elasticsearch:\n    api_key: nocolon\n":               "output.elasticsearch.api_key",
+		"logging:\n  level: loud\n":                                        "logging.level",
+		"output:\n  elasticsearch:\n    ssl:\n      verification_mode: x\n": "output.elasticsearch.ssl.verification_mode",
+	} {
+		_, err := load(t, yml)
+		if err == nil || !strings.Contains(err.Error(), key) {
+			t.Errorf("%q: want an error naming %s, got %v", yml, key, err)
+		}
+	}
+}
+
+func TestOverridesAndEnvironment(t *testing.T) {
+	t.Setenv("PB_NS", "soc_lab")
+	cfg, err := load(t, "procbeat:\n  namespace: ${PB_NS}\noutput:\n  elasticsearch:\n    hosts: [\"a:9200\"]\n",
+		"output.elasticsearch.hosts=[\"b:9200\",\"c:9200\"]", "setup.template.data_retention=30d", "output.elasticsearch.timeout=5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Procbeat.Namespace != "soc_lab" {
+		t.Errorf("namespace %q: environment not expanded", cfg.Procbeat.Namespace)
+	}
+	if got := cfg.Output.Elasticsearch.Hosts; !reflect.DeepEqual(got, []string{"b:9200", "c:9200"}) {
+		t.Errorf("hosts %v: -E did not override", got)
+	}
+	if cfg.Setup.Template.DataRetention != "30d" {
+		t.Errorf("retention %q", cfg.Setup.Template.DataRetention)
+	}
+	if cfg.Output.Elasticsearch.Timeout != 5*time.Second || cfg.Output.Elasticsearch.BulkMaxSize != 1600 {
+		t.Errorf("timeout %v bulk %d: numbers are seconds and defaults stay", cfg.Output.Elasticsearch.Timeout, cfg.Output.Elasticsearch.BulkMaxSize)
+	}
+	if cfg.Output.File != nil {
+		t.Error("file output appeared without being configured")
+	}
+}
+
+func TestInputsDefaultToEnabled(t *testing.T) {
+	cfg, err := load(t, "procbeat:\n  inputs:\n    - type: evtx\n      paths: [a.evtx]\n    - type: json\n      enabled: false\n      paths: [b.json]\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Procbeat.Inputs) != 2 || !cfg.Procbeat.Inputs[0].Enabled || cfg.Procbeat.Inputs[1].Enabled {
+		t.Errorf("inputs %+v", cfg.Procbeat.Inputs)
+	}
+}

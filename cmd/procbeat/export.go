@@ -1,0 +1,146 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"gopkg.in/yaml.v3"
+
+	"github.com/procbeat/procbeat/config"
+	"github.com/procbeat/procbeat/fields"
+	"github.com/procbeat/procbeat/fields/docs"
+	"github.com/procbeat/procbeat/fields/template"
+	"github.com/procbeat/procbeat/version"
+)
+
+func newExportCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "export", Short: "Print templates, field docs or the effective configuration"}
+	var fieldTypes string
+	tmpl := &cobra.Command{
+		Use:   "template",
+		Short: "Print the component and index templates that setup installs",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := g.load(cmd)
+			if err != nil {
+				return err
+			}
+			caps, err := capabilitiesFlag(fieldTypes)
+			if err != nil {
+				return err
+			}
+			b, err := buildTemplates(cfg.Setup.Template, caps)
+			if err != nil {
+				return err
+			}
+			for _, w := range b.Warnings {
+				fmt.Fprintln(cmd.ErrOrStderr(), "warning:", w)
+			}
+			return writeJSON(cmd, bundleJSON(b))
+		},
+	}
+	tmpl.Flags().StringVar(&fieldTypes, "field-types", "full", "full, or minimal for clusters without wildcard, constant_keyword and match_only_text")
+	fieldsCmd := &cobra.Command{
+		Use:   "fields",
+		Short: "Print the field documentation (Markdown)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cat, err := fields.Load()
+			if err != nil {
+				return err
+			}
+			_, err = cmd.OutOrStdout().Write(docs.Markdown(cat))
+			return err
+		},
+	}
+	cfgCmd := &cobra.Command{
+		Use:   "config",
+		Short: "Print the effective configuration (file, -E overrides and environment)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if _, err := g.load(cmd); err != nil {
+				return err
+			}
+			raw, err := g.raw(cmd)
+			if err != nil {
+				return err
+			}
+			var tree map[string]any
+			if err := raw.Unpack(&tree); err != nil {
+				return err
+			}
+			out, err := yaml.Marshal(tree)
+			if err != nil {
+				return err
+			}
+			_, err = cmd.OutOrStdout().Write(out)
+			return err
+		},
+	}
+	cmd.AddCommand(tmpl, fieldsCmd, cfgCmd)
+	return cmd
+}
+
+func capabilitiesFlag(v string) (template.Capabilities, error) {
+	switch v {
+	case "full":
+		return template.Full, nil
+	case "minimal":
+		return template.Capabilities{}, nil
+	}
+	return template.Capabilities{}, fmt.Errorf("--field-types %q: want full or minimal", v)
+}
+
+// buildTemplates renders the templates from the catalog and setup.template.
+func buildTemplates(t config.Template, caps template.Capabilities) (template.Bundle, error) {
+	cat, err := fields.Load()
+	if err != nil {
+		return template.Bundle{}, err
+	}
+	return template.Build(cat, template.Options{
+		Capabilities: caps,
+		Priority:     t.Priority,
+		Retention:    t.DataRetention,
+		Shards:       t.Shards,
+		Replicas:     t.Replicas,
+		Version:      version.Version,
+	})
+}
+
+// bundleJSON shapes the templates like GET _component_template and GET
+// _index_template answer, so the output reads like what the cluster holds.
+func bundleJSON(b template.Bundle) map[string]any {
+	type comp struct {
+		Name string          `json:"name"`
+		Body json.RawMessage `json:"component_template"`
+	}
+	type idx struct {
+		Name string          `json:"name"`
+		Body json.RawMessage `json:"index_template"`
+	}
+	var cs []comp
+	for _, c := range b.ComponentTemplates {
+		cs = append(cs, comp{c.Name, c.Body})
+	}
+	var is []idx
+	for _, i := range b.IndexTemplates {
+		is = append(is, idx{i.Name, i.Body})
+	}
+	return map[string]any{"component_templates": cs, "index_templates": is}
+}
+
+func writeJSON(cmd *cobra.Command, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, raw, "", "  "); err != nil {
+		return err
+	}
+	out.WriteByte('\n')
+	_, err = cmd.OutOrStdout().Write(out.Bytes())
+	return err
+}

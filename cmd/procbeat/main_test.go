@@ -1,0 +1,118 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// run executes procbeat with args in a fresh command tree.
+func run(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	root := newRoot()
+	var out, errb bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&errb)
+	root.SetArgs(args)
+	err := root.Execute()
+	var ex exitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ex):
+		code = ex.code
+	default:
+		errb.WriteString(err.Error())
+		code = 1
+	}
+	return out.String(), errb.String(), code
+}
+
+func writeConfig(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "procbeat.yml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestTestConfigNamesTheKeyPath(t *testing.T) {
+	for name, tc := range map[string]struct{ body, want string }{
+		"misspelled key": {"output:\n  elasticsearch:\n    hostz: [\"localhost:9200\"]\n", "output.elasticsearch' has invalid keys: hostz"},
+		"wrong type":     {"procbeat:\n  tracker:\n    max_processes: many\n", "procbeat.tracker.max_processes"},
+		"invalid value":  {"procbeat:\n  namespace: Not-Valid\n", "procbeat.namespace"},
+	} {
+		_, stderr, code := run(t, "test", "config", "-c", writeConfig(t, tc.body))
+		if code == 0 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%s: exit %d, stderr %q; want non-zero and %q", name, code, stderr, tc.want)
+		}
+	}
+	out, _, code := run(t, "test", "config", "-c", writeConfig(t, "procbeat:\n  namespace: prod\n"))
+	if code != 0 || !strings.Contains(out, "Config OK") {
+		t.Errorf("good config: exit %d, %q", code, out)
+	}
+	_, stderr, code := run(t, "test", "config", "-c", writeConfig(t, ""), "-E", "setup.template.field_types=sometimes")
+	if code == 0 || !strings.Contains(stderr, "setup.template.field_types") {
+		t.Errorf("-E override not validated: exit %d, %q", code, stderr)
+	}
+	_, _, code = run(t, "test", "config", "-c", filepath.Join(t.TempDir(), "missing.yml"))
+	if code == 0 {
+		t.Error("an explicitly named missing file passed")
+	}
+}
+
+func TestExportTemplate(t *testing.T) {
+	out, stderr, code := run(t, "export", "template", "-E", "setup.template.data_retention=7d")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var got struct {
+		Components []struct {
+			Name string          `json:"name"`
+			Body json.RawMessage `json:"component_template"`
+		} `json:"component_templates"`
+		Indexes []struct {
+			Name string         `json:"name"`
+			Body map[string]any `json:"index_template"`
+		} `json:"index_templates"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("not JSON: %v", err)
+	}
+	if len(got.Components) == 0 || len(got.Indexes) == 0 {
+		t.Fatalf("nothing exported: %s", out)
+	}
+	lc := got.Indexes[0].Body["template"].(map[string]any)["lifecycle"].(map[string]any)
+	if lc["data_retention"] != "7d" {
+		t.Errorf("retention from config not applied: %v", lc)
+	}
+	if stderr != "" {
+		t.Errorf("full export warned: %s", stderr)
+	}
+	out, stderr, code = run(t, "export", "template", "--field-types", "minimal")
+	if code != 0 || strings.Contains(out, `"wildcard"`) || !strings.Contains(stderr, "field process.command_line: cluster lacks wildcard") {
+		t.Errorf("minimal export: exit %d, warnings %q", code, stderr)
+	}
+}
+
+func TestExportFieldsMatchesCommittedDocs(t *testing.T) {
+	out, _, code := run(t, "export", "fields")
+	want, err := os.ReadFile("../../docs/fields.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code != 0 || out != string(want) {
+		t.Error("export fields differs from docs/fields.md: run mage update")
+	}
+}
+
+func TestVersion(t *testing.T) {
+	out, _, code := run(t, "version")
+	if code != 0 || !strings.HasPrefix(out, "procbeat version ") {
+		t.Errorf("version: %d %q", code, out)
+	}
+}

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+func newTestCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "test", Short: "Test the configuration or the output"}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "config",
+		Short: "Check the configuration: unknown keys, wrong types, invalid values",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if _, err := g.load(cmd); err != nil {
+				for _, e := range flatten(err) {
+					fmt.Fprintln(cmd.ErrOrStderr(), e)
+				}
+				return exitError{1}
+			}
+			_, err := fmt.Fprintln(cmd.OutOrStdout(), "Config OK")
+			return err
+		},
+	})
+	return cmd
+}
+
+// flatten lists the errors joined inside err, one per line.
+func flatten(err error) []error {
+	var joined interface{ Unwrap() []error }
+	if errors.As(err, &joined) {
+		var out []error
+		for _, e := range joined.Unwrap() {
+			out = append(out, flatten(e)...)
+		}
+		return out
+	}
+	return []error{err}
+}

@@ -14,15 +14,22 @@ import (
 
 // Validate checks one JSON document against the dataset's fields: every leaf
 // must be a catalog field carried by the dataset, and its value must be of the
-// field's type. It is for tests and `procbeat test`, not the hot path.
+// field's type. An empty dataset allows every catalog field. It is for tests
+// and `procbeat test`, not the hot path.
 func (c *Catalog) Validate(dataset string, doc []byte) []error {
-	ds, ok := c.Dataset(dataset)
-	if !ok {
-		return []error{fmt.Errorf("unknown dataset %q", dataset)}
-	}
 	allowed := map[string]*Field{}
-	for _, f := range c.DatasetFields(ds) {
-		allowed[f.Name] = f
+	if dataset == "" {
+		for i := range c.Fields {
+			allowed[c.Fields[i].Name] = &c.Fields[i]
+		}
+	} else {
+		ds, ok := c.Dataset(dataset)
+		if !ok {
+			return []error{fmt.Errorf("unknown dataset %q", dataset)}
+		}
+		for _, f := range c.DatasetFields(ds) {
+			allowed[f.Name] = f
+		}
 	}
 	dec := json.NewDecoder(bytes.NewReader(doc))
 	dec.UseNumber()

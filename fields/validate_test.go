@@ -32,13 +32,13 @@ func TestValidateCatchesStrayAndMistypedFields(t *testing.T) {
 	}
 	ds := cat.Datasets[0].Name
 	for doc, want := range map[string]string{
-		`{"process":{"pid":"12"}}`:                                  "process.pid: want a long",
-		`{"process":{"nope":"x"}}`:                                  "process.nope: not a catalog field",
-		`{"host":{"ip":"10.0.0.300"}}`:                              "host.ip: want an IP",
-		`{"@timestamp":"yesterday"}`:                                "@timestamp: want an RFC 3339 date",
-		`{"process":{"name":["a","b"]}}`:                            "process.name: array for a single-valued field",
+		`{"process":{"pid":"12"}}`:                                   "process.pid: want a long",
+		`{"process":{"nope":"x"}}`:                                   "process.nope: not a catalog field",
+		`{"host":{"ip":"10.0.0.300"}}`:                               "host.ip: want an IP",
+		`{"@timestamp":"yesterday"}`:                                 "@timestamp: want an RFC 3339 date",
+		`{"process":{"name":["a","b"]}}`:                             "process.name: array for a single-valued field",
 		`{"process":{"Ext":{"code_signature":[{"trusted":"yes"}]}}}`: "process.Ext.code_signature.trusted: want a boolean",
-		`{"process":{"Ext":{"session_info":{"id":-1}}}}`:            "process.Ext.session_info.id: want an unsigned long",
+		`{"process":{"Ext":{"session_info":{"id":-1}}}}`:             "process.Ext.session_info.id: want an unsigned long",
 	} {
 		errs := cat.Validate(ds, []byte(doc))
 		if len(errs) != 1 || !strings.Contains(errs[0].Error(), want) {

@@ -16,6 +16,8 @@ type Document struct {
 	Message    string // match_only_text
 	Process    Process
 	User       User
+	Target     Target
+	Winlog     Winlog
 }
 
 // Agent is the agent object.
@@ -59,6 +61,7 @@ type Event struct {
 	Outcome  string    // keyword
 	Sequence Long      // long
 	Type     []string  // keyword
+	Code     string    // keyword
 }
 
 // Host is the host object.
@@ -107,6 +110,7 @@ type Process struct {
 	Pe                ProcessPe
 	PID               Long   // long
 	WorkingDirectory  string // keyword
+	Thread            ProcessThread
 }
 
 // ProcessExt is the process.Ext object.
@@ -129,6 +133,7 @@ type ProcessExt struct {
 	Trusted                    Bool // boolean
 	TrustedDescendant          Bool // boolean
 	Windows                    ProcessExtWindows
+	API                        ProcessExtAPI
 }
 
 // ProcessExtCodeSignature is the process.Ext.code_signature object.
@@ -180,6 +185,19 @@ type ProcessExtToken struct {
 // ProcessExtWindows is the process.Ext.windows object.
 type ProcessExtWindows struct {
 	ZoneIdentifier string // keyword
+}
+
+// ProcessExtAPI is the process.Ext.api object.
+type ProcessExtAPI struct {
+	Name       string // keyword
+	Parameters ProcessExtAPIParameters
+	Summary    string // keyword
+}
+
+// ProcessExtAPIParameters is the process.Ext.api.parameters object.
+type ProcessExtAPIParameters struct {
+	DesiredAccess        []string // keyword
+	DesiredAccessNumeric Long     // long
 }
 
 // ProcessCodeSignature is the process.code_signature object.
@@ -267,6 +285,28 @@ type ProcessParentThreadExtCallStack struct {
 type ProcessPe struct {
 	Imphash          string // keyword
 	OriginalFileName string // keyword
+	Company          string // keyword
+	Description      string // keyword
+	FileVersion      string // keyword
+	Product          string // keyword
+}
+
+// ProcessThread is the process.thread object.
+type ProcessThread struct {
+	ID  Long // long
+	Ext ProcessThreadExt
+}
+
+// ProcessThreadExt is the process.thread.Ext object.
+type ProcessThreadExt struct {
+	CallStack                 []ProcessThreadExtCallStack
+	CallStackSummary          string // keyword
+	CallStackContainsUnbacked Bool   // boolean
+}
+
+// ProcessThreadExtCallStack is the process.thread.Ext.call_stack object.
+type ProcessThreadExtCallStack struct {
+	SymbolInfo string // keyword
 }
 
 // User is the user object.
@@ -274,6 +314,35 @@ type User struct {
 	Domain string // keyword
 	ID     string // keyword
 	Name   string // keyword
+}
+
+// Target is the Target object.
+type Target struct {
+	Process TargetProcess
+}
+
+// TargetProcess is the Target.process object.
+type TargetProcess struct {
+	EntityID   string // keyword
+	Executable string // keyword
+	Name       string // keyword
+	PID        Long   // long
+}
+
+// Winlog is the winlog object.
+type Winlog struct {
+	EventData WinlogEventData
+}
+
+// WinlogEventData is the winlog.event_data object.
+type WinlogEventData struct {
+	TargetImage       string // keyword
+	TargetProcessGUID string // keyword
+	TargetProcessId   string // keyword
+	GrantedAccess     string // keyword
+	CallTrace         string // keyword
+	SourceUser        string // keyword
+	TargetUser        string // keyword
 }
 
 func (x *Document) appendJSON(b []byte) ([]byte, bool) {
@@ -349,6 +418,22 @@ func (x *Document) appendJSON(b []byte) ([]byte, bool) {
 		b = appendKey(b, &n, "user")
 		var ok bool
 		if b, ok = x.User.appendJSON(b); !ok {
+			b, n = b[:mark], m
+		}
+	}
+	{
+		mark, m := len(b), n
+		b = appendKey(b, &n, "Target")
+		var ok bool
+		if b, ok = x.Target.appendJSON(b); !ok {
+			b, n = b[:mark], m
+		}
+	}
+	{
+		mark, m := len(b), n
+		b = appendKey(b, &n, "winlog")
+		var ok bool
+		if b, ok = x.Winlog.appendJSON(b); !ok {
 			b, n = b[:mark], m
 		}
 	}
@@ -491,6 +576,10 @@ func (x *Event) appendJSON(b []byte) ([]byte, bool) {
 	if len(x.Type) > 0 {
 		b = appendKey(b, &n, "type")
 		b = appendStrings(b, x.Type)
+	}
+	if x.Code != "" {
+		b = appendKey(b, &n, "code")
+		b = appendString(b, x.Code)
 	}
 	if n == 0 {
 		return b[:start], false
@@ -688,6 +777,14 @@ func (x *Process) appendJSON(b []byte) ([]byte, bool) {
 		b = appendKey(b, &n, "working_directory")
 		b = appendString(b, x.WorkingDirectory)
 	}
+	{
+		mark, m := len(b), n
+		b = appendKey(b, &n, "thread")
+		var ok bool
+		if b, ok = x.Thread.appendJSON(b); !ok {
+			b, n = b[:mark], m
+		}
+	}
 	if n == 0 {
 		return b[:start], false
 	}
@@ -805,6 +902,14 @@ func (x *ProcessExt) appendJSON(b []byte) ([]byte, bool) {
 		b = appendKey(b, &n, "windows")
 		var ok bool
 		if b, ok = x.Windows.appendJSON(b); !ok {
+			b, n = b[:mark], m
+		}
+	}
+	{
+		mark, m := len(b), n
+		b = appendKey(b, &n, "api")
+		var ok bool
+		if b, ok = x.API.appendJSON(b); !ok {
 			b, n = b[:mark], m
 		}
 	}
@@ -975,6 +1080,50 @@ func (x *ProcessExtWindows) appendJSON(b []byte) ([]byte, bool) {
 	if x.ZoneIdentifier != "" {
 		b = appendKey(b, &n, "zone_identifier")
 		b = appendString(b, x.ZoneIdentifier)
+	}
+	if n == 0 {
+		return b[:start], false
+	}
+	return append(b, '}'), true
+}
+
+func (x *ProcessExtAPI) appendJSON(b []byte) ([]byte, bool) {
+	start := len(b)
+	b = append(b, '{')
+	n := 0
+	if x.Name != "" {
+		b = appendKey(b, &n, "name")
+		b = appendString(b, x.Name)
+	}
+	{
+		mark, m := len(b), n
+		b = appendKey(b, &n, "parameters")
+		var ok bool
+		if b, ok = x.Parameters.appendJSON(b); !ok {
+			b, n = b[:mark], m
+		}
+	}
+	if x.Summary != "" {
+		b = appendKey(b, &n, "summary")
+		b = appendString(b, x.Summary)
+	}
+	if n == 0 {
+		return b[:start], false
+	}
+	return append(b, '}'), true
+}
+
+func (x *ProcessExtAPIParameters) appendJSON(b []byte) ([]byte, bool) {
+	start := len(b)
+	b = append(b, '{')
+	n := 0
+	if len(x.DesiredAccess) > 0 {
+		b = appendKey(b, &n, "desired_access")
+		b = appendStrings(b, x.DesiredAccess)
+	}
+	if x.DesiredAccessNumeric.Valid {
+		b = appendKey(b, &n, "desired_access_numeric")
+		b = x.DesiredAccessNumeric.appendJSON(b)
 	}
 	if n == 0 {
 		return b[:start], false
@@ -1314,6 +1463,98 @@ func (x *ProcessPe) appendJSON(b []byte) ([]byte, bool) {
 		b = appendKey(b, &n, "original_file_name")
 		b = appendString(b, x.OriginalFileName)
 	}
+	if x.Company != "" {
+		b = appendKey(b, &n, "company")
+		b = appendString(b, x.Company)
+	}
+	if x.Description != "" {
+		b = appendKey(b, &n, "description")
+		b = appendString(b, x.Description)
+	}
+	if x.FileVersion != "" {
+		b = appendKey(b, &n, "file_version")
+		b = appendString(b, x.FileVersion)
+	}
+	if x.Product != "" {
+		b = appendKey(b, &n, "product")
+		b = appendString(b, x.Product)
+	}
+	if n == 0 {
+		return b[:start], false
+	}
+	return append(b, '}'), true
+}
+
+func (x *ProcessThread) appendJSON(b []byte) ([]byte, bool) {
+	start := len(b)
+	b = append(b, '{')
+	n := 0
+	if x.ID.Valid {
+		b = appendKey(b, &n, "id")
+		b = x.ID.appendJSON(b)
+	}
+	{
+		mark, m := len(b), n
+		b = appendKey(b, &n, "Ext")
+		var ok bool
+		if b, ok = x.Ext.appendJSON(b); !ok {
+			b, n = b[:mark], m
+		}
+	}
+	if n == 0 {
+		return b[:start], false
+	}
+	return append(b, '}'), true
+}
+
+func (x *ProcessThreadExt) appendJSON(b []byte) ([]byte, bool) {
+	start := len(b)
+	b = append(b, '{')
+	n := 0
+	if len(x.CallStack) > 0 {
+		mark, m := len(b), n
+		b = appendKey(b, &n, "call_stack")
+		b = append(b, '[')
+		k := 0
+		for i := range x.CallStack {
+			if k > 0 {
+				b = append(b, ',')
+			}
+			var ok bool
+			if b, ok = x.CallStack[i].appendJSON(b); ok {
+				k++
+			} else if k > 0 {
+				b = b[:len(b)-1]
+			}
+		}
+		if k == 0 {
+			b, n = b[:mark], m
+		} else {
+			b = append(b, ']')
+		}
+	}
+	if x.CallStackSummary != "" {
+		b = appendKey(b, &n, "call_stack_summary")
+		b = appendString(b, x.CallStackSummary)
+	}
+	if x.CallStackContainsUnbacked.Valid {
+		b = appendKey(b, &n, "call_stack_contains_unbacked")
+		b = x.CallStackContainsUnbacked.appendJSON(b)
+	}
+	if n == 0 {
+		return b[:start], false
+	}
+	return append(b, '}'), true
+}
+
+func (x *ProcessThreadExtCallStack) appendJSON(b []byte) ([]byte, bool) {
+	start := len(b)
+	b = append(b, '{')
+	n := 0
+	if x.SymbolInfo != "" {
+		b = appendKey(b, &n, "symbol_info")
+		b = appendString(b, x.SymbolInfo)
+	}
 	if n == 0 {
 		return b[:start], false
 	}
@@ -1335,6 +1576,106 @@ func (x *User) appendJSON(b []byte) ([]byte, bool) {
 	if x.Name != "" {
 		b = appendKey(b, &n, "name")
 		b = appendString(b, x.Name)
+	}
+	if n == 0 {
+		return b[:start], false
+	}
+	return append(b, '}'), true
+}
+
+func (x *Target) appendJSON(b []byte) ([]byte, bool) {
+	start := len(b)
+	b = append(b, '{')
+	n := 0
+	{
+		mark, m := len(b), n
+		b = appendKey(b, &n, "process")
+		var ok bool
+		if b, ok = x.Process.appendJSON(b); !ok {
+			b, n = b[:mark], m
+		}
+	}
+	if n == 0 {
+		return b[:start], false
+	}
+	return append(b, '}'), true
+}
+
+func (x *TargetProcess) appendJSON(b []byte) ([]byte, bool) {
+	start := len(b)
+	b = append(b, '{')
+	n := 0
+	if x.EntityID != "" {
+		b = appendKey(b, &n, "entity_id")
+		b = appendString(b, x.EntityID)
+	}
+	if x.Executable != "" {
+		b = appendKey(b, &n, "executable")
+		b = appendString(b, x.Executable)
+	}
+	if x.Name != "" {
+		b = appendKey(b, &n, "name")
+		b = appendString(b, x.Name)
+	}
+	if x.PID.Valid {
+		b = appendKey(b, &n, "pid")
+		b = x.PID.appendJSON(b)
+	}
+	if n == 0 {
+		return b[:start], false
+	}
+	return append(b, '}'), true
+}
+
+func (x *Winlog) appendJSON(b []byte) ([]byte, bool) {
+	start := len(b)
+	b = append(b, '{')
+	n := 0
+	{
+		mark, m := len(b), n
+		b = appendKey(b, &n, "event_data")
+		var ok bool
+		if b, ok = x.EventData.appendJSON(b); !ok {
+			b, n = b[:mark], m
+		}
+	}
+	if n == 0 {
+		return b[:start], false
+	}
+	return append(b, '}'), true
+}
+
+func (x *WinlogEventData) appendJSON(b []byte) ([]byte, bool) {
+	start := len(b)
+	b = append(b, '{')
+	n := 0
+	if x.TargetImage != "" {
+		b = appendKey(b, &n, "TargetImage")
+		b = appendString(b, x.TargetImage)
+	}
+	if x.TargetProcessGUID != "" {
+		b = appendKey(b, &n, "TargetProcessGUID")
+		b = appendString(b, x.TargetProcessGUID)
+	}
+	if x.TargetProcessId != "" {
+		b = appendKey(b, &n, "TargetProcessId")
+		b = appendString(b, x.TargetProcessId)
+	}
+	if x.GrantedAccess != "" {
+		b = appendKey(b, &n, "GrantedAccess")
+		b = appendString(b, x.GrantedAccess)
+	}
+	if x.CallTrace != "" {
+		b = appendKey(b, &n, "CallTrace")
+		b = appendString(b, x.CallTrace)
+	}
+	if x.SourceUser != "" {
+		b = appendKey(b, &n, "SourceUser")
+		b = appendString(b, x.SourceUser)
+	}
+	if x.TargetUser != "" {
+		b = appendKey(b, &n, "TargetUser")
+		b = appendString(b, x.TargetUser)
 	}
 	if n == 0 {
 		return b[:start], false

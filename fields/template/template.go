@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/procbeat/procbeat/fields"
@@ -76,7 +77,11 @@ func Build(cat *fields.Catalog, opts Options) (Bundle, error) {
 		if err != nil {
 			return Bundle{}, fmt.Errorf("dataset %s: %w", ds.Name, err)
 		}
-		b.Warnings = append(b.Warnings, warns...)
+		for _, w := range warns {
+			if !slices.Contains(b.Warnings, w) {
+				b.Warnings = append(b.Warnings, w)
+			}
+		}
 		meta := map[string]any{
 			"managed_by":     "procbeat",
 			"procbeat":       opts.Version,

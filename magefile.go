@@ -1,0 +1,115 @@
+//go:build mage
+
+// Developer tasks. Run with `go run github.com/magefile/mage <target>` (or
+// `mage <target>` when mage is installed).
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+
+	"github.com/magefile/mage/mg"
+	"github.com/magefile/mage/sh"
+)
+
+// Build compiles the procbeat binary into ./build/procbeat.
+func Build() error {
+	return sh.RunV("go", "build", "-o", "build/procbeat"+exeSuffix(), "./cmd/procbeat")
+}
+
+// Test runs every test (integration tests included when a cluster or a
+// container engine is there), then each fuzz target for a short fixed time.
+func Test() error {
+	mg.Deps(Check)
+	if err := sh.RunV("go", "test", "-count=1", "-timeout", "40m", "./..."); err != nil {
+		return err
+	}
+	return Fuzz()
+}
+
+// Fuzz runs every fuzz target for FUZZTIME (default 10s) each.
+func Fuzz() error {
+	fuzztime := os.Getenv("FUZZTIME")
+	if fuzztime == "" {
+		fuzztime = "10s"
+	}
+	targets, err := fuzzTargets()
+	if err != nil {
+		return err
+	}
+	for _, t := range targets {
+		fmt.Printf("fuzz %s %s for %s\n", t.pkg, t.name, fuzztime)
+		if err := sh.RunV("go", "test", "-run", "^$", "-fuzz", "^"+t.name+"$", "-fuzztime", fuzztime, t.pkg); err != nil {
+			return fmt.Errorf("fuzz %s %s: %w", t.pkg, t.name, err)
+		}
+	}
+	return nil
+}
+
+type fuzzTarget struct{ pkg, name string }
+
+// fuzzTargets lists Fuzz* functions per package (go test -list).
+func fuzzTargets() ([]fuzzTarget, error) {
+	pkgs, err := sh.Output("go", "list", "./...")
+	if err != nil {
+		return nil, err
+	}
+	var out []fuzzTarget
+	for _, pkg := range strings.Fields(pkgs) {
+		list, err := sh.Output("go", "test", "-list", "^Fuzz", pkg)
+		if err != nil {
+			return nil, fmt.Errorf("listing fuzz targets of %s: %w", pkg, err)
+		}
+		for _, line := range strings.Split(list, "\n") {
+			if strings.HasPrefix(line, "Fuzz") {
+				out = append(out, fuzzTarget{pkg, strings.TrimSpace(line)})
+			}
+		}
+	}
+	return out, nil
+}
+
+// Check runs gofmt, go vet, and the Windows build and vet.
+func Check() error {
+	out, err := sh.Output("gofmt", "-l", ".")
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(out) != "" {
+		return fmt.Errorf("gofmt would change:\n%s", out)
+	}
+	if err := sh.RunV("go", "vet", "./..."); err != nil {
+		return err
+	}
+	win := map[string]string{"GOOS": "windows"}
+	if err := sh.RunWithV(win, "go", "build", "./..."); err != nil {
+		return err
+	}
+	return sh.RunWithV(win, "go", "vet", "./...")
+}
+
+// Update regenerates every generated file: the Go document type and the
+// field docs, from fields/fields.yml.
+func Update() error {
+	if err := sh.RunV("go", "run", "./tools/gendocument", "-o", "fields/document/document_gen.go"); err != nil {
+		return err
+	}
+	return sh.RunV("go", "test", "./fields/docs", "-run", "TestCommittedDocsAreFresh", "-update")
+}
+
+// ESImage builds (or loads from $HOME/.cache) the local Elasticsearch test
+// image for machines without an image registry.
+func ESImage() error {
+	cmd := exec.Command("bash", "tools/esimage/build.sh")
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	return cmd.Run()
+}
+
+func exeSuffix() string {
+	if os.Getenv("GOOS") == "windows" {
+		return ".exe"
+	}
+	return ""
+}

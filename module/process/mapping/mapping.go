@@ -1,0 +1,717 @@
+// Package mapping turns Windows events (winevent.Record) into Elastic
+// Defend-shaped documents: Sysmon 1 and Security 4688 become process start
+// events, Sysmon 5 and Security 4689 end events, Sysmon 10 access (API)
+// events. The tracker fills what an event lacks (parents, ancestry, the start
+// details of an end event, user SIDs). The mapping knows nothing of files or
+// outputs.
+package mapping
+
+import (
+	"encoding/base64"
+	"encoding/binary"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+
+	"github.com/procbeat/procbeat/fields/document"
+	"github.com/procbeat/procbeat/module/process/argv"
+	"github.com/procbeat/procbeat/module/process/tracker"
+	"github.com/procbeat/procbeat/module/process/winfmt"
+	"github.com/procbeat/procbeat/version"
+	"github.com/procbeat/procbeat/winevent"
+)
+
+// Kind is what a record became.
+type Kind uint8
+
+// Kinds of documents.
+const (
+	None   Kind = iota // not a process event: skipped
+	Start              // process start (Sysmon 1, Security 4688)
+	End                // process end (Sysmon 5, Security 4689)
+	Access             // process access (Sysmon 10)
+)
+
+func (k Kind) String() string {
+	return [...]string{"none", "start", "end", "access"}[k]
+}
+
+// Datasets of the documents.
+const (
+	ProcessDataset = "endpoint.events.process"
+	APIDataset     = "endpoint.events.api"
+)
+
+// Host is metadata the events cannot supply.
+type Host struct {
+	ID, Architecture                       string
+	IP, MAC                                []string
+	OSVersion, OSFull, OSKernel, OSVariant string
+}
+
+// Options configure a Mapper.
+type Options struct {
+	Namespace      string // data stream namespace, default "default"
+	AgentID        string // agent.id
+	ElasticAgentID string // elastic.agent.id when managed by Elastic Agent
+	Host           Host
+	// Now gives event.created; tests fix it.
+	Now func() time.Time
+}
+
+// Mapper maps records. It is not safe for concurrent use (it reuses
+// buffers); the tracker it shares is.
+type Mapper struct {
+	opts    Options
+	tr      *tracker.Tracker
+	indices [4]string
+	hash    *xxhash.Digest
+	hashBuf []byte
+}
+
+// New returns a Mapper that enriches through tr.
+func New(tr *tracker.Tracker, opts Options) *Mapper {
+	if opts.Namespace == "" {
+		opts.Namespace = "default"
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	m := &Mapper{opts: opts, tr: tr, hash: xxhash.New()}
+	m.indices[Start] = "logs-" + ProcessDataset + "-" + opts.Namespace
+	m.indices[End] = m.indices[Start]
+	m.indices[Access] = "logs-" + APIDataset + "-" + opts.Namespace
+	return m
+}
+
+// Wants reports whether a record of this provider and event id maps to a
+// document, so readers can skip everything else before decoding it.
+func Wants(provider string, eventID uint16) bool {
+	switch eventID {
+	case 1, 5, 10:
+		return provider == winevent.ProviderSysmon
+	case 4688, 4689:
+		return provider == winevent.ProviderSecurity
+	}
+	return false
+}
+
+// Index returns the data stream a document of kind k goes to.
+func (m *Mapper) Index(k Kind) string { return m.indices[k] }
+
+// FieldError is a record value the mapping could not use.
+type FieldError struct {
+	Field string
+	Value string
+	Err   error
+}
+
+func (e *FieldError) Error() string {
+	return fmt.Sprintf("field %s: value %q: %v", e.Field, e.Value, e.Err)
+}
+func (e *FieldError) Unwrap() error { return e.Err }
+
+// Map fills d from rec. It returns None (and leaves d alone) for records that
+// are not process events, and an error naming the field when a value that
+// the document needs cannot be read; the caller reports it and goes on.
+func (m *Mapper) Map(rec *winevent.Record, d *document.Document) (Kind, error) {
+	if !Wants(rec.Provider, rec.EventID) {
+		return None, nil
+	}
+	*d = document.Document{}
+	var kind Kind
+	var err error
+	switch rec.EventID {
+	case 1:
+		kind, err = Start, m.sysmonStart(rec, d)
+	case 5:
+		kind, err = End, m.sysmonEnd(rec, d)
+	case 10:
+		kind, err = Access, m.sysmonAccess(rec, d)
+	case 4688:
+		kind, err = Start, m.securityStart(rec, d)
+	case 4689:
+		kind, err = End, m.securityEnd(rec, d)
+	}
+	if err != nil {
+		return None, err
+	}
+	m.common(rec, kind, d)
+	return kind, nil
+}
+
+// common fills what every document carries.
+func (m *Mapper) common(rec *winevent.Record, kind Kind, d *document.Document) {
+	if d.Timestamp.IsZero() {
+		d.Timestamp = rec.TimeCreated
+	}
+	d.Agent.Type = "endpoint"
+	d.Agent.Version = version.Version
+	d.Agent.ID = m.opts.AgentID
+	d.Elastic.Agent.ID = m.opts.ElasticAgentID
+	d.ECS.Version = version.ECS
+	d.DataStream.Type = "logs"
+	d.DataStream.Namespace = m.opts.Namespace
+	e := &d.Event
+	e.Kind = "event"
+	e.Module = "endpoint"
+	e.Code = strconv.Itoa(int(rec.EventID))
+	e.Created = m.opts.Now().UTC()
+	e.ID = m.eventID(rec)
+	e.Outcome = "success"
+	if rec.RecordID != 0 {
+		e.Sequence = document.LongOf(int64(rec.RecordID))
+	}
+	switch kind {
+	case Start, End:
+		d.DataStream.Dataset = ProcessDataset
+		e.Category = categoryProcess
+		e.Action = kind.String()
+		e.Type = typeStart
+		if kind == End {
+			e.Type = typeEnd
+		}
+	case Access:
+		d.DataStream.Dataset = APIDataset
+		e.Category = categoryAPI
+		e.Type = typeAccess
+		e.Action = "OpenProcess"
+	}
+	e.Dataset = d.DataStream.Dataset
+	m.host(rec.Computer, &d.Host)
+	d.Message = message(kind, d)
+}
+
+// Shared read-only slices: documents only ever read them.
+var (
+	categoryProcess = []string{"process"}
+	categoryAPI     = []string{"api"}
+	typeStart       = []string{"start"}
+	typeEnd         = []string{"end"}
+	typeAccess      = []string{"access"}
+)
+
+func (m *Mapper) host(computer string, h *document.Host) {
+	if computer != "" {
+		h.Name = strings.ToLower(computer)
+		short, _, _ := strings.Cut(h.Name, ".")
+		h.Hostname = short
+	}
+	meta := &m.opts.Host
+	h.ID = meta.ID
+	h.Architecture = meta.Architecture
+	h.IP = meta.IP
+	h.MAC = meta.MAC
+	h.OS.Type = "windows"
+	h.OS.Family = "windows"
+	h.OS.Platform = "windows"
+	h.OS.Name = "Windows"
+	h.OS.Version = meta.OSVersion
+	h.OS.Full = meta.OSFull
+	h.OS.Kernel = meta.OSKernel
+	h.OS.Ext.Variant = meta.OSVariant
+}
+
+// eventID is a deterministic id for the record: 128 bits of xxhash over what
+// identifies a Windows event (host, channel, provider, event id, record id
+// and the second it was logged; the time guards against record ids that
+// restart after a log is cleared). Records without a record id (some JSON
+// exports) are identified by their data as well. It also serves as the
+// document's _id, so a replayed record is never indexed twice.
+func (m *Mapper) eventID(rec *winevent.Record) string {
+	b := m.hashBuf[:0]
+	b = append(b, strings.ToLower(rec.Computer)...)
+	b = append(b, 0)
+	b = append(b, rec.Channel...)
+	b = append(b, 0)
+	b = append(b, rec.Provider...)
+	b = binary.LittleEndian.AppendUint16(b, rec.EventID)
+	b = binary.LittleEndian.AppendUint64(b, rec.RecordID)
+	b = binary.LittleEndian.AppendUint64(b, uint64(rec.TimeCreated.Unix()))
+	if rec.RecordID == 0 {
+		for _, kv := range rec.Data {
+			b = append(b, kv.Name...)
+			b = append(b, 0)
+			b = append(b, kv.Value...)
+			b = append(b, 0)
+		}
+	}
+	m.hashBuf = b
+	var sum [16]byte
+	binary.BigEndian.PutUint64(sum[:8], xxhash.Sum64(b))
+	m.hash.Reset()
+	_, _ = m.hash.Write([]byte{0x9e})
+	_, _ = m.hash.Write(b)
+	binary.BigEndian.PutUint64(sum[8:], m.hash.Sum64())
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// fields reads a record's event data by name.
+type fields struct{ rec *winevent.Record }
+
+// get returns the value of name, or "" when it is absent or a placeholder.
+func (f fields) get(name string) string {
+	v, _ := f.rec.Get(name)
+	return winfmt.Present(strings.TrimSpace(v))
+}
+
+// guid reads a GUID in upper case: exports differ in case (EVTX renders
+// upper, some JSON exports lower), and one process must keep one entity id.
+func (f fields) guid(name string) string {
+	return strings.ToUpper(f.get(name))
+}
+
+// pid reads a process id (decimal or hex) that must be there.
+func (f fields) pid(name string, hex bool) (uint32, error) {
+	v := f.get(name)
+	if v == "" {
+		return 0, &FieldError{Field: name, Err: fmt.Errorf("missing")}
+	}
+	var p uint32
+	var err error
+	if hex {
+		p, err = winfmt.ParseHexPID(v)
+	} else {
+		p, err = winfmt.ParsePID(v)
+	}
+	if err != nil {
+		return 0, &FieldError{Field: name, Value: v, Err: err}
+	}
+	return p, nil
+}
+
+// optionalPID reads a process id that may be absent.
+func (f fields) optionalPID(name string, hex bool) (uint32, bool, error) {
+	if f.get(name) == "" {
+		return 0, false, nil
+	}
+	p, err := f.pid(name, hex)
+	return p, err == nil, err
+}
+
+// sysmonTime is the event's UtcTime, or the record's time without it.
+func sysmonTime(f fields) (time.Time, error) {
+	v := f.get("UtcTime")
+	if v == "" {
+		return f.rec.TimeCreated, nil
+	}
+	t, err := winfmt.ParseSysmonTime(v)
+	if err != nil {
+		return time.Time{}, &FieldError{Field: "UtcTime", Value: v, Err: err}
+	}
+	return t, nil
+}
+
+func (m *Mapper) sysmonStart(rec *winevent.Record, d *document.Document) error {
+	f := fields{rec}
+	host := rec.Computer
+	ts, err := sysmonTime(f)
+	if err != nil {
+		return err
+	}
+	pid, err := f.pid("ProcessId", false)
+	if err != nil {
+		return err
+	}
+	ppid, hasPPID, err := f.optionalPID("ParentProcessId", false)
+	if err != nil {
+		return err
+	}
+	e := tracker.Entry{
+		EntityID:         f.guid("ProcessGuid"),
+		PID:              pid,
+		ParentEntityID:   f.guid("ParentProcessGuid"),
+		ParentPID:        ppid,
+		Executable:       f.get("Image"),
+		CommandLine:      f.get("CommandLine"),
+		Hashes:           winfmt.ParseHashes(f.get("Hashes")),
+		AuthenticationID: strings.ToLower(f.get("LogonId")),
+		WorkingDirectory: f.get("CurrentDirectory"),
+		Start:            ts,
+		PE: tracker.PE{
+			OriginalFileName: f.get("OriginalFileName"),
+			FileVersion:      f.get("FileVersion"),
+			Description:      f.get("Description"),
+			Product:          f.get("Product"),
+			Company:          f.get("Company"),
+		},
+		Token: tracker.Token{IntegrityLevelName: winfmt.IntegrityFromSysmon(f.get("IntegrityLevel"))},
+	}
+	e.Name = baseName(e.Executable)
+	if e.CommandLine != "" {
+		e.Args = argv.Split(e.CommandLine)
+		e.ArgsCount = len(e.Args)
+	}
+	if s := f.get("TerminalSessionId"); s != "" {
+		n, err := strconv.ParseUint(s, 10, 32)
+		if err != nil {
+			return &FieldError{Field: "TerminalSessionId", Value: s, Err: err}
+		}
+		e.SessionID, e.HasSessionID = uint32(n), true
+	}
+	e.User.Domain, e.User.Name = winfmt.SplitUser(f.get("User"))
+	e.User.ID, _ = m.tr.SIDFor(host, e.User.Domain, e.User.Name, e.AuthenticationID)
+	stored := m.tr.Start(host, e)
+	d.Timestamp = ts
+	fillProcess(&d.Process, &stored)
+	fillUser(&d.User, stored.User)
+
+	// The parent as the event describes it, completed from the tracker.
+	p := &d.Process.Parent
+	parent, known := m.parentOf(host, &stored)
+	p.EntityID = stored.ParentEntityID
+	if hasPPID {
+		p.PID = document.LongOf(int64(ppid))
+	}
+	p.Executable = f.get("ParentImage")
+	p.CommandLine = f.get("ParentCommandLine")
+	if known {
+		fillParentFromEntry(p, &parent)
+	}
+	if p.Name == "" {
+		p.Name = baseName(p.Executable)
+	}
+	if p.CommandLine != "" && len(p.Args) == 0 {
+		p.Args = argv.Split(p.CommandLine)
+		p.ArgsCount = document.LongOf(int64(len(p.Args)))
+	}
+	return nil
+}
+
+func (m *Mapper) securityStart(rec *winevent.Record, d *document.Document) error {
+	f := fields{rec}
+	host := rec.Computer
+	pid, err := f.pid("NewProcessId", true)
+	if err != nil {
+		return err
+	}
+	ppid, hasPPID, err := f.optionalPID("ProcessId", true)
+	if err != nil {
+		return err
+	}
+	m.learn(host, f, "Subject")
+	m.learn(host, f, "Target")
+	e := tracker.Entry{
+		PID:         pid,
+		ParentPID:   ppid,
+		Executable:  f.get("NewProcessName"),
+		CommandLine: f.get("CommandLine"),
+		Start:       rec.TimeCreated,
+		Token: tracker.Token{
+			ElevationLevel:     winfmt.ElevationLevel(f.get("TokenElevationType")),
+			IntegrityLevelName: winfmt.IntegrityFromLabel(f.get("MandatoryLabel")),
+		},
+	}
+	e.Name = baseName(e.Executable)
+	if e.CommandLine != "" {
+		e.Args = argv.Split(e.CommandLine)
+		e.ArgsCount = len(e.Args)
+	}
+	// The new process runs as the target account when 4688 names one
+	// (version 2); S-1-0-0 there means "same as the subject".
+	who := "Subject"
+	if sid := f.get("TargetUserSid"); sid != "" && sid != "S-1-0-0" {
+		who = "Target"
+	}
+	e.User = tracker.User{Domain: f.get(who + "DomainName"), Name: f.get(who + "UserName"), ID: f.get(who + "UserSid")}
+	e.AuthenticationID = strings.ToLower(f.get(who + "LogonId"))
+	stored := m.tr.Start(host, e)
+	d.Timestamp = rec.TimeCreated
+	fillProcess(&d.Process, &stored)
+	fillUser(&d.User, stored.User)
+
+	p := &d.Process.Parent
+	p.EntityID = stored.ParentEntityID
+	if hasPPID {
+		p.PID = document.LongOf(int64(ppid))
+	}
+	p.Executable = f.get("ParentProcessName")
+	if parent, ok := m.parentOf(host, &stored); ok {
+		fillParentFromEntry(p, &parent)
+	}
+	if p.Name == "" {
+		p.Name = baseName(p.Executable)
+	}
+	return nil
+}
+
+// learn records what a Security event says about an account's SID.
+func (m *Mapper) learn(host string, f fields, who string) {
+	m.tr.Learn(host, f.get(who+"DomainName"), f.get(who+"UserName"), f.get(who+"LogonId"), f.get(who+"UserSid"))
+}
+
+func (m *Mapper) sysmonEnd(rec *winevent.Record, d *document.Document) error {
+	f := fields{rec}
+	host := rec.Computer
+	ts, err := sysmonTime(f)
+	if err != nil {
+		return err
+	}
+	pid, err := f.pid("ProcessId", false)
+	if err != nil {
+		return err
+	}
+	id := f.guid("ProcessGuid")
+	var started tracker.Entry
+	var known bool
+	if id != "" {
+		started, known = m.tr.End(host, id, ts)
+	} else {
+		started, known = m.tr.EndPID(host, pid, ts)
+	}
+	if !known {
+		started = tracker.Entry{EntityID: id, PID: pid}
+	}
+	if img := f.get("Image"); img != "" {
+		started.Executable = img
+		started.Name = baseName(img)
+	}
+	if u := f.get("User"); u != "" && started.User.Name == "" {
+		started.User.Domain, started.User.Name = winfmt.SplitUser(u)
+		started.User.ID, _ = m.tr.SIDFor(host, started.User.Domain, started.User.Name, started.AuthenticationID)
+	}
+	d.Timestamp = ts
+	m.fillEnd(host, d, &started)
+	return nil
+}
+
+func (m *Mapper) securityEnd(rec *winevent.Record, d *document.Document) error {
+	f := fields{rec}
+	host := rec.Computer
+	pid, err := f.pid("ProcessId", true)
+	if err != nil {
+		return err
+	}
+	m.learn(host, f, "Subject")
+	started, known := m.tr.EndPID(host, pid, rec.TimeCreated)
+	if !known {
+		started = tracker.Entry{PID: pid}
+		started.User = tracker.User{Domain: f.get("SubjectDomainName"), Name: f.get("SubjectUserName"), ID: f.get("SubjectUserSid")}
+		started.AuthenticationID = f.get("SubjectLogonId")
+	}
+	if img := f.get("ProcessName"); img != "" {
+		started.Executable = img
+		started.Name = baseName(img)
+	}
+	if s := f.get("Status"); s != "" {
+		code, err := winfmt.ParseExitStatus(s)
+		if err != nil {
+			return &FieldError{Field: "Status", Value: s, Err: err}
+		}
+		d.Process.ExitCode = document.LongOf(code)
+	}
+	d.Timestamp = rec.TimeCreated
+	m.fillEnd(host, d, &started)
+	return nil
+}
+
+// fillEnd writes an end event from what its start event recorded.
+func (m *Mapper) fillEnd(host string, d *document.Document, e *tracker.Entry) {
+	fillProcess(&d.Process, e)
+	fillUser(&d.User, e.User)
+	p := &d.Process.Parent
+	p.EntityID = e.ParentEntityID
+	if e.ParentPID != 0 || e.ParentEntityID != "" {
+		p.PID = document.LongOf(int64(e.ParentPID))
+	}
+	if parent, ok := m.parentOf(host, e); ok {
+		fillParentFromEntry(p, &parent)
+	}
+}
+
+// parentOf finds the tracked parent of e.
+func (m *Mapper) parentOf(host string, e *tracker.Entry) (tracker.Entry, bool) {
+	if e.ParentEntityID != "" {
+		return m.tr.Lookup(host, e.ParentEntityID)
+	}
+	return tracker.Entry{}, false
+}
+
+func fillProcess(p *document.Process, e *tracker.Entry) {
+	p.EntityID = e.EntityID
+	p.PID = document.LongOf(int64(e.PID))
+	p.Executable = e.Executable
+	p.Name = e.Name
+	p.CommandLine = e.CommandLine
+	p.Args = e.Args
+	if e.ArgsCount > 0 {
+		p.ArgsCount = document.LongOf(int64(e.ArgsCount))
+	}
+	p.WorkingDirectory = e.WorkingDirectory
+	p.Hash.MD5 = e.Hashes.MD5
+	p.Hash.SHA1 = e.Hashes.SHA1
+	p.Hash.SHA256 = e.Hashes.SHA256
+	p.PE.Imphash = e.Hashes.IMPHASH
+	p.PE.OriginalFileName = e.PE.OriginalFileName
+	p.PE.FileVersion = e.PE.FileVersion
+	p.PE.Description = e.PE.Description
+	p.PE.Product = e.PE.Product
+	p.PE.Company = e.PE.Company
+	p.Ext.Ancestry = e.Ancestry
+	p.Ext.AuthenticationID = e.AuthenticationID
+	p.Ext.Token.IntegrityLevelName = e.Token.IntegrityLevelName
+	p.Ext.Token.ElevationLevel = e.Token.ElevationLevel
+	if e.HasSessionID {
+		p.Ext.SessionInfo.ID = document.UlongOf(uint64(e.SessionID))
+	}
+}
+
+// fillParentFromEntry completes process.parent from the parent's own start
+// event, keeping what the child's event said.
+func fillParentFromEntry(p *document.ProcessParent, e *tracker.Entry) {
+	if p.EntityID == "" {
+		p.EntityID = e.EntityID
+	}
+	if !p.PID.Valid {
+		p.PID = document.LongOf(int64(e.PID))
+	}
+	if p.Executable == "" {
+		p.Executable = e.Executable
+	}
+	if p.Name == "" {
+		p.Name = e.Name
+	}
+	if p.CommandLine == "" {
+		p.CommandLine = e.CommandLine
+	}
+	if len(p.Args) == 0 && len(e.Args) > 0 {
+		p.Args = e.Args
+		p.ArgsCount = document.LongOf(int64(e.ArgsCount))
+	}
+}
+
+func fillUser(u *document.User, e tracker.User) {
+	u.Domain, u.Name, u.ID = e.Domain, e.Name, e.ID
+}
+
+func (m *Mapper) sysmonAccess(rec *winevent.Record, d *document.Document) error {
+	f := fields{rec}
+	host := rec.Computer
+	ts, err := sysmonTime(f)
+	if err != nil {
+		return err
+	}
+	d.Timestamp = ts
+	pid, err := f.pid("SourceProcessId", false)
+	if err != nil {
+		return err
+	}
+	p := &d.Process
+	p.PID = document.LongOf(int64(pid))
+	p.EntityID = f.guid("SourceProcessGUID")
+	p.Executable = f.get("SourceImage")
+	p.Name = baseName(p.Executable)
+	if tid, ok, err := f.optionalPID("SourceThreadId", false); err != nil {
+		return err
+	} else if ok {
+		p.Thread.ID = document.LongOf(int64(tid))
+	}
+	if src, ok := m.tr.Lookup(host, p.EntityID); ok && p.EntityID != "" {
+		if p.Executable == "" {
+			p.Executable, p.Name = src.Executable, src.Name
+		}
+		fillUser(&d.User, src.User)
+	}
+	if su := f.get("SourceUser"); su != "" {
+		d.User.Domain, d.User.Name = winfmt.SplitUser(su)
+		d.User.ID, _ = m.tr.SIDFor(host, d.User.Domain, d.User.Name, "")
+	}
+
+	t := &d.Target.Process
+	t.EntityID = f.guid("TargetProcessGUID")
+	t.Executable = f.get("TargetImage")
+	t.Name = baseName(t.Executable)
+	if tpid, ok, err := f.optionalPID("TargetProcessId", false); err != nil {
+		return err
+	} else if ok {
+		t.PID = document.LongOf(int64(tpid))
+	}
+
+	api := &p.Ext.API
+	api.Name = "OpenProcess"
+	granted := f.get("GrantedAccess")
+	if granted != "" {
+		mask, err := strconv.ParseUint(strings.TrimPrefix(strings.ToLower(granted), "0x"), 16, 32)
+		if err != nil {
+			return &FieldError{Field: "GrantedAccess", Value: granted, Err: err}
+		}
+		api.Parameters.DesiredAccessNumeric = document.LongOf(int64(mask))
+		api.Parameters.DesiredAccess = accessNames(nil, uint32(mask))
+		api.Summary = "OpenProcess( " + t.Name + ", " + strings.Join(api.Parameters.DesiredAccess, "|") + " )"
+	}
+	trace := f.get("CallTrace")
+	if trace != "" {
+		ct := parseCallTrace(trace)
+		p.Thread.Ext.CallStackSummary = ct.summary
+		p.Thread.Ext.CallStackContainsUnbacked = document.BoolOf(ct.unbacked)
+		p.Thread.Ext.CallStack = make([]document.ProcessThreadExtCallStack, len(ct.frames))
+		for i, fr := range ct.frames {
+			p.Thread.Ext.CallStack[i].SymbolInfo = fr
+		}
+	}
+	w := &d.Winlog.EventData
+	w.TargetImage = t.Executable
+	w.TargetProcessGUID = f.get("TargetProcessGUID")
+	w.TargetProcessId = f.get("TargetProcessId")
+	w.GrantedAccess = granted
+	w.CallTrace = trace
+	w.SourceUser = f.get("SourceUser")
+	w.TargetUser = f.get("TargetUser")
+	return nil
+}
+
+// message says in one line what happened.
+func message(kind Kind, d *document.Document) string {
+	p := &d.Process
+	var b strings.Builder
+	switch kind {
+	case Start:
+		b.WriteString("Process started: ")
+	case End:
+		b.WriteString("Process ended: ")
+	case Access:
+		b.WriteString("Process accessed: ")
+	}
+	b.WriteString(orUnknown(p.Executable))
+	b.WriteString(" (pid ")
+	b.WriteString(strconv.FormatInt(p.PID.Value, 10))
+	b.WriteByte(')')
+	switch kind {
+	case Start:
+		if p.Parent.Name != "" {
+			b.WriteString(", parent ")
+			b.WriteString(p.Parent.Name)
+		}
+	case End:
+		if p.ExitCode.Valid {
+			b.WriteString(", exit code ")
+			b.WriteString(strconv.FormatInt(p.ExitCode.Value, 10))
+		}
+	case Access:
+		b.WriteString(" opened ")
+		b.WriteString(orUnknown(d.Target.Process.Executable))
+		if d.Winlog.EventData.GrantedAccess != "" {
+			b.WriteString(" with access ")
+			b.WriteString(d.Winlog.EventData.GrantedAccess)
+		}
+	}
+	if d.User.Name != "" {
+		b.WriteString(", user ")
+		if d.User.Domain != "" {
+			b.WriteString(d.User.Domain)
+			b.WriteByte('\\')
+		}
+		b.WriteString(d.User.Name)
+	}
+	return b.String()
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown image"
+	}
+	return s
+}

@@ -222,3 +222,16 @@ func (c *Catalog) Names() []string {
 	sort.Strings(out)
 	return out
 }
+
+// Types maps every searchable name, multi-fields included, to its
+// Elasticsearch type: what a Kibana data view knows of procbeat's fields.
+func (c *Catalog) Types() map[string]string {
+	out := make(map[string]string, len(c.Fields)*2)
+	for _, f := range c.Fields {
+		out[f.Name] = f.Type
+		for _, m := range f.MultiFields {
+			out[f.Name+"."+m.Name] = m.Type
+		}
+	}
+	return out
+}

@@ -57,6 +57,7 @@ func newRoot() *cobra.Command {
 		newVersionCmd(),
 		newExportCmd(g),
 		newTestCmd(g),
+		newKQLCmd(),
 	)
 	return root
 }

@@ -116,3 +116,24 @@ func TestVersion(t *testing.T) {
 		t.Errorf("version: %d %q", code, out)
 	}
 }
+
+func TestKQLLintSeedQuery(t *testing.T) {
+	seed := `event.dataset : "endpoint.events.process" and event.module : "endpoint" and host.os.type : "windows" and event.action : "start" or "end"`
+	fixed := `event.dataset : "endpoint.events.process" and event.module : "endpoint" and host.os.type : "windows" and event.action : ("start" or "end")`
+	out, _, code := run(t, "kql", "lint", seed)
+	if code != 1 || !strings.Contains(out, "precedence") || !strings.Contains(out, "bare-value") || !strings.Contains(out, "suggested: "+fixed) {
+		t.Errorf("seed: exit %d\n%s", code, out)
+	}
+	out, _, code = run(t, "kql", "lint", fixed)
+	if code != 0 || out != "" {
+		t.Errorf("corrected query: exit %d %q", code, out)
+	}
+	_, stderr, code := run(t, "kql", "lint", "process.name : (")
+	if code != 1 || stderr == "" {
+		t.Errorf("syntax error: exit %d %q", code, stderr)
+	}
+	out, _, code = run(t, "kql", "translate", fixed)
+	if code != 0 || !strings.Contains(out, `"minimum_should_match": 1`) || !strings.Contains(out, `"match_phrase"`) {
+		t.Errorf("translate: exit %d\n%s", code, out)
+	}
+}

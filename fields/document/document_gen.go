@@ -107,7 +107,7 @@ type Process struct {
 	OriginReferrerURL string // keyword
 	OriginURL         string // keyword
 	Parent            ProcessParent
-	Pe                ProcessPe
+	PE                ProcessPE
 	PID               Long   // long
 	WorkingDirectory  string // keyword
 	Thread            ProcessThread
@@ -281,8 +281,8 @@ type ProcessParentThreadExtCallStack struct {
 	SymbolInfo            string // keyword
 }
 
-// ProcessPe is the process.pe object.
-type ProcessPe struct {
+// ProcessPE is the process.pe object.
+type ProcessPE struct {
 	Imphash          string // keyword
 	OriginalFileName string // keyword
 	Company          string // keyword
@@ -765,7 +765,7 @@ func (x *Process) appendJSON(b []byte) ([]byte, bool) {
 		mark, m := len(b), n
 		b = appendKey(b, &n, "pe")
 		var ok bool
-		if b, ok = x.Pe.appendJSON(b); !ok {
+		if b, ok = x.PE.appendJSON(b); !ok {
 			b, n = b[:mark], m
 		}
 	}
@@ -1451,7 +1451,7 @@ func (x *ProcessParentThreadExtCallStack) appendJSON(b []byte) ([]byte, bool) {
 	return append(b, '}'), true
 }
 
-func (x *ProcessPe) appendJSON(b []byte) ([]byte, bool) {
+func (x *ProcessPE) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
 	b = append(b, '{')
 	n := 0

@@ -133,7 +133,7 @@ func TestKQLLintSeedQuery(t *testing.T) {
 		t.Errorf("syntax error: exit %d %q", code, stderr)
 	}
 	out, _, code = run(t, "kql", "translate", fixed)
-	if code != 0 || !strings.Contains(out, `"minimum_should_match": 1`) || !strings.Contains(out, `"match_phrase"`) {
+	if code != 0 || !strings.Contains(out, `"minimum_should_match": 1`) || !strings.Contains(out, `"term"`) || strings.Count(out, `"should"`) < 5 {
 		t.Errorf("translate: exit %d\n%s", code, out)
 	}
 }

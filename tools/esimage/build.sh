@@ -5,7 +5,8 @@
 #   + Debian's openjdk-17-jre-headless
 #   + org.elasticsearch.distribution.integ-test-zip:elasticsearch:<ES_VERSION>:zip
 #     from Maven Central (checksum pinned below)
-#   + entrypoint.sh (dotted env vars -> -E settings, runs as "elasticsearch").
+#   + entrypoint.sh (dotted env vars -> -E settings, runs as "elasticsearch")
+#   + esfront (answers "GET /", which this distribution lacks; see there).
 #
 # Usage: tools/esimage/build.sh [--force] [--no-save]
 #   --force    rebuild even if the image or a cached tarball exists
@@ -14,16 +15,17 @@
 #
 # Cache ($PROCBEAT_CACHE_DIR, default $HOME/.cache/procbeat):
 #   esimage/<release>-<es version>-<hash>.tar   saved image; <hash> covers this
-#                                               script, Containerfile and
-#                                               entrypoint.sh, so editing any
-#                                               of them invalidates the cache
+#                                               script, Containerfile,
+#                                               entrypoint.sh and esfront, so
+#                                               editing any of them
+#                                               invalidates the cache
 #   downloads/elasticsearch-<version>.zip       Maven Central download
 #   debs/debootstrap-<release>/, debs/apt-<release>/   .deb files
 #
 # Environment: PROCBEAT_DEBIAN_MIRROR, PROCBEAT_DEBIAN_SECURITY_MIRROR (default:
 # the first Debian mirror in /etc/apt/sources.list*), PROCBEAT_MAVEN_URL
 # (default https://repo1.maven.org/maven2). Needs root, podman, debootstrap,
-# curl, unzip (.ci/podman.sh installs them).
+# curl, unzip (.ci/podman.sh installs them) and go.
 set -euo pipefail
 
 # Newest 8.19.x in maven-metadata.xml at the time of writing; bump both lines
@@ -57,7 +59,7 @@ done
 
 # The hash covers every input that shapes the image apart from the pinned
 # versions above, which are part of this script anyway.
-hash=$(cat "$here/build.sh" "$here/Containerfile" "$here/entrypoint.sh" | sha256sum | cut -c1-12)
+hash=$(cat "$here/build.sh" "$here/Containerfile" "$here/entrypoint.sh" "$here/esfront/main.go" | sha256sum | cut -c1-12)
 tarball="$cache/esimage/$DEBIAN_RELEASE-$ES_VERSION-$hash.tar"
 label=io.procbeat.esimage.hash
 
@@ -118,6 +120,9 @@ mkdir -p "$work/ctx"
 unzip -q "$zip" -d "$work/ctx"
 mv "$work/ctx/elasticsearch-$ES_VERSION" "$work/ctx/elasticsearch"
 cp "$here/Containerfile" "$here/entrypoint.sh" "$work/ctx/"
+command -v go >/dev/null || die "go not found (needed to build esfront)"
+log "go build esfront"
+(cd "$here/esfront" && CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags=-s -o "$work/ctx/esfront" .)
 
 # 2. Minimal Debian root, imported as the base image.
 mkdir -p "$cache/debs/debootstrap-$DEBIAN_RELEASE" "$cache/debs/apt-$DEBIAN_RELEASE"
@@ -134,6 +139,7 @@ rm -f "$work/rootfs.tar"
 
 # 3. The image. apt's archive directory is a cache volume so the JRE's .debs
 # survive for the next cold build.
+old_id=$(podman image inspect --format '{{.Id}}' "$IMAGE" 2>/dev/null || true)
 log "podman build"
 podman build -q --layers=false \
 	--build-arg BASE_IMAGE="$base_image" \
@@ -144,6 +150,11 @@ podman build -q --layers=false \
 	--label "$label=$hash" \
 	-v "$cache/debs/apt-$DEBIAN_RELEASE:/var/cache/apt/archives" \
 	-t "$IMAGE" "$work/ctx" >&2
+
+# The previous build lost its tag: drop it rather than leave it dangling.
+if [ -n "$old_id" ] && [ "$old_id" != "$(podman image inspect --format '{{.Id}}' "$IMAGE")" ]; then
+	podman rmi "$old_id" >/dev/null 2>&1 || true
+fi
 
 # 4. Cache the result; older tarballs of this release and version are stale.
 if [ "$save" = true ]; then

@@ -9,6 +9,7 @@
 #   - ES_JAVA_OPTS passes through to the launcher unchanged;
 #   - ELASTIC_PASSWORD becomes the keystore's bootstrap.password, which is the
 #     built-in "elastic" user's password when security is enabled;
+#   - "GET /" is answered (by esfront, see there);
 #   - Elasticsearch refuses to run as root, so the server runs as the
 #     "elasticsearch" user.
 set -euo pipefail
@@ -66,6 +67,11 @@ if [ -n "${ELASTIC_PASSWORD:-}" ] && [ "$security_disabled" = false ]; then
 fi
 # The password must not leak into the server's environment (_nodes output).
 unset ELASTIC_PASSWORD
+
+# esfront answers "GET /" (missing from this distribution) on :9200 and
+# forwards everything else to Elasticsearch on 127.0.0.1:9201. It ends with
+# the container, whose main process Elasticsearch becomes below.
+as_es_user /usr/local/bin/esfront -listen :9200 -upstream http://127.0.0.1:9201 &
 
 cd "$es_home"
 if [ "$(id -u)" -eq 0 ]; then

@@ -115,7 +115,7 @@ func join(a, b string) string {
 	return a + "." + b
 }
 
-var initialisms = map[string]string{"id": "ID", "pid": "PID", "ip": "IP", "url": "URL", "os": "OS", "md5": "MD5", "sha1": "SHA1", "sha256": "SHA256", "mac": "MAC", "ecs": "ECS", "api": "API", "fqdn": "FQDN"}
+var initialisms = map[string]string{"id": "ID", "pid": "PID", "ip": "IP", "url": "URL", "os": "OS", "md5": "MD5", "sha1": "SHA1", "sha256": "SHA256", "mac": "MAC", "ecs": "ECS", "api": "API", "fqdn": "FQDN", "pe": "PE"}
 
 func goName(seg string) string {
 	seg = strings.TrimPrefix(seg, "@")

@@ -87,6 +87,13 @@ func appendStrings(b []byte, ss []string) []byte {
 
 const hex = "0123456789abcdef"
 
+// AppendString appends s as a JSON string, for encoders of other shapes
+// (the CAR codec) that must escape exactly as documents do.
+func AppendString(b []byte, s string) []byte { return appendString(b, s) }
+
+// AppendTime appends t as a JSON string in the documents' time format.
+func AppendTime(b []byte, t time.Time) []byte { return appendTime(b, t) }
+
 // appendString writes s as a JSON string. Invalid UTF-8 becomes U+FFFD so
 // that a broken value never breaks the bulk request around it.
 func appendString(b []byte, s string) []byte {

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
@@ -394,9 +395,9 @@ func (c *Config) Validate() error {
 			errs = append(errs, bad("output.elasticsearch.api_key", "must be id:api_key"))
 		}
 		switch es.SSL.VerificationMode {
-		case "full", "certificate", "none":
+		case "full", "none":
 		default:
-			errs = append(errs, bad("output.elasticsearch.ssl.verification_mode", "%q is not one of full, certificate, none", es.SSL.VerificationMode))
+			errs = append(errs, bad("output.elasticsearch.ssl.verification_mode", "%q is not one of full, none", es.SSL.VerificationMode))
 		}
 		if fp := es.SSL.CATrustedFingerprint; fp != "" && !regexp.MustCompile(`^[0-9A-Fa-f:]{64,95}$`).MatchString(fp) {
 			errs = append(errs, bad("output.elasticsearch.ssl.ca_trusted_fingerprint", "must be a hex SHA-256 fingerprint"))
@@ -456,3 +457,11 @@ func (c *Config) Validate() error {
 }
 
 func validCodec(c string) bool { return c == "json" || c == "car" }
+
+// Resolve returns dir under path.home unless it is absolute.
+func (p Path) Resolve(dir string) string {
+	if filepath.IsAbs(dir) {
+		return dir
+	}
+	return filepath.Join(p.Home, dir)
+}

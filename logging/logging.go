@@ -38,7 +38,7 @@ func New(cfg config.Logging, paths config.Path, toStderr bool) (*logp.Logger, fu
 	case cfg.ToFiles:
 		dir := cfg.Files.Path
 		if dir == "" {
-			dir = filepath.Join(paths.Home, paths.Logs)
+			dir = paths.Resolve(paths.Logs)
 		}
 		rot, err := file.NewFileRotator(filepath.Join(dir, cfg.Files.Name),
 			file.MaxBackups(uint(cfg.Files.KeepFiles)), file.MaxSizeBytes(uint(cfg.Files.RotateEveryBytes)))

@@ -58,6 +58,7 @@ func newRoot() *cobra.Command {
 		newExportCmd(g),
 		newTestCmd(g),
 		newKQLCmd(),
+		newReplayCmd(g),
 	)
 	return root
 }

@@ -1,0 +1,219 @@
+package beater
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/procbeat/procbeat/config"
+	"github.com/procbeat/procbeat/esclient"
+	"github.com/procbeat/procbeat/module/process/mapping"
+	"github.com/procbeat/procbeat/module/process/source"
+	"github.com/procbeat/procbeat/module/process/tracker"
+	"github.com/procbeat/procbeat/monitoring"
+	"github.com/procbeat/procbeat/output/console"
+	esout "github.com/procbeat/procbeat/output/elasticsearch"
+	"github.com/procbeat/procbeat/output/file"
+	"github.com/procbeat/procbeat/pipeline"
+	"github.com/procbeat/procbeat/registry"
+)
+
+// Beater is one assembled procbeat: output, pipeline, registry, tracker,
+// mapping and the runner that feeds them.
+type Beater struct {
+	cfg      config.Config
+	log      monitoring.Logger
+	counters *monitoring.Counters
+	reg      *registry.Registry
+	pipe     *pipeline.Pipeline
+	runner   *Runner
+	http     *monitoring.Server
+	cancel   context.CancelFunc
+	done     chan struct{}
+}
+
+// Options are what the command line adds to the configuration.
+type Options struct {
+	// Stdout receives documents when no output is configured.
+	Stdout io.Writer
+	// Resume keeps checkpoints in the registry and resumes from them. Off,
+	// every run reads its files from the start and writes no registry.
+	Resume bool
+	// Codec overrides the output's codec (json or car) when set.
+	Codec string
+	// EVTX opens .evtx files; nil refuses them.
+	EVTX source.EVTXOpener
+	// Now is event.created's clock; nil is time.Now.
+	Now func() time.Time
+}
+
+// New assembles a Beater from the configuration.
+func New(ctx context.Context, cfg config.Config, log monitoring.Logger, o Options) (*Beater, error) {
+	b := &Beater{cfg: cfg, log: log, counters: &monitoring.Counters{}, done: make(chan struct{})}
+	out, codec, err := b.output(o)
+	if err != nil {
+		return nil, err
+	}
+	if o.Codec != "" {
+		codec = o.Codec
+	}
+	if o.Resume {
+		path := filepath.Join(cfg.Path.Resolve(cfg.Path.Data), "registry.json")
+		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+			out.Close()
+			return nil, fmt.Errorf("path.data: %w", err)
+		}
+		b.reg, err = registry.OpenOrFresh(path, registry.Options{Logger: log, Counters: b.counters})
+		if err != nil {
+			out.Close()
+			return nil, err
+		}
+	}
+	var cp pipeline.Checkpoints = discardCheckpoints{}
+	if b.reg != nil {
+		cp = b.reg
+	}
+	maxBytes := int64(0)
+	if es := cfg.Output.Elasticsearch; es != nil && es.Enabled {
+		maxBytes = int64(es.MaxBytesInFlight)
+	}
+	pctx, cancel := context.WithCancel(ctx)
+	b.cancel = cancel
+	b.pipe = pipeline.New(pctx, out, cp, pipeline.Options{MaxBytesInFlight: maxBytes, Counters: b.counters, Logger: log})
+	tr := tracker.New(tracker.Options{MaxProcesses: cfg.Procbeat.Tracker.MaxProcesses})
+	h := cfg.Procbeat.Host
+	mapper := mapping.New(tr, mapping.Options{
+		Namespace: cfg.Procbeat.Namespace,
+		AgentID:   cfg.Name,
+		Host: mapping.Host{ID: h.ID, Architecture: h.Architecture, IP: h.IP, MAC: h.MAC,
+			OSVersion: h.OSVersion, OSFull: h.OSFull, OSKernel: h.OSKernel, OSVariant: h.OSVariant},
+		Now: o.Now,
+	})
+	b.runner, err = NewRunner(RunnerOptions{
+		Opener: source.Opener{EVTX: o.EVTX}, Mapper: mapper, Tracker: tr, Registry: b.reg,
+		Pipeline: b.pipe, Codec: codec, Logger: log, Counters: b.counters,
+	})
+	if err != nil {
+		b.pipe.Close()
+		return nil, err
+	}
+	if cfg.Logging.Metrics.Enabled {
+		go monitoring.LogPeriodically(pctx, b.counters, log, cfg.Logging.Metrics.Period)
+	}
+	if cfg.HTTP.Enabled {
+		srv, err := monitoring.Listen(monitoring.HTTPConfig{Enabled: true, Host: cfg.HTTP.Host, Port: cfg.HTTP.Port}, b.counters)
+		if err != nil {
+			b.pipe.Close()
+			return nil, err
+		}
+		b.http = srv
+		go srv.Serve(pctx)
+	}
+	return b, nil
+}
+
+// output builds the configured output; without one, documents go to
+// Stdout as NDJSON.
+func (b *Beater) output(o Options) (pipeline.Output, string, error) {
+	out := b.cfg.Output
+	switch {
+	case out.Elasticsearch != nil && out.Elasticsearch.Enabled:
+		es := out.Elasticsearch
+		client, err := esclient.New(ClientConfig(es))
+		if err != nil {
+			return nil, "", fmt.Errorf("output.elasticsearch: %w", err)
+		}
+		oc := esout.DefaultConfig()
+		oc.BulkMaxSize = es.BulkMaxSize
+		oc.FlushInterval = es.FlushInterval
+		oc.CompressionLevel = es.CompressionLevel
+		oc.Timeout = es.Timeout
+		oc.BackoffInit, oc.BackoffMax = es.Backoff.Init, es.Backoff.Max
+		oc.DeadLetterPath = es.DeadLetterPath
+		if oc.DeadLetterPath == "" {
+			oc.DeadLetterPath = filepath.Join(b.cfg.Path.Resolve(b.cfg.Path.Data), "dead-letter.ndjson")
+			if err := os.MkdirAll(filepath.Dir(oc.DeadLetterPath), 0o750); err != nil {
+				return nil, "", fmt.Errorf("path.data: %w", err)
+			}
+		}
+		o, err := esout.New(client, oc, b.counters, b.log)
+		return o, "json", err
+	case out.File != nil && out.File.Enabled:
+		f := out.File
+		fc := file.DefaultConfig()
+		fc.Path, fc.Filename = f.Path, f.Filename
+		fc.RotateEveryKB, fc.NumberOfFiles = uint(f.RotateEveryKB), uint(f.NumberOfFiles)
+		fc.Permissions = os.FileMode(f.Permissions)
+		o, err := file.New(fc, b.counters, b.log)
+		return o, f.Codec, err
+	default:
+		w := o.Stdout
+		if w == nil {
+			w = os.Stdout
+		}
+		codec := "json"
+		if out.Console != nil {
+			codec = out.Console.Codec
+		}
+		return console.New(w, console.DefaultConfig(), b.counters, b.log), codec, nil
+	}
+}
+
+// ClientConfig turns output.elasticsearch into the client's settings.
+func ClientConfig(es *config.Elasticsearch) esclient.Config {
+	c := esclient.DefaultConfig()
+	c.Hosts = es.Hosts
+	c.Protocol, c.Path = es.Protocol, es.Path
+	c.Username, c.Password, c.APIKey = es.Username, es.Password, es.APIKey
+	c.SSL = esclient.SSLConfig{
+		CertificateAuthorities: es.SSL.CertificateAuthorities,
+		CATrustedFingerprint:   es.SSL.CATrustedFingerprint,
+		VerificationMode:       es.SSL.VerificationMode,
+	}
+	c.Timeout = es.Timeout
+	// Bulk bodies are compressed by the output itself.
+	c.CompressionLevel = 0
+	return c
+}
+
+// Replay reads the files, then drains the pipeline and writes the last
+// checkpoint. It returns the summary and the first error that stopped a
+// file; the other files are still read.
+func (b *Beater) Replay(ctx context.Context, paths []string) (Summary, error) {
+	if len(paths) == 0 {
+		return Summary{}, ErrNoInput
+	}
+	var errs []error
+	for _, p := range paths {
+		if err := b.runner.ReplayFile(ctx, p); err != nil {
+			errs = append(errs, err)
+			b.log.Errorf("%v", err)
+			if ctx.Err() != nil {
+				break
+			}
+		}
+	}
+	return b.runner.Summary(), errors.Join(errs...)
+}
+
+// Counters are the beater's monitoring counters.
+func (b *Beater) Counters() *monitoring.Counters { return b.counters }
+
+// Close drains the pipeline (acknowledged events advance the registry) and
+// releases everything.
+func (b *Beater) Close() error {
+	err := b.pipe.Close()
+	b.cancel()
+	return err
+}
+
+// discardCheckpoints is the checkpoint store of a run without a registry.
+type discardCheckpoints struct{}
+
+func (discardCheckpoints) Begin(pipeline.Position) pipeline.Ticket { return pipeline.Ticket{} }
+func (discardCheckpoints) Done([]pipeline.Ticket)                  {}
+func (discardCheckpoints) Flush() error                            { return nil }

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/procbeat/procbeat/beater"
+)
+
+func newReplayCmd(g *globals) *cobra.Command {
+	var codec string
+	var resume bool
+	cmd := &cobra.Command{
+		Use:   "replay FILE...",
+		Short: "Map EVTX, XML or JSON files to documents and ship them (NDJSON on stdout when no output is configured)",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := g.load(cmd)
+			if err != nil {
+				return err
+			}
+			// A replay is a foreground job: its log goes to stderr, as with -e.
+			g.toStderr = true
+			log, closeLog, err := g.logger(cfg)
+			if err != nil {
+				return err
+			}
+			defer closeLog()
+			// Checkpoints matter when documents go somewhere that keeps
+			// them; a replay to stdout starts from the beginning unless
+			// asked otherwise.
+			if !cmd.Flags().Changed("resume") {
+				resume = (cfg.Output.Elasticsearch != nil && cfg.Output.Elasticsearch.Enabled) ||
+					(cfg.Output.File != nil && cfg.Output.File.Enabled)
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			b, err := beater.New(ctx, cfg, log, beater.Options{Stdout: cmd.OutOrStdout(), Resume: resume, Codec: codec, EVTX: evtxOpener})
+			if err != nil {
+				return err
+			}
+			sum, rerr := b.Replay(ctx, args)
+			cerr := b.Close()
+			sum.Write(cmd.ErrOrStderr())
+			if rerr != nil {
+				return rerr
+			}
+			if cerr != nil {
+				return fmt.Errorf("delivery: %w", cerr)
+			}
+			return ctx.Err()
+		},
+	}
+	cmd.Flags().StringVar(&codec, "codec", "", "json (Defend documents) or car (MITRE CAR objects); default: the output's codec")
+	cmd.Flags().BoolVar(&resume, "resume", false, "keep checkpoints in path.data and skip what was delivered before (default: on for elasticsearch and file outputs)")
+	return cmd
+}

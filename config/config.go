@@ -146,7 +146,6 @@ type Template struct {
 	DataRetention string `config:"data_retention"`
 	Shards        int    `config:"number_of_shards"`
 	Replicas      *int   `config:"number_of_replicas"`
-	Overwrite     bool   `config:"overwrite"`
 }
 
 // Logging is as in Beats.

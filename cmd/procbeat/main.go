@@ -59,6 +59,7 @@ func newRoot() *cobra.Command {
 		newTestCmd(g),
 		newKQLCmd(),
 		newReplayCmd(g),
+		newSetupCmd(g),
 	)
 	return root
 }

@@ -24,6 +24,7 @@ func newTestCmd(g *globals) *cobra.Command {
 			return err
 		},
 	})
+	cmd.AddCommand(newTestOutputCmd(g))
 	return cmd
 }
 

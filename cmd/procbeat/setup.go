@@ -1,0 +1,133 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/procbeat/procbeat/beater"
+	"github.com/procbeat/procbeat/config"
+	"github.com/procbeat/procbeat/esclient"
+	"github.com/procbeat/procbeat/fields/template"
+)
+
+var errNoElasticsearch = errors.New("this command needs output.elasticsearch (set it in procbeat.yml or with -E output.elasticsearch.hosts=[...])")
+
+func esConfig(cfg config.Config) (esclient.Config, error) {
+	if cfg.Output.Elasticsearch == nil || !cfg.Output.Elasticsearch.Enabled {
+		return esclient.Config{}, errNoElasticsearch
+	}
+	return beater.ClientConfig(cfg.Output.Elasticsearch), nil
+}
+
+func newSetupCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "setup",
+		Short: "Install the index templates for procbeat's data streams (idempotent)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := g.load(cmd)
+			if err != nil {
+				return err
+			}
+			ec, err := esConfig(cfg)
+			if err != nil {
+				return err
+			}
+			if !cfg.Setup.Template.Enabled {
+				fmt.Fprintln(cmd.OutOrStdout(), "setup.template.enabled is false: nothing to do")
+				return nil
+			}
+			client, err := esclient.New(ec)
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			out := cmd.OutOrStdout()
+			var caps template.Capabilities
+			switch cfg.Setup.Template.FieldTypes {
+			case "full":
+				caps = template.Full
+			case "minimal":
+			default:
+				found, err := esclient.DetectCapabilities(ctx, client)
+				if err != nil {
+					return fmt.Errorf("detecting the cluster's field types: %w", err)
+				}
+				caps = template.Capabilities{Wildcard: found.Wildcard, ConstantKeyword: found.ConstantKeyword, MatchOnlyText: found.MatchOnlyText}
+				fmt.Fprintf(out, "cluster: %s %s; field types: wildcard %s, constant_keyword %s, match_only_text %s\n",
+					found.Distribution, found.Version, yesNo(found.Wildcard), yesNo(found.ConstantKeyword), yesNo(found.MatchOnlyText))
+			}
+			bundle, err := buildTemplates(cfg.Setup.Template, caps)
+			if err != nil {
+				return err
+			}
+			for _, w := range bundle.Warnings {
+				fmt.Fprintln(cmd.ErrOrStderr(), "warning:", w)
+			}
+			rep, err := esclient.InstallTemplates(ctx, client, named(bundle.ComponentTemplates), named(bundle.IndexTemplates))
+			for _, r := range rep.Results {
+				fmt.Fprintf(out, "%s %s: %s\n", r.Kind, r.Name, r.Action)
+			}
+			if err != nil {
+				return err
+			}
+			if rep.Changed() {
+				fmt.Fprintln(out, "setup done: templates installed")
+			} else {
+				fmt.Fprintln(out, "setup done: templates already up to date, nothing changed")
+			}
+			return nil
+		},
+	}
+}
+
+func named(ts []template.Named) []esclient.Named {
+	out := make([]esclient.Named, len(ts))
+	for i, t := range ts {
+		out[i] = esclient.Named{Name: t.Name, Body: t.Body}
+	}
+	return out
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no (downgraded)"
+}
+
+func newTestOutputCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "output",
+		Short: "Check connectivity, version and privileges of output.elasticsearch",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := g.load(cmd)
+			if err != nil {
+				return err
+			}
+			ec, err := esConfig(cfg)
+			if err != nil {
+				return err
+			}
+			failed := false
+			for _, c := range esclient.TestOutput(cmd.Context(), ec) {
+				status := "ok"
+				if !c.OK {
+					status, failed = "ERROR", true
+				}
+				line := fmt.Sprintf("%s... %s", c.Name, status)
+				if c.Detail != "" {
+					line += ": " + c.Detail
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), line)
+			}
+			if failed {
+				return exitError{1}
+			}
+			return nil
+		},
+	}
+}

@@ -2,7 +2,6 @@ package beater
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -33,7 +32,6 @@ type Beater struct {
 	runner   *Runner
 	http     *monitoring.Server
 	cancel   context.CancelFunc
-	done     chan struct{}
 }
 
 // Options are what the command line adds to the configuration.
@@ -45,22 +43,33 @@ type Options struct {
 	Resume bool
 	// Codec overrides the output's codec (json or car) when set.
 	Codec string
-	// EVTX opens .evtx files; nil refuses them.
-	EVTX source.EVTXOpener
 	// Now is event.created's clock; nil is time.Now.
 	Now func() time.Time
 }
 
 // New assembles a Beater from the configuration.
 func New(ctx context.Context, cfg config.Config, log monitoring.Logger, o Options) (*Beater, error) {
-	b := &Beater{cfg: cfg, log: log, counters: &monitoring.Counters{}, done: make(chan struct{})}
+	b := &Beater{cfg: cfg, log: log, counters: &monitoring.Counters{}}
 	out, codec, err := b.output(o)
 	if err != nil {
 		return nil, err
 	}
-	if o.Codec != "" {
-		codec = o.Codec
+	if o.Codec == "" {
+		o.Codec = codec
 	}
+	return b.assemble(ctx, out, o)
+}
+
+// NewWithOutput assembles a Beater that delivers to out instead of the
+// configured output (tests, embedding).
+func NewWithOutput(ctx context.Context, cfg config.Config, log monitoring.Logger, out pipeline.Output, o Options) (*Beater, error) {
+	b := &Beater{cfg: cfg, log: log, counters: &monitoring.Counters{}}
+	return b.assemble(ctx, out, o)
+}
+
+func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (*Beater, error) {
+	cfg, log := b.cfg, b.log
+	var err error
 	if o.Resume {
 		path := filepath.Join(cfg.Path.Resolve(cfg.Path.Data), "registry.json")
 		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
@@ -94,8 +103,8 @@ func New(ctx context.Context, cfg config.Config, log monitoring.Logger, o Option
 		Now: o.Now,
 	})
 	b.runner, err = NewRunner(RunnerOptions{
-		Opener: source.Opener{EVTX: o.EVTX}, Mapper: mapper, Tracker: tr, Registry: b.reg,
-		Pipeline: b.pipe, Codec: codec, Logger: log, Counters: b.counters,
+		Opener: source.Opener{}, Mapper: mapper, Tracker: tr, Registry: b.reg,
+		Pipeline: b.pipe, Codec: o.Codec, Logger: log, Counters: b.counters,
 	})
 	if err != nil {
 		b.pipe.Close()
@@ -180,24 +189,31 @@ func ClientConfig(es *config.Elasticsearch) esclient.Config {
 	return c
 }
 
-// Replay reads the files, then drains the pipeline and writes the last
-// checkpoint. It returns the summary and the first error that stopped a
-// file; the other files are still read.
-func (b *Beater) Replay(ctx context.Context, paths []string) (Summary, error) {
+// Replay reads the files (directories and patterns expanded). A file that
+// cannot be read is logged and counted and the others are still read; the
+// error then says how many failed.
+func (b *Beater) Replay(ctx context.Context, args []string) (Summary, error) {
+	paths, err := ExpandPaths(args)
+	if err != nil {
+		return Summary{}, err
+	}
 	if len(paths) == 0 {
 		return Summary{}, ErrNoInput
 	}
-	var errs []error
+	failed := 0
 	for _, p := range paths {
 		if err := b.runner.ReplayFile(ctx, p); err != nil {
-			errs = append(errs, err)
-			b.log.Errorf("%v", err)
 			if ctx.Err() != nil {
-				break
+				return b.runner.Summary(), ctx.Err()
 			}
+			failed++
+			b.log.Errorf("%v", err)
 		}
 	}
-	return b.runner.Summary(), errors.Join(errs...)
+	if failed > 0 {
+		return b.runner.Summary(), fmt.Errorf("%d of %d files could not be read (see the log)", failed, len(paths))
+	}
+	return b.runner.Summary(), nil
 }
 
 // Counters are the beater's monitoring counters.

@@ -101,6 +101,7 @@ func (r *Runner) ReplayFile(ctx context.Context, path string) error {
 		}
 	}
 	opener := r.opener
+	opener.EVTX = EVTXOpener(ctx, after)
 	opener.Options.OnError = func(e *decode.RecordError) {
 		r.count(func(s *Summary) { s.Errors["decode"]++ })
 		r.log.Warnf("%v", e)

@@ -39,7 +39,7 @@ func newReplayCmd(g *globals) *cobra.Command {
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			b, err := beater.New(ctx, cfg, log, beater.Options{Stdout: cmd.OutOrStdout(), Resume: resume, Codec: codec, EVTX: evtxOpener})
+			b, err := beater.New(ctx, cfg, log, beater.Options{Stdout: cmd.OutOrStdout(), Resume: resume, Codec: codec})
 			if err != nil {
 				return err
 			}

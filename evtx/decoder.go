@@ -1,0 +1,702 @@
+package evtx
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"strconv"
+	"time"
+
+	"github.com/procbeat/procbeat/winevent"
+)
+
+type nestedTree struct{ off, root int32 }
+
+// Per-record limits (see decoder.budget).
+const (
+	maxVisits = 1 << 16
+	maxOutput = 1 << 20
+)
+
+var errExpansion = fmt.Errorf("record expands beyond %d nodes or %d bytes: %w", maxVisits, maxOutput, ErrTooLarge)
+
+type nameEntry struct {
+	s    string
+	size int
+}
+
+type span struct {
+	data       int // index in rec.Data
+	start, end int // range in decoder.out
+}
+
+// frame is the substitution values visible to one template instance.
+type frame struct{ base, end int }
+
+func (f frame) get(d *decoder, i uint16) (value, bool) {
+	j := f.base + int(i)
+	if j >= f.end {
+		return value{}, false
+	}
+	return d.vals[j], true
+}
+
+// decoder holds one worker's state: the current chunk, its caches and the
+// buffers reused from record to record. It is not safe for concurrent use;
+// each worker owns one.
+type decoder struct {
+	file   string
+	filter func(provider string, eventID uint16) bool
+	after  uint64
+
+	chunk     []byte
+	names     map[uint32]nameEntry
+	tmpls     map[uint32]int32
+	templates []template
+	nodes     []node
+	vals      []value
+	scratch   []byte
+	out       []byte
+	spans     []span
+	unnamed   int
+	strs      map[string]string
+	rec       *winevent.Record
+
+	// budget is the node visits left for the current record: substitution
+	// values may repeat nested BinXML, so output could otherwise grow
+	// exponentially with crafted input.
+	budget int
+	// nested caches the trees of BinXML values already decoded for the
+	// current record, by value offset.
+	nested []nestedTree
+
+	// onRecord, when set, is called for every decoded record (Dump uses it
+	// to render the record again as XML).
+	onRecord func(pos, size int, rec *winevent.Record)
+	// noRecover lets panics through (fuzzing wants to see them).
+	noRecover bool
+}
+
+func newDecoder(file string, opts *Options) *decoder {
+	return &decoder{
+		file:   file,
+		filter: opts.Filter,
+		after:  opts.After,
+		names:  make(map[uint32]nameEntry),
+		tmpls:  make(map[uint32]int32),
+		strs:   make(map[string]string),
+	}
+}
+
+// intern returns a string equal to b, reusing an earlier one when possible;
+// the map lookup with a converted key does not allocate.
+func (d *decoder) intern(b []byte) string {
+	if s, ok := d.strs[string(b)]; ok {
+		return s
+	}
+	if len(d.strs) >= 4096 {
+		clear(d.strs)
+	}
+	s := string(b)
+	d.strs[s] = s
+	return s
+}
+
+func (d *decoder) resetChunk(b []byte) {
+	d.chunk = b
+	clear(d.names)
+	clear(d.tmpls)
+	d.templates = d.templates[:0]
+	d.nodes = d.nodes[:0]
+}
+
+// chunkResult is the decoded content of one chunk, handed from a worker to
+// the reader and recycled once the caller has moved past it.
+type chunkResult struct {
+	index   int
+	records []winevent.Record
+	n       int
+	errs    []error
+	stats   Stats
+}
+
+func (r *chunkResult) reset(index int) {
+	r.index = index
+	r.n = 0
+	r.errs = r.errs[:0]
+	r.stats = Stats{}
+}
+
+// next returns a record slot to decode into, reusing earlier Data capacity.
+func (r *chunkResult) next() *winevent.Record {
+	if r.n == len(r.records) {
+		r.records = append(r.records, winevent.Record{})
+	}
+	rec := &r.records[r.n]
+	rec.Reset()
+	return rec
+}
+
+// decodeChunk decodes chunk index idx (file offset off) held in b.
+func (d *decoder) decodeChunk(idx int, off int64, b []byte, res *chunkResult) {
+	res.reset(idx)
+	res.stats.Chunks = 1
+	defer func() {
+		if d.noRecover {
+			return
+		}
+		if r := recover(); r != nil {
+			res.errs = append(res.errs, &ChunkError{File: d.file, Chunk: idx, Offset: off, Err: fmt.Errorf("%w: %v", ErrPanic, r)})
+		}
+	}()
+	if len(b) < chunkHeaderSize {
+		res.stats.EmptyChunks = 1
+		if len(b) > 0 && !allZero(b) {
+			res.errs = append(res.errs, &ChunkError{File: d.file, Chunk: idx, Offset: off, Err: fmt.Errorf("%d bytes: %w", len(b), ErrTruncated)})
+		}
+		return
+	}
+	if string(b[:8]) != chunkMagic {
+		if allZero(b[:chunkHeaderSize]) {
+			res.stats.EmptyChunks = 1
+			return
+		}
+		res.stats.BadMagicChunks = 1
+		res.errs = append(res.errs, &ChunkError{File: d.file, Chunk: idx, Offset: off, Err: ErrBadChunkMagic})
+		return
+	}
+	h := parseChunkHeader(b)
+	end := len(b)
+	if len(b) < chunkSize {
+		res.errs = append(res.errs, &ChunkError{File: d.file, Chunk: idx, Offset: off, Err: fmt.Errorf("%w: chunk has %d bytes", ErrTruncated, len(b))})
+	}
+	if !h.headerCRCOK {
+		res.stats.ChecksumErrors++
+		res.errs = append(res.errs, &ChunkError{File: d.file, Chunk: idx, Offset: off, Err: ErrHeaderChecksum})
+	} else {
+		if d.after > 0 && h.lastRecID <= d.after {
+			// Resuming: the whole chunk is at or before the checkpoint.
+			res.stats.ChunksSkipped = 1
+			return
+		}
+		if fs := int(h.freeSpaceOffset); fs >= chunkHeaderSize && fs <= len(b) {
+			end = fs
+			if crc := crc32.ChecksumIEEE(b[chunkHeaderSize:fs]); crc != h.dataCRC {
+				res.stats.ChecksumErrors++
+				res.errs = append(res.errs, &ChunkError{File: d.file, Chunk: idx, Offset: off, Err: ErrDataChecksum})
+			}
+		}
+	}
+	res.stats.ChunksDecoded = 1
+	d.resetChunk(b)
+	pos := chunkHeaderSize
+	for pos+minRecordSize <= end {
+		if string(b[pos:pos+4]) != recordMagic {
+			// The normal end when the header's free-space offset is unusable;
+			// otherwise records are missing.
+			if h.headerCRCOK && pos <= int(h.lastRecOffset) && int(h.lastRecOffset) < end {
+				res.errs = append(res.errs, d.recordErr(idx, off, pos, 0, ErrRecordMagic))
+				res.stats.RecordErrors++
+				if next := findRecord(b, pos+1, end, h); next > 0 {
+					pos = next
+					continue
+				}
+			}
+			break
+		}
+		size := int(binary.LittleEndian.Uint32(b[pos+4:]))
+		id := binary.LittleEndian.Uint64(b[pos+8:])
+		// The trailing size copy is not checked here: records whose copy was
+		// overwritten still decode (other parsers keep them too), and a real
+		// size problem shows up as a BinXML error.
+		if size < minRecordSize || pos+size > end {
+			var err error
+			if size == 0 {
+				err = ErrZeroSize
+			} else {
+				err = fmt.Errorf("%w: %d bytes", ErrRecordSize, size)
+			}
+			res.errs = append(res.errs, d.recordErr(idx, off, pos, id, err))
+			res.stats.RecordErrors++
+			next := findRecord(b, pos+4, end, h)
+			if next < 0 {
+				break
+			}
+			pos = next
+			continue
+		}
+		if d.after > 0 && id <= d.after {
+			res.stats.Resumed++
+			pos += size
+			continue
+		}
+		rec := res.next()
+		keep, err := d.safeRecord(pos, size, rec)
+		switch {
+		case err != nil:
+			res.errs = append(res.errs, d.recordErr(idx, off, pos, id, err))
+			res.stats.RecordErrors++
+		case keep:
+			res.n++
+			res.stats.Records++
+			if d.onRecord != nil {
+				d.onRecord(pos, size, rec)
+			}
+		default:
+			res.stats.Filtered++
+		}
+		pos += size
+	}
+}
+
+func (d *decoder) recordErr(chunk int, chunkOff int64, pos int, id uint64, err error) error {
+	return &RecordError{File: d.file, Chunk: chunk, Record: id, Offset: chunkOff + int64(pos), Err: err}
+}
+
+// findRecord looks for the next plausible record start at or after from:
+// magic, sane size, matching trailing size copy and, when the chunk header
+// is intact, a record id inside the header's range. The id check keeps stale
+// records of an earlier use of the chunk out: their template references
+// would point at whatever the chunk holds now.
+func findRecord(b []byte, from, end int, h chunkHeader) int {
+	for from+minRecordSize <= end {
+		i := bytes.Index(b[from:end], []byte(recordMagic))
+		if i < 0 {
+			return -1
+		}
+		p := from + i
+		if p+minRecordSize <= end {
+			size := int(binary.LittleEndian.Uint32(b[p+4:]))
+			id := binary.LittleEndian.Uint64(b[p+8:])
+			inRange := !h.headerCRCOK || (id >= h.firstRecID && id <= h.lastRecID)
+			if size >= minRecordSize && p+size <= end && inRange && int(binary.LittleEndian.Uint32(b[p+size-4:])) == size {
+				return p
+			}
+		}
+		from = p + 1
+	}
+	return -1
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func (d *decoder) safeRecord(pos, size int, rec *winevent.Record) (keep bool, err error) {
+	defer func() {
+		if d.noRecover {
+			return
+		}
+		if r := recover(); r != nil {
+			keep, err = false, fmt.Errorf("%w: %v", ErrPanic, r)
+		}
+	}()
+	return d.decodeRecord(pos, size, rec)
+}
+
+// decodeRecord decodes the record at chunk offset pos into rec. It returns
+// false when the filter rejects the record.
+func (d *decoder) decodeRecord(pos, size int, rec *winevent.Record) (bool, error) {
+	d.rec = rec
+	d.out = d.out[:0]
+	d.spans = d.spans[:0]
+	d.vals = d.vals[:0]
+	d.unnamed = 0
+	d.budget = maxVisits
+	d.nested = d.nested[:0]
+	rec.RecordID = binary.LittleEndian.Uint64(d.chunk[pos+8:])
+	root, fr, ti, err := d.recordRoot(pos, size)
+	if err != nil {
+		return false, err
+	}
+	filtered := false
+	if ti >= 0 && d.filter != nil {
+		// Provider and event id first: rejected records cost no more.
+		if tp := d.templates[ti]; tp.provName >= 0 && tp.eventID >= 0 {
+			prov := d.attrString(tp.provName, fr)
+			eid, _ := d.contentUint(tp.eventID, fr)
+			if !d.filter(prov, uint16(eid)) {
+				return false, nil
+			}
+			filtered = true
+		}
+	}
+	if err := d.walk(root, rNone, fr, 0); err != nil {
+		return false, err
+	}
+	if !filtered && d.filter != nil && !d.filter(rec.Provider, rec.EventID) {
+		return false, nil
+	}
+	if rec.TimeCreated.IsZero() {
+		rec.TimeCreated = filetimeToTime(binary.LittleEndian.Uint64(d.chunk[pos+16:]))
+	}
+	if len(d.spans) > 0 {
+		// One allocation holds every event data value of the record.
+		s := string(d.out)
+		for _, sp := range d.spans {
+			rec.Data[sp.data].Value = s[sp.start:sp.end]
+		}
+	}
+	return true, nil
+}
+
+// recordRoot decodes the BinXML of the record at pos up to its node tree.
+// The common shape is one template instance: the template is decoded once
+// per chunk and the record only supplies values (ti is then its index).
+// Anything else is decoded as a tree of its own.
+func (d *decoder) recordRoot(pos, size int) (root int32, fr frame, ti int32, err error) {
+	c := cursor{b: d.chunk, off: pos + recordHeaderSize, end: pos + size - 4}
+	for {
+		t, ok := c.peek()
+		if !ok || t != tokFragmentHeader {
+			break
+		}
+		c.skip(4)
+	}
+	if t, _ := c.peek(); t == tokTemplate && c.err == nil {
+		c.off++
+		p := parser{d: d, c: c}
+		ti, valOff, err := p.instanceHeader()
+		if err != nil {
+			return -1, frame{}, -1, err
+		}
+		vs, ve, err := d.readValues(&p.c, valOff)
+		if err != nil {
+			return -1, frame{}, -1, err
+		}
+		return d.templates[ti].root, frame{vs, ve}, ti, nil
+	}
+	p := parser{d: d, c: c}
+	root, err = p.content(0, true)
+	return root, frame{}, -1, err
+}
+
+// role is where an element sits in the event schema, as far as the record
+// extraction cares.
+type role uint8
+
+const (
+	rNone role = iota
+	rEvent
+	rSystem
+	rProvider
+	rEventID
+	rVersion
+	rChannel
+	rComputer
+	rTimeCreated
+	rSecurity
+	rExecution
+	rEventData
+	rData
+	rBinary
+	rUserData
+	rUserInner
+	rOther
+)
+
+func childRole(parent role, name string) role {
+	switch parent {
+	case rNone:
+		if name == "Event" {
+			return rEvent
+		}
+	case rEvent:
+		switch name {
+		case "System":
+			return rSystem
+		case "EventData":
+			return rEventData
+		case "UserData":
+			return rUserData
+		}
+	case rSystem:
+		switch name {
+		case "Provider":
+			return rProvider
+		case "EventID":
+			return rEventID
+		case "Version":
+			return rVersion
+		case "Channel":
+			return rChannel
+		case "Computer":
+			return rComputer
+		case "TimeCreated":
+			return rTimeCreated
+		case "Security":
+			return rSecurity
+		case "Execution":
+			return rExecution
+		}
+	case rEventData:
+		switch name {
+		case "Data":
+			return rData
+		case "Binary":
+			return rBinary
+		}
+	case rUserData, rUserInner:
+		return rUserInner
+	}
+	return rOther
+}
+
+// walk visits a node chain with the given parent role.
+func (d *decoder) walk(first int32, parent role, fr frame, depth int) error {
+	if depth > maxElementDepth {
+		return ErrDepth
+	}
+	for n := first; n >= 0; n = d.nodes[n].next {
+		if d.budget--; d.budget < 0 || len(d.out) > maxOutput {
+			return errExpansion
+		}
+		switch d.nodes[n].kind {
+		case nElem:
+			if err := d.walkElem(n, parent, fr, depth+1); err != nil {
+				return err
+			}
+		case nSubst:
+			v, ok := fr.get(d, d.nodes[n].sub)
+			if ok && v.typ == tBinXML {
+				if err := d.walkNested(v, parent, depth); err != nil {
+					return err
+				}
+			}
+		case nInstance:
+			nd := d.nodes[n]
+			tp := d.templates[nd.tmpl]
+			if err := d.walk(tp.root, parent, frame{int(nd.vstart), int(nd.vend)}, depth+1); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// walkNested decodes a BinXML substitution value in place.
+func (d *decoder) walkNested(v value, parent role, depth int) error {
+	root, err := d.nestedRoot(v, depth)
+	if err != nil {
+		return err
+	}
+	return d.walk(root, parent, frame{}, depth+1)
+}
+
+// nestedRoot decodes a BinXML value once per record.
+func (d *decoder) nestedRoot(v value, depth int) (int32, error) {
+	for _, t := range d.nested {
+		if t.off == v.off {
+			return t.root, nil
+		}
+	}
+	p := parser{d: d, c: cursor{b: d.chunk, off: int(v.off), end: int(v.off + v.size)}, depth: depth/4 + 1}
+	root, err := p.content(0, true)
+	if err != nil {
+		return -1, fmt.Errorf("BinXML value: %w", err)
+	}
+	d.nested = append(d.nested, nestedTree{v.off, root})
+	return root, nil
+}
+
+func (d *decoder) walkElem(n int32, parent role, fr frame, depth int) error {
+	r := childRole(parent, d.nodes[n].name)
+	rec := d.rec
+	switch r {
+	case rEvent, rSystem, rEventData, rUserData:
+		return d.walk(d.nodes[n].first, r, fr, depth)
+	case rProvider:
+		if a := d.attr(n, "Name"); a >= 0 {
+			rec.Provider = d.attrString(a, fr)
+		}
+	case rEventID:
+		v, _ := d.contentUint(n, fr)
+		rec.EventID = uint16(v)
+	case rVersion:
+		v, _ := d.contentUint(n, fr)
+		rec.Version = uint8(v)
+	case rChannel:
+		rec.Channel = d.contentString(n, fr)
+	case rComputer:
+		rec.Computer = d.contentString(n, fr)
+	case rTimeCreated:
+		if a := d.attr(n, "SystemTime"); a >= 0 {
+			rec.TimeCreated = d.attrTime(a, fr)
+		}
+	case rSecurity:
+		if a := d.attr(n, "UserID"); a >= 0 {
+			rec.UserID = d.attrString(a, fr)
+		}
+	case rExecution:
+		if a := d.attr(n, "ProcessID"); a >= 0 {
+			v, _ := d.partsUint(d.nodes[a].first, fr)
+			rec.ProcessID = uint32(v)
+		}
+		if a := d.attr(n, "ThreadID"); a >= 0 {
+			v, _ := d.partsUint(d.nodes[a].first, fr)
+			rec.ThreadID = uint32(v)
+		}
+	case rData:
+		name := ""
+		if a := d.attr(n, "Name"); a >= 0 {
+			name = d.attrString(a, fr)
+		} else {
+			d.unnamed++
+			d.scratch = strconv.AppendInt(append(d.scratch[:0], "param"...), int64(d.unnamed), 10)
+			name = d.intern(d.scratch)
+		}
+		d.addData(name, n, fr)
+	case rBinary:
+		d.addData("Binary", n, fr)
+	case rUserInner:
+		if d.isLeaf(n, fr) {
+			// A leaf's attributes become "Element.Attribute" pairs; the
+			// element itself is a pair unless it is attributes only.
+			hasAttrs := false
+			for a := d.nodes[n].attr; a >= 0; a = d.nodes[a].next {
+				if name := d.nodes[a].name; name != "xmlns" {
+					hasAttrs = true
+					d.scratch = append(append(append(d.scratch[:0], d.nodes[n].name...), '.'), name...)
+					d.addParts(d.intern(d.scratch), d.nodes[a].first, fr)
+				}
+			}
+			if !hasAttrs || d.nodes[n].first >= 0 {
+				d.addData(d.nodes[n].name, n, fr)
+			}
+			return nil
+		}
+		return d.walk(d.nodes[n].first, r, fr, depth)
+	}
+	return nil
+}
+
+func (d *decoder) addData(name string, n int32, fr frame) { d.addParts(name, d.nodes[n].first, fr) }
+
+func (d *decoder) addParts(name string, first int32, fr frame) {
+	rec := d.rec
+	rec.Data = append(rec.Data, winevent.Data{Name: name})
+	start := len(d.out)
+	d.out = d.appendParts(d.out, first, fr)
+	if len(d.out) > start {
+		d.spans = append(d.spans, span{len(rec.Data) - 1, start, len(d.out)})
+	}
+}
+
+// isLeaf reports whether an element has no child elements (directly or via
+// a BinXML value).
+func (d *decoder) isLeaf(n int32, fr frame) bool {
+	for c := d.nodes[n].first; c >= 0; c = d.nodes[c].next {
+		switch d.nodes[c].kind {
+		case nElem, nInstance:
+			return false
+		case nSubst:
+			if v, ok := fr.get(d, d.nodes[c].sub); ok && v.typ == tBinXML {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func (d *decoder) attr(el int32, name string) int32 {
+	for a := d.nodes[el].attr; a >= 0; a = d.nodes[a].next {
+		if d.nodes[a].name == name {
+			return a
+		}
+	}
+	return -1
+}
+
+// appendParts renders the text of a part chain: literal text and values;
+// child elements and nested BinXML are not text and are skipped.
+func (d *decoder) appendParts(dst []byte, first int32, fr frame) []byte {
+	for n := first; n >= 0; n = d.nodes[n].next {
+		nd := &d.nodes[n]
+		switch nd.kind {
+		case nText, nCDATA, nEntity:
+			dst = d.appendText(dst, nd)
+		case nSubst:
+			if v, ok := fr.get(d, nd.sub); ok && v.typ != tBinXML {
+				dst = appendValue(dst, v.typ, d.chunk[v.off:v.off+v.size])
+			}
+		}
+	}
+	return dst
+}
+
+// partsString returns the text of a part chain, interned: names, providers
+// and computers repeat, so this rarely allocates.
+func (d *decoder) partsString(first int32, fr frame) string {
+	if first >= 0 && d.nodes[first].next < 0 && d.nodes[first].kind == nText {
+		// A literal (e.g. a Data Name): decode once per chunk, then reuse.
+		nd := &d.nodes[first]
+		if nd.text == "" && nd.tlen > 0 {
+			d.scratch = d.appendText(d.scratch[:0], nd)
+			nd.text = d.intern(d.scratch)
+			nd.tlen = 0
+		}
+		return nd.text
+	}
+	d.scratch = d.appendParts(d.scratch[:0], first, fr)
+	if len(d.scratch) == 0 {
+		return ""
+	}
+	return d.intern(d.scratch)
+}
+
+func (d *decoder) attrString(a int32, fr frame) string { return d.partsString(d.nodes[a].first, fr) }
+
+func (d *decoder) contentString(el int32, fr frame) string {
+	return d.partsString(d.nodes[el].first, fr)
+}
+
+func (d *decoder) contentUint(el int32, fr frame) (uint64, bool) {
+	return d.partsUint(d.nodes[el].first, fr)
+}
+
+func (d *decoder) partsUint(first int32, fr frame) (uint64, bool) {
+	if first >= 0 && d.nodes[first].next < 0 && d.nodes[first].kind == nSubst {
+		if v, ok := fr.get(d, d.nodes[first].sub); ok {
+			if u, ok := valueUint(v.typ, d.chunk[v.off:v.off+v.size]); ok {
+				return u, true
+			}
+		}
+	}
+	d.scratch = d.appendParts(d.scratch[:0], first, fr)
+	return parseUintText(bytes.TrimSpace(d.scratch))
+}
+
+func (d *decoder) attrTime(a int32, fr frame) time.Time {
+	first := d.nodes[a].first
+	if first >= 0 && d.nodes[first].next < 0 && d.nodes[first].kind == nSubst {
+		if v, ok := fr.get(d, d.nodes[first].sub); ok {
+			b := d.chunk[v.off : v.off+v.size]
+			switch {
+			case v.typ == tFileTime && len(b) >= 8:
+				return filetimeToTime(binary.LittleEndian.Uint64(b))
+			case v.typ == tSysTime && len(b) >= 16:
+				return systemtimeToTime(b)
+			}
+		}
+	}
+	d.scratch = d.appendParts(d.scratch[:0], first, fr)
+	t, err := time.Parse(time.RFC3339Nano, string(d.scratch))
+	if err != nil {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+// appendText appends a text node's content.
+func (d *decoder) appendText(dst []byte, nd *node) []byte {
+	if nd.tlen > 0 {
+		return appendUTF16(dst, d.chunk[nd.toff:nd.toff+nd.tlen])
+	}
+	return append(dst, nd.text...)
+}

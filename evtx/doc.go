@@ -1,0 +1,45 @@
+// Package evtx reads Windows XML Event Log (EVTX) files straight into
+// winevent.Record values.
+//
+// Design, in the order the bytes are met:
+//
+//   - The file header is read for its flags and version only; every 64 KiB
+//     chunk slot present in the file is examined, whatever the header's chunk
+//     count says (dirty files use more chunks than they declare).
+//   - Each chunk is decoded on its own. Chunks with a bad magic are skipped
+//     and reported (all-zero slots are counted as empty, not errors); chunks
+//     whose header or records checksum does not match are reported and still
+//     decoded. With Options.After, chunks whose checksummed header says they
+//     end at or before the checkpoint are skipped without being decoded.
+//   - A template is decoded once per chunk, cached by its chunk offset, into
+//     a small tree in an arena that is reused from chunk to chunk. A record
+//     then only supplies substitution values. Provider name and event id are
+//     located in the template beforehand, so Options.Filter runs before
+//     anything else of the record is decoded.
+//   - Values are rendered into one buffer per record and become strings with
+//     a single allocation; names, providers, computers and SIDs are interned.
+//     No XML or JSON is produced on this path.
+//   - Chunks are decoded by Options.Workers goroutines and delivered in file
+//     order.
+//
+// Values are rendered as Windows renders them in event XML: integers in
+// decimal, HexInt32/HexInt64 as 0x-prefixed lower-case hex, SizeT as
+// 0x-prefixed hex, GUIDs upper-case in braces, SIDs as S-1-..., FILETIME and
+// SYSTEMTIME as RFC 3339 UTC with up to 7 fractional digits, binary as
+// upper-case hex, booleans as true/false, arrays as their elements joined
+// by commas. Unpaired UTF-16 surrogates become U+FFFD.
+//
+// Event data: EventData/Data elements become Name/Value pairs in order;
+// Data without a Name attribute is named param1, param2, ... (as
+// Winlogbeat does) and EventData/Binary is named Binary. UserData is
+// flattened: each leaf element becomes a pair named after the element, and
+// each of its attributes a pair named Element.Attribute.
+//
+// Robustness: every read is bounded by the chunk it comes from; element
+// nesting, template instance nesting and the work one record may cause are
+// capped; a panic in the decoder is recovered per record and per chunk. A
+// broken record is reported as a *RecordError naming file, chunk, record id
+// and file offset, and the decoder resynchronises on the next plausible
+// record of the chunk (whose id must lie within the chunk header's range
+// when the header is intact), so neighbours are kept.
+package evtx

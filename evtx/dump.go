@@ -1,0 +1,273 @@
+package evtx
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/procbeat/procbeat/winevent"
+)
+
+// Dump writes every record of the EVTX file at path to w, for debugging.
+// format "xml" renders each record's full BinXML as event XML (like
+// wevtutil qe /f:xml, one event per line); "json" writes one JSON object per
+// line with the fields procbeat keeps (the winevent.Record). Chunk and
+// record errors are written to w as XML comments or {"error": ...} lines
+// and do not stop the dump.
+func Dump(ctx context.Context, w io.Writer, path string, format string) error {
+	if format != "xml" && format != "json" {
+		return fmt.Errorf("dump %s: unknown format %q (want xml or json)", path, format)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(w)
+	writeErr := func(e error) {
+		if format == "xml" {
+			fmt.Fprintf(bw, "<!-- error: %s -->\n", e)
+			return
+		}
+		b, _ := json.Marshal(e.Error())
+		fmt.Fprintf(bw, "{\"error\":%s}\n", b)
+	}
+	r, err := NewReader(f, fi.Size(), path, Options{Workers: 1, OnError: writeErr})
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	var out []byte
+	// Sequential mode decodes inside Next, so the hook sees the chunk that
+	// produced the record it is called for.
+	r.hook = func(d *decoder) {
+		d.onRecord = func(pos, size int, rec *winevent.Record) {
+			if format == "json" {
+				return
+			}
+			out = out[:0]
+			d.budget = maxVisits
+			root, fr, _, err := d.recordRoot(pos, size)
+			if err == nil {
+				out, err = d.appendXML(out, root, fr, 0)
+			}
+			if err != nil {
+				out = fmt.Appendf(out[:0], "<!-- error: record %d: %v -->", rec.RecordID, err)
+			}
+			out = append(out, '\n')
+			bw.Write(out)
+		}
+	}
+	for r.Next(ctx) {
+		if format == "json" {
+			out = appendRecordJSON(out[:0], r.Record())
+			out = append(out, '\n')
+			bw.Write(out)
+		}
+	}
+	if err := r.Err(); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// appendXML renders a node chain as XML text.
+func (d *decoder) appendXML(dst []byte, first int32, fr frame, depth int) ([]byte, error) {
+	if depth > maxElementDepth {
+		return dst, ErrDepth
+	}
+	var err error
+	for n := first; n >= 0; n = d.nodes[n].next {
+		if d.budget--; d.budget < 0 || len(dst) > 4*maxOutput {
+			return dst, errExpansion
+		}
+		nd := d.nodes[n]
+		switch nd.kind {
+		case nElem:
+			dst = append(dst, '<')
+			dst = append(dst, nd.name...)
+			for a := nd.attr; a >= 0; a = d.nodes[a].next {
+				if d.omitAttr(a, fr) {
+					continue
+				}
+				dst = append(dst, ' ')
+				dst = append(dst, d.nodes[a].name...)
+				dst = append(dst, '=', '"')
+				d.scratch = d.appendParts(d.scratch[:0], d.nodes[a].first, fr)
+				dst = appendEscaped(dst, d.scratch)
+				dst = append(dst, '"')
+			}
+			if nd.first < 0 {
+				dst = append(dst, '/', '>')
+				continue
+			}
+			dst = append(dst, '>')
+			if dst, err = d.appendXML(dst, nd.first, fr, depth+1); err != nil {
+				return dst, err
+			}
+			dst = append(dst, '<', '/')
+			dst = append(dst, nd.name...)
+			dst = append(dst, '>')
+		case nText:
+			d.scratch = d.appendText(d.scratch[:0], &nd)
+			dst = appendEscaped(dst, d.scratch)
+		case nCDATA:
+			dst = append(dst, "<![CDATA["...)
+			dst = d.appendText(dst, &nd)
+			dst = append(dst, "]]>"...)
+		case nEntity:
+			dst = append(dst, '&')
+			dst = append(dst, nd.name...)
+			dst = append(dst, ';')
+		case nPI:
+			dst = append(dst, "<?"...)
+			dst = append(dst, nd.name...)
+			if nd.tlen > 0 {
+				dst = append(dst, ' ')
+				dst = d.appendText(dst, &nd)
+			}
+			dst = append(dst, "?>"...)
+		case nSubst:
+			v, ok := fr.get(d, nd.sub)
+			if !ok {
+				continue
+			}
+			if v.typ == tBinXML {
+				root, err := d.nestedRoot(v, depth)
+				if err != nil {
+					return dst, err
+				}
+				if dst, err = d.appendXML(dst, root, frame{}, depth+1); err != nil {
+					return dst, err
+				}
+				continue
+			}
+			d.scratch = appendValue(d.scratch[:0], v.typ, d.chunk[v.off:v.off+v.size])
+			dst = appendEscaped(dst, d.scratch)
+		case nInstance:
+			tp := d.templates[nd.tmpl]
+			if dst, err = d.appendXML(dst, tp.root, frame{int(nd.vstart), int(nd.vend)}, depth+1); err != nil {
+				return dst, err
+			}
+		}
+	}
+	return dst, nil
+}
+
+// omitAttr reports an attribute made only of an optional substitution whose
+// value is empty; Windows leaves such attributes out.
+func (d *decoder) omitAttr(a int32, fr frame) bool {
+	p := d.nodes[a].first
+	if p < 0 || d.nodes[p].next >= 0 || d.nodes[p].kind != nSubst || !d.nodes[p].opt {
+		return false
+	}
+	v, ok := fr.get(d, d.nodes[p].sub)
+	return !ok || v.typ == tNull || v.size == 0
+}
+
+func appendEscaped(dst []byte, s []byte) []byte {
+	for _, c := range s {
+		switch c {
+		case '<':
+			dst = append(dst, "&lt;"...)
+		case '>':
+			dst = append(dst, "&gt;"...)
+		case '&':
+			dst = append(dst, "&amp;"...)
+		case '"':
+			dst = append(dst, "&quot;"...)
+		case '\n':
+			// Kept as a reference so every event stays on one line.
+			dst = append(dst, "&#10;"...)
+		case '\r':
+			dst = append(dst, "&#13;"...)
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst
+}
+
+// appendRecordJSON renders a record as one JSON object.
+func appendRecordJSON(dst []byte, r *winevent.Record) []byte {
+	str := func(dst []byte, k, v string) []byte {
+		dst = appendJSONString(dst, k)
+		dst = append(dst, ':')
+		return appendJSONString(dst, v)
+	}
+	num := func(dst []byte, k string, v uint64) []byte {
+		dst = appendJSONString(dst, k)
+		dst = append(dst, ':')
+		return strconv.AppendUint(dst, v, 10)
+	}
+	dst = append(dst, '{')
+	dst = str(dst, "Provider", r.Provider)
+	dst = append(dst, ',')
+	dst = num(dst, "EventID", uint64(r.EventID))
+	dst = append(dst, ',')
+	dst = num(dst, "Version", uint64(r.Version))
+	dst = append(dst, ',')
+	dst = num(dst, "RecordID", r.RecordID)
+	dst = append(dst, ',')
+	dst = str(dst, "Channel", r.Channel)
+	dst = append(dst, ',')
+	dst = str(dst, "Computer", r.Computer)
+	dst = append(dst, ',')
+	dst = str(dst, "TimeCreated", r.TimeCreated.Format(time.RFC3339Nano))
+	dst = append(dst, ',')
+	dst = str(dst, "UserID", r.UserID)
+	dst = append(dst, ',')
+	dst = num(dst, "ProcessID", uint64(r.ProcessID))
+	dst = append(dst, ',')
+	dst = num(dst, "ThreadID", uint64(r.ThreadID))
+	dst = append(dst, `,"Data":[`...)
+	for i, d := range r.Data {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, '{')
+		dst = str(dst, "Name", d.Name)
+		dst = append(dst, ',')
+		dst = str(dst, "Value", d.Value)
+		dst = append(dst, '}')
+	}
+	return append(dst, ']', '}')
+}
+
+func appendJSONString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				dst = append(dst, '\\', c)
+			case c < 0x20:
+				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			default:
+				dst = append(dst, c)
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			dst = append(dst, `\ufffd`...)
+		} else {
+			dst = append(dst, s[i:i+n]...)
+		}
+		i += n
+	}
+	return append(dst, '"')
+}

@@ -1,0 +1,101 @@
+package evtx
+
+import (
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/procbeat/procbeat/winevent"
+)
+
+// corpusChunkSeeds returns the start of the first chunk of a few corpus
+// files, to keep fuzz inputs small. Empty without corpus.
+func corpusChunkSeeds() [][]byte {
+	dir := findCorpus()
+	if dir == "" {
+		return nil
+	}
+	var out [][]byte
+	for _, f := range []string{
+		"omerbenamram-evtx/samples/sysmon.evtx",
+		"Velocidex-evtx/testdata/Microsoft-Windows-CAPI2_Operational_EventID70.evtx",
+		"omerbenamram-evtx/samples/MSExchange_Management_wec.evtx",
+		"omerbenamram-evtx/samples/Microsoft-Windows-HelloForBusiness%4Operational.evtx",
+		"omerbenamram-evtx/samples/Security_with_size_t.evtx",
+		"python-evtx/tests/data/issue_39.evtx",
+	} {
+		b, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil || len(b) < fileHeaderBlock+chunkSize {
+			continue
+		}
+		c := b[fileHeaderBlock : fileHeaderBlock+chunkSize]
+		// Go's fuzzer crawls with 64 KiB inputs; the header, the first
+		// templates and a few records are enough to reach every path.
+		if fs := int(binary.LittleEndian.Uint32(c[48:])); fs > chunkHeaderSize && fs <= chunkSize {
+			c = c[:fs]
+		}
+		c = c[:min(len(c), 4096)]
+		out = append(out, c)
+	}
+	return out
+}
+
+// fuzzDecode decodes a chunk with panics let through and renders every
+// record as XML and JSON, so all code paths see the input.
+func fuzzDecode(data []byte) {
+	if len(data) > chunkSize {
+		data = data[:chunkSize]
+	}
+	opts := Options{Filter: func(string, uint16) bool { return true }}
+	d := newDecoder("fuzz", &opts)
+	d.noRecover = true
+	var xmlBuf []byte
+	d.onRecord = func(pos, size int, rec *winevent.Record) {
+		d.budget = maxVisits
+		if root, fr, _, err := d.recordRoot(pos, size); err == nil {
+			xmlBuf, _ = d.appendXML(xmlBuf[:0], root, fr, 0)
+		}
+		xmlBuf = appendRecordJSON(xmlBuf[:0], rec)
+	}
+	d.decodeChunk(0, 0, data, &chunkResult{})
+}
+
+func FuzzChunk(f *testing.F) {
+	small := sampleChunk(1, 3)
+	f.Add(small[:binary.LittleEndian.Uint32(small[48:])])
+	for _, c := range corpusChunkSeeds() {
+		f.Add(c)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) { fuzzDecode(data) })
+}
+
+// FuzzRecord puts the input as the BinXML of the second record of a chunk
+// whose first record defines a template, so inputs can refer to it.
+func FuzzRecord(f *testing.F) {
+	tmpl := eventTemplate("A", "B")
+	vals := append(systemVals(winevent.ProviderSysmon, 1), vStr("a"), vU32(7))
+	prefix := newChunkBuilder()
+	prefix.record(1, "ev", tmpl, vals)
+	// Seeds: a template instance reusing the template, and a raw record.
+	seed := newChunkBuilder()
+	seed.record(1, "ev", tmpl, vals)
+	at := len(seed.c)
+	seed.record(2, "ev", tmpl, vals)
+	f.Add(seed.c[at+recordHeaderSize : len(seed.c)-4])
+	raw := newChunkBuilder()
+	raw.record(1, "ev", tmpl, vals)
+	at = len(raw.c)
+	raw.rawRecord(2, el("Event", nil, el("System", nil, el("EventID", nil, txt("1"))), el("UserData", nil, el("X", []xa{attr("k", txt("v"))}, txt("y")))))
+	f.Add(raw.c[at+recordHeaderSize : len(raw.c)-4])
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > chunkSize/2 {
+			return
+		}
+		cb := newChunkBuilder()
+		cb.record(1, "ev", tmpl, vals)
+		cb.bytesRecord(2, data)
+		cb.record(3, "ev", tmpl, vals)
+		fuzzDecode(cb.bytes())
+	})
+}

@@ -60,6 +60,8 @@ func newRoot() *cobra.Command {
 		newKQLCmd(),
 		newReplayCmd(g),
 		newSetupCmd(g),
+		newQueryCmd(g),
+		newEVTXCmd(),
 	)
 	return root
 }

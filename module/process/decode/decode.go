@@ -1,0 +1,113 @@
+// Package decode holds what the event decoders (xmlevent, jsonevent and the
+// EVTX reader plugged in through package source) share: the per-record error
+// type, a bounded error log, common options and the Reader interface the
+// mapping consumes.
+package decode
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/procbeat/procbeat/winevent"
+)
+
+// Reader is the iterator every decoder implements:
+//
+//	for r.Next() { rec := r.Record() ... }
+//	if err := r.Err(); err != nil { ... } // fatal (I/O) error only
+//
+// Records that cannot be decoded are skipped; each is reported as a
+// *RecordError through Options.OnError and kept in Errors().
+type Reader interface {
+	// Next advances to the next good record. It returns false at the end
+	// of the input or on a fatal error.
+	Next() bool
+	// Record returns the current record. It is valid until the next call
+	// to Next, which reuses it.
+	Record() *winevent.Record
+	// Err returns the fatal error that stopped Next, or nil at a clean end.
+	Err() error
+	// Errors returns the first Options.MaxErrors per-record errors.
+	Errors() []*RecordError
+	// ErrorCount returns how many per-record errors occurred in total.
+	ErrorCount() int
+}
+
+// Defaults for Options.
+const (
+	DefaultMaxErrors = 100
+)
+
+// Options tune a decoder. The zero value is usable.
+type Options struct {
+	// MaxRecordSize caps the encoded size of one record in bytes; larger
+	// records are skipped and reported. Zero means the decoder's default.
+	MaxRecordSize int
+	// MaxErrors is how many per-record errors Errors keeps (the count goes
+	// on). Zero means DefaultMaxErrors; negative keeps none.
+	MaxErrors int
+	// OnError, when set, is called for every per-record error as it
+	// happens, before decoding continues.
+	OnError func(*RecordError)
+	// Location is used for timestamps that carry no zone (NXLog's
+	// EventTime, OTRF's TimeCreated). Nil means UTC.
+	Location *time.Location
+}
+
+// RecordError describes one record that could not be decoded. File, Line,
+// Index and Field say where; Err says what.
+type RecordError struct {
+	File  string // name given to the decoder
+	Line  int    // 1-based line where the record starts, 0 if unknown
+	Index int    // 1-based record index in the file (good and bad records)
+	Field string // offending field, empty when the record as a whole is bad
+	Err   error
+}
+
+func (e *RecordError) Error() string {
+	loc := e.File
+	if e.Line > 0 {
+		loc = fmt.Sprintf("%s:%d", loc, e.Line)
+	}
+	if e.Field != "" {
+		return fmt.Sprintf("%s: record %d: field %s: %v", loc, e.Index, e.Field, e.Err)
+	}
+	return fmt.Sprintf("%s: record %d: %v", loc, e.Index, e.Err)
+}
+
+func (e *RecordError) Unwrap() error { return e.Err }
+
+// ErrorLog keeps the first few per-record errors and counts all of them,
+// so a file full of garbage cannot grow memory without bound.
+type ErrorLog struct {
+	max     int
+	onError func(*RecordError)
+	kept    []*RecordError
+	total   int
+}
+
+// NewErrorLog returns a log configured from opts.
+func NewErrorLog(opts Options) ErrorLog {
+	max := opts.MaxErrors
+	if max == 0 {
+		max = DefaultMaxErrors
+	}
+	return ErrorLog{max: max, onError: opts.OnError}
+}
+
+// Add records e.
+func (l *ErrorLog) Add(e *RecordError) {
+	l.total++
+	if l.onError != nil {
+		l.onError(e)
+	}
+	if len(l.kept) < l.max {
+		l.kept = append(l.kept, e)
+	}
+}
+
+// Errors returns the kept errors.
+func (l *ErrorLog) Errors() []*RecordError { return l.kept }
+
+// Total returns the number of errors added.
+func (l *ErrorLog) Total() int { return l.total }

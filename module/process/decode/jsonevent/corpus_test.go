@@ -1,0 +1,171 @@
+package jsonevent
+
+import (
+	"archive/tar"
+	"archive/zip"
+	"compress/gzip"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/procbeat/procbeat/module/process/decode"
+	"github.com/procbeat/procbeat/testing/corpus"
+	"github.com/procbeat/procbeat/winevent"
+)
+
+// countRecords decodes r and counts the process events the manifest lists.
+func countRecords(t *testing.T, r io.Reader, name string) (corpus.Counts, int, error) {
+	t.Helper()
+	d := NewDecoder(r, name, decode.Options{})
+	var c corpus.Counts
+	n := 0
+	for d.Next() {
+		n++
+		rec := d.Record()
+		switch {
+		case rec.Provider == winevent.ProviderSysmon && rec.EventID == 1:
+			c.SysmonEID1++
+		case rec.Provider == winevent.ProviderSysmon && rec.EventID == 5:
+			c.SysmonEID5++
+		case rec.Provider == winevent.ProviderSysmon && rec.EventID == 10:
+			c.SysmonEID10++
+		case rec.Provider == winevent.ProviderSecurity && rec.EventID == 4688:
+			c.Sec4688++
+		case rec.Provider == winevent.ProviderSecurity && rec.EventID == 4689:
+			c.Sec4689++
+		}
+		if rec.TimeCreated.IsZero() {
+			t.Errorf("%s record %d: no time", name, n)
+		}
+	}
+	for _, e := range d.Errors() {
+		t.Errorf("%v", e)
+	}
+	return c, n, d.Err()
+}
+
+func TestCorpusCounts(t *testing.T) {
+	dir, ok := corpus.Dir()
+	if !ok {
+		t.Skip("corpus not present at ../shared/corpus")
+	}
+	manifest, err := corpus.Manifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	err = filepath.WalkDir(dir, func(path string, de fs.DirEntry, err error) error {
+		if err != nil || de.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		rel = filepath.ToSlash(rel)
+		lower := strings.ToLower(rel)
+		var open func() (io.Reader, func(), error)
+		switch {
+		case strings.HasSuffix(lower, ".json"), strings.HasSuffix(lower, ".jsonl"), strings.HasSuffix(lower, ".ndjson"):
+			open = func() (io.Reader, func(), error) {
+				f, err := os.Open(path)
+				return f, func() { f.Close() }, err
+			}
+		case strings.HasSuffix(lower, ".zip"):
+			open = func() (io.Reader, func(), error) { return openZip(path) }
+		case strings.HasSuffix(lower, ".tar.gz"), strings.HasSuffix(lower, ".tgz"):
+			open = func() (io.Reader, func(), error) { return openTarGz(path) }
+		default:
+			return nil
+		}
+		want, ok := manifest[rel]
+		if !ok {
+			t.Errorf("%s: not in MANIFEST.tsv", rel)
+			return nil
+		}
+		seen++
+		t.Run(rel, func(t *testing.T) {
+			r, done, err := open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer done()
+			got, n, err := countRecords(t, r, rel)
+			if err != nil {
+				// The OTRF tar.gz lacks its gzip trailer: the data is all
+				// there, the stream just ends early. Counts still apply.
+				if errors.Is(err, io.ErrUnexpectedEOF) {
+					t.Logf("%s: %v (after %d records)", rel, err, n)
+				} else {
+					t.Fatalf("%s: %v", rel, err)
+				}
+			}
+			if got != want.Counts {
+				t.Errorf("%s: counts %+v, manifest says %+v", rel, got, want.Counts)
+			}
+			if n != want.RecordsTotal {
+				t.Errorf("%s: %d records, manifest says %d", rel, n, want.RecordsTotal)
+			}
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seen == 0 {
+		t.Skip("no JSON files in the corpus")
+	}
+}
+
+// openZip returns the concatenation of the zip's JSON members.
+func openZip(path string) (io.Reader, func(), error) {
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	var rs []io.Reader
+	var closers []io.Closer
+	for _, f := range zr.File {
+		if !strings.HasSuffix(strings.ToLower(f.Name), ".json") {
+			continue
+		}
+		rc, err := f.Open()
+		if err != nil {
+			zr.Close()
+			return nil, nil, err
+		}
+		rs = append(rs, rc, strings.NewReader("\n"))
+		closers = append(closers, rc)
+	}
+	return io.MultiReader(rs...), func() {
+		for _, c := range closers {
+			c.Close()
+		}
+		zr.Close()
+	}, nil
+}
+
+// openTarGz streams the first JSON member of a gzipped tar.
+func openTarGz(path string) (io.Reader, func(), error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	tr := tar.NewReader(gz)
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			f.Close()
+			return nil, nil, err
+		}
+		if strings.HasSuffix(strings.ToLower(h.Name), ".json") {
+			return tr, func() { f.Close() }, nil
+		}
+	}
+}

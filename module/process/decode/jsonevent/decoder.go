@@ -1,0 +1,491 @@
+// Package jsonevent decodes JSON exports of Windows events into
+// winevent.Record values. It reads NDJSON, concatenated or pretty-printed
+// objects and a top-level JSON array, and detects the layout of each object
+// on its own:
+//
+//   - Winlogbeat 7 and later: winlog.provider_name, winlog.event_id,
+//     winlog.version, winlog.record_id, winlog.channel, winlog.computer_name,
+//     winlog.user.identifier, winlog.process.pid, winlog.process.thread.id,
+//     @timestamp, winlog.event_data.* and winlog.user_data.*.
+//   - Winlogbeat 6: the same at the top level as source_name, event_id,
+//     version, record_number, log_name, computer_name, user.identifier,
+//     process_id, thread_id, event_data.*, user_data.*.
+//   - Flat (NXLog im_msvistalog, OTRF Security-Datasets): EventID,
+//     SourceName, Channel, Hostname, RecordNumber, Version, EventTime or
+//     TimeCreated, ExecutionProcessID, ThreadID, UserID, with the event data
+//     as the remaining top-level keys. NXLog and Logstash metadata (Message,
+//     Task, Keywords, Severity, @timestamp, tags, ...) is not event data.
+//     EventType, AccountName, AccountType, Domain, UserID, Category and
+//     Opcode are treated as NXLog metadata only when the object carries
+//     NXLog's SourceModuleType or EventReceivedTime; otherwise (OTRF's reduced
+//     exports) they are event data, as Sysmon's registry events have an
+//     EventType field.
+//
+// Event data values are rendered as Windows renders them: JSON strings as
+// they are (hex stays hex), numbers as their literal text (decimal),
+// booleans as true/false, null as an empty value, arrays as their JSON text.
+// Timestamps without a zone (NXLog EventTime, OTRF TimeCreated: the
+// collector's local time) are read in Options.Location, UTC by default.
+package jsonevent
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/procbeat/procbeat/module/process/decode"
+	"github.com/procbeat/procbeat/winevent"
+)
+
+// DefaultMaxRecordSize caps one JSON record (one line of NDJSON).
+const DefaultMaxRecordSize = 4 << 20
+
+// maxInterned bounds the table of interned data names.
+const maxInterned = 4096
+
+// Decoder reads records from a JSON stream. It implements decode.Reader.
+type Decoder struct {
+	name   string
+	opts   decode.Options
+	loc    *time.Location
+	fr     framer
+	sc     scanner
+	rec    winevent.Record
+	errs   decode.ErrorLog
+	index  int
+	err    error
+	intern map[string]string
+}
+
+var _ decode.Reader = (*Decoder)(nil)
+
+// NewDecoder returns a decoder reading r; name identifies the input in
+// errors (usually the file path).
+func NewDecoder(r io.Reader, name string, opts decode.Options) *Decoder {
+	if opts.MaxRecordSize <= 0 {
+		opts.MaxRecordSize = DefaultMaxRecordSize
+	}
+	loc := opts.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	tr := decode.NewTextReader(r)
+	br, ok := tr.(*bufio.Reader)
+	if !ok {
+		br = bufio.NewReaderSize(tr, 64<<10)
+	}
+	return &Decoder{
+		name:   name,
+		opts:   opts,
+		loc:    loc,
+		fr:     framer{r: br, max: opts.MaxRecordSize, line: 1},
+		errs:   decode.NewErrorLog(opts),
+		intern: make(map[string]string),
+	}
+}
+
+// Next advances to the next good record.
+func (d *Decoder) Next() bool {
+	if d.err != nil {
+		return false
+	}
+	for {
+		fr, err := d.fr.next()
+		if err != nil {
+			if err != io.EOF {
+				d.err = fmt.Errorf("%s: line %d: %w", d.name, d.fr.line, err)
+			}
+			return false
+		}
+		d.index++
+		switch {
+		case fr.bad != nil:
+			d.report(fr.line, "", fr.bad)
+			continue
+		case fr.tooBig:
+			d.report(fr.line, "", fmt.Errorf("record of %d bytes exceeds the %d byte limit", fr.size, d.opts.MaxRecordSize))
+			continue
+		}
+		field, err := d.decode(fr.data)
+		if err != nil {
+			d.report(fr.line, field, err)
+			continue
+		}
+		return true
+	}
+}
+
+func (d *Decoder) report(line int, field string, err error) {
+	d.errs.Add(&decode.RecordError{File: d.name, Line: line, Index: d.index, Field: field, Err: err})
+}
+
+// Record returns the current record; Next reuses it.
+func (d *Decoder) Record() *winevent.Record { return &d.rec }
+
+// Err returns the fatal read error, if any.
+func (d *Decoder) Err() error { return d.err }
+
+// Errors returns the kept per-record errors.
+func (d *Decoder) Errors() []*decode.RecordError { return d.errs.Errors() }
+
+// ErrorCount returns the number of per-record errors.
+func (d *Decoder) ErrorCount() int { return d.errs.Total() }
+
+// Offset returns the input offset just past the current record (in the
+// UTF-8 text after any transcoding): where reading may resume.
+func (d *Decoder) Offset() int64 { return d.fr.off }
+
+type layout int
+
+const (
+	layoutFlat layout = iota + 1
+	layoutBeat6
+	layoutBeat7
+)
+
+var errNoEventID = errors.New("no event id (winlog.event_id, event_id or EventID)")
+
+// decode parses one framed object into d.rec. On error it returns the name
+// of the offending field.
+func (d *Decoder) decode(data []byte) (string, error) {
+	sc := &d.sc
+	sc.reset(data)
+	if err := sc.parse(); err != nil {
+		var se *SyntaxError
+		if errors.As(err, &se) {
+			return se.Path, err
+		}
+		return "", err
+	}
+	// One string holds every value of the record; fields are substrings.
+	if !utf8.Valid(sc.vals) {
+		return d.build(func(f *field) string {
+			return strings.ToValidUTF8(string(sc.vals[f.vs:f.ve]), "\uFFFD")
+		})
+	}
+	vals := string(sc.vals)
+	return d.build(func(f *field) string { return vals[f.vs:f.ve] })
+}
+
+func (d *Decoder) key(f *field) []byte { return d.sc.keyStore[f.ks:f.ke] }
+
+func (d *Decoder) detect() layout {
+	l := layout(0)
+	for i := range d.sc.fields {
+		k := d.key(&d.sc.fields[i])
+		switch {
+		case hasPrefix(k, "winlog."):
+			return layoutBeat7
+		case hasPrefix(k, "event_data.") || string(k) == "event_id" || string(k) == "source_name":
+			l = layoutBeat6
+		case string(k) == "EventID" && l == 0:
+			l = layoutFlat
+		}
+	}
+	return l
+}
+
+func hasPrefix(b []byte, p string) bool { return len(b) >= len(p) && string(b[:len(p)]) == p }
+
+// dataName returns an interned string for a data name.
+func (d *Decoder) dataName(b []byte) string {
+	if s, ok := d.intern[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(d.intern) < maxInterned {
+		d.intern[s] = s
+	}
+	return s
+}
+
+// sysField says how a header key feeds the record.
+type sysField int
+
+const (
+	sNone sysField = iota
+	sProvider
+	sEventID
+	sVersion
+	sRecordID
+	sChannel
+	sComputer
+	sTime      // RFC 3339 time (@timestamp of Winlogbeat)
+	sLocalTime // zone-less local time (NXLog EventTime, OTRF TimeCreated)
+	sUserID
+	sPID
+	sTID
+	sMeta      // metadata, not event data
+	sNXLogMeta // metadata only when the object comes from NXLog
+)
+
+func beat7Field(k []byte) sysField {
+	switch string(k) {
+	case "winlog.provider_name":
+		return sProvider
+	case "winlog.event_id":
+		return sEventID
+	case "winlog.version":
+		return sVersion
+	case "winlog.record_id":
+		return sRecordID
+	case "winlog.channel":
+		return sChannel
+	case "winlog.computer_name":
+		return sComputer
+	case "@timestamp":
+		return sTime
+	case "winlog.user.identifier":
+		return sUserID
+	case "winlog.process.pid":
+		return sPID
+	case "winlog.process.thread.id":
+		return sTID
+	}
+	return sNone
+}
+
+func beat6Field(k []byte) sysField {
+	switch string(k) {
+	case "source_name":
+		return sProvider
+	case "event_id":
+		return sEventID
+	case "version":
+		return sVersion
+	case "record_number":
+		return sRecordID
+	case "log_name":
+		return sChannel
+	case "computer_name":
+		return sComputer
+	case "@timestamp":
+		return sTime
+	case "user.identifier":
+		return sUserID
+	case "process_id":
+		return sPID
+	case "thread_id":
+		return sTID
+	}
+	return sNone
+}
+
+func flatField(k []byte) sysField {
+	switch string(k) {
+	case "SourceName", "ProviderName":
+		return sProvider
+	case "EventID":
+		return sEventID
+	case "Version":
+		return sVersion
+	case "RecordNumber", "EventRecordID":
+		return sRecordID
+	case "Channel":
+		return sChannel
+	case "Hostname", "Computer":
+		return sComputer
+	case "EventTime", "TimeCreated":
+		return sLocalTime
+	case "ExecutionProcessID":
+		return sPID
+	case "ExecutionThreadID":
+		return sTID
+	case "ThreadID", "UserID", "EventType", "AccountName", "AccountType", "Domain", "Category", "Opcode":
+		return sNXLogMeta
+	case "@timestamp", "@version", "@metadata", "tags", "host", "port", "type",
+		"Message", "Task", "Keywords", "Severity", "SeverityValue", "Level", "OpcodeValue",
+		"ProviderGuid", "EventReceivedTime", "SourceModuleName", "SourceModuleType",
+		"ActivityID", "RelatedActivityID":
+		return sMeta
+	}
+	return sNone
+}
+
+func (d *Decoder) build(val func(*field) string) (string, error) {
+	r := &d.rec
+	r.Reset()
+	lay := d.detect()
+	if lay == 0 {
+		return "", errNoEventID
+	}
+	nxlog := false
+	if lay == layoutFlat {
+		for i := range d.sc.fields {
+			if k := d.key(&d.sc.fields[i]); string(k) == "SourceModuleType" || string(k) == "EventReceivedTime" {
+				nxlog = true
+				break
+			}
+		}
+	}
+	var (
+		haveID                        bool
+		beatTime, localTime, fallback string
+	)
+	for i := range d.sc.fields {
+		f := &d.sc.fields[i]
+		k := d.key(f)
+		var sf sysField
+		switch lay {
+		case layoutBeat7:
+			sf = beat7Field(k)
+			if sf == sNone {
+				if hasPrefix(k, "winlog.event_data.") {
+					r.Data = append(r.Data, winevent.Data{Name: d.dataName(k[len("winlog.event_data."):]), Value: val(f)})
+				} else if hasPrefix(k, "winlog.user_data.") && !hasSuffix(k, "xml_name") {
+					r.Data = append(r.Data, winevent.Data{Name: d.dataName(lastSegment(k)), Value: val(f)})
+				} else if string(k) == "event.code" && !haveID {
+					fallback = val(f)
+				}
+				continue
+			}
+		case layoutBeat6:
+			sf = beat6Field(k)
+			if sf == sNone {
+				if hasPrefix(k, "event_data.") {
+					r.Data = append(r.Data, winevent.Data{Name: d.dataName(k[len("event_data."):]), Value: val(f)})
+				} else if hasPrefix(k, "user_data.") && !hasSuffix(k, "xml_name") {
+					r.Data = append(r.Data, winevent.Data{Name: d.dataName(lastSegment(k)), Value: val(f)})
+				}
+				continue
+			}
+		case layoutFlat:
+			sf = flatField(k)
+			if f.depth > 0 {
+				sf = sMeta // nested objects are collector metadata
+			}
+			switch sf {
+			case sNXLogMeta:
+				if !nxlog {
+					sf = sNone
+				} else if string(k) == "UserID" {
+					sf = sUserID
+				} else if string(k) == "ThreadID" {
+					sf = sTID
+				} else {
+					continue
+				}
+			case sMeta:
+				if string(k) == "@timestamp" {
+					fallback = val(f)
+				}
+				continue
+			}
+			if sf == sNone {
+				r.Data = append(r.Data, winevent.Data{Name: d.dataName(k), Value: val(f)})
+				continue
+			}
+		}
+		v := val(f)
+		var err error
+		switch sf {
+		case sProvider:
+			r.Provider = v
+		case sEventID:
+			var n uint64
+			n, err = parseUint(v, 16)
+			r.EventID, haveID = uint16(n), err == nil
+		case sVersion:
+			var n uint64
+			n, err = parseUint(v, 8)
+			r.Version = uint8(n)
+		case sRecordID:
+			r.RecordID, err = parseUint(v, 64)
+		case sChannel:
+			r.Channel = v
+		case sComputer:
+			r.Computer = v
+		case sTime:
+			beatTime = v
+		case sLocalTime:
+			if localTime == "" {
+				localTime = v
+			}
+		case sUserID:
+			r.UserID = v
+		case sPID:
+			var n uint64
+			n, err = parseUint(v, 32)
+			r.ProcessID = uint32(n)
+		case sTID:
+			var n uint64
+			n, err = parseUint(v, 32)
+			r.ThreadID = uint32(n)
+		}
+		if err != nil {
+			return string(k), err
+		}
+	}
+	if !haveID {
+		if fallback == "" || lay != layoutBeat7 {
+			return "", errNoEventID
+		}
+		n, err := parseUint(fallback, 16)
+		if err != nil {
+			return "event.code", err
+		}
+		r.EventID = uint16(n)
+	}
+	var err error
+	switch {
+	case beatTime != "":
+		r.TimeCreated, err = parseTime(beatTime, time.UTC)
+		if err != nil {
+			return "@timestamp", err
+		}
+	case localTime != "":
+		r.TimeCreated, err = parseTime(localTime, d.loc)
+		if err != nil {
+			return "EventTime/TimeCreated", err
+		}
+	case fallback != "" && lay == layoutFlat:
+		r.TimeCreated, err = parseTime(fallback, time.UTC)
+		if err != nil {
+			return "@timestamp", err
+		}
+	}
+	return "", nil
+}
+
+func hasSuffix(b []byte, s string) bool { return len(b) >= len(s) && string(b[len(b)-len(s):]) == s }
+
+func lastSegment(k []byte) []byte {
+	for i := len(k) - 1; i >= 0; i-- {
+		if k[i] == '.' {
+			return k[i+1:]
+		}
+	}
+	return k
+}
+
+// parseUint reads a decimal or 0x-prefixed hex integer of the given size.
+func parseUint(s string, bits int) (uint64, error) {
+	s = strings.TrimSpace(s)
+	if len(s) > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') {
+		return strconv.ParseUint(s[2:], 16, bits)
+	}
+	return strconv.ParseUint(s, 10, bits)
+}
+
+var timeLayouts = []string{
+	time.RFC3339Nano,
+	"2006-01-02T15:04:05.999999999",
+	"2006-01-02 15:04:05.999999999Z07:00",
+	"2006-01-02 15:04:05.999999999",
+}
+
+// parseTime reads RFC 3339 or the zone-less "2006-01-02 15:04:05.000"
+// forms, the latter in loc. The result is UTC.
+func parseTime(s string, loc *time.Location) (time.Time, error) {
+	for _, l := range timeLayouts {
+		if t, err := time.ParseInLocation(l, s, loc); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("unrecognised time %q", s)
+}

@@ -1,0 +1,174 @@
+package jsonevent
+
+import (
+	"bufio"
+	"errors"
+	"io"
+)
+
+// framer cuts the input into top-level JSON values without parsing them,
+// so that one bad or oversized record never costs its neighbours and memory
+// stays bounded by the record cap. It accepts NDJSON, concatenated
+// (pretty-printed) objects and a top-level array of objects.
+type framer struct {
+	r     *bufio.Reader
+	max   int
+	buf   []byte
+	line  int   // line of the next unread byte, 1-based
+	off   int64 // offset of the next unread byte
+	array bool  // inside a top-level array
+	begun bool  // a first value has been seen
+	// single is 1 once the first record turned out to fit on one line:
+	// from then on a newline inside an unfinished record means the line
+	// was truncated, and the record is reported rather than merged with
+	// the next line. -1 means records span lines (pretty-printed).
+	single int8
+}
+
+// frame is one top-level value.
+type frame struct {
+	data   []byte // the value's bytes, nil when tooBig
+	line   int    // line where the value starts
+	tooBig bool
+	size   int64 // bytes the value spans
+	bad    error // framing problem (truncated, not an object)
+}
+
+var (
+	errTruncated = errors.New("record is truncated (unterminated string or object)")
+	errNotObject = errors.New("not a JSON object")
+)
+
+func (f *framer) readByte() (byte, error) {
+	c, err := f.r.ReadByte()
+	if err == nil {
+		f.off++
+		if c == '\n' {
+			f.line++
+		}
+	}
+	return c, err
+}
+
+// next returns the next value, io.EOF at the end, or a fatal read error.
+func (f *framer) next() (frame, error) {
+	for {
+		b, err := f.r.Peek(1)
+		if err != nil {
+			return frame{}, err
+		}
+		c := b[0]
+		switch {
+		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
+		case c == ',' && f.array:
+		case c == ']' && f.array:
+			f.array = false
+		case c == '[' && !f.begun:
+			f.array = true
+		default:
+			goto value
+		}
+		f.begun = true
+		_, _ = f.readByte()
+	}
+value:
+	f.begun = true
+	fr := frame{line: f.line}
+	start := f.off
+	f.buf = f.buf[:0]
+	if b, _ := f.r.Peek(1); b[0] != '{' {
+		// Garbage: outside an array report the rest of the line once;
+		// inside one skip the element (nested arrays and strings included)
+		// up to the next separator.
+		depth, inStr, esc := 0, false, false
+		for {
+			if f.array && depth == 0 && !inStr {
+				if b, err := f.r.Peek(1); err == nil && (b[0] == ',' || b[0] == ']') {
+					break
+				}
+			}
+			c, err := f.readByte()
+			if err != nil || (c == '\n' && !f.array) {
+				if err != nil && err != io.EOF {
+					return frame{}, err
+				}
+				break
+			}
+			switch {
+			case inStr && esc:
+				esc = false
+			case inStr && c == '\\':
+				esc = true
+			case c == '"':
+				inStr = !inStr
+			case !inStr && (c == '[' || c == '{'):
+				depth++
+			case !inStr && (c == ']' || c == '}'):
+				depth--
+			}
+		}
+		fr.bad, fr.size = errNotObject, f.off-start
+		return fr, nil
+	}
+	depth, inStr, esc, sawNL := 0, false, false, false
+	for {
+		c, err := f.readByte()
+		if err != nil {
+			if err == io.EOF {
+				fr.bad, fr.size = errTruncated, f.off-start
+				return fr, nil
+			}
+			return frame{}, err
+		}
+		if c == '\n' {
+			sawNL = true
+			// JSON forbids raw newlines in strings; on one-record-per-line
+			// input an open object at a newline is a cut line.
+			if inStr || (f.single == 1 && !f.array && depth > 0) {
+				fr.bad, fr.size = errTruncated, f.off-start
+				return fr, nil
+			}
+		}
+		if !fr.tooBig {
+			if len(f.buf) >= f.max {
+				fr.tooBig = true
+			} else {
+				f.buf = append(f.buf, c)
+			}
+		}
+		if inStr {
+			switch {
+			case esc:
+				esc = false
+			case c == '\\':
+				esc = true
+			case c == '"':
+				inStr = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inStr = true
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+		}
+		if depth == 0 {
+			break
+		}
+	}
+	if f.single == 0 && !f.array {
+		if sawNL {
+			f.single = -1
+		} else {
+			f.single = 1
+		}
+	}
+	fr.size = f.off - start
+	if !fr.tooBig {
+		fr.data = f.buf
+	}
+	return fr, nil
+}

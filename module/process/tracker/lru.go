@@ -1,0 +1,139 @@
+package tracker
+
+// lru is a bounded map with least-recently-used eviction. Entries live in
+// one slab with an intrusive doubly linked list threaded through slot
+// indexes, so get, put and remove are O(1) and, once the slab has grown to
+// its cap, allocate nothing.
+type lru[K comparable, V any] struct {
+	idx   map[K]int32
+	nodes []lruNode[K, V]
+	head  int32 // most recently used, -1 when empty
+	tail  int32 // least recently used, -1 when empty
+	free  int32 // free list through next, -1 when empty
+	max   int
+	// onEvict is called before a slot is reused or removed by eviction.
+	onEvict func(slot int32)
+}
+
+type lruNode[K comparable, V any] struct {
+	key        K
+	val        V
+	prev, next int32
+	used       bool
+}
+
+func newLRU[K comparable, V any](max int) *lru[K, V] {
+	return &lru[K, V]{idx: make(map[K]int32), head: -1, tail: -1, free: -1, max: max}
+}
+
+func (l *lru[K, V]) len() int { return len(l.idx) }
+
+func (l *lru[K, V]) unlink(s int32) {
+	n := &l.nodes[s]
+	if n.prev >= 0 {
+		l.nodes[n.prev].next = n.next
+	} else {
+		l.head = n.next
+	}
+	if n.next >= 0 {
+		l.nodes[n.next].prev = n.prev
+	} else {
+		l.tail = n.prev
+	}
+	n.prev, n.next = -1, -1
+}
+
+func (l *lru[K, V]) pushFront(s int32) {
+	n := &l.nodes[s]
+	n.prev, n.next = -1, l.head
+	if l.head >= 0 {
+		l.nodes[l.head].prev = s
+	}
+	l.head = s
+	if l.tail < 0 {
+		l.tail = s
+	}
+}
+
+// get returns the slot of k and marks it most recently used.
+func (l *lru[K, V]) get(k K) (int32, bool) {
+	s, ok := l.idx[k]
+	if !ok {
+		return -1, false
+	}
+	if l.head != s {
+		l.unlink(s)
+		l.pushFront(s)
+	}
+	return s, true
+}
+
+// peek returns the slot of k without touching recency.
+func (l *lru[K, V]) peek(k K) (int32, bool) {
+	s, ok := l.idx[k]
+	return s, ok
+}
+
+func (l *lru[K, V]) val(s int32) *V { return &l.nodes[s].val }
+func (l *lru[K, V]) key(s int32) K  { return l.nodes[s].key }
+
+// put stores v under k as the most recently used entry, evicting the least
+// recently used one when full, and returns its slot.
+func (l *lru[K, V]) put(k K, v V) int32 {
+	if s, ok := l.get(k); ok {
+		l.nodes[s].val = v
+		return s
+	}
+	if l.max > 0 && len(l.idx) >= l.max {
+		l.evict(l.tail)
+	}
+	var s int32
+	if l.free >= 0 {
+		s = l.free
+		l.free = l.nodes[s].next
+	} else {
+		l.nodes = append(l.nodes, lruNode[K, V]{})
+		s = int32(len(l.nodes) - 1)
+	}
+	l.nodes[s] = lruNode[K, V]{key: k, val: v, prev: -1, next: -1, used: true}
+	l.idx[k] = s
+	l.pushFront(s)
+	return s
+}
+
+func (l *lru[K, V]) evict(s int32) {
+	if l.onEvict != nil {
+		l.onEvict(s)
+	}
+	l.remove(s)
+}
+
+// remove deletes slot s.
+func (l *lru[K, V]) remove(s int32) {
+	n := &l.nodes[s]
+	if !n.used {
+		return
+	}
+	l.unlink(s)
+	delete(l.idx, n.key)
+	var zero lruNode[K, V]
+	*n = zero
+	n.next = l.free
+	l.free = s
+}
+
+// each calls fn from the least to the most recently used entry.
+func (l *lru[K, V]) each(fn func(s int32) error) error {
+	for s := l.tail; s >= 0; s = l.nodes[s].prev {
+		if err := fn(s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (l *lru[K, V]) clear() {
+	clear(l.idx)
+	l.nodes = l.nodes[:0]
+	l.head, l.tail, l.free = -1, -1, -1
+}

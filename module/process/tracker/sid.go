@@ -1,0 +1,160 @@
+package tracker
+
+import (
+	"strings"
+
+	"github.com/procbeat/procbeat/module/process/winfmt"
+)
+
+// Sysmon names users (DOMAIN\name) but does not give their SID; Security
+// events give both. The SID tables remember what Security events taught,
+// per host, by account name and by logon id, so the mapping can fill
+// user.id for Sysmon events.
+
+type nameKey struct{ host, domain, name string } // domain and name upper case
+
+type logonKey struct {
+	host  string
+	logon uint64
+}
+
+type sidTables struct {
+	byName  *lru[nameKey, string]
+	byLogon *lru[logonKey, string]
+}
+
+func (s *sidTables) init(max int) {
+	s.byName = newLRU[nameKey, string](max)
+	s.byLogon = newLRU[logonKey, string](max)
+}
+
+// upper folds case the way account names compare on Windows (closely
+// enough: full Unicode upper-casing), allocating only when needed.
+func upper(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 0x80 || (c >= 'a' && c <= 'z') {
+			return strings.ToUpper(s)
+		}
+	}
+	return s
+}
+
+// Learn records that on host the account domain\name, and the logon
+// session logonID (as logged: "0x3e7"), belong to sid. Empty and
+// placeholder values ("-", S-1-0-0, the null SID) are ignored, as is the
+// logon id 0x0.
+func (t *Tracker) Learn(host, domain, name, logonID, sid string) {
+	sid = strings.TrimSpace(sid)
+	if winfmt.IsAbsent(sid) || sid == "S-1-0-0" || !strings.HasPrefix(strings.ToUpper(sid), "S-1-") {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !winfmt.IsAbsent(name) {
+		t.sids.byName.put(nameKey{host, upper(strings.TrimSpace(domain)), upper(strings.TrimSpace(name))}, sid)
+	}
+	if l, err := winfmt.ParseLogonID(logonID); err == nil && l != 0 {
+		t.sids.byLogon.put(logonKey{host, l}, sid)
+	}
+}
+
+// SIDFor returns the SID of the account domain\name or of the logon
+// session logonID on host: a well-known account first, then what Learn was
+// told by name, then a well-known logon session (0x3e7 SYSTEM, 0x3e5 LOCAL
+// SERVICE, 0x3e4 NETWORK SERVICE), then what Learn was told by logon id.
+// Any argument may be empty.
+func (t *Tracker) SIDFor(host, domain, name, logonID string) (string, bool) {
+	domain, name = strings.TrimSpace(domain), strings.TrimSpace(name)
+	if sid, ok := WellKnownSID(domain, name); ok {
+		return sid, true
+	}
+	logon, lerr := winfmt.ParseLogonID(logonID)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !winfmt.IsAbsent(name) {
+		if s, ok := t.sids.byName.get(nameKey{host, upper(domain), upper(name)}); ok {
+			return *t.sids.byName.val(s), true
+		}
+	}
+	if lerr != nil {
+		return "", false
+	}
+	switch logon {
+	case 0x3e7:
+		return "S-1-5-18", true
+	case 0x3e5:
+		return "S-1-5-19", true
+	case 0x3e4:
+		return "S-1-5-20", true
+	}
+	if s, ok := t.sids.byLogon.get(logonKey{host, logon}); ok {
+		return *t.sids.byLogon.val(s), true
+	}
+	return "", false
+}
+
+// ntAuthority holds the names of the NT AUTHORITY domain, upper case:
+// English (which several other display languages keep), French, German and
+// Portuguese. Only names we are confident of are listed; a wrong entry
+// would never match, a missing one only loses a well-known shortcut.
+var ntAuthority = []string{"NT AUTHORITY", "AUTORITE NT", "AUTORITÉ NT", "NT-AUTORITÄT", "AUTORIDADE NT"}
+
+// ntAccounts maps localised account names under NT AUTHORITY, upper case,
+// to their SIDs.
+var ntAccounts = map[string]string{
+	"SYSTEM": "S-1-5-18", "SYSTÈME": "S-1-5-18", "SISTEMA": "S-1-5-18", "СИСТЕМА": "S-1-5-18", "LOCAL SYSTEM": "S-1-5-18",
+	"LOCAL SERVICE": "S-1-5-19", "SERVICE LOCAL": "S-1-5-19", "LOKALER DIENST": "S-1-5-19", "SERVIÇO LOCAL": "S-1-5-19", "SERVICIO LOCAL": "S-1-5-19", "LOCALSERVICE": "S-1-5-19",
+	"NETWORK SERVICE": "S-1-5-20", "SERVICE RÉSEAU": "S-1-5-20", "NETZWERKDIENST": "S-1-5-20", "SERVIÇO DE REDE": "S-1-5-20", "SERVICIO DE RED": "S-1-5-20", "NETWORKSERVICE": "S-1-5-20",
+	"ANONYMOUS LOGON": "S-1-5-7",
+}
+
+// WellKnownSID returns the SID of a well-known account: NT AUTHORITY\SYSTEM
+// (S-1-5-18), LOCAL SERVICE (S-1-5-19), NETWORK SERVICE (S-1-5-20),
+// ANONYMOUS LOGON (S-1-5-7), under the localised domain and account names
+// listed above (French AUTORITE NT\Système, German NT-AUTORITÄT\LOKALER
+// DIENST, ...; a bare SYSTEM too), and the per-session accounts
+// Window Manager\DWM-n (S-1-5-90-0-n) and Font Driver Host\UMFD-n
+// (S-1-5-96-0-n). The comparison ignores case.
+func WellKnownSID(domain, name string) (string, bool) {
+	if name == "" {
+		return "", false
+	}
+	d, n := upper(domain), upper(name)
+	if d == "" || isNTAuthority(d) {
+		if sid, ok := ntAccounts[n]; ok && (d != "" || n == "SYSTEM") {
+			return sid, true
+		}
+	}
+	switch d {
+	case "WINDOW MANAGER":
+		if rest, ok := strings.CutPrefix(n, "DWM-"); ok && isDigits(rest) {
+			return "S-1-5-90-0-" + rest, true
+		}
+	case "FONT DRIVER HOST":
+		if rest, ok := strings.CutPrefix(n, "UMFD-"); ok && isDigits(rest) {
+			return "S-1-5-96-0-" + rest, true
+		}
+	}
+	return "", false
+}
+
+func isNTAuthority(d string) bool {
+	for _, a := range ntAuthority {
+		if d == a {
+			return true
+		}
+	}
+	return false
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}

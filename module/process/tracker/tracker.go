@@ -1,0 +1,418 @@
+// Package tracker keeps, per host, the table of live processes that the
+// mapping needs to enrich events: ancestry for process starts, the started
+// process's details for ends and for sources that only carry a pid, and the
+// user SIDs learned from Security events.
+//
+// Processes are keyed by (host, entity id) and can also be found by
+// (host, pid, time), which resolves pid reuse. Memory is bounded: the
+// process and SID tables each have a cap with least-recently-used eviction
+// (O(1) per operation), and ended processes stay findable in a fixed-size
+// grace ring so that late events about them still resolve. Save and Load
+// persist the whole state so that it survives a restart.
+//
+// A Tracker is safe for concurrent use.
+package tracker
+
+import (
+	"encoding/base64"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/procbeat/procbeat/module/process/winfmt"
+)
+
+// MaxAncestry is the length of Entry.Ancestry at most, as in Elastic Defend.
+const MaxAncestry = 20
+
+// Defaults for Options.
+const (
+	DefaultMaxProcesses = 1 << 16
+	DefaultMaxSIDs      = 1 << 14
+	DefaultGrace        = 1024
+)
+
+// Options bound the tracker. Zero fields take the defaults.
+type Options struct {
+	MaxProcesses int // live processes kept, over all hosts
+	MaxSIDs      int // learned SIDs kept, per table (by name, by logon id)
+	Grace        int // ended processes kept findable; negative disables
+}
+
+// User is the account a process runs as.
+type User struct {
+	Domain string `json:"domain,omitempty"`
+	Name   string `json:"name,omitempty"`
+	ID     string `json:"id,omitempty"` // SID
+}
+
+// PE holds the version resource strings of the image.
+type PE struct {
+	OriginalFileName string `json:"original_file_name,omitempty"`
+	FileVersion      string `json:"file_version,omitempty"`
+	Description      string `json:"description,omitempty"`
+	Product          string `json:"product,omitempty"`
+	Company          string `json:"company,omitempty"`
+}
+
+// Token describes the process token.
+type Token struct {
+	IntegrityLevelName string `json:"integrity_level_name,omitempty"` // winfmt.Integrity*
+	ElevationLevel     string `json:"elevation_level,omitempty"`      // winfmt.Elevation*
+}
+
+// Entry is what the tracker knows about one process. Field names follow the
+// Defend document (process.*).
+type Entry struct {
+	EntityID         string        `json:"entity_id"`
+	PID              uint32        `json:"pid"`
+	ParentEntityID   string        `json:"parent_entity_id,omitempty"`
+	ParentPID        uint32        `json:"parent_pid,omitempty"`
+	Executable       string        `json:"executable,omitempty"`
+	Name             string        `json:"name,omitempty"`
+	CommandLine      string        `json:"command_line,omitempty"`
+	Args             []string      `json:"args,omitempty"`
+	ArgsCount        int           `json:"args_count,omitempty"`
+	User             User          `json:"user,omitzero"`
+	Hashes           winfmt.Hashes `json:"hashes,omitzero"`
+	PE               PE            `json:"pe,omitzero"`
+	Token            Token         `json:"token,omitzero"`
+	AuthenticationID string        `json:"authentication_id,omitempty"` // logon id as logged, e.g. 0x3e7
+	SessionID        uint32        `json:"session_id,omitempty"`
+	HasSessionID     bool          `json:"has_session_id,omitempty"`
+	WorkingDirectory string        `json:"working_directory,omitempty"`
+	Start            time.Time     `json:"start,omitzero"`
+	// Ancestry holds the entity ids of the ancestors, parent first, at most
+	// MaxAncestry. Start fills it; callers treat it as read-only.
+	Ancestry []string `json:"ancestry,omitempty"`
+	// End is set by End.
+	End time.Time `json:"end,omitzero"`
+}
+
+type procKey struct{ host, id string }
+
+type pidKey struct {
+	host string
+	pid  uint32
+}
+
+// Tracker is the per-host process table. Create it with New.
+type Tracker struct {
+	mu      sync.Mutex
+	opts    Options
+	procs   *lru[procKey, Entry]
+	pidHead map[pidKey]int32 // newest slot per (host, pid)
+	pidNext []int32          // chain through slots, parallel to procs.nodes
+	grace   graceRing
+	sids    sidTables
+}
+
+// New returns an empty tracker.
+func New(opts Options) *Tracker {
+	if opts.MaxProcesses <= 0 {
+		opts.MaxProcesses = DefaultMaxProcesses
+	}
+	if opts.MaxSIDs <= 0 {
+		opts.MaxSIDs = DefaultMaxSIDs
+	}
+	if opts.Grace == 0 {
+		opts.Grace = DefaultGrace
+	}
+	t := &Tracker{opts: opts, pidHead: make(map[pidKey]int32)}
+	t.procs = newLRU[procKey, Entry](opts.MaxProcesses)
+	t.procs.onEvict = t.unlinkPID
+	t.grace.init(opts.Grace)
+	t.sids.init(opts.MaxSIDs)
+	return t
+}
+
+// Len returns the number of live processes tracked.
+func (t *Tracker) Len() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.procs.len()
+}
+
+// SyntheticEntityID returns a deterministic entity id for a process known
+// only from sources without a process GUID (Security 4688): the standard
+// base64 encoding of "<host>-<pid>-<start>", where host is lowercased and
+// start is the start time in seconds since 1601-01-01 UTC with 7 decimals
+// (the 100 ns resolution of Windows FILETIME). It mirrors the shape of
+// Elastic Defend's ids with the host name in place of the agent id, so ids
+// stay unique across hosts. The same inputs always give the same id.
+func SyntheticEntityID(host string, pid uint32, start time.Time) string {
+	const epochDelta = 11644473600 // seconds from 1601-01-01 to 1970-01-01
+	start = start.UTC()
+	secs := start.Unix() + epochDelta
+	ticks := start.Nanosecond() / 100
+	buf := make([]byte, 0, len(host)+40)
+	buf = append(buf, strings.ToLower(host)...)
+	buf = append(buf, '-')
+	buf = strconv.AppendUint(buf, uint64(pid), 10)
+	buf = append(buf, '-')
+	buf = strconv.AppendInt(buf, secs, 10)
+	buf = append(buf, '.')
+	frac := strconv.Itoa(ticks)
+	for i := len(frac); i < 7; i++ {
+		buf = append(buf, '0')
+	}
+	buf = append(buf, frac...)
+	return base64.StdEncoding.EncodeToString(buf)
+}
+
+// Start records a started process and returns the stored entry with its
+// ancestry filled in. An empty EntityID is replaced by SyntheticEntityID.
+// The parent is found by ParentEntityID or, when that is empty, by
+// ParentPID at e.Start (filling ParentEntityID from it). The ancestry is the
+// parent's id followed by the parent's ancestry, cut at MaxAncestry; an
+// untracked parent with a known id gives an ancestry of that id alone.
+// Starting an id that is already tracked replaces it.
+func (t *Tracker) Start(host string, e Entry) Entry {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if e.EntityID == "" {
+		e.EntityID = SyntheticEntityID(host, e.PID, e.Start)
+	}
+	var parent *Entry
+	if e.ParentEntityID != "" {
+		if s, ok := t.procs.get(procKey{host, e.ParentEntityID}); ok {
+			parent = t.procs.val(s)
+		} else if g := t.grace.byID(host, e.ParentEntityID); g != nil {
+			parent = g
+		}
+	} else if e.ParentPID != 0 {
+		if p, ok := t.lookupPID(host, e.ParentPID, e.Start, true); ok {
+			parent = p
+			e.ParentEntityID = p.EntityID
+		}
+	}
+	switch {
+	case parent != nil && parent.EntityID != e.EntityID:
+		n := min(len(parent.Ancestry), MaxAncestry-1)
+		anc := make([]string, 0, n+1)
+		anc = append(anc, parent.EntityID)
+		e.Ancestry = append(anc, parent.Ancestry[:n]...)
+	case e.ParentEntityID != "":
+		e.Ancestry = []string{e.ParentEntityID}
+	default:
+		e.Ancestry = nil
+	}
+	e.End = time.Time{}
+	k := procKey{host, e.EntityID}
+	if s, ok := t.procs.peek(k); ok {
+		t.unlinkPID(s)
+		t.procs.remove(s)
+	}
+	s := t.procs.put(k, e)
+	t.linkPID(s)
+	return e
+}
+
+// Lookup returns the process with the given entity id, live or recently
+// ended (then End is set).
+func (t *Tracker) Lookup(host, entityID string) (Entry, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if s, ok := t.procs.get(procKey{host, entityID}); ok {
+		return *t.procs.val(s), true
+	}
+	if g := t.grace.byID(host, entityID); g != nil {
+		return *g, true
+	}
+	return Entry{}, false
+}
+
+// LookupPID returns the process that had pid at time at: among the live
+// processes with that pid, the one that started last at or before at
+// (a zero start counts as "long ago"); failing that, a recently ended one
+// whose lifetime covers at. A zero at means "now": the newest live one.
+func (t *Tracker) LookupPID(host string, pid uint32, at time.Time) (Entry, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if p, ok := t.lookupPID(host, pid, at, true); ok {
+		return *p, true
+	}
+	return Entry{}, false
+}
+
+func (t *Tracker) lookupPID(host string, pid uint32, at time.Time, touch bool) (*Entry, bool) {
+	best := int32(-1)
+	var bestStart time.Time
+	for s, ok := t.pidHead[pidKey{host, pid}]; ok && s >= 0; s = t.pidNext[s] {
+		e := t.procs.val(s)
+		if !at.IsZero() && e.Start.After(at) {
+			continue
+		}
+		if best < 0 || e.Start.After(bestStart) {
+			best, bestStart = s, e.Start
+		}
+	}
+	if best >= 0 {
+		if touch {
+			t.procs.get(t.procs.key(best))
+		}
+		return t.procs.val(best), true
+	}
+	if g := t.grace.byPID(host, pid); g != nil {
+		if at.IsZero() || (!g.Start.After(at) && !at.After(g.End)) {
+			return g, true
+		}
+	}
+	return nil, false
+}
+
+// End removes a process from the live table and returns it with End set to
+// at. The entry stays findable by Lookup (and by LookupPID for times before
+// at) in the grace ring until Options.Grace later ends push it out. Ending
+// a process that already ended returns the grace copy; ok is false only
+// when the process is unknown.
+func (t *Tracker) End(host, entityID string, at time.Time) (Entry, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s, ok := t.procs.peek(procKey{host, entityID})
+	if !ok {
+		if g := t.grace.byID(host, entityID); g != nil {
+			return *g, true
+		}
+		return Entry{}, false
+	}
+	return t.end(host, s, at), true
+}
+
+// EndPID ends the process that had pid at time at (see LookupPID), for
+// sources that identify the exiting process by pid only (Security 4689).
+func (t *Tracker) EndPID(host string, pid uint32, at time.Time) (Entry, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	p, ok := t.lookupPID(host, pid, at, false)
+	if !ok {
+		return Entry{}, false
+	}
+	if !p.End.IsZero() { // already in the grace ring
+		return *p, true
+	}
+	s, _ := t.procs.peek(procKey{host, p.EntityID})
+	return t.end(host, s, at), true
+}
+
+func (t *Tracker) end(host string, s int32, at time.Time) Entry {
+	e := *t.procs.val(s)
+	e.End = at
+	t.unlinkPID(s)
+	t.procs.remove(s)
+	t.grace.push(host, e)
+	return e
+}
+
+func (t *Tracker) linkPID(s int32) {
+	for int(s) >= len(t.pidNext) {
+		t.pidNext = append(t.pidNext, -1)
+	}
+	e := t.procs.val(s)
+	k := pidKey{t.procs.key(s).host, e.PID}
+	if h, ok := t.pidHead[k]; ok {
+		t.pidNext[s] = h
+	} else {
+		t.pidNext[s] = -1
+	}
+	t.pidHead[k] = s
+}
+
+func (t *Tracker) unlinkPID(s int32) {
+	e := t.procs.val(s)
+	k := pidKey{t.procs.key(s).host, e.PID}
+	h, ok := t.pidHead[k]
+	if !ok {
+		return
+	}
+	if h == s {
+		if n := t.pidNext[s]; n >= 0 {
+			t.pidHead[k] = n
+		} else {
+			delete(t.pidHead, k)
+		}
+		t.pidNext[s] = -1
+		return
+	}
+	for p := h; p >= 0; p = t.pidNext[p] {
+		if t.pidNext[p] == s {
+			t.pidNext[p] = t.pidNext[s]
+			t.pidNext[s] = -1
+			return
+		}
+	}
+}
+
+// graceRing keeps the last ended processes, findable by entity id and by
+// pid (the most recently ended one per pid).
+type graceRing struct {
+	slots []graceSlot
+	next  int
+	ids   map[procKey]int32
+	pids  map[pidKey]int32
+}
+
+type graceSlot struct {
+	host string
+	e    Entry
+	used bool
+}
+
+func (g *graceRing) init(n int) {
+	if n < 0 {
+		n = 0
+	}
+	g.slots = make([]graceSlot, n)
+	g.next = 0
+	g.ids = make(map[procKey]int32)
+	g.pids = make(map[pidKey]int32)
+}
+
+func (g *graceRing) push(host string, e Entry) {
+	if len(g.slots) == 0 {
+		return
+	}
+	i := int32(g.next)
+	old := &g.slots[i]
+	if old.used {
+		if g.ids[procKey{old.host, old.e.EntityID}] == i {
+			delete(g.ids, procKey{old.host, old.e.EntityID})
+		}
+		if g.pids[pidKey{old.host, old.e.PID}] == i {
+			delete(g.pids, pidKey{old.host, old.e.PID})
+		}
+	}
+	*old = graceSlot{host: host, e: e, used: true}
+	g.ids[procKey{host, e.EntityID}] = i
+	g.pids[pidKey{host, e.PID}] = i
+	g.next = (g.next + 1) % len(g.slots)
+}
+
+func (g *graceRing) byID(host, id string) *Entry {
+	if i, ok := g.ids[procKey{host, id}]; ok {
+		return &g.slots[i].e
+	}
+	return nil
+}
+
+func (g *graceRing) byPID(host string, pid uint32) *Entry {
+	if i, ok := g.pids[pidKey{host, pid}]; ok {
+		return &g.slots[i].e
+	}
+	return nil
+}
+
+// each calls fn for the kept entries, oldest first.
+func (g *graceRing) each(fn func(host string, e *Entry) error) error {
+	n := len(g.slots)
+	for k := 0; k < n; k++ {
+		s := &g.slots[(g.next+k)%n]
+		if s.used {
+			if err := fn(s.host, &s.e); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

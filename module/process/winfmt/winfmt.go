@@ -1,0 +1,312 @@
+// Package winfmt parses the value formats Windows process events use:
+// Sysmon's UtcTime and Hashes, hex and decimal process ids, DOMAIN\user,
+// the Security log's %%19xx elevation codes, mandatory label SIDs, Sysmon's
+// IntegrityLevel text, 4689 exit status and the placeholders that mean
+// "no value". Every function is pure and allocation-free unless it has to
+// build a new string.
+package winfmt
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// SysmonTimeLayout is Sysmon's UtcTime format (always UTC).
+const SysmonTimeLayout = "2006-01-02 15:04:05.000"
+
+// ParseSysmonTime parses a Sysmon UtcTime such as "2019-05-18 20:37:10.356".
+// Fewer or more fractional digits are accepted too.
+func ParseSysmonTime(s string) (time.Time, error) {
+	t, err := time.Parse("2006-01-02 15:04:05.999999999", strings.TrimSpace(s))
+	if err != nil {
+		return time.Time{}, fmt.Errorf("sysmon UtcTime %q: %w", s, err)
+	}
+	return t, nil
+}
+
+var errEmpty = errors.New("empty value")
+
+// ParsePID parses a process id written in decimal ("7256") or hex
+// ("0x1c58", as the Security log writes them; "0X" too).
+func ParsePID(s string) (uint32, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, errEmpty
+	}
+	var v uint64
+	var err error
+	if len(s) > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') {
+		v, err = strconv.ParseUint(s[2:], 16, 32)
+	} else {
+		v, err = strconv.ParseUint(s, 10, 32)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("process id %q: %w", s, err)
+	}
+	return uint32(v), nil
+}
+
+// ParseHexPID parses a Security-log process id: hex with or without "0x".
+func ParseHexPID(s string) (uint32, error) {
+	s = strings.TrimSpace(s)
+	t := s
+	if len(t) > 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X') {
+		t = t[2:]
+	}
+	if t == "" {
+		return 0, errEmpty
+	}
+	v, err := strconv.ParseUint(t, 16, 32)
+	if err != nil {
+		return 0, fmt.Errorf("hex process id %q: %w", s, err)
+	}
+	return uint32(v), nil
+}
+
+// SplitUser splits "DOMAIN\user" at the first backslash. A value without a
+// backslash is a bare user name. Absent values ("", "-") give two empty
+// strings.
+func SplitUser(s string) (domain, name string) {
+	if IsAbsent(s) {
+		return "", ""
+	}
+	if i := strings.IndexByte(s, '\\'); i >= 0 {
+		return s[:i], s[i+1:]
+	}
+	return "", s
+}
+
+// Hashes are the image hashes Sysmon reports, lower case hex.
+type Hashes struct {
+	MD5, SHA1, SHA256, IMPHASH string
+}
+
+// ParseHashes reads Sysmon's Hashes value ("SHA1=..,MD5=..,SHA256=..,
+// IMPHASH=.."), in any order. Values are lowercased; all-zero values (an
+// IMPHASH of a non-PE image) and unknown algorithms are dropped.
+func ParseHashes(s string) Hashes {
+	var h Hashes
+	for s != "" {
+		var part string
+		if i := strings.IndexByte(s, ','); i >= 0 {
+			part, s = s[:i], s[i+1:]
+		} else {
+			part, s = s, ""
+		}
+		eq := strings.IndexByte(part, '=')
+		if eq < 0 {
+			continue
+		}
+		alg, v := strings.TrimSpace(part[:eq]), strings.TrimSpace(part[eq+1:])
+		if v == "" || allZero(v) {
+			continue
+		}
+		v = lowerHex(v)
+		switch strings.ToUpper(alg) {
+		case "MD5":
+			h.MD5 = v
+		case "SHA1":
+			h.SHA1 = v
+		case "SHA256":
+			h.SHA256 = v
+		case "IMPHASH":
+			h.IMPHASH = v
+		}
+	}
+	return h
+}
+
+func allZero(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] != '0' {
+			return false
+		}
+	}
+	return true
+}
+
+// lowerHex lowercases ASCII, allocating only when something changes.
+func lowerHex(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			return strings.ToLower(s)
+		}
+	}
+	return s
+}
+
+// Token elevation levels as Elastic Defend names them
+// (process.Ext.token.elevation_level).
+const (
+	ElevationDefault = "default"
+	ElevationFull    = "full"
+	ElevationLimited = "limited"
+)
+
+// ElevationLevel maps 4688's TokenElevationType: %%1936 (TokenElevationTypeDefault,
+// type 1) -> default, %%1937 (full, type 2) -> full, %%1938 (limited,
+// type 3) -> limited. Some exporters resolve the message text or give the
+// bare type number; "1".."3" are accepted too. Unknown values give "".
+func ElevationLevel(s string) string {
+	switch strings.TrimSpace(s) {
+	case "%%1936", "1":
+		return ElevationDefault
+	case "%%1937", "2":
+		return ElevationFull
+	case "%%1938", "3":
+		return ElevationLimited
+	}
+	return ""
+}
+
+// Integrity level names as Elastic Defend uses them
+// (process.Ext.token.integrity_level_name).
+const (
+	IntegrityUntrusted = "untrusted"
+	IntegrityLow       = "low"
+	IntegrityMedium    = "medium"
+	IntegrityHigh      = "high"
+	IntegritySystem    = "system"
+)
+
+// IntegrityFromLabel maps a mandatory label SID (4688 v2 MandatoryLabel) to
+// an integrity level name. Defend's value set has five names, so the two
+// levels in between fold into their neighbours: medium plus (S-1-16-8448,
+// used by UIAccess processes) -> medium, because it sits below high and
+// grants no admin rights; protected process (S-1-16-20480) and anything
+// above system -> system, the highest name there is. Values between the
+// defined levels round down to the level they satisfy. Unparsable values
+// give "".
+func IntegrityFromLabel(sid string) string {
+	sid = strings.TrimSpace(sid)
+	const prefix = "S-1-16-"
+	if len(sid) <= len(prefix) || !strings.EqualFold(sid[:len(prefix)], prefix) {
+		return ""
+	}
+	rid, err := strconv.ParseUint(sid[len(prefix):], 10, 32)
+	if err != nil {
+		return ""
+	}
+	switch {
+	case rid >= 0x4000: // 16384 system, 20480 protected process
+		return IntegritySystem
+	case rid >= 0x3000: // 12288 high
+		return IntegrityHigh
+	case rid >= 0x2000: // 8192 medium, 8448 medium plus
+		return IntegrityMedium
+	case rid >= 0x1000: // 4096 low
+		return IntegrityLow
+	default: // 0 untrusted
+		return IntegrityUntrusted
+	}
+}
+
+// IntegrityFromSysmon maps Sysmon's IntegrityLevel text ("System", "High",
+// "Medium", "Low", "Untrusted", "AppContainer", "MediumPlus" in some
+// versions) to a Defend name. AppContainer processes run at low integrity.
+// Unknown text gives "".
+func IntegrityFromSysmon(s string) string {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "system", "protected":
+		return IntegritySystem
+	case "high":
+		return IntegrityHigh
+	case "medium", "mediumplus", "medium plus":
+		return IntegrityMedium
+	case "low", "appcontainer":
+		return IntegrityLow
+	case "untrusted":
+		return IntegrityUntrusted
+	}
+	return ""
+}
+
+// ParseExitStatus reads 4689's Status ("0x0", "0xc0000005") as the process
+// exit code. Windows exit codes are DWORDs (GetExitCodeProcess), so the
+// value is read as an unsigned 32-bit number and returned unchanged in an
+// int64: 0xC0000005 is 3221225477, not -1073741819. Tools disagree here
+// (cmd's %ERRORLEVEL% prints the signed form); the unsigned form keeps the
+// NTSTATUS readable in hex and never goes negative, and int64 holds every
+// DWORD. Decimal input is accepted, including a negative int32 from
+// exporters that print it signed, which is mapped back to its DWORD.
+func ParseExitStatus(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, errEmpty
+	}
+	if len(s) > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') {
+		v, err := strconv.ParseUint(s[2:], 16, 32)
+		if err != nil {
+			return 0, fmt.Errorf("exit status %q: %w", s, err)
+		}
+		return int64(v), nil
+	}
+	if strings.HasPrefix(s, "-") {
+		v, err := strconv.ParseInt(s, 10, 32)
+		if err != nil {
+			return 0, fmt.Errorf("exit status %q: %w", s, err)
+		}
+		return int64(uint32(int32(v))), nil
+	}
+	v, err := strconv.ParseUint(s, 10, 32)
+	if err != nil {
+		return 0, fmt.Errorf("exit status %q: %w", s, err)
+	}
+	return int64(v), nil
+}
+
+// IsAbsent reports whether a value means "no value": empty, "-", or an
+// all-zero GUID with or without braces.
+func IsAbsent(s string) bool {
+	s = strings.TrimSpace(s)
+	return s == "" || s == "-" || IsZeroGUID(s)
+}
+
+// IsZeroGUID reports whether s is the all-zero GUID,
+// {00000000-0000-0000-0000-000000000000}, braces optional.
+func IsZeroGUID(s string) bool {
+	if len(s) == 38 && s[0] == '{' && s[37] == '}' {
+		s = s[1:37]
+	}
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch i {
+		case 8, 13, 18, 23:
+			if s[i] != '-' {
+				return false
+			}
+		default:
+			if s[i] != '0' {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// Present returns s, or "" when IsAbsent(s).
+func Present(s string) string {
+	if IsAbsent(s) {
+		return ""
+	}
+	return s
+}
+
+// ParseLogonID reads a logon id (LUID) as Windows writes it, "0x3e7" or
+// decimal, to a number, so that differently cased or padded spellings of
+// one session compare equal.
+func ParseLogonID(s string) (uint64, error) {
+	s = strings.TrimSpace(s)
+	if len(s) > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') {
+		return strconv.ParseUint(s[2:], 16, 64)
+	}
+	if s == "" {
+		return 0, errEmpty
+	}
+	return strconv.ParseUint(s, 10, 64)
+}

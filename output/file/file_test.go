@@ -1,0 +1,165 @@
+package file_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/elastic/go-ucfg"
+	"github.com/elastic/go-ucfg/yaml"
+
+	"github.com/procbeat/procbeat/output/file"
+	"github.com/procbeat/procbeat/pipeline"
+	"github.com/procbeat/procbeat/registry"
+)
+
+func doc(i int) pipeline.Event {
+	return pipeline.Event{Index: "logs-x", ID: fmt.Sprint(i),
+		Body: fmt.Appendf(nil, `{"seq":%d,"pad":"%s"}`, i, strings.Repeat("p", 180)),
+		Pos:  pipeline.Position{Source: "s", Offset: uint64(i)}}
+}
+
+func readLines(t *testing.T, dir string) (files []string, lines []string) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		files = append(files, e.Name())
+	}
+	sort.Strings(files)
+	for _, name := range files {
+		f, err := os.Open(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			lines = append(lines, sc.Text())
+		}
+		f.Close()
+	}
+	return files, lines
+}
+
+// A batch is on disk, whole lines only, when Publish returns; files rotate
+// at rotate_every_kb and at most number_of_files are kept.
+func TestWriteAndRotate(t *testing.T) {
+	dir := t.TempDir()
+	cfg := file.DefaultConfig()
+	cfg.Path, cfg.Filename, cfg.RotateEveryKB, cfg.NumberOfFiles = dir, "out", 4, 3
+	out, err := file.New(cfg, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var batch []pipeline.Event
+	for i := 1; i <= 10; i++ {
+		batch = append(batch, doc(i))
+	}
+	if err := out.Publish(context.Background(), batch); err != nil {
+		t.Fatal(err)
+	}
+	_, lines := readLines(t, dir)
+	if len(lines) != 10 || lines[9] != string(doc(10).Body) {
+		t.Fatalf("after Publish the files hold %d lines", len(lines))
+	}
+	for i := 11; i <= 200; i += 10 {
+		batch = batch[:0]
+		for j := i; j < i+10; j++ {
+			batch = append(batch, doc(j))
+		}
+		if err := out.Publish(context.Background(), batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
+	files, lines := readLines(t, dir)
+	if len(files) != 3 {
+		t.Fatalf("files %v, want 3 (number_of_files)", files)
+	}
+	for _, name := range files {
+		fi, _ := os.Stat(filepath.Join(dir, name))
+		// rotate_every_kb, plus at most one 1/16 chunk (see Output.write).
+		if fi.Size() > 4*1024*17/16 {
+			t.Errorf("%s is %d bytes, over rotate_every_kb", name, fi.Size())
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s mode %v", name, fi.Mode().Perm())
+		}
+	}
+	// The kept files end with the newest documents, complete and in order.
+	last := 200
+	for i := len(lines) - 1; i >= 0; i-- {
+		if lines[i] != string(doc(last).Body) {
+			t.Fatalf("line %d = %.30q, want document %d", i, lines[i], last)
+		}
+		last--
+	}
+}
+
+// Through the pipeline, the registry ends at the last written offset.
+func TestPipelineCheckpoints(t *testing.T) {
+	dir := t.TempDir()
+	cfg := file.DefaultConfig()
+	cfg.Path, cfg.BatchSize, cfg.FlushInterval = filepath.Join(dir, "out"), 7, 5*time.Millisecond
+	out, err := file.New(cfg, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := registry.Open(filepath.Join(dir, "registry"), registry.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := pipeline.New(context.Background(), out, reg, pipeline.Options{})
+	c := p.Client("s")
+	for i := 1; i <= 100; i++ {
+		if err := c.Publish(context.Background(), doc(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, lines := readLines(t, filepath.Join(dir, "out"))
+	if len(lines) != 100 {
+		t.Fatalf("%d lines written, want 100", len(lines))
+	}
+	r2, _ := registry.Open(filepath.Join(dir, "registry"), registry.Options{})
+	if pos, _ := r2.Position("s"); pos.Offset != 100 {
+		t.Fatalf("registry at %+v, want 100", pos)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	cfg := file.DefaultConfig()
+	if _, err := file.New(cfg, nil, nil); err == nil {
+		t.Error("no path accepted")
+	}
+	cfg.Path, cfg.NumberOfFiles = t.TempDir(), 1
+	if _, err := file.New(cfg, nil, nil); err == nil {
+		t.Error("number_of_files 1 accepted")
+	}
+}
+
+func TestConfigUnpack(t *testing.T) {
+	raw, err := yaml.NewConfig([]byte("path: /tmp/procbeat\nfilename: events\nrotate_every_kb: 2048\nnumber_of_files: 3\npermissions: 0640\n"), ucfg.PathSep("."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := file.DefaultConfig()
+	if err := raw.Unpack(&cfg); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Path != "/tmp/procbeat" || cfg.Filename != "events" || cfg.RotateEveryKB != 2048 || cfg.NumberOfFiles != 3 || cfg.Permissions != 0o640 || !cfg.RotateOnStartup {
+		t.Fatalf("unpacked %+v", cfg)
+	}
+}

@@ -1,0 +1,65 @@
+// Package pipeline moves encoded documents from producers to an output
+// with backpressure, and reports acknowledgements, in order per source, to
+// a checkpoint store (the registry).
+package pipeline
+
+import (
+	"context"
+	"time"
+)
+
+// Event is one encoded document on its way to an output.
+type Event struct {
+	Index string   // data stream, e.g. logs-endpoint.events.process-default
+	ID    string   // deterministic _id, so a replay never indexes twice
+	Body  []byte   // the final JSON document; the pipeline never re-parses it
+	Pos   Position // where the event came from, for checkpoints
+}
+
+// Position locates an event in its source.
+type Position struct {
+	Source   string `json:"source"`             // file identity, channel name, ...
+	Offset   uint64 `json:"offset"`             // record id or similar, increasing per source
+	Bookmark string `json:"bookmark,omitempty"` // optional, for live channels
+}
+
+// Ticket identifies one published event to the checkpoint store.
+type Ticket struct {
+	Source string
+	Seq    uint64
+}
+
+// Checkpoints records the publish order per source and advances a source's
+// checkpoint only over acknowledged events. *registry.Registry implements it.
+type Checkpoints interface {
+	// Begin registers an event about to be queued; calls for one source
+	// come in publish order.
+	Begin(pos Position) Ticket
+	// Done acknowledges events, in any order.
+	Done(tickets []Ticket)
+	// Flush persists the checkpoints if they changed.
+	Flush() error
+}
+
+// Limits are an output's batching wishes.
+type Limits struct {
+	MaxEvents     int           // events per batch (bulk_max_size)
+	MaxBytes      int           // encoded bytes per batch, before compression
+	FlushInterval time.Duration // how long a partial batch may wait
+	Workers       int           // batches delivered concurrently
+}
+
+// Output delivers batches.
+type Output interface {
+	// Limits tells the pipeline how to batch.
+	Limits() Limits
+	// Publish delivers every event of the batch. It returns nil only when
+	// each event is done: stored, known to the destination already, or
+	// permanently rejected and set aside (dead-lettered). Any other outcome
+	// (ctx ended, output closed) is an error, and no event of the batch is
+	// acknowledged; a later replay must be harmless (create with _id).
+	// Publish must not keep events (or their Body) after it returns.
+	Publish(ctx context.Context, events []Event) error
+	// Close releases the output's resources.
+	Close() error
+}

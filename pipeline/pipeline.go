@@ -1,0 +1,396 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/procbeat/procbeat/monitoring"
+)
+
+// ErrClosed is returned by Publish once the pipeline is closing or aborted.
+var ErrClosed = errors.New("pipeline closed")
+
+// Defaults for Options and Limits.
+const (
+	DefaultMaxBytesInFlight   = 32 << 20
+	DefaultCheckpointInterval = time.Second
+	DefaultDrainTimeout       = 30 * time.Second
+	DefaultMaxEvents          = 1600
+	DefaultMaxBatchBytes      = 16 << 20
+	DefaultFlushInterval      = time.Second
+	DefaultWorkers            = 1
+)
+
+// eventOverhead approximates per-event bytes beyond Body, Index and ID (the
+// bulk action line's fixed part, bookkeeping).
+const eventOverhead = 64
+
+// Options configure a Pipeline. Zero values take the defaults.
+type Options struct {
+	MaxBytesInFlight int64 // byte budget shared by all producers (backpressure)
+	// CheckpointInterval is how often acknowledged positions are written.
+	CheckpointInterval time.Duration
+	// CheckpointEveryBatch writes the registry after every acknowledged
+	// batch instead (tests, or when replays must be minimal).
+	CheckpointEveryBatch bool
+	DrainTimeout         time.Duration // how long Close waits for in-flight events
+	Counters             *monitoring.Counters
+	Logger               monitoring.Logger
+}
+
+func (o Options) withDefaults() Options {
+	if o.MaxBytesInFlight <= 0 {
+		o.MaxBytesInFlight = DefaultMaxBytesInFlight
+	}
+	if o.CheckpointInterval <= 0 {
+		o.CheckpointInterval = DefaultCheckpointInterval
+	}
+	if o.DrainTimeout <= 0 {
+		o.DrainTimeout = DefaultDrainTimeout
+	}
+	if o.Counters == nil {
+		o.Counters = &monitoring.Counters{}
+	}
+	if o.Logger == nil {
+		o.Logger = monitoring.NopLogger{}
+	}
+	return o
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxEvents <= 0 {
+		l.MaxEvents = DefaultMaxEvents
+	}
+	if l.MaxBytes <= 0 {
+		l.MaxBytes = DefaultMaxBatchBytes
+	}
+	if l.FlushInterval <= 0 {
+		l.FlushInterval = DefaultFlushInterval
+	}
+	if l.Workers <= 0 {
+		l.Workers = DefaultWorkers
+	}
+	return l
+}
+
+type item struct {
+	ev   Event
+	t    Ticket
+	size int64
+}
+
+type batch struct {
+	events  []Event
+	tickets []Ticket
+	bytes   int64
+}
+
+// Pipeline batches published events, hands batches to the output's workers
+// and acknowledges delivered events to the checkpoint store.
+type Pipeline struct {
+	out  Output
+	cp   Checkpoints
+	opts Options
+	lim  Limits
+	c    *monitoring.Counters
+	log  monitoring.Logger
+
+	ctx    context.Context // ends on abort: parent cancelled or drain timeout
+	cancel context.CancelFunc
+
+	budget  *budget
+	in      chan item
+	batches chan *batch
+	free    chan *batch
+
+	mu         sync.Mutex
+	closed     bool
+	publishers sync.WaitGroup // Publish calls in progress
+	running    sync.WaitGroup // batcher and workers
+	ticker     sync.WaitGroup // checkpoint writer
+
+	pending atomic.Int64 // published, not yet acknowledged
+}
+
+// New starts a pipeline delivering to out. Cancelling ctx aborts it at once
+// (as a crash would, except that nothing unacknowledged is checkpointed);
+// Close drains it gracefully. The pipeline owns out and closes it.
+func New(ctx context.Context, out Output, cp Checkpoints, opts Options) *Pipeline {
+	opts = opts.withDefaults()
+	lim := out.Limits().withDefaults()
+	pctx, cancel := context.WithCancel(ctx)
+	p := &Pipeline{
+		out:     out,
+		cp:      cp,
+		opts:    opts,
+		lim:     lim,
+		c:       opts.Counters,
+		log:     opts.Logger,
+		ctx:     pctx,
+		cancel:  cancel,
+		budget:  newBudget(opts.MaxBytesInFlight),
+		in:      make(chan item, lim.MaxEvents),
+		batches: make(chan *batch),
+		free:    make(chan *batch, lim.Workers+2),
+	}
+	p.running.Add(1 + lim.Workers)
+	go p.batchLoop()
+	for range lim.Workers {
+		go p.worker()
+	}
+	if !opts.CheckpointEveryBatch {
+		p.ticker.Add(1)
+		go p.checkpointLoop()
+	}
+	return p
+}
+
+// Pending is the number of events published and not yet acknowledged.
+func (p *Pipeline) Pending() int64 { return p.pending.Load() }
+
+// Client is a producer's handle for one source. Its Publish calls are
+// serialized, so that the checkpoint store sees the source's events in
+// publish order; use one Client per source, from one goroutine or many.
+type Client struct {
+	p      *Pipeline
+	source string
+	mu     sync.Mutex
+}
+
+// Client returns a publisher for source.
+func (p *Pipeline) Client(source string) *Client {
+	return &Client{p: p, source: source}
+}
+
+// Publish queues ev, blocking while the bytes in flight are at the budget.
+// ev.Pos.Source is set to the client's source. Offsets must increase from
+// one call to the next. Once Publish has failed for a source, that
+// source's checkpoint cannot advance past the failed event: stop the
+// source and resume it from the registry.
+func (c *Client) Publish(ctx context.Context, ev Event) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ev.Pos.Source = c.source
+	return c.p.publish(ctx, ev)
+}
+
+func (p *Pipeline) publish(ctx context.Context, ev Event) error {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return ErrClosed
+	}
+	p.publishers.Add(1)
+	p.mu.Unlock()
+	defer p.publishers.Done()
+
+	size := int64(len(ev.Body)+len(ev.Index)+len(ev.ID)) + eventOverhead
+	if err := p.budget.acquire(ctx, p.ctx.Done(), size); err != nil {
+		return fmt.Errorf("publish %s offset %d: %w", ev.Pos.Source, ev.Pos.Offset, err)
+	}
+	t := p.cp.Begin(ev.Pos)
+	select {
+	case p.in <- item{ev: ev, t: t, size: size}:
+		p.pending.Add(1)
+		p.c.EventsPublished.Add(1)
+		p.c.QueueDepth.Add(1)
+		p.c.BytesInFlight.Add(size)
+		return nil
+	case <-ctx.Done():
+		p.budget.release(size)
+		return fmt.Errorf("publish %s offset %d: %w", ev.Pos.Source, ev.Pos.Offset, ctx.Err())
+	case <-p.ctx.Done():
+		p.budget.release(size)
+		return fmt.Errorf("publish %s offset %d: %w", ev.Pos.Source, ev.Pos.Offset, ErrClosed)
+	}
+}
+
+func (p *Pipeline) getBatch() *batch {
+	select {
+	case b := <-p.free:
+		return b
+	default:
+		return &batch{
+			events:  make([]Event, 0, p.lim.MaxEvents),
+			tickets: make([]Ticket, 0, p.lim.MaxEvents),
+		}
+	}
+}
+
+func (p *Pipeline) putBatch(b *batch) {
+	clear(b.events) // drop references to bodies
+	b.events, b.tickets, b.bytes = b.events[:0], b.tickets[:0], 0
+	select {
+	case p.free <- b:
+	default:
+	}
+}
+
+// batchLoop cuts the input into batches by count, bytes and age.
+func (p *Pipeline) batchLoop() {
+	defer p.running.Done()
+	defer close(p.batches)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	var (
+		cur    *batch
+		timerC <-chan time.Time
+	)
+	send := func() bool {
+		b := cur
+		cur, timerC = nil, nil
+		timer.Stop()
+		select {
+		case p.batches <- b:
+			return true
+		case <-p.ctx.Done():
+			return false
+		}
+	}
+	for {
+		select {
+		case it, ok := <-p.in:
+			if !ok {
+				if cur != nil {
+					send()
+				}
+				return
+			}
+			if cur == nil {
+				cur = p.getBatch()
+				timer.Reset(p.lim.FlushInterval)
+				timerC = timer.C
+			}
+			cur.events = append(cur.events, it.ev)
+			cur.tickets = append(cur.tickets, it.t)
+			cur.bytes += it.size
+			if len(cur.events) >= p.lim.MaxEvents || cur.bytes >= int64(p.lim.MaxBytes) {
+				if !send() {
+					return
+				}
+			}
+		case <-timerC:
+			if !send() {
+				return
+			}
+		case <-p.ctx.Done():
+			return
+		}
+	}
+}
+
+func (p *Pipeline) worker() {
+	defer p.running.Done()
+	for {
+		select {
+		case b, ok := <-p.batches:
+			if !ok {
+				return
+			}
+			p.deliver(b)
+		case <-p.ctx.Done():
+			return
+		}
+	}
+}
+
+func (p *Pipeline) deliver(b *batch) {
+	n := int64(len(b.events))
+	err := p.out.Publish(p.ctx, b.events)
+	if err != nil {
+		// Only an abort ends a batch unacknowledged; its events stay behind
+		// the checkpoint and are replayed on restart.
+		if p.ctx.Err() == nil {
+			p.log.Errorf("output failed a batch of %d events without abort: %v", n, err)
+		}
+	} else {
+		p.cp.Done(b.tickets)
+		p.pending.Add(-n)
+		p.c.EventsAcked.Add(uint64(n))
+		p.c.QueueDepth.Add(-n)
+	}
+	p.budget.release(b.bytes)
+	p.c.BytesInFlight.Add(-b.bytes)
+	p.putBatch(b)
+	if err == nil && p.opts.CheckpointEveryBatch {
+		p.checkpoint()
+	}
+}
+
+func (p *Pipeline) checkpoint() {
+	if err := p.cp.Flush(); err != nil {
+		p.log.Errorf("writing checkpoints: %v", err)
+	}
+}
+
+func (p *Pipeline) checkpointLoop() {
+	defer p.ticker.Done()
+	t := time.NewTicker(p.opts.CheckpointInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			p.checkpoint()
+		case <-p.ctx.Done():
+			return
+		}
+	}
+}
+
+// Close stops accepting events, waits up to DrainTimeout for the events in
+// flight to be acknowledged, writes the checkpoints and closes the output.
+// It reports events left unacknowledged (they will be replayed).
+func (p *Pipeline) Close() error {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return ErrClosed
+	}
+	p.closed = true
+	p.mu.Unlock()
+
+	deadline := time.NewTimer(p.opts.DrainTimeout)
+	defer deadline.Stop()
+	timedOut := false
+	wait := func(wg *sync.WaitGroup) {
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+		if !timedOut {
+			select {
+			case <-done:
+				return
+			case <-deadline.C:
+				timedOut = true
+				p.cancel()
+			}
+		}
+		<-done
+	}
+	aborted := p.ctx.Err() != nil
+	wait(&p.publishers)
+	close(p.in)
+	wait(&p.running)
+	p.cancel()
+	p.ticker.Wait()
+
+	var errs []error
+	if n := p.pending.Load(); n > 0 {
+		switch {
+		case timedOut:
+			errs = append(errs, fmt.Errorf("pipeline drain: %d events unacknowledged after %s", n, p.opts.DrainTimeout))
+		case aborted:
+			errs = append(errs, fmt.Errorf("pipeline aborted: %d events unacknowledged", n))
+		}
+	}
+	if err := p.cp.Flush(); err != nil {
+		errs = append(errs, fmt.Errorf("final checkpoint: %w", err))
+	}
+	if err := p.out.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("closing output: %w", err))
+	}
+	return errors.Join(errs...)
+}

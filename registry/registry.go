@@ -1,0 +1,327 @@
+// Package registry keeps, per source, the position of the last event the
+// output acknowledged, plus an opaque blob of other state, and persists both
+// atomically in one checksummed file.
+package registry
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/procbeat/procbeat/monitoring"
+	"github.com/procbeat/procbeat/pipeline"
+)
+
+// Options configure a Registry. Zero values take defaults.
+type Options struct {
+	FS       FS // default OS{}
+	Logger   monitoring.Logger
+	Counters *monitoring.Counters
+	Now      func() time.Time // names moved-aside files
+}
+
+func (o Options) withDefaults() Options {
+	if o.FS == nil {
+		o.FS = OS{}
+	}
+	if o.Logger == nil {
+		o.Logger = monitoring.NopLogger{}
+	}
+	if o.Counters == nil {
+		o.Counters = &monitoring.Counters{}
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+// Registry tracks delivery per source. It implements pipeline.Checkpoints.
+type Registry struct {
+	path string
+	opts Options
+
+	mu      sync.Mutex
+	sources map[string]*window
+	extra   []byte
+	gen     uint64 // bumped on every change worth writing
+
+	writeMu sync.Mutex
+	written uint64 // gen last persisted
+}
+
+// window is one source's in-order acknowledgement tracker: the events
+// published and not yet passed by the checkpoint, oldest first.
+type window struct {
+	cp    pipeline.Position
+	has   bool
+	base  uint64 // sequence number of q[start]
+	next  uint64 // next sequence number to hand out
+	q     []slot
+	start int
+}
+
+type slot struct {
+	offset   uint64
+	bookmark string
+	acked    bool
+}
+
+func newRegistry(path string, opts Options) *Registry {
+	return &Registry{path: path, opts: opts, sources: make(map[string]*window)}
+}
+
+// Open loads the registry at path; a missing file yields an empty registry.
+// Temp files left by an interrupted write are removed. A file that fails
+// validation yields a *CorruptError (errors.Is(err, ErrCorrupt)) and is left
+// in place; the caller decides (see OpenOrFresh).
+func Open(path string, opts Options) (*Registry, error) {
+	opts = opts.withDefaults()
+	r := newRegistry(path, opts)
+	r.removeStaleTemps()
+	data, err := opts.FS.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return r, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading registry %s: %w", path, err)
+	}
+	st, err := Decode(data)
+	if err != nil {
+		var ce *CorruptError
+		var ve *VersionError
+		switch {
+		case errors.As(err, &ce):
+			ce.Path = path
+		case errors.As(err, &ve):
+			ve.Path = path
+		}
+		return nil, err
+	}
+	for _, p := range st.Positions {
+		r.sources[p.Source] = &window{cp: p, has: true}
+	}
+	r.extra = st.Extra
+	return r, nil
+}
+
+// OpenOrFresh is Open with the default policy for a corrupt file: move it
+// aside (to <path>.corrupt-<timestamp>), log an error saying so and start
+// with an empty registry, so sources are read again from their beginning.
+// Other errors (unreadable file, newer version) are returned.
+func OpenOrFresh(path string, opts Options) (*Registry, error) {
+	opts = opts.withDefaults()
+	r, err := Open(path, opts)
+	if err == nil || !errors.Is(err, ErrCorrupt) {
+		return r, err
+	}
+	moved, merr := MoveAside(path, opts)
+	if merr != nil {
+		return nil, errors.Join(err, merr)
+	}
+	opts.Logger.Errorf("%v; moved it to %s and starting with an EMPTY registry: every source will be read again from its beginning (Elasticsearch drops the duplicates by _id)", err, moved)
+	return newRegistry(path, opts), nil
+}
+
+// MoveAside renames the registry file to <path>.corrupt-<UTC timestamp> and
+// returns the new name.
+func MoveAside(path string, opts Options) (string, error) {
+	opts = opts.withDefaults()
+	to := path + ".corrupt-" + opts.Now().UTC().Format("20060102T150405.000000000Z")
+	if err := opts.FS.Rename(path, to); err != nil {
+		return "", fmt.Errorf("moving corrupt registry %s aside: %w", path, err)
+	}
+	if err := opts.FS.SyncDir(filepath.Dir(path)); err != nil {
+		return "", fmt.Errorf("moving corrupt registry %s aside: sync dir: %w", path, err)
+	}
+	return to, nil
+}
+
+func (r *Registry) tempPrefix() string { return filepath.Base(r.path) + ".tmp-" }
+
+func (r *Registry) removeStaleTemps() {
+	dir := filepath.Dir(r.path)
+	entries, err := r.opts.FS.ReadDir(dir)
+	if err != nil {
+		return // a missing dir is normal on first start
+	}
+	for _, e := range entries {
+		if e.Type().IsRegular() && strings.HasPrefix(e.Name(), r.tempPrefix()) {
+			name := filepath.Join(dir, e.Name())
+			if err := r.opts.FS.Remove(name); err != nil {
+				r.opts.Logger.Warnf("removing stale registry temp file %s: %v", name, err)
+			}
+		}
+	}
+}
+
+// Path is the registry file's path.
+func (r *Registry) Path() string { return r.path }
+
+// Position is the last acknowledged position of source.
+func (r *Registry) Position(source string) (pipeline.Position, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	w, ok := r.sources[source]
+	if !ok || !w.has {
+		return pipeline.Position{}, false
+	}
+	return w.cp, true
+}
+
+// Positions lists every source's last acknowledged position, by source.
+func (r *Registry) Positions() []pipeline.Position {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.positionsLocked()
+}
+
+func (r *Registry) positionsLocked() []pipeline.Position {
+	out := make([]pipeline.Position, 0, len(r.sources))
+	for _, w := range r.sources {
+		if w.has {
+			out = append(out, w.cp)
+		}
+	}
+	slices.SortFunc(out, func(a, b pipeline.Position) int { return strings.Compare(a.Source, b.Source) })
+	return out
+}
+
+// Extra returns the opaque state loaded or last set.
+func (r *Registry) Extra() []byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.extra)
+}
+
+// SetExtra replaces the opaque state; the next Flush writes it together
+// with the positions, in the same file.
+func (r *Registry) SetExtra(b []byte) {
+	r.mu.Lock()
+	r.extra = slices.Clone(b)
+	r.gen++
+	r.mu.Unlock()
+}
+
+// Begin registers an event about to be published (pipeline.Checkpoints).
+func (r *Registry) Begin(pos pipeline.Position) pipeline.Ticket {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	w := r.sources[pos.Source]
+	if w == nil {
+		w = &window{cp: pipeline.Position{Source: pos.Source}}
+		r.sources[pos.Source] = w
+	}
+	seq := w.next
+	w.next++
+	w.q = append(w.q, slot{offset: pos.Offset, bookmark: pos.Bookmark})
+	return pipeline.Ticket{Source: pos.Source, Seq: seq}
+}
+
+// Done acknowledges events and advances each source's checkpoint to its
+// highest contiguously acknowledged event (pipeline.Checkpoints).
+func (r *Registry) Done(tickets []pipeline.Ticket) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var last *window
+	for _, t := range tickets {
+		w := r.sources[t.Source]
+		if w == nil || t.Seq < w.base || t.Seq >= w.next {
+			continue // unknown or already passed: nothing to do
+		}
+		w.q[w.start+int(t.Seq-w.base)].acked = true
+		if w != last {
+			if last != nil {
+				r.advance(last)
+			}
+			last = w
+		}
+	}
+	if last != nil {
+		r.advance(last)
+	}
+}
+
+func (r *Registry) advance(w *window) {
+	moved := false
+	for w.start < len(w.q) && w.q[w.start].acked {
+		s := w.q[w.start]
+		w.q[w.start] = slot{}
+		w.start++
+		w.base++
+		// Never move a checkpoint backwards (a replay of older offsets).
+		if !w.has || s.offset >= w.cp.Offset {
+			w.cp.Offset, w.cp.Bookmark, w.has = s.offset, s.bookmark, true
+			moved = true
+		}
+	}
+	if w.start == len(w.q) {
+		w.q, w.start = w.q[:0], 0
+	} else if w.start > 1024 && w.start*2 > len(w.q) {
+		n := copy(w.q, w.q[w.start:])
+		w.q, w.start = w.q[:n], 0
+	}
+	if moved {
+		r.gen++
+	}
+}
+
+// Flush writes the registry if it changed since the last write: temp file
+// in the same directory, fsync, rename over the old file, fsync the dir.
+func (r *Registry) Flush() error {
+	r.writeMu.Lock()
+	defer r.writeMu.Unlock()
+	r.mu.Lock()
+	if r.gen == r.written {
+		r.mu.Unlock()
+		return nil
+	}
+	gen := r.gen
+	st := State{Positions: r.positionsLocked(), Extra: r.extra}
+	r.mu.Unlock()
+
+	data, err := Encode(st)
+	if err == nil {
+		err = r.writeAtomic(data)
+	}
+	if err != nil {
+		r.opts.Counters.RegistryErrors.Add(1)
+		return fmt.Errorf("writing registry %s: %w", r.path, err)
+	}
+	r.opts.Counters.RegistryWrites.Add(1)
+	r.written = gen
+	return nil
+}
+
+func (r *Registry) writeAtomic(data []byte) error {
+	fsys := r.opts.FS
+	dir := filepath.Dir(r.path)
+	if err := fsys.MkdirAll(dir, 0o750); err != nil {
+		return err
+	}
+	f, err := fsys.CreateTemp(dir, r.tempPrefix()+"*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = fsys.Rename(tmp, r.path)
+	}
+	if err != nil {
+		_ = fsys.Remove(tmp)
+		return err
+	}
+	return fsys.SyncDir(dir)
+}

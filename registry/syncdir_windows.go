@@ -1,0 +1,7 @@
+//go:build windows
+
+package registry
+
+// syncDir is a no-op: Windows cannot fsync a directory handle, and
+// MoveFileEx (os.Rename) with the file already flushed is what it offers.
+func syncDir(string) error { return nil }

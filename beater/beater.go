@@ -70,9 +70,14 @@ func NewWithOutput(ctx context.Context, cfg config.Config, log monitoring.Logger
 func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (*Beater, error) {
 	cfg, log := b.cfg, b.log
 	var err error
+	var id string
 	if o.Resume {
 		path := filepath.Join(cfg.Path.Resolve(cfg.Path.Data), "registry.json")
 		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+			out.Close()
+			return nil, fmt.Errorf("path.data: %w", err)
+		}
+		if id, err = agentID(filepath.Dir(path)); err != nil {
 			out.Close()
 			return nil, fmt.Errorf("path.data: %w", err)
 		}
@@ -97,7 +102,7 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 	h := cfg.Procbeat.Host
 	mapper := mapping.New(tr, mapping.Options{
 		Namespace: cfg.Procbeat.Namespace,
-		AgentID:   cfg.Name,
+		AgentID:   id,
 		Host: mapping.Host{ID: h.ID, Architecture: h.Architecture, IP: h.IP, MAC: h.MAC,
 			OSVersion: h.OSVersion, OSFull: h.OSFull, OSKernel: h.OSKernel, OSVariant: h.OSVariant},
 		Now: o.Now,

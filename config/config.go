@@ -29,8 +29,6 @@ type Config struct {
 	Logging  Logging  `config:"logging"`
 	HTTP     HTTP     `config:"http"`
 	Path     Path     `config:"path"`
-	// Name is the shipper's name (agent.name); empty means the host name.
-	Name string `config:"name"`
 }
 
 // Procbeat holds what the process module reads and how it maps.
@@ -40,16 +38,16 @@ type Procbeat struct {
 	Namespace string  `config:"namespace"`
 	Host      Host    `config:"host"`
 	Tracker   Tracker `config:"tracker"`
+	// ScanFrequency is how often `run` looks for new and grown files.
+	ScanFrequency time.Duration `config:"scan_frequency"`
 }
 
 // Input is one source of Windows events.
 type Input struct {
-	// Type is evtx, xml, json or wineventlog (Windows only).
+	// Type is evtx, xml or json; the files' format is also checked per file.
 	Type    string   `config:"type"`
 	Enabled bool     `config:"enabled"`
 	Paths   []string `config:"paths"`
-	// Channels for wineventlog.
-	Channels []string `config:"channels"`
 }
 
 // Host is metadata the events cannot supply, added to every document.
@@ -191,8 +189,9 @@ type Path struct {
 func Default() Config {
 	return Config{
 		Procbeat: Procbeat{
-			Namespace: "default",
-			Tracker:   Tracker{MaxProcesses: 100000},
+			Namespace:     "default",
+			Tracker:       Tracker{MaxProcesses: 100000},
+			ScanFrequency: 10 * time.Second,
 		},
 		Setup: Setup{Template: Template{
 			Enabled:    true,
@@ -363,6 +362,9 @@ func (c *Config) Validate() error {
 	if !namespaceRE.MatchString(c.Procbeat.Namespace) {
 		errs = append(errs, bad("procbeat.namespace", "%q must be 1-100 of a-z, 0-9 and _ (no '-')", c.Procbeat.Namespace))
 	}
+	if c.Procbeat.ScanFrequency < time.Second {
+		errs = append(errs, bad("procbeat.scan_frequency", "must be at least 1s, got %s", c.Procbeat.ScanFrequency))
+	}
 	if c.Procbeat.Tracker.MaxProcesses < 1 {
 		errs = append(errs, bad("procbeat.tracker.max_processes", "must be at least 1, got %d", c.Procbeat.Tracker.MaxProcesses))
 	}
@@ -373,12 +375,8 @@ func (c *Config) Validate() error {
 			if len(in.Paths) == 0 {
 				errs = append(errs, bad(key+".paths", "an input of type %s needs at least one path", in.Type))
 			}
-		case "wineventlog":
-			if len(in.Channels) == 0 {
-				errs = append(errs, bad(key+".channels", "wineventlog needs at least one channel"))
-			}
 		default:
-			errs = append(errs, bad(key+".type", "%q is not one of evtx, xml, json, wineventlog", in.Type))
+			errs = append(errs, bad(key+".type", "%q is not one of evtx, xml, json", in.Type))
 		}
 	}
 	enabled := 0

@@ -51,6 +51,8 @@ func newRoot() *cobra.Command {
 	}
 	pf := root.PersistentFlags()
 	pf.StringVarP(&g.configFile, "c", "c", "procbeat.yml", "configuration file")
+	// With no subcommand, procbeat runs, as Beats do.
+	root.RunE = func(cmd *cobra.Command, args []string) error { return newRunCmd(g).RunE(cmd, args) }
 	pf.VarP(g.overrides, "E", "E", "configuration override (key=value), repeatable")
 	pf.BoolVarP(&g.toStderr, "e", "e", false, "log to stderr instead of files")
 	root.AddCommand(
@@ -58,6 +60,7 @@ func newRoot() *cobra.Command {
 		newExportCmd(g),
 		newTestCmd(g),
 		newKQLCmd(),
+		newRunCmd(g),
 		newReplayCmd(g),
 		newSetupCmd(g),
 		newQueryCmd(g),

@@ -39,7 +39,9 @@ func newReplayCmd(g *globals) *cobra.Command {
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			b, err := beater.New(ctx, cfg, log, beater.Options{Stdout: cmd.OutOrStdout(), Resume: resume, Codec: codec})
+			// The pipeline lives on cmd.Context(): a signal stops reading, and Close
+			// then drains what is in flight instead of abandoning it.
+			b, err := beater.New(cmd.Context(), cfg, log, beater.Options{Stdout: cmd.OutOrStdout(), Resume: resume, Codec: codec})
 			if err != nil {
 				return err
 			}

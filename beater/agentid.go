@@ -1,0 +1,43 @@
+package beater
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// agentID returns this installation's agent.id, kept in <data>/meta.json
+// as Beats keep theirs, and creates it on first use.
+func agentID(dataDir string) (string, error) {
+	path := filepath.Join(dataDir, "meta.json")
+	var meta struct {
+		UUID string `json:"uuid"`
+	}
+	raw, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		if err := json.Unmarshal(raw, &meta); err != nil || meta.UUID == "" {
+			return "", fmt.Errorf("%s: no uuid: %v", path, err)
+		}
+		return meta.UUID, nil
+	case !errors.Is(err, fs.ErrNotExist):
+		return "", err
+	}
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	b[6] = b[6]&0x0f | 0x40 // version 4
+	b[8] = b[8]&0x3f | 0x80 // RFC 4122 variant
+	meta.UUID = fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+	raw, _ = json.Marshal(meta)
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, raw, 0o600); err != nil {
+		return "", err
+	}
+	return meta.UUID, os.Rename(tmp, path)
+}

@@ -1,0 +1,72 @@
+package beater
+
+import (
+	"context"
+	"os"
+	"time"
+)
+
+// fileState is what a scan remembers of a file, to read it again only when
+// it changed (grew, or was copied again).
+type fileState struct {
+	size    int64
+	modTime time.Time
+}
+
+// Run reads the configured inputs until ctx ends: every file once, then,
+// every procbeat.scan_frequency, the files that are new or changed, each
+// from its checkpoint. It returns nil when ctx ends; the caller then closes
+// the Beater, which drains what is in flight.
+func (b *Beater) Run(ctx context.Context) error {
+	var patterns []string
+	for _, in := range b.cfg.Procbeat.Inputs {
+		if in.Enabled {
+			patterns = append(patterns, in.Paths...)
+		}
+	}
+	if len(patterns) == 0 {
+		return ErrNoInput
+	}
+	seen := map[string]fileState{}
+	tick := time.NewTicker(b.cfg.Procbeat.ScanFrequency)
+	defer tick.Stop()
+	for {
+		b.scan(ctx, patterns, seen)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+func (b *Beater) scan(ctx context.Context, patterns []string, seen map[string]fileState) {
+	paths, err := ExpandPaths(patterns)
+	if err != nil {
+		// A pattern matching nothing yet is normal for a collection
+		// folder that fills later.
+		b.log.Warnf("inputs: %v", err)
+	}
+	for _, p := range paths {
+		if ctx.Err() != nil {
+			return
+		}
+		st, err := os.Stat(p)
+		if err != nil {
+			b.log.Warnf("%v", err)
+			continue
+		}
+		now := fileState{size: st.Size(), modTime: st.ModTime()}
+		if prev, ok := seen[p]; ok && prev == now {
+			continue
+		}
+		if err := b.runner.ReplayFile(ctx, p); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			b.log.Errorf("%v", err)
+			continue
+		}
+		seen[p] = now
+	}
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/procbeat/procbeat/config"
 	"github.com/procbeat/procbeat/esclient"
+	"github.com/procbeat/procbeat/fields/document"
 	"github.com/procbeat/procbeat/module/process/mapping"
 	"github.com/procbeat/procbeat/module/process/source"
 	"github.com/procbeat/procbeat/module/process/tracker"
@@ -45,6 +46,8 @@ type Options struct {
 	Codec string
 	// Now is event.created's clock; nil is time.Now.
 	Now func() time.Time
+	// Observe, when set, sees every document before it is published.
+	Observe func(*document.Document)
 }
 
 // New assembles a Beater from the configuration.
@@ -109,7 +112,7 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 	})
 	b.runner, err = NewRunner(RunnerOptions{
 		Opener: source.Opener{}, Mapper: mapper, Tracker: tr, Registry: b.reg,
-		Pipeline: b.pipe, Codec: o.Codec, Logger: log, Counters: b.counters,
+		Pipeline: b.pipe, Codec: o.Codec, Observe: o.Observe, Logger: log, Counters: b.counters,
 	})
 	if err != nil {
 		b.pipe.Close()
@@ -231,6 +234,14 @@ func (b *Beater) Close() error {
 	b.cancel()
 	return err
 }
+
+// DiscardOutput acknowledges every event without sending it anywhere
+// (coverage reports, dry runs).
+type DiscardOutput struct{}
+
+func (DiscardOutput) Limits() pipeline.Limits                         { return pipeline.Limits{} }
+func (DiscardOutput) Publish(context.Context, []pipeline.Event) error { return nil }
+func (DiscardOutput) Close() error                                    { return nil }
 
 // discardCheckpoints is the checkpoint store of a run without a registry.
 type discardCheckpoints struct{}

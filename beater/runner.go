@@ -32,6 +32,7 @@ type Runner struct {
 	reg      *registry.Registry // nil: no checkpoints, no resume
 	pipe     *pipeline.Pipeline
 	codec    string
+	observe  func(*document.Document)
 	log      monitoring.Logger
 	counters *monitoring.Counters
 
@@ -49,7 +50,9 @@ type RunnerOptions struct {
 	Registry *registry.Registry
 	Pipeline *pipeline.Pipeline
 	// Codec is json (Defend documents) or car (MITRE CAR objects).
-	Codec    string
+	Codec string
+	// Observe, when set, sees every document before it is published.
+	Observe  func(*document.Document)
 	Logger   monitoring.Logger
 	Counters *monitoring.Counters
 }
@@ -64,7 +67,7 @@ func NewRunner(o RunnerOptions) (*Runner, error) {
 		o.Counters = &monitoring.Counters{}
 	}
 	r := &Runner{opener: o.Opener, mapper: o.Mapper, tracker: o.Tracker, reg: o.Registry, pipe: o.Pipeline,
-		codec: o.Codec, log: o.Logger, counters: o.Counters, summary: newSummary()}
+		codec: o.Codec, observe: o.Observe, log: o.Logger, counters: o.Counters, summary: newSummary()}
 	if r.reg != nil {
 		if state := r.reg.Extra(); len(state) > 0 {
 			if err := r.tracker.Load(bytes.NewReader(state)); err != nil {
@@ -143,6 +146,9 @@ func (r *Runner) ReplayFile(ctx context.Context, path string) error {
 		r.count(func(s *Summary) { s.Records++; s.Docs[kind.String()]++ })
 		if kind == mapping.None {
 			continue
+		}
+		if r.observe != nil {
+			r.observe(&doc)
 		}
 		ev := pipeline.Event{Index: r.mapper.Index(kind), ID: doc.Event.ID, Body: r.encode(&doc), Pos: pipeline.Position{Offset: offset}}
 		if err := client.Publish(ctx, ev); err != nil {

@@ -8,7 +8,9 @@ import (
 	"github.com/spf13/cobra"
 	"gopkg.in/yaml.v3"
 
+	"github.com/procbeat/procbeat/beater"
 	"github.com/procbeat/procbeat/config"
+	"github.com/procbeat/procbeat/coverage"
 	"github.com/procbeat/procbeat/fields"
 	"github.com/procbeat/procbeat/fields/docs"
 	"github.com/procbeat/procbeat/fields/template"
@@ -79,7 +81,7 @@ func newExportCmd(g *globals) *cobra.Command {
 			return err
 		},
 	}
-	cmd.AddCommand(tmpl, fieldsCmd, cfgCmd)
+	cmd.AddCommand(tmpl, fieldsCmd, cfgCmd, newExportCoverageCmd(g))
 	return cmd
 }
 
@@ -143,4 +145,42 @@ func writeJSON(cmd *cobra.Command, v any) error {
 	out.WriteByte('\n')
 	_, err = cmd.OutOrStdout().Write(out.Bytes())
 	return err
+}
+
+func newExportCoverageCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "coverage FILE...",
+		Short: "Replay files and print, per source and event type, the share of documents carrying each catalog and CAR field",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := g.load(cmd)
+			if err != nil {
+				return err
+			}
+			g.toStderr = true
+			log, closeLog, err := g.logger(cfg)
+			if err != nil {
+				return err
+			}
+			defer closeLog()
+			rep := coverage.New()
+			b, err := beater.NewWithOutput(cmd.Context(), cfg, log, beater.DiscardOutput{}, beater.Options{Observe: rep.Add})
+			if err != nil {
+				return err
+			}
+			sum, rerr := b.Replay(cmd.Context(), args)
+			if err := b.Close(); err != nil {
+				return err
+			}
+			sum.Write(cmd.ErrOrStderr())
+			if rerr != nil {
+				return rerr
+			}
+			cat, err := fields.Load()
+			if err != nil {
+				return err
+			}
+			return rep.Write(cmd.OutOrStdout(), cat)
+		},
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/procbeat/procbeat/config"
@@ -32,6 +33,7 @@ type Beater struct {
 	pipe     *pipeline.Pipeline
 	runner   *Runner
 	http     *monitoring.Server
+	progress *Progress
 	cancel   context.CancelFunc
 }
 
@@ -48,6 +50,8 @@ type Options struct {
 	Now func() time.Time
 	// Observe, when set, sees every document before it is published.
 	Observe func(*document.Document)
+	// Progress, when set, reports Replay's progress.
+	Progress *Progress
 }
 
 // New assembles a Beater from the configuration.
@@ -72,6 +76,7 @@ func NewWithOutput(ctx context.Context, cfg config.Config, log monitoring.Logger
 
 func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (*Beater, error) {
 	cfg, log := b.cfg, b.log
+	b.progress = o.Progress
 	var err error
 	var id string
 	if o.Resume {
@@ -208,9 +213,36 @@ func (b *Beater) Replay(ctx context.Context, args []string) (Summary, error) {
 	if len(paths) == 0 {
 		return Summary{}, ErrNoInput
 	}
+	var total int64
+	sizes := make([]int64, len(paths))
+	for i, p := range paths {
+		if st, err := os.Stat(p); err == nil {
+			sizes[i] = st.Size()
+			total += st.Size()
+		}
+	}
+	var filesDone atomic.Int64
+	var bytesDone atomic.Int64
+	if b.progress != nil {
+		start := time.Now()
+		pctx, stop := context.WithCancel(ctx)
+		finished := make(chan struct{})
+		defer func() { stop(); <-finished }()
+		go func() {
+			defer close(finished)
+			b.progress.run(pctx, func() progressState {
+				s := b.runner.Summary()
+				return progressState{files: int(filesDone.Load()), filesTotal: len(paths), bytes: bytesDone.Load(), bytesTotal: total,
+					records: s.Records, docs: s.Documents(), elapsed: time.Since(start)}
+			})
+		}()
+	}
 	failed := 0
-	for _, p := range paths {
-		if err := b.runner.ReplayFile(ctx, p); err != nil {
+	for i, p := range paths {
+		err := b.runner.ReplayFile(ctx, p)
+		filesDone.Add(1)
+		bytesDone.Add(sizes[i])
+		if err != nil {
 			if ctx.Err() != nil {
 				return b.runner.Summary(), ctx.Err()
 			}

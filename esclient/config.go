@@ -1,0 +1,186 @@
+// Package esclient connects procbeat to Elasticsearch: the
+// output.elasticsearch settings, a configured client, detection of what the
+// cluster supports, idempotent template installation and the connection
+// checks behind "procbeat test output".
+package esclient
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Defaults follow the Beats output.elasticsearch settings.
+const (
+	DefaultHost             = "http://localhost:9200"
+	DefaultPort             = 9200
+	DefaultTimeout          = 90 * time.Second
+	DefaultCompressionLevel = 1
+)
+
+// Config is the output.elasticsearch section.
+type Config struct {
+	// Hosts are "host", "host:port" or URLs; the scheme defaults to Protocol
+	// and the port to 9200.
+	Hosts []string `config:"hosts"`
+	// Protocol is http or https for hosts given without a scheme.
+	Protocol string `config:"protocol"`
+	// Path is an HTTP path prefix for hosts given without one (a proxy).
+	Path     string `config:"path"`
+	Username string `config:"username"`
+	Password string `config:"password"`
+	// APIKey is "id:key", as Elasticsearch's create API key API returns.
+	APIKey           string        `config:"api_key"`
+	SSL              SSLConfig     `config:"ssl"`
+	Timeout          time.Duration `config:"timeout"`
+	CompressionLevel int           `config:"compression_level"`
+}
+
+// SSLConfig is the ssl subsection.
+type SSLConfig struct {
+	// CertificateAuthorities are PEM files of CAs to trust, in addition to
+	// the system's.
+	CertificateAuthorities []string `config:"certificate_authorities"`
+	// CATrustedFingerprint is the hex SHA-256 of a CA certificate that the
+	// server presents in its chain; that certificate is then trusted.
+	CATrustedFingerprint string `config:"ca_trusted_fingerprint"`
+	// VerificationMode is "full" (default: chain and host name) or "none".
+	VerificationMode string `config:"verification_mode"`
+}
+
+// Verification modes.
+const (
+	VerifyFull = "full"
+	VerifyNone = "none"
+)
+
+// DefaultConfig returns the settings used for keys the user leaves out;
+// unpack the user's section into it.
+func DefaultConfig() Config {
+	return Config{
+		Hosts:            []string{DefaultHost},
+		Timeout:          DefaultTimeout,
+		CompressionLevel: DefaultCompressionLevel,
+		SSL:              SSLConfig{VerificationMode: VerifyFull},
+	}
+}
+
+// Validate checks the settings without touching the network or files.
+// Errors name the offending key under output.elasticsearch. go-ucfg calls
+// it on unpack.
+func (c Config) Validate() error {
+	if len(c.Hosts) == 0 {
+		return errors.New("output.elasticsearch.hosts: at least one host is required")
+	}
+	switch strings.ToLower(c.Protocol) {
+	case "", "http", "https":
+	default:
+		return fmt.Errorf("output.elasticsearch.protocol: %q is not http or https", c.Protocol)
+	}
+	for i, h := range c.Hosts {
+		if _, err := hostURL(h, c.Protocol, c.Path); err != nil {
+			return fmt.Errorf("output.elasticsearch.hosts[%d]: %w", i, err)
+		}
+	}
+	if c.APIKey != "" {
+		if id, key, ok := strings.Cut(c.APIKey, ":"); !ok || id == "" || key == "" {
+			return errors.New(`output.elasticsearch.api_key: want "id:key"`)
+		}
+		if c.Username != "" || c.Password != "" {
+			return errors.New("output.elasticsearch.api_key: cannot be combined with username/password")
+		}
+	}
+	if c.Password != "" && c.Username == "" {
+		return errors.New("output.elasticsearch.username: required when password is set")
+	}
+	if c.Timeout <= 0 {
+		return fmt.Errorf("output.elasticsearch.timeout: %v is not positive", c.Timeout)
+	}
+	if c.CompressionLevel < 0 || c.CompressionLevel > 9 {
+		return fmt.Errorf("output.elasticsearch.compression_level: %d is outside 0..9", c.CompressionLevel)
+	}
+	switch c.SSL.VerificationMode {
+	case "", VerifyFull, VerifyNone:
+	default:
+		return fmt.Errorf("output.elasticsearch.ssl.verification_mode: %q is not full or none", c.SSL.VerificationMode)
+	}
+	if c.SSL.CATrustedFingerprint != "" {
+		if _, err := parseFingerprint(c.SSL.CATrustedFingerprint); err != nil {
+			return fmt.Errorf("output.elasticsearch.ssl.ca_trusted_fingerprint: %w", err)
+		}
+	}
+	for i, f := range c.SSL.CertificateAuthorities {
+		if strings.TrimSpace(f) == "" {
+			return fmt.Errorf("output.elasticsearch.ssl.certificate_authorities[%d]: empty file name", i)
+		}
+	}
+	return nil
+}
+
+// URLs returns the hosts as base URLs, in order.
+func (c Config) URLs() ([]string, error) {
+	out := make([]string, 0, len(c.Hosts))
+	for i, h := range c.Hosts {
+		u, err := hostURL(h, c.Protocol, c.Path)
+		if err != nil {
+			return nil, fmt.Errorf("output.elasticsearch.hosts[%d]: %w", i, err)
+		}
+		out = append(out, u)
+	}
+	return out, nil
+}
+
+// hostURL turns one hosts entry into a base URL.
+func hostURL(host, protocol, path string) (string, error) {
+	host = strings.TrimSpace(host)
+	if host == "" {
+		return "", errors.New("empty host")
+	}
+	if protocol == "" {
+		protocol = "http"
+	}
+	raw := host
+	if !strings.Contains(host, "://") {
+		raw = strings.ToLower(protocol) + "://" + host
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", fmt.Errorf("%q: %w", host, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return "", fmt.Errorf("%q: scheme %q is not http or https", host, u.Scheme)
+	}
+	if u.Hostname() == "" {
+		return "", fmt.Errorf("%q: no host name", host)
+	}
+	if u.User != nil {
+		return "", fmt.Errorf("%q: put credentials in username/password, not in the URL", host)
+	}
+	if p := u.Port(); p == "" {
+		u.Host = net.JoinHostPort(u.Hostname(), strconv.Itoa(DefaultPort))
+	} else if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+		return "", fmt.Errorf("%q: bad port %q", host, p)
+	}
+	if (u.Path == "" || u.Path == "/") && path != "" {
+		u.Path = "/" + strings.Trim(path, "/")
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	return u.String(), nil
+}
+
+// parseFingerprint accepts hex with or without ':' separators.
+func parseFingerprint(s string) ([]byte, error) {
+	b, err := hex.DecodeString(strings.ReplaceAll(strings.TrimSpace(s), ":", ""))
+	if err != nil {
+		return nil, fmt.Errorf("not hex: %w", err)
+	}
+	if len(b) != 32 {
+		return nil, fmt.Errorf("%d bytes, want the 32 of a SHA-256", len(b))
+	}
+	return b, nil
+}

@@ -43,7 +43,7 @@ func newExportCmd(g *globals) *cobra.Command {
 			return writeJSON(cmd, bundleJSON(b))
 		},
 	}
-	tmpl.Flags().StringVar(&fieldTypes, "field-types", "full", "full, or minimal for clusters without wildcard, constant_keyword and match_only_text")
+	tmpl.Flags().StringVar(&fieldTypes, "field-types", "full", "full, or minimal for clusters without wildcard, constant_keyword, match_only_text and unsigned_long")
 	fieldsCmd := &cobra.Command{
 		Use:   "fields",
 		Short: "Print the field documentation (Markdown)",

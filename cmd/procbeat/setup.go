@@ -55,9 +55,13 @@ func newSetupCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return fmt.Errorf("detecting the cluster's field types: %w", err)
 				}
-				caps = template.Capabilities{Wildcard: found.Wildcard, ConstantKeyword: found.ConstantKeyword, MatchOnlyText: found.MatchOnlyText}
-				fmt.Fprintf(out, "cluster: %s %s; field types: wildcard %s, constant_keyword %s, match_only_text %s\n",
-					found.Distribution, found.Version, yesNo(found.Wildcard), yesNo(found.ConstantKeyword), yesNo(found.MatchOnlyText))
+				ul, err := esclient.FieldTypeSupported(ctx, client, "unsigned_long")
+				if err != nil {
+					return fmt.Errorf("detecting the cluster's field types: %w", err)
+				}
+				caps = template.Capabilities{Wildcard: found.Wildcard, ConstantKeyword: found.ConstantKeyword, MatchOnlyText: found.MatchOnlyText, UnsignedLong: ul}
+				fmt.Fprintf(out, "cluster: %s %s; field types: wildcard %s, constant_keyword %s, match_only_text %s, unsigned_long %s\n",
+					found.Distribution, found.Version, yesNo(found.Wildcard), yesNo(found.ConstantKeyword), yesNo(found.MatchOnlyText), yesNo(ul))
 			}
 			bundle, err := buildTemplates(cfg.Setup.Template, caps)
 			if err != nil {

@@ -20,10 +20,11 @@ type Capabilities struct {
 	Wildcard        bool
 	ConstantKeyword bool
 	MatchOnlyText   bool
+	UnsignedLong    bool
 }
 
 // Full is what a default Elasticsearch distribution supports.
-var Full = Capabilities{Wildcard: true, ConstantKeyword: true, MatchOnlyText: true}
+var Full = Capabilities{Wildcard: true, ConstantKeyword: true, MatchOnlyText: true, UnsignedLong: true}
 
 // Options steer the generated templates.
 type Options struct {
@@ -238,6 +239,9 @@ func leafMapping(name, typ string, ignoreAbove int, normalizer string, norms *bo
 		typ = "text"
 		f := false
 		norms = &f
+	case typ == "unsigned_long" && !caps.UnsignedLong:
+		// Session ids fit a long; only values above 2^63 would be refused.
+		typ = "long"
 	}
 	if typ != orig {
 		warns = append(warns, fmt.Sprintf("field %s: cluster lacks %s, mapped as %s", name, orig, typ))

@@ -202,6 +202,8 @@ func TestDowngradeWithoutXPackTypes(t *testing.T) {
 			downgraded[f.Name] = "keyword"
 		case "match_only_text":
 			downgraded[f.Name] = "text"
+		case "unsigned_long":
+			downgraded[f.Name] = "long"
 		}
 		for _, mf := range f.MultiFields {
 			if mf.Type == "match_only_text" {

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"testing"
+)
+
+// corpusFile returns a file of ../shared/corpus (relative to the module
+// root) or skips the test.
+func corpusFile(t *testing.T, rel string) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Skip("module root not found")
+		}
+		dir = parent
+	}
+	p := filepath.Join(dir, "..", "shared", "corpus", rel)
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("corpus file absent: %v", err)
+	}
+	return p
+}
+
+var outLine = regexp.MustCompile(`^records=(\d+) scanned=(\d+) errors=(\d+) seconds=[0-9.]+ records/s=\d+\n$`)
+
+func TestRun(t *testing.T) {
+	// A clean file (MANIFEST.tsv): 565 records, of which 511 Sysmon 1, one
+	// Sysmon 5 and one Sysmon 10.
+	path := corpusFile(t, "EVTX-ATTACK-SAMPLES/AutomatedTestingTools/PanacheSysmon_vs_AtomicRedTeam01.evtx")
+	for _, tc := range []struct {
+		args             []string
+		records, scanned int
+	}{
+		{[]string{path}, 565, 565},
+		{[]string{"-workers", "0", "-filter", "all", path}, 565, 565},
+		{[]string{"-filter", "process", path}, 513, 565},
+		{[]string{"-workers", "2", "-filter", "process", path}, 513, 565},
+	} {
+		var out bytes.Buffer
+		if err := run(tc.args, &out); err != nil {
+			t.Fatalf("%v: %v", tc.args, err)
+		}
+		m := outLine.FindStringSubmatch(out.String())
+		if m == nil {
+			t.Fatalf("%v: output %q", tc.args, out.String())
+		}
+		records, _ := strconv.Atoi(m[1])
+		scanned, _ := strconv.Atoi(m[2])
+		if records != tc.records || scanned != tc.scanned || m[3] != "0" {
+			t.Errorf("%v: records=%d scanned=%d errors=%s, want %d, %d, 0", tc.args, records, scanned, m[3], tc.records, tc.scanned)
+		}
+	}
+}
+
+func TestRunErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{},
+		{"a.evtx", "b.evtx"},
+		{"-filter", "network", "a.evtx"},
+		{filepath.Join(t.TempDir(), "missing.evtx")},
+	} {
+		var out bytes.Buffer
+		if err := run(args, &out); err == nil {
+			t.Errorf("%v: no error, output %q", args, out.String())
+		}
+	}
+}

@@ -163,4 +163,3 @@ func share(c, n int) string {
 	}
 	return fmt.Sprintf("%.1f%%", 100*float64(c)/float64(n))
 }
-

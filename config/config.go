@@ -88,7 +88,6 @@ type Elasticsearch struct {
 	CompressionLevel int           `config:"compression_level"`
 	BulkMaxSize      int           `config:"bulk_max_size"`
 	FlushInterval    time.Duration `config:"flush_interval"`
-	MaxRetries       int           `config:"max_retries"`
 	Backoff          Backoff       `config:"backoff"`
 	// MaxBytesInFlight bounds encoded bytes waiting for acknowledgement.
 	MaxBytesInFlight int `config:"max_bytes_in_flight"`
@@ -219,7 +218,6 @@ func DefaultElasticsearch() Elasticsearch {
 		CompressionLevel: 1,
 		BulkMaxSize:      1600,
 		FlushInterval:    time.Second,
-		MaxRetries:       3,
 		Backoff:          Backoff{Init: time.Second, Max: 60 * time.Second},
 		MaxBytesInFlight: 32 << 20,
 		SSL:              SSL{VerificationMode: "full"},

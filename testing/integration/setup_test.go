@@ -195,3 +195,35 @@ func TestTestOutput(t *testing.T) {
 		t.Fatalf("test output against a closed port: %v\n%s", err, out)
 	}
 }
+
+// TestReplayAndQuery ships the bundled sample with the CLI and finds it
+// again with `procbeat query` (KQL translated by procbeat).
+func TestReplayAndQuery(t *testing.T) {
+	c := estest.Start(t)
+	if _, stderr, err := procbeat(t, c, "setup"); err != nil {
+		t.Fatalf("setup: %v\n%s", err, stderr)
+	}
+	ns := c.Namespace(t)
+	_, stderr, err := procbeat(t, c, "replay", "-E", "procbeat.namespace="+ns, "../../testdata/sample/sample.xml")
+	if err != nil || !strings.Contains(stderr, "documents: 14 (start 8, end 4, access 2)") {
+		t.Fatalf("replay: %v\n%s", err, stderr)
+	}
+	request(t, c, "POST", "/logs-endpoint.events.*-"+ns+"/_refresh", nil)
+	for query, want := range map[string]string{
+		`event.action : ("start" or "end") and host.os.type : "windows"`:       "count: 12\n",
+		`event.code : "10" and winlog.event_data.GrantedAccess : *`:            "count: 2\n",
+		`process.name : "whoami.exe" and process.Ext.ancestry : *`:             "count: 2\n",
+		`process.parent.name : cmd.exe and not user.id : "S-1-5-18"`:           "count: 2\n", // whoami start and end
+		`process.command_line.caseless : *printui* and event.action : "start"`: "count: 1\n",
+	} {
+		out, stderr, err := procbeat(t, c, "query", "--index", "logs-endpoint.events.*-"+ns, query)
+		if err != nil || !strings.HasPrefix(out, want) {
+			t.Errorf("%s: %v %s\n%s", query, err, stderr, firstLine(out))
+		}
+	}
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}

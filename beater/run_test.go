@@ -150,3 +150,43 @@ func TestAncestrySurvivesRestart(t *testing.T) {
 		t.Errorf("end event after restart: %v", end)
 	}
 }
+
+// TestGrowingFileResumes replays a file, lets it grow (a live log copied
+// again to the same place), and replays it again: only the new records are
+// sent.
+func TestGrowingFileResumes(t *testing.T) {
+	sample, err := os.ReadFile("../testdata/sample/sample.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(sample), "\n")
+	path := filepath.Join(t.TempDir(), "Sysmon.xml")
+	cfg := config.Default()
+	cfg.Path.Data = t.TempDir()
+	replay := func() int {
+		out := &captureOutput{}
+		b, err := beater.NewWithOutput(context.Background(), cfg, monitoring.NopLogger{}, out, beater.Options{Resume: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.Replay(context.Background(), []string{path}); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return out.count()
+	}
+	if err := os.WriteFile(path, []byte(strings.Join(lines[:6], "")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if n := replay(); n != 6 {
+		t.Fatalf("first part: %d documents, want 6", n)
+	}
+	if err := os.WriteFile(path, sample, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if n := replay(); n != 8 {
+		t.Fatalf("after growing: %d documents, want the 8 new ones", n)
+	}
+}

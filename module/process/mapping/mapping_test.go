@@ -12,6 +12,7 @@ import (
 	"github.com/procbeat/procbeat/fields"
 	"github.com/procbeat/procbeat/fields/document"
 	"github.com/procbeat/procbeat/module/process/decode"
+	"github.com/procbeat/procbeat/module/process/decode/jsonevent"
 	"github.com/procbeat/procbeat/module/process/decode/xmlevent"
 	"github.com/procbeat/procbeat/module/process/mapping"
 	"github.com/procbeat/procbeat/module/process/tracker"
@@ -266,4 +267,26 @@ func BenchmarkMap(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "docs/s")
+}
+
+// TestJSONExportMapsLikeXML: the same events exported by Winlogbeat (JSON)
+// give the same documents as their rendered XML.
+func TestJSONExportMapsLikeXML(t *testing.T) {
+	f, err := os.Open("testdata/scenario.winlogbeat.ndjson")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	d := jsonevent.NewDecoder(f, "scenario.winlogbeat.ndjson", decode.Options{})
+	var recs []winevent.Record
+	for d.Next() {
+		r := *d.Record()
+		r.Data = append([]winevent.Data(nil), r.Data...)
+		recs = append(recs, r)
+	}
+	if d.Err() != nil || d.ErrorCount() != 0 {
+		t.Fatalf("decode: %v %v", d.Err(), d.Errors())
+	}
+	got, _ := mapAll(t, newMapper(tracker.New(tracker.Options{})), recs)
+	golden(t, "testdata/scenario.golden", got)
 }

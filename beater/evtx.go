@@ -54,6 +54,9 @@ func (a *evtxReader) report(err error) {
 	a.errs.Add(re)
 }
 
+// Filtered is how many records the filter dropped before decoding them.
+func (a *evtxReader) Filtered() int64 { return int64(a.r.Stats().Filtered) }
+
 func (a *evtxReader) Next() bool                    { return a.r.Next(a.ctx) }
 func (a *evtxReader) Record() *winevent.Record      { return a.r.Record() }
 func (a *evtxReader) Err() error                    { return a.r.Err() }

@@ -156,6 +156,12 @@ func (r *Runner) ReplayFile(ctx context.Context, path string) error {
 		}
 		r.maybeSaveTracker(false)
 	}
+	// Records a reader dropped before decoding (EVTX's filter) were read
+	// too: count them so "records read" means the same for every format.
+	if fr, ok := f.Reader.(interface{ Filtered() int64 }); ok {
+		n := fr.Filtered()
+		r.count(func(s *Summary) { s.Records += n; s.Docs["none"] += n })
+	}
 	if err := f.Err(); err != nil {
 		r.count(func(s *Summary) { s.Errors["read"]++ })
 		return fmt.Errorf("%s: %w", path, err)

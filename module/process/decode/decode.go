@@ -69,10 +69,15 @@ func (e *RecordError) Error() string {
 	if e.Line > 0 {
 		loc = fmt.Sprintf("%s:%d", loc, e.Line)
 	}
-	if e.Field != "" {
-		return fmt.Sprintf("%s: record %d: field %s: %v", loc, e.Index, e.Field, e.Err)
+	// Index 0 is a problem above any record (an EVTX chunk).
+	rec := ""
+	if e.Index > 0 {
+		rec = fmt.Sprintf(" record %d:", e.Index)
 	}
-	return fmt.Sprintf("%s: record %d: %v", loc, e.Index, e.Err)
+	if e.Field != "" {
+		return fmt.Sprintf("%s:%s field %s: %v", loc, rec, e.Field, e.Err)
+	}
+	return fmt.Sprintf("%s:%s %v", loc, rec, e.Err)
 }
 
 func (e *RecordError) Unwrap() error { return e.Err }

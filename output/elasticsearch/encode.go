@@ -3,10 +3,10 @@ package elasticsearch
 import (
 	"bytes"
 	"fmt"
-	"unicode/utf8"
 
 	"github.com/klauspost/compress/gzip"
 
+	"github.com/procbeat/procbeat/internal/jsonstr"
 	"github.com/procbeat/procbeat/pipeline"
 )
 
@@ -22,50 +22,8 @@ func AppendCreate(dst []byte, ev *pipeline.Event) []byte {
 	return append(dst, '\n')
 }
 
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string. Index names and ids are
-// normally plain ASCII, which is copied in one go.
-func appendString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && size == 1 {
-				dst = append(dst, s[start:i]...)
-				dst = append(dst, `\ufffd`...)
-				i++
-				start = i
-				continue
-			}
-			i += size
-			continue
-		}
-		dst = append(dst, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			dst = append(dst, '\\', c)
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		case '\t':
-			dst = append(dst, '\\', 't')
-		default:
-			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-		}
-		i++
-		start = i
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
-}
+// appendString appends s as a JSON string.
+func appendString(dst []byte, s string) []byte { return jsonstr.Append(dst, s) }
 
 // encoder builds bulk request bodies in buffers reused across requests.
 type encoder struct {

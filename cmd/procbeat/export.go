@@ -153,12 +153,7 @@ func newExportCoverageCmd(g *globals) *cobra.Command {
 		Short: "Replay files and print, per source and event type, the share of documents carrying each catalog and CAR field",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := g.load(cmd)
-			if err != nil {
-				return err
-			}
-			g.toStderr = true
-			log, closeLog, err := g.logger(cfg)
+			cfg, log, closeLog, err := g.loadWithLogger(cmd, true)
 			if err != nil {
 				return err
 			}

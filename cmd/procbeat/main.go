@@ -91,3 +91,20 @@ func (g *globals) raw(cmd *cobra.Command) (*libconfig.C, error) {
 func (g *globals) logger(cfg config.Config) (*logp.Logger, func() error, error) {
 	return logging.New(cfg.Logging, cfg.Path, g.toStderr)
 }
+
+// loadWithLogger loads the configuration and builds its logger; foreground
+// jobs (replay, coverage) log to stderr as with -e.
+func (g *globals) loadWithLogger(cmd *cobra.Command, foreground bool) (config.Config, *logp.Logger, func() error, error) {
+	cfg, err := g.load(cmd)
+	if err != nil {
+		return config.Config{}, nil, nil, err
+	}
+	if foreground {
+		g.toStderr = true
+	}
+	log, closeLog, err := g.logger(cfg)
+	if err != nil {
+		return config.Config{}, nil, nil, err
+	}
+	return cfg, log, closeLog, nil
+}

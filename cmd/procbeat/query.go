@@ -21,11 +21,7 @@ func newQueryCmd(g *globals) *cobra.Command {
 		Short: "Run a KQL query against the configured cluster; print the count and the first hits",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := g.load(cmd)
-			if err != nil {
-				return err
-			}
-			ec, err := esConfig(cfg)
+			_, ec, err := g.loadES(cmd)
 			if err != nil {
 				return err
 			}

@@ -19,13 +19,7 @@ func newReplayCmd(g *globals) *cobra.Command {
 		Short: "Map EVTX, XML or JSON files to documents and ship them (NDJSON on stdout when no output is configured)",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := g.load(cmd)
-			if err != nil {
-				return err
-			}
-			// A replay is a foreground job: its log goes to stderr, as with -e.
-			g.toStderr = true
-			log, closeLog, err := g.logger(cfg)
+			cfg, log, closeLog, err := g.loadWithLogger(cmd, true)
 			if err != nil {
 				return err
 			}

@@ -16,11 +16,7 @@ func newRunCmd(g *globals) *cobra.Command {
 		Short: "Read the configured inputs until stopped (SIGINT or SIGTERM drain and flush first)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := g.load(cmd)
-			if err != nil {
-				return err
-			}
-			log, closeLog, err := g.logger(cfg)
+			cfg, log, closeLog, err := g.loadWithLogger(cmd, false)
 			if err != nil {
 				return err
 			}

@@ -14,11 +14,16 @@ import (
 
 var errNoElasticsearch = errors.New("this command needs output.elasticsearch (set it in procbeat.yml or with -E output.elasticsearch.hosts=[...])")
 
-func esConfig(cfg config.Config) (esclient.Config, error) {
-	if cfg.Output.Elasticsearch == nil || !cfg.Output.Elasticsearch.Enabled {
-		return esclient.Config{}, errNoElasticsearch
+// loadES loads the configuration of a command that talks to Elasticsearch.
+func (g *globals) loadES(cmd *cobra.Command) (config.Config, esclient.Config, error) {
+	cfg, err := g.load(cmd)
+	if err != nil {
+		return config.Config{}, esclient.Config{}, err
 	}
-	return beater.ClientConfig(cfg.Output.Elasticsearch), nil
+	if cfg.Output.Elasticsearch == nil || !cfg.Output.Elasticsearch.Enabled {
+		return config.Config{}, esclient.Config{}, errNoElasticsearch
+	}
+	return cfg, beater.ClientConfig(cfg.Output.Elasticsearch), nil
 }
 
 func newSetupCmd(g *globals) *cobra.Command {
@@ -27,11 +32,7 @@ func newSetupCmd(g *globals) *cobra.Command {
 		Short: "Install the index templates for procbeat's data streams (idempotent)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := g.load(cmd)
-			if err != nil {
-				return err
-			}
-			ec, err := esConfig(cfg)
+			cfg, ec, err := g.loadES(cmd)
 			if err != nil {
 				return err
 			}
@@ -108,11 +109,7 @@ func newTestOutputCmd(g *globals) *cobra.Command {
 		Short: "Check connectivity, version and privileges of output.elasticsearch",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := g.load(cmd)
-			if err != nil {
-				return err
-			}
-			ec, err := esConfig(cfg)
+			_, ec, err := g.loadES(cmd)
 			if err != nil {
 				return err
 			}

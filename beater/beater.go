@@ -52,6 +52,9 @@ type Options struct {
 	Observe func(*document.Document)
 	// Progress, when set, reports Replay's progress.
 	Progress *Progress
+	// DrainTimeout bounds how long Close waits for events in flight; zero
+	// is the pipeline's default (30 s).
+	DrainTimeout time.Duration
 }
 
 // New assembles a Beater from the configuration.
@@ -105,7 +108,7 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 	}
 	pctx, cancel := context.WithCancel(ctx)
 	b.cancel = cancel
-	b.pipe = pipeline.New(pctx, out, cp, pipeline.Options{MaxBytesInFlight: maxBytes, Counters: b.counters, Logger: log})
+	b.pipe = pipeline.New(pctx, out, cp, pipeline.Options{MaxBytesInFlight: maxBytes, DrainTimeout: o.DrainTimeout, Counters: b.counters, Logger: log})
 	tr := tracker.New(tracker.Options{MaxProcesses: cfg.Procbeat.Tracker.MaxProcesses})
 	h := cfg.Procbeat.Host
 	mapper := mapping.New(tr, mapping.Options{
@@ -183,6 +186,16 @@ func (b *Beater) output(o Options) (pipeline.Output, string, error) {
 		}
 		return console.New(w, console.DefaultConfig(), b.counters, b.log), codec, nil
 	}
+}
+
+// ReplayDrainTimeout is how long a replay waits at the end for delivery: a
+// replay is a batch job, so it outlasts one hung request (timeout) and the
+// longest backoff after it, where a long-running shipper stops after 30 s.
+func ReplayDrainTimeout(cfg config.Config) time.Duration {
+	if es := cfg.Output.Elasticsearch; es != nil && es.Enabled {
+		return 2*es.Timeout + es.Backoff.Max + 30*time.Second
+	}
+	return 0
 }
 
 // ClientConfig turns output.elasticsearch into the client's settings.

@@ -35,7 +35,7 @@ func newReplayCmd(g *globals) *cobra.Command {
 			defer stop()
 			// The pipeline lives on cmd.Context(): a signal stops reading, and Close
 			// then drains what is in flight instead of abandoning it.
-			b, err := beater.New(cmd.Context(), cfg, log, beater.Options{Stdout: cmd.OutOrStdout(), Resume: resume, Codec: codec,
+			b, err := beater.New(cmd.Context(), cfg, log, beater.Options{Stdout: cmd.OutOrStdout(), Resume: resume, Codec: codec, DrainTimeout: beater.ReplayDrainTimeout(cfg),
 				Progress: &beater.Progress{W: cmd.ErrOrStderr(), TTY: beater.IsTerminal(os.Stderr), Log: log}})
 			if err != nil {
 				return err

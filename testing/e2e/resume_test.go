@@ -29,9 +29,11 @@ func startReplay(t *testing.T, c *estest.Cluster, url, ns, dataDir string, files
 	args = append(args, esArgs(c, url)...)
 	args = append(args, "-E", "procbeat.namespace="+ns, "-E", "path.data="+dataDir,
 		// Small bulks make the run long enough to interrupt, and a short
-		// backoff makes an outage cost seconds, not a minute.
+		// backoff makes an outage cost seconds, not a minute. A request
+		// caught by the outage may hang until its timeout: keep that short.
 		"-E", "output.elasticsearch.bulk_max_size=50",
-		"-E", "output.elasticsearch.backoff.init=200ms", "-E", "output.elasticsearch.backoff.max=2s")
+		"-E", "output.elasticsearch.backoff.init=200ms", "-E", "output.elasticsearch.backoff.max=2s",
+		"-E", "output.elasticsearch.timeout=10s")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	cmd, _, stderr := command(t, ctx, args...)
 	if err := cmd.Start(); err != nil {

@@ -7,15 +7,27 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/procbeat/procbeat/module/process/source"
 )
 
-// inputExtensions are the files a directory contributes.
-var inputExtensions = []string{".evtx", ".xml", ".json", ".ndjson", ".jsonl"}
+// extensions are the files a directory contributes, per format.
+var extensions = map[source.Format][]string{
+	source.FormatUnknown: {".evtx", ".xml", ".json", ".ndjson", ".jsonl"},
+	source.FormatEVTX:    {".evtx"},
+	source.FormatXML:     {".xml"},
+	source.FormatJSON:    {".json", ".ndjson", ".jsonl"},
+}
 
 // ExpandPaths turns the command line's paths into files: a directory
 // stands for the input files below it (by extension, sorted), a pattern
 // for its matches, anything else for itself.
-func ExpandPaths(args []string) ([]string, error) {
+func ExpandPaths(args []string) ([]string, error) { return expandPaths(args, source.FormatUnknown) }
+
+// expandPaths is ExpandPaths where directories contribute only the files of
+// one format.
+func expandPaths(args []string, format source.Format) ([]string, error) {
+	inputExtensions := extensions[format]
 	var out []string
 	for _, a := range args {
 		matches := []string{a}

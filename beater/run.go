@@ -4,6 +4,9 @@ import (
 	"context"
 	"os"
 	"time"
+
+	"github.com/procbeat/procbeat/config"
+	"github.com/procbeat/procbeat/module/process/source"
 )
 
 // fileState is what a scan remembers of a file, to read it again only when
@@ -18,20 +21,27 @@ type fileState struct {
 // from its checkpoint. It returns nil when ctx ends; the caller then closes
 // the Beater, which drains what is in flight.
 func (b *Beater) Run(ctx context.Context) error {
-	var patterns []string
+	var inputs []config.Input
 	for _, in := range b.cfg.Procbeat.Inputs {
 		if in.Enabled {
-			patterns = append(patterns, in.Paths...)
+			inputs = append(inputs, in)
 		}
 	}
-	if len(patterns) == 0 {
+	if len(inputs) == 0 {
 		return ErrNoInput
 	}
 	seen := map[string]fileState{}
 	tick := time.NewTicker(b.cfg.Procbeat.ScanFrequency)
 	defer tick.Stop()
 	for {
-		b.scan(ctx, patterns, seen)
+		for _, in := range inputs {
+			// The input's type says how to read its files.
+			format, err := source.ParseFormat(in.Type)
+			if err != nil {
+				return err
+			}
+			b.scan(ctx, in.Paths, format, seen)
+		}
 		select {
 		case <-ctx.Done():
 			return nil
@@ -40,8 +50,8 @@ func (b *Beater) Run(ctx context.Context) error {
 	}
 }
 
-func (b *Beater) scan(ctx context.Context, patterns []string, seen map[string]fileState) {
-	paths, err := ExpandPaths(patterns)
+func (b *Beater) scan(ctx context.Context, patterns []string, format source.Format, seen map[string]fileState) {
+	paths, err := expandPaths(patterns, format)
 	if err != nil {
 		// A pattern matching nothing yet is normal for a collection
 		// folder that fills later.
@@ -60,7 +70,7 @@ func (b *Beater) scan(ctx context.Context, patterns []string, seen map[string]fi
 		if prev, ok := seen[p]; ok && prev == now {
 			continue
 		}
-		if err := b.runner.ReplayFile(ctx, p); err != nil {
+		if err := b.runner.replayFile(ctx, p, format); err != nil {
 			if ctx.Err() != nil {
 				return
 			}

@@ -96,6 +96,12 @@ func SourceID(path string) string {
 // reported and skipped; an error is returned only when the file cannot be
 // read or ctx ends.
 func (r *Runner) ReplayFile(ctx context.Context, path string) error {
+	return r.replayFile(ctx, path, source.FormatUnknown)
+}
+
+// replayFile is ReplayFile with the format forced (an input's type), or
+// detected per file when it is FormatUnknown.
+func (r *Runner) replayFile(ctx context.Context, path string, format source.Format) error {
 	id := SourceID(path)
 	var after uint64
 	if r.reg != nil {
@@ -104,6 +110,7 @@ func (r *Runner) ReplayFile(ctx context.Context, path string) error {
 		}
 	}
 	opener := r.opener
+	opener.Format = format
 	opener.EVTX = EVTXOpener(ctx, after)
 	opener.Options.OnError = func(e *decode.RecordError) {
 		r.count(func(s *Summary) { s.Errors["decode"]++ })

@@ -126,13 +126,20 @@ func (r *Runner) replayFile(ctx context.Context, path string, format source.Form
 	client := r.pipe.Client(id)
 	var doc document.Document
 	var ordinal, last uint64
+	// Counts are kept locally and merged now and then: the summary's lock
+	// and maps stay off the per-record path.
+	var c fileCounts
+	defer r.merge(&c)
 	for f.Next() {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		rec := f.Record()
 		ordinal++
-		r.counters.EventsRead.Add(1)
+		c.records++
+		if c.records%1024 == 0 {
+			r.merge(&c)
+		}
 		// EVTX records carry increasing record ids; text exports are
 		// positioned by their order in the file.
 		offset := ordinal
@@ -141,16 +148,16 @@ func (r *Runner) replayFile(ctx context.Context, path string, format source.Form
 		}
 		last = offset
 		if offset <= after && after != 0 {
-			r.count(func(s *Summary) { s.Records++; s.Skipped++ })
+			c.skipped++
 			continue
 		}
 		kind, err := r.mapper.Map(rec, &doc)
 		if err != nil {
-			r.count(func(s *Summary) { s.Records++; s.Errors["mapping"]++ })
+			c.mapErrors++
 			r.log.Warnf("%s: record %d (event %d): %v", path, offset, rec.EventID, err)
 			continue
 		}
-		r.count(func(s *Summary) { s.Records++; s.Docs[kind.String()]++ })
+		c.kinds[kind]++
 		if kind == mapping.None {
 			continue
 		}
@@ -167,7 +174,8 @@ func (r *Runner) replayFile(ctx context.Context, path string, format source.Form
 	// too: count them so "records read" means the same for every format.
 	if fr, ok := f.Reader.(interface{ Filtered() int64 }); ok {
 		n := fr.Filtered()
-		r.count(func(s *Summary) { s.Records += n; s.Docs["none"] += n })
+		c.records += n
+		c.kinds[mapping.None] += n
 	}
 	if err := f.Err(); err != nil {
 		r.count(func(s *Summary) { s.Errors["read"]++ })
@@ -204,6 +212,31 @@ func (r *Runner) maybeSaveTracker(force bool) {
 		return
 	}
 	r.reg.SetExtra(r.saveBuf.Bytes())
+}
+
+// fileCounts are one file's counts not yet merged into the summary.
+type fileCounts struct {
+	records, skipped, mapErrors int64
+	kinds                       [4]int64 // by mapping.Kind
+}
+
+// merge adds c to the summary and the read counter, and zeroes c.
+func (r *Runner) merge(c *fileCounts) {
+	r.counters.EventsRead.Add(uint64(c.records))
+	r.mu.Lock()
+	s := &r.summary
+	s.Records += c.records
+	s.Skipped += c.skipped
+	if c.mapErrors > 0 {
+		s.Errors["mapping"] += c.mapErrors
+	}
+	for k, n := range c.kinds {
+		if n > 0 {
+			s.Docs[mapping.Kind(k).String()] += n
+		}
+	}
+	r.mu.Unlock()
+	*c = fileCounts{}
 }
 
 func (r *Runner) count(f func(*Summary)) {

@@ -68,6 +68,9 @@ type template struct {
 	eventID  int32 // Event/System/EventID element node, or -1
 	err      error
 	busy     bool // being decoded: a reference now is a recursion
+
+	plans    int32    // first plan in decoder.plans (plan.go), or -1
+	provLast strCache // provider name of the last record
 }
 
 // parser decodes BinXML from a chunk into the decoder's node arena.
@@ -82,15 +85,33 @@ func (d *decoder) newNode(k nodeKind) (int32, error) {
 	if len(d.nodes) >= maxNodesPerChunk {
 		return -1, ErrTooLarge
 	}
-	d.nodes = append(d.nodes, node{kind: k, first: -1, attr: -1, next: -1, tmpl: -1})
-	return int32(len(d.nodes) - 1), nil
+	// Field by field: storing a whole node (it holds strings) costs a bulk
+	// write barrier while the GC marks.
+	i := len(d.nodes)
+	if i < cap(d.nodes) {
+		d.nodes = d.nodes[:i+1]
+	} else {
+		d.nodes = append(d.nodes, node{})
+	}
+	nd := &d.nodes[i]
+	nd.kind, nd.typ, nd.opt, nd.sub = k, 0, false, 0
+	nd.first, nd.attr, nd.next, nd.tmpl = -1, -1, -1, -1
+	nd.vstart, nd.vend, nd.toff, nd.tlen = 0, 0, 0, 0
+	if nd.name != "" {
+		nd.name = ""
+	}
+	if nd.text != "" {
+		nd.text = ""
+	}
+	return int32(i), nil
 }
 
 // nameAt reads the name structure at a chunk offset: next offset (4), hash
 // (2), character count (2), UTF-16 characters, NUL. Names are cached per
 // chunk and interned across chunks.
 func (d *decoder) nameAt(off uint32) (string, int, error) {
-	if e, ok := d.names[off]; ok {
+	if i, ok := d.nameIdx.get(off); ok {
+		e := &d.names[i]
 		return e.s, e.size, nil
 	}
 	o := int(off)
@@ -104,7 +125,8 @@ func (d *decoder) nameAt(off uint32) (string, int, error) {
 	d.scratch = appendUTF16(d.scratch[:0], d.chunk[o+8:o+8+2*n])
 	s := d.intern(d.scratch)
 	size := 8 + 2*n + 2
-	d.names[off] = nameEntry{s, size}
+	d.nameIdx.set(off, int32(len(d.names)))
+	d.names = append(d.names, nameEntry{s, size})
 	return s, size, nil
 }
 
@@ -438,7 +460,7 @@ func (p *parser) instanceNode() (int32, error) {
 // template returns the index of the template defined at a chunk offset,
 // decoding it on first use.
 func (d *decoder) template(off uint32, depth int) (int32, error) {
-	if ti, ok := d.tmpls[off]; ok {
+	if ti, ok := d.tmplIdx.get(off); ok {
 		t := &d.templates[ti]
 		if t.busy {
 			return -1, fmt.Errorf("template at %#x: %w", off, ErrRecursion)
@@ -453,9 +475,9 @@ func (d *decoder) template(off uint32, depth int) (int32, error) {
 	if size > len(d.chunk)-o-24 {
 		return -1, fmt.Errorf("template at %#x size %d: %w", off, size, ErrTruncated)
 	}
-	d.templates = append(d.templates, template{root: -1, provName: -1, eventID: -1, busy: true})
+	d.templates = append(d.templates, template{root: -1, provName: -1, eventID: -1, plans: -1, busy: true})
 	ti := int32(len(d.templates) - 1)
-	d.tmpls[off] = ti
+	d.tmplIdx.set(off, ti)
 	p := parser{d: d, c: cursor{b: d.chunk, off: o + 24, end: o + 24 + size}, inTemplate: true, depth: depth + 1}
 	root, err := p.content(0, true)
 	t := &d.templates[ti]

@@ -51,9 +51,13 @@ type decoder struct {
 	after  uint64
 
 	chunk     []byte
-	names     map[uint32]nameEntry
-	tmpls     map[uint32]int32
+	names     []nameEntry // this chunk's, found through nameIdx
+	nameIdx   offsetIndex
+	tmplIdx   offsetIndex // templates by offset
 	templates []template
+	plans     []planEntry // template plans (plan.go), per chunk
+	ops       []planOp
+	params    []string // param1, param2, ... by number
 	nodes     []node
 	vals      []value
 	scratch   []byte
@@ -76,6 +80,8 @@ type decoder struct {
 	onRecord func(pos, size int, rec *winevent.Record)
 	// noRecover lets panics through (fuzzing wants to see them).
 	noRecover bool
+	// noPlan walks every template tree (tests compare both ways).
+	noPlan bool
 }
 
 func newDecoder(file string, opts *Options) *decoder {
@@ -83,8 +89,6 @@ func newDecoder(file string, opts *Options) *decoder {
 		file:   file,
 		filter: opts.Filter,
 		after:  opts.After,
-		names:  make(map[uint32]nameEntry),
-		tmpls:  make(map[uint32]int32),
 		strs:   make(map[string]string),
 	}
 }
@@ -105,10 +109,13 @@ func (d *decoder) intern(b []byte) string {
 
 func (d *decoder) resetChunk(b []byte) {
 	d.chunk = b
-	clear(d.names)
-	clear(d.tmpls)
+	d.names = d.names[:0]
+	d.nameIdx.reset()
+	d.tmplIdx.reset()
 	d.templates = d.templates[:0]
 	d.nodes = d.nodes[:0]
+	d.plans = d.plans[:0]
+	d.ops = d.ops[:0]
 }
 
 // chunkResult is the decoded content of one chunk, handed from a worker to
@@ -318,8 +325,8 @@ func (d *decoder) decodeRecord(pos, size int, rec *winevent.Record) (bool, error
 	filtered := false
 	if ti >= 0 && d.filter != nil {
 		// Provider and event id first: rejected records cost no more.
-		if tp := d.templates[ti]; tp.provName >= 0 && tp.eventID >= 0 {
-			prov := d.attrString(tp.provName, fr)
+		if tp := &d.templates[ti]; tp.provName >= 0 && tp.eventID >= 0 {
+			prov := d.cachedString(&tp.provLast, d.nodes[tp.provName].first, fr)
 			eid, _ := d.contentUint(tp.eventID, fr)
 			if !d.filter(prov, uint16(eid)) {
 				return false, nil
@@ -327,7 +334,12 @@ func (d *decoder) decodeRecord(pos, size int, rec *winevent.Record) (bool, error
 			filtered = true
 		}
 	}
-	if err := d.walk(root, rNone, fr, 0); err != nil {
+	if ti >= 0 {
+		err = d.walkInstance(ti, rNone, fr, 0)
+	} else {
+		err = d.walk(root, rNone, fr, 0)
+	}
+	if err != nil {
 		return false, err
 	}
 	if !filtered && d.filter != nil && !d.filter(rec.Provider, rec.EventID) {
@@ -470,9 +482,8 @@ func (d *decoder) walk(first int32, parent role, fr frame, depth int) error {
 				}
 			}
 		case nInstance:
-			nd := d.nodes[n]
-			tp := d.templates[nd.tmpl]
-			if err := d.walk(tp.root, parent, frame{int(nd.vstart), int(nd.vend)}, depth+1); err != nil {
+			nd := &d.nodes[n]
+			if err := d.walkInstance(nd.tmpl, parent, frame{int(nd.vstart), int(nd.vend)}, depth+1); err != nil {
 				return err
 			}
 		}

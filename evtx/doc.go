@@ -16,6 +16,11 @@
 //     then only supplies substitution values. Provider name and event id are
 //     located in the template beforehand, so Options.Filter runs before
 //     anything else of the record is decoded.
+//   - For each template (and place it is instantiated at) a plan is
+//     compiled once per chunk: the fields and Data names the tree walk would
+//     find, in order (plan.go). A record then only renders its substitution
+//     values; a BinXML value standing for elements is decoded per record and
+//     its template instance follows that template's own plan.
 //   - Values are rendered into one buffer per record and become strings with
 //     a single allocation; names, providers, computers and SIDs are interned.
 //     No XML or JSON is produced on this path.

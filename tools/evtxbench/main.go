@@ -2,10 +2,10 @@
 // how many records it decoded and how fast. compare.sh runs it next to the
 // Rust evtx_dump; it is not part of procbeat itself.
 //
-//	evtxbench [-workers N] [-filter all|process] FILE
+//	evtxbench [-workers N] [-filter all|process] [-cpuprofile OUT] [-memprofile OUT] [-passes N] FILE
 //
 // It prints one line: records (returned), scanned (returned + filtered out),
-// errors, seconds and scanned records/s.
+// errors (all three per pass), seconds (all passes) and scanned records/s.
 package main
 
 import (
@@ -15,6 +15,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"runtime/pprof"
 	"time"
 
 	"github.com/procbeat/procbeat/evtx"
@@ -38,11 +40,14 @@ func run(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("evtxbench", flag.ContinueOnError)
 	workers := fs.Int("workers", 1, "chunks decoded in parallel (0: GOMAXPROCS)")
 	filter := fs.String("filter", "all", "all: decode every record; process: only Sysmon 1/5/10 and Security 4688/4689 (the replay path's filter)")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the reading to this file")
+	memprofile := fs.String("memprofile", "", "write an allocation profile (all allocations) to this file at the end")
+	passes := fs.Int("passes", 1, "read the file this many times (longer profiles); counts are per pass, time is the total")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		return errors.New("usage: evtxbench [-workers N] [-filter all|process] FILE")
+	if fs.NArg() != 1 || *passes < 1 {
+		return errors.New("usage: evtxbench [-workers N] [-filter all|process] [-cpuprofile OUT] [-memprofile OUT] [-passes N] FILE")
 	}
 	opts := evtx.Options{Workers: *workers}
 	switch *filter {
@@ -52,13 +57,42 @@ func run(args []string, out io.Writer) error {
 	default:
 		return fmt.Errorf("-filter %q: want all or process", *filter)
 	}
-	res, err := readAll(context.Background(), fs.Arg(0), opts)
-	if err != nil {
-		return err
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if *memprofile != "" {
+		runtime.MemProfileRate = 4096
+	}
+	var res result
+	for i := 0; i < *passes; i++ {
+		r, err := readAll(context.Background(), fs.Arg(0), opts)
+		if err != nil {
+			return err
+		}
+		res.records, res.scanned, res.errors = r.records, r.scanned, r.errors
+		res.elapsed += r.elapsed
+	}
+	if *memprofile != "" {
+		f, err := os.Create(*memprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+			return fmt.Errorf("memory profile: %w", err)
+		}
 	}
 	fmt.Fprintf(out, "records=%d scanned=%d errors=%d seconds=%.3f records/s=%.0f\n",
 		res.records, res.scanned, res.errors, res.elapsed.Seconds(),
-		float64(res.scanned)/res.elapsed.Seconds())
+		float64(res.scanned)*float64(*passes)/res.elapsed.Seconds())
 	return nil
 }
 

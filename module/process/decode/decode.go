@@ -116,3 +116,31 @@ func (l *ErrorLog) Errors() []*RecordError { return l.kept }
 
 // Total returns the number of errors added.
 func (l *ErrorLog) Total() int { return l.total }
+
+// Base is what every text decoder keeps about its input; embedding it gives
+// a decoder the Reader methods other than Next.
+type Base struct {
+	Name  string          // the input, as errors name it
+	Index int             // 1-based index of the current record, good and bad
+	Rec   winevent.Record // the current record, reused by Next
+	Fatal error           // what stopped Next, nil at a clean end
+	Log   ErrorLog        // per-record errors
+}
+
+// Record returns the current record; Next reuses it.
+func (b *Base) Record() *winevent.Record { return &b.Rec }
+
+// Err returns the fatal read error, if any.
+func (b *Base) Err() error { return b.Fatal }
+
+// Errors returns the kept per-record errors.
+func (b *Base) Errors() []*RecordError { return b.Log.Errors() }
+
+// ErrorCount returns the number of per-record errors.
+func (b *Base) ErrorCount() int { return b.Log.Total() }
+
+// Report records a bad record at line (0 if unknown) and field (may be
+// empty) of the current index.
+func (b *Base) Report(line int, field string, err error) {
+	b.Log.Add(&RecordError{File: b.Name, Line: line, Index: b.Index, Field: field, Err: err})
+}

@@ -50,15 +50,11 @@ const maxInterned = 4096
 
 // Decoder reads records from a JSON stream. It implements decode.Reader.
 type Decoder struct {
-	name   string
+	decode.Base
 	opts   decode.Options
 	loc    *time.Location
 	fr     framer
 	sc     scanner
-	rec    winevent.Record
-	errs   decode.ErrorLog
-	index  int
-	err    error
 	intern map[string]string
 }
 
@@ -80,61 +76,44 @@ func NewDecoder(r io.Reader, name string, opts decode.Options) *Decoder {
 		br = bufio.NewReaderSize(tr, 64<<10)
 	}
 	return &Decoder{
-		name:   name,
+		Base:   decode.Base{Name: name, Log: decode.NewErrorLog(opts)},
 		opts:   opts,
 		loc:    loc,
 		fr:     framer{r: br, max: opts.MaxRecordSize, line: 1},
-		errs:   decode.NewErrorLog(opts),
 		intern: make(map[string]string),
 	}
 }
 
 // Next advances to the next good record.
 func (d *Decoder) Next() bool {
-	if d.err != nil {
+	if d.Fatal != nil {
 		return false
 	}
 	for {
 		fr, err := d.fr.next()
 		if err != nil {
 			if err != io.EOF {
-				d.err = fmt.Errorf("%s: line %d: %w", d.name, d.fr.line, err)
+				d.Fatal = fmt.Errorf("%s: line %d: %w", d.Name, d.fr.line, err)
 			}
 			return false
 		}
-		d.index++
+		d.Index++
 		switch {
 		case fr.bad != nil:
-			d.report(fr.line, "", fr.bad)
+			d.Report(fr.line, "", fr.bad)
 			continue
 		case fr.tooBig:
-			d.report(fr.line, "", fmt.Errorf("record of %d bytes exceeds the %d byte limit", fr.size, d.opts.MaxRecordSize))
+			d.Report(fr.line, "", fmt.Errorf("record of %d bytes exceeds the %d byte limit", fr.size, d.opts.MaxRecordSize))
 			continue
 		}
 		field, err := d.decode(fr.data)
 		if err != nil {
-			d.report(fr.line, field, err)
+			d.Report(fr.line, field, err)
 			continue
 		}
 		return true
 	}
 }
-
-func (d *Decoder) report(line int, field string, err error) {
-	d.errs.Add(&decode.RecordError{File: d.name, Line: line, Index: d.index, Field: field, Err: err})
-}
-
-// Record returns the current record; Next reuses it.
-func (d *Decoder) Record() *winevent.Record { return &d.rec }
-
-// Err returns the fatal read error, if any.
-func (d *Decoder) Err() error { return d.err }
-
-// Errors returns the kept per-record errors.
-func (d *Decoder) Errors() []*decode.RecordError { return d.errs.Errors() }
-
-// ErrorCount returns the number of per-record errors.
-func (d *Decoder) ErrorCount() int { return d.errs.Total() }
 
 // Offset returns the input offset just past the current record (in the
 // UTF-8 text after any transcoding): where reading may resume.
@@ -150,7 +129,7 @@ const (
 
 var errNoEventID = errors.New("no event id (winlog.event_id, event_id or EventID)")
 
-// decode parses one framed object into d.rec. On error it returns the name
+// decode parses one framed object into d.Rec. On error it returns the name
 // of the offending field.
 func (d *Decoder) decode(data []byte) (string, error) {
 	sc := &d.sc
@@ -308,7 +287,7 @@ func flatField(k []byte) sysField {
 }
 
 func (d *Decoder) build(val func(*field) string) (string, error) {
-	r := &d.rec
+	r := &d.Rec
 	r.Reset()
 	lay := d.detect()
 	if lay == 0 {

@@ -40,13 +40,9 @@ const DefaultMaxRecordSize = 1 << 20
 
 // Decoder reads events from an XML stream. It implements decode.Reader.
 type Decoder struct {
-	name  string
-	opts  decode.Options
-	fr    framer
-	rec   winevent.Record
-	errs  decode.ErrorLog
-	index int
-	err   error
+	decode.Base
+	opts decode.Options
+	fr   framer
 
 	// per-event scratch
 	br    bytes.Reader
@@ -91,59 +87,42 @@ func NewDecoder(r io.Reader, name string, opts decode.Options) *Decoder {
 		br = bufio.NewReaderSize(tr, 64<<10)
 	}
 	return &Decoder{
-		name: name,
+		Base: decode.Base{Name: name, Log: decode.NewErrorLog(opts)},
 		opts: opts,
 		fr:   framer{r: br, max: opts.MaxRecordSize, line: 1},
-		errs: decode.NewErrorLog(opts),
 	}
 }
 
 // Next advances to the next good event.
 func (d *Decoder) Next() bool {
-	if d.err != nil {
+	if d.Fatal != nil {
 		return false
 	}
 	for {
 		fr, err := d.fr.next()
 		if err != nil {
 			if err != io.EOF {
-				d.err = fmt.Errorf("%s: line %d: %w", d.name, d.fr.line, err)
+				d.Fatal = fmt.Errorf("%s: line %d: %w", d.Name, d.fr.line, err)
 			}
 			return false
 		}
-		d.index++
+		d.Index++
 		switch {
 		case fr.bad != nil:
-			d.report(fr.line, "", fr.bad)
+			d.Report(fr.line, "", fr.bad)
 			continue
 		case fr.tooBig:
-			d.report(fr.line, "", fmt.Errorf("event of %d bytes exceeds the %d byte limit", fr.size, d.opts.MaxRecordSize))
+			d.Report(fr.line, "", fmt.Errorf("event of %d bytes exceeds the %d byte limit", fr.size, d.opts.MaxRecordSize))
 			continue
 		}
 		line, field, err := d.decode(fr.data)
 		if err != nil {
-			d.report(fr.line+line, field, err)
+			d.Report(fr.line+line, field, err)
 			continue
 		}
 		return true
 	}
 }
-
-func (d *Decoder) report(line int, field string, err error) {
-	d.errs.Add(&decode.RecordError{File: d.name, Line: line, Index: d.index, Field: field, Err: err})
-}
-
-// Record returns the current record; Next reuses it.
-func (d *Decoder) Record() *winevent.Record { return &d.rec }
-
-// Err returns the fatal read error, if any.
-func (d *Decoder) Err() error { return d.err }
-
-// Errors returns the kept per-event errors.
-func (d *Decoder) Errors() []*decode.RecordError { return d.errs.Errors() }
-
-// ErrorCount returns the number of per-event errors.
-func (d *Decoder) ErrorCount() int { return d.errs.Total() }
 
 // Offset returns the input offset just past the current event (in the UTF-8
 // text after any transcoding): where reading may resume.
@@ -154,7 +133,7 @@ var errNoEventID = errors.New("no System/EventID")
 // decode parses one <Event> element. On error it returns the line within
 // the event (0-based) and the offending field.
 func (d *Decoder) decode(data []byte) (int, string, error) {
-	r := &d.rec
+	r := &d.Rec
 	r.Reset()
 	d.stack, d.vals, d.items = d.stack[:0], d.vals[:0], d.items[:0]
 	d.br.Reset(data)

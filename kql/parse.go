@@ -203,47 +203,39 @@ func (p *parser) keyword(word, label string, lead bool) (kw int, ok bool) {
 // orQuery parses OrQuery (values=false) or OrListOfValues (values=true).
 func (p *parser) orQuery(values bool) (Node, bool) {
 	start := p.pos
-	head, ok := p.andQuery(values)
-	if !ok {
-		return nil, false
-	}
-	terms := []Node{head}
-	var ops []int
-	for {
-		save := p.pos
-		kw, ok := p.keyword("or", "OR", true)
-		if !ok {
-			break
-		}
-		t, ok := p.andQuery(values)
-		if !ok {
-			p.pos = save
-			break
-		}
-		terms = append(terms, t)
-		ops = append(ops, kw)
-	}
-	if len(terms) == 1 {
-		return head, true
+	terms, ops, ok := p.chain(values, "or", "OR", p.andQuery)
+	if !ok || len(terms) == 1 {
+		return first(terms), ok
 	}
 	return &Or{Span: Span{start, endOf(terms[len(terms)-1])}, Terms: terms, OpPos: ops}, true
 }
 
 func (p *parser) andQuery(values bool) (Node, bool) {
 	start := p.pos
-	head, ok := p.notQuery(values)
+	terms, ops, ok := p.chain(values, "and", "AND", p.notQuery)
+	if !ok || len(terms) == 1 {
+		return first(terms), ok
+	}
+	return &And{Span: Span{start, endOf(terms[len(terms)-1])}, Terms: terms, OpPos: ops}, true
+}
+
+// chain parses `term (kw term)*`: the operands of one precedence level and
+// the positions of their keywords. A keyword not followed by a term is
+// left unread.
+func (p *parser) chain(values bool, lower, upper string, term func(bool) (Node, bool)) ([]Node, []int, bool) {
+	head, ok := term(values)
 	if !ok {
-		return nil, false
+		return nil, nil, false
 	}
 	terms := []Node{head}
 	var ops []int
 	for {
 		save := p.pos
-		kw, ok := p.keyword("and", "AND", true)
+		kw, ok := p.keyword(lower, upper, true)
 		if !ok {
 			break
 		}
-		t, ok := p.notQuery(values)
+		t, ok := term(values)
 		if !ok {
 			p.pos = save
 			break
@@ -251,10 +243,14 @@ func (p *parser) andQuery(values bool) (Node, bool) {
 		terms = append(terms, t)
 		ops = append(ops, kw)
 	}
-	if len(terms) == 1 {
-		return head, true
+	return terms, ops, true
+}
+
+func first(terms []Node) Node {
+	if len(terms) == 0 {
+		return nil
 	}
-	return &And{Span: Span{start, endOf(terms[len(terms)-1])}, Terms: terms, OpPos: ops}, true
+	return terms[0]
 }
 
 func (p *parser) notQuery(values bool) (Node, bool) {

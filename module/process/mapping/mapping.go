@@ -160,7 +160,9 @@ func (m *Mapper) common(rec *winevent.Record, kind Kind, d *document.Document) {
 	e.Module = "endpoint"
 	e.Code = strconv.Itoa(int(rec.EventID))
 	e.Created = m.opts.Now().UTC()
-	e.ID = m.eventID(rec)
+	// host.name is the lower-cased Computer; the event id hashes the same.
+	hostName := strings.ToLower(rec.Computer)
+	e.ID = m.eventID(rec, hostName)
 	e.Outcome = "success"
 	if rec.RecordID != 0 {
 		e.Sequence = document.LongOf(int64(rec.RecordID))
@@ -181,7 +183,7 @@ func (m *Mapper) common(rec *winevent.Record, kind Kind, d *document.Document) {
 		e.Action = "OpenProcess"
 	}
 	e.Dataset = d.DataStream.Dataset
-	m.host(rec.Computer, &d.Host)
+	m.host(hostName, &d.Host)
 	d.Message = message(kind, d)
 }
 
@@ -194,9 +196,9 @@ var (
 	typeAccess      = []string{"access"}
 )
 
-func (m *Mapper) host(computer string, h *document.Host) {
-	if computer != "" {
-		h.Name = strings.ToLower(computer)
+func (m *Mapper) host(name string, h *document.Host) {
+	if name != "" {
+		h.Name = name
 		short, _, _ := strings.Cut(h.Name, ".")
 		h.Hostname = short
 	}
@@ -221,9 +223,9 @@ func (m *Mapper) host(computer string, h *document.Host) {
 // restart after a log is cleared). Records without a record id (some JSON
 // exports) are identified by their data as well. It also serves as the
 // document's _id, so a replayed record is never indexed twice.
-func (m *Mapper) eventID(rec *winevent.Record) string {
+func (m *Mapper) eventID(rec *winevent.Record, hostName string) string {
 	b := m.hashBuf[:0]
-	b = append(b, strings.ToLower(rec.Computer)...)
+	b = append(b, hostName...)
 	b = append(b, 0)
 	b = append(b, rec.Channel...)
 	b = append(b, 0)

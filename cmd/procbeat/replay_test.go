@@ -11,6 +11,7 @@ import (
 	"github.com/procbeat/procbeat/beater"
 	"github.com/procbeat/procbeat/fields"
 	"github.com/procbeat/procbeat/module/process/source"
+	"github.com/procbeat/procbeat/output/elasticsearch/esfake"
 	"github.com/procbeat/procbeat/testing/corpus"
 )
 
@@ -240,5 +241,36 @@ func TestExitCodesDocumented(t *testing.T) {
 	out, _, code := run(t, "replay", "--help")
 	if code != 0 || !strings.Contains(out, exitCodesHelp()) {
 		t.Errorf("replay --help lacks the exit codes:\n%s", out)
+	}
+}
+
+// TestReplayExitCodeDeadLettered: documents Elasticsearch rejects for good
+// are dead-lettered and the replay exits 4, also when input errors (3)
+// apply as well.
+func TestReplayExitCodeDeadLettered(t *testing.T) {
+	es := esfake.New(esfake.Faults{Reject: func(index, _ string) bool { return strings.Contains(index, ".api-") }})
+	defer es.Close()
+	inventory := filepath.Join(t.TempDir(), "inventory.json")
+	if err := os.WriteFile(inventory, []byte(`{"host":"ws1"}`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		files []string
+		input bool
+	}{{[]string{"../../testdata/sample/sample.xml"}, false}, {[]string{"../../testdata/sample/sample.xml", inventory}, true}} {
+		data := t.TempDir()
+		args := append([]string{"replay", "-E", `output.elasticsearch.hosts=["` + es.URL + `"]`, "-E", "path.data=" + data}, c.files...)
+		_, stderr, code := run(t, args...)
+		if code != ExitDeadLettered || !strings.Contains(stderr, "documents rejected by the output and dead-lettered: 2\n") ||
+			strings.Contains(stderr, "files with errors") != c.input {
+			t.Errorf("%v: exit %d, want %d\n%s", c.files, code, ExitDeadLettered, stderr)
+		}
+		dl, err := os.ReadFile(filepath.Join(data, "dead-letter.ndjson"))
+		if err != nil || strings.Count(string(dl), "\n") != 2 {
+			t.Errorf("dead-letter file: %v, %d lines", err, strings.Count(string(dl), "\n"))
+		}
+	}
+	if s := es.Stats(); s.Created != 12 {
+		t.Errorf("created %d documents, want the 12 process documents", s.Created)
 	}
 }

@@ -271,7 +271,7 @@ func (b *Beater) Replay(ctx context.Context, args []string) (Summary, error) {
 		}
 	}
 	if failed > 0 {
-		return b.runner.Summary(), fmt.Errorf("%d of %d files could not be read (see the log): %w", failed, len(paths), ErrInputErrors)
+		return b.runner.Summary(), fmt.Errorf("%w: %d of %d files could not be read (see the log)", ErrInputErrors, failed, len(paths))
 	}
 	return b.runner.Summary(), nil
 }

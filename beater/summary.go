@@ -22,8 +22,9 @@ type Summary struct {
 
 // FileErrors are one file's problems.
 type FileErrors struct {
-	// Decode counts the records that are not well-formed events; Mapping
-	// those whose values cannot make a document.
+	// Decode counts the records that are not well-formed events (and EVTX
+	// chunks that cannot be read); Mapping the events whose values cannot
+	// make a document.
 	Decode, Mapping int64
 	// Problem says why the file could not be read, or that it holds no
 	// Windows event at all; empty when it was read to its end.
@@ -126,11 +127,13 @@ func (s Summary) Write(w io.Writer) {
 	for _, p := range paths[:min(len(paths), maxListedFiles)] {
 		fe := s.Failed[p]
 		var what []string
+		// Decode errors are records, or an EVTX chunk whose records
+		// cannot be reached.
 		if fe.Decode > 0 {
-			what = append(what, plural(fe.Decode, "record")+" could not be decoded")
+			what = append(what, plural(fe.Decode, "decode error"))
 		}
 		if fe.Mapping > 0 {
-			what = append(what, plural(fe.Mapping, "record")+" could not be mapped")
+			what = append(what, plural(fe.Mapping, "mapping error"))
 		}
 		if fe.Problem != "" {
 			what = append(what, fe.Problem)

@@ -21,7 +21,7 @@ func TestSummaryListsFilesWithErrors(t *testing.T) {
 	want := "errors: decode 2, mapping 1, no events 1, open 1\n" +
 		"files with errors: 3\n" +
 		"  a.xml: " + ErrNoEvents.Error() + "\n" +
-		"  b.json: 2 records could not be decoded; 1 record could not be mapped\n" +
+		"  b.json: 2 decode errors; 1 mapping error\n" +
 		"  c.evtx: reading file header: EOF\n"
 	if !strings.HasSuffix(b.String(), want) {
 		t.Errorf("summary:\n%s\nwant it to end with\n%s", b.String(), want)
@@ -39,7 +39,7 @@ func TestSummaryBoundsTheFileList(t *testing.T) {
 	var b strings.Builder
 	s.Write(&b)
 	out := b.String()
-	if n := strings.Count(out, " could not be decoded\n"); n != maxListedFiles || !strings.HasSuffix(out, "  and 7 more (see the log)\n") ||
+	if n := strings.Count(out, " decode error\n"); n != maxListedFiles || !strings.HasSuffix(out, "  and 7 more (see the log)\n") ||
 		!strings.Contains(out, fmt.Sprintf("files with errors: %d\n", maxListedFiles+7)) {
 		t.Errorf("%d files listed:\n%s", n, out)
 	}

@@ -120,13 +120,13 @@ func TestReplayExitCodes(t *testing.T) {
 	}{
 		{"clean", []string{sample}, ExitOK, 14, nil},
 		{"unrelated JSON beside good input", []string{sample, inventory}, ExitInputErrors, 14, []string{
-			inventory + ": 1 record could not be decoded; " + beater.ErrNoEvents.Error()}},
+			inventory + ": 1 decode error; " + beater.ErrNoEvents.Error()}},
 		{"XML that is not event XML", []string{page, sample}, ExitInputErrors, 14, []string{page + ": " + beater.ErrNoEvents.Error()}},
 		{"empty file", []string{empty}, ExitInputErrors, 0, []string{empty + ": " + beater.ErrNoEvents.Error()}},
 		{"undetectable format", []string{notes, sample}, ExitInputErrors, 14, []string{notes + ": " + source.ErrUnknownFormat.Error()}},
 		{"bad records counted per file", []string{sample, broken, inventory}, ExitInputErrors, 14, []string{
-			inventory + ": 1 record could not be decoded; " + beater.ErrNoEvents.Error(),
-			broken + ": 6 records could not be decoded; 2 records could not be mapped"}},
+			inventory + ": 1 decode error; " + beater.ErrNoEvents.Error(),
+			broken + ": 6 decode errors; 2 mapping errors"}},
 		{"path that does not exist", []string{sample, filepath.Join(dir, "missing.xml")}, ExitFatal, 0, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -171,7 +171,7 @@ func TestReplayExitCodesEVTX(t *testing.T) {
 	out, stderr, code = run(t, "replay", cut)
 	files := summaryFiles(stderr)
 	if code != ExitInputErrors || strings.Count(out, "\n") == 0 || len(files) != 1 ||
-		!strings.HasPrefix(files[0], cut+": ") || !strings.HasSuffix(files[0], " could not be decoded") {
+		!strings.HasPrefix(files[0], cut+": ") || !strings.HasSuffix(files[0], " decode errors") {
 		t.Errorf("cut-off EVTX: exit %d, %d documents, files with errors %q\n%s", code, strings.Count(out, "\n"), files, stderr)
 	}
 }

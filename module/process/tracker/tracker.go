@@ -76,13 +76,13 @@ type Token struct {
 // Entry is what the tracker knows about one process. Field names follow the
 // Defend document (process.*).
 type Entry struct {
-	EntityID         string        `json:"entity_id"`
-	PID              uint32        `json:"pid"`
-	ParentEntityID   string        `json:"parent_entity_id,omitempty"`
-	ParentPID        uint32        `json:"parent_pid,omitempty"`
+	EntityID       string `json:"entity_id"`
+	PID            uint32 `json:"pid"`
+	ParentEntityID string `json:"parent_entity_id,omitempty"`
+	ParentPID      uint32 `json:"parent_pid,omitempty"`
 	// ParentExecutable is the parent's image as the child's own event
 	// names it, empty when it does not (Security 4688 v0, Sysmon's "?").
-	ParentExecutable string `json:"parent_executable,omitempty"`
+	ParentExecutable string        `json:"parent_executable,omitempty"`
 	Executable       string        `json:"executable,omitempty"`
 	Name             string        `json:"name,omitempty"`
 	CommandLine      string        `json:"command_line,omitempty"`

@@ -40,6 +40,26 @@ type Procbeat struct {
 	Tracker   Tracker `config:"tracker"`
 	// ScanFrequency is how often `run` looks for new and grown files.
 	ScanFrequency time.Duration `config:"scan_frequency"`
+	// Hosts sets host.id per host name, for replayed hosts; others get
+	// an id derived from their name, this machine procbeat.host.id.
+	Hosts []HostID `config:"hosts"`
+}
+
+// HostID is the host.id of the events of one host. Name is its host.name
+// (the event's Computer) or its short name, which then holds for every
+// domain; case does not matter.
+type HostID struct {
+	Name string `config:"name"`
+	ID   string `config:"id"`
+}
+
+// HostIDs returns Hosts by lower-cased name.
+func (p *Procbeat) HostIDs() map[string]string {
+	m := make(map[string]string, len(p.Hosts))
+	for _, h := range p.Hosts {
+		m[strings.ToLower(h.Name)] = h.ID
+	}
+	return m
 }
 
 // Input is one source of Windows events.
@@ -365,6 +385,21 @@ func (c *Config) Validate() error {
 	}
 	if c.Procbeat.Tracker.MaxProcesses < 1 {
 		errs = append(errs, bad("procbeat.tracker.max_processes", "must be at least 1, got %d", c.Procbeat.Tracker.MaxProcesses))
+	}
+	seenHosts := make(map[string]bool, len(c.Procbeat.Hosts))
+	for i, h := range c.Procbeat.Hosts {
+		key := fmt.Sprintf("procbeat.hosts.%d", i)
+		switch name := strings.ToLower(h.Name); {
+		case name == "":
+			errs = append(errs, bad(key+".name", "a host name is required"))
+		case seenHosts[name]:
+			errs = append(errs, bad(key+".name", "%q is listed twice", h.Name))
+		default:
+			seenHosts[name] = true
+		}
+		if h.ID == "" {
+			errs = append(errs, bad(key+".id", "an id is required"))
+		}
 	}
 	for i, in := range c.Procbeat.Inputs {
 		key := fmt.Sprintf("procbeat.inputs.%d", i)

@@ -172,3 +172,33 @@ func TestInputsDefaultToEnabled(t *testing.T) {
 		t.Errorf("inputs %+v", cfg.Procbeat.Inputs)
 	}
 }
+
+func TestHostIDs(t *testing.T) {
+	c, err := load(t, `
+procbeat.hosts:
+  - {name: WKS-042.corp.example.com, id: a1}
+  - {name: srv01, id: b2}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Procbeat.HostIDs(); !reflect.DeepEqual(got, map[string]string{"wks-042.corp.example.com": "a1", "srv01": "b2"}) {
+		t.Errorf("HostIDs %v", got)
+	}
+	for yml, key := range map[string]string{
+		"procbeat.hosts: [{name: a, id: x}, {name: A, id: z}]": "procbeat.hosts.1.name",
+		"procbeat.hosts: [{id: x}]":                            "procbeat.hosts.0.name",
+		"procbeat.hosts: [{name: a}]":                          "procbeat.hosts.0.id",
+	} {
+		c, err := load(t, yml)
+		if err == nil {
+			err = c.Validate()
+		}
+		if err == nil || !strings.Contains(err.Error(), key) {
+			t.Errorf("%s: %v, want an error naming %s", yml, err, key)
+		}
+	}
+}

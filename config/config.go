@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -501,7 +502,9 @@ func unresolved(raw *libconfig.C, secrets keystore.Keystore) error {
 	for _, key := range raw.FlattenedKeys() {
 		var missed []string
 		record := func(name string) (string, parse.Config, error) {
-			missed = append(missed, name)
+			if !slices.Contains(missed, name) { // go-ucfg may ask twice
+				missed = append(missed, name)
+			}
 			return "", parse.NoopConfig, ucfg.ErrMissing
 		}
 		_, err := (*ucfg.Config)(raw).String(key, -1, resolveOptions(secrets, record)...)

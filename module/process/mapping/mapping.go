@@ -497,6 +497,11 @@ func (m *Mapper) sysmonEnd(rec *winevent.Record, d *document.Document) error {
 	} else {
 		started, known = m.tr.EndPID(host, pid, ts)
 	}
+	if known && !sameProcess(&started, pid, ts) {
+		// The id names another process (Sysmon ids repeat across restored
+		// snapshots of one machine): its start details are not this one's.
+		known = false
+	}
 	if !known {
 		started = tracker.Entry{EntityID: id, PID: pid}
 	}
@@ -566,6 +571,12 @@ func (m *Mapper) fillEnd(host string, d *document.Document, e *tracker.Entry) {
 // parentOf finds the tracked parent of e.
 func (m *Mapper) parentOf(host string, e *tracker.Entry) (tracker.Entry, bool) {
 	return m.tr.ParentOf(host, e)
+}
+
+// sameProcess reports whether the tracked e can be the process an event
+// at time at names by e's entity id with pid: same pid, started no later.
+func sameProcess(e *tracker.Entry, pid uint32, at time.Time) bool {
+	return e.PID == pid && (e.Start.IsZero() || at.IsZero() || !e.Start.After(at))
 }
 
 func fillProcess(p *document.Process, e *tracker.Entry) {
@@ -648,7 +659,7 @@ func (m *Mapper) sysmonAccess(rec *winevent.Record, d *document.Document) error 
 		p.Thread.ID = document.LongOf(int64(tid))
 	}
 	var logon string
-	if src, ok := m.tr.Lookup(host, p.EntityID); ok && p.EntityID != "" {
+	if src, ok := m.tr.Lookup(host, p.EntityID); ok && p.EntityID != "" && sameProcess(&src, pid, ts) {
 		// The start event's image wins over a placeholder or a late rename.
 		if src.Executable != "" {
 			p.Executable, p.Name = src.Executable, src.Name
@@ -664,15 +675,17 @@ func (m *Mapper) sysmonAccess(rec *winevent.Record, d *document.Document) error 
 	t := &d.Target.Process
 	t.EntityID = f.guid("TargetProcessGUID")
 	t.Executable = f.get("TargetImage")
-	if tp, ok := m.tr.Lookup(host, t.EntityID); ok && t.EntityID != "" && tp.Executable != "" {
+	tpid, hasTPID, err := f.optionalPID("TargetProcessId", false)
+	if err != nil {
+		return err
+	}
+	if hasTPID {
+		t.PID = document.LongOf(int64(tpid))
+	}
+	if tp, ok := m.tr.Lookup(host, t.EntityID); ok && t.EntityID != "" && tp.Executable != "" && (!hasTPID || sameProcess(&tp, tpid, ts)) {
 		t.Executable = tp.Executable
 	}
 	t.Name = baseName(t.Executable)
-	if tpid, ok, err := f.optionalPID("TargetProcessId", false); err != nil {
-		return err
-	} else if ok {
-		t.PID = document.LongOf(int64(tpid))
-	}
 
 	api := &p.Ext.API
 	api.Name = "OpenProcess"

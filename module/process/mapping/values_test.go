@@ -146,3 +146,18 @@ func TestHostID(t *testing.T) {
 		t.Errorf("DeriveHostID = %s", got)
 	}
 }
+
+// TestEndOfAnotherProcessWithTheSameID: an end whose id matches a tracked
+// start but whose pid or time contradicts it (Sysmon ids repeat across
+// restored snapshots) does not take that start's details.
+func TestEndOfAnotherProcessWithTheSameID(t *testing.T) {
+	m := newMapper(tracker.New(tracker.Options{}))
+	mapOne(t, m, sysmon(1, 1, at0, "UtcTime", utc(at0), "ProcessGuid", "{AAAAAAAA-0000-0000-0000-000000000007}",
+		"ProcessId", "752", "Image", `C:\Windows\System32\PING.EXE`, "CommandLine", `ping -n 1 10.0.0.1`))
+	later := at0.AddDate(0, 6, 0)
+	d := mapOne(t, m, sysmon(5, 2, later, "UtcTime", utc(later), "ProcessGuid", "{AAAAAAAA-0000-0000-0000-000000000007}",
+		"ProcessId", "4100", "Image", `C:\Windows\System32\svchost.exe`))
+	if d.Process.Executable != `C:\Windows\System32\svchost.exe` || d.Process.CommandLine != "" {
+		t.Errorf("end took another process's start: %q %q", d.Process.Executable, d.Process.CommandLine)
+	}
+}

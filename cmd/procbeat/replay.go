@@ -69,7 +69,7 @@ func newReplayCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&codec, "codec", "", "json (Defend documents) or car (MITRE CAR objects); default: the output's codec")
+	cmd.Flags().StringVar(&codec, "codec", "", "json (Defend documents) or car (MITRE CAR objects; not with output.elasticsearch); default: the output's codec")
 	cmd.Flags().BoolVar(&resume, "resume", false, "keep checkpoints in path.data and skip what was delivered before (default: on for elasticsearch and file outputs)")
 	return cmd
 }

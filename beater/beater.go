@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/elastic/go-elasticsearch/v8/esapi"
+
 	"github.com/procbeat/procbeat/config"
 	"github.com/procbeat/procbeat/esclient"
 	"github.com/procbeat/procbeat/fields/document"
@@ -55,22 +57,34 @@ type Options struct {
 	// DrainTimeout bounds how long Close waits for events in flight; zero
 	// is the pipeline's default (30 s).
 	DrainTimeout time.Duration
+	// WrapES, when set, wraps the Elasticsearch output's client (health
+	// tracking under Elastic Agent).
+	WrapES func(esapi.Transport) esapi.Transport
 }
 
 // New assembles a Beater from the configuration.
 func New(ctx context.Context, cfg config.Config, log monitoring.Logger, o Options) (*Beater, error) {
-	if err := checkCodec(cfg, o.Codec); err != nil {
+	b, out, o, err := prepare(cfg, log, o)
+	if err != nil {
 		return nil, err
+	}
+	return b.assemble(ctx, out, o)
+}
+
+// prepare checks the codec and builds the configured output, for assemble.
+func prepare(cfg config.Config, log monitoring.Logger, o Options) (*Beater, pipeline.Output, Options, error) {
+	if err := checkCodec(cfg, o.Codec); err != nil {
+		return nil, nil, o, err
 	}
 	b := &Beater{cfg: cfg, log: log, counters: &monitoring.Counters{}}
 	out, codec, err := b.output(o)
 	if err != nil {
-		return nil, err
+		return nil, nil, o, err
 	}
 	if o.Codec == "" {
 		o.Codec = codec
 	}
-	return b.assemble(ctx, out, o)
+	return b, out, o, nil
 }
 
 // NewWithOutput assembles a Beater that delivers to out instead of the
@@ -175,8 +189,12 @@ func (b *Beater) output(o Options) (pipeline.Output, string, error) {
 				return nil, "", fmt.Errorf("path.data: %w", err)
 			}
 		}
-		o, err := esout.New(client, oc, b.counters, b.log)
-		return o, "json", err
+		var tr esapi.Transport = client
+		if o.WrapES != nil {
+			tr = o.WrapES(client)
+		}
+		out, err := esout.New(tr, oc, b.counters, b.log)
+		return out, "json", err
 	case out.File != nil && out.File.Enabled:
 		f := out.File
 		fc := file.DefaultConfig()

@@ -35,6 +35,15 @@ type Config struct {
 	HTTP     HTTP     `config:"http"`
 	Path     Path     `config:"path"`
 	Keystore Keystore `config:"keystore"`
+	// Management is set when Elastic Agent runs procbeat.
+	Management Management `config:"management"`
+}
+
+// Management is how Elastic Agent starts procbeat (-E
+// management.enabled=true): the configuration then comes from the Agent's
+// units, read over the connection described on standard input.
+type Management struct {
+	Enabled bool `config:"enabled"`
 }
 
 // Keystore locates the secrets store that ${KEY} references resolve from
@@ -162,6 +171,15 @@ type Console struct {
 // Setup is what `procbeat setup` installs.
 type Setup struct {
 	Template Template `config:"template"`
+	// ILM is accepted because Elastic Agent passes setup.ilm.enabled=false
+	// to every Beat; procbeat's data streams use the data stream lifecycle
+	// (setup.template.data_retention), never ILM, so true is refused.
+	ILM ILM `config:"ilm"`
+}
+
+// ILM is setup.ilm.
+type ILM struct {
+	Enabled bool `config:"enabled"`
 }
 
 // Template steers the index templates.
@@ -526,6 +544,9 @@ func (c *Config) Validate() error {
 	}
 	if t.DataRetention != "" && !retentionRE.MatchString(t.DataRetention) {
 		errs = append(errs, bad("setup.template.data_retention", "%q is not a duration such as 30d", t.DataRetention))
+	}
+	if c.Setup.ILM.Enabled {
+		errs = append(errs, bad("setup.ilm.enabled", "procbeat does not use ILM (its data streams use setup.template.data_retention); only false is accepted"))
 	}
 	if t.Priority < 0 {
 		errs = append(errs, bad("setup.template.priority", "must not be negative"))

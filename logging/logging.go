@@ -9,6 +9,7 @@ import (
 
 	"github.com/elastic/elastic-agent-libs/file"
 	"github.com/elastic/elastic-agent-libs/logp"
+	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
 	"github.com/procbeat/procbeat/config"
@@ -17,10 +18,18 @@ import (
 // New returns a logger writing where cfg says; toStderr (the -e flag) sends
 // everything to stderr instead of files.
 func New(cfg config.Logging, paths config.Path, toStderr bool) (*logp.Logger, func() error, error) {
+	log, _, closer, err := NewLeveled(cfg, paths, toStderr)
+	return log, closer, err
+}
+
+// NewLeveled is New with the logger's level returned, to change it while
+// procbeat runs (Elastic Agent sets it per unit).
+func NewLeveled(cfg config.Logging, paths config.Path, toStderr bool) (*logp.Logger, zap.AtomicLevel, func() error, error) {
 	var level logp.Level
 	if err := level.Unpack(cfg.Level); err != nil {
-		return nil, nil, fmt.Errorf("logging.level: %w", err)
+		return nil, zap.AtomicLevel{}, nil, fmt.Errorf("logging.level: %w", err)
 	}
+	atomic := zap.NewAtomicLevelAt(level.ZapLevel())
 	encCfg := zapcore.EncoderConfig{
 		TimeKey: "@timestamp", LevelKey: "log.level", NameKey: "log.logger", MessageKey: "message",
 		CallerKey: "log.origin", EncodeTime: zapcore.ISO8601TimeEncoder, EncodeLevel: zapcore.LowercaseLevelEncoder,
@@ -43,19 +52,19 @@ func New(cfg config.Logging, paths config.Path, toStderr bool) (*logp.Logger, fu
 		rot, err := file.NewFileRotator(filepath.Join(dir, cfg.Files.Name),
 			file.MaxBackups(uint(cfg.Files.KeepFiles)), file.MaxSizeBytes(uint(cfg.Files.RotateEveryBytes)))
 		if err != nil {
-			return nil, nil, fmt.Errorf("logging.files: %w", err)
+			return nil, zap.AtomicLevel{}, nil, fmt.Errorf("logging.files: %w", err)
 		}
 		ws, closer = zapcore.AddSync(rot), rot.Close
 	default:
 		ws = zapcore.AddSync(discard{})
 	}
-	core := zapcore.NewCore(enc, ws, level.ZapLevel())
+	core := zapcore.NewCore(enc, ws, atomic)
 	lc := logp.Config{Level: level, Selectors: cfg.Selectors}
 	log, err := logp.ConfigureWithCoreLocal(lc, core)
 	if err != nil {
-		return nil, nil, err
+		return nil, zap.AtomicLevel{}, nil, err
 	}
-	return log.Named("procbeat"), closer, nil
+	return log.Named("procbeat"), atomic, closer, nil
 }
 
 type discard struct{}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -8,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/procbeat/procbeat/beater"
+	"github.com/procbeat/procbeat/config"
 )
 
 func newRunCmd(g *globals) *cobra.Command {
@@ -16,6 +18,11 @@ func newRunCmd(g *globals) *cobra.Command {
 		Short: "Read the configured inputs until stopped (SIGINT or SIGTERM drain and flush first)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if managed, err := g.managementEnabled(cmd); err != nil {
+				return err
+			} else if managed {
+				return runManaged(cmd, g)
+			}
 			cfg, log, closeLog, err := g.loadWithLogger(cmd, false)
 			if err != nil {
 				return err
@@ -37,4 +44,20 @@ func newRunCmd(g *globals) *cobra.Command {
 			return closeErr
 		},
 	}
+}
+
+// managementEnabled reads management.enabled alone: under Elastic Agent the
+// rest of the configuration comes from the Agent.
+func (g *globals) managementEnabled(cmd *cobra.Command) (bool, error) {
+	raw, err := g.raw(cmd)
+	if err != nil {
+		return false, err
+	}
+	var sel struct {
+		Management config.Management `config:"management"`
+	}
+	if err := raw.Unpack(&sel); err != nil {
+		return false, fmt.Errorf("config: %w", err)
+	}
+	return sel.Management.Enabled, nil
 }

@@ -31,5 +31,8 @@ func versionLine() string {
 	if version.BuildDate != "" {
 		s += ", built " + version.BuildDate
 	}
+	if agentBuild {
+		s += ", Elastic Agent build (links elastic-agent-client, under the Elastic License)"
+	}
 	return s
 }

@@ -65,3 +65,29 @@ func TestNoElasticLicensed(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The agent build (-tags agent) is the one that links the Elastic-licensed
+// Agent client, and NOTICE generation identifies its licence as such.
+func TestAgentBuildLinksElasticAgentClient(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list")
+	}
+	mods, err := Modules(filepath.Join("..", ".."), "agent", []string{"linux/amd64"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range mods {
+		if m.Path == "github.com/elastic/elastic-agent-client/v7" {
+			// v7.18.1's LICENSE.txt is the Elastic License Agreement of
+			// 2018 (Elastic-1.0), which names Apache-2.0 for parts of it.
+			if !strings.Contains(m.Licence, "Elastic-1.0") {
+				t.Fatalf("%s: licence %q, want the Elastic License (Elastic-1.0)", m.Path, m.Licence)
+			}
+			if NoElasticLicensed(mods) == nil {
+				t.Fatal("NoElasticLicensed accepts the agent build")
+			}
+			return
+		}
+	}
+	t.Fatal("the agent build does not link github.com/elastic/elastic-agent-client/v7")
+}

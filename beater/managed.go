@@ -1,0 +1,291 @@
+package beater
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/elastic/go-elasticsearch/v8/esapi"
+
+	"github.com/procbeat/procbeat/config"
+	"github.com/procbeat/procbeat/module/process/source"
+	"github.com/procbeat/procbeat/monitoring"
+	esout "github.com/procbeat/procbeat/output/elasticsearch"
+)
+
+// Managed is a Beater reconfigured while it runs, as a manager (Elastic
+// Agent) asks: inputs start and stop one by one, and the output is replaced
+// while the pipeline keeps the events not yet acknowledged. It knows nothing
+// of the manager's protocol.
+type Managed struct {
+	b    *Beater
+	out  *switchOutput
+	opts Options
+	ctx  context.Context
+
+	health *esHealth
+	// deadBase is the dead-letter count when the output was last set.
+	deadBase uint64
+
+	// scanMu serializes the inputs' scans: the runner, the mapper and the
+	// tracker are one, shared, single-threaded chain.
+	scanMu sync.Mutex
+
+	mu     sync.Mutex
+	inputs map[string]*managedInput
+}
+
+type managedInput struct {
+	in     config.Input
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// NewManaged assembles a Beater with cfg's output and no input running;
+// checkpoints are always kept (an input stopped and started again resumes).
+func NewManaged(ctx context.Context, cfg config.Config, log monitoring.Logger, o Options) (*Managed, error) {
+	m := &Managed{health: &esHealth{}, inputs: map[string]*managedInput{}, ctx: ctx}
+	o.Resume = true
+	o.WrapES = m.health.wrap
+	b, out, o, err := prepare(cfg, log, o)
+	if err != nil {
+		return nil, err
+	}
+	m.out = newSwitchOutput(out)
+	if m.b, err = b.assemble(ctx, m.out, o); err != nil {
+		return nil, err
+	}
+	m.opts = o
+	return m, nil
+}
+
+// Counters are the beater's monitoring counters.
+func (m *Managed) Counters() *monitoring.Counters { return m.b.counters }
+
+// ReplaceOutput connects to out's output; batches in delivery are sent
+// again to it, and nothing acknowledged is lost or sent twice.
+func (m *Managed) ReplaceOutput(out config.Output) error {
+	cfg := m.b.cfg
+	cfg.Output = out
+	nb := &Beater{cfg: cfg, log: m.b.log, counters: m.b.counters}
+	o, _, err := nb.output(m.opts)
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	m.b.cfg.Output = out
+	m.deadBase = m.b.counters.EventsDeadLettered.Load()
+	m.mu.Unlock()
+	m.health.reset()
+	return m.out.Replace(o)
+}
+
+// StartInput runs in under id until StopInput(id); an input already
+// running under id with another configuration is stopped first. It resumes
+// every file from its checkpoint.
+func (m *Managed) StartInput(id string, in config.Input) error {
+	format, err := source.ParseFormat(in.Type)
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	cur, ok := m.inputs[id]
+	m.mu.Unlock()
+	if ok {
+		if sameInput(cur.in, in) {
+			return nil
+		}
+		if err := m.StopInput(id); err != nil {
+			return err
+		}
+	}
+	ctx, cancel := context.WithCancel(m.ctx)
+	mi := &managedInput{in: in, cancel: cancel, done: make(chan struct{})}
+	m.mu.Lock()
+	m.inputs[id] = mi
+	m.mu.Unlock()
+	go func() {
+		defer close(mi.done)
+		m.runInput(ctx, in, format)
+	}()
+	return nil
+}
+
+func sameInput(a, b config.Input) bool {
+	return fmt.Sprintf("%#v", a) == fmt.Sprintf("%#v", b)
+}
+
+// runInput scans in's files now and every procbeat.scan_frequency, as Run
+// does for every input.
+func (m *Managed) runInput(ctx context.Context, in config.Input, format source.Format) {
+	seen := map[string]fileState{}
+	tick := time.NewTicker(m.b.cfg.Procbeat.ScanFrequency)
+	defer tick.Stop()
+	for {
+		m.scanMu.Lock()
+		if ctx.Err() == nil {
+			m.b.scan(ctx, in.Paths, format, seen)
+		}
+		m.scanMu.Unlock()
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// StopInput stops the input, waits until every event it published is
+// acknowledged (or the drain timeout passes) and writes the checkpoints,
+// so that starting it again resumes exactly after what was delivered.
+func (m *Managed) StopInput(id string) error {
+	m.mu.Lock()
+	mi, ok := m.inputs[id]
+	delete(m.inputs, id)
+	m.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	mi.cancel()
+	<-mi.done
+	return m.drain()
+}
+
+// drain waits for the pipeline to hold no unacknowledged event. Other
+// inputs may be publishing too, so a busy pipeline is waited for up to the
+// drain timeout only.
+func (m *Managed) drain() error {
+	timeout := m.opts.DrainTimeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	deadline := time.Now().Add(timeout)
+	for m.b.pipe.Pending() > 0 {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%d events still unacknowledged after %s; they will be sent again when the input starts", m.b.pipe.Pending(), timeout)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if m.b.reg != nil {
+		return m.b.reg.Flush()
+	}
+	return nil
+}
+
+// Inputs returns the ids of the inputs running.
+func (m *Managed) Inputs() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ids := make([]string, 0, len(m.inputs))
+	for id := range m.inputs {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// OutputHealth says whether the output delivers, and why not: the outcome
+// of the last request to Elasticsearch (a ping when no request was made for
+// period), and documents rejected for good since the output was set.
+func (m *Managed) OutputHealth(ctx context.Context, period time.Duration) (ok bool, reason string) {
+	if m.health.stale(period) {
+		m.health.ping(ctx)
+	}
+	if err := m.health.err(); err != nil {
+		return false, err.Error()
+	}
+	m.mu.Lock()
+	base := m.deadBase
+	m.mu.Unlock()
+	if n := m.b.counters.EventsDeadLettered.Load() - base; n > 0 {
+		return false, fmt.Sprintf("%d events rejected by Elasticsearch were written to the dead-letter file", n)
+	}
+	return true, ""
+}
+
+// Close stops every input and drains the pipeline; acknowledged events are
+// checkpointed.
+func (m *Managed) Close() error {
+	for _, id := range m.Inputs() {
+		m.mu.Lock()
+		mi := m.inputs[id]
+		delete(m.inputs, id)
+		m.mu.Unlock()
+		mi.cancel()
+		<-mi.done
+	}
+	return m.b.Close()
+}
+
+// esHealth watches the Elasticsearch output's requests.
+type esHealth struct {
+	mu   sync.Mutex
+	tr   esapi.Transport // the current output's, wrapped
+	last error
+	at   time.Time
+}
+
+func (h *esHealth) wrap(tr esapi.Transport) esapi.Transport {
+	w := esout.TransportFunc(func(r *http.Request) (*http.Response, error) {
+		resp, err := tr.Perform(r)
+		h.observe(resp, err)
+		return resp, err
+	})
+	h.mu.Lock()
+	h.tr = w
+	h.mu.Unlock()
+	return w
+}
+
+func (h *esHealth) observe(resp *http.Response, err error) {
+	var e error
+	switch {
+	case err != nil:
+		e = fmt.Errorf("Elasticsearch unreachable: %w", err)
+	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
+		e = fmt.Errorf("Elasticsearch rejects procbeat's credentials: HTTP %d", resp.StatusCode)
+	case resp.StatusCode >= 400 && resp.StatusCode != http.StatusRequestEntityTooLarge:
+		// 413 only makes the output split the batch.
+		e = fmt.Errorf("Elasticsearch is rejecting requests: HTTP %d", resp.StatusCode)
+	}
+	h.mu.Lock()
+	h.last, h.at = e, time.Now()
+	h.mu.Unlock()
+}
+
+func (h *esHealth) reset() {
+	h.mu.Lock()
+	h.last, h.at = nil, time.Time{}
+	h.mu.Unlock()
+}
+
+func (h *esHealth) err() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.last
+}
+
+func (h *esHealth) stale(period time.Duration) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return time.Since(h.at) >= period
+}
+
+// ping asks the cluster for its banner, so that an idle output's health is
+// known too.
+func (h *esHealth) ping(ctx context.Context) {
+	h.mu.Lock()
+	tr := h.tr
+	h.mu.Unlock()
+	if tr == nil {
+		return
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "/", nil)
+	if err != nil {
+		return
+	}
+	if resp, err := tr.Perform(req); err == nil {
+		resp.Body.Close()
+	}
+}

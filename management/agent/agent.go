@@ -54,7 +54,23 @@ func Run(ctx context.Context, cl client.V2, o Options) error {
 	if err := cl.Start(ctx); err != nil {
 		return fmt.Errorf("connecting to Elastic Agent: %w", err)
 	}
-	defer cl.Stop()
+	defer func() {
+		// The client blocks on sending changes and errors nobody reads
+		// any more; read them until it has stopped.
+		stopped := make(chan struct{})
+		go func() {
+			for {
+				select {
+				case <-cl.UnitChanges():
+				case <-cl.Errors():
+				case <-stopped:
+					return
+				}
+			}
+		}()
+		cl.Stop()
+		close(stopped)
+	}()
 	go func() {
 		for {
 			select {

@@ -13,7 +13,6 @@ import (
 	"github.com/procbeat/procbeat/esclient"
 	"github.com/procbeat/procbeat/fields/document"
 	"github.com/procbeat/procbeat/module/process/mapping"
-	"github.com/procbeat/procbeat/module/process/source"
 	"github.com/procbeat/procbeat/module/process/tracker"
 	"github.com/procbeat/procbeat/monitoring"
 	"github.com/procbeat/procbeat/output/console"
@@ -119,7 +118,7 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 		Now: o.Now,
 	})
 	b.runner, err = NewRunner(RunnerOptions{
-		Opener: source.Opener{}, Mapper: mapper, Tracker: tr, Registry: b.reg,
+		Mapper: mapper, Tracker: tr, Registry: b.reg,
 		Pipeline: b.pipe, Codec: o.Codec, Observe: o.Observe, Logger: log, Counters: b.counters,
 	})
 	if err != nil {

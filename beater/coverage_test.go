@@ -7,6 +7,7 @@ import (
 	"github.com/procbeat/procbeat/beater"
 	"github.com/procbeat/procbeat/config"
 	"github.com/procbeat/procbeat/coverage"
+	"github.com/procbeat/procbeat/module/process/mapping"
 	"github.com/procbeat/procbeat/module/process/source"
 	"github.com/procbeat/procbeat/module/process/winfmt"
 	"github.com/procbeat/procbeat/monitoring"
@@ -56,11 +57,11 @@ func TestCoverageKeepsEverythingTheSourceCarries(t *testing.T) {
 	// What the records carry, counted straight from the decoders.
 	carried := make([]int, len(sourceOf))
 	for _, p := range paths {
-		f, err := source.Opener{EVTX: beater.EVTXOpener(context.Background(), 0)}.Open(p)
+		f, err := source.NewFile(p, source.Options{Filter: mapping.Wants}).Open(context.Background(), source.Position{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		for f.Next() {
+		for f.Next(context.Background()) {
 			rec := f.Record()
 			for i, s := range sourceOf {
 				if rec.Provider == s.provider && rec.EventID == s.eventID {

@@ -218,7 +218,7 @@ func ClientConfig(es *config.Elasticsearch) esclient.Config {
 // cannot be read is logged and counted and the others are still read; the
 // error then says how many failed.
 func (b *Beater) Replay(ctx context.Context, args []string) (Summary, error) {
-	paths, err := ExpandPaths(args)
+	paths, err := b.runner.ExpandPaths(args)
 	if err != nil {
 		return Summary{}, err
 	}

@@ -56,11 +56,12 @@ func TestCoverageKeepsEverythingTheSourceCarries(t *testing.T) {
 	}
 	// What the records carry, counted straight from the decoders.
 	carried := make([]int, len(sourceOf))
-	for _, p := range paths {
-		f, err := source.NewFile(p, source.Options{Filter: mapping.Wants}).Open(context.Background(), source.Position{})
+	count := func(s source.Source) error {
+		f, err := s.Open(context.Background(), source.Position{})
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
+		defer f.Close()
 		for f.Next(context.Background()) {
 			rec := f.Record()
 			for i, s := range sourceOf {
@@ -71,7 +72,19 @@ func TestCoverageKeepsEverythingTheSourceCarries(t *testing.T) {
 				}
 			}
 		}
-		f.Close()
+		return f.Err()
+	}
+	opts := source.Options{Filter: mapping.Wants}
+	for _, p := range paths {
+		var err error
+		if source.ArchiveKind(p) != "" {
+			err = source.WalkArchive(context.Background(), p, opts, count)
+		} else {
+			err = count(source.NewFile(p, opts))
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 	rep := coverage.New()
 	b, err := beater.NewWithOutput(context.Background(), config.Default(), monitoring.NopLogger{}, beater.DiscardOutput{}, beater.Options{Observe: rep.Add})

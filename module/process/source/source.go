@@ -96,4 +96,3 @@ scan:
 	}
 	return FormatUnknown
 }
-

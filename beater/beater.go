@@ -118,7 +118,7 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 		Now: o.Now,
 	})
 	b.runner, err = NewRunner(RunnerOptions{
-		Mapper: mapper, Tracker: tr, Registry: b.reg,
+		Source: sourceOptions(cfg), Mapper: mapper, Tracker: tr, Registry: b.reg,
 		Pipeline: b.pipe, Codec: o.Codec, Observe: o.Observe, Logger: log, Counters: b.counters,
 	})
 	if err != nil {

@@ -65,7 +65,14 @@ func ExpandPaths(args []string) ([]string, error) {
 // used are logged, the unreadable ones counted as file errors in the
 // summary, and the walk goes on. The error is for patterns only.
 func (r *Runner) ExpandPaths(args []string) ([]string, error) {
-	return expandPaths(args, source.FormatUnknown, osWalkFS{}, r.pathProblems())
+	return expandPaths(args, source.FormatUnknown, r.walkFS(), r.pathProblems())
+}
+
+func (r *Runner) walkFS() walkFS {
+	if r.walk == nil {
+		return osWalkFS{}
+	}
+	return r.walk
 }
 
 func (r *Runner) pathProblems() pathProblems {

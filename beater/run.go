@@ -61,7 +61,7 @@ func (b *Beater) Run(ctx context.Context) error {
 }
 
 func (b *Beater) scan(ctx context.Context, patterns []string, format source.Format, seen map[string]fileState, problems pathProblems) {
-	paths, err := expandPaths(patterns, format, osWalkFS{}, problems)
+	paths, err := expandPaths(patterns, format, b.runner.walkFS(), problems)
 	if err != nil {
 		// A pattern matching nothing yet is normal for a collection
 		// folder that fills later.

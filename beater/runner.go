@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/procbeat/procbeat/codec/car"
+	"github.com/procbeat/procbeat/config"
 	"github.com/procbeat/procbeat/fields/document"
 	"github.com/procbeat/procbeat/module/process/decode"
 	"github.com/procbeat/procbeat/module/process/mapping"
@@ -40,6 +41,7 @@ type Runner struct {
 	mu        sync.Mutex
 	summary   Summary
 	read      map[string]source.Position // where each source read to in this run
+	walk      walkFS                     // nil: the OS (tests inject failures)
 	lastSaved time.Time
 	saveBuf   bytes.Buffer
 }
@@ -91,6 +93,12 @@ func NewRunner(o RunnerOptions) (*Runner, error) {
 		}
 	}
 	return r, nil
+}
+
+// sourceOptions are the file sources' settings from the configuration.
+func sourceOptions(cfg config.Config) source.Options {
+	a := cfg.Procbeat.Archives
+	return source.Options{Archive: source.ArchiveLimits{MaxBytes: a.MaxUncompressedBytes, MaxRatio: a.MaxRatio, MaxDepth: a.MaxDepth}}
 }
 
 // SourceID is the identity a file's checkpoint is kept under: its cleaned

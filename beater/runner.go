@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -127,6 +128,10 @@ func (r *Runner) replayFile(ctx context.Context, path string, format source.Form
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
+			if errors.Is(err, source.ErrArchiveBomb) {
+				// WalkArchive returns it, naming the archive.
+				return nil
+			}
 			// One member's failure costs that member only.
 			r.log.Errorf("%v", err)
 		}
@@ -211,8 +216,15 @@ func (r *Runner) Run(ctx context.Context, src source.Source) error {
 		c.kinds[mapping.None] += n
 	}
 	if err := rd.Err(); err != nil {
+		if errors.Is(err, source.ErrArchiveBomb) {
+			// Counted once, for the archive, by replayFile.
+			return err
+		}
 		r.count(func(s *Summary) { s.Errors["read"]++ })
-		return fmt.Errorf("%s: %w", name, err)
+		if !strings.HasPrefix(err.Error(), name) {
+			err = fmt.Errorf("%s: %w", name, err)
+		}
+		return err
 	}
 	if ctx.Err() == nil {
 		// Read to its end: a later scan in this run continues from here,

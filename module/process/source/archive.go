@@ -96,7 +96,6 @@ func IsInputName(name string) bool {
 // budget counts one archive's compressed input and decompressed output.
 type budget struct {
 	lim     ArchiveLimits
-	name    string
 	in, out atomic.Int64
 	err     atomic.Pointer[error]
 }
@@ -116,9 +115,9 @@ func (b *budget) produced(n int) error {
 	var err error
 	switch {
 	case out > b.lim.MaxBytes:
-		err = fmt.Errorf("%s: %w: it expands to more than %d bytes (procbeat.archives.max_uncompressed_bytes)", b.name, ErrArchiveBomb, b.lim.MaxBytes)
+		err = fmt.Errorf("%w: it expands to more than %d bytes (procbeat.archives.max_uncompressed_bytes)", ErrArchiveBomb, b.lim.MaxBytes)
 	case out > b.lim.RatioFloor && out > b.lim.MaxRatio*max(b.in.Load(), 1):
-		err = fmt.Errorf("%s: %w: %d bytes expanded from %d compressed bytes, more than %d times (procbeat.archives.max_ratio)", b.name, ErrArchiveBomb, out, b.in.Load(), b.lim.MaxRatio)
+		err = fmt.Errorf("%w: %d bytes expanded from %d compressed bytes, more than %d times (procbeat.archives.max_ratio)", ErrArchiveBomb, out, b.in.Load(), b.lim.MaxRatio)
 	}
 	if err != nil {
 		b.err.CompareAndSwap(nil, &err)
@@ -239,10 +238,12 @@ func (f failedSource) Open(context.Context, Position) (Reader, error) {
 func WalkArchive(ctx context.Context, archivePath string, opts Options, fn func(Source) error) error {
 	opts.Archive = opts.Archive.withDefaults()
 	w := &walker{opts: opts, fn: fn, idBase: "archive:" + absPath(archivePath),
-		b: &budget{lim: opts.Archive, name: archivePath}}
+		b: &budget{lim: opts.Archive}}
 	err := w.file(ctx, archivePath)
 	if berr := w.b.failed(); berr != nil {
-		return berr
+		// Members that hit the limit failed with it too; the archive
+		// reports it once, naming itself.
+		return fmt.Errorf("%s: %w", archivePath, berr)
 	}
 	return err
 }
@@ -320,7 +321,7 @@ func (w *walker) stream(ctx context.Context, name, prefix, kind string, r io.Rea
 		label = name + ":" + prefix
 	}
 	if depth > w.opts.Archive.MaxDepth {
-		err := fmt.Errorf("%s: %w: archives nested more than %d deep (procbeat.archives.max_depth)", label, ErrArchiveBomb, w.opts.Archive.MaxDepth)
+		err := fmt.Errorf("%w: archives nested more than %d deep at %s (procbeat.archives.max_depth)", ErrArchiveBomb, w.opts.Archive.MaxDepth, label)
 		w.b.err.CompareAndSwap(nil, &err)
 		return err
 	}

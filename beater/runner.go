@@ -39,6 +39,11 @@ type Runner struct {
 	log      monitoring.Logger
 	counters *monitoring.Counters
 
+	// mapMu serializes the mapping (the mapper and tracker are not safe
+	// for concurrent use) and the tracker's saving when several sources
+	// run at once (live channels).
+	mapMu sync.Mutex
+
 	mu        sync.Mutex
 	summary   Summary
 	read      map[string]source.Position // where each source read to in this run
@@ -159,6 +164,10 @@ func sourceName(s source.Source) string {
 // with its document to the pipeline, and the registry stores it once the
 // output acknowledged every document before it. It returns the source's
 // fatal error (open, read, publish), or nil at its end or when ctx ends.
+//
+// Run may be called concurrently for different sources (one goroutine per
+// live channel); the mapping is serialized between them. One source must
+// not be run twice at once.
 func (r *Runner) Run(ctx context.Context, src source.Source) error {
 	id := src.ID()
 	name := sourceName(src)
@@ -184,29 +193,33 @@ func (r *Runner) Run(ctx context.Context, src source.Source) error {
 		if c.records%1024 == 0 {
 			r.merge(&c)
 		}
+		r.mapMu.Lock()
 		kind, err := r.mapper.Map(rec, &doc)
-		if err != nil {
-			c.mapErrors++
-			r.log.Warnf("%s: record %d (event %d): %v", name, rec.RecordID, rec.EventID, err)
+		if err != nil || kind == mapping.None {
+			r.mapMu.Unlock()
+			if err != nil {
+				c.mapErrors++
+				r.log.Warnf("%s: record %d (event %d): %v", name, rec.RecordID, rec.EventID, err)
+			} else {
+				c.kinds[kind]++
+			}
 			continue
 		}
 		c.kinds[kind]++
-		if kind == mapping.None {
-			continue
-		}
 		if r.observe != nil {
 			r.observe(&doc)
 		}
 		p := rd.Position()
 		ev := pipeline.Event{Index: r.mapper.Index(kind), ID: doc.Event.ID, Body: r.encode(&doc),
 			Pos: pipeline.Position{Offset: p.Offset, Check: p.Check, Bookmark: p.Bookmark}}
+		r.maybeSaveTracker(false)
+		r.mapMu.Unlock()
 		if err := client.Publish(ctx, ev); err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
 			return fmt.Errorf("%s: record %d: %w", name, rec.RecordID, err)
 		}
-		r.maybeSaveTracker(false)
 	}
 	// Records a reader dropped before decoding (EVTX's filter) were read
 	// too: count them so "records read" means the same for every format.
@@ -232,7 +245,9 @@ func (r *Runner) Run(ctx context.Context, src source.Source) error {
 		// acknowledged one (which would publish the in-flight ones again).
 		r.setReadPosition(id, rd.Position())
 	}
+	r.mapMu.Lock()
 	r.maybeSaveTracker(true)
+	r.mapMu.Unlock()
 	return nil
 }
 
@@ -278,7 +293,7 @@ func (r *Runner) encode(d *document.Document) []byte {
 
 // maybeSaveTracker hands the tracker's state to the registry every few
 // seconds (and at the end of a file); the registry writes it with the next
-// checkpoint.
+// checkpoint. mapMu is held.
 func (r *Runner) maybeSaveTracker(force bool) {
 	if r.reg == nil {
 		return

@@ -275,3 +275,41 @@ func sampleJSON(t *testing.T) []byte {
 	b.WriteString("\n]\n")
 	return []byte(b.String())
 }
+
+// TestConcurrentRuns runs two sources at once through one runner (as live
+// channels are): every document of both is delivered, the mapping being
+// serialized between them (run with -race).
+func TestConcurrentRuns(t *testing.T) {
+	sample, err := os.ReadFile("../testdata/sample/sample.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	out := newIDOutput(-1)
+	b := testBeater(t, t.TempDir(), out)
+	var wg sync.WaitGroup
+	for _, name := range []string{"a.xml", "b.json"} {
+		p := filepath.Join(dir, name)
+		data := sample
+		if name == "b.json" {
+			data = sampleJSON(t)
+		}
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := b.runner.Run(context.Background(), source.NewFile(p, b.runner.opts)); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(out.stored()); n != 14+40 {
+		t.Fatalf("%d documents, want 54", n)
+	}
+}

@@ -58,6 +58,9 @@ type Options struct {
 
 // New assembles a Beater from the configuration.
 func New(ctx context.Context, cfg config.Config, log monitoring.Logger, o Options) (*Beater, error) {
+	if err := checkCodec(cfg, o.Codec); err != nil {
+		return nil, err
+	}
 	b := &Beater{cfg: cfg, log: log, counters: &monitoring.Counters{}}
 	out, codec, err := b.output(o)
 	if err != nil {
@@ -72,6 +75,10 @@ func New(ctx context.Context, cfg config.Config, log monitoring.Logger, o Option
 // NewWithOutput assembles a Beater that delivers to out instead of the
 // configured output (tests, embedding).
 func NewWithOutput(ctx context.Context, cfg config.Config, log monitoring.Logger, out pipeline.Output, o Options) (*Beater, error) {
+	// out replaces the configured output, so only the name is checked.
+	if err := checkCodec(config.Config{}, o.Codec); err != nil {
+		return nil, err
+	}
 	b := &Beater{cfg: cfg, log: log, counters: &monitoring.Counters{}}
 	return b.assemble(ctx, out, o)
 }
@@ -114,8 +121,11 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 		Namespace: cfg.Procbeat.Namespace,
 		AgentID:   id,
 		Host: mapping.Host{ID: h.ID, Architecture: h.Architecture, IP: h.IP, MAC: h.MAC,
-			OSVersion: h.OSVersion, OSFull: h.OSFull, OSKernel: h.OSKernel, OSVariant: h.OSVariant},
+			OSVersion: h.OSVersion, OSFull: h.OSFull, OSKernel: h.OSKernel, OSVariant: h.OSVariant,
+			Name: localHostName()},
 		Now: o.Now,
+		// procbeat.host.id is this machine's: its own events carry it.
+		HostIDs: cfg.Procbeat.HostIDs(),
 	})
 	b.runner, err = NewRunner(RunnerOptions{
 		Source: sourceOptions(cfg), Mapper: mapper, Tracker: tr, Registry: b.reg,
@@ -263,7 +273,7 @@ func (b *Beater) Replay(ctx context.Context, args []string) (Summary, error) {
 		}
 	}
 	if failed > 0 {
-		return b.runner.Summary(), fmt.Errorf("%d of %d files could not be read (see the log)", failed, len(paths))
+		return b.runner.Summary(), fmt.Errorf("%w: %d of %d files could not be read (see the log)", ErrInputErrors, failed, len(paths))
 	}
 	return b.runner.Summary(), nil
 }
@@ -293,3 +303,13 @@ type discardCheckpoints struct{}
 func (discardCheckpoints) Begin(pipeline.Position) pipeline.Ticket { return pipeline.Ticket{} }
 func (discardCheckpoints) Done([]pipeline.Ticket)                  {}
 func (discardCheckpoints) Flush() error                            { return nil }
+
+// localHostName is this machine's name, whose events get procbeat.host.id;
+// "" when the system cannot tell, and then no event is this machine's.
+func localHostName() string {
+	name, err := os.Hostname()
+	if err != nil {
+		return ""
+	}
+	return name
+}

@@ -42,19 +42,21 @@ func (osWalkFS) ReadDir(name string) ([]fs.DirEntry, error) { return os.ReadDir(
 // not a regular file: the run reports them as file errors) and skips (a
 // FIFO, socket or device found in a directory under an input's name).
 type pathProblems struct {
-	errorf func(error)
+	errorf func(path string, err error)
 	skipf  func(error)
 }
 
 // ExpandPaths turns the command line's paths into files: a directory
 // stands for the input files below it (by extension, sorted), a pattern
 // for its matches, anything else for itself. Only regular files are
-// returned. Entries that cannot be used do not stop the walk: they are
-// returned joined in the error, after the usable paths.
+// returned. A named path that cannot be found is an error; entries below
+// a directory that cannot be used do not stop the walk: they are returned
+// joined in the error, after the usable paths.
 func ExpandPaths(args []string) ([]string, error) {
 	var errs []error
 	collect := func(err error) { errs = append(errs, err) }
-	paths, err := expandPaths(args, source.FormatUnknown, osWalkFS{}, pathProblems{errorf: collect, skipf: collect})
+	paths, err := expandPaths(args, source.FormatUnknown, osWalkFS{},
+		pathProblems{errorf: func(_ string, err error) { collect(err) }, skipf: collect})
 	if err != nil {
 		return paths, err
 	}
@@ -63,7 +65,8 @@ func ExpandPaths(args []string) ([]string, error) {
 
 // ExpandPaths is the package function for a run: entries that cannot be
 // used are logged, the unreadable ones counted as file errors in the
-// summary, and the walk goes on. The error is for patterns only.
+// summary, and the walk goes on. The error is for patterns and named paths
+// that cannot be found.
 func (r *Runner) ExpandPaths(args []string) ([]string, error) {
 	return expandPaths(args, source.FormatUnknown, r.walkFS(), r.pathProblems())
 }
@@ -99,7 +102,9 @@ func expandPaths(args []string, format source.Format, fsys walkFS, pp pathProble
 			st, err := fsys.Stat(p)
 			switch {
 			case err != nil:
-				pp.errorf(err)
+				// A path named on the command line that is not there is a
+				// mistake to fix before anything is read.
+				return out, err
 			case st.Mode().IsRegular():
 				out = append(out, p)
 			case st.IsDir():
@@ -109,7 +114,7 @@ func expandPaths(args []string, format source.Format, fsys walkFS, pp pathProble
 				out = append(out, found...)
 			default:
 				// Named explicitly: the user meant it to be read.
-				pp.errorf(&source.NotRegularError{Path: p, Mode: st.Mode()})
+				pp.errorf(p, &source.NotRegularError{Path: p, Mode: st.Mode()})
 			}
 		}
 	}
@@ -123,7 +128,7 @@ func walkDir(dir string, format source.Format, fsys walkFS, pp pathProblems, fou
 	entries, err := fsys.ReadDir(dir)
 	if err != nil {
 		// ReadDir may still return the entries read before the error.
-		pp.errorf(fmt.Errorf("reading directory %s: %w", dir, unwrapPath(err)))
+		pp.errorf(dir, fmt.Errorf("reading directory %s: %w", dir, unwrapPath(err)))
 	}
 	for _, e := range entries {
 		p := filepath.Join(dir, e.Name())
@@ -138,7 +143,7 @@ func walkDir(dir string, format source.Format, fsys walkFS, pp pathProblems, fou
 		if mode&fs.ModeSymlink != 0 {
 			st, err := fsys.Stat(p)
 			if err != nil {
-				pp.errorf(fmt.Errorf("%s: %w", p, unwrapPath(err)))
+				pp.errorf(p, fmt.Errorf("%s: %w", p, unwrapPath(err)))
 				continue
 			}
 			if st.IsDir() {

@@ -70,7 +70,7 @@ func TestWalkGoesOnPastUnreadableEntries(t *testing.T) {
 	dir, fifo, sub := hostileTree(t)
 	var errs, skips []string
 	paths, err := expandPaths([]string{dir}, source.FormatUnknown, deniedFS{denied: sub},
-		pathProblems{errorf: func(e error) { errs = append(errs, e.Error()) }, skipf: func(e error) { skips = append(skips, e.Error()) }})
+		pathProblems{errorf: func(_ string, e error) { errs = append(errs, e.Error()) }, skipf: func(e error) { skips = append(skips, e.Error()) }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,7 +40,7 @@ func (b *Beater) Run(ctx context.Context) error {
 			b.log.Warnf("inputs: %s", msg)
 		}
 	}
-	problems := pathProblems{errorf: once, skipf: once}
+	problems := pathProblems{errorf: func(_ string, err error) { once(err) }, skipf: once}
 	tick := time.NewTicker(b.cfg.Procbeat.ScanFrequency)
 	defer tick.Stop()
 	for {

@@ -86,7 +86,9 @@ func NewRunner(o RunnerOptions) (*Runner, error) {
 	r.opts.Filter = mapping.Wants
 	r.opts.Notice = func(msg string) { r.log.Warnf("%s", msg) }
 	r.opts.Decode.OnError = func(e *decode.RecordError) {
-		r.count(func(s *Summary) { s.Errors["decode"]++ })
+		// e.File names the source as messages do: a path, or an
+		// archive:member.
+		r.count(func(s *Summary) { s.recordErrors(e.File, ErrorDecode, 1) })
 		r.log.Warnf("%v", e)
 	}
 	if r.reg != nil {
@@ -143,7 +145,7 @@ func (r *Runner) replayFile(ctx context.Context, path string, format source.Form
 		return nil
 	})
 	if err != nil && ctx.Err() == nil {
-		r.count(func(s *Summary) { s.Errors["read"]++ })
+		r.count(func(s *Summary) { s.fileFailed(path, ErrorRead, err) })
 		return err
 	}
 	return err
@@ -176,7 +178,7 @@ func (r *Runner) Run(ctx context.Context, src source.Source) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		r.count(func(s *Summary) { s.Errors["open"]++ })
+		r.count(func(s *Summary) { s.fileFailed(name, ErrorOpen, err) })
 		return err
 	}
 	defer rd.Close()
@@ -198,7 +200,7 @@ func (r *Runner) Run(ctx context.Context, src source.Source) error {
 		if err != nil || kind == mapping.None {
 			r.mapMu.Unlock()
 			if err != nil {
-				c.mapErrors++
+				r.count(func(s *Summary) { s.recordErrors(name, ErrorMapping, 1) })
 				r.log.Warnf("%s: record %d (event %d): %v", name, rec.RecordID, rec.EventID, err)
 			} else {
 				c.kinds[kind]++
@@ -233,11 +235,19 @@ func (r *Runner) Run(ctx context.Context, src source.Source) error {
 			// Counted once, for the archive, by replayFile.
 			return err
 		}
-		r.count(func(s *Summary) { s.Errors["read"]++ })
+		r.count(func(s *Summary) { s.fileFailed(name, ErrorRead, err) })
 		if !strings.HasPrefix(err.Error(), name) {
 			err = fmt.Errorf("%s: %w", name, err)
 		}
 		return err
+	}
+	// A text export in which nothing decoded as an event was not what the
+	// user meant to replay (or not what its name says); an EVTX file is a
+	// Windows log by its header even when empty. Only a source read from
+	// its start can tell.
+	if ne, ok := rd.(interface{ NoEvents() bool }); ok && ne.NoEvents() {
+		r.count(func(s *Summary) { s.fileFailed(name, ErrorNoEvents, ErrNoEvents) })
+		r.log.Errorf("%s: %v", name, ErrNoEvents)
 	}
 	if ctx.Err() == nil {
 		// Read to its end: a later scan in this run continues from here,
@@ -277,8 +287,8 @@ func (r *Runner) setReadPosition(id string, p source.Position) {
 // fileError counts and reports an input that could not be read before any
 // source was opened (an unreadable directory, a path that is not a regular
 // file).
-func (r *Runner) fileError(err error) {
-	r.count(func(s *Summary) { s.Errors["open"]++ })
+func (r *Runner) fileError(path string, err error) {
+	r.count(func(s *Summary) { s.fileFailed(path, ErrorOpen, err) })
 	r.log.Errorf("%v", err)
 }
 
@@ -313,8 +323,8 @@ func (r *Runner) maybeSaveTracker(force bool) {
 
 // fileCounts are one file's counts not yet merged into the summary.
 type fileCounts struct {
-	records, skipped, mapErrors int64
-	kinds                       [4]int64 // by mapping.Kind
+	records, skipped int64
+	kinds            [4]int64 // by mapping.Kind
 }
 
 // merge adds c to the summary and the read counter, and zeroes c.
@@ -324,9 +334,6 @@ func (r *Runner) merge(c *fileCounts) {
 	s := &r.summary
 	s.Records += c.records
 	s.Skipped += c.skipped
-	if c.mapErrors > 0 {
-		s.Errors["mapping"] += c.mapErrors
-	}
 	for k, n := range c.kinds {
 		if n > 0 {
 			s.Docs[mapping.Kind(k).String()] += n

@@ -14,10 +14,15 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"runtime"
+	"slices"
 	"strings"
 	"time"
 
 	libconfig "github.com/elastic/elastic-agent-libs/config"
+	"github.com/elastic/elastic-agent-libs/keystore"
+	"github.com/elastic/go-ucfg"
+	"github.com/elastic/go-ucfg/parse"
 	"github.com/go-viper/mapstructure/v2"
 )
 
@@ -29,6 +34,14 @@ type Config struct {
 	Logging  Logging  `config:"logging"`
 	HTTP     HTTP     `config:"http"`
 	Path     Path     `config:"path"`
+	Keystore Keystore `config:"keystore"`
+}
+
+// Keystore locates the secrets store that ${KEY} references resolve from
+// before the environment (procbeat keystore add KEY).
+type Keystore struct {
+	// Path is the keystore file; empty means procbeat.keystore in path.data.
+	Path string `config:"path"`
 }
 
 // Procbeat holds what the process module reads and how it maps.
@@ -40,6 +53,9 @@ type Procbeat struct {
 	Tracker   Tracker `config:"tracker"`
 	// ScanFrequency is how often `run` looks for new and grown files.
 	ScanFrequency time.Duration `config:"scan_frequency"`
+	// Hosts sets host.id per host name, for replayed hosts; others get
+	// an id derived from their name, this machine procbeat.host.id.
+	Hosts []HostID `config:"hosts"`
 	// Archives bounds what .zip, .tar.gz and .gz inputs may expand to.
 	Archives Archives `config:"archives"`
 }
@@ -54,6 +70,23 @@ type Archives struct {
 	MaxRatio int64 `config:"max_ratio"`
 	// MaxDepth caps archives nested in archives.
 	MaxDepth int `config:"max_depth"`
+}
+
+// HostID is the host.id of the events of one host. Name is its host.name
+// (the event's Computer) or its short name, which then holds for every
+// domain; case does not matter.
+type HostID struct {
+	Name string `config:"name"`
+	ID   string `config:"id"`
+}
+
+// HostIDs returns Hosts by lower-cased name.
+func (p *Procbeat) HostIDs() map[string]string {
+	m := make(map[string]string, len(p.Hosts))
+	for _, h := range p.Hosts {
+		m[strings.ToLower(h.Name)] = h.ID
+	}
+	return m
 }
 
 // Input is one source of Windows events.
@@ -191,11 +224,40 @@ type HTTP struct {
 	Port    int    `config:"port"`
 }
 
-// Path is where procbeat keeps its state.
+// Path is where procbeat finds its files and keeps its state, as in Beats:
+// every relative path is under Home, and each of Config, Data and Logs
+// defaults from Home (see Effective).
 type Path struct {
-	Home string `config:"home"`
-	Data string `config:"data"`
-	Logs string `config:"logs"`
+	Home   string `config:"home"`
+	Config string `config:"config"`
+	Data   string `config:"data"`
+	Logs   string `config:"logs"`
+}
+
+// Effective fills what p leaves empty as Beats do: Home is the directory of
+// the executable exe, Config is Home, Data and Logs are Home's data and logs
+// directories, except on Windows, where they live under programData
+// (%ProgramData%\procbeat), so that an installed service keeps its state out
+// of Program Files. Relative paths are made relative to Home.
+func (p Path) Effective(exe, goos, programData string) Path {
+	if p.Home == "" {
+		p.Home = filepath.Dir(exe)
+	}
+	if p.Config == "" {
+		p.Config = p.Home
+	}
+	base := p.Home
+	if goos == "windows" && programData != "" {
+		base = filepath.Join(programData, "procbeat")
+	}
+	if p.Data == "" {
+		p.Data = filepath.Join(base, "data")
+	}
+	if p.Logs == "" {
+		p.Logs = filepath.Join(base, "logs")
+	}
+	p.Config, p.Data, p.Logs = p.Resolve(p.Config), p.Resolve(p.Data), p.Resolve(p.Logs)
+	return p
 }
 
 // Default returns the configuration used for every key a file leaves out.
@@ -219,7 +281,8 @@ func Default() Config {
 			Metrics: Metrics{Enabled: true, Period: 30 * time.Second},
 		},
 		HTTP: HTTP{Host: "localhost", Port: 5066},
-		Path: Path{Home: ".", Data: "data", Logs: "logs"},
+		// Empty paths take their defaults from path.home (Path.Effective).
+		Path: Path{},
 	}
 }
 
@@ -275,9 +338,16 @@ func Read(path string, overrides *libconfig.C) (*libconfig.C, error) {
 // Decode turns a raw configuration into Config: defaults first, then every
 // key the raw configuration sets. Unknown keys and wrong types are errors
 // naming the key's path; then Validate checks the values.
-func Decode(raw *libconfig.C) (Config, error) {
+func Decode(raw *libconfig.C) (Config, error) { return DecodeWith(raw, nil) }
+
+// DecodeWith is Decode with ${KEY} references resolved from secrets (a
+// keystore) first, then from the environment, as Beats do.
+func DecodeWith(raw *libconfig.C, secrets keystore.Keystore) (Config, error) {
 	var tree map[string]any
-	if err := raw.Unpack(&tree); err != nil {
+	if err := (*ucfg.Config)(raw).Unpack(&tree, resolveOptions(secrets, nil)...); err != nil {
+		if ref := unresolved(raw, secrets); ref != nil {
+			return Config{}, ref
+		}
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
 	cfg := Default()
@@ -320,6 +390,11 @@ func Decode(raw *libconfig.C) (Config, error) {
 	if err := dec.Decode(tree); err != nil {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
+	exe, err := os.Executable()
+	if err != nil {
+		return Config{}, fmt.Errorf("path.home: locating the procbeat binary: %w", err)
+	}
+	cfg.Path = cfg.Path.Effective(exe, runtime.GOOS, os.Getenv("ProgramData"))
 	if err := cfg.Validate(); err != nil {
 		return Config{}, err
 	}
@@ -383,6 +458,21 @@ func (c *Config) Validate() error {
 	}
 	if a := c.Procbeat.Archives; a.MaxUncompressedBytes < 1 || a.MaxRatio < 1 || a.MaxDepth < 1 {
 		errs = append(errs, bad("procbeat.archives", "max_uncompressed_bytes, max_ratio and max_depth must be at least 1, got %d, %d, %d", a.MaxUncompressedBytes, a.MaxRatio, a.MaxDepth))
+	}
+	seenHosts := make(map[string]bool, len(c.Procbeat.Hosts))
+	for i, h := range c.Procbeat.Hosts {
+		key := fmt.Sprintf("procbeat.hosts.%d", i)
+		switch name := strings.ToLower(h.Name); {
+		case name == "":
+			errs = append(errs, bad(key+".name", "a host name is required"))
+		case seenHosts[name]:
+			errs = append(errs, bad(key+".name", "%q is listed twice", h.Name))
+		default:
+			seenHosts[name] = true
+		}
+		if h.ID == "" {
+			errs = append(errs, bad(key+".id", "an id is required"))
+		}
 	}
 	for i, in := range c.Procbeat.Inputs {
 		key := fmt.Sprintf("procbeat.inputs.%d", i)
@@ -477,4 +567,87 @@ func (p Path) Resolve(dir string) string {
 		return dir
 	}
 	return filepath.Join(p.Home, dir)
+}
+
+// resolveOptions are go-ucfg's options for ${KEY} expansion. go-ucfg tries
+// resolvers from the last added to the first: the keystore, when there is
+// one, before the environment, and last of all the fallback (nil: none).
+func resolveOptions(secrets keystore.Keystore, fallback func(string) (string, parse.Config, error)) []ucfg.Option {
+	opts := []ucfg.Option{ucfg.PathSep("."), ucfg.VarExp}
+	if fallback != nil {
+		opts = append(opts, ucfg.Resolve(fallback))
+	}
+	opts = append(opts, ucfg.ResolveEnv)
+	if secrets != nil {
+		opts = append(opts, ucfg.Resolve(keystore.ResolverWrap(secrets)))
+	}
+	return opts
+}
+
+// unresolved finds the first key whose ${VAR} reference nothing resolves
+// and names both: go-ucfg's own error names only the enclosing section. A
+// fallback resolver, tried after all others, records the names they missed.
+func unresolved(raw *libconfig.C, secrets keystore.Keystore) error {
+	for _, key := range raw.FlattenedKeys() {
+		var missed []string
+		record := func(name string) (string, parse.Config, error) {
+			if !slices.Contains(missed, name) { // go-ucfg may ask twice
+				missed = append(missed, name)
+			}
+			return "", parse.NoopConfig, ucfg.ErrMissing
+		}
+		_, err := (*ucfg.Config)(raw).String(key, -1, resolveOptions(secrets, record)...)
+		if err == nil || len(missed) == 0 {
+			continue
+		}
+		where := "the environment"
+		if secrets != nil {
+			where = "the keystore nor the environment"
+		}
+		refs := make([]string, len(missed))
+		for i, m := range missed {
+			refs[i] = "${" + m + "}"
+		}
+		return &FieldError{Key: key, Err: fmt.Errorf("%s: not set in %s", strings.Join(refs, ", "), strings.Replace(where, "the keystore nor", "neither the keystore nor", 1))}
+	}
+	return nil
+}
+
+// KeystoreFile is the keystore raw's configuration names: keystore.path, or
+// procbeat.keystore in path.data (under path.home). It reads those keys
+// alone, so it works before the secrets they unlock are resolved.
+func KeystoreFile(raw *libconfig.C) (string, error) {
+	var sel struct {
+		Keystore Keystore `config:"keystore"`
+		Path     Path     `config:"path"`
+	}
+	if err := raw.Unpack(&sel); err != nil {
+		return "", fmt.Errorf("config: %w", err)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("path.home: locating the procbeat binary: %w", err)
+	}
+	paths := sel.Path.Effective(exe, runtime.GOOS, os.Getenv("ProgramData"))
+	if sel.Keystore.Path != "" {
+		return paths.Resolve(sel.Keystore.Path), nil
+	}
+	return filepath.Join(paths.Data, "procbeat.keystore"), nil
+}
+
+// CheckPermissions refuses a configuration file that users other than its
+// owner may write, or that belongs to neither the user running procbeat nor
+// root: whoever can change it decides what procbeat reads and where it
+// sends it. --strict.perms=false turns the check off, as in Beats.
+func CheckPermissions(path string, st os.FileInfo) error {
+	if runtime.GOOS == "windows" {
+		return nil // ACLs, not mode bits, govern files there
+	}
+	if st.Mode().Perm()&0o022 != 0 {
+		return fmt.Errorf("config file %s can be written by users other than its owner (mode %v): run chmod go-w %s, or start with --strict.perms=false", path, st.Mode().Perm(), path)
+	}
+	if uid, ok := fileOwner(st); ok && uid != 0 && uid != os.Geteuid() {
+		return fmt.Errorf("config file %s belongs to uid %d, not to the user running procbeat (uid %d) or root: change its owner, or start with --strict.perms=false", path, uid, os.Geteuid())
+	}
+	return nil
 }

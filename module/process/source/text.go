@@ -46,6 +46,10 @@ type textReader struct {
 	pos    Position
 	full   uint64 // textCheck once the offset passed head
 	closer io.Closer
+	// fromStart is set when the input is read from its start, and n counts
+	// its events: an export with none is not an event export.
+	fromStart bool
+	n         int64
 }
 
 // textInput is an opened export: its leading bytes, and either random
@@ -109,7 +113,7 @@ func openText(ctx context.Context, in textInput, format Format, pos Position, op
 		}
 		base = pos.Offset
 	}
-	t := &textReader{base: base, head: in.head, pos: pos, closer: in.closer}
+	t := &textReader{base: base, head: in.head, pos: pos, closer: in.closer, fromStart: pos.IsZero()}
 	switch format {
 	case FormatXML:
 		t.d = xmlevent.NewDecoder(src, in.name, opts.Decode)
@@ -149,8 +153,14 @@ func (t *textReader) Next(ctx context.Context) bool {
 		}
 	}
 	t.pos = Position{Offset: off, Check: check}
+	t.n++
 	return true
 }
+
+// NoEvents reports whether the input, read from its start to its end,
+// held no event at all (unrelated JSON, XML that is not event XML, an empty
+// file): an error for the runner, where an empty EVTX file is not.
+func (t *textReader) NoEvents() bool { return t.fromStart && t.n == 0 && t.Err() == nil }
 
 func (t *textReader) Record() *winevent.Record { return t.d.Record() }
 func (t *textReader) Position() Position       { return t.pos }

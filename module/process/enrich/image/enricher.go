@@ -1,0 +1,338 @@
+// Package image enriches process documents from the executable files the
+// processes ran from: hashes, PE version facts and import hash, Authenticode
+// signatures (embedded or through the system's catalogs) and the file's
+// creation time relative to the process start.
+//
+// Files come from a winpath.Opener: the live file system on a Windows host,
+// or a mounted disk image or triage collection for replays. Each file is
+// read once however many processes start from it; results are cached by
+// file identity, size and modification time, so a file that changes is read
+// again. A document waits at most Options.Budget for a file being read; a
+// file that takes longer, is too large or cannot be read leaves the fields
+// absent and is counted in Stats.
+package image
+
+import (
+	"container/list"
+	"crypto/md5"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/procbeat/procbeat/fields/document"
+	"github.com/procbeat/procbeat/module/process/enrich/image/authenticode"
+	"github.com/procbeat/procbeat/module/process/enrich/image/catalog"
+	"github.com/procbeat/procbeat/module/process/enrich/image/pefacts"
+	"github.com/procbeat/procbeat/module/process/enrich/image/winpath"
+)
+
+// Options configure an Enricher.
+type Options struct {
+	Files winpath.Opener
+	// Roots are the certificate roots signatures must chain to.
+	Roots *x509.CertPool
+	// Hosts, when set, are the host names (case-insensitive, short or
+	// fully qualified) the files belong to; events of other hosts are left
+	// alone. An image of one machine says nothing about another's files.
+	Hosts []string
+	// MaxFileSize is the largest file read (default 64 MiB).
+	MaxFileSize int64
+	// Budget is the longest a document waits for its file (default 2s).
+	Budget time.Duration
+	// CacheSize bounds the files remembered (default 4096).
+	CacheSize int
+	// MaxCatalogBytes bounds the catalogs read (default 512 MiB).
+	MaxCatalogBytes int64
+	// Readers is how many files are read at once (default 2).
+	Readers int
+}
+
+// Stats count what the enricher did; all fields may be read concurrently.
+type Stats struct {
+	Lookups       atomic.Uint64 // executables looked up
+	Reads         atomic.Uint64 // files read (cache misses)
+	Missing       atomic.Uint64 // executables not found
+	Unreadable    atomic.Uint64 // files that could not be opened or read
+	TooLarge      atomic.Uint64 // files over MaxFileSize
+	NotPE         atomic.Uint64 // files that are not PE images
+	Timeouts      atomic.Uint64 // documents sent before their file was read
+	CatalogFiles  atomic.Uint64 // catalog files loaded
+	CatalogErrors atomic.Uint64 // catalog files that could not be used
+}
+
+// Info is what one file says. It is immutable once published.
+type Info struct {
+	MD5, SHA1, SHA256 string
+	PE                pefacts.Facts
+	IsPE              bool
+	// Signatures are the embedded signatures, or the catalog signer when
+	// there are none; empty when the image is unsigned.
+	Signatures []authenticode.Signature
+	Created    time.Time // zero when the source does not say
+
+	ext       []document.ProcessExtCodeSignature
+	parentExt []document.ProcessParentExtCodeSignature
+}
+
+type fileKey struct {
+	id1, id2 uint64
+	size     int64
+	mtime    int64
+}
+
+type entry struct {
+	key  fileKey
+	done chan struct{}
+	info *Info // nil when the file could not be used
+	elem *list.Element
+}
+
+// Enricher fills process documents from image files. It is safe for
+// concurrent use.
+type Enricher struct {
+	opts  Options
+	stats Stats
+	sem   chan struct{}
+	hosts map[string]bool
+
+	mu    sync.Mutex
+	cache map[fileKey]*entry
+	lru   *list.List
+
+	catOnce sync.Once
+	catalog *catalog.Index
+}
+
+// New returns an Enricher.
+func New(opts Options) *Enricher {
+	if opts.MaxFileSize <= 0 {
+		opts.MaxFileSize = 64 << 20
+	}
+	if opts.Budget <= 0 {
+		opts.Budget = 2 * time.Second
+	}
+	if opts.CacheSize <= 0 {
+		opts.CacheSize = 4096
+	}
+	if opts.MaxCatalogBytes <= 0 {
+		opts.MaxCatalogBytes = 512 << 20
+	}
+	if opts.Readers <= 0 {
+		opts.Readers = 2
+	}
+	e := &Enricher{opts: opts, sem: make(chan struct{}, opts.Readers), cache: make(map[fileKey]*entry), lru: list.New()}
+	if len(opts.Hosts) > 0 {
+		e.hosts = make(map[string]bool)
+		for _, h := range opts.Hosts {
+			e.hosts[strings.ToLower(h)] = true
+		}
+	}
+	return e
+}
+
+// Stats returns the enricher's counters.
+func (e *Enricher) Stats() *Stats { return &e.stats }
+
+func (e *Enricher) forHost(host string) bool {
+	if e.hosts == nil {
+		return true
+	}
+	h := strings.ToLower(host)
+	short, _, _ := strings.Cut(h, ".")
+	return e.hosts[h] || e.hosts[short]
+}
+
+// Lookup returns what the file at the Windows path exe says, reading it if
+// needed within the budget; nil when it cannot be had in time.
+func (e *Enricher) Lookup(host, exe string) *Info {
+	if exe == "" || !e.forHost(host) {
+		return nil
+	}
+	e.stats.Lookups.Add(1)
+	f, err := e.opts.Files.Open(exe)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			e.stats.Missing.Add(1)
+		} else {
+			e.stats.Unreadable.Add(1)
+		}
+		return nil
+	}
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		e.stats.Unreadable.Add(1)
+		return nil
+	}
+	id1, id2 := fileID(f, fi)
+	key := fileKey{id1: id1, id2: id2, size: fi.Size(), mtime: fi.ModTime().UnixNano()}
+
+	e.mu.Lock()
+	en, ok := e.cache[key]
+	if ok {
+		e.lru.MoveToFront(en.elem)
+		e.mu.Unlock()
+		f.Close()
+	} else {
+		en = &entry{key: key, done: make(chan struct{})}
+		en.elem = e.lru.PushFront(en)
+		e.cache[key] = en
+		for e.lru.Len() > e.opts.CacheSize {
+			old := e.lru.Remove(e.lru.Back()).(*entry)
+			delete(e.cache, old.key)
+		}
+		e.mu.Unlock()
+		e.stats.Reads.Add(1)
+		go e.read(en, f, fi)
+	}
+	select {
+	case <-en.done:
+		return en.info
+	default:
+	}
+	t := time.NewTimer(e.opts.Budget)
+	defer t.Stop()
+	select {
+	case <-en.done:
+		return en.info
+	case <-t.C:
+		e.stats.Timeouts.Add(1)
+		return nil
+	}
+}
+
+// read fills en from f and publishes it.
+func (e *Enricher) read(en *entry, f *os.File, fi os.FileInfo) {
+	defer close(en.done)
+	defer f.Close()
+	e.sem <- struct{}{}
+	defer func() { <-e.sem }()
+	if fi.Size() > e.opts.MaxFileSize {
+		e.stats.TooLarge.Add(1)
+		return
+	}
+	data := make([]byte, fi.Size())
+	if _, err := io.ReadFull(f, data); err != nil {
+		e.stats.Unreadable.Add(1)
+		return
+	}
+	info := &Info{}
+	m, s1, s256 := md5.Sum(data), sha1.Sum(data), sha256.Sum256(data)
+	info.MD5, info.SHA1, info.SHA256 = hex.EncodeToString(m[:]), hex.EncodeToString(s1[:]), hex.EncodeToString(s256[:])
+	info.Created, _ = creationTime(f, fi)
+	layout, err := authenticode.ParseLayout(data)
+	if err != nil {
+		e.stats.NotPE.Add(1)
+		en.info = info
+		return
+	}
+	info.IsPE = true
+	info.PE, _ = pefacts.Read(data)
+	digests := authenticode.ImageDigests(data, layout)
+	info.Signatures, _ = authenticode.VerifyEmbedded(data, layout, digests, e.opts.Roots)
+	if len(info.Signatures) == 0 {
+		if s, ok := e.catalogs().Lookup(digests); ok {
+			info.Signatures = []authenticode.Signature{s}
+		}
+	}
+	for _, s := range info.Signatures {
+		info.ext = append(info.ext, document.ProcessExtCodeSignature{
+			Exists: document.BoolOf(true), Trusted: document.BoolOf(s.Trusted), Status: s.Status,
+			SubjectName: s.SubjectName, ThumbprintSHA256: s.ThumbprintSHA256,
+		})
+		info.parentExt = append(info.parentExt, document.ProcessParentExtCodeSignature(info.ext[len(info.ext)-1]))
+	}
+	en.info = info
+}
+
+// catalogs loads the system's catalogs once.
+func (e *Enricher) catalogs() *catalog.Index {
+	e.catOnce.Do(func() {
+		fsys, err := e.opts.Files.Dir(catalog.Dir)
+		if err != nil {
+			return
+		}
+		ix, err := catalog.Load(fsys, ".", e.opts.Roots, e.opts.MaxCatalogBytes)
+		if err != nil {
+			e.stats.CatalogErrors.Add(1)
+		}
+		e.stats.CatalogFiles.Add(uint64(ix.Files))
+		e.stats.CatalogErrors.Add(uint64(ix.Errors))
+		e.catalog = ix
+	})
+	return e.catalog
+}
+
+// FillProcess completes p (a process that started at start) from its
+// executable: what the event already carries is kept.
+func (e *Enricher) FillProcess(host string, start time.Time, p *document.Process) {
+	info := e.Lookup(host, p.Executable)
+	if info == nil {
+		return
+	}
+	h := &p.Hash
+	if h.MD5 == "" {
+		h.MD5 = info.MD5
+	}
+	if h.SHA1 == "" {
+		h.SHA1 = info.SHA1
+	}
+	if h.SHA256 == "" {
+		h.SHA256 = info.SHA256
+	}
+	if !info.IsPE {
+		return
+	}
+	pe := &p.PE
+	fill(&pe.OriginalFileName, info.PE.OriginalFileName)
+	fill(&pe.FileVersion, info.PE.FileVersion)
+	fill(&pe.Product, info.PE.Product)
+	fill(&pe.Company, info.PE.Company)
+	fill(&pe.Description, info.PE.Description)
+	fill(&pe.Imphash, info.PE.Imphash)
+	if !p.CodeSignature.Exists.Valid {
+		cs := &p.CodeSignature
+		cs.Exists = document.BoolOf(len(info.Signatures) > 0)
+		if len(info.Signatures) > 0 {
+			s := info.Signatures[0]
+			cs.Trusted, cs.Status, cs.SubjectName, cs.ThumbprintSHA256 = document.BoolOf(s.Trusted), s.Status, s.SubjectName, s.ThumbprintSHA256
+			p.Ext.CodeSignature = info.ext
+		}
+	}
+	if !info.Created.IsZero() && !start.IsZero() && !p.Ext.RelativeFileCreationTime.Valid {
+		p.Ext.RelativeFileCreationTime = document.DoubleOf(start.Sub(info.Created).Seconds())
+	}
+}
+
+// FillParent completes the parent's signature from its executable.
+func (e *Enricher) FillParent(host string, p *document.ProcessParent) {
+	if p.CodeSignature.Exists.Valid {
+		return
+	}
+	info := e.Lookup(host, p.Executable)
+	if info == nil || !info.IsPE {
+		return
+	}
+	cs := &p.CodeSignature
+	cs.Exists = document.BoolOf(len(info.Signatures) > 0)
+	if len(info.Signatures) > 0 {
+		s := info.Signatures[0]
+		cs.Trusted, cs.Status, cs.SubjectName, cs.ThumbprintSHA256 = document.BoolOf(s.Trusted), s.Status, s.SubjectName, s.ThumbprintSHA256
+		p.Ext.CodeSignature = info.parentExt
+	}
+}
+
+func fill(dst *string, v string) {
+	if *dst == "" {
+		*dst = v
+	}
+}

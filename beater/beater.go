@@ -35,6 +35,7 @@ type Beater struct {
 	http     *monitoring.Server
 	progress *Progress
 	cancel   context.CancelFunc
+	images   *images
 }
 
 // Options are what the command line adds to the configuration.
@@ -110,13 +111,18 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 	b.cancel = cancel
 	b.pipe = pipeline.New(pctx, out, cp, pipeline.Options{MaxBytesInFlight: maxBytes, DrainTimeout: o.DrainTimeout, Counters: b.counters, Logger: log})
 	tr := tracker.New(tracker.Options{MaxProcesses: cfg.Procbeat.Tracker.MaxProcesses})
+	if b.images, err = newImages(cfg.Enrich, log); err != nil {
+		b.pipe.Close()
+		return nil, err
+	}
 	h := cfg.Procbeat.Host
 	mapper := mapping.New(tr, mapping.Options{
 		Namespace: cfg.Procbeat.Namespace,
 		AgentID:   id,
 		Host: mapping.Host{ID: h.ID, Architecture: h.Architecture, IP: h.IP, MAC: h.MAC,
 			OSVersion: h.OSVersion, OSFull: h.OSFull, OSKernel: h.OSKernel, OSVariant: h.OSVariant},
-		Now: o.Now,
+		Now:    o.Now,
+		Images: b.images.mapping(),
 	})
 	b.runner, err = NewRunner(RunnerOptions{
 		Opener: source.Opener{}, Mapper: mapper, Tracker: tr, Registry: b.reg,
@@ -277,6 +283,7 @@ func (b *Beater) Counters() *monitoring.Counters { return b.counters }
 func (b *Beater) Close() error {
 	err := b.pipe.Close()
 	b.cancel()
+	b.images.close()
 	return err
 }
 

@@ -60,6 +60,19 @@ type Options struct {
 	Host           Host
 	// Now gives event.created; tests fix it.
 	Now func() time.Time
+	// Images, when set, completes processes from their executable files
+	// (hashes, PE facts, code signatures, file times).
+	Images Images
+}
+
+// Images fills what a process's executable file says; values the event
+// already carries are kept. module/process/enrich/image implements it.
+type Images interface {
+	// FillProcess completes p, a process that started at start (zero
+	// when unknown).
+	FillProcess(host string, start time.Time, p *document.Process)
+	// FillParent completes the parent's signature.
+	FillParent(host string, p *document.ProcessParent)
 }
 
 // Mapper maps records. It is not safe for concurrent use (it reuses
@@ -138,6 +151,14 @@ func (m *Mapper) Map(rec *winevent.Record, d *document.Document) (Kind, error) {
 	}
 	if err != nil {
 		return None, err
+	}
+	if img := m.opts.Images; img != nil && kind != Access {
+		var start time.Time
+		if kind == Start {
+			start = d.Timestamp
+		}
+		img.FillProcess(rec.Computer, start, &d.Process)
+		img.FillParent(rec.Computer, &d.Process.Parent)
 	}
 	m.common(rec, kind, d)
 	return kind, nil

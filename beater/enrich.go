@@ -1,0 +1,101 @@
+package beater
+
+import (
+	"crypto/x509"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+
+	"github.com/procbeat/procbeat/config"
+	"github.com/procbeat/procbeat/module/process/enrich/image"
+	"github.com/procbeat/procbeat/module/process/enrich/image/winpath"
+	"github.com/procbeat/procbeat/module/process/mapping"
+	"github.com/procbeat/procbeat/monitoring"
+)
+
+// images is the executable-file enricher and what it holds open.
+type images struct {
+	enricher *image.Enricher
+	root     *winpath.Image
+	log      monitoring.Logger
+}
+
+// newImages builds the enricher the configuration asks for; nil when there
+// is nothing to read (disabled, or no image root and not on Windows).
+func newImages(cfg config.Enrich, log monitoring.Logger) (*images, error) {
+	if !cfg.Enabled || (cfg.ImageRoot == "" && runtime.GOOS != "windows") {
+		return nil, nil
+	}
+	roots, err := trustedRoots(cfg)
+	if err != nil {
+		return nil, err
+	}
+	im := &images{log: log}
+	opts := image.Options{Roots: roots, Hosts: cfg.Hosts, MaxFileSize: cfg.MaxFileSize, Budget: cfg.Budget,
+		CacheSize: cfg.CacheSize, MaxCatalogBytes: cfg.MaxCatalogBytes, Readers: cfg.Readers}
+	if cfg.ImageRoot != "" {
+		im.root, err = winpath.NewImage(cfg.ImageRoot, cfg.Drives)
+		if err != nil {
+			return nil, fmt.Errorf("enrich.image_root: %w", err)
+		}
+		opts.Files = im.root
+	} else {
+		// The live file system describes this host only: events replayed
+		// from other machines must not get its files' facts.
+		opts.Files = winpath.Live{}
+		if len(opts.Hosts) == 0 {
+			name, err := os.Hostname()
+			if err != nil {
+				return nil, fmt.Errorf("enrich: host name: %w", err)
+			}
+			opts.Hosts = []string{name}
+		}
+	}
+	im.enricher = image.New(opts)
+	return im, nil
+}
+
+// trustedRoots is the pool signatures must chain to.
+func trustedRoots(cfg config.Enrich) (*x509.CertPool, error) {
+	pool := x509.NewCertPool()
+	if cfg.SystemRoots {
+		if sys, err := x509.SystemCertPool(); err == nil {
+			pool = sys
+		}
+	}
+	for _, f := range cfg.TrustedRoots {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("enrich.trusted_roots: %w", err)
+		}
+		if !pool.AppendCertsFromPEM(b) {
+			return nil, fmt.Errorf("enrich.trusted_roots: %s: no PEM certificate", f)
+		}
+	}
+	return pool, nil
+}
+
+// mapping is the hook the mapper calls; nil when there is no enricher.
+func (im *images) mapping() mapping.Images {
+	if im == nil {
+		return nil
+	}
+	return im.enricher
+}
+
+// close releases the image root and logs what was read.
+func (im *images) close() {
+	if im == nil {
+		return
+	}
+	s := im.enricher.Stats()
+	var b strings.Builder
+	fmt.Fprintf(&b, "enrich: %d lookups, %d files read, %d missing, %d unreadable, %d too large, %d not PE, %d over budget, %d catalogs (%d unusable)",
+		s.Lookups.Load(), s.Reads.Load(), s.Missing.Load(), s.Unreadable.Load(), s.TooLarge.Load(), s.NotPE.Load(),
+		s.Timeouts.Load(), s.CatalogFiles.Load(), s.CatalogErrors.Load())
+	im.log.Infof("%s", b.String())
+	if im.root != nil {
+		im.root.Close()
+	}
+}

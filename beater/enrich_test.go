@@ -108,7 +108,7 @@ func TestEnrichCorpusFromImageRoot(t *testing.T) {
 	start := time.Now()
 	imagetest.LayOut(t, root, exes, base, vendor, system)
 	t.Logf("laid out the image root in %s", time.Since(start))
-	pem := filepath.Join(root+".roots.pem")
+	pem := filepath.Join(root + ".roots.pem")
 	imagetest.Write(t, pem, append(append([]byte(nil), vendor.RootPEM...), system.RootPEM...))
 
 	cfg := config.Default()

@@ -14,10 +14,14 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	libconfig "github.com/elastic/elastic-agent-libs/config"
+	"github.com/elastic/elastic-agent-libs/keystore"
+	"github.com/elastic/go-ucfg"
+	"github.com/elastic/go-ucfg/parse"
 	"github.com/go-viper/mapstructure/v2"
 )
 
@@ -30,6 +34,14 @@ type Config struct {
 	HTTP     HTTP     `config:"http"`
 	Path     Path     `config:"path"`
 	Enrich   Enrich   `config:"enrich"`
+	Keystore Keystore `config:"keystore"`
+}
+
+// Keystore locates the secrets store that ${KEY} references resolve from
+// before the environment (procbeat keystore add KEY).
+type Keystore struct {
+	// Path is the keystore file; empty means procbeat.keystore in path.data.
+	Path string `config:"path"`
 }
 
 // Procbeat holds what the process module reads and how it maps.
@@ -263,9 +275,16 @@ func Read(path string, overrides *libconfig.C) (*libconfig.C, error) {
 // Decode turns a raw configuration into Config: defaults first, then every
 // key the raw configuration sets. Unknown keys and wrong types are errors
 // naming the key's path; then Validate checks the values.
-func Decode(raw *libconfig.C) (Config, error) {
+func Decode(raw *libconfig.C) (Config, error) { return DecodeWith(raw, nil) }
+
+// DecodeWith is Decode with ${KEY} references resolved from secrets (a
+// keystore) first, then from the environment, as Beats do.
+func DecodeWith(raw *libconfig.C, secrets keystore.Keystore) (Config, error) {
 	var tree map[string]any
-	if err := raw.Unpack(&tree); err != nil {
+	if err := (*ucfg.Config)(raw).Unpack(&tree, resolveOptions(secrets, nil)...); err != nil {
+		if ref := unresolved(raw, secrets); ref != nil {
+			return Config{}, ref
+		}
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
 	cfg := Default()
@@ -463,6 +482,68 @@ func (p Path) Resolve(dir string) string {
 		return dir
 	}
 	return filepath.Join(p.Home, dir)
+}
+
+// resolveOptions are go-ucfg's options for ${KEY} expansion. go-ucfg tries
+// resolvers from the last added to the first: the keystore, when there is
+// one, before the environment, and last of all the fallback (nil: none).
+func resolveOptions(secrets keystore.Keystore, fallback func(string) (string, parse.Config, error)) []ucfg.Option {
+	opts := []ucfg.Option{ucfg.PathSep("."), ucfg.VarExp}
+	if fallback != nil {
+		opts = append(opts, ucfg.Resolve(fallback))
+	}
+	opts = append(opts, ucfg.ResolveEnv)
+	if secrets != nil {
+		opts = append(opts, ucfg.Resolve(keystore.ResolverWrap(secrets)))
+	}
+	return opts
+}
+
+// unresolved finds the first key whose ${VAR} reference nothing resolves
+// and names both: go-ucfg's own error names only the enclosing section. A
+// fallback resolver, tried after all others, records the names they missed.
+func unresolved(raw *libconfig.C, secrets keystore.Keystore) error {
+	for _, key := range raw.FlattenedKeys() {
+		var missed []string
+		record := func(name string) (string, parse.Config, error) {
+			if !slices.Contains(missed, name) { // go-ucfg may ask twice
+				missed = append(missed, name)
+			}
+			return "", parse.NoopConfig, ucfg.ErrMissing
+		}
+		_, err := (*ucfg.Config)(raw).String(key, -1, resolveOptions(secrets, record)...)
+		if err == nil || len(missed) == 0 {
+			continue
+		}
+		where := "the environment"
+		if secrets != nil {
+			where = "the keystore nor the environment"
+		}
+		refs := make([]string, len(missed))
+		for i, m := range missed {
+			refs[i] = "${" + m + "}"
+		}
+		return &FieldError{Key: key, Err: fmt.Errorf("%s: not set in %s", strings.Join(refs, ", "), strings.Replace(where, "the keystore nor", "neither the keystore nor", 1))}
+	}
+	return nil
+}
+
+// KeystoreFile is the keystore raw's configuration names: keystore.path, or
+// procbeat.keystore in path.data (under path.home). It reads those keys
+// alone, so it works before the secrets they unlock are resolved.
+func KeystoreFile(raw *libconfig.C) (string, error) {
+	var sel struct {
+		Keystore Keystore `config:"keystore"`
+		Path     Path     `config:"path"`
+	}
+	sel.Path = Default().Path
+	if err := raw.Unpack(&sel); err != nil {
+		return "", fmt.Errorf("config: %w", err)
+	}
+	if sel.Keystore.Path != "" {
+		return sel.Path.Resolve(sel.Keystore.Path), nil
+	}
+	return filepath.Join(sel.Path.Resolve(sel.Path.Data), "procbeat.keystore"), nil
 }
 
 // Enrich is what procbeat reads from the executables processes ran from:

@@ -65,6 +65,7 @@ func newRoot() *cobra.Command {
 		newSetupCmd(g),
 		newQueryCmd(g),
 		newEVTXCmd(),
+		newKeystoreCmd(g),
 	)
 	return root
 }
@@ -76,7 +77,11 @@ func (g *globals) load(cmd *cobra.Command) (config.Config, error) {
 	if err != nil {
 		return config.Config{}, err
 	}
-	return config.Decode(raw)
+	ks, err := openKeystore(raw)
+	if err != nil {
+		return config.Config{}, err
+	}
+	return config.DecodeWith(raw, ks)
 }
 
 func (g *globals) raw(cmd *cobra.Command) (*libconfig.C, error) {

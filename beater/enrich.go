@@ -3,12 +3,14 @@ package beater
 import (
 	"crypto/x509"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"strings"
 
 	"github.com/procbeat/procbeat/config"
 	"github.com/procbeat/procbeat/module/process/enrich/image"
+	"github.com/procbeat/procbeat/module/process/enrich/image/filetimes"
 	"github.com/procbeat/procbeat/module/process/enrich/image/winpath"
 	"github.com/procbeat/procbeat/module/process/mapping"
 	"github.com/procbeat/procbeat/monitoring"
@@ -22,9 +24,10 @@ type images struct {
 }
 
 // newImages builds the enricher the configuration asks for; nil when there
-// is nothing to read (disabled, or no image root and not on Windows).
+// is nothing to read (disabled, or no image root, no timeline and not on
+// Windows). With timelines only, it fills file times and reads no file.
 func newImages(cfg config.Enrich, log monitoring.Logger) (*images, error) {
-	if !cfg.Enabled || (cfg.ImageRoot == "" && runtime.GOOS != "windows") {
+	if !cfg.Enabled || (cfg.ImageRoot == "" && len(cfg.Timelines) == 0 && runtime.GOOS != "windows") {
 		return nil, nil
 	}
 	roots, err := trustedRoots(cfg)
@@ -34,13 +37,18 @@ func newImages(cfg config.Enrich, log monitoring.Logger) (*images, error) {
 	im := &images{log: log}
 	opts := image.Options{Roots: roots, Hosts: cfg.Hosts, MaxFileSize: cfg.MaxFileSize, Budget: cfg.Budget,
 		CacheSize: cfg.CacheSize, MaxCatalogBytes: cfg.MaxCatalogBytes, Readers: cfg.Readers}
+	if len(cfg.Timelines) > 0 {
+		if opts.Times, err = readTimelines(cfg); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.ImageRoot != "" {
 		im.root, err = winpath.NewImage(cfg.ImageRoot, cfg.Drives)
 		if err != nil {
 			return nil, fmt.Errorf("enrich.image_root: %w", err)
 		}
 		opts.Files = im.root
-	} else {
+	} else if runtime.GOOS == "windows" {
 		// The live file system describes this host only: events replayed
 		// from other machines must not get its files' facts.
 		opts.Files = winpath.Live{}
@@ -54,6 +62,26 @@ func newImages(cfg config.Enrich, log monitoring.Logger) (*images, error) {
 	}
 	im.enricher = image.New(opts)
 	return im, nil
+}
+
+// readTimelines reads the body files into one index.
+func readTimelines(cfg config.Enrich) (*filetimes.Index, error) {
+	var rs []io.Reader
+	for _, name := range cfg.Timelines {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, fmt.Errorf("enrich.timelines: %w", err)
+		}
+		defer f.Close()
+		// A file without a final newline must not glue its last line to
+		// the next file's first.
+		rs = append(rs, f, strings.NewReader("\n"))
+	}
+	ix, err := filetimes.Read(io.MultiReader(rs...), cfg.MaxTimelineFiles)
+	if err != nil {
+		return nil, fmt.Errorf("enrich.timelines: %w", err)
+	}
+	return ix, nil
 }
 
 // trustedRoots is the pool signatures must chain to.

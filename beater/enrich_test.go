@@ -20,7 +20,11 @@ type enrichedDoc struct {
 	Event   struct{ Type []string } `json:"event"`
 	Process struct {
 		Executable string `json:"executable"`
-		Hash       struct {
+		Ext        struct {
+			Created *float64 `json:"relative_file_creation_time"`
+			Named   *float64 `json:"relative_file_name_modify_time"`
+		} `json:"Ext"`
+		Hash struct {
 			SHA256 string `json:"sha256"`
 		} `json:"hash"`
 		PE struct {
@@ -72,8 +76,8 @@ func replayCorpus(t *testing.T, cfg config.Config, paths []string) []enrichedDoc
 // root holding synthetic images (built, stamped and signed by the test) at
 // the paths the corpus's processes ran from: every start document whose
 // executable is on drive C: gets hashes, PE facts and a signature verdict.
-// PROCBEAT_KEEP_IMAGE_ROOT=DIR keeps the root (and roots.pem beside it) for
-// the rule-field check.
+// PROCBEAT_KEEP_IMAGE_ROOT=DIR keeps the root (and DIR.roots.pem and the
+// timeline DIR.body beside it) for the rule-field check.
 func TestEnrichCorpusFromImageRoot(t *testing.T) {
 	dir, ok := corpus.Dir()
 	if !ok {
@@ -111,7 +115,11 @@ func TestEnrichCorpusFromImageRoot(t *testing.T) {
 	pem := filepath.Join(root + ".roots.pem")
 	imagetest.Write(t, pem, append(append([]byte(nil), vendor.RootPEM...), system.RootPEM...))
 
+	body := root + ".body"
+	imagetest.Write(t, body, imagetest.Timeline(t, root))
+
 	cfg := config.Default()
+	cfg.Enrich.Timelines = []string{body}
 	cfg.Enrich.ImageRoot = root
 	cfg.Enrich.SystemRoots = false
 	cfg.Enrich.TrustedRoots = []string{pem}
@@ -120,7 +128,7 @@ func TestEnrichCorpusFromImageRoot(t *testing.T) {
 	if len(docs) != len(plain) {
 		t.Fatalf("%d start documents, %d without enrichment", len(docs), len(plain))
 	}
-	var onC, hashed, pe, signed, trusted, parents int
+	var onC, hashed, pe, signed, trusted, parents, times int
 	for _, d := range docs {
 		p := d.Process
 		if !strings.HasPrefix(strings.ToUpper(p.Executable), `C:\`) {
@@ -129,6 +137,9 @@ func TestEnrichCorpusFromImageRoot(t *testing.T) {
 		onC++
 		if p.Hash.SHA256 != "" {
 			hashed++
+		}
+		if p.Ext.Created != nil && p.Ext.Named != nil {
+			times++
 		}
 		if p.PE.OriginalFileName != "" {
 			pe++
@@ -150,9 +161,9 @@ func TestEnrichCorpusFromImageRoot(t *testing.T) {
 			parents++
 		}
 	}
-	t.Logf("%d start documents, %d with an executable on C:: hashes %d, PE facts %d, signature verdict %d (trusted %d), parent signature %d",
-		len(docs), onC, hashed, pe, signed, trusted, parents)
-	if onC == 0 || hashed != onC || pe != onC || signed != onC {
-		t.Errorf("enrichment missed documents: %d on C:, hashed %d, PE %d, signature %d", onC, hashed, pe, signed)
+	t.Logf("%d start documents, %d with an executable on C:: hashes %d, PE facts %d, signature verdict %d (trusted %d), parent signature %d, file times %d",
+		len(docs), onC, hashed, pe, signed, trusted, parents, times)
+	if onC == 0 || hashed != onC || pe != onC || signed != onC || times != onC {
+		t.Errorf("enrichment missed documents: %d on C:, hashed %d, PE %d, signature %d, times %d", onC, hashed, pe, signed, times)
 	}
 }

@@ -577,12 +577,18 @@ type Enrich struct {
 	MaxCatalogBytes int64 `config:"max_catalog_bytes"`
 	// Readers is how many files are read at once.
 	Readers int `config:"readers"`
+	// Timelines are body files (The Sleuth Kit's format: fls -m, MFTECmd
+	// --body) of the image's NTFS times: the source of file creation and
+	// file-name change times for files copied out of an image.
+	Timelines []string `config:"timelines"`
+	// MaxTimelineFiles bounds the files kept from the timelines.
+	MaxTimelineFiles int `config:"max_timeline_files"`
 }
 
 // DefaultEnrich is the enrich section's defaults.
 func DefaultEnrich() Enrich {
 	return Enrich{Enabled: true, SystemRoots: true, MaxFileSize: 64 << 20, Budget: 2 * time.Second,
-		CacheSize: 4096, MaxCatalogBytes: 512 << 20, Readers: 2}
+		CacheSize: 4096, MaxCatalogBytes: 512 << 20, Readers: 2, MaxTimelineFiles: 2000000}
 }
 
 func (e Enrich) validate() []error {
@@ -597,8 +603,13 @@ func (e Enrich) validate() []error {
 			errs = append(errs, bad("enrich.trusted_roots", "%v", err))
 		}
 	}
-	if e.MaxFileSize < 1 || e.CacheSize < 1 || e.MaxCatalogBytes < 1 || e.Readers < 1 || e.Budget <= 0 {
-		errs = append(errs, bad("enrich", "max_file_size, cache_size, max_catalog_bytes, readers and budget must be positive"))
+	for _, f := range e.Timelines {
+		if _, err := os.Stat(f); err != nil {
+			errs = append(errs, bad("enrich.timelines", "%v", err))
+		}
+	}
+	if e.MaxFileSize < 1 || e.CacheSize < 1 || e.MaxCatalogBytes < 1 || e.Readers < 1 || e.Budget <= 0 || e.MaxTimelineFiles < 1 {
+		errs = append(errs, bad("enrich", "max_file_size, cache_size, max_catalog_bytes, readers, budget and max_timeline_files must be positive"))
 	}
 	return errs
 }

@@ -31,12 +31,14 @@ import (
 	"github.com/procbeat/procbeat/fields/document"
 	"github.com/procbeat/procbeat/module/process/enrich/image/authenticode"
 	"github.com/procbeat/procbeat/module/process/enrich/image/catalog"
+	"github.com/procbeat/procbeat/module/process/enrich/image/filetimes"
 	"github.com/procbeat/procbeat/module/process/enrich/image/pefacts"
 	"github.com/procbeat/procbeat/module/process/enrich/image/winpath"
 )
 
 // Options configure an Enricher.
 type Options struct {
+	// Files opens executables; nil reads none (file times from Times only).
 	Files winpath.Opener
 	// Roots are the certificate roots signatures must chain to.
 	Roots *x509.CertPool
@@ -54,6 +56,10 @@ type Options struct {
 	MaxCatalogBytes int64
 	// Readers is how many files are read at once (default 2).
 	Readers int
+	// Times, when set, is a timeline of the image's NTFS file times: the
+	// source of creation and name-change times where the file system
+	// cannot give them (files copied out of an image).
+	Times *filetimes.Index
 }
 
 // Stats count what the enricher did; all fields may be read concurrently.
@@ -154,7 +160,7 @@ func (e *Enricher) forHost(host string) bool {
 // Lookup returns what the file at the Windows path exe says, reading it if
 // needed within the budget; nil when it cannot be had in time.
 func (e *Enricher) Lookup(host, exe string) *Info {
-	if exe == "" || !e.forHost(host) {
+	if exe == "" || e.opts.Files == nil || !e.forHost(host) {
 		return nil
 	}
 	e.stats.Lookups.Add(1)
@@ -257,6 +263,9 @@ func (e *Enricher) read(en *entry, f *os.File, fi os.FileInfo) {
 // catalogs loads the system's catalogs once.
 func (e *Enricher) catalogs() *catalog.Index {
 	e.catOnce.Do(func() {
+		if e.opts.Files == nil {
+			return
+		}
 		fsys, err := e.opts.Files.Dir(catalog.Dir)
 		if err != nil {
 			return
@@ -276,6 +285,7 @@ func (e *Enricher) catalogs() *catalog.Index {
 // executable: what the event already carries is kept.
 func (e *Enricher) FillProcess(host string, start time.Time, p *document.Process) {
 	info := e.Lookup(host, p.Executable)
+	e.fillTimes(host, start, info, p)
 	if info == nil {
 		return
 	}
@@ -308,8 +318,32 @@ func (e *Enricher) FillProcess(host string, start time.Time, p *document.Process
 			p.Ext.CodeSignature = info.ext
 		}
 	}
-	if !info.Created.IsZero() && !start.IsZero() && !p.Ext.RelativeFileCreationTime.Valid {
-		p.Ext.RelativeFileCreationTime = document.DoubleOf(start.Sub(info.Created).Seconds())
+}
+
+// fillTimes sets the file's times relative to the process start: creation
+// from the file system when it has it, else from the timeline; the name's
+// last change from the timeline only (no file API reports it).
+func (e *Enricher) fillTimes(host string, start time.Time, info *Info, p *document.Process) {
+	if start.IsZero() {
+		return
+	}
+	var created, named time.Time
+	if info != nil {
+		created = info.Created
+	}
+	if e.opts.Times != nil && e.forHost(host) {
+		if t, ok := e.opts.Times.Lookup(p.Executable); ok {
+			if created.IsZero() {
+				created = t.Created
+			}
+			named = t.NameModified
+		}
+	}
+	if !created.IsZero() && !p.Ext.RelativeFileCreationTime.Valid {
+		p.Ext.RelativeFileCreationTime = document.DoubleOf(start.Sub(created).Seconds())
+	}
+	if !named.IsZero() && !p.Ext.RelativeFileNameModifyTime.Valid {
+		p.Ext.RelativeFileNameModifyTime = document.DoubleOf(start.Sub(named).Seconds())
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/procbeat/procbeat/fields/document"
 	"github.com/procbeat/procbeat/module/process/enrich/image"
 	"github.com/procbeat/procbeat/module/process/enrich/image/authenticode"
+	"github.com/procbeat/procbeat/module/process/enrich/image/filetimes"
 	"github.com/procbeat/procbeat/module/process/enrich/image/imagetest"
 	"github.com/procbeat/procbeat/module/process/enrich/image/winpath"
 )
@@ -279,5 +280,39 @@ func TestEnrichBudget(t *testing.T) {
 			t.Fatal("background read never published")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestEnrichFileTimesFromTimeline(t *testing.T) {
+	body := "0|C:/Users/bob/plain.exe|1-128-1|r/rrwxrwxrwx|0|0|1|0|1600000000|0|1500000000\n" +
+		"0|C:/Users/bob/plain.exe ($FILE_NAME)|1-48-2|r/rrwxrwxrwx|0|0|1|0|1550000000|0|1500000000\n" +
+		"0|C:/Gone/away.exe|2-128-1|r/rrwxrwxrwx|0|0|1|0|1600000000|0|1400000000\n"
+	ix, err := filetimes.Read(strings.NewReader(body), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := winpath.NewImage(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer img.Close()
+	e := image.New(image.Options{Files: img, Times: ix})
+	start := time.Unix(1500000100, 0)
+	// The file itself is gone: the timeline still tells its times.
+	p := document.Process{Executable: `c:\gone\AWAY.exe`}
+	e.FillProcess("h", start, &p)
+	if p.Ext.RelativeFileCreationTime != document.DoubleOf(100000100) || p.Ext.RelativeFileNameModifyTime.Valid {
+		t.Errorf("away.exe: %+v %+v", p.Ext.RelativeFileCreationTime, p.Ext.RelativeFileNameModifyTime)
+	}
+	p = document.Process{Executable: `C:\Users\bob\plain.exe`}
+	e.FillProcess("h", start, &p)
+	if p.Ext.RelativeFileCreationTime != document.DoubleOf(100) || p.Ext.RelativeFileNameModifyTime != document.DoubleOf(-49999900) {
+		t.Errorf("plain.exe: %+v %+v", p.Ext.RelativeFileCreationTime, p.Ext.RelativeFileNameModifyTime)
+	}
+	// An end document (no start time) gets none.
+	p = document.Process{Executable: `C:\Users\bob\plain.exe`}
+	e.FillProcess("h", time.Time{}, &p)
+	if p.Ext.RelativeFileCreationTime.Valid {
+		t.Error("relative time without a start")
 	}
 }

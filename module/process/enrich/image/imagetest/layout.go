@@ -2,6 +2,8 @@ package imagetest
 
 import (
 	"bytes"
+	"fmt"
+	"io/fs"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -75,4 +77,33 @@ func LayOut(t testing.TB, root string, paths []string, base []byte, vendor, syst
 		Write(t, filepath.Join(root, "Windows", "System32", "CatRoot", CatalogGUID, "procbeat-test.cat"), system.Catalog(t, catMembers, nil))
 	}
 	return skipped
+}
+
+// Timeline returns a body file (The Sleuth Kit's format) of the files under
+// root as the drive C: an image of it would hold: each file's
+// $STANDARD_INFORMATION and $FILE_NAME times are its modification time on
+// this file system (when the test wrote it).
+func Timeline(t testing.TB, root string) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		name := "C:/" + filepath.ToSlash(rel)
+		ts := fi.ModTime().Unix()
+		for _, suffix := range []string{"", " ($FILE_NAME)"} {
+			fmt.Fprintf(&b, "0|%s%s|0-128-1|r/rrwxrwxrwx|0|0|%d|%d|%d|%d|%d\n", name, suffix, fi.Size(), ts, ts, ts, ts)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }

@@ -67,6 +67,8 @@ type Stats struct {
 	Lookups       atomic.Uint64 // executables looked up
 	Reads         atomic.Uint64 // files read (cache misses)
 	Missing       atomic.Uint64 // executables not found
+	Unmapped      atomic.Uint64 // paths on no mapped drive, or not absolute
+	Refused       atomic.Uint64 // paths leaving the image root
 	Unreadable    atomic.Uint64 // files that could not be opened or read
 	TooLarge      atomic.Uint64 // files over MaxFileSize
 	NotPE         atomic.Uint64 // files that are not PE images
@@ -166,9 +168,14 @@ func (e *Enricher) Lookup(host, exe string) *Info {
 	e.stats.Lookups.Add(1)
 	f, err := e.opts.Files.Open(exe)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
 			e.stats.Missing.Add(1)
-		} else {
+		case errors.Is(err, winpath.ErrNotAbsolute), errors.Is(err, winpath.ErrNoDrive):
+			e.stats.Unmapped.Add(1)
+		case errors.Is(err, winpath.ErrEscapes):
+			e.stats.Refused.Add(1)
+		default:
 			e.stats.Unreadable.Add(1)
 		}
 		return nil

@@ -245,8 +245,10 @@ func TestEnrichLimits(t *testing.T) {
 	e.FillProcess("wks1", time.Now(), &p)
 	p = document.Process{Executable: `C:\nothing\here.exe`}
 	e.FillProcess("wks1", time.Now(), &p)
-	if e.Stats().Unreadable.Load() != 1 || e.Stats().Missing.Load() != 1 {
-		t.Errorf("unreadable %d missing %d", e.Stats().Unreadable.Load(), e.Stats().Missing.Load())
+	p = document.Process{Executable: `\Device\HarddiskVolume3\x.exe`}
+	e.FillProcess("wks1", time.Now(), &p)
+	if st := e.Stats(); st.Refused.Load() != 1 || st.Missing.Load() != 1 || st.Unmapped.Load() != 1 || st.Unreadable.Load() != 0 {
+		t.Errorf("refused %d missing %d unmapped %d unreadable %d", st.Refused.Load(), st.Missing.Load(), st.Unmapped.Load(), st.Unreadable.Load())
 	}
 }
 

@@ -23,11 +23,11 @@ type images struct {
 	log      monitoring.Logger
 }
 
-// newImages builds the enricher the configuration asks for; nil when there
-// is nothing to read (disabled, or no image root, no timeline and not on
-// Windows). With timelines only, it fills file times and reads no file.
+// newImages builds the enricher the configuration asks for; nil when
+// disabled. Without an image root and off Windows it reads no file: it
+// still applies Sysmon's image-load signatures and the timelines.
 func newImages(cfg config.Enrich, log monitoring.Logger) (*images, error) {
-	if !cfg.Enabled || (cfg.ImageRoot == "" && len(cfg.Timelines) == 0 && runtime.GOOS != "windows") {
+	if !cfg.Enabled {
 		return nil, nil
 	}
 	roots, err := trustedRoots(cfg)

@@ -73,6 +73,10 @@ type Images interface {
 	FillProcess(host string, start time.Time, p *document.Process)
 	// FillParent completes the parent's signature.
 	FillParent(host string, p *document.ProcessParent)
+	// ImageLoaded remembers what Sysmon (event 7) says of a loaded
+	// image's signature, so that processes started from it get their
+	// signature without reading the file.
+	ImageLoaded(host string, l ImageLoad)
 }
 
 // Mapper maps records. It is not safe for concurrent use (it reuses
@@ -104,7 +108,7 @@ func New(tr *tracker.Tracker, opts Options) *Mapper {
 // document, so readers can skip everything else before decoding it.
 func Wants(provider string, eventID uint16) bool {
 	switch eventID {
-	case 1, 5, 10:
+	case 1, 5, 7, 10:
 		return provider == winevent.ProviderSysmon
 	case 4688, 4689:
 		return provider == winevent.ProviderSecurity
@@ -132,6 +136,11 @@ func (e *FieldError) Unwrap() error { return e.Err }
 // the document needs cannot be read; the caller reports it and goes on.
 func (m *Mapper) Map(rec *winevent.Record, d *document.Document) (Kind, error) {
 	if !Wants(rec.Provider, rec.EventID) {
+		return None, nil
+	}
+	if rec.EventID == 7 {
+		// Image loads make no document; they tell signatures.
+		m.imageLoad(rec)
 		return None, nil
 	}
 	*d = document.Document{}

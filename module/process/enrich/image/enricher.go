@@ -118,6 +118,8 @@ type Enricher struct {
 
 	catOnce sync.Once
 	catalog *catalog.Index
+
+	seen observed
 }
 
 // New returns an Enricher.
@@ -138,6 +140,7 @@ func New(opts Options) *Enricher {
 		opts.Readers = 2
 	}
 	e := &Enricher{opts: opts, sem: make(chan struct{}, opts.Readers), cache: make(map[fileKey]*entry), lru: list.New()}
+	e.seen.max = opts.CacheSize * 4
 	if len(opts.Hosts) > 0 {
 		e.hosts = make(map[string]bool)
 		for _, h := range opts.Hosts {
@@ -291,6 +294,10 @@ func (e *Enricher) catalogs() *catalog.Index {
 // FillProcess completes p (a process that started at start) from its
 // executable: what the event already carries is kept.
 func (e *Enricher) FillProcess(host string, start time.Time, p *document.Process) {
+	if !p.CodeSignature.Exists.Valid {
+		cs := &p.CodeSignature
+		e.fillObserved(host, p.Executable, &cs.Exists, &cs.Trusted, &cs.SubjectName, &cs.Status)
+	}
 	info := e.Lookup(host, p.Executable)
 	e.fillTimes(host, start, info, p)
 	if info == nil {
@@ -356,14 +363,14 @@ func (e *Enricher) fillTimes(host string, start time.Time, info *Info, p *docume
 
 // FillParent completes the parent's signature from its executable.
 func (e *Enricher) FillParent(host string, p *document.ProcessParent) {
-	if p.CodeSignature.Exists.Valid {
+	cs := &p.CodeSignature
+	if cs.Exists.Valid || e.fillObserved(host, p.Executable, &cs.Exists, &cs.Trusted, &cs.SubjectName, &cs.Status) {
 		return
 	}
 	info := e.Lookup(host, p.Executable)
 	if info == nil || !info.IsPE {
 		return
 	}
-	cs := &p.CodeSignature
 	cs.Exists = document.BoolOf(len(info.Signatures) > 0)
 	if len(info.Signatures) > 0 {
 		s := info.Signatures[0]

@@ -16,6 +16,7 @@ import (
 	"github.com/procbeat/procbeat/module/process/enrich/image/filetimes"
 	"github.com/procbeat/procbeat/module/process/enrich/image/imagetest"
 	"github.com/procbeat/procbeat/module/process/enrich/image/winpath"
+	"github.com/procbeat/procbeat/module/process/mapping"
 )
 
 type fixture struct {
@@ -316,5 +317,32 @@ func TestEnrichFileTimesFromTimeline(t *testing.T) {
 	e.FillProcess("h", time.Time{}, &p)
 	if p.Ext.RelativeFileCreationTime.Valid {
 		t.Error("relative time without a start")
+	}
+}
+
+func TestEnrichPrefersSysmonImageLoads(t *testing.T) {
+	f := newFixture(t)
+	e := f.enricher(t, true)
+	// Sysmon saw the tampered image load as signed and valid (say, before
+	// it was altered): its report wins and the file is not needed for it.
+	e.ImageLoaded("WKS1", mapping.ImageLoad{Image: `C:\Users\bob\TAMPERED.exe`, Signed: true, Trusted: true, SubjectName: "Sysmon Signer", Status: "trusted"})
+	e.ImageLoaded("wks1", mapping.ImageLoad{Image: `C:\Tools\gone.exe`, Signed: false})
+	var p document.Process
+	p.Executable = `C:\Users\bob\tampered.exe`
+	e.FillProcess("wks1", time.Now(), &p)
+	if cs := p.CodeSignature; !cs.Trusted.Value || cs.SubjectName != "Sysmon Signer" || p.Hash.SHA256 == "" {
+		t.Errorf("%+v", p)
+	}
+	var parent document.ProcessParent
+	parent.Executable = `C:\Tools\gone.exe`
+	e.FillParent("WKS1", &parent)
+	if cs := parent.CodeSignature; !cs.Exists.Valid || cs.Exists.Value || cs.Trusted.Valid {
+		t.Errorf("%+v", cs)
+	}
+	// Another host's report does not apply.
+	p = document.Process{Executable: `C:\Users\bob\tampered.exe`}
+	e.FillProcess("other", time.Now(), &p)
+	if p.CodeSignature.Trusted.Value {
+		t.Error("report of another host used")
 	}
 }

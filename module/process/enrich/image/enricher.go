@@ -56,6 +56,9 @@ type Options struct {
 	MaxCatalogBytes int64
 	// Readers is how many files are read at once (default 2).
 	Readers int
+	// Revalidate is how long a file checked is trusted not to have changed
+	// before it is looked at again (default 2s; negative: every time).
+	Revalidate time.Duration
 	// Times, when set, is a timeline of the image's NTFS file times: the
 	// source of creation and name-change times where the file system
 	// cannot give them (files copied out of an image).
@@ -97,6 +100,13 @@ type fileKey struct {
 	mtime    int64
 }
 
+// pathMemo spares documents the open and stat of a file checked less than
+// revalidate ago: the per-document cost is then one map lookup.
+type pathMemo struct {
+	key     fileKey
+	checked int64 // unix nanoseconds
+}
+
 type entry struct {
 	key  fileKey
 	done chan struct{}
@@ -115,6 +125,7 @@ type Enricher struct {
 	mu    sync.Mutex
 	cache map[fileKey]*entry
 	lru   *list.List
+	paths map[string]pathMemo // executable path → its file, as last checked
 
 	catOnce sync.Once
 	catalog *catalog.Index
@@ -139,7 +150,11 @@ func New(opts Options) *Enricher {
 	if opts.Readers <= 0 {
 		opts.Readers = 2
 	}
-	e := &Enricher{opts: opts, sem: make(chan struct{}, opts.Readers), cache: make(map[fileKey]*entry), lru: list.New()}
+	if opts.Revalidate == 0 {
+		opts.Revalidate = 2 * time.Second
+	}
+	e := &Enricher{opts: opts, sem: make(chan struct{}, opts.Readers), cache: make(map[fileKey]*entry), lru: list.New(),
+		paths: make(map[string]pathMemo)}
 	e.seen.max = opts.CacheSize * 4
 	if len(opts.Hosts) > 0 {
 		e.hosts = make(map[string]bool)
@@ -169,6 +184,19 @@ func (e *Enricher) Lookup(host, exe string) *Info {
 		return nil
 	}
 	e.stats.Lookups.Add(1)
+	now := time.Now().UnixNano()
+	e.mu.Lock()
+	if pm, ok := e.paths[exe]; ok && now-pm.checked < int64(e.opts.Revalidate) {
+		if en, ok := e.cache[pm.key]; ok {
+			select {
+			case <-en.done:
+				e.mu.Unlock()
+				return en.info
+			default:
+			}
+		}
+	}
+	e.mu.Unlock()
 	f, err := e.opts.Files.Open(exe)
 	if err != nil {
 		switch {
@@ -193,6 +221,10 @@ func (e *Enricher) Lookup(host, exe string) *Info {
 	key := fileKey{id1: id1, id2: id2, size: fi.Size(), mtime: fi.ModTime().UnixNano()}
 
 	e.mu.Lock()
+	if len(e.paths) >= 4*e.opts.CacheSize {
+		clear(e.paths) // a bound: memos come back at the next check
+	}
+	e.paths[exe] = pathMemo{key: key, checked: now}
 	en, ok := e.cache[key]
 	if ok {
 		e.lru.MoveToFront(en.elem)

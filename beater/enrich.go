@@ -52,6 +52,7 @@ func newImages(cfg config.Enrich, log monitoring.Logger) (*images, error) {
 		// The live file system describes this host only: events replayed
 		// from other machines must not get its files' facts.
 		opts.Files = winpath.Live{}
+		opts.Platform = image.PlatformVerifier()
 		if len(opts.Hosts) == 0 {
 			name, err := os.Hostname()
 			if err != nil {

@@ -56,6 +56,9 @@ type Options struct {
 	MaxCatalogBytes int64
 	// Readers is how many files are read at once (default 2).
 	Readers int
+	// Platform, when set, gives the operating system's verdict on embedded
+	// signatures (PlatformVerifier: WinVerifyTrust on a live Windows host).
+	Platform Verifier
 	// Revalidate is how long a file checked is trusted not to have changed
 	// before it is looked at again (default 2s; negative: every time).
 	Revalidate time.Duration
@@ -287,6 +290,7 @@ func (e *Enricher) read(en *entry, f *os.File, fi os.FileInfo) {
 	info.PE, _ = pefacts.Read(data)
 	digests := authenticode.ImageDigests(data, layout)
 	info.Signatures, _ = authenticode.VerifyEmbedded(data, layout, digests, e.opts.Roots)
+	applyPlatform(e.opts.Platform, f, info.Signatures)
 	if len(info.Signatures) == 0 {
 		if s, ok := e.catalogs().Lookup(digests); ok {
 			info.Signatures = []authenticode.Signature{s}

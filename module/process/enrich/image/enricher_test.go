@@ -378,3 +378,31 @@ func BenchmarkFillProcessCached(b *testing.B) {
 		b.Fatal(p.PE)
 	}
 }
+
+func TestEnrichPlatformVerdict(t *testing.T) {
+	f := newFixture(t)
+	img, err := winpath.NewImage(f.root, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer img.Close()
+	var asked []string
+	verdict := func(file *os.File) (string, bool) {
+		asked = append(asked, filepath.Base(file.Name()))
+		if filepath.Base(file.Name()) == "signed.exe" {
+			return authenticode.StatusRevoked, true
+		}
+		return "", false
+	}
+	e := image.New(image.Options{Files: img, Roots: f.vendor.Pool(), Platform: verdict, Readers: 1})
+	if cs := fill(e, `C:\Program Files\Vendor\signed.exe`).CodeSignature; cs.Trusted.Value || cs.Status != authenticode.StatusRevoked || cs.SubjectName != "Procbeat Test Vendor" {
+		t.Errorf("revoked by the platform: %+v", cs)
+	}
+	if cs := fill(e, `C:\Users\bob\tampered.exe`).CodeSignature; cs.Status != authenticode.StatusBadDigest {
+		t.Errorf("platform undecided: %+v", cs)
+	}
+	fill(e, `C:\Users\bob\plain.exe`) // unsigned: the platform is not asked
+	if strings.Join(asked, ",") != "signed.exe,tampered.exe" {
+		t.Errorf("platform asked for %v", asked)
+	}
+}

@@ -24,6 +24,7 @@ const (
 	StatusUntrustedRoot = "errorUntrustedRoot"
 	StatusChaining      = "errorChaining"
 	StatusBadDigest     = "errorBadDigest"
+	StatusRevoked       = "errorRevoked" // only from the operating system: no offline revocation source
 )
 
 // Signature is what one signature says about an image.

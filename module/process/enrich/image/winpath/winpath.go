@@ -148,7 +148,8 @@ func (img *Image) Open(winPath string) (*os.File, error) {
 }
 
 // Dir returns the directory winPath names inside the image as a file
-// system confined to it.
+// system confined to it. The directory stays open for the life of the
+// process: it is meant for the catalogs, loaded once.
 func (img *Image) Dir(winPath string) (fs.FS, error) {
 	drive, parts, err := Split(winPath)
 	if err != nil {

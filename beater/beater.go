@@ -120,9 +120,12 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 		Namespace: cfg.Procbeat.Namespace,
 		AgentID:   id,
 		Host: mapping.Host{ID: h.ID, Architecture: h.Architecture, IP: h.IP, MAC: h.MAC,
-			OSVersion: h.OSVersion, OSFull: h.OSFull, OSKernel: h.OSKernel, OSVariant: h.OSVariant},
-		Now:    o.Now,
-		Images: b.images.mapping(),
+			OSVersion: h.OSVersion, OSFull: h.OSFull, OSKernel: h.OSKernel, OSVariant: h.OSVariant,
+			Name: localHostName()},
+		Now: o.Now,
+		// procbeat.host.id is this machine's: its own events carry it.
+		HostIDs: cfg.Procbeat.HostIDs(),
+		Images:  b.images.mapping(),
 	})
 	b.runner, err = NewRunner(RunnerOptions{
 		Opener: source.Opener{}, Mapper: mapper, Tracker: tr, Registry: b.reg,
@@ -301,3 +304,13 @@ type discardCheckpoints struct{}
 func (discardCheckpoints) Begin(pipeline.Position) pipeline.Ticket { return pipeline.Ticket{} }
 func (discardCheckpoints) Done([]pipeline.Ticket)                  {}
 func (discardCheckpoints) Flush() error                            { return nil }
+
+// localHostName is this machine's name, whose events get procbeat.host.id;
+// "" when the system cannot tell, and then no event is this machine's.
+func localHostName() string {
+	name, err := os.Hostname()
+	if err != nil {
+		return ""
+	}
+	return name
+}

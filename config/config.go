@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -53,6 +54,26 @@ type Procbeat struct {
 	Tracker   Tracker `config:"tracker"`
 	// ScanFrequency is how often `run` looks for new and grown files.
 	ScanFrequency time.Duration `config:"scan_frequency"`
+	// Hosts sets host.id per host name, for replayed hosts; others get
+	// an id derived from their name, this machine procbeat.host.id.
+	Hosts []HostID `config:"hosts"`
+}
+
+// HostID is the host.id of the events of one host. Name is its host.name
+// (the event's Computer) or its short name, which then holds for every
+// domain; case does not matter.
+type HostID struct {
+	Name string `config:"name"`
+	ID   string `config:"id"`
+}
+
+// HostIDs returns Hosts by lower-cased name.
+func (p *Procbeat) HostIDs() map[string]string {
+	m := make(map[string]string, len(p.Hosts))
+	for _, h := range p.Hosts {
+		m[strings.ToLower(h.Name)] = h.ID
+	}
+	return m
 }
 
 // Input is one source of Windows events.
@@ -190,11 +211,40 @@ type HTTP struct {
 	Port    int    `config:"port"`
 }
 
-// Path is where procbeat keeps its state.
+// Path is where procbeat finds its files and keeps its state, as in Beats:
+// every relative path is under Home, and each of Config, Data and Logs
+// defaults from Home (see Effective).
 type Path struct {
-	Home string `config:"home"`
-	Data string `config:"data"`
-	Logs string `config:"logs"`
+	Home   string `config:"home"`
+	Config string `config:"config"`
+	Data   string `config:"data"`
+	Logs   string `config:"logs"`
+}
+
+// Effective fills what p leaves empty as Beats do: Home is the directory of
+// the executable exe, Config is Home, Data and Logs are Home's data and logs
+// directories, except on Windows, where they live under programData
+// (%ProgramData%\procbeat), so that an installed service keeps its state out
+// of Program Files. Relative paths are made relative to Home.
+func (p Path) Effective(exe, goos, programData string) Path {
+	if p.Home == "" {
+		p.Home = filepath.Dir(exe)
+	}
+	if p.Config == "" {
+		p.Config = p.Home
+	}
+	base := p.Home
+	if goos == "windows" && programData != "" {
+		base = filepath.Join(programData, "procbeat")
+	}
+	if p.Data == "" {
+		p.Data = filepath.Join(base, "data")
+	}
+	if p.Logs == "" {
+		p.Logs = filepath.Join(base, "logs")
+	}
+	p.Config, p.Data, p.Logs = p.Resolve(p.Config), p.Resolve(p.Data), p.Resolve(p.Logs)
+	return p
 }
 
 // Default returns the configuration used for every key a file leaves out.
@@ -217,7 +267,8 @@ func Default() Config {
 			Metrics: Metrics{Enabled: true, Period: 30 * time.Second},
 		},
 		HTTP: HTTP{Host: "localhost", Port: 5066},
-		Path: Path{Home: ".", Data: "data", Logs: "logs"},
+		// Empty paths take their defaults from path.home (Path.Effective).
+		Path: Path{},
 
 		Enrich: DefaultEnrich(),
 	}
@@ -327,6 +378,11 @@ func DecodeWith(raw *libconfig.C, secrets keystore.Keystore) (Config, error) {
 	if err := dec.Decode(tree); err != nil {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
+	exe, err := os.Executable()
+	if err != nil {
+		return Config{}, fmt.Errorf("path.home: locating the procbeat binary: %w", err)
+	}
+	cfg.Path = cfg.Path.Effective(exe, runtime.GOOS, os.Getenv("ProgramData"))
 	if err := cfg.Validate(); err != nil {
 		return Config{}, err
 	}
@@ -387,6 +443,21 @@ func (c *Config) Validate() error {
 	}
 	if c.Procbeat.Tracker.MaxProcesses < 1 {
 		errs = append(errs, bad("procbeat.tracker.max_processes", "must be at least 1, got %d", c.Procbeat.Tracker.MaxProcesses))
+	}
+	seenHosts := make(map[string]bool, len(c.Procbeat.Hosts))
+	for i, h := range c.Procbeat.Hosts {
+		key := fmt.Sprintf("procbeat.hosts.%d", i)
+		switch name := strings.ToLower(h.Name); {
+		case name == "":
+			errs = append(errs, bad(key+".name", "a host name is required"))
+		case seenHosts[name]:
+			errs = append(errs, bad(key+".name", "%q is listed twice", h.Name))
+		default:
+			seenHosts[name] = true
+		}
+		if h.ID == "" {
+			errs = append(errs, bad(key+".id", "an id is required"))
+		}
 	}
 	for i, in := range c.Procbeat.Inputs {
 		key := fmt.Sprintf("procbeat.inputs.%d", i)
@@ -536,14 +607,35 @@ func KeystoreFile(raw *libconfig.C) (string, error) {
 		Keystore Keystore `config:"keystore"`
 		Path     Path     `config:"path"`
 	}
-	sel.Path = Default().Path
 	if err := raw.Unpack(&sel); err != nil {
 		return "", fmt.Errorf("config: %w", err)
 	}
-	if sel.Keystore.Path != "" {
-		return sel.Path.Resolve(sel.Keystore.Path), nil
+	exe, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("path.home: locating the procbeat binary: %w", err)
 	}
-	return filepath.Join(sel.Path.Resolve(sel.Path.Data), "procbeat.keystore"), nil
+	paths := sel.Path.Effective(exe, runtime.GOOS, os.Getenv("ProgramData"))
+	if sel.Keystore.Path != "" {
+		return paths.Resolve(sel.Keystore.Path), nil
+	}
+	return filepath.Join(paths.Data, "procbeat.keystore"), nil
+}
+
+// CheckPermissions refuses a configuration file that users other than its
+// owner may write, or that belongs to neither the user running procbeat nor
+// root: whoever can change it decides what procbeat reads and where it
+// sends it. --strict.perms=false turns the check off, as in Beats.
+func CheckPermissions(path string, st os.FileInfo) error {
+	if runtime.GOOS == "windows" {
+		return nil // ACLs, not mode bits, govern files there
+	}
+	if st.Mode().Perm()&0o022 != 0 {
+		return fmt.Errorf("config file %s can be written by users other than its owner (mode %v): run chmod go-w %s, or start with --strict.perms=false", path, st.Mode().Perm(), path)
+	}
+	if uid, ok := fileOwner(st); ok && uid != 0 && uid != os.Geteuid() {
+		return fmt.Errorf("config file %s belongs to uid %d, not to the user running procbeat (uid %d) or root: change its owner, or start with --strict.perms=false", path, uid, os.Geteuid())
+	}
+	return nil
 }
 
 // Enrich is what procbeat reads from the executables processes ran from:

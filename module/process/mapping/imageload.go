@@ -23,6 +23,12 @@ func (m *Mapper) imageLoad(rec *winevent.Record) {
 	}
 	f := fields{rec}
 	l := ImageLoad{Image: f.get("ImageLoaded")}
+	// Only images processes start from matter: the process's own image,
+	// or a program loaded by another; libraries (most image loads by far)
+	// would only churn the enricher's bounded memory.
+	if !strings.EqualFold(l.Image, f.get("Image")) && !isProgram(l.Image) {
+		return
+	}
 	signed := strings.ToLower(f.get("Signed"))
 	if l.Image == "" || (signed != "true" && signed != "false") {
 		return
@@ -42,4 +48,17 @@ func (m *Mapper) imageLoad(rec *winevent.Record) {
 		}
 	}
 	m.opts.Images.ImageLoaded(rec.Computer, l)
+}
+
+// isProgram reports whether path names a program rather than a library.
+func isProgram(path string) bool {
+	i := strings.LastIndexByte(path, '.')
+	if i < 0 {
+		return false
+	}
+	switch ext := path[i:]; {
+	case strings.EqualFold(ext, ".exe"), strings.EqualFold(ext, ".com"), strings.EqualFold(ext, ".scr"):
+		return true
+	}
+	return false
 }

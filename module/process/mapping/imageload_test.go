@@ -41,8 +41,10 @@ func TestImagesHook(t *testing.T) {
 			{Name: "Signed", Value: signed}, {Name: "Signature", Value: sig}, {Name: "SignatureStatus", Value: status},
 		}}
 	}
+	dll := load("true", "Microsoft Windows", "Valid")
+	dll.Data[1].Value = `C:\Windows\System32\kernel32.dll`
 	var d document.Document
-	for _, rec := range []*winevent.Record{load("true", "Microsoft Windows", "Valid"), load("false", "-", "Unavailable"), load("true", "X", "Expired"), load("-", "", "")} {
+	for _, rec := range []*winevent.Record{load("true", "Microsoft Windows", "Valid"), load("false", "-", "Unavailable"), load("true", "X", "Expired"), load("-", "", ""), dll} {
 		if k, err := m.Map(rec, &d); k != mapping.None || err != nil {
 			t.Fatalf("image load mapped to %v, %v", k, err)
 		}

@@ -80,6 +80,8 @@ func FuzzMembers(f *testing.F) {
 
 func FuzzParse(f *testing.F) {
 	f.Add([]byte{0x30, 0x00})
+	ca := imagetest.NewCA(f, "Fuzz")
+	f.Add(ca.Catalog(f, [][]byte{imagetest.BuildPE(f, imagetest.Version{})}, nil))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if c, err := catalog.Parse(data, nil); err == nil && c.Signer.Trusted {
 			t.Fatal("trusted without roots")

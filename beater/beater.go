@@ -60,6 +60,9 @@ type Options struct {
 
 // New assembles a Beater from the configuration.
 func New(ctx context.Context, cfg config.Config, log monitoring.Logger, o Options) (*Beater, error) {
+	if err := checkCodec(cfg, o.Codec); err != nil {
+		return nil, err
+	}
 	b := &Beater{cfg: cfg, log: log, counters: &monitoring.Counters{}}
 	out, codec, err := b.output(o)
 	if err != nil {
@@ -74,6 +77,10 @@ func New(ctx context.Context, cfg config.Config, log monitoring.Logger, o Option
 // NewWithOutput assembles a Beater that delivers to out instead of the
 // configured output (tests, embedding).
 func NewWithOutput(ctx context.Context, cfg config.Config, log monitoring.Logger, out pipeline.Output, o Options) (*Beater, error) {
+	// out replaces the configured output, so only the name is checked.
+	if err := checkCodec(config.Config{}, o.Codec); err != nil {
+		return nil, err
+	}
 	b := &Beater{cfg: cfg, log: log, counters: &monitoring.Counters{}}
 	return b.assemble(ctx, out, o)
 }
@@ -273,7 +280,7 @@ func (b *Beater) Replay(ctx context.Context, args []string) (Summary, error) {
 		}
 	}
 	if failed > 0 {
-		return b.runner.Summary(), fmt.Errorf("%d of %d files could not be read (see the log)", failed, len(paths))
+		return b.runner.Summary(), fmt.Errorf("%w: %d of %d files could not be read (see the log)", ErrInputErrors, failed, len(paths))
 	}
 	return b.runner.Summary(), nil
 }

@@ -34,6 +34,7 @@ type Beater struct {
 	http     *monitoring.Server
 	progress *Progress
 	cancel   context.CancelFunc
+	images   *images
 }
 
 // Options are what the command line adds to the configuration.
@@ -116,6 +117,10 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 	b.cancel = cancel
 	b.pipe = pipeline.New(pctx, out, cp, pipeline.Options{MaxBytesInFlight: maxBytes, DrainTimeout: o.DrainTimeout, Counters: b.counters, Logger: log})
 	tr := tracker.New(tracker.Options{MaxProcesses: cfg.Procbeat.Tracker.MaxProcesses})
+	if b.images, err = newImages(cfg.Enrich, log); err != nil {
+		b.pipe.Close()
+		return nil, err
+	}
 	h := cfg.Procbeat.Host
 	mapper := mapping.New(tr, mapping.Options{
 		Namespace: cfg.Procbeat.Namespace,
@@ -126,6 +131,7 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 		Now: o.Now,
 		// procbeat.host.id is this machine's: its own events carry it.
 		HostIDs: cfg.Procbeat.HostIDs(),
+		Images:  b.images.mapping(),
 	})
 	b.runner, err = NewRunner(RunnerOptions{
 		Source: sourceOptions(cfg), Mapper: mapper, Tracker: tr, Registry: b.reg,
@@ -286,6 +292,7 @@ func (b *Beater) Counters() *monitoring.Counters { return b.counters }
 func (b *Beater) Close() error {
 	err := b.pipe.Close()
 	b.cancel()
+	b.images.close()
 	return err
 }
 

@@ -15,7 +15,6 @@ import (
 	"github.com/procbeat/procbeat/esclient"
 	"github.com/procbeat/procbeat/fields/document"
 	"github.com/procbeat/procbeat/module/process/mapping"
-	"github.com/procbeat/procbeat/module/process/source"
 	"github.com/procbeat/procbeat/module/process/tracker"
 	"github.com/procbeat/procbeat/monitoring"
 	"github.com/procbeat/procbeat/output/console"
@@ -37,6 +36,7 @@ type Beater struct {
 	http     *monitoring.Server
 	progress *Progress
 	cancel   context.CancelFunc
+	images   *images
 }
 
 // Options are what the command line adds to the configuration.
@@ -131,6 +131,10 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 	b.cancel = cancel
 	b.pipe = pipeline.New(pctx, out, cp, pipeline.Options{MaxBytesInFlight: maxBytes, DrainTimeout: o.DrainTimeout, Counters: b.counters, Logger: log})
 	tr := tracker.New(tracker.Options{MaxProcesses: cfg.Procbeat.Tracker.MaxProcesses})
+	if b.images, err = newImages(cfg.Enrich, log); err != nil {
+		b.pipe.Close()
+		return nil, err
+	}
 	h := cfg.Procbeat.Host
 	mapper := mapping.New(tr, mapping.Options{
 		Namespace: cfg.Procbeat.Namespace,
@@ -141,9 +145,10 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 		Now: o.Now,
 		// procbeat.host.id is this machine's: its own events carry it.
 		HostIDs: cfg.Procbeat.HostIDs(),
+		Images:  b.images.mapping(),
 	})
 	b.runner, err = NewRunner(RunnerOptions{
-		Opener: source.Opener{}, Mapper: mapper, Tracker: tr, Registry: b.reg,
+		Source: sourceOptions(cfg), Mapper: mapper, Tracker: tr, Registry: b.reg,
 		Pipeline: b.pipe, Codec: o.Codec, Observe: o.Observe, Logger: log, Counters: b.counters,
 	})
 	if err != nil {
@@ -247,7 +252,7 @@ func ClientConfig(es *config.Elasticsearch) esclient.Config {
 // cannot be read is logged and counted and the others are still read; the
 // error then says how many failed.
 func (b *Beater) Replay(ctx context.Context, args []string) (Summary, error) {
-	paths, err := ExpandPaths(args)
+	paths, err := b.runner.ExpandPaths(args)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -305,6 +310,7 @@ func (b *Beater) Counters() *monitoring.Counters { return b.counters }
 func (b *Beater) Close() error {
 	err := b.pipe.Close()
 	b.cancel()
+	b.images.close()
 	return err
 }
 

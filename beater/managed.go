@@ -121,12 +121,13 @@ func sameInput(a, b config.Input) bool {
 // does for every input.
 func (m *Managed) runInput(ctx context.Context, in config.Input, format source.Format) {
 	seen := map[string]fileState{}
+	problems := m.b.scanProblems()
 	tick := time.NewTicker(m.b.cfg.Procbeat.ScanFrequency)
 	defer tick.Stop()
 	for {
 		m.scanMu.Lock()
 		if ctx.Err() == nil {
-			m.b.scan(ctx, in.Paths, format, seen)
+			m.b.scan(ctx, in.Paths, format, seen, problems)
 		}
 		m.scanMu.Unlock()
 		select {

@@ -26,6 +26,11 @@ func Test() error {
 	if err := sh.RunV("go", "test", "-count=1", "-timeout", "40m", "./..."); err != nil {
 		return err
 	}
+	// The Elastic Agent build (-tags agent): its management package and the
+	// binary run as Agent runs it.
+	if err := sh.RunV("go", "test", "-count=1", "-timeout", "20m", "-tags", "agent", "./management/...", "./cmd/procbeat/..."); err != nil {
+		return err
+	}
 	return Fuzz()
 }
 
@@ -81,6 +86,9 @@ func Check() error {
 		return fmt.Errorf("gofmt would change:\n%s", out)
 	}
 	if err := sh.RunV("go", "vet", "./..."); err != nil {
+		return err
+	}
+	if err := sh.RunV("go", "vet", "-tags", "agent", "./..."); err != nil {
 		return err
 	}
 	win := map[string]string{"GOOS": "windows"}

@@ -27,7 +27,7 @@ import (
 var packagePlatforms = []string{"linux/amd64", "linux/arm64", "windows/amd64", "windows/arm64"}
 
 // packageFiles go into every archive beside the binary.
-var packageFiles = []string{"procbeat.yml", "procbeat.reference.yml", "README.md", "LICENSE", "NOTICE.txt"}
+var packageFiles = []string{"procbeat.yml", "procbeat.reference.yml", "README.md", "LICENSE", "NOTICE.txt", "procbeat.spec.yml"}
 
 // Package builds the release archives into build/distributions: a zip for
 // Windows and a tar.gz for Linux, amd64 and arm64, each holding the binary

@@ -59,7 +59,7 @@ func TestLinuxArchive(t *testing.T) {
 
 	dir := t.TempDir()
 	files := untar(t, archive, dir)
-	for _, f := range []string{"procbeat", "procbeat.yml", "procbeat.reference.yml", "README.md", "LICENSE", "NOTICE.txt"} {
+	for _, f := range []string{"procbeat", "procbeat.yml", "procbeat.reference.yml", "README.md", "LICENSE", "NOTICE.txt", "procbeat.spec.yml"} {
 		if !files[name+"/"+f] {
 			t.Errorf("archive lacks %s/%s (has %v)", name, f, files)
 		}

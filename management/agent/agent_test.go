@@ -57,12 +57,16 @@ type procbeat struct {
 
 // start runs agent.Run against the fake Agent, with the command line
 // settings Agent passes.
-func start(t *testing.T, a *agenttest.Agent) *procbeat {
+func start(t *testing.T, a *agenttest.Agent) *procbeat { return startNS(t, a, "default") }
+
+// startNS is start with procbeat.namespace set to ns.
+func startNS(t *testing.T, a *agenttest.Agent, ns string) *procbeat {
 	t.Helper()
 	home := t.TempDir()
 	base, err := libconfig.NewConfigFrom(map[string]any{
 		"management.enabled": true, "setup.ilm.enabled": false, "setup.template.enabled": false, "logging.to_stderr": true,
 		"path.home": home, "procbeat.scan_frequency": "1s", "http.enabled": false, "logging.metrics.enabled": false,
+		"procbeat.namespace": ns,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -21,7 +21,7 @@ func TestOutageRetriesExactlyOnce(t *testing.T) {
 	setup(t, c)
 	// The restarted container may publish another port; procbeat keeps
 	// talking to the proxy, which follows the cluster.
-	px := newProxy(t, c.URL)
+	px := estest.NewProxy(t, c.URL)
 	input, want := bigInput(t, 1500)
 	dataDir := t.TempDir()
 	run := startReplay(t, c, px.URL(), ns, dataDir, input)
@@ -48,7 +48,7 @@ func TestOutageRetriesExactlyOnce(t *testing.T) {
 	if err := c.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	px.retarget(t, c.URL)
+	px.Retarget(t, c.URL)
 	outage := time.Since(begin)
 	t.Logf("outage after >= %d of %d documents: stop took %v, cluster back after %v (%s, was %s)",
 		atStop, want.total(), stopped.Round(time.Millisecond), outage.Round(time.Millisecond), c.URL, oldURL)

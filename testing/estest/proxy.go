@@ -1,4 +1,4 @@
-package e2e
+package estest
 
 import (
 	"io"
@@ -8,10 +8,10 @@ import (
 	"testing"
 )
 
-// proxy forwards TCP connections from a fixed local address to a target
+// Proxy forwards TCP connections from a fixed local address to a target
 // that can change, so that procbeat keeps one URL while the cluster behind
 // it restarts on another port.
-type proxy struct {
+type Proxy struct {
 	ln net.Listener
 
 	mu     sync.Mutex
@@ -20,16 +20,16 @@ type proxy struct {
 	wg     sync.WaitGroup
 }
 
-// newProxy listens on 127.0.0.1 and forwards to the host:port of rawURL;
+// NewProxy listens on 127.0.0.1 and forwards to the host:port of rawURL;
 // it is closed when the test ends.
-func newProxy(t *testing.T, rawURL string) *proxy {
+func NewProxy(t *testing.T, rawURL string) *Proxy {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &proxy{ln: ln, conns: map[net.Conn]struct{}{}}
-	p.retarget(t, rawURL)
+	p := &Proxy{ln: ln, conns: map[net.Conn]struct{}{}}
+	p.Retarget(t, rawURL)
 	p.wg.Add(1)
 	go p.accept()
 	t.Cleanup(p.close)
@@ -37,11 +37,11 @@ func newProxy(t *testing.T, rawURL string) *proxy {
 }
 
 // URL is what procbeat is given.
-func (p *proxy) URL() string { return "http://" + p.ln.Addr().String() }
+func (p *Proxy) URL() string { return "http://" + p.ln.Addr().String() }
 
-// retarget sends new connections to rawURL's host and drops the open ones,
+// Retarget sends new connections to rawURL's host and drops the open ones,
 // which pointed at the old address.
-func (p *proxy) retarget(t *testing.T, rawURL string) {
+func (p *Proxy) Retarget(t *testing.T, rawURL string) {
 	t.Helper()
 	u, err := url.Parse(rawURL)
 	if err != nil {
@@ -55,7 +55,7 @@ func (p *proxy) retarget(t *testing.T, rawURL string) {
 	}
 }
 
-func (p *proxy) accept() {
+func (p *Proxy) accept() {
 	defer p.wg.Done()
 	for {
 		c, err := p.ln.Accept()
@@ -67,7 +67,7 @@ func (p *proxy) accept() {
 	}
 }
 
-func (p *proxy) track(cs ...net.Conn) {
+func (p *Proxy) track(cs ...net.Conn) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, c := range cs {
@@ -75,7 +75,7 @@ func (p *proxy) track(cs ...net.Conn) {
 	}
 }
 
-func (p *proxy) forget(cs ...net.Conn) {
+func (p *Proxy) forget(cs ...net.Conn) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, c := range cs {
@@ -86,7 +86,7 @@ func (p *proxy) forget(cs ...net.Conn) {
 
 // serve copies both ways until either side closes; a target that does
 // not answer closes the client's connection, as a dead server would.
-func (p *proxy) serve(client net.Conn) {
+func (p *Proxy) serve(client net.Conn) {
 	defer p.wg.Done()
 	p.mu.Lock()
 	target := p.target
@@ -104,7 +104,7 @@ func (p *proxy) serve(client net.Conn) {
 	<-done // one direction ended: end both
 }
 
-func (p *proxy) close() {
+func (p *Proxy) close() {
 	p.ln.Close()
 	p.mu.Lock()
 	for c := range p.conns {

@@ -260,3 +260,20 @@ func TestConfigurationErrorsFailTheUnit(t *testing.T) {
 	a.WaitState(t, outputID, proto.State_HEALTHY, 20*time.Second)
 	a.WaitState(t, inputID, proto.State_HEALTHY, 20*time.Second)
 }
+
+// Documents Elasticsearch rejects for good are dead-lettered, and the
+// output unit says so.
+func TestDeadLetteredDegrades(t *testing.T) {
+	es := esfake.New(esfake.Faults{Reject: func(index, _ string) bool { return strings.Contains(index, ".api-") }})
+	defer es.Close()
+	dir := t.TempDir()
+	writeSample(t, dir, "a.xml", "a")
+	a := agenttest.Start(t, false)
+	a.SetUnit(t, outputID, outputUnit, "elasticsearch", esOutput(es.URL))
+	a.SetUnit(t, inputID, inputUnit, "procbeat/xml", xmlInput(dir))
+	start(t, a)
+	msg := a.WaitState(t, outputID, proto.State_DEGRADED, 20*time.Second)
+	if !strings.Contains(msg, "dead-letter") {
+		t.Errorf("degraded with %q", msg)
+	}
+}

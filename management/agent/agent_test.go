@@ -123,18 +123,26 @@ func exactlyOnce(t *testing.T, es *esfake.Server, n int) {
 	}
 }
 
+// oneInput serves, as Agent, an output unit to es and an input unit
+// reading a directory holding one sample file.
+func oneInput(t *testing.T, es *esfake.Server) (dir string, a *agenttest.Agent) {
+	t.Helper()
+	t.Cleanup(es.Close)
+	dir = t.TempDir()
+	writeSample(t, dir, "a.xml", "a")
+	a = agenttest.Start(t, false)
+	a.SetUnit(t, outputID, outputUnit, "elasticsearch", esOutput(es.URL))
+	a.SetUnit(t, inputID, inputUnit, "procbeat/xml", xmlInput(dir))
+	return dir, a
+}
+
 // The initial configuration ships the input's files; a stop request
 // drains before the units are reported stopped; the log level follows the
 // units.
 func TestInitialConfigurationStopAndLogLevel(t *testing.T) {
 	// Slow answers keep events in flight when the stop request comes.
 	es := esfake.New(esfake.Faults{Seed: 1, Slow: 1, SlowDelay: 4 * time.Second})
-	defer es.Close()
-	dir := t.TempDir()
-	writeSample(t, dir, "a.xml", "a")
-	a := agenttest.Start(t, false)
-	a.SetUnit(t, outputID, outputUnit, "elasticsearch", esOutput(es.URL))
-	a.SetUnit(t, inputID, inputUnit, "procbeat/xml", xmlInput(dir))
+	_, a := oneInput(t, es)
 	p := start(t, a)
 
 	a.WaitState(t, inputID, proto.State_HEALTHY, 20*time.Second)
@@ -205,12 +213,7 @@ func TestOutputChange(t *testing.T) {
 // from it: files read before are not sent again, files added meanwhile are.
 func TestInputRemovedAndAddedBack(t *testing.T) {
 	es := esfake.New(esfake.Faults{})
-	defer es.Close()
-	dir := t.TempDir()
-	writeSample(t, dir, "a.xml", "a")
-	a := agenttest.Start(t, false)
-	a.SetUnit(t, outputID, outputUnit, "elasticsearch", esOutput(es.URL))
-	a.SetUnit(t, inputID, inputUnit, "procbeat/xml", xmlInput(dir))
+	dir, a := oneInput(t, es)
 	start(t, a)
 	waitDocs(t, es, docsPerFS)
 
@@ -265,12 +268,7 @@ func TestConfigurationErrorsFailTheUnit(t *testing.T) {
 // output unit says so.
 func TestDeadLetteredDegrades(t *testing.T) {
 	es := esfake.New(esfake.Faults{Reject: func(index, _ string) bool { return strings.Contains(index, ".api-") }})
-	defer es.Close()
-	dir := t.TempDir()
-	writeSample(t, dir, "a.xml", "a")
-	a := agenttest.Start(t, false)
-	a.SetUnit(t, outputID, outputUnit, "elasticsearch", esOutput(es.URL))
-	a.SetUnit(t, inputID, inputUnit, "procbeat/xml", xmlInput(dir))
+	_, a := oneInput(t, es)
 	start(t, a)
 	msg := a.WaitState(t, outputID, proto.State_DEGRADED, 20*time.Second)
 	if !strings.Contains(msg, "dead-letter") {

@@ -38,3 +38,28 @@ func FuzzAppend(f *testing.F) {
 		}
 	})
 }
+
+// benchStrings are the kinds of values documents carry: ids and names
+// (plain ASCII), paths and command lines (backslashes), and text outside
+// ASCII.
+var benchStrings = map[string]string{
+	"guid":    "{a1b2c3d4-0000-1111-2222-333344445555}",
+	"message": "Process started: powershell.exe (pid 4312), parent explorer.exe, user alice on host WORKSTATION-01",
+	"path":    `C:\Program Files\WindowsApps\Microsoft.WindowsTerminal_1.18.3181.0_x64__8wekyb3d8bbwe\WindowsTerminal.exe`,
+	"cmdline": `"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe" -NoProfile -Command "Get-Process | Where-Object {$_.CPU -gt 100}"`,
+	"utf8":    "C:\\Users\\José\\Documents\\報告書\\résumé — final.docx",
+}
+
+func BenchmarkAppend(b *testing.B) {
+	for _, name := range []string{"guid", "message", "path", "cmdline", "utf8"} {
+		s := benchStrings[name]
+		b.Run(name, func(b *testing.B) {
+			buf := make([]byte, 0, 1024)
+			b.SetBytes(int64(len(s)))
+			b.ReportAllocs()
+			for b.Loop() {
+				buf = Append(buf[:0], s)
+			}
+		})
+	}
+}

@@ -36,7 +36,68 @@ func FuzzAppend(f *testing.F) {
 		if utf8.ValidString(s) && back != s {
 			t.Fatalf("%q became %q", s, back)
 		}
+		if got, want := Append(nil, s), reference(nil, s); string(got) != string(want) {
+			t.Fatalf("%q: %s, byte at a time %s", s, got, want)
+		}
 	})
+}
+
+// reference is Append one byte at a time, as it was before the word at a
+// time scan: the scan must find exactly the bytes this escapes.
+func reference(b []byte, s string) []byte {
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c == '\n':
+				b = append(b, '\\', 'n')
+			case c == '\r':
+				b = append(b, '\\', 'r')
+			case c == '\t':
+				b = append(b, '\\', 't')
+			case c < 0x20:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+		default:
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(b, '"')
+}
+
+// Every byte value at every place of an 8-byte word, and next to others,
+// escapes as the byte at a time reference does.
+func TestAppendEveryByteEveryPlace(t *testing.T) {
+	plain := []byte("abcdefghijklmnopqrstu")
+	for c := 0; c < 256; c++ {
+		for pos := range plain {
+			for _, second := range []int{-1, 0, '"', 0x7f, 0x80, 0xe2} {
+				s := append([]byte(nil), plain...)
+				s[pos] = byte(c)
+				if second >= 0 && pos+3 < len(s) {
+					s[pos+3] = byte(second)
+				}
+				if got, want := Append(nil, string(s)), reference(nil, string(s)); string(got) != string(want) {
+					t.Fatalf("%q: %s, want %s", s, got, want)
+				}
+			}
+		}
+	}
 }
 
 // benchStrings are the kinds of values documents carry: ids and names

@@ -16,7 +16,7 @@ func (c *nopCheckpoints) Begin(pos pipeline.Position) pipeline.Ticket {
 	return pipeline.Ticket{Source: pos.Source, Seq: c.seq}
 }
 func (c *nopCheckpoints) Done([]pipeline.Ticket) {}
-func (c *nopCheckpoints) Flush() error          { return nil }
+func (c *nopCheckpoints) Flush() error           { return nil }
 
 // countOutput accepts every batch at once.
 type countOutput struct{ n int }

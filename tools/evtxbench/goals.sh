@@ -20,6 +20,8 @@
 #   bash tools/evtxbench/goals.sh                 # REPS=7 RECORDS=200000
 #   FILE=/path/to/big.evtx bash tools/evtxbench/goals.sh
 #   COLD_BUILD=1 bash tools/evtxbench/goals.sh    # also a cold go build
+#   BEFORE=/tmp/procbeat.old bash tools/evtxbench/goals.sh
+#       # also times another procbeat binary (an older commit's), interleaved
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 repo="$PWD"
@@ -79,6 +81,14 @@ configs=(
 	"replay-N||$pb replay $file"
 	"dump-N||$pb evtx dump --format json $file"
 )
+if [ -n "${BEFORE:-}" ]; then
+	configs+=(
+		"before-replay-1|GOMAXPROCS=1|$BEFORE replay $file"
+		"before-dump-1|GOMAXPROCS=1|$BEFORE evtx dump --format json $file"
+		"before-replay-N||$BEFORE replay $file"
+		"before-dump-N||$BEFORE evtx dump --format json $file"
+	)
+fi
 
 echo "load before: $(uptime)"
 for ((rep = 1; rep <= REPS; rep++)); do
@@ -124,6 +134,16 @@ printf '| %-52s | %8s | %-8s |\n' "dump json wall / evtx_dump wall, all cores" "
 printf '| %-52s | %8s | %-8s |\n' "replay after the reader, µs CPU per document" "$after" "<= 3"
 printf '| %-52s | %8s | %-8s |\n' "replay throughput all cores / one core (wall)" "$(div "$(wall replay-1)" "$(wall replay-N)")" ">= 1.7"
 printf '| %-52s | %8s | %-8s |\n' "replay peak RSS, MiB (highest of all runs)" "$(awk -v k="$(rss replay-N)" 'BEGIN {printf "%.1f", k / 1024}')" "< 64"
+
+if [ -n "${BEFORE:-}" ]; then
+	echo
+	printf '| %-10s | %10s | %9s | %6s | %11s | %10s |\n' command "cpu before" "cpu after" after/before "wall before" "wall after"
+	printf '| %-10s | %10s | %9s | %6s | %11s | %10s |\n' --- ---: ---: ---: ---: ---:
+	for n in replay-1 dump-1 replay-N dump-N; do
+		printf '| %-10s | %10s | %9s | %6s | %11s | %10s |\n' "$n" "$(cpu "before-$n")" "$(cpu "$n")" \
+			"$(div "$(cpu "$n")" "$(cpu "before-$n")")" "$(wall "before-$n")" "$(wall "$n")"
+	done
+fi
 
 if [ -n "${COLD_BUILD:-}" ]; then
 	cache="$(mktemp -d "${TMPDIR:-/tmp}/gocache.XXXXXX")"

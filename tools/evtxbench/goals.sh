@@ -114,11 +114,11 @@ echo
 echo "file: $total records, $docs process documents; $REPS repetitions; evtx_dump $EVTX_RS_VERSION;" \
 	"$(go version | cut -d' ' -f3); $(nproc) CPUs; $(date -u +%F)"
 echo
-printf '| %-13s | %7s | %6s | %11s | %9s |\n' config "cpu s" "wall s" "µs cpu/rec" "max RSS MiB"
-printf '| %-13s | %7s | %6s | %11s | %9s |\n' --- ---: ---: ---: ---:
+printf '| %-15s | %7s | %6s | %11s | %11s |\n' config "cpu s" "wall s" "µs cpu/rec" "max RSS MiB"
+printf '| %-15s | %7s | %6s | %11s | %11s |\n' --- ---: ---: ---: ---:
 for c in "${configs[@]}"; do
 	name="${c%%|*}"
-	printf '| %-13s | %7s | %6s | %11s | %9s |\n' "$name" "$(cpu "$name")" "$(wall "$name")" \
+	printf '| %-15s | %7s | %6s | %11s | %11s |\n' "$name" "$(cpu "$name")" "$(wall "$name")" \
 		"$(awk -v c="$(cpu "$name")" -v n="$total" 'BEGIN {printf "%.2f", c * 1e6 / n}')" \
 		"$(awk -v k="$(rss "$name")" 'BEGIN {printf "%.1f", k / 1024}')"
 done

@@ -9,8 +9,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/elastic/go-elasticsearch/v8/esapi"
-
 	"github.com/procbeat/procbeat/config"
 	"github.com/procbeat/procbeat/esclient"
 	"github.com/procbeat/procbeat/fields/document"
@@ -59,7 +57,7 @@ type Options struct {
 	DrainTimeout time.Duration
 	// WrapES, when set, wraps the Elasticsearch output's client (health
 	// tracking under Elastic Agent).
-	WrapES func(esapi.Transport) esapi.Transport
+	WrapES func(esout.Transport) esout.Transport
 }
 
 // New assembles a Beater from the configuration.
@@ -194,7 +192,7 @@ func (b *Beater) output(o Options) (pipeline.Output, string, error) {
 				return nil, "", fmt.Errorf("path.data: %w", err)
 			}
 		}
-		var tr esapi.Transport = client
+		var tr esout.Transport = client
 		if o.WrapES != nil {
 			tr = o.WrapES(client)
 		}

@@ -7,8 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/elastic/go-elasticsearch/v8/esapi"
-
 	"github.com/procbeat/procbeat/config"
 	"github.com/procbeat/procbeat/module/process/source"
 	"github.com/procbeat/procbeat/monitoring"
@@ -222,12 +220,12 @@ func (m *Managed) Close() error {
 // esHealth watches the Elasticsearch output's requests.
 type esHealth struct {
 	mu   sync.Mutex
-	tr   esapi.Transport // the current output's, wrapped
+	tr   esout.Transport // the current output's, wrapped
 	last error
 	at   time.Time
 }
 
-func (h *esHealth) wrap(tr esapi.Transport) esapi.Transport {
+func (h *esHealth) wrap(tr esout.Transport) esout.Transport {
 	w := esout.TransportFunc(func(r *http.Request) (*http.Response, error) {
 		resp, err := tr.Perform(r)
 		h.observe(resp, err)

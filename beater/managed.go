@@ -2,8 +2,10 @@ package beater
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -39,6 +41,10 @@ type managedInput struct {
 	in     config.Input
 	cancel context.CancelFunc
 	done   chan struct{}
+
+	mu sync.Mutex
+	// problems are the last scan's: files or directories not readable.
+	problems []error
 }
 
 // NewManaged assembles a Beater with cfg's output and no input running;
@@ -106,7 +112,7 @@ func (m *Managed) StartInput(id string, in config.Input) error {
 	m.mu.Unlock()
 	go func() {
 		defer close(mi.done)
-		m.runInput(ctx, in, format)
+		m.runInput(ctx, mi, format)
 	}()
 	return nil
 }
@@ -117,15 +123,25 @@ func sameInput(a, b config.Input) bool {
 
 // runInput scans in's files now and every procbeat.scan_frequency, as Run
 // does for every input.
-func (m *Managed) runInput(ctx context.Context, in config.Input, format source.Format) {
+func (m *Managed) runInput(ctx context.Context, mi *managedInput, format source.Format) {
 	seen := map[string]fileState{}
 	problems := m.b.scanProblems()
+	var walkErrs []error
+	logOnce := problems.errorf
+	problems.errorf = func(path string, err error) {
+		logOnce(path, err)
+		walkErrs = append(walkErrs, err)
+	}
 	tick := time.NewTicker(m.b.cfg.Procbeat.ScanFrequency)
 	defer tick.Stop()
 	for {
 		m.scanMu.Lock()
 		if ctx.Err() == nil {
-			m.b.scan(ctx, in.Paths, format, seen, problems)
+			walkErrs = walkErrs[:0]
+			failed := m.b.scan(ctx, mi.in.Paths, format, seen, problems)
+			mi.mu.Lock()
+			mi.problems = append(slices.Clone(walkErrs), failed...)
+			mi.mu.Unlock()
 		}
 		m.scanMu.Unlock()
 		select {
@@ -171,6 +187,27 @@ func (m *Managed) drain() error {
 		return m.b.reg.Flush()
 	}
 	return nil
+}
+
+// InputHealth returns what kept the input's last scan from reading every
+// file (nil when it read them all, or when no input runs under id).
+func (m *Managed) InputHealth(id string) error {
+	m.mu.Lock()
+	mi := m.inputs[id]
+	m.mu.Unlock()
+	if mi == nil {
+		return nil
+	}
+	mi.mu.Lock()
+	defer mi.mu.Unlock()
+	switch n := len(mi.problems); {
+	case n == 0:
+		return nil
+	case n <= 3:
+		return errors.Join(mi.problems...)
+	default:
+		return fmt.Errorf("%w (and %d more files or directories not read)", errors.Join(mi.problems[:3]...), n-3)
+	}
 }
 
 // Inputs returns the ids of the inputs running.

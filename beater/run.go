@@ -64,7 +64,9 @@ func (b *Beater) scanProblems() pathProblems {
 	return pathProblems{errorf: func(_ string, err error) { once(err) }, skipf: once}
 }
 
-func (b *Beater) scan(ctx context.Context, patterns []string, format source.Format, seen map[string]fileState, problems pathProblems) {
+// scan reads the new and changed files of patterns; it returns the errors
+// of the files it could not read (they are tried again next scan).
+func (b *Beater) scan(ctx context.Context, patterns []string, format source.Format, seen map[string]fileState, problems pathProblems) (failed []error) {
 	paths, err := expandPaths(patterns, format, b.runner.walkFS(), problems)
 	if err != nil {
 		// A pattern matching nothing yet is normal for a collection
@@ -73,11 +75,12 @@ func (b *Beater) scan(ctx context.Context, patterns []string, format source.Form
 	}
 	for _, p := range paths {
 		if ctx.Err() != nil {
-			return
+			return failed
 		}
 		st, err := os.Stat(p)
 		if err != nil {
 			b.log.Warnf("%v", err)
+			failed = append(failed, err)
 			continue
 		}
 		now := fileState{size: st.Size(), modTime: st.ModTime()}
@@ -86,11 +89,13 @@ func (b *Beater) scan(ctx context.Context, patterns []string, format source.Form
 		}
 		if err := b.runner.replayFile(ctx, p, format); err != nil {
 			if ctx.Err() != nil {
-				return
+				return failed
 			}
 			b.log.Errorf("%v", err)
+			failed = append(failed, err)
 			continue
 		}
 		seen[p] = now
 	}
+	return failed
 }

@@ -95,6 +95,7 @@ func Run(ctx context.Context, cl client.V2, o Options) error {
 			m.change(ch)
 		case <-tick.C:
 			m.reportOutput()
+			m.reportInputs()
 		}
 	}
 }
@@ -252,11 +253,40 @@ func (m *manager) startInputs(iu *inputUnit) {
 		}
 	}
 	iu.started = len(iu.inputs)
+	m.reportInput(iu)
+}
+
+// reportInput reports a running input unit healthy, or degraded with the
+// files or directories its last scan could not read.
+func (m *manager) reportInput(iu *inputUnit) {
+	var errs []error
+	for i := range iu.started {
+		errs = append(errs, m.managed.InputHealth(inputID(iu.unit, i)))
+	}
+	if err := errors.Join(errs...); err != nil {
+		_ = iu.unit.UpdateState(client.UnitStateDegraded, "not read: "+err.Error(), nil)
+		return
+	}
 	n := 0
 	for _, in := range iu.inputs {
 		n += len(in.Paths)
 	}
 	_ = iu.unit.UpdateState(client.UnitStateHealthy, fmt.Sprintf("reading %d path patterns", n), nil)
+}
+
+// reportInputs refreshes the state of every running input unit.
+func (m *manager) reportInputs() {
+	if m.managed == nil {
+		return
+	}
+	for _, iu := range m.inputs {
+		switch st, _, _ := iu.unit.State(); st {
+		case client.UnitStateHealthy, client.UnitStateDegraded:
+			if iu.started > 0 {
+				m.reportInput(iu)
+			}
+		}
+	}
 }
 
 // stopInputs stops the unit's inputs and waits for their events to be

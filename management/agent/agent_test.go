@@ -275,3 +275,26 @@ func TestDeadLetteredDegrades(t *testing.T) {
 		t.Errorf("degraded with %q", msg)
 	}
 }
+
+// A file the input cannot read degrades the input unit, naming it, until
+// it is gone.
+func TestUnreadableFileDegradesTheInput(t *testing.T) {
+	es := esfake.New(esfake.Faults{})
+	dir, a := oneInput(t, es)
+	bad := filepath.Join(dir, "bad.evtx")
+	if err := os.WriteFile(bad, []byte("not an EVTX file"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	in := xmlInput(dir)
+	in["type"] = "procbeat/evtx"
+	in["streams"] = []any{map[string]any{"paths": []any{filepath.Join(dir, "*.evtx")}}}
+	a.SetUnit(t, inputID, inputUnit, "procbeat/evtx", in)
+	start(t, a)
+	if msg := a.WaitState(t, inputID, proto.State_DEGRADED, 20*time.Second); !strings.Contains(msg, "bad.evtx") {
+		t.Errorf("degraded with %q", msg)
+	}
+	if err := os.Remove(bad); err != nil {
+		t.Fatal(err)
+	}
+	a.WaitState(t, inputID, proto.State_HEALTHY, 20*time.Second)
+}

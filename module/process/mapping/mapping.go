@@ -802,3 +802,7 @@ func orUnknown(s string) string {
 	}
 	return s
 }
+
+// Message is the one-line message of a document of kind k, for documents
+// completed after mapping (module/process/merge).
+func Message(k Kind, d *document.Document) string { return message(k, d) }

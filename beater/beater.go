@@ -13,6 +13,8 @@ import (
 	"github.com/procbeat/procbeat/esclient"
 	"github.com/procbeat/procbeat/fields/document"
 	"github.com/procbeat/procbeat/module/process/mapping"
+	"github.com/procbeat/procbeat/module/process/merge"
+	"github.com/procbeat/procbeat/module/process/source"
 	"github.com/procbeat/procbeat/module/process/tracker"
 	"github.com/procbeat/procbeat/monitoring"
 	"github.com/procbeat/procbeat/output/console"
@@ -136,6 +138,8 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 	b.runner, err = NewRunner(RunnerOptions{
 		Source: sourceOptions(cfg), Mapper: mapper, Tracker: tr, Registry: b.reg,
 		Pipeline: b.pipe, Codec: o.Codec, Observe: o.Observe, Logger: log, Counters: b.counters,
+		Merge: &merge.Options{Tolerance: cfg.Procbeat.Merge.Tolerance, Window: cfg.Procbeat.Merge.Window,
+			MaxHeld: cfg.Procbeat.Merge.MaxHeld, Link: !cfg.Procbeat.MergeSources},
 	})
 	if err != nil {
 		b.pipe.Close()
@@ -265,6 +269,7 @@ func (b *Beater) Replay(ctx context.Context, args []string) (Summary, error) {
 			})
 		}()
 	}
+	b.runner.Declare(ctx, paths, source.FormatUnknown)
 	failed := 0
 	for i, p := range paths {
 		err := b.runner.ReplayFile(ctx, p)
@@ -277,6 +282,10 @@ func (b *Beater) Replay(ctx context.Context, args []string) (Summary, error) {
 			failed++
 			b.log.Errorf("%v", err)
 		}
+	}
+	// The end of the replay: no twin can come for what is still held.
+	if err := b.runner.FlushHeld(ctx); err != nil {
+		return b.runner.Summary(), err
 	}
 	if failed > 0 {
 		return b.runner.Summary(), fmt.Errorf("%w: %d of %d files could not be read (see the log)", ErrInputErrors, failed, len(paths))

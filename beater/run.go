@@ -67,6 +67,7 @@ func (b *Beater) scan(ctx context.Context, patterns []string, format source.Form
 		// folder that fills later.
 		b.log.Warnf("inputs: %v", err)
 	}
+	b.runner.Declare(ctx, paths, format)
 	for _, p := range paths {
 		if ctx.Err() != nil {
 			return
@@ -88,5 +89,10 @@ func (b *Beater) scan(ctx context.Context, patterns []string, format source.Form
 			continue
 		}
 		seen[p] = now
+	}
+	// The end of a scan: what is still held waits no longer (a twin in a
+	// file written later comes too late to be held for).
+	if err := b.runner.FlushHeld(ctx); err != nil && ctx.Err() == nil {
+		b.log.Errorf("%v", err)
 	}
 }

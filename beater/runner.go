@@ -18,11 +18,13 @@ import (
 	"github.com/procbeat/procbeat/fields/document"
 	"github.com/procbeat/procbeat/module/process/decode"
 	"github.com/procbeat/procbeat/module/process/mapping"
+	"github.com/procbeat/procbeat/module/process/merge"
 	"github.com/procbeat/procbeat/module/process/source"
 	"github.com/procbeat/procbeat/module/process/tracker"
 	"github.com/procbeat/procbeat/monitoring"
 	"github.com/procbeat/procbeat/pipeline"
 	"github.com/procbeat/procbeat/registry"
+	"github.com/procbeat/procbeat/winevent"
 )
 
 // Runner reads sources through the mapping into a pipeline. It knows no
@@ -43,6 +45,9 @@ type Runner struct {
 	// for concurrent use) and the tracker's saving when several sources
 	// run at once (live channels).
 	mapMu sync.Mutex
+	// merger pairs Sysmon and Security records of one process event
+	// (nil: every record is published on its own); under mapMu.
+	merger *merge.Merger[pipeline.Ticket]
 
 	mu        sync.Mutex
 	summary   Summary
@@ -68,6 +73,9 @@ type RunnerOptions struct {
 	Observe  func(*document.Document)
 	Logger   monitoring.Logger
 	Counters *monitoring.Counters
+	// Merge, when set, pairs the Sysmon and Security records of one
+	// process start or end (procbeat.merge_sources, procbeat.merge).
+	Merge *merge.Options
 }
 
 // NewRunner returns a Runner. The tracker is restored from the registry's
@@ -82,6 +90,9 @@ func NewRunner(o RunnerOptions) (*Runner, error) {
 	r := &Runner{opts: o.Source, mapper: o.Mapper, tracker: o.Tracker, reg: o.Registry, pipe: o.Pipeline,
 		codec: o.Codec, observe: o.Observe, log: o.Logger, counters: o.Counters, summary: newSummary(),
 		read: map[string]source.Position{}}
+	if o.Merge != nil {
+		r.merger = merge.New[pipeline.Ticket](*o.Merge)
+	}
 	// Only the records the mapping wants are decoded from EVTX.
 	r.opts.Filter = mapping.Wants
 	r.opts.Notice = func(msg string) { r.log.Warnf("%s", msg) }
@@ -189,6 +200,8 @@ func (r *Runner) Run(ctx context.Context, src source.Source) error {
 	// and maps stay off the per-record path.
 	var c fileCounts
 	defer r.merge(&c)
+	var outs []outgoing
+	emit := r.emitter(&c, &outs)
 	for rd.Next(ctx) {
 		rec := rd.Record()
 		c.records++
@@ -207,16 +220,34 @@ func (r *Runner) Run(ctx context.Context, src source.Source) error {
 			}
 			continue
 		}
-		c.kinds[kind]++
-		if r.observe != nil {
-			r.observe(&doc)
-		}
 		p := rd.Position()
-		ev := pipeline.Event{Index: r.mapper.Index(kind), ID: doc.Event.ID, Body: r.encode(&doc),
-			Pos: pipeline.Position{Offset: p.Offset, Check: p.Check, Bookmark: p.Bookmark}}
+		pos := pipeline.Position{Offset: p.Offset, Check: p.Check, Bookmark: p.Bookmark}
+		if r.merger == nil {
+			c.kinds[kind]++
+			if r.observe != nil {
+				r.observe(&doc)
+			}
+			ev := pipeline.Event{Index: r.mapper.Index(kind), ID: doc.Event.ID, Body: r.encode(&doc), Pos: pos}
+			r.maybeSaveTracker(false)
+			r.mapMu.Unlock()
+			if err := client.Publish(ctx, ev); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return fmt.Errorf("%s: record %d: %w", name, rec.RecordID, err)
+			}
+			continue
+		}
+		// The record's ticket is taken now, in its source's order: while
+		// the merger holds it the source's checkpoint stays before it.
+		t := client.Reserve(pos)
+		err = r.merger.Add(merge.Item[pipeline.Ticket]{Kind: kind, Doc: &doc, Logged: rec.TimeCreated, Ack: t}, emit)
 		r.maybeSaveTracker(false)
 		r.mapMu.Unlock()
-		if err := client.Publish(ctx, ev); err != nil {
+		if err == nil {
+			err = r.publishOut(ctx, &outs)
+		}
+		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
@@ -259,6 +290,106 @@ func (r *Runner) Run(ctx context.Context, src source.Source) error {
 	r.maybeSaveTracker(true)
 	r.mapMu.Unlock()
 	return nil
+}
+
+// outgoing is a document the merger let go, encoded, with the tickets of
+// the records it stands for.
+type outgoing struct {
+	ev pipeline.Event
+	t  [2]pipeline.Ticket
+	n  int
+}
+
+// emitter returns the merger's Emit: it counts, observes and encodes each
+// document into outs, to be published once mapMu is released.
+func (r *Runner) emitter(c *fileCounts, outs *[]outgoing) merge.Emit[pipeline.Ticket] {
+	return func(kind mapping.Kind, d *document.Document, acks []pipeline.Ticket) error {
+		c.kinds[kind]++
+		if r.observe != nil {
+			r.observe(d)
+		}
+		o := outgoing{ev: pipeline.Event{Index: r.mapper.Index(kind), ID: d.Event.ID, Body: r.encode(d),
+			Pos: pipeline.Position{Source: acks[0].Source}}}
+		o.n = copy(o.t[:], acks)
+		*outs = append(*outs, o)
+		return nil
+	}
+}
+
+// publishOut publishes what the merger let go and empties outs.
+func (r *Runner) publishOut(ctx context.Context, outs *[]outgoing) error {
+	defer func() {
+		clear(*outs)
+		*outs = (*outs)[:0]
+	}()
+	for i := range *outs {
+		o := &(*outs)[i]
+		if err := r.pipe.PublishReserved(ctx, o.ev, o.t[:o.n]...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// declarePeek is how many records of a file Declare reads: an EVTX file
+// yields only the wanted ones (the first tells), an export of several
+// channels needs a few more.
+const declarePeek = 256
+
+// Declare tells the merger which hosts log which of Sysmon and Security in
+// the files about to be read, from their first records, so that a Sysmon
+// log read before the Security log of the same machine (or after it)
+// waits for its twins, while a host that logs only one of them holds
+// nothing back. Archives are not peeked into; unreadable files are
+// reported when they are read.
+func (r *Runner) Declare(ctx context.Context, paths []string, format source.Format) {
+	if r.merger == nil {
+		return
+	}
+	opts := r.opts
+	opts.Format = format
+	opts.Notice = func(string) {}
+	opts.Decode.OnError = nil
+	for _, path := range paths {
+		if ctx.Err() != nil || source.ArchiveKind(path) != "" {
+			continue
+		}
+		rd, err := source.NewFile(path, opts).Open(ctx, source.Position{})
+		if err != nil {
+			continue
+		}
+		for n := 0; n < declarePeek && rd.Next(ctx); n++ {
+			rec := rd.Record()
+			if rec.Provider != winevent.ProviderSysmon && rec.Provider != winevent.ProviderSecurity {
+				continue
+			}
+			r.mapMu.Lock()
+			r.merger.Declare(strings.ToLower(rec.Computer), rec.Provider)
+			r.mapMu.Unlock()
+		}
+		rd.Close()
+	}
+}
+
+// FlushHeld publishes, alone, every record still waiting for its twin: at
+// the end of a replay and of each scan of the inputs, where no twin can
+// come any more (or it comes in a later scan, too late to be held for).
+// Records dropped instead (a stop before) were never acknowledged and are
+// read again after a restart.
+func (r *Runner) FlushHeld(ctx context.Context) error {
+	if r.merger == nil {
+		return nil
+	}
+	var c fileCounts
+	defer r.merge(&c)
+	var outs []outgoing
+	r.mapMu.Lock()
+	err := r.merger.Flush(r.emitter(&c, &outs))
+	r.mapMu.Unlock()
+	if err == nil {
+		err = r.publishOut(ctx, &outs)
+	}
+	return err
 }
 
 // startPosition is where src resumes: where this run last read it, else

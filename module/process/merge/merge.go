@@ -8,7 +8,8 @@
 // Options.Tolerance of each other on System/TimeCreated (each source's own
 // time fields may be skewed differently).
 //
-// A start or end record waits for its twin in a bounded hold: it is emitted
+// A start or end record of a host for which both providers were seen or
+// declared (Declare) waits for its twin in a bounded hold: it is emitted
 // alone once the other provider's stream of the same host has moved more
 // than Options.Window past it in event time (the twin would have come by
 // then), once more than Options.MaxHeld records are held (the oldest goes),
@@ -52,7 +53,10 @@ type Options struct {
 	// MaxHeld bounds the records held at once, over all hosts.
 	MaxHeld int
 	// Link keeps both documents of a pair (procbeat.merge_sources: false)
-	// and points the Security one at the Sysmon process identity (Link).
+	// and holds nothing back: every record is emitted as it comes, and a
+	// Security record whose Sysmon twin came first (the twin is known) is
+	// pointed at the Sysmon process identity (Link). The Sysmon records
+	// are remembered, without their handles, within the same bounds.
 	Link bool
 	// Now is the wall clock for Expire; tests fix it.
 	Now func() time.Time
@@ -145,6 +149,9 @@ type slot struct {
 	next    int32  // chain of one key, -1 at its end
 	key     key
 	st      *stream
+	// remembered: a Sysmon record already emitted, kept to link its
+	// Security twin (Options.Link); it has no handle and leaves silently.
+	remembered bool
 }
 
 // Merger pairs twins. It is not safe for concurrent use.
@@ -166,7 +173,7 @@ func New[T any](opts Options) *Merger[T] {
 	return &Merger[T]{opts: opts.withDefaults(), byKey: map[key]int32{}, streams: map[streamKey]*stream{}}
 }
 
-// Len is the number of records held.
+// Len is the number of records held (remembered ones included).
 func (m *Merger[T]) Len() int { return m.held }
 
 // Add offers one record. Records that cannot have a twin (other kinds and
@@ -184,6 +191,15 @@ func (m *Merger[T]) Add(it Item[T], emit Emit[T]) error {
 	if it.Logged.After(st.wm) {
 		st.wm = it.Logged
 	}
+	if st.other == nil {
+		// The other provider was neither seen nor declared for the host:
+		// a host that logs one of them only has nothing held back.
+		m.out[0] = it.Ack
+		return emit(it.Kind, it.Doc, m.out[:1])
+	}
+	if m.opts.Link {
+		return m.link(k, prov, st, it, emit)
+	}
 	if s := m.twin(k, prov, it.Logged, &it.Doc.Process); s >= 0 {
 		if err := m.pair(s, it, prov, emit); err != nil {
 			return err
@@ -192,6 +208,46 @@ func (m *Merger[T]) Add(it Item[T], emit Emit[T]) error {
 		m.hold(k, prov, st, it)
 	}
 	return m.release(st, emit)
+}
+
+// link emits it at once: a Sysmon record is remembered for a Security
+// twin to come, a Security record whose Sysmon twin is remembered goes out
+// on the Sysmon identity.
+func (m *Merger[T]) link(k key, prov provider, st *stream, it Item[T], emit Emit[T]) error {
+	m.out[0] = it.Ack
+	if prov == sysmon {
+		if err := emit(it.Kind, it.Doc, m.out[:1]); err != nil {
+			return err
+		}
+		m.hold(k, prov, st, it)
+		m.slots[m.byKey[k]].remembered = true
+		var zero T
+		m.acks[m.byKey[k]] = zero
+		return m.release(st, emit)
+	}
+	if s := m.twin(k, prov, it.Logged, &it.Doc.Process); s >= 0 {
+		m.scratch = *it.Doc
+		Link(&m.slots[s].doc, &m.scratch)
+		m.remove(s)
+		if err := emit(it.Kind, &m.scratch, m.out[:1]); err != nil {
+			return err
+		}
+	} else if err := emit(it.Kind, it.Doc, m.out[:1]); err != nil {
+		return err
+	}
+	return m.release(st, emit)
+}
+
+// Declare says that host logs provider (winevent.ProviderSysmon or
+// ProviderSecurity), before any of its records arrive: records of the
+// other provider of the host are held for their twins from the start. A
+// replay declares what its files hold, so that a Sysmon log read before
+// the Security log of the same machine waits for it. Without a
+// declaration a provider counts from its host's first record on.
+func (m *Merger[T]) Declare(host, provider string) {
+	if p := providerOf(provider); p != other {
+		m.stream(host, p)
+	}
 }
 
 func (m *Merger[T]) stream(host string, prov provider) *stream {
@@ -281,24 +337,6 @@ func (m *Merger[T]) pair(s int32, it Item[T], prov provider, emit Emit[T]) error
 	sys, sec := &h.doc, it.Doc
 	if prov == sysmon {
 		sys, sec = it.Doc, &h.doc
-	}
-	if m.opts.Link {
-		// Both documents, the Security one on the Sysmon identity.
-		m.scratch = *sec
-		Link(sys, &m.scratch)
-		sysAck, secAck := m.acks[s], it.Ack
-		if prov == sysmon {
-			sysAck, secAck = it.Ack, m.acks[s]
-		}
-		m.out[0] = sysAck
-		if err := emit(it.Kind, sys, m.out[:1]); err != nil {
-			return err
-		}
-		// An emit error ends the caller's run; what was not acknowledged
-		// is read again after a restart.
-		m.remove(s)
-		m.out[0] = secAck
-		return emit(it.Kind, &m.scratch, m.out[:1])
 	}
 	m.scratch = *sys
 	Fuse(it.Kind, &m.scratch, sec)
@@ -391,6 +429,10 @@ func (m *Merger[T]) front(st *stream) int32 {
 // emitAlone emits held slot s without a twin.
 func (m *Merger[T]) emitAlone(s int32, emit Emit[T]) error {
 	h := &m.slots[s]
+	if h.remembered {
+		m.remove(s)
+		return nil
+	}
 	m.out[0] = m.acks[s]
 	if err := emit(h.kind, &h.doc, m.out[:1]); err != nil {
 		return err

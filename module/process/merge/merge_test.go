@@ -192,7 +192,7 @@ func TestEveryArrivalOrder(t *testing.T) {
 			order = append(order, base[j].name)
 		}
 		t.Run(strings.Join(order, ","), func(t *testing.T) {
-			s := run(t, New[string](Options{}), recs)
+			s := run(t, declared[string](Options{}), recs)
 			if len(s.docs) != 2 {
 				t.Fatalf("%d documents, want 2", len(s.docs))
 			}
@@ -260,18 +260,18 @@ func TestSkewedClocks(t *testing.T) {
 	recs := []rec{sysStart(procA, 0), secStart(procA, 0)}
 	recs[1].doc.Timestamp = t0.Add(7 * time.Minute)
 	recs[1].logged = t0.Add(900 * time.Millisecond)
-	if s := run(t, New[string](Options{}), recs); len(s.docs) != 1 {
+	if s := run(t, declared[string](Options{}), recs); len(s.docs) != 1 {
 		t.Fatalf("TimeCreated 900ms apart: %d documents, want 1 merged", len(s.docs))
 	}
 	recs[1].logged = t0.Add(-900 * time.Millisecond)
-	if s := run(t, New[string](Options{}), recs); len(s.docs) != 1 {
+	if s := run(t, declared[string](Options{}), recs); len(s.docs) != 1 {
 		t.Fatalf("TimeCreated -900ms apart: %d documents, want 1 merged", len(s.docs))
 	}
 	recs[1].logged = t0.Add(1100 * time.Millisecond)
-	if s := run(t, New[string](Options{}), recs); len(s.docs) != 2 {
+	if s := run(t, declared[string](Options{}), recs); len(s.docs) != 2 {
 		t.Fatalf("TimeCreated 1.1s apart (tolerance 1s): %d documents, want 2", len(s.docs))
 	}
-	if s := run(t, New[string](Options{Tolerance: 2 * time.Second}), recs); len(s.docs) != 1 {
+	if s := run(t, declared[string](Options{Tolerance: 2 * time.Second}), recs); len(s.docs) != 1 {
 		t.Fatalf("TimeCreated 1.1s apart (tolerance 2s): %d documents, want 1", len(s.docs))
 	}
 }
@@ -280,7 +280,7 @@ func TestSkewedClocks(t *testing.T) {
 // provider's stream has moved Window past it, keeping its own fields.
 func TestOneTwinMissing(t *testing.T) {
 	b := proc{id: "b", host: "ws1.corp", pid: 8, exe: `C:\b.exe`, at: 10 * time.Second, life: time.Second, guid: "{GUID-B}"}
-	m := New[string](Options{})
+	m := declared[string](Options{})
 	s := &sink{}
 	add := func(r rec) {
 		if err := m.Add(Item[string]{Kind: r.kind, Doc: &r.doc, Logged: r.logged, Ack: r.name}, s.emit); err != nil {
@@ -317,7 +317,7 @@ func TestPIDReuse(t *testing.T) {
 	// Sysmon saw cmd.exe as pid 4242, Security saw notepad.exe as 4242
 	// 200 ms later (cmd ended, pid reused): no pair.
 	r := []rec{sysStart(procA, 0), secStart(other, 200*time.Millisecond)}
-	if s := run(t, New[string](Options{}), r); len(s.docs) != 2 {
+	if s := run(t, declared[string](Options{}), r); len(s.docs) != 2 {
 		t.Fatalf("different images paired: %d docs", len(s.docs))
 	}
 	// Two cmd.exe with pid 4242, 600 ms apart, both logged by both: each
@@ -342,7 +342,7 @@ func TestPIDReuse(t *testing.T) {
 				recs[i] = otherParent[j]
 			}
 		}
-		s := run(t, New[string](Options{}), recs)
+		s := run(t, declared[string](Options{}), recs)
 		if len(s.docs) != 2 {
 			t.Fatalf("%v: %d docs, want 2", perm, len(s.docs))
 		}
@@ -358,22 +358,42 @@ func TestPIDReuse(t *testing.T) {
 	}
 }
 
-// merge_sources: false keeps both documents; the Security one carries the
-// Sysmon GUID, parent GUID and ancestry.
+// merge_sources: false keeps both documents and holds nothing back; a
+// Security record whose Sysmon twin came first carries the Sysmon GUID,
+// parent GUID and ancestry, one that came first keeps its own.
 func TestLink(t *testing.T) {
 	for _, order := range [][]int{{0, 1}, {1, 0}} {
 		base := []rec{sysStart(procA, 0), secStart(procA, 0)}
-		s := run(t, New[string](Options{Link: true}), []rec{base[order[0]], base[order[1]]})
-		if len(s.docs) != 2 {
-			t.Fatalf("%d docs", len(s.docs))
+		m := declared[string](Options{Link: true})
+		s := &sink{}
+		for _, i := range order {
+			r := base[i]
+			if err := m.Add(Item[string]{Kind: r.kind, Doc: &r.doc, Logged: r.logged, Ack: r.name}, s.emit); err != nil {
+				t.Fatal(err)
+			}
+			if len(s.docs) != 1 || s.docs[0].acks[0] != r.name {
+				t.Fatalf("%v: %s not emitted at once: %+v", order, r.name, s.docs)
+			}
+			out := s.docs[0].doc
+			s.docs = nil
+			p := &out.Process
+			switch {
+			case out.Event.Provider == winevent.ProviderSysmon:
+				if out.Event.ID != "sys-start-a" || p.EntityID != "{GUID-A}" {
+					t.Errorf("Sysmon document changed: %+v", p)
+				}
+			case order[0] == 0: // the twin is known
+				if p.EntityID != "{GUID-A}" || p.Parent.EntityID != "{PARENT-a}" || len(p.Ext.Ancestry) != 1 || out.Event.ID != "sec-start-a" || p.Hash.SHA256 != "" {
+					t.Errorf("linked Security document: %+v", p)
+				}
+			default:
+				if p.EntityID != "synthetic-a" {
+					t.Errorf("Security document before its twin: entity %s", p.EntityID)
+				}
+			}
 		}
-		for _, o := range s.docs {
-			if o.doc.Process.EntityID != "{GUID-A}" || o.doc.Process.Parent.EntityID != "{PARENT-a}" || len(o.acks) != 1 {
-				t.Errorf("%v: %s: entity %s parent %s acks %v", order, o.doc.Event.ID, o.doc.Process.EntityID, o.doc.Process.Parent.EntityID, o.acks)
-			}
-			if o.doc.Event.Provider == winevent.ProviderSecurity && (o.doc.Event.ID != "sec-start-a" || o.doc.Process.Hash.SHA256 != "") {
-				t.Errorf("Security document changed beyond its identity: %+v", o.doc)
-			}
+		if err := m.Flush(s.emit); err != nil || len(s.docs) != 0 || m.Len() != 0 {
+			t.Fatalf("Flush in link mode: %v, %d emitted, %d left", err, len(s.docs), m.Len())
 		}
 	}
 }
@@ -382,7 +402,7 @@ func TestLink(t *testing.T) {
 // Window of wall time.
 func TestExpire(t *testing.T) {
 	now := t0
-	m := New[string](Options{Now: func() time.Time { return now }})
+	m := declared[string](Options{Now: func() time.Time { return now }})
 	s := &sink{}
 	r := sysStart(procA, 0)
 	if err := m.Add(Item[string]{Kind: r.kind, Doc: &r.doc, Logged: r.logged, Ack: r.name}, s.emit); err != nil {
@@ -402,7 +422,7 @@ func TestExpire(t *testing.T) {
 // the heap stays flat however many Sysmon records go through.
 func TestBoundedWithOneSourceSilent(t *testing.T) {
 	const maxHeld = 1000
-	m := New[string](Options{MaxHeld: maxHeld})
+	m := declared[string](Options{MaxHeld: maxHeld})
 	var n int
 	emit := func(mapping.Kind, *document.Document, []string) error { n++; return nil }
 	var heap [2]uint64
@@ -430,5 +450,46 @@ func TestBoundedWithOneSourceSilent(t *testing.T) {
 	t.Logf("heap after 50k records %d KiB, after 100k %d KiB (%d held)", heap[0]>>10, heap[1]>>10, m.Len())
 	if heap[1] > heap[0]+heap[0]/4+1<<20 {
 		t.Errorf("heap grew from %d to %d with a bounded hold", heap[0], heap[1])
+	}
+}
+
+// declared is a Merger told that the test host logs both providers.
+func declared[T any](o Options) *Merger[T] {
+	m := New[T](o)
+	m.Declare("ws1.corp", winevent.ProviderSysmon)
+	m.Declare("ws1.corp", winevent.ProviderSecurity)
+	return m
+}
+
+// A host that logs Sysmon only holds nothing back; once its first Security
+// record comes, its records wait for their twins.
+func TestHostWithOneProviderHoldsNothing(t *testing.T) {
+	m := New[string](Options{})
+	s := &sink{}
+	add := func(r rec) {
+		if err := m.Add(Item[string]{Kind: r.kind, Doc: &r.doc, Logged: r.logged, Ack: r.name}, s.emit); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add(sysStart(procA, 0))
+	if len(s.docs) != 1 || m.Len() != 0 {
+		t.Fatalf("Sysmon-only host: %d emitted, %d held", len(s.docs), m.Len())
+	}
+	b := procA
+	b.id, b.pid, b.at = "b", 9, time.Second
+	add(secStart(b, 0))
+	add(sysStart(b, 0))
+	if len(s.docs) != 2 || m.Len() != 0 || len(s.docs[1].acks) != 2 {
+		t.Fatalf("first Security record, then its twin: %d emitted, %d held, want b merged", len(s.docs), m.Len())
+	}
+	c := b
+	c.id, c.pid = "c", 10
+	add(sysStart(c, 0))
+	if m.Len() != 1 {
+		t.Fatalf("with both providers seen, a Sysmon start is not held")
+	}
+	m.Declare("ws1.corp", "Microsoft-Windows-Other")
+	if m.Len() != 1 || len(m.streams) != 2 {
+		t.Fatal("another provider declared a stream")
 	}
 }

@@ -153,17 +153,17 @@ func runCut(t *testing.T, sysmonCh, securityCh []rec, pattern func(int) bool, k 
 	first := &reading{ch: [2][]rec{sysmonCh, securityCh}}
 	if k < 0 {
 		// Uncut: one run to the end of the replay, which flushes.
-		m := New[handle](Options{})
+		m := declared[handle](Options{})
 		feed(m, first, len(sysmonCh)+len(securityCh))
 		if err := m.Flush(emit); err != nil {
 			t.Fatal(err)
 		}
 		return store
 	}
-	feed(New[handle](Options{}), first, k)
+	feed(declared[handle](Options{}), first, k)
 	second := &reading{ch: [2][]rec{sysmonCh, securityCh}}
 	second.next = checkpoints(acked, partner)
-	m := New[handle](Options{})
+	m := declared[handle](Options{})
 	feed(m, second, len(sysmonCh)+len(securityCh))
 	if err := m.Flush(emit); err != nil {
 		t.Fatal(err)

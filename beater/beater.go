@@ -269,18 +269,45 @@ func (b *Beater) Replay(ctx context.Context, args []string) (Summary, error) {
 			})
 		}()
 	}
-	b.runner.Declare(ctx, paths, source.FormatUnknown)
+	// The files of hosts that log both Sysmon and Security are read
+	// together, in event-time order, whatever order they were named in.
+	together := b.runner.Declare(ctx, paths, source.FormatUnknown)
 	failed := 0
+	fail := func(err error) error {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		failed++
+		b.log.Errorf("%v", err)
+		return nil
+	}
+	inGroup := make(map[string]bool, len(together))
+	for i, err := range b.runner.ReplayTogether(ctx, together) {
+		inGroup[together[i]] = true
+		filesDone.Add(1)
+		if st, serr := os.Stat(together[i]); serr == nil {
+			bytesDone.Add(st.Size())
+		}
+		if err != nil {
+			if cerr := fail(err); cerr != nil {
+				return b.runner.Summary(), cerr
+			}
+		}
+	}
+	if ctx.Err() != nil {
+		return b.runner.Summary(), ctx.Err()
+	}
 	for i, p := range paths {
+		if inGroup[p] {
+			continue
+		}
 		err := b.runner.ReplayFile(ctx, p)
 		filesDone.Add(1)
 		bytesDone.Add(sizes[i])
 		if err != nil {
-			if ctx.Err() != nil {
-				return b.runner.Summary(), ctx.Err()
+			if cerr := fail(err); cerr != nil {
+				return b.runner.Summary(), cerr
 			}
-			failed++
-			b.log.Errorf("%v", err)
 		}
 	}
 	// The end of the replay: no twin can come for what is still held.

@@ -182,78 +182,113 @@ func sourceName(s source.Source) string {
 // live channel); the mapping is serialized between them. One source must
 // not be run twice at once.
 func (r *Runner) Run(ctx context.Context, src source.Source) error {
-	id := src.ID()
-	name := sourceName(src)
-	rd, err := src.Open(ctx, r.startPosition(id))
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil
-		}
-		r.count(func(s *Summary) { s.fileFailed(name, ErrorOpen, err) })
+	rs, err := r.open(ctx, src)
+	if rs == nil {
 		return err
 	}
-	defer rd.Close()
-	r.count(func(s *Summary) { s.Files++ })
-	client := r.pipe.Client(id)
-	var doc document.Document
+	for rs.rd.Next(ctx) {
+		if stop, err := r.step(ctx, rs); stop {
+			rs.close(r)
+			return err
+		}
+	}
+	return r.finish(ctx, rs)
+}
+
+// reading is one source being read: its reader, publisher and counts.
+type reading struct {
+	id, name string
+	rd       source.Reader
+	client   *pipeline.Client
+	doc      document.Document
 	// Counts are kept locally and merged now and then: the summary's lock
 	// and maps stay off the per-record path.
-	var c fileCounts
-	defer r.merge(&c)
-	var outs []outgoing
-	emit := r.emitter(&c, &outs)
-	for rd.Next(ctx) {
-		rec := rd.Record()
-		c.records++
-		if c.records%1024 == 0 {
-			r.merge(&c)
+	c    fileCounts
+	outs []outgoing
+	emit merge.Emit[pipeline.Ticket]
+}
+
+func (rs *reading) close(r *Runner) {
+	r.merge(&rs.c)
+	rs.rd.Close()
+}
+
+// open opens src where it stands. A nil reading means it did not open:
+// the error, or nil when ctx ended.
+func (r *Runner) open(ctx context.Context, src source.Source) (*reading, error) {
+	rs := &reading{id: src.ID(), name: sourceName(src)}
+	rd, err := src.Open(ctx, r.startPosition(rs.id))
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, nil
 		}
-		r.mapMu.Lock()
-		kind, err := r.mapper.Map(rec, &doc)
-		if err != nil || kind == mapping.None {
-			r.mapMu.Unlock()
-			if err != nil {
-				r.count(func(s *Summary) { s.recordErrors(name, ErrorMapping, 1) })
-				r.log.Warnf("%s: record %d (event %d): %v", name, rec.RecordID, rec.EventID, err)
-			} else {
-				c.kinds[kind]++
-			}
-			continue
-		}
-		p := rd.Position()
-		pos := pipeline.Position{Offset: p.Offset, Check: p.Check, Bookmark: p.Bookmark}
-		if r.merger == nil {
+		r.count(func(s *Summary) { s.fileFailed(rs.name, ErrorOpen, err) })
+		return nil, err
+	}
+	rs.rd = rd
+	r.count(func(s *Summary) { s.Files++ })
+	rs.client = r.pipe.Client(rs.id)
+	rs.emit = r.emitter(&rs.c, &rs.outs)
+	return rs, nil
+}
+
+// step maps and publishes the reader's current record. stop says the
+// source must end here: with err, or nil when ctx ended.
+func (r *Runner) step(ctx context.Context, rs *reading) (stop bool, _ error) {
+	rec := rs.rd.Record()
+	c := &rs.c
+	c.records++
+	if c.records%1024 == 0 {
+		r.merge(c)
+	}
+	r.mapMu.Lock()
+	kind, err := r.mapper.Map(rec, &rs.doc)
+	if err != nil || kind == mapping.None {
+		r.mapMu.Unlock()
+		if err != nil {
+			r.count(func(s *Summary) { s.recordErrors(rs.name, ErrorMapping, 1) })
+			r.log.Warnf("%s: record %d (event %d): %v", rs.name, rec.RecordID, rec.EventID, err)
+		} else {
 			c.kinds[kind]++
-			if r.observe != nil {
-				r.observe(&doc)
-			}
-			ev := pipeline.Event{Index: r.mapper.Index(kind), ID: doc.Event.ID, Body: r.encode(&doc), Pos: pos}
-			r.maybeSaveTracker(false)
-			r.mapMu.Unlock()
-			if err := client.Publish(ctx, ev); err != nil {
-				if ctx.Err() != nil {
-					return nil
-				}
-				return fmt.Errorf("%s: record %d: %w", name, rec.RecordID, err)
-			}
-			continue
 		}
+		return false, nil
+	}
+	p := rs.rd.Position()
+	pos := pipeline.Position{Offset: p.Offset, Check: p.Check, Bookmark: p.Bookmark}
+	if r.merger == nil {
+		c.kinds[kind]++
+		if r.observe != nil {
+			r.observe(&rs.doc)
+		}
+		ev := pipeline.Event{Index: r.mapper.Index(kind), ID: rs.doc.Event.ID, Body: r.encode(&rs.doc), Pos: pos}
+		r.maybeSaveTracker(false)
+		r.mapMu.Unlock()
+		err = rs.client.Publish(ctx, ev)
+	} else {
 		// The record's ticket is taken now, in its source's order: while
 		// the merger holds it the source's checkpoint stays before it.
-		t := client.Reserve(pos)
-		err = r.merger.Add(merge.Item[pipeline.Ticket]{Kind: kind, Doc: &doc, Logged: rec.TimeCreated, Ack: t}, emit)
+		t := rs.client.Reserve(pos)
+		err = r.merger.Add(merge.Item[pipeline.Ticket]{Kind: kind, Doc: &rs.doc, Logged: rec.TimeCreated, Image: mapping.RecordImage(rec), Ack: t}, rs.emit)
 		r.maybeSaveTracker(false)
 		r.mapMu.Unlock()
 		if err == nil {
-			err = r.publishOut(ctx, &outs)
-		}
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return fmt.Errorf("%s: record %d: %w", name, rec.RecordID, err)
+			err = r.publishOut(ctx, &rs.outs)
 		}
 	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return true, nil
+		}
+		return true, fmt.Errorf("%s: record %d: %w", rs.name, rec.RecordID, err)
+	}
+	return false, nil
+}
+
+// finish ends a source read to its end (or to ctx's): its read error, its
+// counts, where a later scan continues.
+func (r *Runner) finish(ctx context.Context, rs *reading) error {
+	defer rs.close(r)
+	rd, c, name := rs.rd, &rs.c, rs.name
 	// Records a reader dropped before decoding (EVTX's filter) were read
 	// too: count them so "records read" means the same for every format.
 	if fr, ok := rd.(interface{ Filtered() int64 }); ok {
@@ -284,12 +319,66 @@ func (r *Runner) Run(ctx context.Context, src source.Source) error {
 		// Read to its end: a later scan in this run continues from here,
 		// past the records that gave no document, and not from the last
 		// acknowledged one (which would publish the in-flight ones again).
-		r.setReadPosition(id, rd.Position())
+		r.setReadPosition(rs.id, rd.Position())
 	}
 	r.mapMu.Lock()
 	r.maybeSaveTracker(true)
 	r.mapMu.Unlock()
 	return nil
+}
+
+// RunTogether reads finite sources as one stream, record by record in the
+// order of their System/TimeCreated (ties by source id), as the host wrote
+// them. A replay reads the Sysmon and Security logs of one machine so:
+// twins come moments apart whatever order the files were named in, and
+// everything order-dependent (twins, the process table) comes out the same
+// for the files in any order or the directory holding them. It returns
+// each source's error, in srcs' order.
+func (r *Runner) RunTogether(ctx context.Context, srcs []source.Source) []error {
+	errs := make([]error, len(srcs))
+	var live []*reading
+	idx := map[*reading]int{}
+	for i, src := range srcs {
+		rs, err := r.open(ctx, src)
+		if rs == nil {
+			errs[i] = err
+			continue
+		}
+		idx[rs] = i
+		if rs.rd.Next(ctx) {
+			live = append(live, rs)
+		} else {
+			errs[i] = r.finish(ctx, rs)
+		}
+	}
+	for len(live) > 0 {
+		m := 0
+		for i := 1; i < len(live); i++ {
+			a, b := live[i].rd.Record().TimeCreated, live[m].rd.Record().TimeCreated
+			if a.Before(b) || (a.Equal(b) && live[i].id < live[m].id) {
+				m = i
+			}
+		}
+		rs := live[m]
+		stop, err := r.step(ctx, rs)
+		if !stop && rs.rd.Next(ctx) {
+			continue
+		}
+		if stop {
+			rs.close(r)
+			errs[idx[rs]] = err
+		} else {
+			errs[idx[rs]] = r.finish(ctx, rs)
+		}
+		live = append(live[:m], live[m+1:]...)
+		if ctx.Err() != nil {
+			for _, rs := range live {
+				rs.close(r)
+			}
+			return errs
+		}
+	}
+	return errs
 }
 
 // outgoing is a document the merger let go, encoded, with the tickets of
@@ -340,17 +429,21 @@ const declarePeek = 256
 // the files about to be read, from their first records, so that a Sysmon
 // log read before the Security log of the same machine (or after it)
 // waits for its twins, while a host that logs only one of them holds
-// nothing back. Archives are not peeked into; unreadable files are
-// reported when they are read.
-func (r *Runner) Declare(ctx context.Context, paths []string, format source.Format) {
+// nothing back. It returns the files with records of a host that logs
+// both, to be read together (RunTogether). Archives are not peeked into;
+// unreadable files are reported when they are read.
+func (r *Runner) Declare(ctx context.Context, paths []string, format source.Format) (together []string) {
 	if r.merger == nil {
-		return
+		return nil
 	}
 	opts := r.opts
 	opts.Format = format
 	opts.Notice = func(string) {}
 	opts.Decode.OnError = nil
-	for _, path := range paths {
+	type hostProvider struct{ host, provider string }
+	seen := map[hostProvider]bool{}
+	hostsOf := make([]map[string]bool, len(paths))
+	for i, path := range paths {
 		if ctx.Err() != nil || source.ArchiveKind(path) != "" {
 			continue
 		}
@@ -363,12 +456,39 @@ func (r *Runner) Declare(ctx context.Context, paths []string, format source.Form
 			if rec.Provider != winevent.ProviderSysmon && rec.Provider != winevent.ProviderSecurity {
 				continue
 			}
+			hp := hostProvider{strings.ToLower(rec.Computer), rec.Provider}
+			seen[hp] = true
+			if hostsOf[i] == nil {
+				hostsOf[i] = map[string]bool{}
+			}
+			hostsOf[i][hp.host] = true
 			r.mapMu.Lock()
-			r.merger.Declare(strings.ToLower(rec.Computer), rec.Provider)
+			r.merger.Declare(hp.host, hp.provider)
 			r.mapMu.Unlock()
 		}
 		rd.Close()
 	}
+	both := func(host string) bool {
+		return seen[hostProvider{host, winevent.ProviderSysmon}] && seen[hostProvider{host, winevent.ProviderSecurity}]
+	}
+	for i, hosts := range hostsOf {
+		for h := range hosts {
+			if both(h) {
+				together = append(together, paths[i])
+				break
+			}
+		}
+	}
+	return together
+}
+
+// ReplayTogether reads files (not archives) with RunTogether.
+func (r *Runner) ReplayTogether(ctx context.Context, paths []string) []error {
+	srcs := make([]source.Source, len(paths))
+	for i, p := range paths {
+		srcs[i] = source.NewFile(p, r.opts)
+	}
+	return r.RunTogether(ctx, srcs)
 }
 
 // FlushHeld publishes, alone, every record still waiting for its twin: at

@@ -87,8 +87,20 @@ type Item[T any] struct {
 	Doc *document.Document
 	// Logged is the record's System/TimeCreated.
 	Logged time.Time
+	// Image is the image the record itself names (mapping.RecordImage),
+	// empty to use the document's process.executable. An end document's
+	// executable is what the process table recorded at its start, a guess
+	// for 4689, which names its process by pid.
+	Image string
 	// Ack is the caller's handle of the record (its checkpoint ticket).
 	Ack T
+}
+
+func (it *Item[T]) image() string {
+	if it.Image != "" {
+		return it.Image
+	}
+	return it.Doc.Process.Executable
 }
 
 // Emit receives a document to publish and the handles of every record it
@@ -148,6 +160,7 @@ type slot struct {
 	seq     uint64 // 0: free
 	next    int32  // chain of one key, -1 at its end
 	key     key
+	image   string
 	st      *stream
 	// remembered: a Sysmon record already emitted, kept to link its
 	// Security twin (Options.Link); it has no handle and leaves silently.
@@ -200,7 +213,7 @@ func (m *Merger[T]) Add(it Item[T], emit Emit[T]) error {
 	if m.opts.Link {
 		return m.link(k, prov, st, it, emit)
 	}
-	if s := m.twin(k, prov, it.Logged, &it.Doc.Process); s >= 0 {
+	if s := m.twin(k, prov, it.Logged, it.image(), &it.Doc.Process); s >= 0 {
 		if err := m.pair(s, it, prov, emit); err != nil {
 			return err
 		}
@@ -225,7 +238,7 @@ func (m *Merger[T]) link(k key, prov provider, st *stream, it Item[T], emit Emit
 		m.acks[m.byKey[k]] = zero
 		return m.release(st, emit)
 	}
-	if s := m.twin(k, prov, it.Logged, &it.Doc.Process); s >= 0 {
+	if s := m.twin(k, prov, it.Logged, it.image(), &it.Doc.Process); s >= 0 {
 		m.scratch = *it.Doc
 		Link(&m.slots[s].doc, &m.scratch)
 		m.remove(s)
@@ -265,14 +278,14 @@ func (m *Merger[T]) stream(host string, prov provider) *stream {
 // twin finds the held record of the other provider that k's record at
 // logged describing p pairs with: the nearest in time within Tolerance,
 // the earliest held on a tie. -1 when there is none. Besides the image,
-// the command line and the parent pid must agree where both records carry
-// them: a pid reused within Tolerance by the same image is told apart by
-// them, and otherwise by each channel logging in time order.
-func (m *Merger[T]) twin(k key, prov provider, logged time.Time, p *document.Process) int32 {
+// the command line and the parent pid of starts must agree where both
+// records carry them: a pid reused within Tolerance by the same image is
+// told apart by them, and otherwise by each channel logging in time order.
+func (m *Merger[T]) twin(k key, prov provider, logged time.Time, image string, p *document.Process) int32 {
 	best, bestD := int32(-1), time.Duration(0)
 	for s := m.headOf(k); s >= 0; s = m.slots[s].next {
 		c := &m.slots[s]
-		if c.prov == prov || !compatible(&c.doc.Process, p) {
+		if c.prov == prov || !sameImage(c.image, image) || !compatible(k.kind, &c.doc.Process, p) {
 			continue
 		}
 		d := c.logged.Sub(logged)
@@ -296,9 +309,13 @@ func (m *Merger[T]) headOf(k key) int32 {
 	return -1
 }
 
-func compatible(a, b *document.Process) bool {
-	if !sameImage(a.Executable, b.Executable) {
-		return false
+// compatible reports whether two records may describe one process. The
+// command line and parent pid are compared for starts only: an end event
+// carries neither, its document has them from the process table, whose
+// guess (4689 names the process by pid) must not keep twins apart.
+func compatible(kind mapping.Kind, a, b *document.Process) bool {
+	if kind != mapping.Start {
+		return true
 	}
 	if a.CommandLine != "" && b.CommandLine != "" && a.CommandLine != b.CommandLine {
 		return false
@@ -360,7 +377,7 @@ func (m *Merger[T]) hold(k key, prov provider, st *stream, it Item[T]) {
 	}
 	m.seq++
 	m.slots[s] = slot{doc: *it.Doc, kind: it.Kind, prov: prov, logged: it.Logged, arrived: m.opts.Now(),
-		seq: m.seq, next: m.headOf(k), key: k, st: st}
+		seq: m.seq, next: m.headOf(k), key: k, image: it.image(), st: st}
 	m.acks[s] = it.Ack
 	m.byKey[k] = s
 	if len(st.q) >= 2*m.opts.MaxHeld+16 {

@@ -493,3 +493,38 @@ func TestHostWithOneProviderHoldsNothing(t *testing.T) {
 		t.Fatal("another provider declared a stream")
 	}
 }
+
+// An end document's executable is the process table's guess (4689 names
+// its process by pid); the records' own images pair the twins.
+func TestEndPairsOnTheRecordsImages(t *testing.T) {
+	m := declared[string](Options{})
+	s := &sink{}
+	sys, sec := sysEnd(procA), secEnd(procA)
+	sec.doc.Process.Executable = `C:\Windows\stale-guess.exe`
+	sec.doc.Process.CommandLine = "other"
+	for _, it := range []Item[string]{
+		{Kind: sys.kind, Doc: &sys.doc, Logged: sys.logged, Ack: sys.name, Image: procA.exe},
+		{Kind: sec.kind, Doc: &sec.doc, Logged: sec.logged, Ack: sec.name, Image: strings.ToLower(procA.exe)},
+	} {
+		if err := m.Add(it, s.emit); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(s.docs) != 1 || len(s.docs[0].acks) != 2 {
+		t.Fatalf("ends with the same record image not paired: %+v", s.docs)
+	}
+	// Records naming different images are not twins.
+	m = declared[string](Options{})
+	s = &sink{}
+	for _, it := range []Item[string]{
+		{Kind: sys.kind, Doc: &sys.doc, Logged: sys.logged, Ack: sys.name, Image: procA.exe},
+		{Kind: sec.kind, Doc: &sec.doc, Logged: sec.logged, Ack: sec.name, Image: `C:\other.exe`},
+	} {
+		if err := m.Add(it, s.emit); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := m.Flush(s.emit); err != nil || len(s.docs) != 2 {
+		t.Fatalf("different images paired: %v %d", err, len(s.docs))
+	}
+}

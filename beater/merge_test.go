@@ -17,6 +17,7 @@ import (
 	"github.com/procbeat/procbeat/config"
 	"github.com/procbeat/procbeat/monitoring"
 	"github.com/procbeat/procbeat/pipeline"
+	"github.com/procbeat/procbeat/testing/corpus"
 )
 
 // twinProc is one process of the generated host, as Sysmon and Security
@@ -335,4 +336,64 @@ func mergedFields(t *testing.T, docs map[string]string) map[string]string {
 		out[id] = string(b)
 	}
 	return out
+}
+
+// OTRF Security-Datasets recordings hold the Sysmon and Security logs of
+// one machine in one file. Split into a Sysmon and a Security file (in a
+// temporary directory), the two files in either order give the documents
+// of the directory holding both, with every process start and end of the
+// recording merged.
+func TestMergeCorpusTwoLogsAnyOrder(t *testing.T) {
+	dir, ok := corpus.Dir()
+	if !ok {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("../shared/corpus is absent in CI")
+		}
+		t.Skip("../shared/corpus is absent")
+	}
+	for _, c := range []struct {
+		rel    string
+		merged int // start and end documents made of two records
+	}{
+		{"Security-Datasets/datasets/atomic/windows/credential_access/host/cmd_psexec_lsa_secrets_dump_2020-10-1903305471.json", 8},
+		{"Security-Datasets/datasets/atomic/windows/lateral_movement/host/covenant_sharpsc_query_dcerpc_smb_svcctl_2020-08-06012009.json", 4},
+	} {
+		t.Run(filepath.Base(c.rel), func(t *testing.T) {
+			raw, err := os.ReadFile(filepath.Join(dir, c.rel))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var sys, sec strings.Builder
+			for _, line := range strings.SplitAfter(string(raw), "\n") {
+				if strings.Contains(line, "Microsoft-Windows-Sysmon") {
+					sys.WriteString(line)
+				} else {
+					sec.WriteString(line)
+				}
+			}
+			tmp := t.TempDir()
+			sysPath, secPath := filepath.Join(tmp, "sysmon.json"), filepath.Join(tmp, "security.json")
+			if err := os.WriteFile(sysPath, []byte(sys.String()), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(secPath, []byte(sec.String()), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			byDir := replayBodies(t, true, tmp)
+			sameDocs(t, "sysmon then security", replayBodies(t, true, sysPath, secPath), byDir)
+			sameDocs(t, "security then sysmon", replayBodies(t, true, secPath, sysPath), byDir)
+			merged, security := 0, 0
+			for _, v := range views(t, byDir) {
+				switch {
+				case v.Event.Provider == "Microsoft-Windows-Sysmon" && v.Process.Ext.Token.ElevationLevel != "":
+					merged++
+				case v.Event.Code == "4688" || v.Event.Code == "4689":
+					security++
+				}
+			}
+			if merged != c.merged || security != 0 {
+				t.Errorf("%d merged documents, %d Security documents left alone; want %d and 0", merged, security, c.merged)
+			}
+		})
+	}
 }

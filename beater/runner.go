@@ -482,6 +482,49 @@ func (r *Runner) Declare(ctx context.Context, paths []string, format source.Form
 	return together
 }
 
+// ExpireHeld publishes, alone, the records held for longer than the merge
+// window of wall time (merge.Merger.Expire): on live channels a record
+// whose twin's channel is quiet, or does not log the process, waits no
+// longer than that.
+func (r *Runner) ExpireHeld(ctx context.Context) error {
+	if r.merger == nil {
+		return nil
+	}
+	return r.release(ctx, r.merger.Expire)
+}
+
+// release publishes what f (the merger's Flush or Expire) lets go.
+func (r *Runner) release(ctx context.Context, f func(merge.Emit[pipeline.Ticket]) error) error {
+	var c fileCounts
+	defer r.merge(&c)
+	var outs []outgoing
+	r.mapMu.Lock()
+	err := f(r.emitter(&c, &outs))
+	r.mapMu.Unlock()
+	if err == nil {
+		err = r.publishOut(ctx, &outs)
+	}
+	return err
+}
+
+// RunExpiry calls ExpireHeld every period until ctx ends; sources that
+// never end (live channels) run with it, so that the merge adds at most
+// the window plus period of latency to a record without a twin.
+func (r *Runner) RunExpiry(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := r.ExpireHeld(ctx); err != nil && ctx.Err() == nil {
+				r.log.Errorf("publishing held records: %v", err)
+			}
+		}
+	}
+}
+
 // ReplayTogether reads files (not archives) with RunTogether.
 func (r *Runner) ReplayTogether(ctx context.Context, paths []string) []error {
 	srcs := make([]source.Source, len(paths))
@@ -500,16 +543,7 @@ func (r *Runner) FlushHeld(ctx context.Context) error {
 	if r.merger == nil {
 		return nil
 	}
-	var c fileCounts
-	defer r.merge(&c)
-	var outs []outgoing
-	r.mapMu.Lock()
-	err := r.merger.Flush(r.emitter(&c, &outs))
-	r.mapMu.Unlock()
-	if err == nil {
-		err = r.publishOut(ctx, &outs)
-	}
-	return err
+	return r.release(ctx, r.merger.Flush)
 }
 
 // startPosition is where src resumes: where this run last read it, else

@@ -528,3 +528,21 @@ func TestEndPairsOnTheRecordsImages(t *testing.T) {
 		t.Fatalf("different images paired: %v %d", err, len(s.docs))
 	}
 }
+
+// BenchmarkPair is the per-record cost of merging: one Sysmon start held,
+// its 4688 twin paired with it, the merged document emitted.
+func BenchmarkPair(b *testing.B) {
+	m := declared[string](Options{})
+	sys, sec := sysStart(procA, 0), secStart(procA, 0)
+	emit := func(mapping.Kind, *document.Document, []string) error { return nil }
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		at := time.Duration(i) * time.Millisecond
+		if err := m.Add(Item[string]{Kind: mapping.Start, Doc: &sys.doc, Logged: t0.Add(at), Ack: "s"}, emit); err != nil {
+			b.Fatal(err)
+		}
+		if err := m.Add(Item[string]{Kind: mapping.Start, Doc: &sec.doc, Logged: t0.Add(at), Ack: "t"}, emit); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -311,7 +311,7 @@ func (r *Runner) finish(ctx context.Context, rs *reading) error {
 	// user meant to replay (or not what its name says); an EVTX file is a
 	// Windows log by its header even when empty. Only a source read from
 	// its start can tell.
-	if ne, ok := rd.(interface{ NoEvents() bool }); ok && ne.NoEvents() {
+	if ne, ok := rd.(interface{ NoEvents() bool }); ok && ne.NoEvents() && ctx.Err() == nil {
 		r.count(func(s *Summary) { s.fileFailed(name, ErrorNoEvents, ErrNoEvents) })
 		r.log.Errorf("%s: %v", name, ErrNoEvents)
 	}

@@ -275,9 +275,11 @@ func (w *walker) file(ctx context.Context, name string) error {
 		if err != nil {
 			return nil, err
 		}
-		return readCloser{countIn{r: g, b: w.b}, g}, nil
+		return readCloser{countIn{r: ctxReader{ctx: ctx, r: g}, b: w.b}, g}, nil
 	}
-	return w.stream(ctx, name, "", kind, countIn{r: f, b: w.b}, reopen, 1)
+	// Skipping a member (tar) reads through it: ctx must reach those
+	// reads too, not only the members' decoders.
+	return w.stream(ctx, name, "", kind, countIn{r: ctxReader{ctx: ctx, r: f}, b: w.b}, reopen, 1)
 }
 
 // zip walks a zip file; its members are opened (and reopened) at random.

@@ -291,3 +291,16 @@ func TestArchiveEVTXMember(t *testing.T) {
 		}
 	}
 }
+
+// TestArchiveWalkCancelled: a cancelled walk stops, even inside a member it
+// is skipping.
+func TestArchiveWalkCancelled(t *testing.T) {
+	dir := t.TempDir()
+	p := writeFile(t, dir, "c.tgz", tgzOf(t, member{"skip.bin", make([]byte, 4<<20)}, member{"a.xml", xmlExport(1, 3)}))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := WalkArchive(ctx, p, Options{}, func(Source) error { t.Error("a member reached fn"); return nil })
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled walk: %v", err)
+	}
+}

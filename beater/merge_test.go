@@ -397,3 +397,48 @@ func TestMergeCorpusTwoLogsAnyOrder(t *testing.T) {
 		})
 	}
 }
+
+// `run` over a collection folder holding a host's Sysmon and Security logs
+// merges as a replay does, and a restart sends nothing again.
+func TestRunMergesCollectionFolder(t *testing.T) {
+	in := t.TempDir()
+	twinLogs(t, in)
+	want := replayBodies(t, true, in)
+	cfg := config.Default()
+	cfg.Path.Data = t.TempDir()
+	cfg.Procbeat.ScanFrequency = 100 * time.Millisecond
+	cfg.Procbeat.Inputs = []config.Input{{Type: "xml", Enabled: true, Paths: []string{in}}}
+	now := func() time.Time { return twinOrigin.Add(time.Hour) }
+	for run := range 2 {
+		out := &bodyOutput{byID: map[string]string{}, accept: -1}
+		b, err := beater.NewWithOutput(context.Background(), cfg, monitoring.NopLogger{}, out, beater.Options{Resume: true, Now: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- b.Run(ctx) }()
+		if run == 0 {
+			deadline := time.Now().Add(5 * time.Second)
+			for n := 0; n < len(want) && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+				out.mu.Lock()
+				n = len(out.byID)
+				out.mu.Unlock()
+			}
+		} else {
+			time.Sleep(300 * time.Millisecond) // three scans
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if run == 0 {
+			sameDocs(t, "run", out.byID, want)
+		} else if out.sends != 0 {
+			t.Errorf("restart sent %d documents again", out.sends)
+		}
+	}
+}

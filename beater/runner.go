@@ -525,11 +525,14 @@ func (r *Runner) RunExpiry(ctx context.Context, every time.Duration) {
 	}
 }
 
-// ReplayTogether reads files (not archives) with RunTogether.
-func (r *Runner) ReplayTogether(ctx context.Context, paths []string) []error {
+// ReplayTogether reads files (not archives) with RunTogether, their
+// format forced (an input's type) or detected per file (FormatUnknown).
+func (r *Runner) ReplayTogether(ctx context.Context, paths []string, format source.Format) []error {
+	opts := r.opts
+	opts.Format = format
 	srcs := make([]source.Source, len(paths))
 	for i, p := range paths {
-		srcs[i] = source.NewFile(p, r.opts)
+		srcs[i] = source.NewFile(p, opts)
 	}
 	return r.RunTogether(ctx, srcs)
 }

@@ -50,8 +50,9 @@ type Registry struct {
 	mu      sync.Mutex
 	sources map[string]*window
 	extra   []byte
-	gen     uint64 // bumped on every change worth writing
-	links   int    // pending slots linked to a slot of another source (Link)
+	gen     uint64          // bumped on every change worth writing
+	links   int             // pending slots linked to a slot of another source (Link)
+	reach   map[*window]int // settle's scratch, kept to spare a map per call
 
 	writeMu sync.Mutex
 	written uint64 // gen last persisted
@@ -290,7 +291,11 @@ func (r *Registry) Link(a, b pipeline.Ticket) {
 // greatest prefixes consistent with the links, so twins acknowledged
 // together pass together even when they wait on each other crosswise).
 func (r *Registry) settle() {
-	reach := make(map[*window]int, len(r.sources))
+	if r.reach == nil {
+		r.reach = make(map[*window]int, len(r.sources))
+	}
+	reach := r.reach
+	clear(reach)
 	for _, w := range r.sources {
 		n := 0
 		for w.start+n < len(w.q) && w.q[w.start+n].acked {

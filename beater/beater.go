@@ -35,6 +35,8 @@ type Beater struct {
 	http     *monitoring.Server
 	progress *Progress
 	cancel   context.CancelFunc
+	// deadLetterPath is output.elasticsearch's dead-letter file, if any.
+	deadLetterPath string
 }
 
 // Options are what the command line adds to the configuration.
@@ -159,12 +161,14 @@ func (b *Beater) output(o Options) (pipeline.Output, string, error) {
 		oc.Timeout = es.Timeout
 		oc.BackoffInit, oc.BackoffMax = es.Backoff.Init, es.Backoff.Max
 		oc.DeadLetterPath = es.DeadLetterPath
+		oc.DeadLetterMaxBytes = es.DeadLetterMaxBytes
 		if oc.DeadLetterPath == "" {
 			oc.DeadLetterPath = filepath.Join(b.cfg.Path.Resolve(b.cfg.Path.Data), "dead-letter.ndjson")
 			if err := os.MkdirAll(filepath.Dir(oc.DeadLetterPath), 0o750); err != nil {
 				return nil, "", fmt.Errorf("path.data: %w", err)
 			}
 		}
+		b.deadLetterPath = oc.DeadLetterPath
 		o, err := esout.New(client, oc, b.counters, b.log)
 		return o, "json", err
 	case out.File != nil && out.File.Enabled:
@@ -252,7 +256,7 @@ func (b *Beater) Replay(ctx context.Context, args []string) (Summary, error) {
 	}
 	failed := 0
 	for i, p := range paths {
-		err := b.runner.ReplayFile(ctx, p)
+		err := b.replayPath(ctx, p)
 		filesDone.Add(1)
 		bytesDone.Add(sizes[i])
 		if err != nil {

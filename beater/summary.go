@@ -15,6 +15,13 @@ type Summary struct {
 	Skipped int64            // records before a file's checkpoint, not sent again
 	Docs    map[string]int64 // by kind: start, end, access, none (not a process event)
 	Errors  map[string]int64 // by kind: open, read, decode, mapping
+
+	// Resent counts the documents of dead-letter files shipped again.
+	Resent int64
+	// DeadLettered counts the documents Elasticsearch rejected for good in
+	// this run, set aside in DeadLetterPath (see Beater.AddDelivery).
+	DeadLettered   int64
+	DeadLetterPath string
 }
 
 func newSummary() Summary {
@@ -34,6 +41,13 @@ func (s Summary) Write(w io.Writer) {
 	fmt.Fprintf(w, "files: %d, records read: %d, already delivered (skipped): %d\n", s.Files, s.Records, s.Skipped)
 	fmt.Fprintf(w, "documents: %d (start %d, end %d, access %d); records that are not process events: %d\n",
 		s.Documents(), s.Docs["start"], s.Docs["end"], s.Docs["access"], s.Docs["none"])
+	if s.Resent > 0 {
+		fmt.Fprintf(w, "dead letters shipped again: %d\n", s.Resent)
+	}
+	if s.DeadLettered > 0 {
+		fmt.Fprintf(w, "DEAD-LETTERED: %d documents rejected by Elasticsearch, kept in %s; fix the cause, then ship them again with: procbeat replay %s\n",
+			s.DeadLettered, s.DeadLetterPath, s.DeadLetterPath)
+	}
 	var errs []string
 	for _, k := range slices.Sorted(maps.Keys(s.Errors)) {
 		if s.Errors[k] > 0 {

@@ -42,12 +42,16 @@ func newReplayCmd(g *globals) *cobra.Command {
 			}
 			sum, rerr := b.Replay(ctx, args)
 			cerr := b.Close()
+			b.AddDelivery(&sum)
 			sum.Write(cmd.ErrOrStderr())
 			if rerr != nil {
 				return rerr
 			}
 			if cerr != nil {
 				return fmt.Errorf("delivery: %w", cerr)
+			}
+			if err := deadLetteredExit(sum); err != nil {
+				return err
 			}
 			return ctx.Err()
 		},

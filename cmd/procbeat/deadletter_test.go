@@ -1,0 +1,65 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/procbeat/procbeat/output/elasticsearch/esfake"
+)
+
+// Documents rejected by Elasticsearch are counted, make the replay exit 4,
+// and ship again, with their data stream and _id, when the dead-letter file
+// is replayed once the cause is fixed; a second replay of the file with
+// --resume sends nothing.
+func TestDeadLettersCountedExitAndReshipped(t *testing.T) {
+	fake := esfake.New(esfake.Faults{Reject: func(string, string) bool { return true }})
+	defer fake.Close()
+	data := t.TempDir()
+	es := []string{"-E", `output.elasticsearch.hosts=["` + fake.URL + `"]`, "-E", "path.data=" + data,
+		"-E", "output.elasticsearch.backoff.init=10ms", "-E", "output.elasticsearch.backoff.max=20ms"}
+	_, stderr, code := run(t, append([]string{"replay", "../../testdata/sample/sample.xml"}, es...)...)
+	dlq := filepath.Join(data, "dead-letter.ndjson")
+	if code != exitDeadLettered || !strings.Contains(stderr, "DEAD-LETTERED: 14 documents") || !strings.Contains(stderr, "procbeat replay "+dlq) {
+		t.Fatalf("rejected replay: exit %d, want %d and the count in the summary:\n%s", code, exitDeadLettered, stderr)
+	}
+	if fake.Len() != 0 {
+		t.Fatalf("%d documents stored", fake.Len())
+	}
+
+	// The mapping is fixed: the dead letters go in, as they were.
+	fake.SetFaults(esfake.Faults{})
+	// A copy under another name is recognised by its content.
+	raw, err := os.ReadFile(dlq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := filepath.Join(t.TempDir(), "rejected.txt")
+	if err := os.WriteFile(saved, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code = run(t, append([]string{"replay", saved}, es...)...)
+	if code != 0 || !strings.Contains(stderr, "dead letters shipped again: 14") || fake.Len() != 14 {
+		t.Fatalf("re-ship: exit %d, %d stored:\n%s", code, fake.Len(), stderr)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+		var rec struct {
+			Index, ID string
+			Document  json.RawMessage
+		}
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatal(err)
+		}
+		if got, ok := fake.Doc(rec.Index, rec.ID); !ok || !bytes.Equal(got, rec.Document) {
+			t.Errorf("%s/%s stored %v as %s, want %s", rec.Index, rec.ID, ok, got, rec.Document)
+		}
+	}
+	_, stderr, code = run(t, append([]string{"replay", saved}, es...)...)
+	if code != 0 || !strings.Contains(stderr, "already delivered (skipped): 14") || strings.Contains(stderr, "shipped again") {
+		t.Fatalf("second re-ship sent again: exit %d:\n%s", code, stderr)
+	}
+}
+

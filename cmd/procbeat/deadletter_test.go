@@ -62,4 +62,3 @@ func TestDeadLettersCountedExitAndReshipped(t *testing.T) {
 		t.Fatalf("second re-ship sent again: exit %d:\n%s", code, stderr)
 	}
 }
-

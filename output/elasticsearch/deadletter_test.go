@@ -145,9 +145,9 @@ func TestIsDeadLetter(t *testing.T) {
 		`{"procbeat_dead_letter":1,"@timestamp":"x"`: true,
 		// The layout written before the marker existed.
 		`{"@timestamp":"2026-11-22T20:00:00Z","index":"logs-endpoint.events.process-default","id":"abc","status":400,"error":{"type":"x"`: true,
-		`{"@timestamp":"2026-11-22T20:00:00Z","event":{"kind":"event"}}`: false,
-		`{"Event":{"System":{}}}`:      false,
-		`procbeat_dead_letter`:         false,
+		`{"@timestamp":"2026-11-22T20:00:00Z","event":{"kind":"event"}}`:                                                                  false,
+		`{"Event":{"System":{}}}`:       false,
+		`procbeat_dead_letter`:          false,
 		"\n{\"procbeat_dead_letter\":1": false,
 	} {
 		if got := elasticsearch.IsDeadLetter([]byte(head)); got != want {

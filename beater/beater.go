@@ -37,6 +37,8 @@ type Beater struct {
 	cancel   context.CancelFunc
 	// deadLetterPath is output.elasticsearch's dead-letter file, if any.
 	deadLetterPath string
+	// lock is held on path.data while the registry is in use.
+	lock *dataLock
 }
 
 // Options are what the command line adds to the configuration.
@@ -79,7 +81,7 @@ func NewWithOutput(ctx context.Context, cfg config.Config, log monitoring.Logger
 	return b.assemble(ctx, out, o)
 }
 
-func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (*Beater, error) {
+func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (_ *Beater, rerr error) {
 	cfg, log := b.cfg, b.log
 	b.progress = o.Progress
 	var err error
@@ -90,6 +92,16 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 			out.Close()
 			return nil, fmt.Errorf("path.data: %w", err)
 		}
+		if b.lock, err = lockDataPath(filepath.Dir(path), log); err != nil {
+			out.Close()
+			return nil, err
+		}
+		// Every later failure of assemble lets the lock go.
+		defer func() {
+			if rerr != nil {
+				_ = b.lock.release()
+			}
+		}()
 		if id, err = agentID(filepath.Dir(path)); err != nil {
 			out.Close()
 			return nil, fmt.Errorf("path.data: %w", err)
@@ -281,6 +293,9 @@ func (b *Beater) Counters() *monitoring.Counters { return b.counters }
 func (b *Beater) Close() error {
 	err := b.pipe.Close()
 	b.cancel()
+	if lerr := b.lock.release(); err == nil {
+		err = lerr
+	}
 	return err
 }
 

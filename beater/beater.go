@@ -39,6 +39,8 @@ type Beater struct {
 	deadLetterPath string
 	// lock is held on path.data while the registry is in use.
 	lock *dataLock
+	// metricsDone closes when the metrics logger has written its last line.
+	metricsDone chan struct{}
 }
 
 // Options are what the command line adds to the configuration.
@@ -141,7 +143,11 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 		return nil, err
 	}
 	if cfg.Logging.Metrics.Enabled {
-		go monitoring.LogPeriodically(pctx, b.counters, log, cfg.Logging.Metrics.Period)
+		b.metricsDone = make(chan struct{})
+		go func() {
+			defer close(b.metricsDone)
+			monitoring.LogPeriodically(pctx, b.counters, log, cfg.Logging.Metrics.Period)
+		}()
 	}
 	if cfg.HTTP.Enabled {
 		srv, err := monitoring.Listen(monitoring.HTTPConfig{Enabled: true, Host: cfg.HTTP.Host, Port: cfg.HTTP.Port}, b.counters)
@@ -293,6 +299,11 @@ func (b *Beater) Counters() *monitoring.Counters { return b.counters }
 func (b *Beater) Close() error {
 	err := b.pipe.Close()
 	b.cancel()
+	// The closing metrics line counts the events drained by Close: wait
+	// for it, or the process may end before it is written.
+	if b.metricsDone != nil {
+		<-b.metricsDone
+	}
 	if lerr := b.lock.release(); err == nil {
 		err = lerr
 	}

@@ -112,9 +112,11 @@ func (r *Runner) replayFile(ctx context.Context, path string, format source.Form
 	opener := r.opener
 	opener.Format = format
 	opener.EVTX = EVTXOpener(ctx, after)
+	warn := r.newWarner(path)
+	defer warn.finish()
 	opener.Options.OnError = func(e *decode.RecordError) {
 		r.count(func(s *Summary) { s.Errors["decode"]++ })
-		r.log.Warnf("%v", e)
+		warn.Warnf("%v", e)
 	}
 	f, err := opener.Open(path)
 	if err != nil {
@@ -154,11 +156,11 @@ func (r *Runner) replayFile(ctx context.Context, path string, format source.Form
 		kind, err := r.mapper.Map(rec, &doc)
 		if err != nil {
 			c.mapErrors++
-			r.log.Warnf("%s: record %d (event %d): %v", path, offset, rec.EventID, err)
+			warn.Warnf("%s: record %d (event %d): %v", path, offset, rec.EventID, err)
 			continue
 		}
-		c.kinds[kind]++
 		if kind == mapping.None {
+			c.kinds[kind]++
 			continue
 		}
 		if r.observe != nil {
@@ -168,6 +170,8 @@ func (r *Runner) replayFile(ctx context.Context, path string, format source.Form
 		if err := client.Publish(ctx, ev); err != nil {
 			return fmt.Errorf("%s: record %d: %w", path, offset, err)
 		}
+		// Counted once published: a document refused at SIGINT is not one.
+		c.kinds[kind]++
 		r.maybeSaveTracker(false)
 	}
 	// Records a reader dropped before decoding (EVTX's filter) were read

@@ -22,6 +22,8 @@ type Summary struct {
 	// this run, set aside in DeadLetterPath (see Beater.AddDelivery).
 	DeadLettered   int64
 	DeadLetterPath string
+	// WarningsNotShown counts per-record warnings past MaxWarningsPerFile.
+	WarningsNotShown int64
 }
 
 func newSummary() Summary {
@@ -47,6 +49,9 @@ func (s Summary) Write(w io.Writer) {
 	if s.DeadLettered > 0 {
 		fmt.Fprintf(w, "DEAD-LETTERED: %d documents rejected by Elasticsearch, kept in %s; fix the cause, then ship them again with: procbeat replay %s\n",
 			s.DeadLettered, s.DeadLetterPath, s.DeadLetterPath)
+	}
+	if s.WarningsNotShown > 0 {
+		fmt.Fprintf(w, "record warnings not shown (over %d per file): %d\n", MaxWarningsPerFile, s.WarningsNotShown)
 	}
 	var errs []string
 	for _, k := range slices.Sorted(maps.Keys(s.Errors)) {

@@ -62,3 +62,26 @@ func TestDeadLettersCountedExitAndReshipped(t *testing.T) {
 		t.Fatalf("second re-ship sent again: exit %d:\n%s", code, stderr)
 	}
 }
+
+// export config prints the configuration with its secrets masked, a host
+// URL's password included.
+func TestExportConfigMasksSecrets(t *testing.T) {
+	out, stderr, code := run(t, "export", "config",
+		"-E", "output.elasticsearch.username=elastic", "-E", "output.elasticsearch.password=hunter2-pw",
+		"-E", "procbeat.namespace=hunter2_is_no_secret")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if strings.Contains(out, "hunter2-pw") || !strings.Contains(out, "password: xxxxx") || !strings.Contains(out, "username: elastic") ||
+		!strings.Contains(out, "hunter2_is_no_secret") {
+		t.Errorf("masked output:\n%s", out)
+	}
+	out, stderr, code = run(t, "export", "config", "-E", "output.elasticsearch.api_key=id:hunter2-key")
+	if code != 0 || strings.Contains(out, "hunter2") || !strings.Contains(out, "api_key: xxxxx") {
+		t.Errorf("api_key: exit %d:\n%s%s", code, out, stderr)
+	}
+	out, stderr, code = run(t, "export", "config", "-E", `output.elasticsearch.hosts=["http://elastic:hunter2-url@es:9200"]`)
+	if strings.Contains(out+stderr, "hunter2") || !strings.Contains(out+stderr, "elastic:xxxxx@es:9200") {
+		t.Errorf("credentials in a host URL: exit %d:\n%s%s", code, out, stderr)
+	}
+}

@@ -36,7 +36,8 @@ func main() {
 	case errors.As(err, &ex):
 		os.Exit(ex.code)
 	default:
-		fmt.Fprintln(os.Stderr, "Error:", err)
+		// Errors name input files and hosts: escaped, passwords hidden.
+		fmt.Fprintln(os.Stderr, "Error:", logging.Clean(err.Error()))
 		os.Exit(1)
 	}
 }

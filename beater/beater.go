@@ -104,7 +104,7 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 				_ = b.lock.release()
 			}
 		}()
-		if id, err = agentID(filepath.Dir(path)); err != nil {
+		if id, err = agentID(filepath.Dir(path), log); err != nil {
 			out.Close()
 			return nil, fmt.Errorf("path.data: %w", err)
 		}

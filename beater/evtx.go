@@ -25,6 +25,11 @@ func EVTXOpener(ctx context.Context, after uint64) source.EVTXOpener {
 			OnError: a.report,
 		})
 		if err != nil {
+			// The source opener names the file already.
+			var fe *evtx.FileError
+			if errors.As(err, &fe) && fe.File == name {
+				return nil, fe.Err
+			}
 			return nil, err
 		}
 		a.r = rd

@@ -41,6 +41,8 @@ type Beater struct {
 	lock *dataLock
 	// metricsDone closes when the metrics logger has written its last line.
 	metricsDone chan struct{}
+	// journal keeps the process table in path.data (with the registry).
+	journal *tracker.Journal
 }
 
 // Options are what the command line adds to the configuration.
@@ -114,9 +116,15 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 			return nil, err
 		}
 	}
+	tr := tracker.New(tracker.Options{MaxProcesses: cfg.Procbeat.Tracker.MaxProcesses})
 	var cp pipeline.Checkpoints = discardCheckpoints{}
 	if b.reg != nil {
-		cp = b.reg
+		// The process table is kept beside the registry, journaled.
+		if b.journal, err = openTrackerState(filepath.Dir(b.reg.Path()), tr, b.reg, log); err != nil {
+			out.Close()
+			return nil, err
+		}
+		cp = &journaledCheckpoints{reg: b.reg, j: b.journal}
 	}
 	maxBytes := int64(0)
 	if es := cfg.Output.Elasticsearch; es != nil && es.Enabled {
@@ -125,7 +133,6 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 	pctx, cancel := context.WithCancel(ctx)
 	b.cancel = cancel
 	b.pipe = pipeline.New(pctx, out, cp, pipeline.Options{MaxBytesInFlight: maxBytes, DrainTimeout: o.DrainTimeout, Counters: b.counters, Logger: log})
-	tr := tracker.New(tracker.Options{MaxProcesses: cfg.Procbeat.Tracker.MaxProcesses})
 	h := cfg.Procbeat.Host
 	mapper := mapping.New(tr, mapping.Options{
 		Namespace: cfg.Procbeat.Namespace,
@@ -299,6 +306,12 @@ func (b *Beater) Counters() *monitoring.Counters { return b.counters }
 func (b *Beater) Close() error {
 	err := b.pipe.Close()
 	b.cancel()
+	if b.journal != nil {
+		// The pipeline's last checkpoint flushed it; this releases it.
+		if jerr := b.journal.Close(); err == nil {
+			err = jerr
+		}
+	}
 	// The closing metrics line counts the events drained by Close: wait
 	// for it, or the process may end before it is written.
 	if b.metricsDone != nil {

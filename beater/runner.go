@@ -5,13 +5,11 @@
 package beater
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
 	"sync"
-	"time"
 
 	"github.com/procbeat/procbeat/codec/car"
 	"github.com/procbeat/procbeat/fields/document"
@@ -36,10 +34,8 @@ type Runner struct {
 	log      monitoring.Logger
 	counters *monitoring.Counters
 
-	mu        sync.Mutex
-	summary   Summary
-	lastSaved time.Time
-	saveBuf   bytes.Buffer
+	mu      sync.Mutex
+	summary Summary
 }
 
 // RunnerOptions configure a Runner.
@@ -66,17 +62,10 @@ func NewRunner(o RunnerOptions) (*Runner, error) {
 	if o.Counters == nil {
 		o.Counters = &monitoring.Counters{}
 	}
+	// The tracker's state is loaded and journaled by the Beater
+	// (trackerstate.go), with the checkpoints.
 	r := &Runner{opener: o.Opener, mapper: o.Mapper, tracker: o.Tracker, reg: o.Registry, pipe: o.Pipeline,
 		codec: o.Codec, observe: o.Observe, log: o.Logger, counters: o.Counters, summary: newSummary()}
-	if r.reg != nil {
-		if state := r.reg.Extra(); len(state) > 0 {
-			if err := r.tracker.Load(bytes.NewReader(state)); err != nil {
-				// The tracker only enriches; losing it costs ancestry,
-				// not events.
-				r.log.Errorf("process table in %s unreadable, starting empty: %v", r.reg.Path(), err)
-			}
-		}
-	}
 	return r, nil
 }
 
@@ -172,7 +161,6 @@ func (r *Runner) replayFile(ctx context.Context, path string, format source.Form
 		}
 		// Counted once published: a document refused at SIGINT is not one.
 		c.kinds[kind]++
-		r.maybeSaveTracker(false)
 	}
 	// Records a reader dropped before decoding (EVTX's filter) were read
 	// too: count them so "records read" means the same for every format.
@@ -185,7 +173,6 @@ func (r *Runner) replayFile(ctx context.Context, path string, format source.Form
 		r.count(func(s *Summary) { s.Errors["read"]++ })
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	r.maybeSaveTracker(true)
 	return nil
 }
 
@@ -196,26 +183,6 @@ func (r *Runner) encode(d *document.Document) []byte {
 		return car.Append(make([]byte, 0, 1024), d)
 	}
 	return d.AppendJSON(make([]byte, 0, 2048))
-}
-
-// maybeSaveTracker hands the tracker's state to the registry every few
-// seconds (and at the end of a file); the registry writes it with the next
-// checkpoint.
-func (r *Runner) maybeSaveTracker(force bool) {
-	if r.reg == nil {
-		return
-	}
-	now := time.Now()
-	if !force && now.Sub(r.lastSaved) < 5*time.Second {
-		return
-	}
-	r.lastSaved = now
-	r.saveBuf.Reset()
-	if err := r.tracker.Save(&r.saveBuf); err != nil {
-		r.log.Errorf("saving the process table: %v", err)
-		return
-	}
-	r.reg.SetExtra(r.saveBuf.Bytes())
 }
 
 // fileCounts are one file's counts not yet merged into the summary.

@@ -51,10 +51,10 @@ func (t *Tracker) Learn(host, domain, name, logonID, sid string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if !winfmt.IsAbsent(name) {
-		t.sids.byName.put(nameKey{host, upper(strings.TrimSpace(domain)), upper(strings.TrimSpace(name))}, sid)
+		t.learnedName(t.sids.byName.put(nameKey{host, upper(strings.TrimSpace(domain)), upper(strings.TrimSpace(name))}, sid))
 	}
 	if l, err := winfmt.ParseLogonID(logonID); err == nil && l != 0 {
-		t.sids.byLogon.put(logonKey{host, l}, sid)
+		t.learnedLogon(t.sids.byLogon.put(logonKey{host, l}, sid))
 	}
 }
 

@@ -107,5 +107,6 @@ func (g *globals) loadWithLogger(cmd *cobra.Command, foreground bool) (config.Co
 	if err != nil {
 		return config.Config{}, nil, nil, err
 	}
+	applyMemoryLimit(cfg)
 	return cfg, log, closeLog, nil
 }

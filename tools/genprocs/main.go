@@ -51,7 +51,9 @@ var images = []string{
 	`C:\Windows\System32\conhost.exe`, `C:\Windows\System32\rundll32.exe`,
 }
 
-func guid(i int) string { return fmt.Sprintf("{8c5a2f71-%04x-65e7-%04x-%012x}", i>>16&0xffff, i&0xffff, i) }
+func guid(i int) string {
+	return fmt.Sprintf("{8c5a2f71-%04x-65e7-%04x-%012x}", i>>16&0xffff, i&0xffff, i)
+}
 
 func write(w *bufio.Writer, n, hosts int) error {
 	t0 := time.Date(2024, 3, 5, 14, 0, 0, 0, time.UTC)

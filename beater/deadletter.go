@@ -75,7 +75,7 @@ func (b *Beater) replayDeadLetters(ctx context.Context, path, id string) error {
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		b.runner.count(func(s *Summary) { s.Errors["open"]++ })
+		b.runner.count(func(s *Summary) { s.fileFailed(path, ErrorOpen, err) })
 		return err
 	}
 	defer f.Close()
@@ -118,7 +118,7 @@ func (b *Beater) replayDeadLetters(ctx context.Context, path, id string) error {
 		resent++
 	}
 	if err := r.Err(); err != nil {
-		b.runner.count(func(s *Summary) { s.Errors["read"]++ })
+		b.runner.count(func(s *Summary) { s.fileFailed(path, ErrorRead, err) })
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
@@ -129,7 +129,7 @@ func (b *Beater) replayDeadLetters(ctx context.Context, path, id string) error {
 func (b *Beater) replayPath(ctx context.Context, path string) error {
 	id, ok, err := deadLetterIdentity(path)
 	if err != nil {
-		b.runner.count(func(s *Summary) { s.Errors["open"]++ })
+		b.runner.count(func(s *Summary) { s.fileFailed(path, ErrorOpen, err) })
 		return err
 	}
 	if ok {

@@ -23,8 +23,8 @@ func TestDeadLettersCountedExitAndReshipped(t *testing.T) {
 		"-E", "output.elasticsearch.backoff.init=10ms", "-E", "output.elasticsearch.backoff.max=20ms"}
 	_, stderr, code := run(t, append([]string{"replay", "../../testdata/sample/sample.xml"}, es...)...)
 	dlq := filepath.Join(data, "dead-letter.ndjson")
-	if code != exitDeadLettered || !strings.Contains(stderr, "DEAD-LETTERED: 14 documents") || !strings.Contains(stderr, "procbeat replay "+dlq) {
-		t.Fatalf("rejected replay: exit %d, want %d and the count in the summary:\n%s", code, exitDeadLettered, stderr)
+	if code != ExitDeadLettered || !strings.Contains(stderr, "dead-lettered: 14") || !strings.Contains(stderr, "procbeat replay "+dlq) {
+		t.Fatalf("rejected replay: exit %d, want %d and the count in the summary:\n%s", code, ExitDeadLettered, stderr)
 	}
 	if fake.Len() != 0 {
 		t.Fatalf("%d documents stored", fake.Len())

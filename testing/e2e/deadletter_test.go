@@ -50,7 +50,7 @@ func TestWriteBlockLiftedMidReplay(t *testing.T) {
 	if data, err := os.ReadFile(filepath.Join(dataDir, "dead-letter.ndjson")); err == nil && len(data) > 0 {
 		t.Errorf("documents were dead-lettered during the block:\n%.1000s", data)
 	}
-	if strings.Contains(stderr, "DEAD-LETTERED") {
+	if strings.Contains(stderr, "dead-lettered") {
 		t.Errorf("summary reports dead letters:\n%s", tail(stderr, 10))
 	}
 }
@@ -89,7 +89,7 @@ func TestMappingConflictDeadLetteredThenReshipped(t *testing.T) {
 	}
 	rejected := want.start + want.end
 	dlq := filepath.Join(dataDir, "dead-letter.ndjson")
-	if !strings.Contains(stderr.String(), "DEAD-LETTERED: "+strconv.Itoa(rejected)+" documents") {
+	if !strings.Contains(stderr.String(), "dead-lettered: "+strconv.Itoa(rejected)) {
 		t.Fatalf("summary does not count the %d dead letters:\n%s", rejected, tail(stderr.String(), 10))
 	}
 	data, err := os.ReadFile(dlq)

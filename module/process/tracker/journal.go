@@ -66,8 +66,6 @@ type changes struct {
 	lostEnds   []procKey
 	names      []int32 // sids.byName slots
 	nameMarked []bool
-	logons     []int32 // sids.byLogon slots
-	logonMark  []bool
 }
 
 func mark(list *[]int32, marked *[]bool, s int32) {
@@ -90,10 +88,7 @@ func (c *changes) reset() {
 	for _, s := range c.names {
 		c.nameMarked[s] = false
 	}
-	for _, s := range c.logons {
-		c.logonMark[s] = false
-	}
-	c.procs, c.grace, c.lostEnds, c.names, c.logons = c.procs[:0], c.grace[:0], c.lostEnds[:0], c.names[:0], c.logons[:0]
+	c.procs, c.grace, c.lostEnds, c.names = c.procs[:0], c.grace[:0], c.lostEnds[:0], c.names[:0]
 }
 
 // The hooks below are called by the tracker, under its lock, where its
@@ -130,11 +125,6 @@ func (t *Tracker) learnedName(s int32) {
 	}
 }
 
-func (t *Tracker) learnedLogon(s int32) {
-	if t.changes != nil {
-		mark(&t.changes.logons, &t.changes.logonMark, s)
-	}
-}
 
 // Journal keeps a Tracker's state in a directory (path.data): see above.
 type Journal struct {
@@ -403,13 +393,7 @@ func (t *Tracker) encodeChanges(w *bytes.Buffer) error {
 	for _, s := range c.names {
 		if err == nil && int(s) < len(t.sids.byName.nodes) && t.sids.byName.nodes[s].used {
 			k := t.sids.byName.key(s)
-			err = enc.Encode(line{T: "n", Host: k.host, Domain: k.domain, User: k.name, SID: *t.sids.byName.val(s)})
-		}
-	}
-	for _, s := range c.logons {
-		if err == nil && int(s) < len(t.sids.byLogon.nodes) && t.sids.byLogon.nodes[s].used {
-			k := t.sids.byLogon.key(s)
-			err = enc.Encode(line{T: "l", Host: k.host, Logon: k.logon, SID: *t.sids.byLogon.val(s)})
+			err = enc.Encode(line{T: "n", Host: k.host, Domain: k.domain, User: k.name, Logon: k.logon, SID: *t.sids.byName.val(s)})
 		}
 	}
 	c.reset()

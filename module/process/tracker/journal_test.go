@@ -39,10 +39,6 @@ func state(tr *Tracker) []string {
 		out = append(out, fmt.Sprintf("sid %v %s", tr.sids.byName.key(s), *tr.sids.byName.val(s)))
 		return nil
 	})
-	_ = tr.sids.byLogon.each(func(s int32) error {
-		out = append(out, fmt.Sprintf("logon %v %s", tr.sids.byLogon.key(s), *tr.sids.byLogon.val(s)))
-		return nil
-	})
 	return out
 }
 

@@ -125,7 +125,6 @@ func (t *Tracker) learnedName(s int32) {
 	}
 }
 
-
 // Journal keeps a Tracker's state in a directory (path.data): see above.
 type Journal struct {
 	t   *Tracker

@@ -7,6 +7,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/procbeat/procbeat/logging"
 )
 
 // Summary counts what a replay did.
@@ -157,7 +159,8 @@ func (s Summary) Write(w io.Writer) {
 		if fe.Problem != "" {
 			what = append(what, fe.Problem)
 		}
-		fmt.Fprintf(w, "  %s: %s\n", p, strings.Join(what, "; "))
+		// Paths and problems come from the input: escaped for the terminal.
+		fmt.Fprintf(w, "  %s: %s\n", logging.Clean(p), logging.Clean(strings.Join(what, "; ")))
 	}
 	if len(paths) > maxListedFiles {
 		fmt.Fprintf(w, "  and %d more (see the log)\n", len(paths)-maxListedFiles)

@@ -85,3 +85,24 @@ func TestExportConfigMasksSecrets(t *testing.T) {
 		t.Errorf("credentials in a host URL: exit %d:\n%s%s", code, out, stderr)
 	}
 }
+
+// A host URL with credentials never shows them, whichever command meets it.
+func TestHostCredentialsNotPrinted(t *testing.T) {
+	host := `output.elasticsearch.hosts=["http://elastic:hunter2-pw@127.0.0.1:1"]`
+	for _, args := range [][]string{
+		{"replay", "../../testdata/sample/sample.xml", "-E", host},
+		{"setup", "-E", host},
+		{"test", "output", "-E", host},
+	} {
+		out, stderr, code := run(t, args...)
+		if code == 0 {
+			t.Errorf("%s: accepted", args[0])
+		}
+		if strings.Contains(out+stderr, "hunter2") {
+			t.Errorf("%s shows the password:\n%s%s", args[0], out, stderr)
+		}
+		if !strings.Contains(out+stderr, "http://xxxxx@127.0.0.1:1") {
+			t.Errorf("%s: the host is not named:\n%s%s", args[0], out, stderr)
+		}
+	}
+}

@@ -374,11 +374,6 @@ func (t *Tracker) encodeChanges(w *bytes.Buffer) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	var err error
-	for _, s := range c.procs {
-		if err == nil && int(s) < len(t.procs.nodes) && t.procs.nodes[s].used {
-			err = enc.Encode(line{T: "p", Host: t.procs.key(s).host, Entry: t.procs.val(s)})
-		}
-	}
 	for _, k := range c.lostEnds {
 		if err == nil {
 			err = enc.Encode(line{T: "x", Host: k.host, ID: k.id})
@@ -387,6 +382,14 @@ func (t *Tracker) encodeChanges(w *bytes.Buffer) error {
 	for _, i := range c.grace {
 		if g := &t.grace.slots[i]; err == nil && g.used {
 			err = enc.Encode(line{T: "g", Host: g.host, Entry: &g.e})
+		}
+	}
+	// Ends first, then the live processes: a process started again
+	// (records replayed) after it ended is live, and one started and
+	// ended since the last flush is no longer in a live slot.
+	for _, s := range c.procs {
+		if err == nil && int(s) < len(t.procs.nodes) && t.procs.nodes[s].used {
+			err = enc.Encode(line{T: "p", Host: t.procs.key(s).host, Entry: t.procs.val(s)})
 		}
 	}
 	for _, s := range c.names {

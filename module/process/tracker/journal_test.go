@@ -220,3 +220,32 @@ func TestJournalUnreadableSnapshot(t *testing.T) {
 }
 
 func unsafeData(s string) *byte { return unsafe.StringData(s) }
+
+// Within one checkpoint interval, a process that ends and starts again
+// (records replayed) is live after a restart; one that starts and ends is
+// ended.
+func TestJournalOrderWithinInterval(t *testing.T) {
+	dir := t.TempDir()
+	tr := New(Options{})
+	j, _ := openJ(t, dir, tr)
+	tr.Start("h", proc("{again}", 1, "", t0))
+	if err := j.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	tr.End("h", "{again}", t0.Add(time.Minute))
+	tr.Start("h", proc("{again}", 1, "", t0))
+	tr.Start("h", proc("{brief}", 2, "", t0))
+	tr.End("h", "{brief}", t0.Add(time.Minute))
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	tr2 := New(Options{})
+	j2, _ := openJ(t, dir, tr2)
+	defer j2.Close()
+	if e, ok := tr2.Lookup("h", "{again}"); !ok || !e.End.IsZero() {
+		t.Errorf("{again}: found %v, ended %v; want live", ok, !e.End.IsZero())
+	}
+	if e, ok := tr2.Lookup("h", "{brief}"); !ok || e.End.IsZero() {
+		t.Errorf("{brief}: found %v, ended %v; want ended", ok, !e.End.IsZero())
+	}
+}

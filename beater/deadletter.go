@@ -9,9 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 
+	"github.com/procbeat/procbeat/module/process/source"
 	esout "github.com/procbeat/procbeat/output/elasticsearch"
 	"github.com/procbeat/procbeat/pipeline"
 )
@@ -33,18 +33,15 @@ import (
 const deadLetterSniff = 4096
 
 // deadLetterIdentity returns the file's checkpoint identity when path is a
-// dead-letter file.
-func deadLetterIdentity(path string) (id string, ok bool, err error) {
-	f, err := os.Open(path)
+// dead-letter file. It opens path as the sources do (source.OS): a FIFO or
+// device is never opened, so never waited on.
+func deadLetterIdentity(ctx context.Context, path string) (id string, ok bool, err error) {
+	f, err := source.OS{}.Open(ctx, path)
 	if err != nil {
-		return "", false, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil || !st.Mode().IsRegular() {
-		// Not a regular file: the source opener reports it.
+		// Missing, unreadable or not a regular file: the source reports it.
 		return "", false, nil
 	}
+	defer f.Close()
 	head := make([]byte, deadLetterSniff)
 	n, err := io.ReadFull(f, head)
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
@@ -73,7 +70,7 @@ func (b *Beater) replayDeadLetters(ctx context.Context, path, id string) error {
 	if b.runner.codec == "car" {
 		return fmt.Errorf("%s: a dead-letter file holds Elasticsearch documents; --codec car does not apply to it", path)
 	}
-	f, err := os.Open(path)
+	f, err := source.OS{}.Open(ctx, path)
 	if err != nil {
 		b.runner.count(func(s *Summary) { s.fileFailed(path, ErrorOpen, err) })
 		return err
@@ -127,7 +124,7 @@ func (b *Beater) replayDeadLetters(ctx context.Context, path, id string) error {
 // replayPath replays one file of the command line: a dead-letter file as
 // documents, anything else through the runner.
 func (b *Beater) replayPath(ctx context.Context, path string) error {
-	id, ok, err := deadLetterIdentity(path)
+	id, ok, err := deadLetterIdentity(ctx, path)
 	if err != nil {
 		b.runner.count(func(s *Summary) { s.fileFailed(path, ErrorOpen, err) })
 		return err

@@ -37,6 +37,14 @@ type Beater struct {
 	progress *Progress
 	cancel   context.CancelFunc
 	images   *images
+	// deadLetterPath is output.elasticsearch's dead-letter file, if any.
+	deadLetterPath string
+	// lock is held on path.data while the registry is in use.
+	lock *dataLock
+	// metricsDone closes when the metrics logger has written its last line.
+	metricsDone chan struct{}
+	// journal keeps the process table in path.data (with the registry).
+	journal *tracker.Journal
 }
 
 // Options are what the command line adds to the configuration.
@@ -86,7 +94,7 @@ func NewWithOutput(ctx context.Context, cfg config.Config, log monitoring.Logger
 	return b.assemble(ctx, out, o)
 }
 
-func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (*Beater, error) {
+func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (_ *Beater, rerr error) {
 	cfg, log := b.cfg, b.log
 	b.progress = o.Progress
 	var err error
@@ -97,7 +105,17 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 			out.Close()
 			return nil, fmt.Errorf("path.data: %w", err)
 		}
-		if id, err = agentID(filepath.Dir(path)); err != nil {
+		if b.lock, err = lockDataPath(filepath.Dir(path), log); err != nil {
+			out.Close()
+			return nil, err
+		}
+		// Every later failure of assemble lets the lock go.
+		defer func() {
+			if rerr != nil {
+				_ = b.lock.release()
+			}
+		}()
+		if id, err = agentID(filepath.Dir(path), log); err != nil {
 			out.Close()
 			return nil, fmt.Errorf("path.data: %w", err)
 		}
@@ -107,9 +125,15 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 			return nil, err
 		}
 	}
+	tr := tracker.New(tracker.Options{MaxProcesses: cfg.Procbeat.Tracker.MaxProcesses})
 	var cp pipeline.Checkpoints = discardCheckpoints{}
 	if b.reg != nil {
-		cp = b.reg
+		// The process table is kept beside the registry, journaled.
+		if b.journal, err = openTrackerState(filepath.Dir(b.reg.Path()), tr, b.reg, log); err != nil {
+			out.Close()
+			return nil, err
+		}
+		cp = &journaledCheckpoints{reg: b.reg, j: b.journal}
 	}
 	maxBytes := int64(0)
 	if es := cfg.Output.Elasticsearch; es != nil && es.Enabled {
@@ -118,7 +142,6 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 	pctx, cancel := context.WithCancel(ctx)
 	b.cancel = cancel
 	b.pipe = pipeline.New(pctx, out, cp, pipeline.Options{MaxBytesInFlight: maxBytes, DrainTimeout: o.DrainTimeout, Counters: b.counters, Logger: log})
-	tr := tracker.New(tracker.Options{MaxProcesses: cfg.Procbeat.Tracker.MaxProcesses})
 	if b.images, err = newImages(cfg.Enrich, log); err != nil {
 		b.pipe.Close()
 		return nil, err
@@ -146,7 +169,11 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 		return nil, err
 	}
 	if cfg.Logging.Metrics.Enabled {
-		go monitoring.LogPeriodically(pctx, b.counters, log, cfg.Logging.Metrics.Period)
+		b.metricsDone = make(chan struct{})
+		go func() {
+			defer close(b.metricsDone)
+			monitoring.LogPeriodically(pctx, b.counters, log, cfg.Logging.Metrics.Period)
+		}()
 	}
 	if cfg.HTTP.Enabled {
 		srv, err := monitoring.Listen(monitoring.HTTPConfig{Enabled: true, Host: cfg.HTTP.Host, Port: cfg.HTTP.Port}, b.counters)
@@ -178,12 +205,14 @@ func (b *Beater) output(o Options) (pipeline.Output, string, error) {
 		oc.Timeout = es.Timeout
 		oc.BackoffInit, oc.BackoffMax = es.Backoff.Init, es.Backoff.Max
 		oc.DeadLetterPath = es.DeadLetterPath
+		oc.DeadLetterMaxBytes = es.DeadLetterMaxBytes
 		if oc.DeadLetterPath == "" {
 			oc.DeadLetterPath = filepath.Join(b.cfg.Path.Resolve(b.cfg.Path.Data), "dead-letter.ndjson")
 			if err := os.MkdirAll(filepath.Dir(oc.DeadLetterPath), 0o750); err != nil {
 				return nil, "", fmt.Errorf("path.data: %w", err)
 			}
 		}
+		b.deadLetterPath = oc.DeadLetterPath
 		o, err := esout.New(client, oc, b.counters, b.log)
 		return o, "json", err
 	case out.File != nil && out.File.Enabled:
@@ -301,7 +330,7 @@ func (b *Beater) Replay(ctx context.Context, args []string) (Summary, error) {
 		if inGroup[p] {
 			continue
 		}
-		err := b.runner.ReplayFile(ctx, p)
+		err := b.replayPath(ctx, p)
 		filesDone.Add(1)
 		bytesDone.Add(sizes[i])
 		if err != nil {
@@ -329,6 +358,20 @@ func (b *Beater) Close() error {
 	err := b.pipe.Close()
 	b.cancel()
 	b.images.close()
+	if b.journal != nil {
+		// The pipeline's last checkpoint flushed it; this releases it.
+		if jerr := b.journal.Close(); err == nil {
+			err = jerr
+		}
+	}
+	// The closing metrics line counts the events drained by Close: wait
+	// for it, or the process may end before it is written.
+	if b.metricsDone != nil {
+		<-b.metricsDone
+	}
+	if lerr := b.lock.release(); err == nil {
+		err = lerr
+	}
 	return err
 }
 

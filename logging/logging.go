@@ -58,7 +58,7 @@ func NewLeveled(cfg config.Logging, paths config.Path, toStderr bool) (*logp.Log
 	default:
 		ws = zapcore.AddSync(discard{})
 	}
-	core := zapcore.NewCore(enc, ws, atomic)
+	core := cleanCore{zapcore.NewCore(enc, ws, atomic)}
 	lc := logp.Config{Level: level, Selectors: cfg.Selectors}
 	log, err := logp.ConfigureWithCoreLocal(lc, core)
 	if err != nil {

@@ -80,6 +80,7 @@ func (m *Managed) ReplaceOutput(out config.Output) error {
 	}
 	m.mu.Lock()
 	m.b.cfg.Output = out
+	m.b.deadLetterPath = nb.deadLetterPath
 	m.deadBase = m.b.counters.EventsDeadLettered.Load()
 	m.mu.Unlock()
 	m.health.reset()
@@ -232,10 +233,10 @@ func (m *Managed) OutputHealth(ctx context.Context, period time.Duration) (ok bo
 		return false, err.Error()
 	}
 	m.mu.Lock()
-	base := m.deadBase
+	base, path := m.deadBase, m.b.deadLetterPath
 	m.mu.Unlock()
 	if n := m.b.counters.EventsDeadLettered.Load() - base; n > 0 {
-		return false, fmt.Sprintf("%d events rejected by Elasticsearch were written to the dead-letter file", n)
+		return false, fmt.Sprintf("%d events rejected by Elasticsearch were written to the dead-letter file %s", n, path)
 	}
 	return true, ""
 }

@@ -271,7 +271,7 @@ func TestDeadLetteredDegrades(t *testing.T) {
 	_, a := oneInput(t, es)
 	start(t, a)
 	msg := a.WaitState(t, outputID, proto.State_DEGRADED, 20*time.Second)
-	if !strings.Contains(msg, "dead-letter") {
+	if !strings.Contains(msg, "dead-letter file") || !strings.Contains(msg, ".ndjson") {
 		t.Errorf("degraded with %q", msg)
 	}
 }

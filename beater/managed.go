@@ -282,6 +282,10 @@ func (h *esHealth) observe(resp *http.Response, err error) {
 		e = fmt.Errorf("Elasticsearch unreachable: %w", err)
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
 		e = fmt.Errorf("Elasticsearch rejects procbeat's credentials: HTTP %d", resp.StatusCode)
+	case resp.StatusCode == http.StatusBadGateway || resp.StatusCode == http.StatusGatewayTimeout:
+		e = fmt.Errorf("Elasticsearch unreachable: HTTP %d from a proxy in front of it", resp.StatusCode)
+	case resp.StatusCode == http.StatusServiceUnavailable:
+		e = fmt.Errorf("Elasticsearch unavailable: HTTP %d", resp.StatusCode)
 	case resp.StatusCode >= 400 && resp.StatusCode != http.StatusRequestEntityTooLarge:
 		// 413 only makes the output split the batch.
 		e = fmt.Errorf("Elasticsearch is rejecting requests: HTTP %d", resp.StatusCode)

@@ -193,7 +193,7 @@ func TestOutputChange(t *testing.T) {
 	start(t, a)
 
 	msg := a.WaitState(t, outputID, proto.State_DEGRADED, 20*time.Second)
-	if !strings.Contains(msg, "HTTP 503") {
+	if !strings.Contains(msg, "unavailable: HTTP 503") {
 		t.Errorf("degraded message %q does not give the reason", msg)
 	}
 	a.SetUnit(t, outputID, outputUnit, "elasticsearch", esOutput(up.URL))

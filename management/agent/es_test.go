@@ -110,7 +110,7 @@ func TestElasticsearchUnreachableAndBack(t *testing.T) {
 	}
 	writeSample(t, dir, "b.xml", "b")
 	msg := a.WaitState(t, outputID, proto.State_DEGRADED, time.Minute)
-	if !strings.Contains(msg, "unreachable") {
+	if !strings.Contains(msg, "unreachable") && !strings.Contains(msg, "unavailable") {
 		t.Errorf("degraded with %q", msg)
 	}
 	if err := c.Start(ctx); err != nil {

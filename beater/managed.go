@@ -87,6 +87,21 @@ func (m *Managed) ReplaceOutput(out config.Output) error {
 	return m.out.Replace(o)
 }
 
+// KeepsBatching reports whether out batches as the running output does:
+// the pipeline takes bulk_max_size, flush_interval and max_bytes_in_flight
+// from the first output for its whole life, so an output differing in them
+// needs a new Managed rather than ReplaceOutput.
+func (m *Managed) KeepsBatching(out config.Output) bool {
+	m.mu.Lock()
+	cur := m.b.cfg.Output.Elasticsearch
+	m.mu.Unlock()
+	next := out.Elasticsearch
+	if cur == nil || next == nil {
+		return cur == next
+	}
+	return cur.BulkMaxSize == next.BulkMaxSize && cur.FlushInterval == next.FlushInterval && cur.MaxBytesInFlight == next.MaxBytesInFlight
+}
+
 // StartInput runs in under id until StopInput(id); an input already
 // running under id with another configuration is stopped first. It resumes
 // every file from its checkpoint.

@@ -192,24 +192,47 @@ func (m *manager) setOutput(u *client.Unit) {
 		m.fail(u, err)
 		return
 	}
-	if m.managed == nil {
-		// The pipeline outlives ctx: shutdown drains it after ctx ends.
-		mg, err := beater.NewManaged(context.WithoutCancel(m.ctx), cfg, m.log, m.o.Beater)
-		if err != nil {
+	switch {
+	case m.managed == nil:
+		if err := m.newBeater(cfg); err != nil {
 			m.fail(u, err)
 			return
 		}
-		m.managed = mg
-		for _, iu := range m.inputs {
-			m.startInputs(iu)
+	case !m.managed.KeepsBatching(cfg.Output):
+		// A new batching takes a new pipeline: the old one drains (what it
+		// cannot deliver stays behind the checkpoints and is read again),
+		// and the inputs start again on the new one.
+		if err := m.closeBeater(); err != nil {
+			m.log.Warnf("output unit %s: %v", u.ID(), err)
 		}
-	} else if err := m.managed.ReplaceOutput(cfg.Output); err != nil {
-		m.fail(u, err)
-		return
+		if err := m.newBeater(cfg); err != nil {
+			m.fail(u, err)
+			return
+		}
+	default:
+		if err := m.managed.ReplaceOutput(cfg.Output); err != nil {
+			m.fail(u, err)
+			return
+		}
 	}
 	m.outputSrc = src
 	m.log.Infof("output configured by Elastic Agent (unit %s)", u.ID())
 	m.reportOutput()
+}
+
+// newBeater assembles the beater for cfg's output and starts the inputs
+// configured so far.
+func (m *manager) newBeater(cfg config.Config) error {
+	// The pipeline outlives ctx: shutdown drains it after ctx ends.
+	mg, err := beater.NewManaged(context.WithoutCancel(m.ctx), cfg, m.log, m.o.Beater)
+	if err != nil {
+		return err
+	}
+	m.managed = mg
+	for _, iu := range m.inputs {
+		m.startInputs(iu)
+	}
+	return nil
 }
 
 func (m *manager) setInput(u *client.Unit) {

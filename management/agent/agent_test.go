@@ -77,7 +77,7 @@ func startNS(t *testing.T, a *agenttest.Agent, ns string) *procbeat {
 	p.w = a.Watch()
 	go func() {
 		p.done <- agent.Run(ctx, p.w, agent.Options{Base: base, Level: p.level, HealthPeriod: 200 * time.Millisecond,
-			Beater: beater.Options{DrainTimeout: 20 * time.Second}})
+			Beater: beater.Options{DrainTimeout: 8 * time.Second}})
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -141,7 +141,7 @@ func oneInput(t *testing.T, es *esfake.Server) (dir string, a *agenttest.Agent) 
 // units.
 func TestInitialConfigurationStopAndLogLevel(t *testing.T) {
 	// Slow answers keep events in flight when the stop request comes.
-	es := esfake.New(esfake.Faults{Seed: 1, Slow: 1, SlowDelay: 4 * time.Second})
+	es := esfake.New(esfake.Faults{Seed: 1, Slow: 1, SlowDelay: 2 * time.Second})
 	_, a := oneInput(t, es)
 	p := start(t, a)
 
@@ -297,4 +297,31 @@ func TestUnreadableFileDegradesTheInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.WaitState(t, inputID, proto.State_HEALTHY, 20*time.Second)
+}
+
+// An output change of bulk_max_size takes a new pipeline: the old one
+// drains what it can, and what the old output never acknowledged is read
+// again from the checkpoints and delivered once by the new one.
+func TestOutputChangeOfBatching(t *testing.T) {
+	down := esfake.New(esfake.Faults{Seed: 1, RequestStatus: 1})
+	t.Cleanup(down.Close)
+	up := esfake.New(esfake.Faults{})
+	_, a := oneInput(t, up)
+	a.SetUnit(t, outputID, outputUnit, "elasticsearch", esOutput(down.URL))
+	start(t, a)
+	a.WaitState(t, outputID, proto.State_DEGRADED, 20*time.Second)
+	next := esOutput(up.URL)
+	next["bulk_max_size"] = 5
+	a.SetUnit(t, outputID, outputUnit, "elasticsearch", next)
+	waitDocs(t, up, docsPerFS)
+	a.WaitState(t, outputID, proto.State_HEALTHY, 20*time.Second)
+	a.WaitState(t, inputID, proto.State_HEALTHY, 20*time.Second)
+	time.Sleep(2500 * time.Millisecond)
+	exactlyOnce(t, up, docsPerFS)
+	if st := up.Stats(); st.MaxItems > 5 {
+		t.Errorf("a bulk request of %d items, bulk_max_size is 5", st.MaxItems)
+	}
+	if down.Len() != 0 {
+		t.Errorf("the failing output stored %d documents", down.Len())
+	}
 }

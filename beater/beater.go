@@ -35,6 +35,8 @@ type Beater struct {
 	progress *Progress
 	cancel   context.CancelFunc
 	images   *images
+	// aborted is set by Abort: Close then reports what it abandoned.
+	aborted atomic.Bool
 }
 
 // Options are what the command line adds to the configuration.
@@ -293,6 +295,11 @@ func (b *Beater) Close() error {
 	err := b.pipe.Close()
 	b.cancel()
 	b.images.close()
+	// An Abort during the drain leaves events the pipeline does not count as
+	// timed out; say how many the next run reads again.
+	if n := b.counters.QueueDepth.Load(); err == nil && b.aborted.Load() && n > 0 {
+		err = fmt.Errorf("stopped before delivery: %d events unacknowledged (read again by the next run)", n)
+	}
 	return err
 }
 

@@ -18,6 +18,9 @@ type Summary struct {
 	Errors  map[string]int64 // by kind: open, read, decode, mapping, no events
 	// Failed holds, by path, every file with an error of any kind above.
 	Failed map[string]FileErrors
+	// Delivery, when set, says why documents were not delivered (the
+	// output was unreachable); the job then failed whatever the inputs.
+	Delivery string
 }
 
 // FileErrors are one file's problems.
@@ -113,6 +116,10 @@ func (s Summary) Write(w io.Writer) {
 		if s.Errors[k] > 0 {
 			errs = append(errs, fmt.Sprintf("%s %d", k, s.Errors[k]))
 		}
+	}
+	if s.Delivery != "" {
+		fmt.Fprintf(w, "delivery FAILED: %s\n", s.Delivery)
+		errs = append(errs, "delivery failed")
 	}
 	if len(errs) == 0 {
 		fmt.Fprintln(w, "errors: none")

@@ -82,8 +82,9 @@ func NewRunner(o RunnerOptions) (*Runner, error) {
 	r := &Runner{opts: o.Source, mapper: o.Mapper, tracker: o.Tracker, reg: o.Registry, pipe: o.Pipeline,
 		codec: o.Codec, observe: o.Observe, log: o.Logger, counters: o.Counters, summary: newSummary(),
 		read: map[string]source.Position{}}
-	// Only the records the mapping wants are decoded from EVTX.
-	r.opts.Filter = mapping.Wants
+	// Only the records the mapping wants are decoded from EVTX (image
+	// loads only when enrichment reads them).
+	r.opts.Filter = o.Mapper.Wants
 	r.opts.Notice = func(msg string) { r.log.Warnf("%s", msg) }
 	r.opts.Decode.OnError = func(e *decode.RecordError) {
 		// e.File names the source as messages do: a path, or an

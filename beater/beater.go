@@ -198,10 +198,12 @@ func (b *Beater) output(o Options) (pipeline.Output, string, error) {
 			w = os.Stdout
 		}
 		codec := "json"
+		cc := console.DefaultConfig()
 		if out.Console != nil {
 			codec = out.Console.Codec
+			cc.Pretty = out.Console.Pretty
 		}
-		return console.New(w, console.DefaultConfig(), b.counters, b.log), codec, nil
+		return console.New(w, cc, b.counters, b.log), codec, nil
 	}
 }
 

@@ -550,6 +550,11 @@ func (c *Config) Validate() error {
 	if enabled > 1 {
 		errs = append(errs, bad("output", "only one output may be enabled, %d are", enabled))
 	}
+	// Without any output section documents go to stdout; a console turned
+	// off with nothing else on would send them nowhere.
+	if cn := c.Output.Console; enabled == 0 && cn != nil && !cn.Enabled {
+		errs = append(errs, bad("output.console.enabled", "is false and no other output is enabled: documents would go nowhere"))
+	}
 	t := c.Setup.Template
 	switch t.FieldTypes {
 	case "auto", "full", "minimal":

@@ -174,7 +174,8 @@ func sourceName(s source.Source) string {
 func (r *Runner) Run(ctx context.Context, src source.Source) error {
 	id := src.ID()
 	name := sourceName(src)
-	rd, err := src.Open(ctx, r.startPosition(id))
+	start, checkpoint := r.startPosition(id)
+	rd, err := src.Open(ctx, start)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -183,7 +184,12 @@ func (r *Runner) Run(ctx context.Context, src source.Source) error {
 		return err
 	}
 	defer rd.Close()
-	r.count(func(s *Summary) { s.Files++ })
+	r.count(func(s *Summary) {
+		s.Files++
+		if checkpoint {
+			s.Resumed++
+		}
+	})
 	client := r.pipe.Client(id)
 	var doc document.Document
 	// Counts are kept locally and merged now and then: the summary's lock
@@ -263,20 +269,21 @@ func (r *Runner) Run(ctx context.Context, src source.Source) error {
 }
 
 // startPosition is where src resumes: where this run last read it, else
-// its checkpoint.
-func (r *Runner) startPosition(id string) source.Position {
+// its checkpoint (then checkpoint is true).
+func (r *Runner) startPosition(id string) (p source.Position, checkpoint bool) {
 	r.mu.Lock()
 	p, ok := r.read[id]
 	r.mu.Unlock()
 	if ok {
-		return p
+		return p, false
 	}
 	if r.reg != nil {
 		if cp, ok := r.reg.Position(id); ok {
-			return source.Position{Offset: cp.Offset, Check: cp.Check, Bookmark: cp.Bookmark}
+			p = source.Position{Offset: cp.Offset, Check: cp.Check, Bookmark: cp.Bookmark}
+			return p, !p.IsZero()
 		}
 	}
-	return source.Position{}
+	return source.Position{}, false
 }
 
 func (r *Runner) setReadPosition(id string, p source.Position) {
@@ -324,8 +331,8 @@ func (r *Runner) maybeSaveTracker(force bool) {
 
 // fileCounts are one file's counts not yet merged into the summary.
 type fileCounts struct {
-	records, skipped int64
-	kinds            [4]int64 // by mapping.Kind
+	records int64
+	kinds   [4]int64 // by mapping.Kind
 }
 
 // merge adds c to the summary and the read counter, and zeroes c.
@@ -334,7 +341,6 @@ func (r *Runner) merge(c *fileCounts) {
 	r.mu.Lock()
 	s := &r.summary
 	s.Records += c.records
-	s.Skipped += c.skipped
 	for k, n := range c.kinds {
 		if n > 0 {
 			s.Docs[mapping.Kind(k).String()] += n

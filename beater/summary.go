@@ -13,7 +13,10 @@ import (
 type Summary struct {
 	Files   int
 	Records int64            // records decoded
-	Skipped int64            // records before a file's checkpoint, not sent again
+	// Resumed counts the sources opened at their checkpoint: what lay
+	// before it (delivered by an earlier run) was not read at all, so no
+	// record count exists for it.
+	Resumed int
 	Docs    map[string]int64 // by kind: start, end, access, none (not a process event)
 	Errors  map[string]int64 // by kind: open, read, decode, mapping, no events
 	// Failed holds, by path, every file with an error of any kind above.
@@ -108,7 +111,11 @@ func (s Summary) Documents() int64 { return s.Docs["start"] + s.Docs["end"] + s.
 
 // Write prints the summary for a person.
 func (s Summary) Write(w io.Writer) {
-	fmt.Fprintf(w, "files: %d, records read: %d, already delivered (skipped): %d\n", s.Files, s.Records, s.Skipped)
+	fmt.Fprintf(w, "files: %d, records read: %d", s.Files, s.Records)
+	if s.Resumed > 0 {
+		fmt.Fprintf(w, ", resumed from a checkpoint: %s (what lay before their checkpoints was delivered earlier and not read again)", plural(int64(s.Resumed), "file"))
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "documents: %d (start %d, end %d, access %d); records that are not process events: %d\n",
 		s.Documents(), s.Docs["start"], s.Docs["end"], s.Docs["access"], s.Docs["none"])
 	var errs []string

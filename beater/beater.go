@@ -37,6 +37,7 @@ type Beater struct {
 	images   *images
 	// aborted is set by Abort: Close then reports what it abandoned.
 	aborted atomic.Bool
+	out     pipeline.Output
 }
 
 // Options are what the command line adds to the configuration.
@@ -89,6 +90,7 @@ func NewWithOutput(ctx context.Context, cfg config.Config, log monitoring.Logger
 func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (*Beater, error) {
 	cfg, log := b.cfg, b.log
 	b.progress = o.Progress
+	b.out = out
 	var err error
 	var id string
 	if o.Resume {

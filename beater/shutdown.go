@@ -72,3 +72,12 @@ func (w *deliveryWatch) check(now time.Time) error {
 	return fmt.Errorf("%w: no document acknowledged for %s while %d waited; %d bulk requests failed (see the log for why)",
 		ErrUnreachable, w.max, w.c.QueueDepth.Load(), failed)
 }
+
+// RotatedAway lists the files written by this run that the file output's
+// rotation deleted (output.file.number_of_files too small for the job).
+func (b *Beater) RotatedAway() []string {
+	if l, ok := b.out.(interface{ Lost() []string }); ok {
+		return l.Lost()
+	}
+	return nil
+}

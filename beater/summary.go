@@ -24,6 +24,9 @@ type Summary struct {
 	// Delivery, when set, says why documents were not delivered (the
 	// output was unreachable); the job then failed whatever the inputs.
 	Delivery string
+	// RotatedAway lists output files written by this run that rotation
+	// deleted: their documents are lost.
+	RotatedAway []string
 }
 
 // FileErrors are one file's problems.
@@ -123,6 +126,11 @@ func (s Summary) Write(w io.Writer) {
 		if s.Errors[k] > 0 {
 			errs = append(errs, fmt.Sprintf("%s %d", k, s.Errors[k]))
 		}
+	}
+	if n := len(s.RotatedAway); n > 0 {
+		// A warning, not an error: the output did as configured.
+		fmt.Fprintf(w, "warning: output files deleted by rotation: %d written by this run, their documents lost (raise output.file.number_of_files): %s\n",
+			n, strings.Join(s.RotatedAway[:min(n, maxListedFiles)], ", "))
 	}
 	if s.Delivery != "" {
 		fmt.Fprintf(w, "delivery FAILED: %s\n", s.Delivery)

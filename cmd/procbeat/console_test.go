@@ -38,3 +38,26 @@ func TestConsoleOptionsAreRead(t *testing.T) {
 		t.Errorf("test config: exit %d: %s", code, stderr)
 	}
 }
+
+// TestFileRotationDiscardingOutputWarns: a replay larger than
+// number_of_files x rotate_every_kb says that rotation deleted what it
+// wrote, in the log and the summary (it used to do so silently).
+func TestFileRotationDiscardingOutputWarns(t *testing.T) {
+	dir := t.TempDir()
+	_, stderr, log, code := runLogged(t, "replay", "-e", "-E", "path.data="+t.TempDir(),
+		"-E", "output.file.path="+dir, "-E", "output.file.rotate_every_kb=4", "-E", "output.file.number_of_files=2",
+		"../../testdata/sample/sample.xml")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(log, "output.file: rotation deleted "+dir) || !strings.Contains(stderr, "warning: output files deleted by rotation: ") {
+		t.Errorf("no warning:\nlog: %s\nsummary: %s", log, stderr)
+	}
+	// Enough files kept: no warning.
+	_, stderr, log, code = runLogged(t, "replay", "-e", "-E", "path.data="+t.TempDir(),
+		"-E", "output.file.path="+t.TempDir(), "-E", "output.file.rotate_every_kb=4", "-E", "output.file.number_of_files=100",
+		"../../testdata/sample/sample.xml")
+	if code != 0 || strings.Contains(log, "rotation deleted") || strings.Contains(stderr, "deleted by rotation") {
+		t.Errorf("exit %d, warning without loss:\nlog: %s\nsummary: %s", code, log, stderr)
+	}
+}

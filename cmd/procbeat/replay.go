@@ -64,6 +64,7 @@ func newReplayCmd(g *globals) *cobra.Command {
 			cerr := closeOnSignals(b, sig, cfg.ShutdownTimeout, log)
 			stopWatch()
 			<-watched
+			sum.RotatedAway = b.RotatedAway()
 			if unreachable != nil {
 				sum.Delivery = unreachable.Error()
 				sum.Write(cmd.ErrOrStderr())

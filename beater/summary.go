@@ -12,7 +12,7 @@ import (
 // Summary counts what a replay did.
 type Summary struct {
 	Files   int
-	Records int64            // records decoded
+	Records int64 // records decoded
 	// Resumed counts the sources opened at their checkpoint: what lay
 	// before it (delivered by an earlier run) was not read at all, so no
 	// record count exists for it.

@@ -39,8 +39,14 @@ func newReplayCmd(g *globals) *cobra.Command {
 			defer sig.stop()
 			// The pipeline lives on cmd.Context(): a signal stops reading, and Close
 			// then drains what is in flight instead of abandoning it.
+			progress := &beater.Progress{W: cmd.ErrOrStderr(), TTY: beater.IsTerminal(os.Stderr)}
+			if progress.TTY {
+				// Warnings print above the bar, not into its line.
+				log = log.WithOptions(aboveProgress(progress))
+			}
+			progress.Log = log
 			b, err := beater.New(cmd.Context(), cfg, log, beater.Options{Stdout: cmd.OutOrStdout(), Resume: resume, Codec: codec, DrainTimeout: beater.ReplayDrainTimeout(cfg),
-				Progress: &beater.Progress{W: cmd.ErrOrStderr(), TTY: beater.IsTerminal(os.Stderr), Log: log}})
+				Progress: progress})
 			if err != nil {
 				return err
 			}

@@ -129,10 +129,16 @@ func Wants(provider string, eventID uint16) bool {
 // Sysmon 7 (image loads) when image enrichment uses them. Without
 // enrichment, image loads (often most of a Sysmon log) are not decoded.
 func (m *Mapper) Wants(provider string, eventID uint16) bool {
-	if eventID == 7 {
-		return m.opts.Images != nil && provider == winevent.ProviderSysmon
+	if m.opts.Images != nil {
+		return WantsWithImages(provider, eventID)
 	}
 	return Wants(provider, eventID)
+}
+
+// WantsWithImages is Wants and Sysmon 7 (image loads): the filter of a
+// mapping with image enrichment.
+func WantsWithImages(provider string, eventID uint16) bool {
+	return Wants(provider, eventID) || (eventID == 7 && provider == winevent.ProviderSysmon)
 }
 
 // Index returns the data stream a document of kind k goes to.

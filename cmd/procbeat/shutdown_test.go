@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -107,45 +106,6 @@ func waitFor(t *testing.T, stderr *syncBuffer, want string) {
 		}
 	}
 	t.Fatalf("never logged %q:\n%s", want, stderr)
-}
-
-// TestRunSecondSignalForcesExit: during a drain that could last a minute, a
-// second SIGINT stops procbeat at once, saying what it left for next time.
-// Before, signals were ignored while draining (30 s fixed).
-func TestRunSecondSignalForcesExit(t *testing.T) {
-	cmd, stderr := startProcbeat(t, "run", "-e", "-c", runConfig(t, "60s"))
-	waitFor(t, stderr, "retrying")
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, stderr, "draining events in flight")
-	time.Sleep(300 * time.Millisecond)
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	took := waitExit(t, cmd, stderr, 10*time.Second)
-	if cmd.ProcessState.ExitCode() == 0 || !strings.Contains(stderr.String(), "second signal") ||
-		!strings.Contains(stderr.String(), "events unacknowledged (read again by the next run)") {
-		t.Errorf("exit %d after %s:\n%s", cmd.ProcessState.ExitCode(), took, stderr)
-	}
-}
-
-// TestRunShutdownTimeout: shutdown_timeout bounds the drain of `run`.
-func TestRunShutdownTimeout(t *testing.T) {
-	for _, tc := range []struct {
-		setting string
-		limit   time.Duration
-	}{{"1s", 8 * time.Second}, {"0s", 5 * time.Second}} {
-		cmd, stderr := startProcbeat(t, "run", "-e", "-c", runConfig(t, tc.setting))
-		waitFor(t, stderr, "retrying")
-		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-			t.Fatal(err)
-		}
-		took := waitExit(t, cmd, stderr, tc.limit)
-		if cmd.ProcessState.ExitCode() == 0 || !strings.Contains(stderr.String(), "events unacknowledged") {
-			t.Errorf("shutdown_timeout %s: exit %d after %s:\n%s", tc.setting, cmd.ProcessState.ExitCode(), took, stderr)
-		}
-	}
 }
 
 // TestReplayUnreachableOutputFails: a replay whose cluster is down gives up

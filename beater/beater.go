@@ -13,6 +13,8 @@ import (
 	"github.com/procbeat/procbeat/esclient"
 	"github.com/procbeat/procbeat/fields/document"
 	"github.com/procbeat/procbeat/module/process/mapping"
+	"github.com/procbeat/procbeat/module/process/merge"
+	"github.com/procbeat/procbeat/module/process/source"
 	"github.com/procbeat/procbeat/module/process/tracker"
 	"github.com/procbeat/procbeat/monitoring"
 	"github.com/procbeat/procbeat/output/console"
@@ -140,6 +142,8 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 	b.runner, err = NewRunner(RunnerOptions{
 		Source: sourceOptions(cfg), Mapper: mapper, Tracker: tr, Registry: b.reg,
 		Pipeline: b.pipe, Codec: o.Codec, Observe: o.Observe, Logger: log, Counters: b.counters,
+		Merge: &merge.Options{Tolerance: cfg.Procbeat.Merge.Tolerance, Window: cfg.Procbeat.Merge.Window,
+			MaxHeld: cfg.Procbeat.Merge.MaxHeld, Link: !cfg.Procbeat.MergeSources},
 	})
 	if err != nil {
 		b.pipe.Close()
@@ -271,18 +275,50 @@ func (b *Beater) Replay(ctx context.Context, args []string) (Summary, error) {
 			})
 		}()
 	}
+	// The files of hosts that log both Sysmon and Security are read
+	// together, in event-time order, whatever order they were named in.
+	together := b.runner.Declare(ctx, paths, source.FormatUnknown)
 	failed := 0
+	fail := func(err error) error {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		failed++
+		b.log.Errorf("%v", err)
+		return nil
+	}
+	inGroup := make(map[string]bool, len(together))
+	for i, err := range b.runner.ReplayTogether(ctx, together, source.FormatUnknown) {
+		inGroup[together[i]] = true
+		filesDone.Add(1)
+		if st, serr := os.Stat(together[i]); serr == nil {
+			bytesDone.Add(st.Size())
+		}
+		if err != nil {
+			if cerr := fail(err); cerr != nil {
+				return b.runner.Summary(), cerr
+			}
+		}
+	}
+	if ctx.Err() != nil {
+		return b.runner.Summary(), ctx.Err()
+	}
 	for i, p := range paths {
+		if inGroup[p] {
+			continue
+		}
 		err := b.runner.ReplayFile(ctx, p)
 		filesDone.Add(1)
 		bytesDone.Add(sizes[i])
 		if err != nil {
-			if ctx.Err() != nil {
-				return b.runner.Summary(), ctx.Err()
+			if cerr := fail(err); cerr != nil {
+				return b.runner.Summary(), cerr
 			}
-			failed++
-			b.log.Errorf("%v", err)
 		}
+	}
+	// The end of the replay: no twin can come for what is still held.
+	if err := b.runner.FlushHeld(ctx); err != nil {
+		return b.runner.Summary(), err
 	}
 	if failed > 0 {
 		return b.runner.Summary(), fmt.Errorf("%w: %d of %d files could not be read (see the log)", ErrInputErrors, failed, len(paths))

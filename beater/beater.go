@@ -40,6 +40,14 @@ type Beater struct {
 	// aborted is set by Abort: Close then reports what it abandoned.
 	aborted atomic.Bool
 	out     pipeline.Output
+	// deadLetterPath is output.elasticsearch's dead-letter file, if any.
+	deadLetterPath string
+	// lock is held on path.data while the registry is in use.
+	lock *dataLock
+	// metricsDone closes when the metrics logger has written its last line.
+	metricsDone chan struct{}
+	// journal keeps the process table in path.data (with the registry).
+	journal *tracker.Journal
 }
 
 // Options are what the command line adds to the configuration.
@@ -89,7 +97,7 @@ func NewWithOutput(ctx context.Context, cfg config.Config, log monitoring.Logger
 	return b.assemble(ctx, out, o)
 }
 
-func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (*Beater, error) {
+func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (_ *Beater, rerr error) {
 	cfg, log := b.cfg, b.log
 	b.progress = o.Progress
 	b.out = out
@@ -101,7 +109,17 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 			out.Close()
 			return nil, fmt.Errorf("path.data: %w", err)
 		}
-		if id, err = agentID(filepath.Dir(path)); err != nil {
+		if b.lock, err = lockDataPath(filepath.Dir(path), log); err != nil {
+			out.Close()
+			return nil, err
+		}
+		// Every later failure of assemble lets the lock go.
+		defer func() {
+			if rerr != nil {
+				_ = b.lock.release()
+			}
+		}()
+		if id, err = agentID(filepath.Dir(path), log); err != nil {
 			out.Close()
 			return nil, fmt.Errorf("path.data: %w", err)
 		}
@@ -111,9 +129,15 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 			return nil, err
 		}
 	}
+	tr := tracker.New(tracker.Options{MaxProcesses: cfg.Procbeat.Tracker.MaxProcesses})
 	var cp pipeline.Checkpoints = discardCheckpoints{}
 	if b.reg != nil {
-		cp = b.reg
+		// The process table is kept beside the registry, journaled.
+		if b.journal, err = openTrackerState(filepath.Dir(b.reg.Path()), tr, b.reg, log); err != nil {
+			out.Close()
+			return nil, err
+		}
+		cp = &journaledCheckpoints{reg: b.reg, j: b.journal}
 	}
 	maxBytes := int64(0)
 	if es := cfg.Output.Elasticsearch; es != nil && es.Enabled {
@@ -122,7 +146,6 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 	pctx, cancel := context.WithCancel(ctx)
 	b.cancel = cancel
 	b.pipe = pipeline.New(pctx, out, cp, pipeline.Options{MaxBytesInFlight: maxBytes, DrainTimeout: o.DrainTimeout, Counters: b.counters, Logger: log})
-	tr := tracker.New(tracker.Options{MaxProcesses: cfg.Procbeat.Tracker.MaxProcesses})
 	if b.images, err = newImages(cfg.Enrich, log); err != nil {
 		b.pipe.Close()
 		return nil, err
@@ -150,7 +173,11 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 		return nil, err
 	}
 	if cfg.Logging.Metrics.Enabled {
-		go monitoring.LogPeriodically(pctx, b.counters, log, cfg.Logging.Metrics.Period)
+		b.metricsDone = make(chan struct{})
+		go func() {
+			defer close(b.metricsDone)
+			monitoring.LogPeriodically(pctx, b.counters, log, cfg.Logging.Metrics.Period)
+		}()
 	}
 	if cfg.HTTP.Enabled {
 		srv, err := monitoring.Listen(monitoring.HTTPConfig{Enabled: true, Host: cfg.HTTP.Host, Port: cfg.HTTP.Port}, b.counters)
@@ -182,12 +209,14 @@ func (b *Beater) output(o Options) (pipeline.Output, string, error) {
 		oc.Timeout = es.Timeout
 		oc.BackoffInit, oc.BackoffMax = es.Backoff.Init, es.Backoff.Max
 		oc.DeadLetterPath = es.DeadLetterPath
+		oc.DeadLetterMaxBytes = es.DeadLetterMaxBytes
 		if oc.DeadLetterPath == "" {
 			oc.DeadLetterPath = filepath.Join(b.cfg.Path.Resolve(b.cfg.Path.Data), "dead-letter.ndjson")
 			if err := os.MkdirAll(filepath.Dir(oc.DeadLetterPath), 0o750); err != nil {
 				return nil, "", fmt.Errorf("path.data: %w", err)
 			}
 		}
+		b.deadLetterPath = oc.DeadLetterPath
 		o, err := esout.New(client, oc, b.counters, b.log)
 		return o, "json", err
 	case out.File != nil && out.File.Enabled:
@@ -307,7 +336,7 @@ func (b *Beater) Replay(ctx context.Context, args []string) (Summary, error) {
 		if inGroup[p] {
 			continue
 		}
-		err := b.runner.ReplayFile(ctx, p)
+		err := b.replayPath(ctx, p)
 		filesDone.Add(1)
 		bytesDone.Add(sizes[i])
 		if err != nil {
@@ -339,6 +368,20 @@ func (b *Beater) Close() error {
 	// timed out; say how many the next run reads again.
 	if n := b.counters.QueueDepth.Load(); err == nil && b.aborted.Load() && n > 0 {
 		err = fmt.Errorf("stopped before delivery: %d events unacknowledged (read again by the next run)", n)
+	}
+	if b.journal != nil {
+		// The pipeline's last checkpoint flushed it; this releases it.
+		if jerr := b.journal.Close(); err == nil {
+			err = jerr
+		}
+	}
+	// The closing metrics line counts the events drained by Close: wait
+	// for it, or the process may end before it is written.
+	if b.metricsDone != nil {
+		<-b.metricsDone
+	}
+	if lerr := b.lock.release(); err == nil {
+		err = lerr
 	}
 	return err
 }

@@ -5,7 +5,6 @@
 package beater
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -42,19 +41,20 @@ type Runner struct {
 	counters *monitoring.Counters
 
 	// mapMu serializes the mapping (the mapper and tracker are not safe
-	// for concurrent use) and the tracker's saving when several sources
-	// run at once (live channels).
+	// for concurrent use) when several sources run at once (live
+	// channels).
 	mapMu sync.Mutex
 	// merger pairs Sysmon and Security records of one process event
 	// (nil: every record is published on its own); under mapMu.
 	merger *merge.Merger[pipeline.Ticket]
 
-	mu        sync.Mutex
-	summary   Summary
-	read      map[string]source.Position // where each source read to in this run
-	walk      walkFS                     // nil: the OS (tests inject failures)
-	lastSaved time.Time
-	saveBuf   bytes.Buffer
+	mu      sync.Mutex
+	summary Summary
+	read    map[string]source.Position // where each source read to in this run
+	walk    walkFS                     // nil: the OS (tests inject failures)
+	// warners are the running sources' record-warning caps, by the name
+	// decoders give their errors (see Run).
+	warners map[string]*fileWarner
 }
 
 // RunnerOptions configure a Runner.
@@ -78,8 +78,8 @@ type RunnerOptions struct {
 	Merge *merge.Options
 }
 
-// NewRunner returns a Runner. The tracker is restored from the registry's
-// saved state when there is one.
+// NewRunner returns a Runner. The tracker's state is loaded and journaled
+// by the Beater (trackerstate.go), with the checkpoints.
 func NewRunner(o RunnerOptions) (*Runner, error) {
 	if o.Logger == nil {
 		o.Logger = monitoring.NopLogger{}
@@ -89,7 +89,7 @@ func NewRunner(o RunnerOptions) (*Runner, error) {
 	}
 	r := &Runner{opts: o.Source, mapper: o.Mapper, tracker: o.Tracker, reg: o.Registry, pipe: o.Pipeline,
 		codec: o.Codec, observe: o.Observe, log: o.Logger, counters: o.Counters, summary: newSummary(),
-		read: map[string]source.Position{}}
+		read: map[string]source.Position{}, warners: map[string]*fileWarner{}}
 	if o.Merge != nil {
 		r.merger = merge.New[pipeline.Ticket](*o.Merge)
 	}
@@ -101,16 +101,7 @@ func NewRunner(o RunnerOptions) (*Runner, error) {
 		// e.File names the source as messages do: a path, or an
 		// archive:member.
 		r.count(func(s *Summary) { s.recordErrors(e.File, ErrorDecode, 1) })
-		r.log.Warnf("%v", e)
-	}
-	if r.reg != nil {
-		if state := r.reg.Extra(); len(state) > 0 {
-			if err := r.tracker.Load(bytes.NewReader(state)); err != nil {
-				// The tracker only enriches; losing it costs ancestry,
-				// not events.
-				r.log.Errorf("process table in %s unreadable, starting empty: %v", r.reg.Path(), err)
-			}
-		}
+		r.warnDecode(e.File, e)
 	}
 	return r, nil
 }
@@ -207,10 +198,13 @@ type reading struct {
 	c    fileCounts
 	outs []outgoing
 	emit merge.Emit[pipeline.Ticket]
+	// warn caps the source's record warnings (warncap.go).
+	warn *fileWarner
 }
 
 func (rs *reading) close(r *Runner) {
 	r.merge(&rs.c)
+	rs.warn.finish()
 	rs.rd.Close()
 }
 
@@ -228,6 +222,7 @@ func (r *Runner) open(ctx context.Context, src source.Source) (*reading, error) 
 		return nil, err
 	}
 	rs.rd = rd
+	rs.warn = r.newWarner(rs.name)
 	r.count(func(s *Summary) {
 		s.Files++
 		if checkpoint {
@@ -235,7 +230,7 @@ func (r *Runner) open(ctx context.Context, src source.Source) (*reading, error) 
 		}
 	})
 	rs.client = r.pipe.Client(rs.id)
-	rs.emit = r.emitter(&rs.c, &rs.outs)
+	rs.emit = r.emitter(&rs.outs)
 	return rs, nil
 }
 
@@ -254,7 +249,7 @@ func (r *Runner) step(ctx context.Context, rs *reading) (stop bool, _ error) {
 		r.mapMu.Unlock()
 		if err != nil {
 			r.count(func(s *Summary) { s.recordErrors(rs.name, ErrorMapping, 1) })
-			r.log.Warnf("%s: record %d (event %d): %v", rs.name, rec.RecordID, rec.EventID, err)
+			rs.warn.Warnf("%s: record %d (event %d): %v", rs.name, rec.RecordID, rec.EventID, err)
 		} else {
 			c.kinds[kind]++
 		}
@@ -263,23 +258,24 @@ func (r *Runner) step(ctx context.Context, rs *reading) (stop bool, _ error) {
 	p := rs.rd.Position()
 	pos := pipeline.Position{Offset: p.Offset, Check: p.Check, Bookmark: p.Bookmark}
 	if r.merger == nil {
-		c.kinds[kind]++
 		if r.observe != nil {
 			r.observe(&rs.doc)
 		}
 		ev := pipeline.Event{Index: r.mapper.Index(kind), ID: rs.doc.Event.ID, Body: r.encode(&rs.doc), Pos: pos}
-		r.maybeSaveTracker(false)
 		r.mapMu.Unlock()
 		err = rs.client.Publish(ctx, ev)
+		if err == nil {
+			// Counted once published: a document refused at SIGINT is not one.
+			c.kinds[kind]++
+		}
 	} else {
 		// The record's ticket is taken now, in its source's order: while
 		// the merger holds it the source's checkpoint stays before it.
 		t := rs.client.Reserve(pos)
 		err = r.merger.Add(merge.Item[pipeline.Ticket]{Kind: kind, Doc: &rs.doc, Logged: rec.TimeCreated, Image: mapping.RecordImage(rec), Ack: t}, rs.emit)
-		r.maybeSaveTracker(false)
 		r.mapMu.Unlock()
 		if err == nil {
-			err = r.publishOut(ctx, &rs.outs)
+			err = r.publishOut(ctx, &rs.outs, c)
 		}
 	}
 	if err != nil {
@@ -328,9 +324,6 @@ func (r *Runner) finish(ctx context.Context, rs *reading) error {
 		// acknowledged one (which would publish the in-flight ones again).
 		r.setReadPosition(rs.id, rd.Position())
 	}
-	r.mapMu.Lock()
-	r.maybeSaveTracker(true)
-	r.mapMu.Unlock()
 	return nil
 }
 
@@ -391,29 +384,30 @@ func (r *Runner) RunTogether(ctx context.Context, srcs []source.Source) []error 
 // outgoing is a document the merger let go, encoded, with the tickets of
 // the records it stands for.
 type outgoing struct {
-	ev pipeline.Event
-	t  [2]pipeline.Ticket
-	n  int
+	ev   pipeline.Event
+	kind mapping.Kind
+	t    [2]pipeline.Ticket
+	n    int
 }
 
-// emitter returns the merger's Emit: it counts, observes and encodes each
-// document into outs, to be published once mapMu is released.
-func (r *Runner) emitter(c *fileCounts, outs *[]outgoing) merge.Emit[pipeline.Ticket] {
+// emitter returns the merger's Emit: it observes and encodes each
+// document into outs, to be published (and counted) once mapMu is released.
+func (r *Runner) emitter(outs *[]outgoing) merge.Emit[pipeline.Ticket] {
 	return func(kind mapping.Kind, d *document.Document, acks []pipeline.Ticket) error {
-		c.kinds[kind]++
 		if r.observe != nil {
 			r.observe(d)
 		}
 		o := outgoing{ev: pipeline.Event{Index: r.mapper.Index(kind), ID: d.Event.ID, Body: r.encode(d),
-			Pos: pipeline.Position{Source: acks[0].Source}}}
+			Pos: pipeline.Position{Source: acks[0].Source}}, kind: kind}
 		o.n = copy(o.t[:], acks)
 		*outs = append(*outs, o)
 		return nil
 	}
 }
 
-// publishOut publishes what the merger let go and empties outs.
-func (r *Runner) publishOut(ctx context.Context, outs *[]outgoing) error {
+// publishOut publishes what the merger let go, counting each document in c
+// once published, and empties outs.
+func (r *Runner) publishOut(ctx context.Context, outs *[]outgoing, c *fileCounts) error {
 	defer func() {
 		clear(*outs)
 		*outs = (*outs)[:0]
@@ -423,6 +417,7 @@ func (r *Runner) publishOut(ctx context.Context, outs *[]outgoing) error {
 		if err := r.pipe.PublishReserved(ctx, o.ev, o.t[:o.n]...); err != nil {
 			return err
 		}
+		c.kinds[o.kind]++
 	}
 	return nil
 }
@@ -506,10 +501,10 @@ func (r *Runner) release(ctx context.Context, f func(merge.Emit[pipeline.Ticket]
 	defer r.merge(&c)
 	var outs []outgoing
 	r.mapMu.Lock()
-	err := f(r.emitter(&c, &outs))
+	err := f(r.emitter(&outs))
 	r.mapMu.Unlock()
 	if err == nil {
-		err = r.publishOut(ctx, &outs)
+		err = r.publishOut(ctx, &outs, &c)
 	}
 	return err
 }
@@ -595,26 +590,6 @@ func (r *Runner) encode(d *document.Document) []byte {
 		return car.Append(make([]byte, 0, 1024), d)
 	}
 	return d.AppendJSON(make([]byte, 0, 2048))
-}
-
-// maybeSaveTracker hands the tracker's state to the registry every few
-// seconds (and at the end of a file); the registry writes it with the next
-// checkpoint. mapMu is held.
-func (r *Runner) maybeSaveTracker(force bool) {
-	if r.reg == nil {
-		return
-	}
-	now := time.Now()
-	if !force && now.Sub(r.lastSaved) < 5*time.Second {
-		return
-	}
-	r.lastSaved = now
-	r.saveBuf.Reset()
-	if err := r.tracker.Save(&r.saveBuf); err != nil {
-		r.log.Errorf("saving the process table: %v", err)
-		return
-	}
-	r.reg.SetExtra(r.saveBuf.Bytes())
 }
 
 // fileCounts are one file's counts not yet merged into the summary.

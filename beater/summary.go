@@ -7,12 +7,18 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/procbeat/procbeat/logging"
 )
 
 // Summary counts what a replay did.
 type Summary struct {
 	Files   int
 	Records int64 // records decoded
+	// Skipped counts records read and not sent again because they lie
+	// before a checkpoint: only dead-letter files are read so (other
+	// sources open at their checkpoint and read nothing before it).
+	Skipped int64
 	// Resumed counts the sources opened at their checkpoint: what lay
 	// before it (delivered by an earlier run) was not read at all, so no
 	// record count exists for it.
@@ -21,6 +27,15 @@ type Summary struct {
 	Errors  map[string]int64 // by kind: open, read, decode, mapping, no events
 	// Failed holds, by path, every file with an error of any kind above.
 	Failed map[string]FileErrors
+
+	// Resent counts the documents of dead-letter files shipped again.
+	Resent int64
+	// DeadLettered counts the documents Elasticsearch rejected for good in
+	// this run, set aside in DeadLetterPath (see Beater.AddDelivery).
+	DeadLettered   int64
+	DeadLetterPath string
+	// WarningsNotShown counts per-record warnings past MaxWarningsPerFile.
+	WarningsNotShown int64
 	// Delivery, when set, says why documents were not delivered (the
 	// output was unreachable); the job then failed whatever the inputs.
 	Delivery string
@@ -115,12 +130,25 @@ func (s Summary) Documents() int64 { return s.Docs["start"] + s.Docs["end"] + s.
 // Write prints the summary for a person.
 func (s Summary) Write(w io.Writer) {
 	fmt.Fprintf(w, "files: %d, records read: %d", s.Files, s.Records)
+	if s.Skipped > 0 {
+		fmt.Fprintf(w, ", already delivered (skipped): %d", s.Skipped)
+	}
 	if s.Resumed > 0 {
 		fmt.Fprintf(w, ", resumed from a checkpoint: %s (what lay before their checkpoints was delivered earlier and not read again)", plural(int64(s.Resumed), "file"))
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "documents: %d (start %d, end %d, access %d); records that are not process events: %d\n",
 		s.Documents(), s.Docs["start"], s.Docs["end"], s.Docs["access"], s.Docs["none"])
+	if s.Resent > 0 {
+		fmt.Fprintf(w, "dead letters shipped again: %d\n", s.Resent)
+	}
+	if s.DeadLettered > 0 {
+		fmt.Fprintf(w, "dead letters kept in %s: fix the cause, then ship them again with: procbeat replay %s\n",
+			s.DeadLetterPath, s.DeadLetterPath)
+	}
+	if s.WarningsNotShown > 0 {
+		fmt.Fprintf(w, "record warnings not shown (over %d per file): %d\n", MaxWarningsPerFile, s.WarningsNotShown)
+	}
 	var errs []string
 	for _, k := range slices.Sorted(maps.Keys(s.Errors)) {
 		if s.Errors[k] > 0 {
@@ -160,7 +188,8 @@ func (s Summary) Write(w io.Writer) {
 		if fe.Problem != "" {
 			what = append(what, fe.Problem)
 		}
-		fmt.Fprintf(w, "  %s: %s\n", p, strings.Join(what, "; "))
+		// Paths and problems come from the input: escaped for the terminal.
+		fmt.Fprintf(w, "  %s: %s\n", logging.Clean(p), logging.Clean(strings.Join(what, "; ")))
 	}
 	if len(paths) > maxListedFiles {
 		fmt.Fprintf(w, "  and %d more (see the log)\n", len(paths)-maxListedFiles)

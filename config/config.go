@@ -164,6 +164,8 @@ type Elasticsearch struct {
 	MaxBytesInFlight int `config:"max_bytes_in_flight"`
 	// DeadLetterPath receives documents Elasticsearch rejects for good.
 	DeadLetterPath string `config:"dead_letter_path"`
+	// DeadLetterMaxBytes caps the dead-letter file; 0 is no cap.
+	DeadLetterMaxBytes int64 `config:"dead_letter_max_bytes"`
 }
 
 // SSL configures TLS to Elasticsearch.
@@ -330,6 +332,9 @@ func DefaultElasticsearch() Elasticsearch {
 		Backoff:          Backoff{Init: time.Second, Max: 60 * time.Second},
 		MaxBytesInFlight: 32 << 20,
 		SSL:              SSL{VerificationMode: "full"},
+		// Enough for a whole replay rejected by a broken template, small
+		// enough not to fill a disk unnoticed.
+		DeadLetterMaxBytes: 1 << 30,
 	}
 }
 
@@ -551,6 +556,9 @@ func (c *Config) Validate() error {
 		}
 		if es.MaxBytesInFlight < 1<<20 {
 			errs = append(errs, bad("output.elasticsearch.max_bytes_in_flight", "must be at least 1 MiB, got %d", es.MaxBytesInFlight))
+		}
+		if es.DeadLetterMaxBytes < 0 {
+			errs = append(errs, bad("output.elasticsearch.dead_letter_max_bytes", "must be 0 (no cap) or positive, got %d", es.DeadLetterMaxBytes))
 		}
 	}
 	if f := c.Output.File; f != nil && f.Enabled {

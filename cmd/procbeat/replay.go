@@ -71,6 +71,7 @@ func newReplayCmd(g *globals) *cobra.Command {
 			stopWatch()
 			<-watched
 			sum.RotatedAway = b.RotatedAway()
+			b.AddDelivery(&sum)
 			if unreachable != nil {
 				sum.Delivery = unreachable.Error()
 				sum.Write(cmd.ErrOrStderr())

@@ -89,11 +89,12 @@ func (o *Output) write(events []pipeline.Event) error {
 	for i := range events {
 		body := events[i].Body
 		if o.cfg.Pretty {
+			// Bodies are our encoders' JSON; one that would not indent is
+			// written as it is, since retrying the batch cannot change it.
 			o.pretty.Reset()
-			if err := json.Indent(&o.pretty, body, "", "  "); err != nil {
-				return fmt.Errorf("pretty: %w", err)
+			if json.Indent(&o.pretty, body, "", "  ") == nil {
+				body = o.pretty.Bytes()
 			}
-			body = o.pretty.Bytes()
 		}
 		if _, err := o.w.Write(body); err != nil {
 			return err

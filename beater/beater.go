@@ -12,6 +12,7 @@ import (
 	"github.com/procbeat/procbeat/config"
 	"github.com/procbeat/procbeat/esclient"
 	"github.com/procbeat/procbeat/fields/document"
+	"github.com/procbeat/procbeat/logging"
 	"github.com/procbeat/procbeat/module/process/mapping"
 	"github.com/procbeat/procbeat/module/process/source"
 	"github.com/procbeat/procbeat/module/process/tracker"
@@ -33,6 +34,8 @@ type Beater struct {
 	pipe     *pipeline.Pipeline
 	runner   *Runner
 	http     *monitoring.Server
+	metrics  *monitoring.Metrics
+	reporter *monitoring.Reporter
 	progress *Progress
 	cancel   context.CancelFunc
 }
@@ -92,7 +95,7 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 			out.Close()
 			return nil, fmt.Errorf("path.data: %w", err)
 		}
-		b.reg, err = registry.OpenOrFresh(path, registry.Options{Logger: log, Counters: b.counters})
+		b.reg, err = registry.OpenOrFresh(path, registry.Options{Logger: monitoring.Named(log, logging.SelectorRegistrar), Counters: b.counters})
 		if err != nil {
 			out.Close()
 			return nil, err
@@ -108,7 +111,7 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 	}
 	pctx, cancel := context.WithCancel(ctx)
 	b.cancel = cancel
-	b.pipe = pipeline.New(pctx, out, cp, pipeline.Options{MaxBytesInFlight: maxBytes, DrainTimeout: o.DrainTimeout, Counters: b.counters, Logger: log})
+	b.pipe = pipeline.New(pctx, out, cp, pipeline.Options{MaxBytesInFlight: maxBytes, DrainTimeout: o.DrainTimeout, Counters: b.counters, Logger: monitoring.Named(log, logging.SelectorPublisher)})
 	tr := tracker.New(tracker.Options{MaxProcesses: cfg.Procbeat.Tracker.MaxProcesses})
 	h := cfg.Procbeat.Host
 	mapper := mapping.New(tr, mapping.Options{
@@ -123,23 +126,15 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 	})
 	b.runner, err = NewRunner(RunnerOptions{
 		Opener: source.Opener{}, Mapper: mapper, Tracker: tr, Registry: b.reg,
-		Pipeline: b.pipe, Codec: o.Codec, Observe: o.Observe, Logger: log, Counters: b.counters,
+		Pipeline: b.pipe, Codec: o.Codec, Observe: o.Observe, Logger: monitoring.Named(log, logging.SelectorInput), Counters: b.counters,
 	})
 	if err != nil {
 		b.pipe.Close()
 		return nil, err
 	}
-	if cfg.Logging.Metrics.Enabled {
-		go monitoring.LogPeriodically(pctx, b.counters, log, cfg.Logging.Metrics.Period)
-	}
-	if cfg.HTTP.Enabled {
-		srv, err := monitoring.Listen(monitoring.HTTPConfig{Enabled: true, Host: cfg.HTTP.Host, Port: cfg.HTTP.Port}, b.counters)
-		if err != nil {
-			b.pipe.Close()
-			return nil, err
-		}
-		b.http = srv
-		go srv.Serve(pctx)
+	if err := b.startMonitoring(pctx, id); err != nil {
+		b.pipe.Close()
+		return nil, err
 	}
 	return b, nil
 }
@@ -168,7 +163,7 @@ func (b *Beater) output(o Options) (pipeline.Output, string, error) {
 				return nil, "", fmt.Errorf("path.data: %w", err)
 			}
 		}
-		o, err := esout.New(client, oc, b.counters, b.log)
+		o, err := esout.New(client, oc, b.counters, monitoring.Named(b.log, logging.SelectorES))
 		return o, "json", err
 	case out.File != nil && out.File.Enabled:
 		f := out.File
@@ -176,7 +171,7 @@ func (b *Beater) output(o Options) (pipeline.Output, string, error) {
 		fc.Path, fc.Filename = f.Path, f.Filename
 		fc.RotateEveryKB, fc.NumberOfFiles = uint(f.RotateEveryKB), uint(f.NumberOfFiles)
 		fc.Permissions = os.FileMode(f.Permissions)
-		o, err := file.New(fc, b.counters, b.log)
+		o, err := file.New(fc, b.counters, monitoring.Named(b.log, logging.SelectorFile))
 		return o, f.Codec, err
 	default:
 		w := o.Stdout
@@ -187,7 +182,7 @@ func (b *Beater) output(o Options) (pipeline.Output, string, error) {
 		if out.Console != nil {
 			codec = out.Console.Codec
 		}
-		return console.New(w, console.DefaultConfig(), b.counters, b.log), codec, nil
+		return console.New(w, console.DefaultConfig(), b.counters, monitoring.Named(b.log, logging.SelectorConsole)), codec, nil
 	}
 }
 
@@ -275,10 +270,14 @@ func (b *Beater) Replay(ctx context.Context, args []string) (Summary, error) {
 // Counters are the beater's monitoring counters.
 func (b *Beater) Counters() *monitoring.Counters { return b.counters }
 
-// Close drains the pipeline (acknowledged events advance the registry) and
-// releases everything.
+// Close drains the pipeline (acknowledged events advance the registry),
+// logs the metrics' totals once everything is counted, and releases
+// everything.
 func (b *Beater) Close() error {
 	err := b.pipe.Close()
+	if b.reporter != nil {
+		b.reporter.Stop()
+	}
 	b.cancel()
 	return err
 }

@@ -262,6 +262,8 @@ func Default() Config {
 		Logging: Logging{
 			Level:   "info",
 			ToFiles: true,
+			// ECS JSON lines, as Beats 8 write their logs.
+			JSON:    true,
 			Files:   LogFiles{Name: "procbeat", KeepFiles: 7, RotateEveryBytes: 10 * 1024 * 1024},
 			Metrics: Metrics{Enabled: true, Period: 30 * time.Second},
 		},

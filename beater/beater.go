@@ -83,7 +83,11 @@ func NewWithOutput(ctx context.Context, cfg config.Config, log monitoring.Logger
 func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (*Beater, error) {
 	cfg, log := b.cfg, b.log
 	b.progress = o.Progress
-	var err error
+	labels, err := cfg.LabelValues()
+	if err != nil {
+		out.Close()
+		return nil, err
+	}
 	var id string
 	if o.Resume {
 		path := filepath.Join(cfg.Path.Resolve(cfg.Path.Data), "registry.json")
@@ -123,6 +127,8 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 		Now: o.Now,
 		// procbeat.host.id is this machine's: its own events carry it.
 		HostIDs: cfg.Procbeat.HostIDs(),
+		Tags:    cfg.Tags,
+		Labels:  document.NewRawObject(labels),
 	})
 	b.runner, err = NewRunner(RunnerOptions{
 		Opener: source.Opener{}, Mapper: mapper, Tracker: tr, Registry: b.reg,

@@ -35,6 +35,10 @@ type Config struct {
 	HTTP     HTTP     `config:"http"`
 	Path     Path     `config:"path"`
 	Keystore Keystore `config:"keystore"`
+	// Tags and Fields label every document, as in Beats: tags go to the
+	// document's tags, fields (flat key/values) to its labels.
+	Tags   []string       `config:"tags"`
+	Fields map[string]any `config:"fields"`
 }
 
 // Keystore locates the secrets store that ${KEY} references resolve from
@@ -540,6 +544,7 @@ func (c *Config) Validate() error {
 	if c.HTTP.Port < 0 || c.HTTP.Port > 65535 {
 		errs = append(errs, bad("http.port", "must be 0-65535, got %d", c.HTTP.Port))
 	}
+	errs = append(errs, c.labelErrors()...)
 	return errors.Join(errs...)
 }
 

@@ -67,6 +67,10 @@ type Options struct {
 	HostIDs map[string]string
 	// Now gives event.created and event.ingested; tests fix it.
 	Now func() time.Time
+	// Tags and Labels (the tags and fields settings) go on every
+	// document as they are: shared, never modified.
+	Tags   []string
+	Labels document.RawObject
 }
 
 // Mapper maps records. It is not safe for concurrent use (it reuses
@@ -162,6 +166,7 @@ func (m *Mapper) common(rec *winevent.Record, kind Kind, d *document.Document) {
 	d.Agent.ID = m.opts.AgentID
 	d.Elastic.Agent.ID = m.opts.ElasticAgentID
 	d.ECS.Version = version.ECS
+	d.Tags, d.Labels = m.opts.Tags, m.opts.Labels
 	d.DataStream.Type = "logs"
 	d.DataStream.Namespace = m.opts.Namespace
 	e := &d.Event

@@ -38,6 +38,7 @@ type Beater struct {
 	reporter *monitoring.Reporter
 	progress *Progress
 	cancel   context.CancelFunc
+	images   *images
 }
 
 // Options are what the command line adds to the configuration.
@@ -62,6 +63,9 @@ type Options struct {
 
 // New assembles a Beater from the configuration.
 func New(ctx context.Context, cfg config.Config, log monitoring.Logger, o Options) (*Beater, error) {
+	if err := checkCodec(cfg, o.Codec); err != nil {
+		return nil, err
+	}
 	b := &Beater{cfg: cfg, log: log, counters: &monitoring.Counters{}}
 	out, codec, err := b.output(o)
 	if err != nil {
@@ -76,6 +80,10 @@ func New(ctx context.Context, cfg config.Config, log monitoring.Logger, o Option
 // NewWithOutput assembles a Beater that delivers to out instead of the
 // configured output (tests, embedding).
 func NewWithOutput(ctx context.Context, cfg config.Config, log monitoring.Logger, out pipeline.Output, o Options) (*Beater, error) {
+	// out replaces the configured output, so only the name is checked.
+	if err := checkCodec(config.Config{}, o.Codec); err != nil {
+		return nil, err
+	}
 	b := &Beater{cfg: cfg, log: log, counters: &monitoring.Counters{}}
 	return b.assemble(ctx, out, o)
 }
@@ -117,6 +125,10 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 	b.cancel = cancel
 	b.pipe = pipeline.New(pctx, out, cp, pipeline.Options{MaxBytesInFlight: maxBytes, DrainTimeout: o.DrainTimeout, Counters: b.counters, Logger: monitoring.Named(log, logging.SelectorPublisher)})
 	tr := tracker.New(tracker.Options{MaxProcesses: cfg.Procbeat.Tracker.MaxProcesses})
+	if b.images, err = newImages(cfg.Enrich, log); err != nil {
+		b.pipe.Close()
+		return nil, err
+	}
 	h := cfg.Procbeat.Host
 	mapper := mapping.New(tr, mapping.Options{
 		Namespace: cfg.Procbeat.Namespace,
@@ -127,6 +139,7 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 		Now: o.Now,
 		// procbeat.host.id is this machine's: its own events carry it.
 		HostIDs: cfg.Procbeat.HostIDs(),
+		Images:  b.images.mapping(),
 		Tags:    cfg.Tags,
 		Labels:  document.NewRawObject(labels),
 	})
@@ -268,7 +281,7 @@ func (b *Beater) Replay(ctx context.Context, args []string) (Summary, error) {
 		}
 	}
 	if failed > 0 {
-		return b.runner.Summary(), fmt.Errorf("%d of %d files could not be read (see the log)", failed, len(paths))
+		return b.runner.Summary(), fmt.Errorf("%w: %d of %d files could not be read (see the log)", ErrInputErrors, failed, len(paths))
 	}
 	return b.runner.Summary(), nil
 }
@@ -285,6 +298,7 @@ func (b *Beater) Close() error {
 		b.reporter.Stop()
 	}
 	b.cancel()
+	b.images.close()
 	return err
 }
 

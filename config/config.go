@@ -34,6 +34,7 @@ type Config struct {
 	Logging  Logging  `config:"logging"`
 	HTTP     HTTP     `config:"http"`
 	Path     Path     `config:"path"`
+	Enrich   Enrich   `config:"enrich"`
 	Keystore Keystore `config:"keystore"`
 	// Tags and Fields label every document, as in Beats: tags go to the
 	// document's tags, fields (flat key/values) to its labels.
@@ -274,6 +275,8 @@ func Default() Config {
 		HTTP: HTTP{Host: "localhost", Port: 5066},
 		// Empty paths take their defaults from path.home (Path.Effective).
 		Path: Path{},
+
+		Enrich: DefaultEnrich(),
 	}
 }
 
@@ -473,6 +476,7 @@ func (c *Config) Validate() error {
 			errs = append(errs, bad(key+".type", "%q is not one of evtx, xml, json", in.Type))
 		}
 	}
+	errs = append(errs, c.Enrich.validate()...)
 	enabled := 0
 	if es := c.Output.Elasticsearch; es != nil && es.Enabled {
 		enabled++
@@ -639,4 +643,72 @@ func CheckPermissions(path string, st os.FileInfo) error {
 		return fmt.Errorf("config file %s belongs to uid %d, not to the user running procbeat (uid %d) or root: change its owner, or start with --strict.perms=false", path, uid, os.Geteuid())
 	}
 	return nil
+}
+
+// Enrich is what procbeat reads from the executables processes ran from:
+// hashes, PE facts, code signatures, file times (module/process/enrich/image).
+type Enrich struct {
+	// Enabled reads the files: from ImageRoot when it is set, else from
+	// the live file system when procbeat runs on Windows (for events of
+	// this host only). Without either there is nothing to read.
+	Enabled bool `config:"enabled"`
+	// ImageRoot is a mounted disk image or extracted triage collection
+	// holding drive C:'s files (C:\Windows → <image_root>/Windows).
+	ImageRoot string `config:"image_root"`
+	// Drives maps further drive letters to directories (relative ones are
+	// taken inside image_root).
+	Drives map[string]string `config:"drives"`
+	// Hosts are the host names the image belongs to; empty means every
+	// host of the replayed events.
+	Hosts []string `config:"hosts"`
+	// TrustedRoots are PEM files of the certificate roots signatures must
+	// chain to (for Windows binaries: Microsoft's code-signing roots).
+	TrustedRoots []string `config:"trusted_roots"`
+	// SystemRoots adds the operating system's root pool.
+	SystemRoots bool `config:"system_roots"`
+	// MaxFileSize is the largest executable read, in bytes.
+	MaxFileSize int64 `config:"max_file_size"`
+	// Budget is the longest a document waits for its executable to be read.
+	Budget time.Duration `config:"budget"`
+	// CacheSize is how many files' results are remembered.
+	CacheSize int `config:"cache_size"`
+	// MaxCatalogBytes bounds the catalog files (System32\CatRoot) read.
+	MaxCatalogBytes int64 `config:"max_catalog_bytes"`
+	// Readers is how many files are read at once.
+	Readers int `config:"readers"`
+	// Timelines are body files (The Sleuth Kit's format: fls -m, MFTECmd
+	// --body) of the image's NTFS times: the source of file creation and
+	// file-name change times for files copied out of an image.
+	Timelines []string `config:"timelines"`
+	// MaxTimelineFiles bounds the files kept from the timelines.
+	MaxTimelineFiles int `config:"max_timeline_files"`
+}
+
+// DefaultEnrich is the enrich section's defaults.
+func DefaultEnrich() Enrich {
+	return Enrich{Enabled: true, SystemRoots: true, MaxFileSize: 64 << 20, Budget: 2 * time.Second,
+		CacheSize: 4096, MaxCatalogBytes: 512 << 20, Readers: 2, MaxTimelineFiles: 2000000}
+}
+
+func (e Enrich) validate() []error {
+	var errs []error
+	if e.ImageRoot != "" {
+		if fi, err := os.Stat(e.ImageRoot); err != nil || !fi.IsDir() {
+			errs = append(errs, bad("enrich.image_root", "%q is not a directory", e.ImageRoot))
+		}
+	}
+	for _, f := range e.TrustedRoots {
+		if _, err := os.Stat(f); err != nil {
+			errs = append(errs, bad("enrich.trusted_roots", "%v", err))
+		}
+	}
+	for _, f := range e.Timelines {
+		if _, err := os.Stat(f); err != nil {
+			errs = append(errs, bad("enrich.timelines", "%v", err))
+		}
+	}
+	if e.MaxFileSize < 1 || e.CacheSize < 1 || e.MaxCatalogBytes < 1 || e.Readers < 1 || e.Budget <= 0 || e.MaxTimelineFiles < 1 {
+		errs = append(errs, bad("enrich", "max_file_size, cache_size, max_catalog_bytes, readers, budget and max_timeline_files must be positive"))
+	}
+	return errs
 }

@@ -67,10 +67,27 @@ type Options struct {
 	HostIDs map[string]string
 	// Now gives event.created and event.ingested; tests fix it.
 	Now func() time.Time
+	// Images, when set, completes processes from their executable files
+	// (hashes, PE facts, code signatures, file times).
+	Images Images
 	// Tags and Labels (the tags and fields settings) go on every
 	// document as they are: shared, never modified.
 	Tags   []string
 	Labels document.RawObject
+}
+
+// Images fills what a process's executable file says; values the event
+// already carries are kept. module/process/enrich/image implements it.
+type Images interface {
+	// FillProcess completes p, a process that started at start (zero
+	// when unknown).
+	FillProcess(host string, start time.Time, p *document.Process)
+	// FillParent completes the parent's signature.
+	FillParent(host string, p *document.ProcessParent)
+	// ImageLoaded remembers what Sysmon (event 7) says of a loaded
+	// image's signature, so that processes started from it get their
+	// signature without reading the file.
+	ImageLoaded(host string, l ImageLoad)
 }
 
 // Mapper maps records. It is not safe for concurrent use (it reuses
@@ -104,7 +121,7 @@ func New(tr *tracker.Tracker, opts Options) *Mapper {
 // document, so readers can skip everything else before decoding it.
 func Wants(provider string, eventID uint16) bool {
 	switch eventID {
-	case 1, 5, 10:
+	case 1, 5, 7, 10:
 		return provider == winevent.ProviderSysmon
 	case 4688, 4689:
 		return provider == winevent.ProviderSecurity
@@ -134,6 +151,11 @@ func (m *Mapper) Map(rec *winevent.Record, d *document.Document) (Kind, error) {
 	if !Wants(rec.Provider, rec.EventID) {
 		return None, nil
 	}
+	if rec.EventID == 7 {
+		// Image loads make no document; they tell signatures.
+		m.imageLoad(rec)
+		return None, nil
+	}
 	*d = document.Document{}
 	var kind Kind
 	var err error
@@ -151,6 +173,14 @@ func (m *Mapper) Map(rec *winevent.Record, d *document.Document) (Kind, error) {
 	}
 	if err != nil {
 		return None, err
+	}
+	if img := m.opts.Images; img != nil && kind != Access {
+		var start time.Time
+		if kind == Start {
+			start = d.Timestamp
+		}
+		img.FillProcess(rec.Computer, start, &d.Process)
+		img.FillParent(rec.Computer, &d.Process.Parent)
 	}
 	m.common(rec, kind, d)
 	return kind, nil

@@ -112,6 +112,20 @@ func reportBeat(v libmon.Visitor, info Info) {
 		}
 	})
 	libmon.ReportNamespace(v, "runtime", func() { libmon.ReportInt(v, "goroutines", int64(runtime.NumGoroutine())) })
+	if user, system, ok := cpuTimes(); ok {
+		// Beats report CPU time as ticks and time.ms, both milliseconds.
+		libmon.ReportNamespace(v, "cpu", func() {
+			for _, c := range []struct {
+				name string
+				ms   int64
+			}{{"user", user}, {"system", system}, {"total", user + system}} {
+				libmon.ReportNamespace(v, c.name, func() {
+					libmon.ReportInt(v, "ticks", c.ms)
+					libmon.ReportNamespace(v, "time", func() { libmon.ReportInt(v, "ms", c.ms) })
+				})
+			}
+		})
+	}
 }
 
 // reportLibbeat maps procbeat's counters onto libbeat's names. Acked

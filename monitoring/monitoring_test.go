@@ -162,7 +162,7 @@ func getJSON(t *testing.T, url string) map[string]any {
 var beatsStatsFields = []string{
 	"beat.info.uptime.ms", "beat.info.ephemeral_id", "beat.info.version",
 	"beat.memstats.gc_next", "beat.memstats.memory_alloc", "beat.memstats.memory_total",
-	"beat.runtime.goroutines",
+	"beat.runtime.goroutines", "beat.cpu.total.ticks", "beat.cpu.user.time.ms",
 	"libbeat.output.type", "libbeat.output.events.acked", "libbeat.output.events.active",
 	"libbeat.output.events.batches", "libbeat.output.events.dropped", "libbeat.output.events.duplicates",
 	"libbeat.output.events.failed", "libbeat.output.events.total",

@@ -173,7 +173,9 @@ func sourceName(s source.Source) string {
 func (r *Runner) Run(ctx context.Context, src source.Source) error {
 	id := src.ID()
 	name := sourceName(src)
-	rd, err := src.Open(ctx, r.startPosition(id))
+	start := r.startPosition(id)
+	r.log.Debugf("opening %s at offset %d (0: from its start)", name, start.Offset)
+	rd, err := src.Open(ctx, start)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil

@@ -61,9 +61,10 @@ func TestDebugSelectors(t *testing.T) {
 		args      []string
 		want, not []string
 	}{
-		"-d publisher":             {[]string{"-d", "publisher"}, []string{"publisher"}, []string{"console"}},
-		"-d console,publisher":     {[]string{"-d", "console,publisher"}, []string{"publisher", "console"}, nil},
-		"-d *":                     {[]string{"-d", "*"}, []string{"publisher", "console"}, nil},
+		"-d publisher":             {[]string{"-d", "publisher"}, []string{"publisher"}, []string{"console", "input"}},
+		"-d console,publisher":     {[]string{"-d", "console,publisher"}, []string{"publisher", "console"}, []string{"input"}},
+		"-d input -d console":      {[]string{"-d", "input", "-d", "console"}, []string{"input", "console"}, []string{"publisher"}},
+		"-d *":                     {[]string{"-d", "*"}, []string{"publisher", "console", "input"}, nil},
 		"logging.selectors":        {[]string{"-E", "logging.level=debug", "-E", "logging.selectors=[console]"}, []string{"console"}, []string{"publisher"}},
 		"logging.level: debug all": {[]string{"-E", "logging.level=debug"}, []string{"publisher", "console"}, nil},
 	} {

@@ -408,7 +408,7 @@ func (x *Document) appendJSON(b []byte) ([]byte, bool) {
 		}
 	}
 	if len(x.Labels.json) > 0 {
-		b = appendKey(b, &n, "labels")
+		b = appendKey(b, &n, "\"labels\":")
 		b = append(b, x.Labels.json...)
 	}
 	if x.Message != "" {
@@ -424,7 +424,7 @@ func (x *Document) appendJSON(b []byte) ([]byte, bool) {
 		}
 	}
 	if len(x.Tags) > 0 {
-		b = appendKey(b, &n, "tags")
+		b = appendKey(b, &n, "\"tags\":")
 		b = appendStrings(b, x.Tags)
 	}
 	{

@@ -101,9 +101,10 @@ func New(cfg config.Logging, paths config.Path, o Options) (*logp.Logger, func()
 	// ConfigureWithCoreLocal wraps the core with ecszap (ecs.version,
 	// log.origin as an object) and, at debug level with selectors, with
 	// logp's selective core, which passes a debug entry only when its
-	// logger name is selected ("*" selects all).
+	// logger name is selected ("*" selects all). cleanCore escapes input
+	// and hides URL passwords in every line.
 	lc := logp.Config{Beat: "procbeat", Level: level, Selectors: selectors, AddCaller: true}
-	log, err := logp.ConfigureWithCoreLocal(lc, zapcore.NewCore(enc, ws, level.ZapLevel()))
+	log, err := logp.ConfigureWithCoreLocal(lc, cleanCore{zapcore.NewCore(enc, ws, level.ZapLevel())})
 	if err != nil {
 		closer()
 		return nil, nil, err

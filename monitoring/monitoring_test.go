@@ -87,28 +87,42 @@ func TestReporterPeriodicAndTotals(t *testing.T) {
 	c.EventsAcked.Add(4)
 	c.QueueDepth.Add(6)
 	r := monitoring.StartReporter(context.Background(), m, log, 30*time.Millisecond)
-	time.Sleep(45 * time.Millisecond) // one period
+	// waitLines waits for n lines: ticks come late on a loaded machine.
+	waitLines := func(n int) {
+		for deadline := time.Now().Add(10 * time.Second); len(log.all()) < n; time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("lines %q: want %d", log.all(), n)
+			}
+		}
+	}
+	waitLines(1)
 	c.EventsAcked.Add(6)
 	c.QueueDepth.Add(-6)
-	time.Sleep(30 * time.Millisecond) // a second period
+	// The change shows in the next period's line (or the one after, if it
+	// came while a line was being collected).
+	n := len(log.all())
+	waitLines(n + 2)
 	r.Stop()
 	lines := log.all()
-	if len(lines) < 4 {
-		t.Fatalf("lines %q: want two periodic lines, the totals and the uptime", lines)
-	}
 	first := metricsOf(t, lines[0], "Non-zero metrics in the last 30ms")
 	if v, _ := lookup(first, "libbeat.pipeline.events.published"); v != float64(10) {
 		t.Errorf("first period published %v, want 10: %v", v, first)
 	}
-	second := metricsOf(t, lines[1], "Non-zero metrics in the last 30ms")
-	if v, ok := lookup(second, "libbeat.pipeline.events.published"); ok {
-		t.Errorf("unchanged counter reported in the second period: %v", v)
+	acked := 0.0
+	for _, line := range lines[1 : len(lines)-2] {
+		later := metricsOf(t, line, "Non-zero metrics in the last 30ms")
+		if v, ok := lookup(later, "libbeat.pipeline.events.published"); ok {
+			t.Errorf("unchanged counter reported in a later period: %v", v)
+		}
+		if v, ok := lookup(later, "libbeat.pipeline.queue.acked"); ok {
+			acked += v.(float64)
+		}
+		if _, ok := lookup(later, "beat.info.uptime.ms"); !ok {
+			t.Errorf("gauge beat.info.uptime.ms missing: %v", later)
+		}
 	}
-	if v, _ := lookup(second, "libbeat.pipeline.queue.acked"); v != float64(6) {
-		t.Errorf("second period acked %v, want the delta 6", v)
-	}
-	if _, ok := lookup(second, "beat.info.uptime.ms"); !ok {
-		t.Errorf("gauge beat.info.uptime.ms missing: %v", second)
+	if acked != 6 {
+		t.Errorf("later periods acked %v in all, want the delta 6", acked)
 	}
 	total := metricsOf(t, lines[len(lines)-2], "Total metrics")
 	for path, want := range map[string]float64{

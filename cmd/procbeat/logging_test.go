@@ -191,24 +191,6 @@ func (g *gate) Write(p []byte) (int, error) {
 
 func (g *gate) release() { g.once.Do(func() { close(g.open) }) }
 
-// syncBuffer is a bytes.Buffer safe for a command's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestStatsFromARunningReplay reads /stats and /state from a replay whose
 // output is blocked, and checks the field names Metricbeat's beat module
 // (stats and state metricsets) reads.

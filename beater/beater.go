@@ -12,6 +12,7 @@ import (
 	"github.com/procbeat/procbeat/config"
 	"github.com/procbeat/procbeat/esclient"
 	"github.com/procbeat/procbeat/fields/document"
+	"github.com/procbeat/procbeat/logging"
 	"github.com/procbeat/procbeat/module/process/mapping"
 	"github.com/procbeat/procbeat/module/process/merge"
 	"github.com/procbeat/procbeat/module/process/source"
@@ -34,15 +35,18 @@ type Beater struct {
 	pipe     *pipeline.Pipeline
 	runner   *Runner
 	http     *monitoring.Server
+	metrics  *monitoring.Metrics
+	reporter *monitoring.Reporter
 	progress *Progress
 	cancel   context.CancelFunc
 	images   *images
+	// aborted is set by Abort: Close then reports what it abandoned.
+	aborted atomic.Bool
+	out     pipeline.Output
 	// deadLetterPath is output.elasticsearch's dead-letter file, if any.
 	deadLetterPath string
 	// lock is held on path.data while the registry is in use.
 	lock *dataLock
-	// metricsDone closes when the metrics logger has written its last line.
-	metricsDone chan struct{}
 	// journal keeps the process table in path.data (with the registry).
 	journal *tracker.Journal
 }
@@ -109,7 +113,12 @@ func NewWithOutput(ctx context.Context, cfg config.Config, log monitoring.Logger
 func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (_ *Beater, rerr error) {
 	cfg, log := b.cfg, b.log
 	b.progress = o.Progress
-	var err error
+	b.out = out
+	labels, err := cfg.LabelValues()
+	if err != nil {
+		out.Close()
+		return nil, err
+	}
 	var id string
 	if o.Resume {
 		path := filepath.Join(cfg.Path.Resolve(cfg.Path.Data), "registry.json")
@@ -131,7 +140,7 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 			out.Close()
 			return nil, fmt.Errorf("path.data: %w", err)
 		}
-		b.reg, err = registry.OpenOrFresh(path, registry.Options{Logger: log, Counters: b.counters})
+		b.reg, err = registry.OpenOrFresh(path, registry.Options{Logger: monitoring.Named(log, logging.SelectorRegistrar), Counters: b.counters})
 		if err != nil {
 			out.Close()
 			return nil, err
@@ -153,7 +162,7 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 	}
 	pctx, cancel := context.WithCancel(ctx)
 	b.cancel = cancel
-	b.pipe = pipeline.New(pctx, out, cp, pipeline.Options{MaxBytesInFlight: maxBytes, DrainTimeout: o.DrainTimeout, Counters: b.counters, Logger: log})
+	b.pipe = pipeline.New(pctx, out, cp, pipeline.Options{MaxBytesInFlight: maxBytes, DrainTimeout: o.DrainTimeout, Counters: b.counters, Logger: monitoring.Named(log, logging.SelectorPublisher)})
 	if b.images, err = newImages(cfg.Enrich, log); err != nil {
 		b.pipe.Close()
 		return nil, err
@@ -169,10 +178,12 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 		// procbeat.host.id is this machine's: its own events carry it.
 		HostIDs: cfg.Procbeat.HostIDs(),
 		Images:  b.images.mapping(),
+		Tags:    cfg.Tags,
+		Labels:  document.NewRawObject(labels),
 	})
 	b.runner, err = NewRunner(RunnerOptions{
 		Source: sourceOptions(cfg), Mapper: mapper, Tracker: tr, Registry: b.reg,
-		Pipeline: b.pipe, Codec: o.Codec, Observe: o.Observe, Logger: log, Counters: b.counters,
+		Pipeline: b.pipe, Codec: o.Codec, Observe: o.Observe, Logger: monitoring.Named(log, logging.SelectorInput), Counters: b.counters,
 		Merge: &merge.Options{Tolerance: cfg.Procbeat.Merge.Tolerance, Window: cfg.Procbeat.Merge.Window,
 			MaxHeld: cfg.Procbeat.Merge.MaxHeld, Link: !cfg.Procbeat.MergeSources},
 	})
@@ -180,21 +191,9 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 		b.pipe.Close()
 		return nil, err
 	}
-	if cfg.Logging.Metrics.Enabled {
-		b.metricsDone = make(chan struct{})
-		go func() {
-			defer close(b.metricsDone)
-			monitoring.LogPeriodically(pctx, b.counters, log, cfg.Logging.Metrics.Period)
-		}()
-	}
-	if cfg.HTTP.Enabled {
-		srv, err := monitoring.Listen(monitoring.HTTPConfig{Enabled: true, Host: cfg.HTTP.Host, Port: cfg.HTTP.Port}, b.counters)
-		if err != nil {
-			b.pipe.Close()
-			return nil, err
-		}
-		b.http = srv
-		go srv.Serve(pctx)
+	if err := b.startMonitoring(pctx, id); err != nil {
+		b.pipe.Close()
+		return nil, err
 	}
 	return b, nil
 }
@@ -229,7 +228,7 @@ func (b *Beater) output(o Options) (pipeline.Output, string, error) {
 		if o.WrapES != nil {
 			tr = o.WrapES(client)
 		}
-		out, err := esout.New(tr, oc, b.counters, b.log)
+		out, err := esout.New(tr, oc, b.counters, monitoring.Named(b.log, logging.SelectorES))
 		return out, "json", err
 	case out.File != nil && out.File.Enabled:
 		f := out.File
@@ -237,7 +236,7 @@ func (b *Beater) output(o Options) (pipeline.Output, string, error) {
 		fc.Path, fc.Filename = f.Path, f.Filename
 		fc.RotateEveryKB, fc.NumberOfFiles = uint(f.RotateEveryKB), uint(f.NumberOfFiles)
 		fc.Permissions = os.FileMode(f.Permissions)
-		o, err := file.New(fc, b.counters, b.log)
+		o, err := file.New(fc, b.counters, monitoring.Named(b.log, logging.SelectorFile))
 		return o, f.Codec, err
 	default:
 		w := o.Stdout
@@ -245,10 +244,12 @@ func (b *Beater) output(o Options) (pipeline.Output, string, error) {
 			w = os.Stdout
 		}
 		codec := "json"
+		cc := console.DefaultConfig()
 		if out.Console != nil {
 			codec = out.Console.Codec
+			cc.Pretty = out.Console.Pretty
 		}
-		return console.New(w, console.DefaultConfig(), b.counters, b.log), codec, nil
+		return console.New(w, cc, b.counters, monitoring.Named(b.log, logging.SelectorConsole)), codec, nil
 	}
 }
 
@@ -368,22 +369,26 @@ func (b *Beater) Replay(ctx context.Context, args []string) (Summary, error) {
 // Counters are the beater's monitoring counters.
 func (b *Beater) Counters() *monitoring.Counters { return b.counters }
 
-// Close drains the pipeline (acknowledged events advance the registry) and
-// releases everything.
+// Close drains the pipeline (acknowledged events advance the registry),
+// logs the metrics' totals once everything is counted, and releases
+// everything.
 func (b *Beater) Close() error {
 	err := b.pipe.Close()
+	if b.reporter != nil {
+		b.reporter.Stop()
+	}
 	b.cancel()
 	b.images.close()
+	// An Abort during the drain leaves events the pipeline does not count as
+	// timed out; say how many the next run reads again.
+	if n := b.counters.QueueDepth.Load(); err == nil && b.aborted.Load() && n > 0 {
+		err = fmt.Errorf("stopped before delivery: %d events unacknowledged (read again by the next run)", n)
+	}
 	if b.journal != nil {
 		// The pipeline's last checkpoint flushed it; this releases it.
 		if jerr := b.journal.Close(); err == nil {
 			err = jerr
 		}
-	}
-	// The closing metrics line counts the events drained by Close: wait
-	// for it, or the process may end before it is written.
-	if b.metricsDone != nil {
-		<-b.metricsDone
 	}
 	if lerr := b.lock.release(); err == nil {
 		err = lerr

@@ -36,6 +36,14 @@ type Config struct {
 	Path     Path     `config:"path"`
 	Enrich   Enrich   `config:"enrich"`
 	Keystore Keystore `config:"keystore"`
+	// ShutdownTimeout is how long `run` (and an interrupted `replay`) waits
+	// on stop for events in flight to be acknowledged; 0 does not wait, as
+	// in Beats. What is not acknowledged is read again by the next run.
+	ShutdownTimeout time.Duration `config:"shutdown_timeout"`
+	// Tags and Fields label every document, as in Beats: tags go to the
+	// document's tags, fields (flat key/values) to its labels.
+	Tags   []string       `config:"tags"`
+	Fields map[string]any `config:"fields"`
 	// Management is set when Elastic Agent runs procbeat.
 	Management Management `config:"management"`
 }
@@ -319,6 +327,8 @@ func Default() Config {
 		Logging: Logging{
 			Level:   "info",
 			ToFiles: true,
+			// ECS JSON lines, as Beats 8 write their logs.
+			JSON:    true,
 			Files:   LogFiles{Name: "procbeat", KeepFiles: 7, RotateEveryBytes: 10 * 1024 * 1024},
 			Metrics: Metrics{Enabled: true, Period: 30 * time.Second},
 		},
@@ -327,6 +337,9 @@ func Default() Config {
 		Path: Path{},
 
 		Enrich: DefaultEnrich(),
+		// Beats default to 0 (no wait); procbeat has always drained for
+		// 30 s on stop, and keeps that.
+		ShutdownTimeout: 30 * time.Second,
 	}
 }
 
@@ -536,6 +549,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	errs = append(errs, c.Enrich.validate()...)
+	if c.ShutdownTimeout < 0 {
+		errs = append(errs, bad("shutdown_timeout", "must not be negative, got %s", c.ShutdownTimeout))
+	}
 	enabled := 0
 	if es := c.Output.Elasticsearch; es != nil && es.Enabled {
 		enabled++
@@ -590,6 +606,11 @@ func (c *Config) Validate() error {
 	if enabled > 1 {
 		errs = append(errs, bad("output", "only one output may be enabled, %d are", enabled))
 	}
+	// Without any output section documents go to stdout; a console turned
+	// off with nothing else on would send them nowhere.
+	if cn := c.Output.Console; enabled == 0 && cn != nil && !cn.Enabled {
+		errs = append(errs, bad("output.console.enabled", "is false and no other output is enabled: documents would go nowhere"))
+	}
 	t := c.Setup.Template
 	switch t.FieldTypes {
 	case "auto", "full", "minimal":
@@ -613,6 +634,7 @@ func (c *Config) Validate() error {
 	if c.HTTP.Port < 0 || c.HTTP.Port > 65535 {
 		errs = append(errs, bad("http.port", "must be 0-65535, got %d", c.HTTP.Port))
 	}
+	errs = append(errs, c.labelErrors()...)
 	return errors.Join(errs...)
 }
 

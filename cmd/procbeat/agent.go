@@ -38,7 +38,7 @@ func runManaged(cmd *cobra.Command, g *globals) error {
 	if err != nil {
 		return err
 	}
-	log, level, closeLog, err := logging.NewLeveled(cfg.Logging, cfg.Path, g.toStderr)
+	log, level, closeLog, err := logging.NewLeveled(cfg.Logging, cfg.Path, logging.Options{ToStderr: g.toStderr, Debug: g.debugSelectors, Stderr: cmd.ErrOrStderr()})
 	if err != nil {
 		return err
 	}
@@ -55,5 +55,7 @@ func runManaged(cmd *cobra.Command, g *globals) error {
 	defer stop()
 	log.Infof("procbeat running under Elastic Agent")
 	return agent.Run(ctx, cl, agent.Options{Base: raw, Secrets: ks, Log: log, Level: level,
-		Beater: beater.Options{Stdout: cmd.OutOrStdout()}})
+		// A unit is reported stopped only once drained: shutdown_timeout
+		// bounds the wait when set, else the pipeline's 30 s.
+		Beater: beater.Options{Stdout: cmd.OutOrStdout(), DrainTimeout: cfg.ShutdownTimeout}})
 }

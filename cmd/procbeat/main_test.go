@@ -42,9 +42,10 @@ func writeConfig(t *testing.T, body string) string {
 
 func TestTestConfigNamesTheKeyPath(t *testing.T) {
 	for name, tc := range map[string]struct{ body, want string }{
-		"misspelled key": {"output:\n  elasticsearch:\n    hostz: [\"localhost:9200\"]\n", "output.elasticsearch' has invalid keys: hostz"},
-		"wrong type":     {"procbeat:\n  tracker:\n    max_processes: many\n", "procbeat.tracker.max_processes"},
-		"invalid value":  {"procbeat:\n  namespace: Not-Valid\n", "procbeat.namespace"},
+		"misspelled key":            {"output:\n  elasticsearch:\n    hostz: [\"localhost:9200\"]\n", "output.elasticsearch' has invalid keys: hostz"},
+		"wrong type":                {"procbeat:\n  tracker:\n    max_processes: many\n", "procbeat.tracker.max_processes"},
+		"invalid value":             {"procbeat:\n  namespace: Not-Valid\n", "procbeat.namespace"},
+		"negative shutdown_timeout": {"shutdown_timeout: -1s\n", "shutdown_timeout: must not be negative"},
 	} {
 		_, stderr, code := run(t, "test", "config", "-c", writeConfig(t, tc.body))
 		if code == 0 || !strings.Contains(stderr, tc.want) {
@@ -145,5 +146,23 @@ func TestKQLLintSeedQuery(t *testing.T) {
 	out, _, code = run(t, "kql", "translate", fixed)
 	if code != 0 || !strings.Contains(out, `"minimum_should_match": 1`) || !strings.Contains(out, `"term"`) || strings.Count(out, `"should"`) < 5 {
 		t.Errorf("translate: exit %d\n%s", code, out)
+	}
+}
+
+// TestExportConfigIsEffective: export config prints what procbeat will
+// use, defaults and resolved references included, not only what was set.
+func TestExportConfigIsEffective(t *testing.T) {
+	t.Setenv("PB_EXPORT_NS", "case_7")
+	out, stderr, code := run(t, "export", "config", "-c", writeConfig(t, "procbeat:\n  namespace: ${PB_EXPORT_NS}\n"), "--path.data", "/srv/pb-data")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"namespace: case_7", "max_processes: 100000", "scan_frequency: 10s", "data: /srv/pb-data", "level: info"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("export config lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "${") {
+		t.Errorf("unresolved reference printed:\n%s", out)
 	}
 }

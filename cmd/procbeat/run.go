@@ -2,9 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -15,7 +12,7 @@ import (
 func newRunCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "run",
-		Short: "Read the configured inputs until stopped (SIGINT or SIGTERM drain and flush first)",
+		Short: "Read the configured inputs until stopped (SIGINT or SIGTERM drain for up to shutdown_timeout; a second one stops at once)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if managed, err := g.managementEnabled(cmd); err != nil {
@@ -28,16 +25,18 @@ func newRunCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer closeLog()
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			b, err := beater.New(cmd.Context(), cfg, log, beater.Options{Stdout: cmd.OutOrStdout(), Resume: true})
+			sig := notifyStop(cmd.Context())
+			defer sig.stop()
+			ctx := sig.ctx
+			// shutdown_timeout bounds the drain; 0 (no wait) is closeOnSignals'.
+			b, err := beater.New(cmd.Context(), cfg, log, beater.Options{Stdout: cmd.OutOrStdout(), Resume: true, DrainTimeout: cfg.ShutdownTimeout})
 			if err != nil {
 				return err
 			}
 			log.Infof("procbeat running: %d inputs, namespace %s", len(cfg.Procbeat.Inputs), cfg.Procbeat.Namespace)
 			runErr := b.Run(ctx)
-			log.Infof("stopping: draining events in flight")
-			closeErr := b.Close()
+			log.Infof("stopping: draining events in flight for up to %s (shutdown_timeout; a second signal stops at once)", cfg.ShutdownTimeout)
+			closeErr := closeOnSignals(b, sig, cfg.ShutdownTimeout, log)
 			if runErr != nil {
 				return runErr
 			}

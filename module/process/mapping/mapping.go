@@ -58,6 +58,10 @@ type Options struct {
 	AgentID        string // agent.id
 	ElasticAgentID string // elastic.agent.id when managed by Elastic Agent
 	Host           Host
+	// HostMeta, when set, replaces Host: it returns the metadata of the
+	// host a record's lower-cased Computer names, or nil for another host
+	// (events forwarded to a collector), whose documents then get none.
+	HostMeta func(name string) *Host
 	// Now gives event.created; tests fix it.
 	Now func() time.Time
 }
@@ -203,6 +207,11 @@ func (m *Mapper) host(name string, h *document.Host) {
 		h.Hostname = short
 	}
 	meta := &m.opts.Host
+	if m.opts.HostMeta != nil {
+		if meta = m.opts.HostMeta(name); meta == nil {
+			meta = &Host{}
+		}
+	}
 	h.ID = meta.ID
 	h.Architecture = meta.Architecture
 	h.IP = meta.IP

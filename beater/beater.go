@@ -12,6 +12,7 @@ import (
 	"github.com/procbeat/procbeat/config"
 	"github.com/procbeat/procbeat/esclient"
 	"github.com/procbeat/procbeat/fields/document"
+	"github.com/procbeat/procbeat/hostmeta"
 	"github.com/procbeat/procbeat/module/process/mapping"
 	"github.com/procbeat/procbeat/module/process/source"
 	"github.com/procbeat/procbeat/module/process/tracker"
@@ -35,6 +36,8 @@ type Beater struct {
 	http     *monitoring.Server
 	progress *Progress
 	cancel   context.CancelFunc
+	tracker  *tracker.Tracker
+	mapOpts  mapping.Options // for the Mappers of live sources
 }
 
 // Options are what the command line adds to the configuration.
@@ -111,13 +114,21 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 	b.pipe = pipeline.New(pctx, out, cp, pipeline.Options{MaxBytesInFlight: maxBytes, DrainTimeout: o.DrainTimeout, Counters: b.counters, Logger: log})
 	tr := tracker.New(tracker.Options{MaxProcesses: cfg.Procbeat.Tracker.MaxProcesses})
 	h := cfg.Procbeat.Host
-	mapper := mapping.New(tr, mapping.Options{
+	b.tracker = tr
+	b.mapOpts = mapping.Options{
 		Namespace: cfg.Procbeat.Namespace,
 		AgentID:   id,
 		Host: mapping.Host{ID: h.ID, Architecture: h.Architecture, IP: h.IP, MAC: h.MAC,
 			OSVersion: h.OSVersion, OSFull: h.OSFull, OSKernel: h.OSKernel, OSVariant: h.OSVariant},
 		Now: o.Now,
-	})
+	}
+	if hasLiveInput(cfg) {
+		// On a live host, its own metadata goes on its own events only.
+		meta := hostmeta.New(pctx, hostmeta.Options{Static: b.mapOpts.Host, Logger: log})
+		b.mapOpts.HostMeta = meta.Lookup
+		go meta.Run(pctx, h.RefreshFrequency)
+	}
+	mapper := mapping.New(tr, b.mapOpts)
 	b.runner, err = NewRunner(RunnerOptions{
 		Opener: source.Opener{}, Mapper: mapper, Tracker: tr, Registry: b.reg,
 		Pipeline: b.pipe, Codec: o.Codec, Observe: o.Observe, Logger: log, Counters: b.counters,

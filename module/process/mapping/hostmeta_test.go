@@ -59,3 +59,33 @@ func TestHostMetaOnlyForItsHost(t *testing.T) {
 		t.Fatalf("HostMeta asked %v (want lower-cased Computer names)", asked)
 	}
 }
+
+// BenchmarkMapHostMeta is BenchmarkMap's loop with the live host's
+// metadata hook: the hook adds no allocation per document.
+func BenchmarkMapHostMeta(b *testing.B) {
+	recs := readRecords(&testing.T{}, "testdata/scenario.xml")
+	local := &mapping.Host{ID: "guid-srv01", IP: []string{"10.0.0.1"}}
+	for _, tc := range []struct {
+		name string
+		meta func(string) *mapping.Host
+	}{
+		{"static", nil},
+		{"hook", func(name string) *mapping.Host {
+			if name == "srv01.corp.example.com" {
+				return local
+			}
+			return nil
+		}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			m := mapping.New(tracker.New(tracker.Options{}), mapping.Options{Host: *local, HostMeta: tc.meta, Now: func() time.Time { return created }})
+			var doc document.Document
+			b.ReportAllocs()
+			for b.Loop() {
+				for i := range recs {
+					_, _ = m.Map(&recs[i], &doc)
+				}
+			}
+		})
+	}
+}

@@ -138,6 +138,12 @@ func (e Errno) Error() string {
 
 // code returns the Windows error code err carries, or 0.
 func code(err error) Errno {
+	switch e := err.(type) {
+	case nil:
+		return 0
+	case Errno:
+		return e // the common case, without errors.As's allocation
+	}
 	var e Errno
 	if errors.As(err, &e) {
 		return e

@@ -27,7 +27,9 @@ func TestServeStopDrains(t *testing.T) {
 		return nil
 	}
 	done := make(chan error)
-	go func() { done <- serve(run, stopReq, func() { close(req) }, func(s serviceState) { states = append(states, s) }) }()
+	go func() {
+		done <- serve(run, stopReq, func() { close(req) }, func(s serviceState) { states = append(states, s) })
+	}()
 	time.Sleep(10 * time.Millisecond)
 	close(stopReq)
 	select {

@@ -61,6 +61,10 @@ type API interface {
 	CreateBookmark(xml string) (Handle, error)
 	// UpdateBookmark moves the bookmark to the event.
 	UpdateBookmark(bookmark, event Handle) error
+	// QueryRecord returns the event with this record id if the channel
+	// still holds one (EvtQuery filtered on EventRecordID), zero otherwise.
+	// The caller closes it.
+	QueryRecord(channel string, recordID uint64) (Handle, error)
 	// Close releases a handle.
 	Close(h Handle) error
 }

@@ -4,6 +4,7 @@ package wineventlog
 
 import (
 	"errors"
+	"fmt"
 	"syscall"
 	"time"
 	"unsafe"
@@ -18,6 +19,9 @@ const (
 	evtSubscribeStartAfterBookmark  = 3
 	evtSubscribeStrict              = 0x10000
 
+	evtQueryChannelPath      = 0x1
+	evtQueryForwardDirection = 0x100
+
 	evtRenderEventXML = 1
 	evtRenderBookmark = 2
 
@@ -28,7 +32,7 @@ const (
 // no wrappers for it. It translates each method into one call and each
 // failure into an Errno; it decides nothing.
 type winAPI struct {
-	subscribe, next, render, createBookmark, updateBookmark, close *windows.LazyProc
+	subscribe, query, next, render, createBookmark, updateBookmark, close *windows.LazyProc
 }
 
 func systemAPI() (API, error) {
@@ -38,13 +42,14 @@ func systemAPI() (API, error) {
 	}
 	a := &winAPI{
 		subscribe:      dll.NewProc("EvtSubscribe"),
+		query:          dll.NewProc("EvtQuery"),
 		next:           dll.NewProc("EvtNext"),
 		render:         dll.NewProc("EvtRender"),
 		createBookmark: dll.NewProc("EvtCreateBookmark"),
 		updateBookmark: dll.NewProc("EvtUpdateBookmark"),
 		close:          dll.NewProc("EvtClose"),
 	}
-	for _, p := range []*windows.LazyProc{a.subscribe, a.next, a.render, a.createBookmark, a.updateBookmark, a.close} {
+	for _, p := range []*windows.LazyProc{a.subscribe, a.query, a.next, a.render, a.createBookmark, a.updateBookmark, a.close} {
 		if err := p.Find(); err != nil {
 			return nil, err
 		}
@@ -95,6 +100,36 @@ func (a *winAPI) Subscribe(channel, query string, start Start, bookmark Handle) 
 		return nil, errnoOf(err)
 	}
 	return &winSubscription{api: a, h: Handle(h), signal: signal}, nil
+}
+
+func (a *winAPI) QueryRecord(channel string, recordID uint64) (Handle, error) {
+	ch, err := windows.UTF16PtrFromString(channel)
+	if err != nil {
+		return 0, err
+	}
+	q, err := windows.UTF16PtrFromString(fmt.Sprintf("*[System[EventRecordID=%d]]", recordID))
+	if err != nil {
+		return 0, err
+	}
+	rs, _, err := a.query.Call(0, uintptr(unsafe.Pointer(ch)), uintptr(unsafe.Pointer(q)), evtQueryChannelPath|evtQueryForwardDirection)
+	if rs == 0 {
+		return 0, errnoOf(err)
+	}
+	defer a.Close(Handle(rs))
+	var h Handle
+	var n uint32
+	const timeoutMS = 5000
+	ok, _, err := a.next.Call(rs, 1, uintptr(unsafe.Pointer(&h)), timeoutMS, 0, uintptr(unsafe.Pointer(&n)))
+	if ok == 0 {
+		if err = errnoOf(err); code(err) == ErrNoMoreItems {
+			return 0, nil
+		}
+		return 0, err
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	return h, nil
 }
 
 func (a *winAPI) RenderXML(h Handle, bookmark bool, buf []byte) (int, error) {

@@ -27,9 +27,10 @@ func utf16le(s string) []byte {
 func (a *staticAPI) Subscribe(string, string, Start, Handle) (Subscription, error) {
 	return staticSub{}, nil
 }
-func (a *staticAPI) CreateBookmark(string) (Handle, error) { return 1, nil }
-func (a *staticAPI) UpdateBookmark(Handle, Handle) error   { return nil }
-func (a *staticAPI) Close(Handle) error                    { return nil }
+func (a *staticAPI) CreateBookmark(string) (Handle, error)      { return 1, nil }
+func (a *staticAPI) UpdateBookmark(Handle, Handle) error        { return nil }
+func (a *staticAPI) Close(Handle) error                         { return nil }
+func (a *staticAPI) QueryRecord(string, uint64) (Handle, error) { return 0, nil }
 func (a *staticAPI) RenderXML(_ Handle, bookmark bool, buf []byte) (int, error) {
 	src := a.event
 	if bookmark {

@@ -26,6 +26,7 @@ type fakeLog struct {
 	// Scripted failures, consumed in order; nil entries succeed.
 	subscribeErrs []error
 	nextErrs      []error
+	queryErrs     []error
 	// lie makes the render of these record ids claim success with a cut
 	// text (what winlogbeat #41245 ran into).
 	lie map[uint64]bool
@@ -36,6 +37,7 @@ type fakeLog struct {
 	shortRenders  int // renders answered ERROR_INSUFFICIENT_BUFFER
 	bookmarkRends int
 	nextSizes     []int
+	queries       int
 }
 
 type fakeRecord struct {
@@ -162,6 +164,24 @@ func (f *fakeLog) Subscribe(channel, query string, start Start, bookmark Handle)
 	f.handles[f.nextH] = fakeHandle{}
 	s.h = f.nextH
 	return s, nil
+}
+
+func (f *fakeLog) QueryRecord(channel string, id uint64) (Handle, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.queries++
+	if err := pop(&f.queryErrs); err != nil {
+		return 0, err
+	}
+	if channel != f.channel {
+		return 0, ErrEvtChannelNotFound
+	}
+	for _, r := range f.recs {
+		if r.id == id {
+			return f.newHandle(fakeHandle{rec: r}), nil
+		}
+	}
+	return 0, nil
 }
 
 var bookmarkRE = regexp.MustCompile(`RecordId='(\d+)'`)

@@ -15,9 +15,11 @@
 //     decoded by the XML decoder the file inputs use;
 //   - positions: every record reports its record id (Offset), its time
 //     (Check) and a bookmark rendered once per batch (see reader.Next);
-//   - resuming after a bookmark strictly; a bookmark that is gone (log
-//     cleared or rolled over) is logged, counted as a gap, and reading starts
-//     again at the oldest record, dropping what was already delivered;
+//   - resuming after a bookmark strictly, once the last delivered record,
+//     looked up by id, proved to be still the one delivered; a bookmark that
+//     is gone (log cleared or rolled over) is logged, counted as a gap, and
+//     reading starts again at the oldest record, dropping what was already
+//     delivered;
 //   - RPC_S_INVALID_BOUND halves the batch; other errors reopen the
 //     subscription with backoff; a channel that does not exist, a bad query
 //     or a denied access end the reader with an error naming the channel.
@@ -175,6 +177,7 @@ func (s *Source) Open(ctx context.Context, pos source.Position) (source.Reader, 
 		r.start = StartFuture
 	}
 	r.dec = xmlevent.NewEventDecoder(s.ID(), s.opts.Decode)
+	r.check = xmlevent.NewEventDecoder(s.ID(), decode.Options{MaxRecordSize: s.opts.Decode.MaxRecordSize, MaxErrors: -1})
 	if err := r.subscribe(); err != nil {
 		if permanent(err) {
 			r.Close()
@@ -232,7 +235,8 @@ type reader struct {
 	maxRender int
 	text      []byte // the render as UTF-8
 	dec       *xmlevent.Decoder
-	index     int // records read, for error messages
+	check     *xmlevent.Decoder // for verify: its errors are not the channel's
+	index     int               // records read, for error messages
 
 	rec     *winevent.Record
 	pos     source.Position
@@ -399,6 +403,21 @@ func (r *reader) subscribe() error {
 	r.closeHandle(&r.bm)
 	r.closeHandle(&r.recBM)
 	r.skipID, r.skipTime = r.lastID, r.lastTime
+	if r.doneBM != "" && r.lastID != 0 && r.lastTime != 0 {
+		// A bookmark names a record id only: after a clear, the log may
+		// hold a new record under the same id, and resuming after it
+		// would skip every new record before it. The last delivered
+		// record, looked up by id, must still be the one delivered.
+		switch err := r.verify(); {
+		case err == nil:
+		case permanent(err):
+			return err
+		case errors.Is(err, errReplaced):
+			r.gap(err)
+		default:
+			r.s.opts.Logger.Warnf("wineventlog: channel %s: cannot check that record %d is still the one delivered (%v); resuming after the bookmark", r.s.cfg.Channel, r.lastID, err)
+		}
+	}
 	if r.doneBM != "" {
 		bm, err := api.CreateBookmark(r.doneBM)
 		if err != nil {
@@ -431,6 +450,36 @@ func (r *reader) subscribe() error {
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+// errReplaced says the last delivered record is no longer in the log as it
+// was delivered.
+var errReplaced = errors.New("the log no longer holds the last delivered record")
+
+// verify looks up the last delivered record by id and compares its time
+// with the time delivered.
+func (r *reader) verify() error {
+	h, err := r.s.api.QueryRecord(r.s.cfg.Channel, r.lastID)
+	if err != nil {
+		return err
+	}
+	if h == 0 {
+		return fmt.Errorf("record %d is gone: %w", r.lastID, errReplaced)
+	}
+	defer r.s.api.Close(h)
+	text, err := r.render(h, false)
+	if err != nil {
+		return err
+	}
+	rec, err := r.check.DecodeEvent(text)
+	if err != nil {
+		return err
+	}
+	if at := rec.TimeCreated.UnixNano(); uint64(at) != r.lastTime {
+		return fmt.Errorf("record %d is now an event of %s, not the one of %s delivered (log cleared): %w",
+			r.lastID, rec.TimeCreated.Format(time.RFC3339Nano), time.Unix(0, int64(r.lastTime)).UTC().Format(time.RFC3339Nano), errReplaced)
 	}
 	return nil
 }

@@ -510,3 +510,55 @@ func TestAppendUTF16LE(t *testing.T) {
 		t.Fatalf("%q", got)
 	}
 }
+
+// TestClearedAndRefilledLog: the log is cleared and refilled past the
+// bookmarked record id while procbeat is stopped. The bookmark still
+// resolves (to a new record with the same id), but the last delivered
+// record, looked up by id, has another time: a gap, and every new record
+// is delivered.
+func TestClearedAndRefilledLog(t *testing.T) {
+	h := newHarness(t, Config{BatchSize: 4})
+	h.f.write(10, winevent.ProviderSecurity, 4688)
+	gs := h.read(t, source.Position{}, 10)
+	pos := gs[9].pos
+	if !strings.Contains(pos.Bookmark, "RecordId='10'") {
+		t.Fatalf("position %+v", pos)
+	}
+	h.f.clear()
+	h.f.write(25, winevent.ProviderSecurity, 4689)
+	rest := h.read(t, pos, 25)
+	if !slices.Equal(ids(rest), seq(1, 25)) {
+		t.Fatalf("after the clear: %v, want 1-25", ids(rest))
+	}
+	if h.counters.EventLogGaps.Load() != 1 || !h.log.has("record 10 is now an event of") {
+		t.Fatalf("gaps %d, log %v", h.counters.EventLogGaps.Load(), h.log.warns)
+	}
+}
+
+// TestVerificationOnResume: an ordinary resume checks the last delivered
+// record once; a failed check (the service busy) does not stop the resume,
+// a channel gone meanwhile does.
+func TestVerificationOnResume(t *testing.T) {
+	h := newHarness(t, Config{BatchSize: 4})
+	h.f.write(10, winevent.ProviderSysmon, 1)
+	gs := h.read(t, source.Position{}, 10)
+	if h.f.queries != 0 {
+		t.Fatalf("%d record queries on a fresh start", h.f.queries)
+	}
+	rest := h.read(t, gs[5].pos, 4)
+	if !slices.Equal(ids(rest), seq(7, 10)) || h.f.queries != 1 || h.counters.EventLogGaps.Load() != 0 {
+		t.Fatalf("resume: %v, %d queries, %d gaps", ids(rest), h.f.queries, h.counters.EventLogGaps.Load())
+	}
+	h.f.queryErrs = []error{ErrRPCServerUnavailable}
+	rest = h.read(t, gs[5].pos, 4)
+	if !slices.Equal(ids(rest), seq(7, 10)) || !h.log.has("cannot check that record 6 is still the one delivered") {
+		t.Fatalf("resume after a failed check: %v, log %v", ids(rest), h.log.warns)
+	}
+	h.f.queryErrs = []error{ErrEvtChannelNotFound}
+	if _, err := h.src.Open(context.Background(), gs[5].pos); err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Fatalf("Open with the channel gone: %v", err)
+	}
+	if h.f.open() != 0 {
+		t.Fatalf("%d handles left open", h.f.open())
+	}
+}

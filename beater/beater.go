@@ -36,6 +36,7 @@ type Beater struct {
 	http     *monitoring.Server
 	progress *Progress
 	cancel   context.CancelFunc
+	images   *images
 	tracker  *tracker.Tracker
 	mapOpts  mapping.Options // for the Mappers of live sources
 }
@@ -62,6 +63,9 @@ type Options struct {
 
 // New assembles a Beater from the configuration.
 func New(ctx context.Context, cfg config.Config, log monitoring.Logger, o Options) (*Beater, error) {
+	if err := checkCodec(cfg, o.Codec); err != nil {
+		return nil, err
+	}
 	b := &Beater{cfg: cfg, log: log, counters: &monitoring.Counters{}}
 	out, codec, err := b.output(o)
 	if err != nil {
@@ -76,6 +80,10 @@ func New(ctx context.Context, cfg config.Config, log monitoring.Logger, o Option
 // NewWithOutput assembles a Beater that delivers to out instead of the
 // configured output (tests, embedding).
 func NewWithOutput(ctx context.Context, cfg config.Config, log monitoring.Logger, out pipeline.Output, o Options) (*Beater, error) {
+	// out replaces the configured output, so only the name is checked.
+	if err := checkCodec(config.Config{}, o.Codec); err != nil {
+		return nil, err
+	}
 	b := &Beater{cfg: cfg, log: log, counters: &monitoring.Counters{}}
 	return b.assemble(ctx, out, o)
 }
@@ -113,18 +121,31 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 	b.cancel = cancel
 	b.pipe = pipeline.New(pctx, out, cp, pipeline.Options{MaxBytesInFlight: maxBytes, DrainTimeout: o.DrainTimeout, Counters: b.counters, Logger: log})
 	tr := tracker.New(tracker.Options{MaxProcesses: cfg.Procbeat.Tracker.MaxProcesses})
+	if b.images, err = newImages(cfg.Enrich, log); err != nil {
+		b.pipe.Close()
+		return nil, err
+	}
 	h := cfg.Procbeat.Host
 	b.tracker = tr
 	b.mapOpts = mapping.Options{
 		Namespace: cfg.Procbeat.Namespace,
 		AgentID:   id,
 		Host: mapping.Host{ID: h.ID, Architecture: h.Architecture, IP: h.IP, MAC: h.MAC,
-			OSVersion: h.OSVersion, OSFull: h.OSFull, OSKernel: h.OSKernel, OSVariant: h.OSVariant},
+			OSVersion: h.OSVersion, OSFull: h.OSFull, OSKernel: h.OSKernel, OSVariant: h.OSVariant,
+			Name: localHostName()},
 		Now: o.Now,
+		// procbeat.host.id is this machine's: its own events carry it.
+		HostIDs: cfg.Procbeat.HostIDs(),
+		Images:  b.images.mapping(),
 	}
 	if hasLiveInput(cfg) {
-		// On a live host, its own metadata goes on its own events only.
+		// On a live host, its own metadata goes on its own events only;
+		// its machine id is its host.id unless procbeat.host.id says
+		// otherwise.
 		meta := hostmeta.New(pctx, hostmeta.Options{Static: b.mapOpts.Host, Logger: log})
+		if b.mapOpts.Host.ID == "" {
+			b.mapOpts.Host.ID = meta.ID()
+		}
 		b.mapOpts.HostMeta = meta.Lookup
 		go meta.Run(pctx, h.RefreshFrequency)
 	}
@@ -275,7 +296,7 @@ func (b *Beater) Replay(ctx context.Context, args []string) (Summary, error) {
 		}
 	}
 	if failed > 0 {
-		return b.runner.Summary(), fmt.Errorf("%d of %d files could not be read (see the log)", failed, len(paths))
+		return b.runner.Summary(), fmt.Errorf("%w: %d of %d files could not be read (see the log)", ErrInputErrors, failed, len(paths))
 	}
 	return b.runner.Summary(), nil
 }
@@ -288,6 +309,7 @@ func (b *Beater) Counters() *monitoring.Counters { return b.counters }
 func (b *Beater) Close() error {
 	err := b.pipe.Close()
 	b.cancel()
+	b.images.close()
 	return err
 }
 
@@ -305,3 +327,13 @@ type discardCheckpoints struct{}
 func (discardCheckpoints) Begin(pipeline.Position) pipeline.Ticket { return pipeline.Ticket{} }
 func (discardCheckpoints) Done([]pipeline.Ticket)                  {}
 func (discardCheckpoints) Flush() error                            { return nil }
+
+// localHostName is this machine's name, whose events get procbeat.host.id;
+// "" when the system cannot tell, and then no event is this machine's.
+func localHostName() string {
+	name, err := os.Hostname()
+	if err != nil {
+		return ""
+	}
+	return name
+}

@@ -113,12 +113,12 @@ func (r *Runner) replayFile(ctx context.Context, path string, format source.Form
 	opener.Format = format
 	opener.EVTX = EVTXOpener(ctx, after)
 	opener.Options.OnError = func(e *decode.RecordError) {
-		r.count(func(s *Summary) { s.Errors["decode"]++ })
+		r.count(func(s *Summary) { s.recordErrors(path, ErrorDecode, 1) })
 		r.log.Warnf("%v", e)
 	}
 	f, err := opener.Open(path)
 	if err != nil {
-		r.count(func(s *Summary) { s.Errors["open"]++ })
+		r.count(func(s *Summary) { s.fileFailed(path, ErrorOpen, err) })
 		return err
 	}
 	defer f.Close()
@@ -153,7 +153,7 @@ func (r *Runner) replayFile(ctx context.Context, path string, format source.Form
 		}
 		kind, err := r.mapper.Map(rec, &doc)
 		if err != nil {
-			c.mapErrors++
+			r.count(func(s *Summary) { s.recordErrors(path, ErrorMapping, 1) })
 			r.log.Warnf("%s: record %d (event %d): %v", path, offset, rec.EventID, err)
 			continue
 		}
@@ -178,8 +178,15 @@ func (r *Runner) replayFile(ctx context.Context, path string, format source.Form
 		c.kinds[mapping.None] += n
 	}
 	if err := f.Err(); err != nil {
-		r.count(func(s *Summary) { s.Errors["read"]++ })
+		r.count(func(s *Summary) { s.fileFailed(path, ErrorRead, err) })
 		return fmt.Errorf("%s: %w", path, err)
+	}
+	// A text file in which nothing decoded as an event was not what the
+	// user meant to replay (or not what its name says); an EVTX file is a
+	// Windows log by its header even when empty.
+	if ordinal == 0 && f.Format != source.FormatEVTX {
+		r.count(func(s *Summary) { s.fileFailed(path, ErrorNoEvents, ErrNoEvents) })
+		r.log.Errorf("%s: %v", path, ErrNoEvents)
 	}
 	r.maybeSaveTracker(true)
 	return nil
@@ -216,8 +223,8 @@ func (r *Runner) maybeSaveTracker(force bool) {
 
 // fileCounts are one file's counts not yet merged into the summary.
 type fileCounts struct {
-	records, skipped, mapErrors int64
-	kinds                       [4]int64 // by mapping.Kind
+	records, skipped int64
+	kinds            [4]int64 // by mapping.Kind
 }
 
 // merge adds c to the summary and the read counter, and zeroes c.
@@ -227,9 +234,6 @@ func (r *Runner) merge(c *fileCounts) {
 	s := &r.summary
 	s.Records += c.records
 	s.Skipped += c.skipped
-	if c.mapErrors > 0 {
-		s.Errors["mapping"] += c.mapErrors
-	}
 	for k, n := range c.kinds {
 		if n > 0 {
 			s.Docs[mapping.Kind(k).String()] += n

@@ -1,6 +1,7 @@
 package beater
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -14,16 +15,89 @@ type Summary struct {
 	Records int64            // records decoded
 	Skipped int64            // records before a file's checkpoint, not sent again
 	Docs    map[string]int64 // by kind: start, end, access, none (not a process event)
-	Errors  map[string]int64 // by kind: open, read, decode, mapping
+	Errors  map[string]int64 // by kind: open, read, decode, mapping, no events
+	// Failed holds, by path, every file with an error of any kind above.
+	Failed map[string]FileErrors
 }
 
+// FileErrors are one file's problems.
+type FileErrors struct {
+	// Decode counts the records that are not well-formed events (and EVTX
+	// chunks that cannot be read); Mapping the events whose values cannot
+	// make a document.
+	Decode, Mapping int64
+	// Problem says why the file could not be read, or that it holds no
+	// Windows event at all; empty when it was read to its end.
+	Problem string
+}
+
+// Error kinds of Summary.Errors.
+const (
+	ErrorOpen     = "open"      // the file could not be opened or its format told
+	ErrorRead     = "read"      // reading stopped before the end
+	ErrorDecode   = "decode"    // a record that is not a well-formed event
+	ErrorMapping  = "mapping"   // an event whose values cannot make a document
+	ErrorNoEvents = "no events" // a text file (XML, JSON) holding no Windows event
+)
+
+// ErrNoEvents is the problem of a text file in which no Windows event could
+// be found: unrelated JSON, XML that is not event XML, an empty file. An
+// EVTX file with a valid header is a Windows log even when it holds no
+// record, so it never has this problem.
+var ErrNoEvents = errors.New("holds no Windows event (rendered event XML, a JSON export or EVTX)")
+
+// ErrInputErrors marks the error Replay returns when files could not be
+// read; the summary lists them.
+var ErrInputErrors = errors.New("input errors")
+
+// maxListedFiles bounds the summary's list of failed files; the log has
+// every one.
+const maxListedFiles = 50
+
 func newSummary() Summary {
-	return Summary{Docs: map[string]int64{}, Errors: map[string]int64{}}
+	return Summary{Docs: map[string]int64{}, Errors: map[string]int64{}, Failed: map[string]FileErrors{}}
 }
 
 func (s Summary) clone() Summary {
-	s.Docs, s.Errors = maps.Clone(s.Docs), maps.Clone(s.Errors)
+	s.Docs, s.Errors, s.Failed = maps.Clone(s.Docs), maps.Clone(s.Errors), maps.Clone(s.Failed)
 	return s
+}
+
+// recordErrors counts n records of path that could not be decoded or
+// mapped (kind ErrorDecode or ErrorMapping).
+func (s *Summary) recordErrors(path, kind string, n int64) {
+	s.Errors[kind] += n
+	fe := s.Failed[path]
+	if kind == ErrorMapping {
+		fe.Mapping += n
+	} else {
+		fe.Decode += n
+	}
+	s.Failed[path] = fe
+}
+
+// fileFailed records why path could not be read or gave nothing (kind
+// ErrorOpen, ErrorRead or ErrorNoEvents).
+func (s *Summary) fileFailed(path, kind string, problem error) {
+	s.Errors[kind]++
+	fe := s.Failed[path]
+	// The list names the file already (some errors name it twice).
+	msg := problem.Error()
+	for strings.HasPrefix(msg, path+": ") {
+		msg = strings.TrimPrefix(msg, path+": ")
+	}
+	fe.Problem = msg
+	s.Failed[path] = fe
+}
+
+// InputErrors reports whether any input could not be read or decoded.
+func (s Summary) InputErrors() bool {
+	for _, n := range s.Errors {
+		if n > 0 {
+			return true
+		}
+	}
+	return len(s.Failed) > 0
 }
 
 // Documents is the number of documents emitted.
@@ -45,4 +119,35 @@ func (s Summary) Write(w io.Writer) {
 		return
 	}
 	fmt.Fprintf(w, "errors: %s\n", strings.Join(errs, ", "))
+	if len(s.Failed) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "files with errors: %d\n", len(s.Failed))
+	paths := slices.Sorted(maps.Keys(s.Failed))
+	for _, p := range paths[:min(len(paths), maxListedFiles)] {
+		fe := s.Failed[p]
+		var what []string
+		// Decode errors are records, or an EVTX chunk whose records
+		// cannot be reached.
+		if fe.Decode > 0 {
+			what = append(what, plural(fe.Decode, "decode error"))
+		}
+		if fe.Mapping > 0 {
+			what = append(what, plural(fe.Mapping, "mapping error"))
+		}
+		if fe.Problem != "" {
+			what = append(what, fe.Problem)
+		}
+		fmt.Fprintf(w, "  %s: %s\n", p, strings.Join(what, "; "))
+	}
+	if len(paths) > maxListedFiles {
+		fmt.Fprintf(w, "  and %d more (see the log)\n", len(paths)-maxListedFiles)
+	}
+}
+
+func plural(n int64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -14,10 +14,15 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"runtime"
+	"slices"
 	"strings"
 	"time"
 
 	libconfig "github.com/elastic/elastic-agent-libs/config"
+	"github.com/elastic/elastic-agent-libs/keystore"
+	"github.com/elastic/go-ucfg"
+	"github.com/elastic/go-ucfg/parse"
 	"github.com/go-viper/mapstructure/v2"
 )
 
@@ -29,6 +34,15 @@ type Config struct {
 	Logging  Logging  `config:"logging"`
 	HTTP     HTTP     `config:"http"`
 	Path     Path     `config:"path"`
+	Enrich   Enrich   `config:"enrich"`
+	Keystore Keystore `config:"keystore"`
+}
+
+// Keystore locates the secrets store that ${KEY} references resolve from
+// before the environment (procbeat keystore add KEY).
+type Keystore struct {
+	// Path is the keystore file; empty means procbeat.keystore in path.data.
+	Path string `config:"path"`
 }
 
 // Procbeat holds what the process module reads and how it maps.
@@ -40,6 +54,26 @@ type Procbeat struct {
 	Tracker   Tracker `config:"tracker"`
 	// ScanFrequency is how often `run` looks for new and grown files.
 	ScanFrequency time.Duration `config:"scan_frequency"`
+	// Hosts sets host.id per host name, for replayed hosts; others get
+	// an id derived from their name, this machine procbeat.host.id.
+	Hosts []HostID `config:"hosts"`
+}
+
+// HostID is the host.id of the events of one host. Name is its host.name
+// (the event's Computer) or its short name, which then holds for every
+// domain; case does not matter.
+type HostID struct {
+	Name string `config:"name"`
+	ID   string `config:"id"`
+}
+
+// HostIDs returns Hosts by lower-cased name.
+func (p *Procbeat) HostIDs() map[string]string {
+	m := make(map[string]string, len(p.Hosts))
+	for _, h := range p.Hosts {
+		m[strings.ToLower(h.Name)] = h.ID
+	}
+	return m
 }
 
 // Input is one source of Windows events.
@@ -190,11 +224,40 @@ type HTTP struct {
 	Port    int    `config:"port"`
 }
 
-// Path is where procbeat keeps its state.
+// Path is where procbeat finds its files and keeps its state, as in Beats:
+// every relative path is under Home, and each of Config, Data and Logs
+// defaults from Home (see Effective).
 type Path struct {
-	Home string `config:"home"`
-	Data string `config:"data"`
-	Logs string `config:"logs"`
+	Home   string `config:"home"`
+	Config string `config:"config"`
+	Data   string `config:"data"`
+	Logs   string `config:"logs"`
+}
+
+// Effective fills what p leaves empty as Beats do: Home is the directory of
+// the executable exe, Config is Home, Data and Logs are Home's data and logs
+// directories, except on Windows, where they live under programData
+// (%ProgramData%\procbeat), so that an installed service keeps its state out
+// of Program Files. Relative paths are made relative to Home.
+func (p Path) Effective(exe, goos, programData string) Path {
+	if p.Home == "" {
+		p.Home = filepath.Dir(exe)
+	}
+	if p.Config == "" {
+		p.Config = p.Home
+	}
+	base := p.Home
+	if goos == "windows" && programData != "" {
+		base = filepath.Join(programData, "procbeat")
+	}
+	if p.Data == "" {
+		p.Data = filepath.Join(base, "data")
+	}
+	if p.Logs == "" {
+		p.Logs = filepath.Join(base, "logs")
+	}
+	p.Config, p.Data, p.Logs = p.Resolve(p.Config), p.Resolve(p.Data), p.Resolve(p.Logs)
+	return p
 }
 
 // Default returns the configuration used for every key a file leaves out.
@@ -218,7 +281,10 @@ func Default() Config {
 			Metrics: Metrics{Enabled: true, Period: 30 * time.Second},
 		},
 		HTTP: HTTP{Host: "localhost", Port: 5066},
-		Path: Path{Home: ".", Data: "data", Logs: "logs"},
+		// Empty paths take their defaults from path.home (Path.Effective).
+		Path: Path{},
+
+		Enrich: DefaultEnrich(),
 	}
 }
 
@@ -274,9 +340,16 @@ func Read(path string, overrides *libconfig.C) (*libconfig.C, error) {
 // Decode turns a raw configuration into Config: defaults first, then every
 // key the raw configuration sets. Unknown keys and wrong types are errors
 // naming the key's path; then Validate checks the values.
-func Decode(raw *libconfig.C) (Config, error) {
+func Decode(raw *libconfig.C) (Config, error) { return DecodeWith(raw, nil) }
+
+// DecodeWith is Decode with ${KEY} references resolved from secrets (a
+// keystore) first, then from the environment, as Beats do.
+func DecodeWith(raw *libconfig.C, secrets keystore.Keystore) (Config, error) {
 	var tree map[string]any
-	if err := raw.Unpack(&tree); err != nil {
+	if err := (*ucfg.Config)(raw).Unpack(&tree, resolveOptions(secrets, nil)...); err != nil {
+		if ref := unresolved(raw, secrets); ref != nil {
+			return Config{}, ref
+		}
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
 	cfg := Default()
@@ -319,6 +392,11 @@ func Decode(raw *libconfig.C) (Config, error) {
 	if err := dec.Decode(tree); err != nil {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
+	exe, err := os.Executable()
+	if err != nil {
+		return Config{}, fmt.Errorf("path.home: locating the procbeat binary: %w", err)
+	}
+	cfg.Path = cfg.Path.Effective(exe, runtime.GOOS, os.Getenv("ProgramData"))
 	if err := cfg.Validate(); err != nil {
 		return Config{}, err
 	}
@@ -380,6 +458,21 @@ func (c *Config) Validate() error {
 	if c.Procbeat.Tracker.MaxProcesses < 1 {
 		errs = append(errs, bad("procbeat.tracker.max_processes", "must be at least 1, got %d", c.Procbeat.Tracker.MaxProcesses))
 	}
+	seenHosts := make(map[string]bool, len(c.Procbeat.Hosts))
+	for i, h := range c.Procbeat.Hosts {
+		key := fmt.Sprintf("procbeat.hosts.%d", i)
+		switch name := strings.ToLower(h.Name); {
+		case name == "":
+			errs = append(errs, bad(key+".name", "a host name is required"))
+		case seenHosts[name]:
+			errs = append(errs, bad(key+".name", "%q is listed twice", h.Name))
+		default:
+			seenHosts[name] = true
+		}
+		if h.ID == "" {
+			errs = append(errs, bad(key+".id", "an id is required"))
+		}
+	}
 	for i, in := range c.Procbeat.Inputs {
 		key := fmt.Sprintf("procbeat.inputs.%d", i)
 		switch in.Type {
@@ -396,6 +489,7 @@ func (c *Config) Validate() error {
 			errs = append(errs, bad(key+".type", "%q is not one of evtx, xml, json, wineventlog", in.Type))
 		}
 	}
+	errs = append(errs, c.Enrich.validate()...)
 	enabled := 0
 	if es := c.Output.Elasticsearch; es != nil && es.Enabled {
 		enabled++
@@ -509,6 +603,157 @@ func validateWinEventLog(key string, in Input) []error {
 	}
 	if in.BatchSize < 0 || in.BatchSize > 1024 {
 		errs = append(errs, bad(key+".batch_size", "must be 1-1024, got %d", in.BatchSize))
+	}
+	return errs
+}
+
+// resolveOptions are go-ucfg's options for ${KEY} expansion. go-ucfg tries
+// resolvers from the last added to the first: the keystore, when there is
+// one, before the environment, and last of all the fallback (nil: none).
+func resolveOptions(secrets keystore.Keystore, fallback func(string) (string, parse.Config, error)) []ucfg.Option {
+	opts := []ucfg.Option{ucfg.PathSep("."), ucfg.VarExp}
+	if fallback != nil {
+		opts = append(opts, ucfg.Resolve(fallback))
+	}
+	opts = append(opts, ucfg.ResolveEnv)
+	if secrets != nil {
+		opts = append(opts, ucfg.Resolve(keystore.ResolverWrap(secrets)))
+	}
+	return opts
+}
+
+// unresolved finds the first key whose ${VAR} reference nothing resolves
+// and names both: go-ucfg's own error names only the enclosing section. A
+// fallback resolver, tried after all others, records the names they missed.
+func unresolved(raw *libconfig.C, secrets keystore.Keystore) error {
+	for _, key := range raw.FlattenedKeys() {
+		var missed []string
+		record := func(name string) (string, parse.Config, error) {
+			if !slices.Contains(missed, name) { // go-ucfg may ask twice
+				missed = append(missed, name)
+			}
+			return "", parse.NoopConfig, ucfg.ErrMissing
+		}
+		_, err := (*ucfg.Config)(raw).String(key, -1, resolveOptions(secrets, record)...)
+		if err == nil || len(missed) == 0 {
+			continue
+		}
+		where := "the environment"
+		if secrets != nil {
+			where = "the keystore nor the environment"
+		}
+		refs := make([]string, len(missed))
+		for i, m := range missed {
+			refs[i] = "${" + m + "}"
+		}
+		return &FieldError{Key: key, Err: fmt.Errorf("%s: not set in %s", strings.Join(refs, ", "), strings.Replace(where, "the keystore nor", "neither the keystore nor", 1))}
+	}
+	return nil
+}
+
+// KeystoreFile is the keystore raw's configuration names: keystore.path, or
+// procbeat.keystore in path.data (under path.home). It reads those keys
+// alone, so it works before the secrets they unlock are resolved.
+func KeystoreFile(raw *libconfig.C) (string, error) {
+	var sel struct {
+		Keystore Keystore `config:"keystore"`
+		Path     Path     `config:"path"`
+	}
+	if err := raw.Unpack(&sel); err != nil {
+		return "", fmt.Errorf("config: %w", err)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("path.home: locating the procbeat binary: %w", err)
+	}
+	paths := sel.Path.Effective(exe, runtime.GOOS, os.Getenv("ProgramData"))
+	if sel.Keystore.Path != "" {
+		return paths.Resolve(sel.Keystore.Path), nil
+	}
+	return filepath.Join(paths.Data, "procbeat.keystore"), nil
+}
+
+// CheckPermissions refuses a configuration file that users other than its
+// owner may write, or that belongs to neither the user running procbeat nor
+// root: whoever can change it decides what procbeat reads and where it
+// sends it. --strict.perms=false turns the check off, as in Beats.
+func CheckPermissions(path string, st os.FileInfo) error {
+	if runtime.GOOS == "windows" {
+		return nil // ACLs, not mode bits, govern files there
+	}
+	if st.Mode().Perm()&0o022 != 0 {
+		return fmt.Errorf("config file %s can be written by users other than its owner (mode %v): run chmod go-w %s, or start with --strict.perms=false", path, st.Mode().Perm(), path)
+	}
+	if uid, ok := fileOwner(st); ok && uid != 0 && uid != os.Geteuid() {
+		return fmt.Errorf("config file %s belongs to uid %d, not to the user running procbeat (uid %d) or root: change its owner, or start with --strict.perms=false", path, uid, os.Geteuid())
+	}
+	return nil
+}
+
+// Enrich is what procbeat reads from the executables processes ran from:
+// hashes, PE facts, code signatures, file times (module/process/enrich/image).
+type Enrich struct {
+	// Enabled reads the files: from ImageRoot when it is set, else from
+	// the live file system when procbeat runs on Windows (for events of
+	// this host only). Without either there is nothing to read.
+	Enabled bool `config:"enabled"`
+	// ImageRoot is a mounted disk image or extracted triage collection
+	// holding drive C:'s files (C:\Windows → <image_root>/Windows).
+	ImageRoot string `config:"image_root"`
+	// Drives maps further drive letters to directories (relative ones are
+	// taken inside image_root).
+	Drives map[string]string `config:"drives"`
+	// Hosts are the host names the image belongs to; empty means every
+	// host of the replayed events.
+	Hosts []string `config:"hosts"`
+	// TrustedRoots are PEM files of the certificate roots signatures must
+	// chain to (for Windows binaries: Microsoft's code-signing roots).
+	TrustedRoots []string `config:"trusted_roots"`
+	// SystemRoots adds the operating system's root pool.
+	SystemRoots bool `config:"system_roots"`
+	// MaxFileSize is the largest executable read, in bytes.
+	MaxFileSize int64 `config:"max_file_size"`
+	// Budget is the longest a document waits for its executable to be read.
+	Budget time.Duration `config:"budget"`
+	// CacheSize is how many files' results are remembered.
+	CacheSize int `config:"cache_size"`
+	// MaxCatalogBytes bounds the catalog files (System32\CatRoot) read.
+	MaxCatalogBytes int64 `config:"max_catalog_bytes"`
+	// Readers is how many files are read at once.
+	Readers int `config:"readers"`
+	// Timelines are body files (The Sleuth Kit's format: fls -m, MFTECmd
+	// --body) of the image's NTFS times: the source of file creation and
+	// file-name change times for files copied out of an image.
+	Timelines []string `config:"timelines"`
+	// MaxTimelineFiles bounds the files kept from the timelines.
+	MaxTimelineFiles int `config:"max_timeline_files"`
+}
+
+// DefaultEnrich is the enrich section's defaults.
+func DefaultEnrich() Enrich {
+	return Enrich{Enabled: true, SystemRoots: true, MaxFileSize: 64 << 20, Budget: 2 * time.Second,
+		CacheSize: 4096, MaxCatalogBytes: 512 << 20, Readers: 2, MaxTimelineFiles: 2000000}
+}
+
+func (e Enrich) validate() []error {
+	var errs []error
+	if e.ImageRoot != "" {
+		if fi, err := os.Stat(e.ImageRoot); err != nil || !fi.IsDir() {
+			errs = append(errs, bad("enrich.image_root", "%q is not a directory", e.ImageRoot))
+		}
+	}
+	for _, f := range e.TrustedRoots {
+		if _, err := os.Stat(f); err != nil {
+			errs = append(errs, bad("enrich.trusted_roots", "%v", err))
+		}
+	}
+	for _, f := range e.Timelines {
+		if _, err := os.Stat(f); err != nil {
+			errs = append(errs, bad("enrich.timelines", "%v", err))
+		}
+	}
+	if e.MaxFileSize < 1 || e.CacheSize < 1 || e.MaxCatalogBytes < 1 || e.Readers < 1 || e.Budget <= 0 || e.MaxTimelineFiles < 1 {
+		errs = append(errs, bad("enrich", "max_file_size, cache_size, max_catalog_bytes, readers, budget and max_timeline_files must be positive"))
 	}
 	return errs
 }

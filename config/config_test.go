@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -46,6 +47,11 @@ func TestReferenceHoldsEveryOptionAtItsDefault(t *testing.T) {
 	es.Enabled, f.Enabled, c.Enabled = false, false, false
 	want.Output = config.Output{Elasticsearch: &es, File: &f, Console: &c}
 	want.Procbeat.Inputs = []config.Input{}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want.Path = want.Path.Effective(exe, runtime.GOOS, os.Getenv("ProgramData"))
 	if !reflect.DeepEqual(normalize(got), normalize(want)) {
 		t.Errorf("reference values differ from the defaults:\n got %+v\nwant %+v", got, want)
 	}
@@ -197,6 +203,58 @@ func TestWinEventLogInput(t *testing.T) {
 		_, err := load(t, yml)
 		if err == nil || !strings.Contains(err.Error(), key) {
 			t.Errorf("%q: want an error with %q, got %v", yml, key, err)
+		}
+	}
+}
+
+func TestHostIDs(t *testing.T) {
+	c, err := load(t, `
+procbeat.hosts:
+  - {name: WKS-042.corp.example.com, id: a1}
+  - {name: srv01, id: b2}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Procbeat.HostIDs(); !reflect.DeepEqual(got, map[string]string{"wks-042.corp.example.com": "a1", "srv01": "b2"}) {
+		t.Errorf("HostIDs %v", got)
+	}
+	for yml, key := range map[string]string{
+		"procbeat.hosts: [{name: a, id: x}, {name: A, id: z}]": "procbeat.hosts.1.name",
+		"procbeat.hosts: [{id: x}]":                            "procbeat.hosts.0.name",
+		"procbeat.hosts: [{name: a}]":                          "procbeat.hosts.0.id",
+	} {
+		c, err := load(t, yml)
+		if err == nil {
+			err = c.Validate()
+		}
+		if err == nil || !strings.Contains(err.Error(), key) {
+			t.Errorf("%s: %v, want an error naming %s", yml, err, key)
+		}
+	}
+}
+
+func TestPathsDefaultAsInBeats(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		in       config.Path
+		goos, pd string
+		want     config.Path
+	}{
+		{"home is the binary's directory", config.Path{}, "linux", "",
+			config.Path{Home: "/opt/procbeat", Config: "/opt/procbeat", Data: "/opt/procbeat/data", Logs: "/opt/procbeat/logs"}},
+		{"relative paths are under home", config.Path{Home: "/srv/pb", Config: "etc", Data: "state"}, "linux", "",
+			config.Path{Home: "/srv/pb", Config: "/srv/pb/etc", Data: "/srv/pb/state", Logs: "/srv/pb/logs"}},
+		{"windows keeps state under ProgramData", config.Path{}, "windows", "/programdata",
+			config.Path{Home: "/opt/procbeat", Config: "/opt/procbeat", Data: "/programdata/procbeat/data", Logs: "/programdata/procbeat/logs"}},
+		{"explicit paths win on windows", config.Path{Data: "/d"}, "windows", "/programdata",
+			config.Path{Home: "/opt/procbeat", Config: "/opt/procbeat", Data: "/d", Logs: "/programdata/procbeat/logs"}},
+	} {
+		if got := tc.in.Effective("/opt/procbeat/procbeat", tc.goos, tc.pd); got != tc.want {
+			t.Errorf("%s: got %+v, want %+v", tc.name, got, tc.want)
 		}
 	}
 }

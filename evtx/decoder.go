@@ -317,6 +317,10 @@ func (d *decoder) decodeRecord(pos, size int, rec *winevent.Record) (bool, error
 	d.unnamed = 0
 	d.budget = maxVisits
 	d.nested = d.nested[:0]
+	// The record header's number is only a fallback for events without a
+	// System/EventRecordID (the walk below sets it from there): the two
+	// differ in most exported and forwarded logs, and the event's own
+	// number is what XML and JSON renderings of the same event carry.
 	rec.RecordID = binary.LittleEndian.Uint64(d.chunk[pos+8:])
 	root, fr, ti, err := d.recordRoot(pos, size)
 	if err != nil {
@@ -403,6 +407,7 @@ const (
 	rChannel
 	rComputer
 	rTimeCreated
+	rEventRecordID
 	rSecurity
 	rExecution
 	rEventData
@@ -442,6 +447,8 @@ func childRole(parent role, name string) role {
 			return rComputer
 		case "TimeCreated":
 			return rTimeCreated
+		case "EventRecordID":
+			return rEventRecordID
 		case "Security":
 			return rSecurity
 		case "Execution":
@@ -539,6 +546,10 @@ func (d *decoder) walkElem(n int32, parent role, fr frame, depth int) error {
 	case rTimeCreated:
 		if a := d.attr(n, "SystemTime"); a >= 0 {
 			rec.TimeCreated = d.attrTime(a, fr)
+		}
+	case rEventRecordID:
+		if v, ok := d.contentUint(n, fr); ok {
+			rec.RecordID = v
 		}
 	case rSecurity:
 		if a := d.attr(n, "UserID"); a >= 0 {

@@ -21,7 +21,9 @@ type velocidexRecord struct {
 }
 
 // velocidexEventData decodes a file with Velocidex/evtx and returns the
-// System and EventData of every record by record id.
+// System and EventData of every record by its System/EventRecordID (which
+// the reader gives as the record id; Velocidex's header number differs from
+// it in exported logs).
 func velocidexEventData(tb testing.TB, path string) map[uint64]velocidexRecord {
 	tb.Helper()
 	fd, err := os.Open(path)
@@ -51,7 +53,13 @@ func velocidexEventData(tb testing.TB, path string) map[uint64]velocidexRecord {
 			d, _ := data.(*ordereddict.Dict)
 			sd, _ := sys.(*ordereddict.Dict)
 			if d != nil && sd != nil {
-				out[r.Header.RecordID] = velocidexRecord{sd, d}
+				id := r.Header.RecordID
+				if v, ok := sd.Get("EventRecordID"); ok {
+					if n, err := strconv.ParseUint(fmt.Sprint(v), 10, 64); err == nil {
+						id = n
+					}
+				}
+				out[id] = velocidexRecord{sd, d}
 			}
 		}
 	}

@@ -29,6 +29,7 @@ const (
 	opUserID // first: parts of Security/@UserID
 	opProcessID
 	opThreadID
+	opRecordID
 	opData     // name, or nameFirst's text, or the next paramN; first: value parts
 	opSubst    // sub: a substitution walk meets among elements
 	opWalkElem // first: an element the plan leaves to walkElem
@@ -153,6 +154,8 @@ func (c *planCompiler) elem(n int32, parent role, depth int) {
 		if a := d.attr(n, "SystemTime"); a >= 0 {
 			c.emit(planOp{kind: opTime, first: a})
 		}
+	case rEventRecordID:
+		c.emit(planOp{kind: opRecordID, first: d.nodes[n].first})
 	case rSecurity:
 		if a := d.attr(n, "UserID"); a >= 0 {
 			c.emit(planOp{kind: opUserID, first: d.nodes[a].first})
@@ -278,6 +281,10 @@ func (d *decoder) runPlan(ops []planOp, fr frame) error {
 		case opThreadID:
 			v, _ := d.partsUint(op.first, fr)
 			rec.ThreadID = uint32(v)
+		case opRecordID:
+			if v, ok := d.partsUint(op.first, fr); ok {
+				rec.RecordID = v
+			}
 		case opWalkElem:
 			if err := d.walkElem(op.first, op.role, fr, int(op.depth)); err != nil {
 				return err

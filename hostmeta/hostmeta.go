@@ -101,6 +101,9 @@ func (p *Provider) Refresh(ctx context.Context) error {
 	return nil
 }
 
+// ID is this host's machine id as last read ("" when unknown).
+func (p *Provider) ID() string { return p.cur.Load().host.ID }
+
 // Run refreshes every period until ctx ends.
 func (p *Provider) Run(ctx context.Context, period time.Duration) {
 	if period <= 0 {

@@ -13,8 +13,34 @@
 // means `(event.action : "start" and host.os.type : "windows") or "end"`,
 // and a bare "end" searches every field of every document. Lint reports
 // both traps and suggests `... and event.action : ("start" or "end")`.
-// Elasticsearch's own `kql` query (9.x) reads and/or with equal precedence,
-// grouped from the right: a third reading, not the one implemented here.
+// Elasticsearch's own `kql` query reads it a third way (below).
+//
+// # Elasticsearch's own kql query
+//
+// Elasticsearch answers `{"query":{"kql":{"query":...}}}` through its
+// x-pack-kql plugin (8.19, installed into the test image by tools/esimage;
+// 9.x). It is a second KQL engine, not Kibana's, and the integration tests
+// (testing/e2e/kql_test.go, testing/integration) run every query they send
+// through this package on the same documents through it too. Measured on
+// 8.19.21, it agrees with this package except in two ways, both asserted by
+// those tests:
+//   - `and` and `or` have equal precedence, grouped from the right (`not`
+//     still binds tightest). `a:1 and b:1 or c:1` is `a:1 and (b:1 or c:1)`
+//     there, `(a:1 and b:1) or c:1` in Kibana and here; queries whose
+//     readings coincide (`a:1 or b:1 and c:1`, explicit parentheses) agree.
+//     The seed's query `dataset and module and os and action : "start" or
+//     "end"` thus finds the Windows start and end documents there, and here,
+//     as in Kibana, also every other document holding "end" anywhere.
+//   - A value list, `field : (v1 or v2)` or with `and`, is a parse error
+//     ("missing ')' at 'or'"), so Elastic's own corrected form of the seed's
+//     query, `event.action : ("start" or "end")`, is refused; written out as
+//     `(event.action : "start" or event.action : "end")` both engines return
+//     the same documents. The same refusal was reported against 9.1.0 as
+//     elastic/elasticsearch#132366.
+//
+// Kibana is the reference for what a detection or a Discover search
+// returns, so this package follows Kibana, and `kql lint` flags the
+// precedence trap that makes the two engines disagree.
 //
 // # Grammar
 //

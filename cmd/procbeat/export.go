@@ -29,7 +29,16 @@ func newExportCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			caps, err := capabilitiesFlag(fieldTypes)
+			// The flag wins; else setup.template.field_types, where auto
+			// (ask the cluster) means full, since export asks no cluster.
+			choice := fieldTypes
+			if choice == "" {
+				choice = cfg.Setup.Template.FieldTypes
+				if choice == "auto" {
+					choice = "full"
+				}
+			}
+			caps, err := capabilitiesFlag(choice)
 			if err != nil {
 				return err
 			}
@@ -43,7 +52,7 @@ func newExportCmd(g *globals) *cobra.Command {
 			return writeJSON(cmd, bundleJSON(b))
 		},
 	}
-	tmpl.Flags().StringVar(&fieldTypes, "field-types", "full", "full, or minimal for clusters without wildcard, constant_keyword, match_only_text and unsigned_long")
+	tmpl.Flags().StringVar(&fieldTypes, "field-types", "", "full, or minimal for clusters without wildcard, constant_keyword, match_only_text and unsigned_long (default: setup.template.field_types, auto meaning full)")
 	fieldsCmd := &cobra.Command{
 		Use:   "fields",
 		Short: "Print the field documentation (Markdown)",

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"runtime"
 
 	libconfig "github.com/elastic/elastic-agent-libs/config"
 	"github.com/elastic/elastic-agent-libs/logp"
@@ -21,6 +23,13 @@ type globals struct {
 	configFile string
 	overrides  *libconfig.SettingsFlag
 	toStderr   bool
+	// paths are --path.home, --path.config, --path.data and --path.logs.
+	paths config.Path
+	// strictPerms refuses a configuration file others may write to.
+	strictPerms bool
+	// configNote says, once a logger exists, that the default
+	// configuration file was absent.
+	configNote string
 }
 
 // exitError carries a process exit status without printing anything more.
@@ -60,6 +69,11 @@ func newRoot() *cobra.Command {
 	root.RunE = func(cmd *cobra.Command, args []string) error { return newRunCmd(g).RunE(cmd, args) }
 	pf.VarP(g.overrides, "E", "E", "configuration override (key=value), repeatable")
 	pf.BoolVarP(&g.toStderr, "e", "e", false, "log to stderr instead of files")
+	pf.StringVar(&g.paths.Home, "path.home", "", "home path (default: the directory of the procbeat binary)")
+	pf.StringVar(&g.paths.Config, "path.config", "", "configuration path (default: path.home)")
+	pf.StringVar(&g.paths.Data, "path.data", "", "data path: registry, keystore, dead letters (default: path.home/data)")
+	pf.StringVar(&g.paths.Logs, "path.logs", "", "logs path (default: path.home/logs)")
+	pf.BoolVar(&g.strictPerms, "strict.perms", true, "refuse a configuration file that users other than its owner may write")
 	root.AddCommand(
 		newVersionCmd(),
 		newExportCmd(g),
@@ -70,6 +84,7 @@ func newRoot() *cobra.Command {
 		newSetupCmd(g),
 		newQueryCmd(g),
 		newEVTXCmd(),
+		newKeystoreCmd(g),
 		newServiceCmd(),
 	)
 	return root
@@ -82,15 +97,71 @@ func (g *globals) load(cmd *cobra.Command) (config.Config, error) {
 	if err != nil {
 		return config.Config{}, err
 	}
-	return config.Decode(raw)
+	ks, err := openKeystore(raw)
+	if err != nil {
+		return config.Config{}, err
+	}
+	return config.DecodeWith(raw, ks)
 }
 
+// raw reads the configuration file and the overrides. -c is relative to
+// path.config, as in Beats; the default file may be absent (the defaults and
+// -E settings apply, and the log says so), an explicit one may not.
 func (g *globals) raw(cmd *cobra.Command) (*libconfig.C, error) {
-	path := g.configFile
-	if _, err := os.Stat(path); err != nil && !cmd.Flags().Changed("c") {
-		path = ""
+	path, err := g.configPath()
+	if err != nil {
+		return nil, err
 	}
-	return config.Read(path, g.overrides.Config())
+	g.configNote = ""
+	st, err := os.Stat(path)
+	switch {
+	case err != nil && !cmd.Flags().Changed("c") && errors.Is(err, os.ErrNotExist):
+		g.configNote = "no configuration file " + path + ": using the defaults and -E settings"
+		path = ""
+	case err != nil:
+		return nil, fmt.Errorf("config file: %w", err)
+	case g.strictPerms:
+		if err := config.CheckPermissions(path, st); err != nil {
+			return nil, err
+		}
+	}
+	overrides := g.overrides.Config()
+	if flags := g.pathSettings(); flags != nil {
+		merged, err := libconfig.MergeConfigs(overrides, flags)
+		if err != nil {
+			return nil, err
+		}
+		overrides = merged
+	}
+	return config.Read(path, overrides)
+}
+
+// configPath is -c resolved against path.config.
+func (g *globals) configPath() (string, error) {
+	if filepath.IsAbs(g.configFile) {
+		return g.configFile, nil
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("path.home: locating the procbeat binary: %w", err)
+	}
+	paths := g.paths.Effective(exe, runtime.GOOS, os.Getenv("ProgramData"))
+	return filepath.Join(paths.Config, g.configFile), nil
+}
+
+// pathSettings turns the --path.* flags into settings that override the
+// file and -E, as Beats do.
+func (g *globals) pathSettings() *libconfig.C {
+	m := map[string]any{}
+	for key, v := range map[string]string{"path.home": g.paths.Home, "path.config": g.paths.Config, "path.data": g.paths.Data, "path.logs": g.paths.Logs} {
+		if v != "" {
+			m[key] = v
+		}
+	}
+	if len(m) == 0 {
+		return nil
+	}
+	return libconfig.MustNewConfigFrom(m)
 }
 
 // logger builds the logger the configuration asks for.
@@ -111,6 +182,9 @@ func (g *globals) loadWithLogger(cmd *cobra.Command, foreground bool) (config.Co
 	log, closeLog, err := g.logger(cfg)
 	if err != nil {
 		return config.Config{}, nil, nil, err
+	}
+	if g.configNote != "" {
+		log.Info(g.configNote)
 	}
 	return cfg, log, closeLog, nil
 }

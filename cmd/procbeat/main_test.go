@@ -97,6 +97,16 @@ func TestExportTemplate(t *testing.T) {
 	if code != 0 || strings.Contains(out, `"wildcard"`) || !strings.Contains(stderr, "field process.command_line: cluster lacks wildcard") {
 		t.Errorf("minimal export: exit %d, warnings %q", code, stderr)
 	}
+	// setup.template.field_types applies when the flag is not given, and
+	// the flag wins over it.
+	out, stderr, code = run(t, "export", "template", "-E", "setup.template.field_types=minimal")
+	if code != 0 || strings.Contains(out, `"wildcard"`) || !strings.Contains(stderr, "cluster lacks wildcard") {
+		t.Errorf("field_types: minimal from the config ignored: exit %d, warnings %q", code, stderr)
+	}
+	out, _, code = run(t, "export", "template", "-E", "setup.template.field_types=minimal", "--field-types", "full")
+	if code != 0 || !strings.Contains(out, `"wildcard"`) {
+		t.Errorf("--field-types full does not win over the config: exit %d", code)
+	}
 }
 
 func TestExportFieldsMatchesCommittedDocs(t *testing.T) {

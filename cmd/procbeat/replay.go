@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -17,7 +18,9 @@ func newReplayCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "replay FILE...",
 		Short: "Map EVTX, XML or JSON files to documents and ship them (NDJSON on stdout when no output is configured)",
-		Args:  cobra.MinimumNArgs(1),
+		Long: "Map EVTX, XML or JSON files (directories and patterns expanded) to documents and ship them; NDJSON on stdout when\n" +
+			"no output is configured. A summary goes to stderr at the end, listing the files with errors.\n\n" + exitCodesHelp(),
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, log, closeLog, err := g.loadWithLogger(cmd, true)
 			if err != nil {
@@ -43,16 +46,30 @@ func newReplayCmd(g *globals) *cobra.Command {
 			sum, rerr := b.Replay(ctx, args)
 			cerr := b.Close()
 			sum.Write(cmd.ErrOrStderr())
-			if rerr != nil {
+			// Files that could not be read are input errors, listed in
+			// the summary; any other error ends the job.
+			if rerr != nil && !errors.Is(rerr, beater.ErrInputErrors) {
 				return rerr
 			}
 			if cerr != nil {
 				return fmt.Errorf("delivery: %w", cerr)
 			}
-			return ctx.Err()
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			dead := b.Counters().EventsDeadLettered.Load()
+			code := replayExitCode(sum.InputErrors(), dead)
+			if dead > 0 {
+				fmt.Fprintf(cmd.ErrOrStderr(), "documents rejected by the output and dead-lettered: %d\n", dead)
+			}
+			if code != ExitOK {
+				fmt.Fprintf(cmd.ErrOrStderr(), "exit status %d (procbeat replay --help explains it)\n", code)
+				return exitError{code}
+			}
+			return nil
 		},
 	}
-	cmd.Flags().StringVar(&codec, "codec", "", "json (Defend documents) or car (MITRE CAR objects); default: the output's codec")
+	cmd.Flags().StringVar(&codec, "codec", "", "json (Defend documents) or car (MITRE CAR objects; not with output.elasticsearch); default: the output's codec")
 	cmd.Flags().BoolVar(&resume, "resume", false, "keep checkpoints in path.data and skip what was delivered before (default: on for elasticsearch and file outputs)")
 	return cmd
 }

@@ -56,6 +56,8 @@ type Event struct {
 	Created  time.Time // date
 	Dataset  string    // keyword
 	ID       string    // keyword
+	Ingested time.Time // date
+	Provider string    // keyword
 	Kind     string    // keyword
 	Module   string    // keyword
 	Outcome  string    // keyword
@@ -336,6 +338,8 @@ type Winlog struct {
 
 // WinlogEventData is the winlog.event_data object.
 type WinlogEventData struct {
+	IntegrityLevel    string // keyword
+	SubjectUserName   string // keyword
 	TargetImage       string // keyword
 	TargetProcessGUID string // keyword
 	TargetProcessId   string // keyword
@@ -556,6 +560,14 @@ func (x *Event) appendJSON(b []byte) ([]byte, bool) {
 	if x.ID != "" {
 		b = appendKey(b, &n, "id")
 		b = appendString(b, x.ID)
+	}
+	if !x.Ingested.IsZero() {
+		b = appendKey(b, &n, "ingested")
+		b = appendTime(b, x.Ingested)
+	}
+	if x.Provider != "" {
+		b = appendKey(b, &n, "provider")
+		b = appendString(b, x.Provider)
 	}
 	if x.Kind != "" {
 		b = appendKey(b, &n, "kind")
@@ -1649,6 +1661,14 @@ func (x *WinlogEventData) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
 	b = append(b, '{')
 	n := 0
+	if x.IntegrityLevel != "" {
+		b = appendKey(b, &n, "IntegrityLevel")
+		b = appendString(b, x.IntegrityLevel)
+	}
+	if x.SubjectUserName != "" {
+		b = appendKey(b, &n, "SubjectUserName")
+		b = appendString(b, x.SubjectUserName)
+	}
 	if x.TargetImage != "" {
 		b = appendKey(b, &n, "TargetImage")
 		b = appendString(b, x.TargetImage)

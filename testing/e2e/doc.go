@@ -2,7 +2,9 @@
 // binary is built once per test run and driven as a user would drive it,
 // replaying Windows events into a real Elasticsearch started by
 // testing/estest; the tests then check the data streams, their mappings,
-// the documents and Kibana-style KQL searches over them.
+// the documents and Kibana-style KQL searches over them, each also run
+// through Elasticsearch's own kql query (the x-pack-kql plugin of the test
+// image) with the same hits expected, or the documented difference.
 //
 // Run them with a container engine and an Elasticsearch image available:
 //

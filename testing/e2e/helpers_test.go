@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -71,11 +72,25 @@ func command(t testing.TB, ctx context.Context, args ...string) (*exec.Cmd, *byt
 // test when it exits with an error.
 func procbeat(t testing.TB, args ...string) (stdout, stderr string) {
 	t.Helper()
+	return procbeatExit(t, 0, args...)
+}
+
+// procbeatExit runs the procbeatBin to completion (at most 5 minutes) and
+// fails the test unless it exits with code (replay's exit codes say whether
+// some input could not be decoded).
+func procbeatExit(t testing.TB, code int, args ...string) (stdout, stderr string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd, out, errb := command(t, ctx, args...)
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("procbeat %s: %v\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), err, out, tail(errb.String(), 40))
+	err := cmd.Run()
+	got := 0
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		got = exit.ExitCode()
+	}
+	if (err != nil && exit == nil) || got != code {
+		t.Fatalf("procbeat %s: %v, want exit status %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), err, code, out, tail(errb.String(), 40))
 	}
 	return out.String(), errb.String()
 }
@@ -98,10 +113,16 @@ func setup(t testing.TB, c *estest.Cluster) (stdout, stderr string) {
 // replay ships files into namespace ns with a fresh path.data.
 func replay(t testing.TB, c *estest.Cluster, ns string, files ...string) (stdout, stderr string) {
 	t.Helper()
+	return replayExit(t, c, ns, 0, files...)
+}
+
+// replayExit is replay expecting exit status code.
+func replayExit(t testing.TB, c *estest.Cluster, ns string, code int, files ...string) (stdout, stderr string) {
+	t.Helper()
 	args := append([]string{"replay"}, files...)
 	args = append(args, esArgs(c, c.URL)...)
 	args = append(args, "-E", "procbeat.namespace="+ns, "-E", "path.data="+t.TempDir())
-	return procbeat(t, args...)
+	return procbeatExit(t, code, args...)
 }
 
 // doc is the part of a procbeat document the tests look at.

@@ -47,11 +47,13 @@ import (
 )
 
 // Pinned images. The tag's version is what testcontainers parses to decide
-// on 8.x behaviour, so both must carry a real Elasticsearch version.
+// on 8.x behaviour, so both must carry a real Elasticsearch version. The
+// local tag's suffix says what tools/esimage adds to the bare distribution
+// (the x-pack-kql plugin); it is the tag build.sh prints.
 const (
 	ESVersion    = "8.19.21"
 	DefaultImage = "docker.elastic.co/elasticsearch/elasticsearch:" + ESVersion
-	LocalImage   = "localhost/procbeat-es:" + ESVersion
+	LocalImage   = "localhost/procbeat-es:" + ESVersion + "-kql"
 )
 
 // Environment variables read by the harness.
@@ -67,7 +69,7 @@ const DefaultPassword = "changeme"
 
 const howTo = `To run Elasticsearch tests locally:
   eval "$(.ci/podman.sh)"        # podman serving the Docker API, exports DOCKER_HOST etc.
-  tools/esimage/build.sh         # builds or loads localhost/procbeat-es:` + ESVersion + `
+  tools/esimage/build.sh         # builds or loads ` + LocalImage + `
   go test ./...                  # uses ` + DefaultImage + ` if present, else the local image
 PROCBEAT_ES_IMAGE names another image; or point the tests at a running cluster with PROCBEAT_ES_URL=http://user:pass@host:9200.
 Under CI=true missing Elasticsearch fails the tests; PROCBEAT_ES_SKIP=1 skips them instead.`

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -197,7 +199,11 @@ func TestTestOutput(t *testing.T) {
 }
 
 // TestReplayAndQuery ships the bundled sample with the CLI and finds it
-// again with `procbeat query` (KQL translated by procbeat).
+// again with `procbeat query` (KQL translated by procbeat). Every query also
+// runs through Elasticsearch's own KQL engine on the same documents, and the
+// hit sets must be equal; where that engine cannot parse the query (a value
+// list, see package kql), the refusal is asserted and the query is compared
+// in its written-out form, which means the same under either engine.
 func TestReplayAndQuery(t *testing.T) {
 	c := estest.Start(t)
 	if _, stderr, err := procbeat(t, c, "setup"); err != nil {
@@ -208,19 +214,54 @@ func TestReplayAndQuery(t *testing.T) {
 	if err != nil || !strings.Contains(stderr, "documents: 14 (start 8, end 4, access 2)") {
 		t.Fatalf("replay: %v\n%s", err, stderr)
 	}
-	request(t, c, "POST", "/logs-endpoint.events.*-"+ns+"/_refresh", nil)
-	for query, want := range map[string]string{
-		`event.action : ("start" or "end") and host.os.type : "windows"`:       "count: 12\n",
-		`event.code : "10" and winlog.event_data.GrantedAccess : *`:            "count: 2\n",
-		`process.name : "whoami.exe" and process.Ext.ancestry : *`:             "count: 2\n",
-		`process.parent.name : cmd.exe and not user.id : "S-1-5-18"`:           "count: 2\n", // whoami start and end
-		`process.command_line.caseless : *printui* and event.action : "start"`: "count: 1\n",
-	} {
-		out, stderr, err := procbeat(t, c, "query", "--index", "logs-endpoint.events.*-"+ns, query)
-		if err != nil || !strings.HasPrefix(out, want) {
-			t.Errorf("%s: %v %s\n%s", query, err, stderr, firstLine(out))
+	target := "logs-endpoint.events.*-" + ns
+	request(t, c, "POST", "/"+target+"/_refresh", nil)
+	queries := []struct {
+		query, native string // native: "" when the same
+		count         int
+	}{
+		{`event.action : ("start" or "end") and host.os.type : "windows"`, `(event.action : "start" or event.action : "end") and host.os.type : "windows"`, 12},
+		{`event.code : "10" and winlog.event_data.GrantedAccess : *`, "", 2},
+		{`process.name : "whoami.exe" and process.Ext.ancestry : *`, "", 2},
+		{`process.parent.name : cmd.exe and not user.id : "S-1-5-18"`, "", 2}, // whoami start and end
+		{`process.command_line.caseless : *printui* and event.action : "start"`, "", 1},
+	}
+	for _, q := range queries {
+		out, stderr, err := procbeat(t, c, "query", "--size", "10000", "--index", target, q.query)
+		if want := fmt.Sprintf("count: %d\n", q.count); err != nil || !strings.HasPrefix(out, want) {
+			t.Errorf("%s: %v %s\n%s", q.query, err, stderr, firstLine(out))
+			continue
+		}
+		t.Run("native kql", func(t *testing.T) {
+			c.RequireKQL(t)
+			got := hitIDs(out)
+			native := q.query
+			if q.native != "" {
+				if reason := c.KQLRefusal(t, target, q.query); !strings.Contains(reason, "missing ')'") {
+					t.Errorf("%s: Elasticsearch's kql refused it for another reason than the value list: %s", q.query, reason)
+				}
+				native = q.native
+			}
+			want := c.HitIDs(t, target, estest.NativeKQL(native))
+			if onlyProcbeat, onlyNative := estest.Difference(got, want); len(got) != q.count || len(onlyProcbeat)+len(onlyNative) > 0 {
+				t.Errorf("%s: procbeat query found %d, Elasticsearch's kql (%s) %d: only procbeat %v, only kql %v", q.query, len(got), native, len(want), onlyProcbeat, onlyNative)
+			}
+		})
+	}
+}
+
+// hitIDs reads the _id of every hit `procbeat query` printed (one line per
+// hit after the count: index, id, source), sorted.
+func hitIDs(out string) []string {
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	var ids []string
+	for _, l := range lines[1:] {
+		if f := strings.Fields(l); len(f) >= 2 {
+			ids = append(ids, f[1])
 		}
 	}
+	slices.Sort(ids)
+	return ids
 }
 
 func firstLine(s string) string {

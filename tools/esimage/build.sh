@@ -6,7 +6,11 @@
 #   + org.elasticsearch.distribution.integ-test-zip:elasticsearch:<ES_VERSION>:zip
 #     from Maven Central (checksum pinned below)
 #   + entrypoint.sh (dotted env vars -> -E settings, runs as "elasticsearch")
-#   + esfront (answers "GET /", which this distribution lacks; see there).
+#   + esfront (answers "GET /", which this distribution lacks; see there)
+#   + Elasticsearch's own KQL engine: org.elasticsearch.plugin:x-pack-kql:<ES_VERSION>
+#     and its runtime dependency org.antlr:antlr4-runtime from Maven Central
+#     (checksums pinned below) in plugins/x-pack-kql/, so the node answers
+#     {"query":{"kql":{...}}} and tests can compare it with procbeat's KQL.
 #
 # Usage: tools/esimage/build.sh [--force] [--no-save]
 #   --force    rebuild even if the image or a cached tarball exists
@@ -14,12 +18,13 @@
 # Prints the image reference on stdout (last line); progress goes to stderr.
 #
 # Cache ($PROCBEAT_CACHE_DIR, default $HOME/.cache/procbeat):
-#   esimage/<release>-<es version>-<hash>.tar   saved image; <hash> covers this
+#   esimage/<release>-<tag>-<hash>.tar          saved image; <hash> covers this
 #                                               script, Containerfile,
 #                                               entrypoint.sh and esfront, so
 #                                               editing any of them
 #                                               invalidates the cache
-#   downloads/elasticsearch-<version>.zip       Maven Central download
+#   downloads/elasticsearch-<version>.zip       Maven Central downloads
+#   downloads/x-pack-kql-<version>.jar, downloads/antlr4-runtime-<version>.jar
 #   debs/debootstrap-<release>/, debs/apt-<release>/   .deb files
 #
 # Environment: PROCBEAT_DEBIAN_MIRROR, PROCBEAT_DEBIAN_SECURITY_MIRROR (default:
@@ -32,8 +37,19 @@ set -euo pipefail
 # together (sha512 from the .zip.sha512 file next to the zip).
 ES_VERSION=8.19.21
 ES_ZIP_SHA512=cf6b0a93860d329937ae7f913ec5073b0c726c77639764b93fc83a304aa1dd9d4defcfa2849948eea3b0b47c2065f994908603939fc2a4774c9c4d868c5ec1dd
+# The KQL plugin is built against exactly ES_VERSION; antlr is the version
+# its POM names. sha512 computed from the downloads and checked against
+# Maven Central's published .sha256 (antlr has no .sha512 there).
+KQL_JAR_SHA512=07023f63496d6620edc7ff276e2d41f822378f6eb774fd540965aee52c0a2eb691fb92d386318098efdc4d0034ca0159a3bc8e8ebc3de969151d00e2ce21353d
+ANTLR_VERSION=4.13.1
+ANTLR_JAR_SHA512=63eb51bfcee49c52848d8b7c3c46d8b4d367d85fb3c3db7175eaacba94e4d0c227b78e5955a0e86e575e1c6206fc2a43e5fa96fb04ad7c16e24ec94015cfc18b
 DEBIAN_RELEASE=bookworm
-IMAGE=localhost/procbeat-es:$ES_VERSION
+# The tag's suffix names what the image adds to the plain distribution; it
+# changed when the KQL plugin came in, so an image built by an older script
+# is never mistaken for this one. testcontainers reads the tag as semver
+# (8.19.21-kql is 8.x), so the version must stay in front.
+TAG=$ES_VERSION-kql
+IMAGE=localhost/procbeat-es:$TAG
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cache=${PROCBEAT_CACHE_DIR:-$HOME/.cache/procbeat}
@@ -60,7 +76,7 @@ done
 # The hash covers every input that shapes the image apart from the pinned
 # versions above, which are part of this script anyway.
 hash=$(cat "$here/build.sh" "$here/Containerfile" "$here/entrypoint.sh" "$here/esfront/main.go" | sha256sum | cut -c1-12)
-tarball="$cache/esimage/$DEBIAN_RELEASE-$ES_VERSION-$hash.tar"
+tarball="$cache/esimage/$DEBIAN_RELEASE-$TAG-$hash.tar"
 label=io.procbeat.esimage.hash
 
 image_hash() { podman image inspect --format "{{ index .Labels \"$label\" }}" "$IMAGE" 2>/dev/null || true; }
@@ -106,19 +122,37 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# download PATH-UNDER-MAVEN SHA512: the cached file, downloaded first when
+# missing or not matching the pinned checksum. Prints the local path.
+download() {
+	local rel=$1 sum=$2 file
+	file="$cache/downloads/$(basename "$rel")"
+	mkdir -p "$cache/downloads"
+	if [ ! -f "$file" ] || ! echo "$sum  $file" | sha512sum -c --status; then
+		log "downloading $maven/$rel"
+		curl -fsSL --retry 3 -o "$file.part" "$maven/$rel"
+		echo "$sum  $file.part" | sha512sum -c --status || die "checksum mismatch for $maven/$rel"
+		mv "$file.part" "$file"
+	fi
+	printf '%s' "$file"
+}
+
 # 1. Elasticsearch, verified against the pinned checksum.
-zip="$cache/downloads/elasticsearch-$ES_VERSION.zip"
-mkdir -p "$cache/downloads"
-if [ ! -f "$zip" ] || ! echo "$ES_ZIP_SHA512  $zip" | sha512sum -c --status; then
-	url="$maven/org/elasticsearch/distribution/integ-test-zip/elasticsearch/$ES_VERSION/elasticsearch-$ES_VERSION.zip"
-	log "downloading $url"
-	curl -fsSL --retry 3 -o "$zip.part" "$url"
-	echo "$ES_ZIP_SHA512  $zip.part" | sha512sum -c --status || die "checksum mismatch for $url"
-	mv "$zip.part" "$zip"
-fi
+zip=$(download "org/elasticsearch/distribution/integ-test-zip/elasticsearch/$ES_VERSION/elasticsearch-$ES_VERSION.zip" "$ES_ZIP_SHA512")
 mkdir -p "$work/ctx"
 unzip -q "$zip" -d "$work/ctx"
 mv "$work/ctx/elasticsearch-$ES_VERSION" "$work/ctx/elasticsearch"
+
+# 1b. The KQL plugin: an installed plugin is a directory of its jars and its
+# descriptor, which the published jar carries under META-INF/es-plugins.
+kql_jar=$(download "org/elasticsearch/plugin/x-pack-kql/$ES_VERSION/x-pack-kql-$ES_VERSION.jar" "$KQL_JAR_SHA512")
+antlr_jar=$(download "org/antlr/antlr4-runtime/$ANTLR_VERSION/antlr4-runtime-$ANTLR_VERSION.jar" "$ANTLR_JAR_SHA512")
+kql_dir="$work/ctx/elasticsearch/plugins/x-pack-kql"
+mkdir -p "$kql_dir"
+cp "$kql_jar" "$antlr_jar" "$kql_dir/"
+unzip -q -j "$kql_jar" META-INF/es-plugins/x-pack-kql/plugin-descriptor.properties -d "$kql_dir"
+grep -qx "elasticsearch.version=$ES_VERSION" "$kql_dir/plugin-descriptor.properties" ||
+	die "x-pack-kql $ES_VERSION: descriptor does not name elasticsearch.version=$ES_VERSION"
 cp "$here/Containerfile" "$here/entrypoint.sh" "$work/ctx/"
 command -v go >/dev/null || die "go not found (needed to build esfront)"
 log "go build esfront"
@@ -162,7 +196,7 @@ if [ "$save" = true ]; then
 	log "saving $tarball"
 	podman save -q -o "$tarball.part" "$IMAGE"
 	mv "$tarball.part" "$tarball"
-	for old in "$cache/esimage/$DEBIAN_RELEASE-$ES_VERSION-"*.tar; do
+	for old in "$cache/esimage/$DEBIAN_RELEASE-$TAG-"*.tar; do
 		[ "$old" = "$tarball" ] || rm -f "$old"
 	done
 fi

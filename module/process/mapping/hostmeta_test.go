@@ -11,12 +11,14 @@ import (
 
 // TestHostMetaOnlyForItsHost: with Options.HostMeta, the metadata goes on
 // the documents of the host it describes and on no other (a collector's
-// forwarded events), whatever Options.Host says.
+// forwarded events), whatever Options.Host says; host.id is unchanged.
 func TestHostMetaOnlyForItsHost(t *testing.T) {
 	local := &mapping.Host{ID: "guid-srv01", Architecture: "x86_64", IP: []string{"10.0.0.1"}, MAC: []string{"00-11-22-33-44-55"}, OSVariant: "Windows Server 2022 Datacenter"}
 	var asked []string
 	m := mapping.New(tracker.New(tracker.Options{}), mapping.Options{
-		Host: mapping.Host{ID: "static-must-not-appear"},
+		// host.id stays the host ids' business: this machine's id for
+		// its own events, one derived from the name for the others.
+		Host: mapping.Host{ID: "guid-srv01", Name: "SRV01", Architecture: "static-must-not-appear"},
 		HostMeta: func(name string) *mapping.Host {
 			asked = append(asked, name)
 			if name == "srv01.corp.example.com" {
@@ -41,7 +43,7 @@ func TestHostMetaOnlyForItsHost(t *testing.T) {
 				t.Fatalf("local record %d: host %+v", recs[i].RecordID, h)
 			}
 		case "wks-042.corp.example.com":
-			if h.ID != "" || h.IP != nil || h.MAC != nil || h.OS.Ext.Variant != "" || h.Architecture != "" {
+			if h.ID != mapping.DeriveHostID("wks-042.corp.example.com") || h.IP != nil || h.MAC != nil || h.OS.Ext.Variant != "" || h.Architecture != "" {
 				t.Fatalf("forwarded record %d got the collector's metadata: %+v", recs[i].RecordID, h)
 			}
 			if h.Hostname != "wks-042" || h.OS.Type != "windows" {

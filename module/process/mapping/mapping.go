@@ -47,7 +47,11 @@ const (
 
 // Host is metadata the events cannot supply.
 type Host struct {
-	ID, Architecture                       string
+	// ID is this machine's id, the host.id of events whose host name is
+	// Name (or whose short name is Name's). Events of other hosts get the
+	// id Options.HostIDs gives them or one derived from their name.
+	ID, Name                               string
+	Architecture                           string
 	IP, MAC                                []string
 	OSVersion, OSFull, OSKernel, OSVariant string
 }
@@ -58,12 +62,34 @@ type Options struct {
 	AgentID        string // agent.id
 	ElasticAgentID string // elastic.agent.id when managed by Elastic Agent
 	Host           Host
-	// HostMeta, when set, replaces Host: it returns the metadata of the
-	// host a record's lower-cased Computer names, or nil for another host
-	// (events forwarded to a collector), whose documents then get none.
+	// HostIDs gives host.id per host name, lower case: a host.name, or a
+	// short name (host.hostname) that then holds for every domain.
+	HostIDs map[string]string
+	// HostMeta, when set, replaces Host for host.architecture, host.ip,
+	// host.mac and host.os: it returns the metadata of the host a record's
+	// lower-cased Computer names, or nil for another host (events forwarded
+	// to a collector), whose documents then get none. host.id stays
+	// HostIDs' and Host.ID's.
 	HostMeta func(name string) *Host
-	// Now gives event.created; tests fix it.
+	// Now gives event.created and event.ingested; tests fix it.
 	Now func() time.Time
+	// Images, when set, completes processes from their executable files
+	// (hashes, PE facts, code signatures, file times).
+	Images Images
+}
+
+// Images fills what a process's executable file says; values the event
+// already carries are kept. module/process/enrich/image implements it.
+type Images interface {
+	// FillProcess completes p, a process that started at start (zero
+	// when unknown).
+	FillProcess(host string, start time.Time, p *document.Process)
+	// FillParent completes the parent's signature.
+	FillParent(host string, p *document.ProcessParent)
+	// ImageLoaded remembers what Sysmon (event 7) says of a loaded
+	// image's signature, so that processes started from it get their
+	// signature without reading the file.
+	ImageLoaded(host string, l ImageLoad)
 }
 
 // Mapper maps records. It is not safe for concurrent use (it reuses
@@ -74,6 +100,7 @@ type Mapper struct {
 	indices [4]string
 	hash    *xxhash.Digest
 	hashBuf []byte
+	hostIDs hostIDs
 }
 
 // New returns a Mapper that enriches through tr.
@@ -85,6 +112,7 @@ func New(tr *tracker.Tracker, opts Options) *Mapper {
 		opts.Now = time.Now
 	}
 	m := &Mapper{opts: opts, tr: tr, hash: xxhash.New()}
+	m.hostIDs.init(opts.Host, opts.HostIDs)
 	m.indices[Start] = "logs-" + ProcessDataset + "-" + opts.Namespace
 	m.indices[End] = m.indices[Start]
 	m.indices[Access] = "logs-" + APIDataset + "-" + opts.Namespace
@@ -95,7 +123,7 @@ func New(tr *tracker.Tracker, opts Options) *Mapper {
 // document, so readers can skip everything else before decoding it.
 func Wants(provider string, eventID uint16) bool {
 	switch eventID {
-	case 1, 5, 10:
+	case 1, 5, 7, 10:
 		return provider == winevent.ProviderSysmon
 	case 4688, 4689:
 		return provider == winevent.ProviderSecurity
@@ -125,6 +153,11 @@ func (m *Mapper) Map(rec *winevent.Record, d *document.Document) (Kind, error) {
 	if !Wants(rec.Provider, rec.EventID) {
 		return None, nil
 	}
+	if rec.EventID == 7 {
+		// Image loads make no document; they tell signatures.
+		m.imageLoad(rec)
+		return None, nil
+	}
 	*d = document.Document{}
 	var kind Kind
 	var err error
@@ -142,6 +175,14 @@ func (m *Mapper) Map(rec *winevent.Record, d *document.Document) (Kind, error) {
 	}
 	if err != nil {
 		return None, err
+	}
+	if img := m.opts.Images; img != nil && kind != Access {
+		var start time.Time
+		if kind == Start {
+			start = d.Timestamp
+		}
+		img.FillProcess(rec.Computer, start, &d.Process)
+		img.FillParent(rec.Computer, &d.Process.Parent)
 	}
 	m.common(rec, kind, d)
 	return kind, nil
@@ -163,7 +204,11 @@ func (m *Mapper) common(rec *winevent.Record, kind Kind, d *document.Document) {
 	e.Kind = "event"
 	e.Module = "endpoint"
 	e.Code = strconv.Itoa(int(rec.EventID))
+	// One clock reading: the document goes to the output as soon as it is
+	// mapped, so the time it was read is the time it was handed over.
 	e.Created = m.opts.Now().UTC()
+	e.Ingested = e.Created
+	e.Provider = rec.Provider
 	// host.name is the lower-cased Computer; the event id hashes the same.
 	hostName := strings.ToLower(rec.Computer)
 	e.ID = m.eventID(rec, hostName)
@@ -212,7 +257,7 @@ func (m *Mapper) host(name string, h *document.Host) {
 			meta = &Host{}
 		}
 	}
-	h.ID = meta.ID
+	h.ID = m.hostIDs.id(h.Name, h.Hostname)
 	h.Architecture = meta.Architecture
 	h.IP = meta.IP
 	h.MAC = meta.MAC
@@ -227,11 +272,15 @@ func (m *Mapper) host(name string, h *document.Host) {
 }
 
 // eventID is a deterministic id for the record: 128 bits of xxhash over what
-// identifies a Windows event (host, channel, provider, event id, record id
-// and the second it was logged; the time guards against record ids that
-// restart after a log is cleared). Records without a record id (some JSON
-// exports) are identified by their data as well. It also serves as the
-// document's _id, so a replayed record is never indexed twice.
+// identifies a Windows event (host, channel, provider, event id, the
+// event's own System/EventRecordID and the second it was logged; the time
+// guards against record ids that restart after a log is cleared). Every
+// format carries these the same way: .evtx, rendered XML and Winlogbeat
+// JSON (whose @timestamp keeps only milliseconds, hence whole seconds).
+// Records without a record id (some JSON exports) are identified by their
+// full-precision time and their data instead, so that two distinct
+// records with equal data a millisecond apart keep two ids. It also serves
+// as the document's _id, so a replayed record is never indexed twice.
 func (m *Mapper) eventID(rec *winevent.Record, hostName string) string {
 	b := m.hashBuf[:0]
 	b = append(b, hostName...)
@@ -241,8 +290,10 @@ func (m *Mapper) eventID(rec *winevent.Record, hostName string) string {
 	b = append(b, rec.Provider...)
 	b = binary.LittleEndian.AppendUint16(b, rec.EventID)
 	b = binary.LittleEndian.AppendUint64(b, rec.RecordID)
-	b = binary.LittleEndian.AppendUint64(b, uint64(rec.TimeCreated.Unix()))
-	if rec.RecordID == 0 {
+	if rec.RecordID != 0 {
+		b = binary.LittleEndian.AppendUint64(b, uint64(rec.TimeCreated.Unix()))
+	} else {
+		b = binary.LittleEndian.AppendUint64(b, uint64(rec.TimeCreated.UnixNano()))
 		for _, kv := range rec.Data {
 			b = append(b, kv.Name...)
 			b = append(b, 0)
@@ -263,8 +314,18 @@ func (m *Mapper) eventID(rec *winevent.Record, hostName string) string {
 // fields reads a record's event data by name.
 type fields struct{ rec *winevent.Record }
 
-// get returns the value of name, or "" when it is absent or a placeholder.
+// get returns the value of name exactly as logged, or "" when it is absent
+// or a placeholder (winfmt.IsAbsent). Nothing is trimmed: rules compare
+// command lines, paths and names byte for byte, and a trailing space is
+// part of what the process was given.
 func (f fields) get(name string) string {
+	v, _ := f.rec.Get(name)
+	return winfmt.Present(v)
+}
+
+// id reads a value that is a number, GUID, SID or logon id, where padding
+// carries no meaning: surrounding white space is dropped.
+func (f fields) id(name string) string {
 	v, _ := f.rec.Get(name)
 	return winfmt.Present(strings.TrimSpace(v))
 }
@@ -272,12 +333,12 @@ func (f fields) get(name string) string {
 // guid reads a GUID in upper case: exports differ in case (EVTX renders
 // upper, some JSON exports lower), and one process must keep one entity id.
 func (f fields) guid(name string) string {
-	return strings.ToUpper(f.get(name))
+	return strings.ToUpper(f.id(name))
 }
 
 // pid reads a process id (decimal or hex) that must be there.
 func (f fields) pid(name string, hex bool) (uint32, error) {
-	v := f.get(name)
+	v := f.id(name)
 	if v == "" {
 		return 0, &FieldError{Field: name, Err: fmt.Errorf("missing")}
 	}
@@ -296,7 +357,7 @@ func (f fields) pid(name string, hex bool) (uint32, error) {
 
 // optionalPID reads a process id that may be absent.
 func (f fields) optionalPID(name string, hex bool) (uint32, bool, error) {
-	if f.get(name) == "" {
+	if f.id(name) == "" {
 		return 0, false, nil
 	}
 	p, err := f.pid(name, hex)
@@ -305,7 +366,7 @@ func (f fields) optionalPID(name string, hex bool) (uint32, bool, error) {
 
 // sysmonTime is the event's UtcTime, or the record's time without it.
 func sysmonTime(f fields) (time.Time, error) {
-	v := f.get("UtcTime")
+	v := f.id("UtcTime")
 	if v == "" {
 		return f.rec.TimeCreated, nil
 	}
@@ -336,10 +397,11 @@ func (m *Mapper) sysmonStart(rec *winevent.Record, d *document.Document) error {
 		PID:              pid,
 		ParentEntityID:   f.guid("ParentProcessGuid"),
 		ParentPID:        ppid,
+		ParentExecutable: f.get("ParentImage"),
 		Executable:       f.get("Image"),
 		CommandLine:      f.get("CommandLine"),
 		Hashes:           winfmt.ParseHashes(f.get("Hashes")),
-		AuthenticationID: strings.ToLower(f.get("LogonId")),
+		AuthenticationID: strings.ToLower(f.id("LogonId")),
 		WorkingDirectory: f.get("CurrentDirectory"),
 		Start:            ts,
 		PE: tracker.PE{
@@ -356,7 +418,7 @@ func (m *Mapper) sysmonStart(rec *winevent.Record, d *document.Document) error {
 		e.Args = argv.Split(e.CommandLine)
 		e.ArgsCount = len(e.Args)
 	}
-	if s := f.get("TerminalSessionId"); s != "" {
+	if s := f.id("TerminalSessionId"); s != "" {
 		n, err := strconv.ParseUint(s, 10, 32)
 		if err != nil {
 			return &FieldError{Field: "TerminalSessionId", Value: s, Err: err}
@@ -369,6 +431,7 @@ func (m *Mapper) sysmonStart(rec *winevent.Record, d *document.Document) error {
 	d.Timestamp = ts
 	fillProcess(&d.Process, &stored)
 	fillUser(&d.User, stored.User)
+	d.Winlog.EventData.IntegrityLevel = f.get("IntegrityLevel")
 
 	// The parent as the event describes it, completed from the tracker.
 	p := &d.Process.Parent
@@ -377,7 +440,7 @@ func (m *Mapper) sysmonStart(rec *winevent.Record, d *document.Document) error {
 	if hasPPID {
 		p.PID = document.LongOf(int64(ppid))
 	}
-	p.Executable = f.get("ParentImage")
+	p.Executable = stored.ParentExecutable
 	p.CommandLine = f.get("ParentCommandLine")
 	if known {
 		fillParentFromEntry(p, &parent)
@@ -406,11 +469,12 @@ func (m *Mapper) securityStart(rec *winevent.Record, d *document.Document) error
 	m.learn(host, f, "Subject")
 	m.learn(host, f, "Target")
 	e := tracker.Entry{
-		PID:         pid,
-		ParentPID:   ppid,
-		Executable:  f.get("NewProcessName"),
-		CommandLine: f.get("CommandLine"),
-		Start:       rec.TimeCreated,
+		PID:              pid,
+		ParentPID:        ppid,
+		ParentExecutable: f.get("ParentProcessName"),
+		Executable:       f.get("NewProcessName"),
+		CommandLine:      f.get("CommandLine"),
+		Start:            rec.TimeCreated,
 		Token: tracker.Token{
 			ElevationLevel:     winfmt.ElevationLevel(f.get("TokenElevationType")),
 			IntegrityLevelName: winfmt.IntegrityFromLabel(f.get("MandatoryLabel")),
@@ -424,22 +488,23 @@ func (m *Mapper) securityStart(rec *winevent.Record, d *document.Document) error
 	// The new process runs as the target account when 4688 names one
 	// (version 2); S-1-0-0 there means "same as the subject".
 	who := "Subject"
-	if sid := f.get("TargetUserSid"); sid != "" && sid != "S-1-0-0" {
+	if sid := f.id("TargetUserSid"); sid != "" && sid != "S-1-0-0" {
 		who = "Target"
 	}
-	e.User = tracker.User{Domain: f.get(who + "DomainName"), Name: f.get(who + "UserName"), ID: f.get(who + "UserSid")}
-	e.AuthenticationID = strings.ToLower(f.get(who + "LogonId"))
+	e.User = tracker.User{Domain: f.get(who + "DomainName"), Name: f.get(who + "UserName"), ID: f.id(who + "UserSid")}
+	e.AuthenticationID = strings.ToLower(f.id(who + "LogonId"))
 	stored := m.tr.Start(host, e)
 	d.Timestamp = rec.TimeCreated
 	fillProcess(&d.Process, &stored)
 	fillUser(&d.User, stored.User)
+	d.Winlog.EventData.SubjectUserName = f.get("SubjectUserName")
 
 	p := &d.Process.Parent
 	p.EntityID = stored.ParentEntityID
 	if hasPPID {
 		p.PID = document.LongOf(int64(ppid))
 	}
-	p.Executable = f.get("ParentProcessName")
+	p.Executable = stored.ParentExecutable
 	if parent, ok := m.parentOf(host, &stored); ok {
 		fillParentFromEntry(p, &parent)
 	}
@@ -451,7 +516,7 @@ func (m *Mapper) securityStart(rec *winevent.Record, d *document.Document) error
 
 // learn records what a Security event says about an account's SID.
 func (m *Mapper) learn(host string, f fields, who string) {
-	m.tr.Learn(host, f.get(who+"DomainName"), f.get(who+"UserName"), f.get(who+"LogonId"), f.get(who+"UserSid"))
+	m.tr.Learn(host, f.get(who+"DomainName"), f.get(who+"UserName"), f.id(who+"LogonId"), f.id(who+"UserSid"))
 }
 
 func (m *Mapper) sysmonEnd(rec *winevent.Record, d *document.Document) error {
@@ -473,10 +538,17 @@ func (m *Mapper) sysmonEnd(rec *winevent.Record, d *document.Document) error {
 	} else {
 		started, known = m.tr.EndPID(host, pid, ts)
 	}
+	if known && !sameProcess(&started, pid, ts) {
+		// The id names another process (Sysmon ids repeat across restored
+		// snapshots of one machine): its start details are not this one's.
+		known = false
+	}
 	if !known {
 		started = tracker.Entry{EntityID: id, PID: pid}
 	}
-	if img := f.get("Image"); img != "" {
+	// What the start event recorded wins: Sysmon may no longer know the
+	// image of an ending process ("<unknown process>", absent here).
+	if img := f.get("Image"); img != "" && started.Executable == "" {
 		started.Executable = img
 		started.Name = baseName(img)
 	}
@@ -500,14 +572,14 @@ func (m *Mapper) securityEnd(rec *winevent.Record, d *document.Document) error {
 	started, known := m.tr.EndPID(host, pid, rec.TimeCreated)
 	if !known {
 		started = tracker.Entry{PID: pid}
-		started.User = tracker.User{Domain: f.get("SubjectDomainName"), Name: f.get("SubjectUserName"), ID: f.get("SubjectUserSid")}
-		started.AuthenticationID = f.get("SubjectLogonId")
+		started.User = tracker.User{Domain: f.get("SubjectDomainName"), Name: f.get("SubjectUserName"), ID: f.id("SubjectUserSid")}
+		started.AuthenticationID = strings.ToLower(f.id("SubjectLogonId"))
 	}
-	if img := f.get("ProcessName"); img != "" {
+	if img := f.get("ProcessName"); img != "" && started.Executable == "" {
 		started.Executable = img
 		started.Name = baseName(img)
 	}
-	if s := f.get("Status"); s != "" {
+	if s := f.id("Status"); s != "" {
 		code, err := winfmt.ParseExitStatus(s)
 		if err != nil {
 			return &FieldError{Field: "Status", Value: s, Err: err}
@@ -528,17 +600,24 @@ func (m *Mapper) fillEnd(host string, d *document.Document, e *tracker.Entry) {
 	if e.ParentPID != 0 || e.ParentEntityID != "" {
 		p.PID = document.LongOf(int64(e.ParentPID))
 	}
+	p.Executable = e.ParentExecutable
 	if parent, ok := m.parentOf(host, e); ok {
 		fillParentFromEntry(p, &parent)
+	}
+	if p.Name == "" {
+		p.Name = baseName(p.Executable)
 	}
 }
 
 // parentOf finds the tracked parent of e.
 func (m *Mapper) parentOf(host string, e *tracker.Entry) (tracker.Entry, bool) {
-	if e.ParentEntityID != "" {
-		return m.tr.Lookup(host, e.ParentEntityID)
-	}
-	return tracker.Entry{}, false
+	return m.tr.ParentOf(host, e)
+}
+
+// sameProcess reports whether the tracked e can be the process an event
+// at time at names by e's entity id with pid: same pid, started no later.
+func sameProcess(e *tracker.Entry, pid uint32, at time.Time) bool {
+	return e.PID == pid && (e.Start.IsZero() || at.IsZero() || !e.Start.After(at))
 }
 
 func fillProcess(p *document.Process, e *tracker.Entry) {
@@ -620,26 +699,34 @@ func (m *Mapper) sysmonAccess(rec *winevent.Record, d *document.Document) error 
 	} else if ok {
 		p.Thread.ID = document.LongOf(int64(tid))
 	}
-	if src, ok := m.tr.Lookup(host, p.EntityID); ok && p.EntityID != "" {
-		if p.Executable == "" {
+	var logon string
+	if src, ok := m.tr.Lookup(host, p.EntityID); ok && p.EntityID != "" && sameProcess(&src, pid, ts) {
+		// The start event's image wins over a placeholder or a late rename.
+		if src.Executable != "" {
 			p.Executable, p.Name = src.Executable, src.Name
 		}
 		fillUser(&d.User, src.User)
+		logon = src.AuthenticationID
 	}
 	if su := f.get("SourceUser"); su != "" {
 		d.User.Domain, d.User.Name = winfmt.SplitUser(su)
-		d.User.ID, _ = m.tr.SIDFor(host, d.User.Domain, d.User.Name, "")
+		d.User.ID, _ = m.tr.SIDFor(host, d.User.Domain, d.User.Name, logon)
 	}
 
 	t := &d.Target.Process
 	t.EntityID = f.guid("TargetProcessGUID")
 	t.Executable = f.get("TargetImage")
-	t.Name = baseName(t.Executable)
-	if tpid, ok, err := f.optionalPID("TargetProcessId", false); err != nil {
+	tpid, hasTPID, err := f.optionalPID("TargetProcessId", false)
+	if err != nil {
 		return err
-	} else if ok {
+	}
+	if hasTPID {
 		t.PID = document.LongOf(int64(tpid))
 	}
+	if tp, ok := m.tr.Lookup(host, t.EntityID); ok && t.EntityID != "" && tp.Executable != "" && (!hasTPID || sameProcess(&tp, tpid, ts)) {
+		t.Executable = tp.Executable
+	}
+	t.Name = baseName(t.Executable)
 
 	api := &p.Ext.API
 	api.Name = "OpenProcess"
@@ -664,7 +751,7 @@ func (m *Mapper) sysmonAccess(rec *winevent.Record, d *document.Document) error 
 		}
 	}
 	w := &d.Winlog.EventData
-	w.TargetImage = t.Executable
+	w.TargetImage = f.get("TargetImage")
 	w.TargetProcessGUID = f.get("TargetProcessGUID")
 	w.TargetProcessId = f.get("TargetProcessId")
 	w.GrantedAccess = granted

@@ -27,8 +27,10 @@ func newMapper(tr *tracker.Tracker) *mapping.Mapper {
 	return mapping.New(tr, mapping.Options{
 		Namespace: "test",
 		AgentID:   "0f6c3bbd-5a1e-4c4e-9a3f-2d1b7e0c6a11",
-		Host:      mapping.Host{ID: "host-1", Architecture: "x86_64", IP: []string{"10.20.30.40"}},
-		Now:       func() time.Time { return created },
+		// This machine is WKS-042; SRV01 is a replayed host whose id is
+		// derived from its name.
+		Host: mapping.Host{ID: "host-1", Name: "WKS-042", Architecture: "x86_64", IP: []string{"10.20.30.40"}},
+		Now:  func() time.Time { return created },
 	})
 }
 

@@ -16,8 +16,8 @@ import (
 //	{"format":"procbeat-tracker","version":1}
 //	{"t":"p","h":"host","e":{...Entry...}}   live process
 //	{"t":"g","h":"host","e":{...Entry...}}   ended process in the grace ring
-//	{"t":"n","h":"host","d":"CORP","u":"BOB","s":"S-1-5-..."}  SID by name
-//	{"t":"l","h":"host","l":201209,"s":"S-1-5-..."}          SID by logon id
+//	{"t":"n","h":"host","d":"CORP","u":"BOB","l":201209,"s":"S-1-5-..."}  SID by name and logon id
+//	{"t":"l",...}  SID by logon id alone: older states only, dropped on load
 
 const (
 	formatName    = "procbeat-tracker"
@@ -61,13 +61,7 @@ func (t *Tracker) Save(w io.Writer) error {
 	if err == nil {
 		err = t.sids.byName.each(func(s int32) error {
 			k := t.sids.byName.key(s)
-			return enc.Encode(line{T: "n", Host: k.host, Domain: k.domain, User: k.name, SID: *t.sids.byName.val(s)})
-		})
-	}
-	if err == nil {
-		err = t.sids.byLogon.each(func(s int32) error {
-			k := t.sids.byLogon.key(s)
-			return enc.Encode(line{T: "l", Host: k.host, Logon: k.logon, SID: *t.sids.byLogon.val(s)})
+			return enc.Encode(line{T: "n", Host: k.host, Domain: k.domain, User: k.name, Logon: k.logon, SID: *t.sids.byName.val(s)})
 		})
 	}
 	if err == nil {
@@ -102,7 +96,6 @@ func (t *Tracker) reset() {
 	t.pidNext = t.pidNext[:0]
 	t.grace.init(len(t.grace.slots))
 	t.sids.byName.clear()
-	t.sids.byLogon.clear()
 }
 
 func (t *Tracker) load(r io.Reader) error {
@@ -141,9 +134,14 @@ func (t *Tracker) load(r io.Reader) error {
 			}
 			t.linkPID(t.procs.put(k, *l.Entry))
 		case "n":
-			t.sids.byName.put(nameKey{l.Host, l.Domain, l.User}, l.SID)
+			// Older states learned SIDs by name alone (logon 0): they
+			// never match, as SIDFor needs the session too.
+			if l.Logon != 0 {
+				t.sids.byName.put(nameKey{l.Host, l.Domain, l.User, l.Logon}, l.SID)
+			}
 		case "l":
-			t.sids.byLogon.put(logonKey{l.Host, l.Logon}, l.SID)
+			// An older state's SID by logon id alone, which no longer
+			// identifies an account (see sidTables).
 		default:
 			return fmt.Errorf("tracker load: line %d: unknown item type %q", n, l.T)
 		}

@@ -6,26 +6,25 @@ import (
 	"github.com/procbeat/procbeat/module/process/winfmt"
 )
 
-// Sysmon names users (DOMAIN\name) but does not give their SID; Security
-// events give both. The SID tables remember what Security events taught,
-// per host, by account name and by logon id, so the mapping can fill
-// user.id for Sysmon events.
+// Sysmon names users (DOMAIN\name) and their logon session but does not
+// give their SID; Security events give all three. The SID table remembers
+// what Security events taught, per host and logon session and account
+// name, so the mapping can fill user.id for Sysmon events of that session.
+// A name alone is not enough: a replayed collection holds recordings of
+// hosts of the same name (lab images) whose same-named accounts differ, and
+// a logon id alone is not either, since logon ids restart with every boot.
 
-type nameKey struct{ host, domain, name string } // domain and name upper case
-
-type logonKey struct {
-	host  string
-	logon uint64
+type nameKey struct { // domain and name upper case
+	host, domain, name string
+	logon              uint64
 }
 
 type sidTables struct {
-	byName  *lru[nameKey, string]
-	byLogon *lru[logonKey, string]
+	byName *lru[nameKey, string]
 }
 
 func (s *sidTables) init(max int) {
 	s.byName = newLRU[nameKey, string](max)
-	s.byLogon = newLRU[logonKey, string](max)
 }
 
 // upper folds case the way account names compare on Windows (closely
@@ -39,44 +38,36 @@ func upper(s string) string {
 	return s
 }
 
-// Learn records that on host the account domain\name, and the logon
-// session logonID (as logged: "0x3e7"), belong to sid. Empty and
-// placeholder values ("-", S-1-0-0, the null SID) are ignored, as is the
-// logon id 0x0.
+// Learn records that on host the account domain\name in the logon session
+// logonID (as logged: "0x3e7") is sid. Empty and placeholder values ("-",
+// S-1-0-0, the null SID) are ignored, as is the logon id 0x0; all three
+// are needed.
 func (t *Tracker) Learn(host, domain, name, logonID, sid string) {
 	sid = strings.TrimSpace(sid)
 	if winfmt.IsAbsent(sid) || sid == "S-1-0-0" || !strings.HasPrefix(strings.ToUpper(sid), "S-1-") {
 		return
 	}
+	l, err := winfmt.ParseLogonID(logonID)
+	if err != nil || l == 0 || winfmt.IsAbsent(name) {
+		return
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if !winfmt.IsAbsent(name) {
-		t.sids.byName.put(nameKey{host, upper(strings.TrimSpace(domain)), upper(strings.TrimSpace(name))}, sid)
-	}
-	if l, err := winfmt.ParseLogonID(logonID); err == nil && l != 0 {
-		t.sids.byLogon.put(logonKey{host, l}, sid)
-	}
+	t.sids.byName.put(nameKey{host, upper(strings.TrimSpace(domain)), upper(strings.TrimSpace(name)), l}, sid)
 }
 
-// SIDFor returns the SID of the account domain\name or of the logon
-// session logonID on host: a well-known account first, then what Learn was
-// told by name, then a well-known logon session (0x3e7 SYSTEM, 0x3e5 LOCAL
-// SERVICE, 0x3e4 NETWORK SERVICE), then what Learn was told by logon id.
-// Any argument may be empty.
+// SIDFor returns the SID of the account domain\name in the logon session
+// logonID on host: a well-known account first, then a well-known logon
+// session (0x3e7 SYSTEM, 0x3e5 LOCAL SERVICE, 0x3e4 NETWORK SERVICE), then
+// what Learn was told of this account in this session. Any argument may
+// be empty; without a logon id only well-known accounts resolve.
 func (t *Tracker) SIDFor(host, domain, name, logonID string) (string, bool) {
 	domain, name = strings.TrimSpace(domain), strings.TrimSpace(name)
 	if sid, ok := WellKnownSID(domain, name); ok {
 		return sid, true
 	}
-	logon, lerr := winfmt.ParseLogonID(logonID)
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if !winfmt.IsAbsent(name) {
-		if s, ok := t.sids.byName.get(nameKey{host, upper(domain), upper(name)}); ok {
-			return *t.sids.byName.val(s), true
-		}
-	}
-	if lerr != nil {
+	logon, err := winfmt.ParseLogonID(logonID)
+	if err != nil {
 		return "", false
 	}
 	switch logon {
@@ -87,8 +78,13 @@ func (t *Tracker) SIDFor(host, domain, name, logonID string) (string, bool) {
 	case 0x3e4:
 		return "S-1-5-20", true
 	}
-	if s, ok := t.sids.byLogon.get(logonKey{host, logon}); ok {
-		return *t.sids.byLogon.val(s), true
+	if winfmt.IsAbsent(name) {
+		return "", false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if s, ok := t.sids.byName.get(nameKey{host, upper(domain), upper(name), logon}); ok {
+		return *t.sids.byName.val(s), true
 	}
 	return "", false
 }

@@ -31,6 +31,9 @@ const (
 	DefaultMaxProcesses = 1 << 16
 	DefaultMaxSIDs      = 1 << 14
 	DefaultGrace        = 1024
+	// DefaultMaxQuiet is how long a process whose end was not seen is
+	// presumed alive after it was last seen (see Options.MaxQuiet).
+	DefaultMaxQuiet = 24 * time.Hour
 )
 
 // Options bound the tracker. Zero fields take the defaults.
@@ -38,6 +41,14 @@ type Options struct {
 	MaxProcesses int // live processes kept, over all hosts
 	MaxSIDs      int // learned SIDs kept, per table (by name, by logon id)
 	Grace        int // ended processes kept findable; negative disables
+	// MaxQuiet bounds how long a process whose end was not seen counts as
+	// alive after it was last seen (started, or named as a parent). Logs
+	// rarely hold every end, and a replay of a collection runs recordings of
+	// the same host name from different days or boots through one tracker:
+	// a process seen months before a child was not its parent, and a wrong
+	// parent is worse than none. A child event that names its parent's
+	// image attests that the parent is alive and needs no such bound.
+	MaxQuiet time.Duration
 }
 
 // User is the account a process runs as.
@@ -65,10 +76,13 @@ type Token struct {
 // Entry is what the tracker knows about one process. Field names follow the
 // Defend document (process.*).
 type Entry struct {
-	EntityID         string        `json:"entity_id"`
-	PID              uint32        `json:"pid"`
-	ParentEntityID   string        `json:"parent_entity_id,omitempty"`
-	ParentPID        uint32        `json:"parent_pid,omitempty"`
+	EntityID       string `json:"entity_id"`
+	PID            uint32 `json:"pid"`
+	ParentEntityID string `json:"parent_entity_id,omitempty"`
+	ParentPID      uint32 `json:"parent_pid,omitempty"`
+	// ParentExecutable is the parent's image as the child's own event
+	// names it, empty when it does not (Security 4688 v0, Sysmon's "?").
+	ParentExecutable string        `json:"parent_executable,omitempty"`
 	Executable       string        `json:"executable,omitempty"`
 	Name             string        `json:"name,omitempty"`
 	CommandLine      string        `json:"command_line,omitempty"`
@@ -88,6 +102,9 @@ type Entry struct {
 	Ancestry []string `json:"ancestry,omitempty"`
 	// End is set by End.
 	End time.Time `json:"end,omitzero"`
+	// Seen is the latest time the process was known alive: its start, or
+	// the start of a child linked to it.
+	Seen time.Time `json:"seen,omitzero"`
 }
 
 type procKey struct{ host, id string }
@@ -118,6 +135,9 @@ func New(opts Options) *Tracker {
 	}
 	if opts.Grace == 0 {
 		opts.Grace = DefaultGrace
+	}
+	if opts.MaxQuiet <= 0 {
+		opts.MaxQuiet = DefaultMaxQuiet
 	}
 	t := &Tracker{opts: opts, pidHead: make(map[pidKey]int32)}
 	t.procs = newLRU[procKey, Entry](opts.MaxProcesses)
@@ -164,15 +184,23 @@ func SyntheticEntityID(host string, pid uint32, start time.Time) string {
 // Start records a started process and returns the stored entry with its
 // ancestry filled in. An empty EntityID is replaced by SyntheticEntityID.
 // The parent is found by ParentEntityID or, when that is empty, by
-// ParentPID at e.Start (filling ParentEntityID from it). The ancestry is the
-// parent's id followed by the parent's ancestry, cut at MaxAncestry; an
-// untracked parent with a known id gives an ancestry of that id alone.
-// Starting an id that is already tracked replaces it.
+// ParentPID at e.Start (filling ParentEntityID from it); either way a
+// candidate is the parent only if it could have been (see ParentOf). The
+// ancestry is the parent's id followed by the parent's ancestry, cut at
+// MaxAncestry; an untracked parent with a known id gives an ancestry of
+// that id alone. Starting an id that is already tracked replaces it.
+//
+// The start of smss.exe by the System process (pid 4) is a boot: every
+// live process of the host that started before it ended then, so none of
+// them becomes a parent of a later process by pid.
 func (t *Tracker) Start(host string, e Entry) Entry {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if e.EntityID == "" {
 		e.EntityID = SyntheticEntityID(host, e.PID, e.Start)
+	}
+	if e.ParentPID == 4 && strings.EqualFold(e.Name, "smss.exe") && !e.Start.IsZero() {
+		t.boot(host, e.Start)
 	}
 	var parent *Entry
 	if e.ParentEntityID != "" {
@@ -181,12 +209,19 @@ func (t *Tracker) Start(host string, e Entry) Entry {
 		} else if g := t.grace.byID(host, e.ParentEntityID); g != nil {
 			parent = g
 		}
+		if parent != nil && !t.couldBeParent(parent, &e) {
+			parent = nil
+		}
 	} else if e.ParentPID != 0 {
-		if p, ok := t.lookupPID(host, e.ParentPID, e.Start, true); ok {
+		if p, ok := t.lookupPID(host, e.ParentPID, e.Start, true); ok && t.couldBeParent(p, &e) {
 			parent = p
 			e.ParentEntityID = p.EntityID
 		}
 	}
+	if parent != nil && e.Start.After(parent.Seen) {
+		parent.Seen = e.Start
+	}
+	e.Seen = e.Start
 	switch {
 	case parent != nil && parent.EntityID != e.EntityID:
 		n := min(len(parent.Ancestry), MaxAncestry-1)
@@ -209,6 +244,87 @@ func (t *Tracker) Start(host string, e Entry) Entry {
 	return e
 }
 
+// ParentOf returns the tracked parent of c, found by c.ParentEntityID,
+// when it could be c's parent (see couldBeParent): the same test Start
+// applied, so the parent fields of c's documents never come from a process
+// that Start refused as its parent.
+func (t *Tracker) ParentOf(host string, c *Entry) (Entry, bool) {
+	if c.ParentEntityID == "" {
+		return Entry{}, false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var p *Entry
+	if s, ok := t.procs.get(procKey{host, c.ParentEntityID}); ok {
+		p = t.procs.val(s)
+	} else if p = t.grace.byID(host, c.ParentEntityID); p == nil {
+		return Entry{}, false
+	}
+	if !t.couldBeParent(p, c) {
+		return Entry{}, false
+	}
+	return *p, true
+}
+
+// couldBeParent reports whether p can be the parent of the starting
+// process c: p is not c, started no later than c and had not ended before
+// c started; what c's event says of its parent (pid, image) does not
+// contradict p; and p was last seen no more than MaxQuiet before c started,
+// unless c's event names p's image. Zero times are unknown and contradict
+// nothing.
+func (t *Tracker) couldBeParent(p, c *Entry) bool {
+	if p.EntityID == c.EntityID {
+		return false
+	}
+	if c.ParentPID != 0 && p.PID != c.ParentPID {
+		return false
+	}
+	attested := false
+	if c.ParentExecutable != "" && p.Executable != "" {
+		if !strings.EqualFold(c.ParentExecutable, p.Executable) {
+			return false
+		}
+		attested = true
+	}
+	if c.Start.IsZero() {
+		return true
+	}
+	if !p.Start.IsZero() && p.Start.After(c.Start) {
+		return false
+	}
+	if !p.End.IsZero() && p.End.Before(c.Start) {
+		return false
+	}
+	return attested || !p.End.IsZero() || !t.quiet(p, c.Start)
+}
+
+// quiet reports whether p, not seen ending, was last seen more than
+// MaxQuiet before at.
+func (t *Tracker) quiet(p *Entry, at time.Time) bool {
+	seen := p.Seen
+	if seen.IsZero() || seen.Before(p.Start) {
+		seen = p.Start
+	}
+	return !seen.IsZero() && at.Sub(seen) > t.opts.MaxQuiet
+}
+
+// boot ends, at time at, every live process of host that started before
+// it: a reboot ended them whether or not their end was logged. They leave
+// the table rather than the grace ring, which a boot would flush.
+func (t *Tracker) boot(host string, at time.Time) {
+	var dead []int32
+	_ = t.procs.each(func(s int32) error {
+		if t.procs.key(s).host == host && t.procs.val(s).Start.Before(at) {
+			dead = append(dead, s)
+		}
+		return nil
+	})
+	for _, s := range dead {
+		t.unlinkPID(s)
+		t.procs.remove(s)
+	}
+}
+
 // Lookup returns the process with the given entity id, live or recently
 // ended (then End is set).
 func (t *Tracker) Lookup(host, entityID string) (Entry, bool) {
@@ -225,8 +341,9 @@ func (t *Tracker) Lookup(host, entityID string) (Entry, bool) {
 
 // LookupPID returns the process that had pid at time at: among the live
 // processes with that pid, the one that started last at or before at
-// (a zero start counts as "long ago"); failing that, a recently ended one
-// whose lifetime covers at. A zero at means "now": the newest live one.
+// (a zero start counts as "long ago") unless it was last seen more than
+// MaxQuiet before at (see Options.MaxQuiet); failing that, a recently ended
+// one whose lifetime covers at. A zero at means "now": the newest live one.
 func (t *Tracker) LookupPID(host string, pid uint32, at time.Time) (Entry, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -248,13 +365,25 @@ func (t *Tracker) lookupPID(host string, pid uint32, at time.Time, touch bool) (
 			best, bestStart = s, e.Start
 		}
 	}
+	g := t.grace.byPID(host, pid)
+	if g != nil && !at.IsZero() && !g.Start.After(at) && (best < 0 || g.Start.After(bestStart)) {
+		// The newest holder of the pid by then has ended; any older live
+		// entry with the pid had ended before it started (pid reuse).
+		if !at.After(g.End) {
+			return g, true
+		}
+		return nil, false
+	}
+	if best >= 0 && !at.IsZero() && t.quiet(t.procs.val(best), at) {
+		best = -1
+	}
 	if best >= 0 {
 		if touch {
 			t.procs.get(t.procs.key(best))
 		}
 		return t.procs.val(best), true
 	}
-	if g := t.grace.byPID(host, pid); g != nil {
+	if g != nil {
 		if at.IsZero() || (!g.Start.After(at) && !at.After(g.End)) {
 			return g, true
 		}

@@ -90,13 +90,23 @@ func TestPIDReuse(t *testing.T) {
 		t.Error("found a process before any started")
 	}
 	// Ending b: lookups inside b's lifetime still find it through the grace
-	// ring; after its end, a is the newest live one that started earlier.
+	// ring; after its end nobody had the pid (a had ended when b got it),
+	// until c; before b, a still had it.
 	end := t0.Add(12 * time.Second)
 	if e, ok := tr.EndPID("h", 500, end); !ok || e.EntityID != "{b}" || !e.End.Equal(end) {
 		t.Fatalf("EndPID: %+v %v", e, ok)
 	}
-	if e, _ := tr.LookupPID("h", 500, t0.Add(15*time.Second)); e.EntityID != "{a}" {
-		t.Errorf("after end of b: %q", e.EntityID)
+	if e, ok := tr.LookupPID("h", 500, t0.Add(11*time.Second)); !ok || e.EntityID != "{b}" {
+		t.Errorf("inside b's lifetime: %q %v", e.EntityID, ok)
+	}
+	if e, ok := tr.LookupPID("h", 500, t0.Add(15*time.Second)); ok {
+		t.Errorf("after end of b: %q, want nobody (a ended before b got its pid)", e.EntityID)
+	}
+	if e, ok := tr.LookupPID("h", 500, t0.Add(5*time.Second)); !ok || e.EntityID != "{a}" {
+		t.Errorf("before b: %q %v", e.EntityID, ok)
+	}
+	if e, ok := tr.LookupPID("h", 500, t0.Add(25*time.Second)); !ok || e.EntityID != "{c}" {
+		t.Errorf("after c started: %q %v", e.EntityID, ok)
 	}
 	if e, ok := tr.Lookup("h", "{b}"); !ok || e.End.IsZero() {
 		t.Errorf("ended b not in grace: %+v %v", e, ok)
@@ -225,6 +235,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, ok := tr2.Lookup("h", full.EntityID)
+	full.Seen = t0.Add(time.Second) // its child {Q} started then
 	if !ok || !reflect.DeepEqual(got, full) {
 		t.Errorf("round trip\n got %+v\nwant %+v", got, full)
 	}
@@ -234,11 +245,11 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	if e, ok := tr2.Lookup("h", "{E}"); !ok || e.End.IsZero() {
 		t.Error("grace entry lost")
 	}
-	if sid, ok := tr2.SIDFor("h", "corp", "BOB", ""); !ok || sid != "S-1-5-21-1-2-3-1001" {
-		t.Error("learned name lost")
+	if sid, ok := tr2.SIDFor("h", "corp", "BOB", "0x329E5"); !ok || sid != "S-1-5-21-1-2-3-1001" {
+		t.Error("learned SID lost")
 	}
-	if sid, ok := tr2.SIDFor("h2", "", "", "0x1"); !ok || sid != "S-1-5-21-1-2-3-1002" {
-		t.Error("learned logon lost")
+	if sid, ok := tr2.SIDFor("h2", "CORP", "alice", "0x1"); !ok || sid != "S-1-5-21-1-2-3-1002" {
+		t.Error("learned SID of the second host lost")
 	}
 	// Recency survives: saving the loaded tracker (without lookups since)
 	// reproduces the same bytes.
@@ -315,19 +326,26 @@ func TestSIDs(t *testing.T) {
 	}
 	tr.Learn("h", "WORKSTATION5", "wardog", "0xc61d9", "S-1-5-21-3940915590-64593676-1414006259-500")
 	tr.Learn("h", "-", "-", "0x0", "S-1-0-0") // placeholders are ignored
-	if got, _ := tr.SIDFor("h", "workstation5", "WARDOG", ""); got != "S-1-5-21-3940915590-64593676-1414006259-500" {
-		t.Errorf("by name: %q", got)
+	if got, _ := tr.SIDFor("h", "workstation5", "WARDOG", "0xC61D9"); got != "S-1-5-21-3940915590-64593676-1414006259-500" {
+		t.Errorf("by name and logon: %q", got)
 	}
-	if got, _ := tr.SIDFor("h", "OTHER", "x", "0xC61D9"); got != "S-1-5-21-3940915590-64593676-1414006259-500" {
-		t.Errorf("by logon: %q", got)
+	// A SID belongs to one host and one logon session: not to the account
+	// name in another session (a lab image's same-named account elsewhere),
+	// nor to another account that got the logon id after a reboot.
+	for _, c := range []struct{ h, d, n, l string }{
+		{"h", "workstation5", "wardog", ""},
+		{"h", "workstation5", "wardog", "0xc61da"},
+		{"h", "OTHER", "x", "0xC61D9"},
+		{"h2", "WORKSTATION5", "wardog", "0xc61d9"},
+	} {
+		if got, ok := tr.SIDFor(c.h, c.d, c.n, c.l); ok {
+			t.Errorf("%s %s\\%s %s: got %s", c.h, c.d, c.n, c.l, got)
+		}
 	}
-	if _, ok := tr.SIDFor("h2", "WORKSTATION5", "wardog", ""); ok {
-		t.Error("learned SIDs leaked across hosts")
-	}
-	// Cap 2 per table: learning two more evicts wardog.
-	tr.Learn("h", "D", "u1", "", "S-1-5-21-1")
-	tr.Learn("h", "D", "u2", "", "S-1-5-21-2")
-	if _, ok := tr.SIDFor("h", "WORKSTATION5", "wardog", ""); ok {
+	// Cap 2: learning two more evicts wardog.
+	tr.Learn("h", "D", "u1", "0x10", "S-1-5-21-1")
+	tr.Learn("h", "D", "u2", "0x11", "S-1-5-21-2")
+	if _, ok := tr.SIDFor("h", "WORKSTATION5", "wardog", "0xc61d9"); ok {
 		t.Error("SID table not bounded")
 	}
 }

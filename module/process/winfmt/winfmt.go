@@ -258,11 +258,28 @@ func ParseExitStatus(s string) (int64, error) {
 	return int64(v), nil
 }
 
-// IsAbsent reports whether a value means "no value": empty, "-", or an
-// all-zero GUID with or without braces.
+// Placeholders Sysmon writes where it has no value.
+const (
+	// Unresolved is Sysmon's ParentImage and ParentCommandLine for a parent
+	// it could not resolve (its process cache did not hold it).
+	Unresolved = "?"
+	// UnknownProcess is Sysmon's image of a process it does not know, as
+	// on some process end and access events.
+	UnknownProcess = "<unknown process>"
+)
+
+// IsAbsent reports whether a value means "no value": empty, "-", an
+// all-zero GUID with or without braces, or one of Sysmon's placeholders
+// (Unresolved, UnknownProcess). The comparison is on the value exactly as
+// logged: " - " or "? " are values, because values are kept verbatim and a
+// placeholder is a whole value, never padded. Callers that parse ids
+// (SIDs, GUIDs, numbers) trim before asking.
 func IsAbsent(s string) bool {
-	s = strings.TrimSpace(s)
-	return s == "" || s == "-" || IsZeroGUID(s)
+	switch s {
+	case "", "-", Unresolved, UnknownProcess:
+		return true
+	}
+	return IsZeroGUID(s)
 }
 
 // IsZeroGUID reports whether s is the all-zero GUID,

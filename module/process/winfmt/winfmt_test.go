@@ -121,7 +121,8 @@ func TestParseExitStatus(t *testing.T) {
 }
 
 func TestAbsent(t *testing.T) {
-	for in, want := range map[string]bool{"": true, "-": true, " - ": true,
+	for in, want := range map[string]bool{"": true, "-": true, " - ": false, "?": true, "<unknown process>": true,
+		"? ": false, "C:\\?\\x.exe": false, " ": false,
 		"{00000000-0000-0000-0000-000000000000}": true, "00000000-0000-0000-0000-000000000000": true,
 		"{00000000-0000-0000-0000-000000000001}": false, "{39e4a257-40a6-5f8d-a005-000000000700}": false,
 		"0": false, "S-1-0-0": false} {

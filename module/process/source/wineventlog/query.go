@@ -17,7 +17,7 @@ type providerEvents struct {
 // nothing the mapping would throw away.
 func wanted() []providerEvents {
 	return []providerEvents{
-		{winevent.ProviderSysmon, []uint16{1, 5, 10}},
+		{winevent.ProviderSysmon, []uint16{1, 5, 7, 10}},
 		{winevent.ProviderSecurity, []uint16{4688, 4689}},
 	}
 }

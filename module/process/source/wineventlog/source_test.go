@@ -112,7 +112,7 @@ func seq(from, to uint64) []uint64 {
 }
 
 func TestQueryIsWhatTheMappingWants(t *testing.T) {
-	want := "*[System[(Provider[@Name='Microsoft-Windows-Sysmon'] and (EventID=1 or EventID=5 or EventID=10))" +
+	want := "*[System[(Provider[@Name='Microsoft-Windows-Sysmon'] and (EventID=1 or EventID=5 or EventID=7 or EventID=10))" +
 		" or (Provider[@Name='Microsoft-Windows-Security-Auditing'] and (EventID=4688 or EventID=4689))]]"
 	if q := Query(); q != want {
 		t.Fatalf("query\n%s\nwant\n%s", q, want)

@@ -14,7 +14,6 @@ import (
 	"github.com/procbeat/procbeat/fields/document"
 	"github.com/procbeat/procbeat/hostmeta"
 	"github.com/procbeat/procbeat/module/process/mapping"
-	"github.com/procbeat/procbeat/module/process/source"
 	"github.com/procbeat/procbeat/module/process/tracker"
 	"github.com/procbeat/procbeat/monitoring"
 	"github.com/procbeat/procbeat/output/console"
@@ -151,7 +150,7 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 	}
 	mapper := mapping.New(tr, b.mapOpts)
 	b.runner, err = NewRunner(RunnerOptions{
-		Opener: source.Opener{}, Mapper: mapper, Tracker: tr, Registry: b.reg,
+		Source: sourceOptions(cfg), Mapper: mapper, Tracker: tr, Registry: b.reg,
 		Pipeline: b.pipe, Codec: o.Codec, Observe: o.Observe, Logger: log, Counters: b.counters,
 	})
 	if err != nil {
@@ -251,7 +250,7 @@ func ClientConfig(es *config.Elasticsearch) esclient.Config {
 // cannot be read is logged and counted and the others are still read; the
 // error then says how many failed.
 func (b *Beater) Replay(ctx context.Context, args []string) (Summary, error) {
-	paths, err := ExpandPaths(args)
+	paths, err := b.runner.ExpandPaths(args)
 	if err != nil {
 		return Summary{}, err
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/procbeat/procbeat/beater"
 	"github.com/procbeat/procbeat/config"
 	"github.com/procbeat/procbeat/coverage"
+	"github.com/procbeat/procbeat/module/process/mapping"
 	"github.com/procbeat/procbeat/module/process/source"
 	"github.com/procbeat/procbeat/module/process/winfmt"
 	"github.com/procbeat/procbeat/monitoring"
@@ -55,12 +56,13 @@ func TestCoverageKeepsEverythingTheSourceCarries(t *testing.T) {
 	}
 	// What the records carry, counted straight from the decoders.
 	carried := make([]int, len(sourceOf))
-	for _, p := range paths {
-		f, err := source.Opener{EVTX: beater.EVTXOpener(context.Background(), 0)}.Open(p)
+	count := func(s source.Source) error {
+		f, err := s.Open(context.Background(), source.Position{})
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
-		for f.Next() {
+		defer f.Close()
+		for f.Next(context.Background()) {
 			rec := f.Record()
 			for i, s := range sourceOf {
 				if rec.Provider == s.provider && rec.EventID == s.eventID {
@@ -70,7 +72,19 @@ func TestCoverageKeepsEverythingTheSourceCarries(t *testing.T) {
 				}
 			}
 		}
-		f.Close()
+		return f.Err()
+	}
+	opts := source.Options{Filter: mapping.Wants}
+	for _, p := range paths {
+		var err error
+		if source.ArchiveKind(p) != "" {
+			err = source.WalkArchive(context.Background(), p, opts, count)
+		} else {
+			err = count(source.NewFile(p, opts))
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 	rep := coverage.New()
 	b, err := beater.NewWithOutput(context.Background(), config.Default(), monitoring.NopLogger{}, beater.DiscardOutput{}, beater.Options{Observe: rep.Add})

@@ -40,6 +40,16 @@ func (b *Beater) Run(ctx context.Context) error {
 	}
 	defer stopLive()
 	seen := map[string]fileState{}
+	// Problems of the walk (an unreadable directory, a FIFO) are logged
+	// once, not at every scan.
+	logged := map[string]bool{}
+	once := func(err error) {
+		if msg := err.Error(); !logged[msg] {
+			logged[msg] = true
+			b.log.Warnf("inputs: %s", msg)
+		}
+	}
+	problems := pathProblems{errorf: func(_ string, err error) { once(err) }, skipf: once}
 	tick := time.NewTicker(b.cfg.Procbeat.ScanFrequency)
 	defer tick.Stop()
 	for {
@@ -49,7 +59,7 @@ func (b *Beater) Run(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			b.scan(ctx, in.Paths, format, seen)
+			b.scan(ctx, in.Paths, format, seen, problems)
 		}
 		select {
 		case <-ctx.Done():
@@ -59,8 +69,8 @@ func (b *Beater) Run(ctx context.Context) error {
 	}
 }
 
-func (b *Beater) scan(ctx context.Context, patterns []string, format source.Format, seen map[string]fileState) {
-	paths, err := expandPaths(patterns, format)
+func (b *Beater) scan(ctx context.Context, patterns []string, format source.Format, seen map[string]fileState, problems pathProblems) {
+	paths, err := expandPaths(patterns, format, b.runner.walkFS(), problems)
 	if err != nil {
 		// A pattern matching nothing yet is normal for a collection
 		// folder that fills later.

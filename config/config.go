@@ -57,6 +57,20 @@ type Procbeat struct {
 	// Hosts sets host.id per host name, for replayed hosts; others get
 	// an id derived from their name, this machine procbeat.host.id.
 	Hosts []HostID `config:"hosts"`
+	// Archives bounds what .zip, .tar.gz and .gz inputs may expand to.
+	Archives Archives `config:"archives"`
+}
+
+// Archives bounds archive inputs (read streamed, never extracted): one
+// that exceeds a limit is refused as an archive bomb.
+type Archives struct {
+	// MaxUncompressedBytes caps what one archive may decompress to.
+	MaxUncompressedBytes int64 `config:"max_uncompressed_bytes"`
+	// MaxRatio caps decompressed bytes per compressed byte, once an
+	// archive has produced 64 MiB.
+	MaxRatio int64 `config:"max_ratio"`
+	// MaxDepth caps archives nested in archives.
+	MaxDepth int `config:"max_depth"`
 }
 
 // HostID is the host.id of the events of one host. Name is its host.name
@@ -268,6 +282,7 @@ func Default() Config {
 			Namespace:     "default",
 			Tracker:       Tracker{MaxProcesses: 100000},
 			ScanFrequency: 10 * time.Second,
+			Archives:      Archives{MaxUncompressedBytes: 32 << 30, MaxRatio: 200, MaxDepth: 3},
 		},
 		Setup: Setup{Template: Template{
 			Enabled:    true,
@@ -457,6 +472,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Procbeat.Tracker.MaxProcesses < 1 {
 		errs = append(errs, bad("procbeat.tracker.max_processes", "must be at least 1, got %d", c.Procbeat.Tracker.MaxProcesses))
+	}
+	if a := c.Procbeat.Archives; a.MaxUncompressedBytes < 1 || a.MaxRatio < 1 || a.MaxDepth < 1 {
+		errs = append(errs, bad("procbeat.archives", "max_uncompressed_bytes, max_ratio and max_depth must be at least 1, got %d, %d, %d", a.MaxUncompressedBytes, a.MaxRatio, a.MaxDepth))
 	}
 	seenHosts := make(map[string]bool, len(c.Procbeat.Hosts))
 	for i, h := range c.Procbeat.Hosts {

@@ -48,7 +48,7 @@ func (f frame) get(d *decoder, i uint16) (value, bool) {
 type decoder struct {
 	file   string
 	filter func(provider string, eventID uint16) bool
-	after  uint64
+	start  Position // resume point: records of start.Chunk before start.Offset are skipped
 
 	chunk     []byte
 	names     []nameEntry // this chunk's, found through nameIdx
@@ -88,7 +88,7 @@ func newDecoder(file string, opts *Options) *decoder {
 	return &decoder{
 		file:   file,
 		filter: opts.Filter,
-		after:  opts.After,
+		start:  opts.Start,
 		strs:   make(map[string]string),
 	}
 }
@@ -123,6 +123,8 @@ func (d *decoder) resetChunk(b []byte) {
 type chunkResult struct {
 	index   int
 	records []winevent.Record
+	ends    []uint32 // chunk-relative offset just past each kept record
+	ident   uint64   // chunkIdent of the chunk
 	n       int
 	errs    []error
 	stats   Stats
@@ -131,6 +133,7 @@ type chunkResult struct {
 func (r *chunkResult) reset(index int) {
 	r.index = index
 	r.n = 0
+	r.ident = 0
 	r.errs = r.errs[:0]
 	r.stats = Stats{}
 }
@@ -174,6 +177,7 @@ func (d *decoder) decodeChunk(idx int, off int64, b []byte, res *chunkResult) {
 		return
 	}
 	h := parseChunkHeader(b)
+	res.ident = chunkIdent(b)
 	end := len(b)
 	if len(b) < chunkSize {
 		res.errs = append(res.errs, &ChunkError{File: d.file, Chunk: idx, Offset: off, Err: fmt.Errorf("%w: chunk has %d bytes", ErrTruncated, len(b))})
@@ -182,11 +186,6 @@ func (d *decoder) decodeChunk(idx int, off int64, b []byte, res *chunkResult) {
 		res.stats.ChecksumErrors++
 		res.errs = append(res.errs, &ChunkError{File: d.file, Chunk: idx, Offset: off, Err: ErrHeaderChecksum})
 	} else {
-		if d.after > 0 && h.lastRecID <= d.after {
-			// Resuming: the whole chunk is at or before the checkpoint.
-			res.stats.ChunksSkipped = 1
-			return
-		}
 		if fs := int(h.freeSpaceOffset); fs >= chunkHeaderSize && fs <= len(b) {
 			end = fs
 			if crc := crc32.ChecksumIEEE(b[chunkHeaderSize:fs]); crc != h.dataCRC {
@@ -233,7 +232,8 @@ func (d *decoder) decodeChunk(idx int, off int64, b []byte, res *chunkResult) {
 			pos = next
 			continue
 		}
-		if d.after > 0 && id <= d.after {
+		if idx == d.start.Chunk && pos < d.start.Offset {
+			// Resuming inside this chunk: the record was delivered.
 			res.stats.Resumed++
 			pos += size
 			continue
@@ -245,6 +245,7 @@ func (d *decoder) decodeChunk(idx int, off int64, b []byte, res *chunkResult) {
 			res.errs = append(res.errs, d.recordErr(idx, off, pos, id, err))
 			res.stats.RecordErrors++
 		case keep:
+			res.ends = append(res.ends[:res.n], uint32(pos+size))
 			res.n++
 			res.stats.Records++
 			if d.onRecord != nil {

@@ -93,7 +93,19 @@ func TestFilterAndResume(t *testing.T) {
 			t.Fatalf("filter let through %+v", r)
 		}
 	}
-	recs, _, st = decodeBytes(t, file, Options{Workers: 2, After: 45})
+	// The position after record 45 (the 15th of chunk 1) resumes with 46.
+	r, err := NewReader(bytes.NewReader(file), int64(len(file)), "t", Options{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for r.Next(context.Background()) && r.Record().RecordID != 45 {
+	}
+	at := r.Position()
+	r.Close()
+	if at.Chunk != 1 || at.Check == 0 {
+		t.Fatalf("position of record 45: %+v", at)
+	}
+	recs, _, st = decodeBytes(t, file, Options{Workers: 2, Start: at})
 	if len(recs) != 45 || recs[0].RecordID != 46 || st.ChunksSkipped != 1 || st.Resumed != 15 {
 		t.Fatalf("resume: %d records, first %d, stats %+v", len(recs), recs[0].RecordID, st)
 	}

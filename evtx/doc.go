@@ -9,8 +9,9 @@
 //   - Each chunk is decoded on its own. Chunks with a bad magic are skipped
 //     and reported (all-zero slots are counted as empty, not errors); chunks
 //     whose header or records checksum does not match are reported and still
-//     decoded. With Options.After, chunks whose checksummed header says they
-//     end at or before the checkpoint are skipped without being decoded.
+//     decoded. With Options.Start (a physical Position: chunk slot and
+//     offset in it, validated by a Check of the chunk's identity), the
+//     chunks before it are not read at all, whatever their record ids.
 //   - A template is decoded once per chunk, cached by its chunk offset, into
 //     a small tree in an arena that is reused from chunk to chunk. A record
 //     then only supplies substitution values. Provider name and event id are
@@ -25,7 +26,8 @@
 //     a single allocation; names, providers, computers and SIDs are interned.
 //     No XML or JSON is produced on this path.
 //   - Chunks are decoded by Options.Workers goroutines and delivered in file
-//     order.
+//     order. NewStreamReader reads a sequential stream (an archive member)
+//     the same way: workers take chunks from it in order under a lock.
 //
 // Values are rendered as Windows renders them in event XML: integers in
 // decimal, HexInt32/HexInt64 as 0x-prefixed lower-case hex, SizeT as

@@ -1,9 +1,11 @@
 package evtx
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"runtime"
 	"sync"
@@ -21,10 +23,12 @@ type Options struct {
 	// Workers is the number of chunks decoded in parallel; 0 means
 	// GOMAXPROCS, 1 decodes in the caller's goroutine.
 	Workers int
-	// After resumes reading: only records with an id greater than After are
-	// returned, and chunks whose (checksummed) header says their last record
-	// id is <= After are skipped without decoding.
-	After uint64
+	// Start resumes reading at a Position a previous Reader returned:
+	// chunks before Start.Chunk are not read, nor the records of that chunk
+	// before Start.Offset. A Start whose Check does not match the file is
+	// dropped and the file is read from its start (see Position and
+	// StartReset).
+	Start Position
 	// OnError, when set, receives every chunk and record error, in file
 	// order, from the goroutine calling Next.
 	OnError func(error)
@@ -37,13 +41,13 @@ type Options struct {
 type Stats struct {
 	Chunks         int // chunk slots examined
 	ChunksDecoded  int
-	ChunksSkipped  int // skipped whole because of Options.After
+	ChunksSkipped  int // before Options.Start, not read
 	EmptyChunks    int // zero-filled or missing chunk slots
 	BadMagicChunks int
 	ChecksumErrors int // chunk header or records checksum mismatches
 	Records        int // records returned
 	Filtered       int // records rejected by Options.Filter
-	Resumed        int // records at or before Options.After
+	Resumed        int // records of Options.Start's chunk before its offset
 	RecordErrors   int
 }
 
@@ -60,13 +64,10 @@ func (s *Stats) add(o *Stats) {
 	s.RecordErrors += o.RecordErrors
 }
 
-// Position identifies the current record for checkpointing.
-type Position struct {
-	Chunk    int
-	RecordID uint64
-}
-
-// Reader iterates over the records of one EVTX file in file order.
+// Reader iterates over the records of one EVTX file in file order. It reads
+// either a random-access file (NewReader, Open) or a stream (NewStreamReader:
+// an archive member), chunk by chunk, never holding more than a few chunks
+// per worker.
 type Reader struct {
 	src    io.ReaderAt
 	size   int64
@@ -75,12 +76,28 @@ type Reader struct {
 	header FileHeader
 	closer io.Closer
 
-	nchunks int
-	cur     *chunkResult
-	pos     int // index of the current record in cur
-	err     error
-	errs    []error
-	stats   Stats
+	// limit is the number of chunk slots: known at once for a
+	// random-access file, when the stream ends for a stream.
+	limit atomic.Int64
+	// salt is mixed into every Check (see fileSalt); saltErr defers a
+	// failure to compute it to the first Position call.
+	salt     uint64
+	saltDone bool
+	reset    string // why Options.Start was dropped, "" if it was not
+
+	// Stream mode: chunks are taken in order under smu.
+	stream    *bufio.Reader
+	smu       sync.Mutex
+	snext     int
+	sdone     bool
+	streamErr error
+	eofc      chan struct{} // closed once limit is known (stream mode)
+
+	cur   *chunkResult
+	pos   int // index of the current record in cur
+	err   error
+	errs  []error
+	stats Stats
 
 	// Sequential mode.
 	hook func(*decoder) // lets Dump instrument the decoder
@@ -127,6 +144,70 @@ func NewReader(r io.ReaderAt, size int64, name string, opts Options) (*Reader, e
 	if _, err := r.ReadAt(hb, 0); err != nil {
 		return nil, &FileError{File: name, Err: fmt.Errorf("reading file header: %w", err)}
 	}
+	rd, err := newReader(hb, name, opts)
+	if err != nil {
+		return nil, err
+	}
+	rd.src, rd.size = r, size
+	nchunks := 0
+	if size > fileHeaderBlock {
+		nchunks = int((size - fileHeaderBlock + chunkSize - 1) / chunkSize)
+	}
+	rd.limit.Store(int64(nchunks))
+	if !rd.opts.Start.IsZero() {
+		if rd.salt, err = fileSalt(r, nchunks); err != nil {
+			return nil, &FileError{File: name, Err: fmt.Errorf("reading chunk headers: %w", err)}
+		}
+		rd.saltDone = true
+		start, why, err := resolveStart(r, size, nchunks, rd.opts.Start, rd.salt)
+		if err != nil {
+			return nil, &FileError{File: name, Err: fmt.Errorf("checking the saved position: %w", err)}
+		}
+		rd.setStart(start, why)
+	}
+	return rd, nil
+}
+
+// NewStreamReader reads an EVTX file from a sequential stream (an archive
+// member): the file header, then one chunk after the other as workers ask
+// for them, so memory stays at a few chunks per worker whatever the size.
+// Resuming at opts.Start skips the chunks before it by reading them; when
+// that chunk's identity does not match Start.Check, it returns an error
+// matching ErrPositionChanged and the caller reads the stream again from its
+// start. Positions of a stream carry no file salt (the stream cannot be
+// scanned ahead), so a stream's positions do not fit a random-access read
+// of the same file and conversely.
+func NewStreamReader(r io.Reader, name string, opts Options) (*Reader, error) {
+	br := bufio.NewReaderSize(r, identLen)
+	hb := make([]byte, fileHeaderBlock)
+	if n, err := io.ReadFull(br, hb); err != nil {
+		if n < 128 {
+			return nil, &FileError{File: name, Err: fmt.Errorf("reading file header: %w", err)}
+		}
+	}
+	rd, err := newReader(hb, name, opts)
+	if err != nil {
+		return nil, err
+	}
+	rd.stream = br
+	rd.saltDone = true
+	rd.limit.Store(math.MaxInt64)
+	rd.eofc = make(chan struct{})
+	if start := rd.opts.Start; !start.IsZero() {
+		if _, err := br.Discard(start.Chunk * chunkSize); err != nil {
+			return nil, &FileError{File: name, Err: fmt.Errorf("skipping to chunk %d of the saved position: %w", start.Chunk, err)}
+		}
+		head, _ := br.Peek(identLen)
+		if id := chunkIdent(head); id == 0 || id != start.Check {
+			return nil, &FileError{File: name, Err: fmt.Errorf("chunk %d: %w", start.Chunk, ErrPositionChanged)}
+		}
+		rd.snext = start.Chunk
+		rd.setStart(start, "")
+	}
+	return rd, nil
+}
+
+func newReader(hb []byte, name string, opts Options) (*Reader, error) {
 	h, err := parseFileHeader(hb)
 	if err != nil {
 		return nil, &FileError{File: name, Err: err}
@@ -137,21 +218,36 @@ func NewReader(r io.ReaderAt, size int64, name string, opts Options) (*Reader, e
 	if opts.MaxErrors <= 0 {
 		opts.MaxErrors = 1000
 	}
-	rd := &Reader{src: r, size: size, name: name, opts: opts, header: h}
-	if size > fileHeaderBlock {
-		rd.nchunks = int((size - fileHeaderBlock + chunkSize - 1) / chunkSize)
-	}
+	rd := &Reader{name: name, opts: opts, header: h}
 	if !h.ChecksumOK {
 		rd.report(&FileError{File: name, Err: ErrFileChecksum})
 	}
 	return rd, nil
 }
 
+// setStart fixes where reading begins, before any chunk is taken.
+func (r *Reader) setStart(start Position, why string) {
+	r.opts.Start, r.reset = start, why
+	r.next = start.Chunk
+	r.jobs.Store(int64(start.Chunk))
+	r.stats.ChunksSkipped = start.Chunk
+}
+
+// StartReset says why Options.Start was not used (the file changed under
+// it) and the file is read from its start; "" when it was used or unset.
+func (r *Reader) StartReset() string { return r.reset }
+
 // Header returns the decoded file header.
 func (r *Reader) Header() FileHeader { return r.header }
 
-// Chunks returns the number of chunk slots in the file.
-func (r *Reader) Chunks() int { return r.nchunks }
+// Chunks returns the number of chunk slots in the file (for a stream, -1
+// until the stream has ended).
+func (r *Reader) Chunks() int {
+	if n := r.limit.Load(); n != math.MaxInt64 {
+		return int(n)
+	}
+	return -1
+}
 
 func (r *Reader) report(err error) {
 	if r.opts.OnError != nil {
@@ -162,30 +258,74 @@ func (r *Reader) report(err error) {
 	}
 }
 
-// readChunk reads chunk slot i into buf, returning the bytes present.
-func (r *Reader) readChunk(i int, buf []byte) ([]byte, int64, error) {
-	off := int64(fileHeaderBlock) + int64(i)*chunkSize
-	n := int64(chunkSize)
-	if off+n > r.size {
-		n = r.size - off
+// take claims the next chunk slot and reads it into buf. It returns false
+// when there is no slot left. A random-access file hands out indexes
+// atomically; a stream hands them out and reads them under one lock, so
+// its chunks are read in order.
+func (r *Reader) take(buf []byte) (i int, b []byte, off int64, err error, ok bool) {
+	if r.stream == nil {
+		i = int(r.jobs.Add(1) - 1)
+		if int64(i) >= r.limit.Load() {
+			return 0, nil, 0, nil, false
+		}
+		off = int64(fileHeaderBlock) + int64(i)*chunkSize
+		n := min(int64(chunkSize), r.size-off)
+		b = buf[:n]
+		if _, err := r.src.ReadAt(b, off); err != nil && err != io.EOF {
+			return i, nil, off, err, true
+		}
+		return i, b, off, nil, true
 	}
-	b := buf[:n]
-	if _, err := r.src.ReadAt(b, off); err != nil && err != io.EOF {
-		return nil, off, err
+	r.smu.Lock()
+	defer r.smu.Unlock()
+	if r.sdone {
+		return 0, nil, 0, nil, false
 	}
-	return b, off, nil
+	i = r.snext
+	r.snext++
+	off = int64(fileHeaderBlock) + int64(i)*chunkSize
+	n, err := io.ReadFull(r.stream, buf[:chunkSize])
+	switch {
+	case err == nil:
+		return i, buf[:n], off, nil, true
+	case n == 0 && err == io.EOF:
+		r.endStream(i, nil)
+		return 0, nil, 0, nil, false
+	case err == io.ErrUnexpectedEOF:
+		// A last, short chunk: decoded for what it holds, reported
+		// truncated by the decoder.
+		r.endStream(i+1, nil)
+		return i, buf[:n], off, nil, true
+	default:
+		// A broken stream (corrupt compressed data) ends the file:
+		// the chunks before it are delivered, then Err reports it.
+		r.endStream(i, fmt.Errorf("chunk %d (offset %#x): %w", i, off, err))
+		return 0, nil, 0, nil, false
+	}
 }
 
-// decodeInto reads and decodes chunk i with dec into res.
-func (r *Reader) decodeInto(dec *decoder, buf []byte, i int, res *chunkResult) {
-	b, off, err := r.readChunk(i, buf)
+// endStream records that the stream holds n chunk slots; smu is held.
+func (r *Reader) endStream(n int, err error) {
+	r.sdone = true
+	r.streamErr = err
+	r.limit.Store(int64(n))
+	close(r.eofc)
+}
+
+// decodeNext takes the next chunk slot and decodes it with dec into res.
+func (r *Reader) decodeNext(dec *decoder, buf []byte, res *chunkResult) bool {
+	i, b, off, err, ok := r.take(buf)
+	if !ok {
+		return false
+	}
 	if err != nil {
 		res.reset(i)
 		res.stats.Chunks = 1
 		res.errs = append(res.errs, &ChunkError{File: r.name, Chunk: i, Offset: off, Err: err})
-		return
+		return true
 	}
 	dec.decodeChunk(i, off, b, res)
+	return true
 }
 
 // Next advances to the next record. It returns false at the end of the file,
@@ -206,6 +346,9 @@ func (r *Reader) Next(ctx context.Context) bool {
 		}
 		res, ok := r.nextChunk(ctx)
 		if !ok {
+			if r.err == nil && r.streamErr != nil {
+				r.err = &FileError{File: r.name, Err: r.streamErr}
+			}
 			return false
 		}
 		r.stats.add(&res.stats)
@@ -218,9 +361,6 @@ func (r *Reader) Next(ctx context.Context) bool {
 
 func (r *Reader) nextChunk(ctx context.Context) (*chunkResult, bool) {
 	if r.opts.Workers == 1 {
-		if r.next >= r.nchunks {
-			return nil, false
-		}
 		if r.dec == nil {
 			r.dec = newDecoder(r.name, &r.opts)
 			if r.hook != nil {
@@ -230,7 +370,9 @@ func (r *Reader) nextChunk(ctx context.Context) (*chunkResult, bool) {
 			r.cur = &chunkResult{}
 		}
 		res := r.cur
-		r.decodeInto(r.dec, r.buf, r.next, res)
+		if !r.decodeNext(r.dec, r.buf, res) {
+			return nil, false
+		}
 		r.next++
 		return res, true
 	}
@@ -241,18 +383,20 @@ func (r *Reader) nextChunk(ctx context.Context) (*chunkResult, bool) {
 		r.free <- r.cur
 		r.cur = nil
 	}
-	if r.next >= r.nchunks {
-		return nil, false
-	}
 	for {
 		if res, ok := r.pending[r.next]; ok {
 			delete(r.pending, r.next)
 			r.next++
 			return res, true
 		}
+		if int64(r.next) >= r.limit.Load() {
+			return nil, false
+		}
 		select {
 		case res := <-r.results:
 			r.pending[res.index] = res
+		case <-r.eofc:
+			r.eofc = nil // the limit is known now; look again
 		case <-ctx.Done():
 			r.err = ctx.Err()
 			return nil, false
@@ -291,11 +435,9 @@ func (r *Reader) worker() {
 		case <-r.done:
 			return
 		}
-		i := int(r.jobs.Add(1) - 1)
-		if i >= r.nchunks {
+		if !r.decodeNext(dec, buf, res) {
 			return
 		}
-		r.decodeInto(dec, buf, i, res)
 		select {
 		case r.results <- res:
 		case <-r.done:
@@ -313,12 +455,27 @@ func (r *Reader) Record() *winevent.Record {
 	return &r.cur.records[r.pos]
 }
 
-// Position returns the chunk and record id of the current record.
+// Position returns the physical position just past the current record:
+// a Reader opened with it as Options.Start continues with the next record.
 func (r *Reader) Position() Position {
-	if rec := r.Record(); rec != nil {
-		return Position{Chunk: r.cur.index, RecordID: rec.RecordID}
+	if r.Record() == nil {
+		return r.opts.Start
 	}
-	return Position{}
+	if !r.saltDone {
+		// Computed on first use: a replay that never checkpoints does
+		// not pay for the scan of chunk headers.
+		r.saltDone = true
+		salt, err := fileSalt(r.src, int(r.limit.Load()))
+		if err != nil {
+			// Without the salt a Check could validate a position in a
+			// wrapped log that was written to since; make every Check
+			// of this reader fail instead.
+			r.report(&FileError{File: r.name, Err: fmt.Errorf("reading chunk headers for positions: %w", err)})
+			salt = 1
+		}
+		r.salt = salt
+	}
+	return Position{Chunk: r.cur.index, Offset: int(r.cur.ends[r.pos]), Check: mixCheck(r.cur.ident, r.salt)}
 }
 
 // Err returns the error that stopped the iteration (I/O or cancellation).

@@ -16,11 +16,15 @@ type Event struct {
 	Pos   Position // where the event came from, for checkpoints
 }
 
-// Position locates an event in its source.
+// Position locates an event in its source: the source's identity and, kept
+// verbatim, the opaque position the source reported after the event
+// (source.Position: Offset, Check, Bookmark). The pipeline and the registry
+// never interpret them.
 type Position struct {
-	Source   string `json:"source"`             // file identity, channel name, ...
-	Offset   uint64 `json:"offset"`             // record id or similar, increasing per source
-	Bookmark string `json:"bookmark,omitempty"` // optional, for live channels
+	Source   string `json:"source"`             // source.Source.ID(): file identity, channel name, ...
+	Offset   uint64 `json:"offset"`             // the source's own measure (byte offset, physical EVTX place, ...)
+	Check    uint64 `json:"check,omitempty"`    // validates Offset against the source's content
+	Bookmark string `json:"bookmark,omitempty"` // a live channel's bookmark
 }
 
 // Ticket identifies one published event to the checkpoint store.

@@ -15,14 +15,21 @@ import (
 
 // The registry file is a one-line header followed by a JSON payload:
 //
-//	procbeat-registry 1 sha256:<hex of payload> <payload length>\n
-//	{"positions":[{"source":...,"offset":...,"bookmark":...}],"extra":"<base64>"}
+//	procbeat-registry 2 sha256:<hex of payload> <payload length>\n
+//	{"positions":[{"source":...,"offset":...,"check":...,"bookmark":...}],"extra":"<base64>"}
 //
 // The header lets a torn or bit-flipped file be told from a valid one
 // before any of it is trusted.
+//
+// Version 2 positions are the sources' own (a byte offset, a physical EVTX
+// place and its check). Version 1 positions were the highest EVTX record id
+// or a count of text records; they cannot be turned into version 2
+// positions, so a version 1 file loads with its positions dropped (State.
+// Dropped counts them; Open logs it) and its extra state kept: the sources
+// are read again from their start, never skipped on a stale number.
 const (
 	magic          = "procbeat-registry"
-	CurrentVersion = 1
+	CurrentVersion = 2
 )
 
 // ErrCorrupt is matched (errors.Is) by every error reporting a registry file
@@ -60,6 +67,10 @@ func (e *VersionError) Error() string {
 type State struct {
 	Positions []pipeline.Position `json:"positions"`
 	Extra     []byte              `json:"extra,omitempty"`
+	// Version is the format version the file was written with, and
+	// Dropped the positions of an older version that were not kept.
+	Version int `json:"-"`
+	Dropped int `json:"-"`
 }
 
 // Encode renders st in the registry file format.
@@ -116,6 +127,10 @@ func Decode(data []byte) (State, error) {
 	}
 	if err := json.Unmarshal(payload, &st); err != nil {
 		return st, &CorruptError{Reason: fmt.Sprintf("payload: %v", err)}
+	}
+	st.Version = ver
+	if ver < 2 {
+		st.Dropped, st.Positions = len(st.Positions), nil
 	}
 	seen := make(map[string]struct{}, len(st.Positions))
 	for i, p := range st.Positions {

@@ -1,6 +1,7 @@
 // Package registry keeps, per source, the position of the last event the
 // output acknowledged, plus an opaque blob of other state, and persists both
-// atomically in one checksummed file.
+// atomically in one checksummed file. Positions are opaque: the registry
+// stores each source's Offset, Check and Bookmark verbatim.
 package registry
 
 import (
@@ -68,6 +69,7 @@ type window struct {
 
 type slot struct {
 	offset   uint64
+	check    uint64
 	bookmark string
 	acked    bool
 }
@@ -102,6 +104,9 @@ func Open(path string, opts Options) (*Registry, error) {
 			ve.Path = path
 		}
 		return nil, err
+	}
+	if st.Dropped > 0 {
+		opts.Logger.Warnf("registry %s was written by an older procbeat (format version %d), whose positions (record ids, record counts) are not positions in the files: its %d positions are dropped and every source is read again from its beginning (Elasticsearch drops the documents it already holds by _id); the rest of the state is kept", path, st.Version, st.Dropped)
 	}
 	for _, p := range st.Positions {
 		r.sources[p.Source] = &window{cp: p, has: true}
@@ -219,7 +224,7 @@ func (r *Registry) Begin(pos pipeline.Position) pipeline.Ticket {
 	}
 	seq := w.next
 	w.next++
-	w.q = append(w.q, slot{offset: pos.Offset, bookmark: pos.Bookmark})
+	w.q = append(w.q, slot{offset: pos.Offset, check: pos.Check, bookmark: pos.Bookmark})
 	return pipeline.Ticket{Source: pos.Source, Seq: seq}
 }
 
@@ -254,11 +259,12 @@ func (r *Registry) advance(w *window) {
 		w.q[w.start] = slot{}
 		w.start++
 		w.base++
-		// Never move a checkpoint backwards (a replay of older offsets).
-		if !w.has || s.offset >= w.cp.Offset {
-			w.cp.Offset, w.cp.Bookmark, w.has = s.offset, s.bookmark, true
-			moved = true
-		}
+		// The checkpoint is the position of the last event acknowledged
+		// in publish order, whatever its value: positions are opaque (a
+		// source that found its file replaced starts again at a lower
+		// one).
+		w.cp.Offset, w.cp.Check, w.cp.Bookmark, w.has = s.offset, s.check, s.bookmark, true
+		moved = true
 	}
 	if w.start == len(w.q) {
 		w.q, w.start = w.q[:0], 0

@@ -134,12 +134,60 @@ func TestPersistRoundTrip(t *testing.T) {
 	if p, _ := r2.Position("x"); p.Offset != 8 {
 		t.Fatalf("x = %+v", p)
 	}
-	// A replayed older offset never moves a checkpoint back.
-	r2.Done([]pipeline.Ticket{r2.Begin(pos("x", 2))})
-	if p, _ := r2.Position("x"); p.Offset != 8 {
-		t.Fatalf("x moved back to %+v", p)
+	// Positions are opaque: a source that started again lower (its file
+	// was replaced) is checkpointed where it is, check included.
+	r2.Done([]pipeline.Ticket{r2.Begin(pipeline.Position{Source: "x", Offset: 2, Check: 99})})
+	if p, _ := r2.Position("x"); p.Offset != 2 || p.Check != 99 {
+		t.Fatalf("x = %+v", p)
+	}
+	if err := r2.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	r3, err := registry.Open(path, registry.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := r3.Position("x"); p.Offset != 2 || p.Check != 99 {
+		t.Fatalf("x after reload = %+v", p)
 	}
 }
+
+// A version 1 registry (positions by record id or record count) loads with
+// its positions dropped, so every source is read again rather than skipped
+// on a number that is not a position, and says so; its extra state stays.
+func TestVersion1PositionsDropped(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "registry")
+	valid := writeValid(t, path)
+	payload := valid[bytes.IndexByte(valid, '\n')+1:]
+	sum := sha256.Sum256(payload)
+	old := fmt.Appendf(nil, "procbeat-registry 1 sha256:%x %d\n%s", sum, len(payload), payload)
+	if err := os.WriteFile(path, old, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var log captureLog
+	r, err := registry.Open(path, registry.Options{Logger: &log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Positions(); len(got) != 0 {
+		t.Fatalf("version 1 positions kept: %+v", got)
+	}
+	if string(r.Extra()) != "tracker" {
+		t.Fatalf("extra %q", r.Extra())
+	}
+	if !strings.Contains(log.String(), "1 positions are dropped") {
+		t.Fatalf("no warning: %q", log.String())
+	}
+}
+
+type captureLog struct {
+	strings.Builder
+}
+
+func (c *captureLog) Debugf(f string, a ...any) {}
+func (c *captureLog) Infof(f string, a ...any)  { fmt.Fprintf(c, f+"\n", a...) }
+func (c *captureLog) Warnf(f string, a ...any)  { fmt.Fprintf(c, f+"\n", a...) }
+func (c *captureLog) Errorf(f string, a ...any) { fmt.Fprintf(c, f+"\n", a...) }
 
 func writeValid(t *testing.T, path string) []byte {
 	t.Helper()
@@ -204,13 +252,13 @@ func TestCorruptDuplicateSource(t *testing.T) {
 func TestNewerVersionIsNotCorrupt(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "registry")
 	valid := writeValid(t, path)
-	newer := bytes.Replace(valid, []byte("procbeat-registry 1 "), []byte("procbeat-registry 2 "), 1)
+	newer := bytes.Replace(valid, []byte("procbeat-registry 2 "), []byte("procbeat-registry 3 "), 1)
 	if err := os.WriteFile(path, newer, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	_, err := registry.OpenOrFresh(path, registry.Options{})
 	var ve *registry.VersionError
-	if !errors.As(err, &ve) || errors.Is(err, registry.ErrCorrupt) || ve.Version != 2 {
+	if !errors.As(err, &ve) || errors.Is(err, registry.ErrCorrupt) || ve.Version != 3 {
 		t.Fatalf("OpenOrFresh = %v, want a VersionError", err)
 	}
 	if _, err := os.Stat(path); err != nil {

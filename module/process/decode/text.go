@@ -17,22 +17,39 @@ func NewTextReader(r io.Reader) io.Reader {
 		br = bufio.NewReaderSize(r, 64<<10)
 	}
 	head, _ := br.Peek(4)
-	switch {
-	case len(head) >= 3 && head[0] == 0xEF && head[1] == 0xBB && head[2] == 0xBF:
-		_, _ = br.Discard(3)
-		return br
-	case len(head) >= 2 && head[0] == 0xFF && head[1] == 0xFE:
-		_, _ = br.Discard(2)
-		return &utf16Reader{r: br, little: true}
-	case len(head) >= 2 && head[0] == 0xFE && head[1] == 0xFF:
-		_, _ = br.Discard(2)
-		return &utf16Reader{r: br}
-	case len(head) >= 4 && head[0] != 0 && head[1] == 0 && head[2] != 0 && head[3] == 0:
-		return &utf16Reader{r: br, little: true}
-	case len(head) >= 4 && head[0] == 0 && head[1] != 0 && head[2] == 0 && head[3] != 0:
-		return &utf16Reader{r: br}
+	enc := DetectEncoding(head)
+	if enc.BOM > 0 {
+		_, _ = br.Discard(enc.BOM)
+	}
+	if enc.UTF16 {
+		return &utf16Reader{r: br, little: enc.Little}
 	}
 	return br
+}
+
+// Encoding is how a text input is encoded, as NewTextReader sees it.
+type Encoding struct {
+	BOM    int  // length of the byte order mark NewTextReader drops
+	UTF16  bool // transcoded from UTF-16: text offsets are not file offsets
+	Little bool // UTF-16 little-endian
+}
+
+// DetectEncoding tells the encoding from the first 4 bytes of a text
+// input, as NewTextReader does.
+func DetectEncoding(head []byte) Encoding {
+	switch {
+	case len(head) >= 3 && head[0] == 0xEF && head[1] == 0xBB && head[2] == 0xBF:
+		return Encoding{BOM: 3}
+	case len(head) >= 2 && head[0] == 0xFF && head[1] == 0xFE:
+		return Encoding{BOM: 2, UTF16: true, Little: true}
+	case len(head) >= 2 && head[0] == 0xFE && head[1] == 0xFF:
+		return Encoding{BOM: 2, UTF16: true}
+	case len(head) >= 4 && head[0] != 0 && head[1] == 0 && head[2] != 0 && head[3] == 0:
+		return Encoding{UTF16: true, Little: true}
+	case len(head) >= 4 && head[0] == 0 && head[1] != 0 && head[2] == 0 && head[3] != 0:
+		return Encoding{UTF16: true}
+	}
+	return Encoding{}
 }
 
 // utf16Reader transcodes UTF-16 to UTF-8. Unpaired surrogates become

@@ -1,8 +1,8 @@
 package source
 
 import (
+	"context"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -48,86 +48,53 @@ func write(t *testing.T, name, content string) string {
 	return p
 }
 
-func drain(t *testing.T, r decode.Reader) []winevent.Record {
+// drain reads a source from pos and returns its records and the position
+// after the last one.
+func drain(t *testing.T, s Source, pos Position) ([]winevent.Record, Position) {
 	t.Helper()
+	ctx := context.Background()
+	r, err := s.Open(ctx, pos)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
 	var out []winevent.Record
-	for r.Next() {
-		out = append(out, *r.Record())
+	end := pos
+	for r.Next(ctx) {
+		rec := *r.Record()
+		rec.Data = append([]winevent.Data(nil), rec.Data...)
+		out = append(out, rec)
+		end = r.Position()
 	}
-	if r.Err() != nil || r.ErrorCount() != 0 {
-		t.Fatalf("err %v errors %v", r.Err(), r.Errors())
+	if r.Err() != nil {
+		t.Fatalf("err %v", r.Err())
 	}
-	return out
+	return out, end
 }
 
 func TestOpenXMLAndJSON(t *testing.T) {
 	xmlPath := write(t, "events.txt", `<Events><Event><System><Provider Name='Microsoft-Windows-Sysmon'/><EventID>1</EventID></System></Event></Events>`)
 	jsonPath := write(t, "events.xml", `{"EventID":4688,"SourceName":"Microsoft-Windows-Security-Auditing","TimeCreated":"2020-01-01 00:00:00"}`)
-	var o Opener
 	for path, want := range map[string]uint16{xmlPath: 1, jsonPath: 4688} {
-		f, err := o.Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		recs := drain(t, f)
+		recs, _ := drain(t, NewFile(path, Options{}), Position{})
 		if len(recs) != 1 || recs[0].EventID != want {
-			t.Errorf("%s (%v): %+v", path, f.Format, recs)
-		}
-		if err := f.Close(); err != nil {
-			t.Error(err)
+			t.Errorf("%s: %+v", path, recs)
 		}
 	}
 	// A forced format overrides detection.
-	o.Format = FormatJSON
-	f, err := o.Open(xmlPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for f.Next() {
-	}
-	if f.ErrorCount() != 1 {
-		t.Errorf("forced json on xml: %d errors", f.ErrorCount())
-	}
-	f.Close()
-}
-
-type fakeEVTX struct{ n int }
-
-func (f *fakeEVTX) Next() bool                    { f.n++; return f.n == 1 }
-func (f *fakeEVTX) Record() *winevent.Record      { return &winevent.Record{EventID: 4689} }
-func (f *fakeEVTX) Err() error                    { return nil }
-func (f *fakeEVTX) Errors() []*decode.RecordError { return nil }
-func (f *fakeEVTX) ErrorCount() int               { return 0 }
-
-func TestOpenEVTXHook(t *testing.T) {
-	p := write(t, "x.bin", "ElfFile\x00"+string(make([]byte, 100)))
-	if _, err := (Opener{}).Open(p); !errors.Is(err, ErrNoEVTXReader) {
-		t.Fatalf("no hook: %v", err)
-	}
-	var gotSize int64
-	o := Opener{EVTX: func(r io.ReaderAt, size int64, name string, opts decode.Options) (decode.Reader, error) {
-		gotSize = size
-		buf := make([]byte, 8)
-		if _, err := r.ReadAt(buf, 0); err != nil || string(buf) != "ElfFile\x00" {
-			t.Errorf("ReadAt: %q %v", buf, err)
-		}
-		return &fakeEVTX{}, nil
-	}}
-	f, err := o.Open(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if recs := drain(t, f); len(recs) != 1 || recs[0].EventID != 4689 || gotSize != 108 || f.Format != FormatEVTX {
-		t.Errorf("recs %+v size %d", recs, gotSize)
+	var errs int
+	recs, _ := drain(t, NewFile(xmlPath, Options{Format: FormatJSON, Decode: decode.Options{OnError: func(*decode.RecordError) { errs++ }}}), Position{})
+	if len(recs) != 0 || errs != 1 {
+		t.Errorf("forced json on xml: %d records, %d errors", len(recs), errs)
 	}
 }
 
 func TestOpenErrors(t *testing.T) {
-	if _, err := (Opener{}).Open(write(t, "a.txt", "hello")); !errors.Is(err, ErrUnknownFormat) {
+	ctx := context.Background()
+	if _, err := NewFile(write(t, "a.txt", "hello"), Options{}).Open(ctx, Position{}); !errors.Is(err, ErrUnknownFormat) {
 		t.Errorf("unknown: %v", err)
 	}
-	if _, err := (Opener{}).Open(filepath.Join(t.TempDir(), "missing.xml")); !errors.Is(err, os.ErrNotExist) {
+	if _, err := NewFile(filepath.Join(t.TempDir(), "missing.xml"), Options{}).Open(ctx, Position{}); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing: %v", err)
 	}
 	if _, err := ParseFormat("csv"); err == nil {

@@ -119,6 +119,12 @@ func (d *Decoder) Next() bool {
 // UTF-8 text after any transcoding): where reading may resume.
 func (d *Decoder) Offset() int64 { return d.fr.off }
 
+// ResumeInArray tells a decoder that starts reading inside a top-level
+// array (resuming after one of its records) that the array is open, so the
+// separating commas and the closing bracket are not taken for garbage.
+// Call it before the first Next.
+func (d *Decoder) ResumeInArray() { d.fr.array, d.fr.begun = true, true }
+
 type layout int
 
 const (

@@ -36,8 +36,6 @@ type Beater struct {
 	progress *Progress
 	cancel   context.CancelFunc
 	images   *images
-	tracker  *tracker.Tracker
-	mapOpts  mapping.Options // for the Mappers of live sources
 }
 
 // Options are what the command line adds to the configuration.
@@ -125,8 +123,7 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 		return nil, err
 	}
 	h := cfg.Procbeat.Host
-	b.tracker = tr
-	b.mapOpts = mapping.Options{
+	mopts := mapping.Options{
 		Namespace: cfg.Procbeat.Namespace,
 		AgentID:   id,
 		Host: mapping.Host{ID: h.ID, Architecture: h.Architecture, IP: h.IP, MAC: h.MAC,
@@ -141,14 +138,14 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 		// On a live host, its own metadata goes on its own events only;
 		// its machine id is its host.id unless procbeat.host.id says
 		// otherwise.
-		meta := hostmeta.New(pctx, hostmeta.Options{Static: b.mapOpts.Host, Logger: log})
-		if b.mapOpts.Host.ID == "" {
-			b.mapOpts.Host.ID = meta.ID()
+		meta := hostmeta.New(pctx, hostmeta.Options{Static: mopts.Host, Logger: log})
+		if mopts.Host.ID == "" {
+			mopts.Host.ID = meta.ID()
 		}
-		b.mapOpts.HostMeta = meta.Lookup
+		mopts.HostMeta = meta.Lookup
 		go meta.Run(pctx, h.RefreshFrequency)
 	}
-	mapper := mapping.New(tr, b.mapOpts)
+	mapper := mapping.New(tr, mopts)
 	b.runner, err = NewRunner(RunnerOptions{
 		Source: sourceOptions(cfg), Mapper: mapper, Tracker: tr, Registry: b.reg,
 		Pipeline: b.pipe, Codec: o.Codec, Observe: o.Observe, Logger: log, Counters: b.counters,

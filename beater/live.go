@@ -2,17 +2,13 @@ package beater
 
 import (
 	"context"
-	"fmt"
 	"sync"
 
 	"github.com/procbeat/procbeat/config"
-	"github.com/procbeat/procbeat/fields/document"
 	"github.com/procbeat/procbeat/module/process/decode"
-	"github.com/procbeat/procbeat/module/process/mapping"
 	"github.com/procbeat/procbeat/module/process/source"
 	"github.com/procbeat/procbeat/module/process/source/wineventlog"
 	"github.com/procbeat/procbeat/monitoring"
-	"github.com/procbeat/procbeat/pipeline"
 )
 
 // LiveInput is the type of the inputs that read live event log channels.
@@ -45,55 +41,8 @@ func hasLiveInput(cfg config.Config) bool {
 	return false
 }
 
-// runLive reads one live source until ctx ends: opened at its position in
-// the registry, every record mapped and published with the position after
-// it, which the registry stores once the output acknowledged everything up
-// to it. It has a Mapper of its own (a Mapper is not safe for concurrent
-// use; the tracker behind it is).
-//
-// Until the runner reads every kind of source through source.Source, this
-// is the live channels' loop.
-func (b *Beater) runLive(ctx context.Context, src source.Source) error {
-	var pos source.Position
-	if b.reg != nil {
-		if p, ok := b.reg.Position(src.ID()); ok {
-			pos = source.Position{Offset: p.Offset, Bookmark: p.Bookmark}
-		}
-	}
-	rd, err := src.Open(ctx, pos)
-	if err != nil {
-		return err
-	}
-	defer rd.Close()
-	mapper := mapping.New(b.tracker, b.mapOpts)
-	client := b.pipe.Client(src.ID())
-	var doc document.Document
-	for rd.Next(ctx) {
-		rec := rd.Record()
-		b.counters.EventsRead.Add(1)
-		kind, err := mapper.Map(rec, &doc)
-		if err != nil {
-			b.runner.count(func(s *Summary) { s.Errors["mapping"]++ })
-			b.log.Warnf("%s: record %d (event %d): %v", src.ID(), rec.RecordID, rec.EventID, err)
-			continue
-		}
-		if kind == mapping.None {
-			continue
-		}
-		p := rd.Position()
-		ev := pipeline.Event{Index: mapper.Index(kind), ID: doc.Event.ID, Body: b.runner.encode(&doc),
-			Pos: pipeline.Position{Offset: p.Offset, Bookmark: p.Bookmark}}
-		if err := client.Publish(ctx, ev); err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return fmt.Errorf("%s: record %d: %w", src.ID(), rec.RecordID, err)
-		}
-	}
-	return rd.Err()
-}
-
-// startLive starts one goroutine per live channel. A channel that fails
+// startLive starts one goroutine per live channel, each reading its
+// channel through Runner.Run until ctx ends. A channel that fails
 // for good (it does not exist, access is denied) stops the whole run: the
 // returned context ends and errs returns the first such error. stop cancels
 // the channels and waits for them.
@@ -115,7 +64,7 @@ func (b *Beater) startLive(ctx context.Context, inputs []config.Input) (_ contex
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := b.runLive(ctx, s); err != nil && ctx.Err() == nil {
+			if err := b.runner.Run(ctx, s); err != nil && ctx.Err() == nil {
 				once.Do(func() { first = err })
 				cancel()
 			}

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-
-	"github.com/elastic/go-elasticsearch/v8"
 )
 
 // Capabilities are the cluster features the template generator adapts to.
@@ -41,7 +39,7 @@ var probedTypes = []struct {
 // whether it can map the type, whatever its distribution or plugins. If the
 // credentials may not simulate templates (403), the node's module list is
 // used instead (Elasticsearch only).
-func DetectCapabilities(ctx context.Context, client *elasticsearch.Client) (Capabilities, error) {
+func DetectCapabilities(ctx context.Context, client Transport) (Capabilities, error) {
 	var caps Capabilities
 	info, err := clusterInfo(ctx, client)
 	if err != nil {
@@ -69,13 +67,13 @@ func DetectCapabilities(ctx context.Context, client *elasticsearch.Client) (Capa
 // version, which the integ-test-zip distribution also lacks). Types that
 // need parameters (scaled_float's scaling_factor) are tried with a
 // placeholder value. Needs the manage_index_templates privilege.
-func FieldTypeSupported(ctx context.Context, client *elasticsearch.Client, typ string) (bool, error) {
+func FieldTypeSupported(ctx context.Context, client Transport, typ string) (bool, error) {
 	return simulateFieldType(ctx, client, typ)
 }
 
 // simulateFieldType reports whether a template mapping a field of type
 // typ is valid. Only the "no such mapper type" answer counts as false.
-func simulateFieldType(ctx context.Context, client *elasticsearch.Client, typ string) (bool, error) {
+func simulateFieldType(ctx context.Context, client Transport, typ string) (bool, error) {
 	params := ""
 	switch typ {
 	case "scaled_float":
@@ -132,7 +130,7 @@ func unknownMapperType(body []byte, typ string) bool {
 	return false
 }
 
-func detectFromModules(ctx context.Context, client *elasticsearch.Client, caps Capabilities) (Capabilities, error) {
+func detectFromModules(ctx context.Context, client Transport, caps Capabilities) (Capabilities, error) {
 	status, body, err := do(ctx, client, http.MethodGet, "/_nodes?filter_path=nodes.*.modules.name,nodes.*.plugins.name", nil)
 	if err != nil {
 		return caps, fmt.Errorf("list modules: %w", err)
@@ -176,7 +174,7 @@ type ClusterInfo struct {
 
 // clusterInfo reads GET /, or _nodes/_local where a server lacks GET /
 // (Elasticsearch's integ-test-zip distribution).
-func clusterInfo(ctx context.Context, client *elasticsearch.Client) (ClusterInfo, error) {
+func clusterInfo(ctx context.Context, client Transport) (ClusterInfo, error) {
 	status, body, err := do(ctx, client, http.MethodGet, "/", nil)
 	if err != nil {
 		return ClusterInfo{}, err
@@ -210,7 +208,7 @@ func clusterInfo(ctx context.Context, client *elasticsearch.Client) (ClusterInfo
 	}
 }
 
-func nodesLocalInfo(ctx context.Context, client *elasticsearch.Client) (ClusterInfo, error) {
+func nodesLocalInfo(ctx context.Context, client Transport) (ClusterInfo, error) {
 	status, body, err := do(ctx, client, http.MethodGet, "/_nodes/_local?filter_path=cluster_name,nodes.*.version,nodes.*.build_flavor,nodes.*.distribution", nil)
 	if err != nil {
 		return ClusterInfo{}, err

@@ -10,21 +10,65 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
+	"strings"
+	"sync/atomic"
 	"time"
 
-	"github.com/elastic/go-elasticsearch/v8"
+	"github.com/elastic/elastic-transport-go/v8/elastictransport"
+
+	"github.com/procbeat/procbeat/version"
 )
+
+// Transport performs one request against the cluster. *Client implements
+// it, and so does go-elasticsearch's client (the test harness's).
+type Transport interface {
+	Perform(req *http.Request) (*http.Response, error)
+}
+
+// Client is procbeat's Elasticsearch connection: the official transport
+// (node pool, retries, authentication, request compression) under the
+// hand-built requests of this package and of the output. go-elasticsearch's
+// root package is not used: it carries about 860 packages of typed API
+// that procbeat never calls, and compiling them was most of a cold build.
+type Client struct {
+	tp *elastictransport.Client
+	// genuine is set by the first successful answer that says it comes
+	// from Elasticsearch; until then every such answer is checked.
+	genuine atomic.Bool
+}
+
+// ErrNotElasticsearch is returned for a successful answer from a server
+// that does not say it is Elasticsearch (X-Elastic-Product), as the
+// official client refuses to talk to one.
+var ErrNotElasticsearch = errors.New("the server is not Elasticsearch (no X-Elastic-Product: Elasticsearch header)")
+
+// Perform implements Transport.
+func (c *Client) Perform(req *http.Request) (*http.Response, error) {
+	res, err := c.tp.Perform(req)
+	if err != nil {
+		return nil, err
+	}
+	if res.StatusCode >= 200 && res.StatusCode < 300 && !c.genuine.Load() {
+		if res.Header.Get("X-Elastic-Product") != "Elasticsearch" {
+			res.Body.Close()
+			return nil, ErrNotElasticsearch
+		}
+		c.genuine.Store(true)
+	}
+	return res, nil
+}
 
 // New returns a client for cfg. It validates cfg and reads the CA files
 // but does not contact the cluster.
-func New(cfg Config) (*elasticsearch.Client, error) {
+func New(cfg Config) (*Client, error) {
 	return newClient(cfg, true)
 }
 
 // newClient is New with the client's retries optional: checks want one
 // clear answer per host rather than the same failure four times.
-func newClient(cfg Config, retry bool) (*elasticsearch.Client, error) {
+func newClient(cfg Config, retry bool) (*Client, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -36,24 +80,37 @@ func newClient(cfg Config, retry bool) (*elasticsearch.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	esCfg := elasticsearch.Config{
-		Addresses:                urls,
-		Username:                 cfg.Username,
-		Password:                 cfg.Password,
-		Transport:                transport,
-		CompressRequestBody:      cfg.CompressionLevel > 0,
-		CompressRequestBodyLevel: cfg.CompressionLevel,
-		DisableRetry:             !retry,
+	opts := []elastictransport.Option{
+		elastictransport.WithUserAgent("procbeat/" + version.Version),
+		elastictransport.WithTransport(transport),
 	}
-	if cfg.APIKey != "" {
+	var parsed []*url.URL
+	for _, u := range urls {
+		pu, err := url.Parse(strings.TrimRight(u, "/"))
+		if err != nil {
+			return nil, fmt.Errorf("output.elasticsearch: host %s: %w", u, err)
+		}
+		parsed = append(parsed, pu)
+	}
+	opts = append(opts, elastictransport.WithURLs(parsed...))
+	switch {
+	case cfg.APIKey != "":
 		// Beats take "id:key"; the header wants it base64-encoded.
-		esCfg.APIKey = base64.StdEncoding.EncodeToString([]byte(cfg.APIKey))
+		opts = append(opts, elastictransport.WithAPIKey(base64.StdEncoding.EncodeToString([]byte(cfg.APIKey))))
+	case cfg.Username != "" || cfg.Password != "":
+		opts = append(opts, elastictransport.WithBasicAuth(cfg.Username, cfg.Password))
 	}
-	client, err := elasticsearch.NewClient(esCfg)
+	if cfg.CompressionLevel > 0 {
+		opts = append(opts, elastictransport.WithCompression(cfg.CompressionLevel))
+	}
+	if !retry {
+		opts = append(opts, elastictransport.WithDisableRetry())
+	}
+	tp, err := elastictransport.NewClient(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("output.elasticsearch: %w", err)
 	}
-	return client, nil
+	return &Client{tp: tp}, nil
 }
 
 // newTransport applies timeout (connect, TLS handshake and waiting for

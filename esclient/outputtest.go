@@ -11,8 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-
-	"github.com/elastic/go-elasticsearch/v8"
 )
 
 // Check is one line of "procbeat test output".
@@ -46,7 +44,7 @@ func TestOutput(ctx context.Context, cfg Config) []Check {
 		return []Check{{Name: "config", Detail: err.Error()}}
 	}
 	var checks []Check
-	var reachable *elasticsearch.Client
+	var reachable *Client
 	var info ClusterInfo
 	for _, u := range urls {
 		one := cfg
@@ -96,7 +94,7 @@ func versionCheck(ci ClusterInfo) Check {
 	return c
 }
 
-func privilegeChecks(ctx context.Context, client *elasticsearch.Client) []Check {
+func privilegeChecks(ctx context.Context, client Transport) []Check {
 	write := Check{Name: "privileges: write " + EventsIndexPattern}
 	templates := Check{Name: "privileges: manage index templates"}
 	req := map[string]any{

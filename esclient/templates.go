@@ -11,8 +11,6 @@ import (
 	"net/url"
 	"reflect"
 	"strings"
-
-	"github.com/elastic/go-elasticsearch/v8"
 )
 
 // Named is one template to install: its name and JSON body as PUT to
@@ -64,7 +62,7 @@ func (r Report) Changed() bool {
 // (which refer to them), each only when the installed one differs
 // semantically from the wanted body, so repeated runs change nothing. It
 // stops at the first failure; the report then covers what was done so far.
-func InstallTemplates(ctx context.Context, client *elasticsearch.Client, components, indexTemplates []Named) (Report, error) {
+func InstallTemplates(ctx context.Context, client Transport, components, indexTemplates []Named) (Report, error) {
 	var rep Report
 	for _, group := range []struct {
 		kind  string
@@ -81,7 +79,7 @@ func InstallTemplates(ctx context.Context, client *elasticsearch.Client, compone
 	return rep, nil
 }
 
-func installOne(ctx context.Context, client *elasticsearch.Client, kind string, t Named) (Action, error) {
+func installOne(ctx context.Context, client Transport, kind string, t Named) (Action, error) {
 	if t.Name == "" {
 		return "", fmt.Errorf("%s without a name", kind)
 	}
@@ -288,7 +286,12 @@ func decodeJSON(data []byte, into any) error {
 }
 
 // do sends one request and returns status and body (bounded to 8 MiB).
-func do(ctx context.Context, client *elasticsearch.Client, method, path string, body []byte) (int, []byte, error) {
+func do(ctx context.Context, client Transport, method, path string, body []byte) (int, []byte, error) {
+	return doLimit(ctx, client, method, path, body, 8<<20)
+}
+
+// doLimit is do with the answer bounded to limit bytes.
+func doLimit(ctx context.Context, client Transport, method, path string, body []byte, limit int64) (int, []byte, error) {
 	req, err := http.NewRequestWithContext(ctx, method, path, nil)
 	if err != nil {
 		return 0, nil, err
@@ -305,7 +308,7 @@ func do(ctx context.Context, client *elasticsearch.Client, method, path string, 
 		return 0, nil, fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	defer res.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(res.Body, 8<<20))
+	data, err := io.ReadAll(io.LimitReader(res.Body, limit))
 	if err != nil {
 		return res.StatusCode, nil, fmt.Errorf("%s %s: read answer: %w", method, path, err)
 	}

@@ -8,9 +8,9 @@ import (
 	"io"
 	"os"
 	"strconv"
-	"time"
-	"unicode/utf8"
 
+	"github.com/procbeat/procbeat/internal/jsonstr"
+	"github.com/procbeat/procbeat/internal/rfc3339"
 	"github.com/procbeat/procbeat/winevent"
 )
 
@@ -33,7 +33,9 @@ func Dump(ctx context.Context, w io.Writer, path string, format string) error {
 	if err != nil {
 		return err
 	}
-	bw := bufio.NewWriter(w)
+	// Large writes: a dump is hundreds of MB, and each write is a system
+	// call on standard output.
+	bw := bufio.NewWriterSize(w, 256<<10)
 	writeErr := func(e error) {
 		if format == "xml" {
 			fmt.Fprintf(bw, "<!-- error: %s -->\n", e)
@@ -42,7 +44,15 @@ func Dump(ctx context.Context, w io.Writer, path string, format string) error {
 		b, _ := json.Marshal(e.Error())
 		fmt.Fprintf(bw, "{\"error\":%s}\n", b)
 	}
-	r, err := NewReader(f, fi.Size(), path, Options{Workers: 1, OnError: writeErr})
+	// JSON renders the decoded records, so chunks are decoded on every
+	// core (records and errors still come in file order); XML renders each
+	// record's BinXML from the decoder's own state, which needs the
+	// sequential reader (see the hook below).
+	workers := 0
+	if format == "xml" {
+		workers = 1
+	}
+	r, err := NewReader(f, fi.Size(), path, Options{Workers: workers, OnError: writeErr})
 	if err != nil {
 		return err
 	}
@@ -200,14 +210,17 @@ func appendEscaped(dst []byte, s []byte) []byte {
 
 // appendRecordJSON renders a record as one JSON object.
 func appendRecordJSON(dst []byte, r *winevent.Record) []byte {
+	// Keys are constants that need no escaping.
 	str := func(dst []byte, k, v string) []byte {
-		dst = appendJSONString(dst, k)
-		dst = append(dst, ':')
-		return appendJSONString(dst, v)
+		dst = append(dst, '"')
+		dst = append(dst, k...)
+		dst = append(dst, '"', ':')
+		return jsonstr.Append(dst, v)
 	}
 	num := func(dst []byte, k string, v uint64) []byte {
-		dst = appendJSONString(dst, k)
-		dst = append(dst, ':')
+		dst = append(dst, '"')
+		dst = append(dst, k...)
+		dst = append(dst, '"', ':')
 		return strconv.AppendUint(dst, v, 10)
 	}
 	dst = append(dst, '{')
@@ -223,7 +236,9 @@ func appendRecordJSON(dst []byte, r *winevent.Record) []byte {
 	dst = append(dst, ',')
 	dst = str(dst, "Computer", r.Computer)
 	dst = append(dst, ',')
-	dst = str(dst, "TimeCreated", r.TimeCreated.Format(time.RFC3339Nano))
+	dst = append(dst, `"TimeCreated":"`...)
+	dst = rfc3339.AppendNano(dst, r.TimeCreated)
+	dst = append(dst, '"')
 	dst = append(dst, ',')
 	dst = str(dst, "UserID", r.UserID)
 	dst = append(dst, ',')
@@ -242,32 +257,4 @@ func appendRecordJSON(dst []byte, r *winevent.Record) []byte {
 		dst = append(dst, '}')
 	}
 	return append(dst, ']', '}')
-}
-
-func appendJSONString(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				dst = append(dst, '\\', c)
-			case c < 0x20:
-				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			default:
-				dst = append(dst, c)
-			}
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && n == 1 {
-			dst = append(dst, `\ufffd`...)
-		} else {
-			dst = append(dst, s[i:i+n]...)
-		}
-		i += n
-	}
-	return append(dst, '"')
 }

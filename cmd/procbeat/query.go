@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -38,18 +36,9 @@ func newQueryCmd(g *globals) *cobra.Command {
 				return err
 			}
 			body := fmt.Sprintf(`{"query":%s,"size":%d,"track_total_hits":true,"sort":[{"@timestamp":{"order":"asc","unmapped_type":"date"}}]}`, dsl.String(), size)
-			res, err := client.Search(client.Search.WithContext(cmd.Context()), client.Search.WithIndex(index),
-				client.Search.WithBody(strings.NewReader(body)))
+			raw, err := esclient.Search(cmd.Context(), client, index, []byte(body))
 			if err != nil {
 				return err
-			}
-			defer res.Body.Close()
-			raw, err := io.ReadAll(res.Body)
-			if err != nil {
-				return err
-			}
-			if res.IsError() {
-				return fmt.Errorf("search %s: %s: %s", index, res.Status(), bytes.TrimSpace(raw))
 			}
 			var sr struct {
 				Hits struct {

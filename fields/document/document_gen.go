@@ -354,12 +354,12 @@ func (x *Document) appendJSON(b []byte) ([]byte, bool) {
 	b = append(b, '{')
 	n := 0
 	if !x.Timestamp.IsZero() {
-		b = appendKey(b, &n, "@timestamp")
+		b = appendKey(b, &n, "\"@timestamp\":")
 		b = appendTime(b, x.Timestamp)
 	}
 	{
 		mark, m := len(b), n
-		b = appendKey(b, &n, "agent")
+		b = appendKey(b, &n, "\"agent\":")
 		var ok bool
 		if b, ok = x.Agent.appendJSON(b); !ok {
 			b, n = b[:mark], m
@@ -367,7 +367,7 @@ func (x *Document) appendJSON(b []byte) ([]byte, bool) {
 	}
 	{
 		mark, m := len(b), n
-		b = appendKey(b, &n, "data_stream")
+		b = appendKey(b, &n, "\"data_stream\":")
 		var ok bool
 		if b, ok = x.DataStream.appendJSON(b); !ok {
 			b, n = b[:mark], m
@@ -375,7 +375,7 @@ func (x *Document) appendJSON(b []byte) ([]byte, bool) {
 	}
 	{
 		mark, m := len(b), n
-		b = appendKey(b, &n, "ecs")
+		b = appendKey(b, &n, "\"ecs\":")
 		var ok bool
 		if b, ok = x.ECS.appendJSON(b); !ok {
 			b, n = b[:mark], m
@@ -383,7 +383,7 @@ func (x *Document) appendJSON(b []byte) ([]byte, bool) {
 	}
 	{
 		mark, m := len(b), n
-		b = appendKey(b, &n, "elastic")
+		b = appendKey(b, &n, "\"elastic\":")
 		var ok bool
 		if b, ok = x.Elastic.appendJSON(b); !ok {
 			b, n = b[:mark], m
@@ -391,7 +391,7 @@ func (x *Document) appendJSON(b []byte) ([]byte, bool) {
 	}
 	{
 		mark, m := len(b), n
-		b = appendKey(b, &n, "event")
+		b = appendKey(b, &n, "\"event\":")
 		var ok bool
 		if b, ok = x.Event.appendJSON(b); !ok {
 			b, n = b[:mark], m
@@ -399,19 +399,19 @@ func (x *Document) appendJSON(b []byte) ([]byte, bool) {
 	}
 	{
 		mark, m := len(b), n
-		b = appendKey(b, &n, "host")
+		b = appendKey(b, &n, "\"host\":")
 		var ok bool
 		if b, ok = x.Host.appendJSON(b); !ok {
 			b, n = b[:mark], m
 		}
 	}
 	if x.Message != "" {
-		b = appendKey(b, &n, "message")
+		b = appendKey(b, &n, "\"message\":")
 		b = appendString(b, x.Message)
 	}
 	{
 		mark, m := len(b), n
-		b = appendKey(b, &n, "process")
+		b = appendKey(b, &n, "\"process\":")
 		var ok bool
 		if b, ok = x.Process.appendJSON(b); !ok {
 			b, n = b[:mark], m
@@ -419,7 +419,7 @@ func (x *Document) appendJSON(b []byte) ([]byte, bool) {
 	}
 	{
 		mark, m := len(b), n
-		b = appendKey(b, &n, "user")
+		b = appendKey(b, &n, "\"user\":")
 		var ok bool
 		if b, ok = x.User.appendJSON(b); !ok {
 			b, n = b[:mark], m
@@ -427,7 +427,7 @@ func (x *Document) appendJSON(b []byte) ([]byte, bool) {
 	}
 	{
 		mark, m := len(b), n
-		b = appendKey(b, &n, "Target")
+		b = appendKey(b, &n, "\"Target\":")
 		var ok bool
 		if b, ok = x.Target.appendJSON(b); !ok {
 			b, n = b[:mark], m
@@ -435,7 +435,7 @@ func (x *Document) appendJSON(b []byte) ([]byte, bool) {
 	}
 	{
 		mark, m := len(b), n
-		b = appendKey(b, &n, "winlog")
+		b = appendKey(b, &n, "\"winlog\":")
 		var ok bool
 		if b, ok = x.Winlog.appendJSON(b); !ok {
 			b, n = b[:mark], m
@@ -452,15 +452,15 @@ func (x *Agent) appendJSON(b []byte) ([]byte, bool) {
 	b = append(b, '{')
 	n := 0
 	if x.ID != "" {
-		b = appendKey(b, &n, "id")
+		b = appendKey(b, &n, "\"id\":")
 		b = appendString(b, x.ID)
 	}
 	if x.Type != "" {
-		b = appendKey(b, &n, "type")
+		b = appendKey(b, &n, "\"type\":")
 		b = appendString(b, x.Type)
 	}
 	if x.Version != "" {
-		b = appendKey(b, &n, "version")
+		b = appendKey(b, &n, "\"version\":")
 		b = appendString(b, x.Version)
 	}
 	if n == 0 {
@@ -474,15 +474,15 @@ func (x *DataStream) appendJSON(b []byte) ([]byte, bool) {
 	b = append(b, '{')
 	n := 0
 	if x.Dataset != "" {
-		b = appendKey(b, &n, "dataset")
+		b = appendKey(b, &n, "\"dataset\":")
 		b = appendString(b, x.Dataset)
 	}
 	if x.Namespace != "" {
-		b = appendKey(b, &n, "namespace")
+		b = appendKey(b, &n, "\"namespace\":")
 		b = appendString(b, x.Namespace)
 	}
 	if x.Type != "" {
-		b = appendKey(b, &n, "type")
+		b = appendKey(b, &n, "\"type\":")
 		b = appendString(b, x.Type)
 	}
 	if n == 0 {
@@ -496,7 +496,7 @@ func (x *ECS) appendJSON(b []byte) ([]byte, bool) {
 	b = append(b, '{')
 	n := 0
 	if x.Version != "" {
-		b = appendKey(b, &n, "version")
+		b = appendKey(b, &n, "\"version\":")
 		b = appendString(b, x.Version)
 	}
 	if n == 0 {
@@ -511,7 +511,7 @@ func (x *Elastic) appendJSON(b []byte) ([]byte, bool) {
 	n := 0
 	{
 		mark, m := len(b), n
-		b = appendKey(b, &n, "agent")
+		b = appendKey(b, &n, "\"agent\":")
 		var ok bool
 		if b, ok = x.Agent.appendJSON(b); !ok {
 			b, n = b[:mark], m
@@ -528,7 +528,7 @@ func (x *ElasticAgent) appendJSON(b []byte) ([]byte, bool) {
 	b = append(b, '{')
 	n := 0
 	if x.ID != "" {
-		b = appendKey(b, &n, "id")
+		b = appendKey(b, &n, "\"id\":")
 		b = appendString(b, x.ID)
 	}
 	if n == 0 {
@@ -542,55 +542,55 @@ func (x *Event) appendJSON(b []byte) ([]byte, bool) {
 	b = append(b, '{')
 	n := 0
 	if x.Action != "" {
-		b = appendKey(b, &n, "action")
+		b = appendKey(b, &n, "\"action\":")
 		b = appendString(b, x.Action)
 	}
 	if len(x.Category) > 0 {
-		b = appendKey(b, &n, "category")
+		b = appendKey(b, &n, "\"category\":")
 		b = appendStrings(b, x.Category)
 	}
 	if !x.Created.IsZero() {
-		b = appendKey(b, &n, "created")
+		b = appendKey(b, &n, "\"created\":")
 		b = appendTime(b, x.Created)
 	}
 	if x.Dataset != "" {
-		b = appendKey(b, &n, "dataset")
+		b = appendKey(b, &n, "\"dataset\":")
 		b = appendString(b, x.Dataset)
 	}
 	if x.ID != "" {
-		b = appendKey(b, &n, "id")
+		b = appendKey(b, &n, "\"id\":")
 		b = appendString(b, x.ID)
 	}
 	if !x.Ingested.IsZero() {
-		b = appendKey(b, &n, "ingested")
+		b = appendKey(b, &n, "\"ingested\":")
 		b = appendTime(b, x.Ingested)
 	}
 	if x.Provider != "" {
-		b = appendKey(b, &n, "provider")
+		b = appendKey(b, &n, "\"provider\":")
 		b = appendString(b, x.Provider)
 	}
 	if x.Kind != "" {
-		b = appendKey(b, &n, "kind")
+		b = appendKey(b, &n, "\"kind\":")
 		b = appendString(b, x.Kind)
 	}
 	if x.Module != "" {
-		b = appendKey(b, &n, "module")
+		b = appendKey(b, &n, "\"module\":")
 		b = appendString(b, x.Module)
 	}
 	if x.Outcome != "" {
-		b = appendKey(b, &n, "outcome")
+		b = appendKey(b, &n, "\"outcome\":")
 		b = appendString(b, x.Outcome)
 	}
 	if x.Sequence.Valid {
-		b = appendKey(b, &n, "sequence")
+		b = appendKey(b, &n, "\"sequence\":")
 		b = x.Sequence.appendJSON(b)
 	}
 	if len(x.Type) > 0 {
-		b = appendKey(b, &n, "type")
+		b = appendKey(b, &n, "\"type\":")
 		b = appendStrings(b, x.Type)
 	}
 	if x.Code != "" {
-		b = appendKey(b, &n, "code")
+		b = appendKey(b, &n, "\"code\":")
 		b = appendString(b, x.Code)
 	}
 	if n == 0 {
@@ -604,32 +604,32 @@ func (x *Host) appendJSON(b []byte) ([]byte, bool) {
 	b = append(b, '{')
 	n := 0
 	if x.Architecture != "" {
-		b = appendKey(b, &n, "architecture")
+		b = appendKey(b, &n, "\"architecture\":")
 		b = appendString(b, x.Architecture)
 	}
 	if x.Hostname != "" {
-		b = appendKey(b, &n, "hostname")
+		b = appendKey(b, &n, "\"hostname\":")
 		b = appendString(b, x.Hostname)
 	}
 	if x.ID != "" {
-		b = appendKey(b, &n, "id")
+		b = appendKey(b, &n, "\"id\":")
 		b = appendString(b, x.ID)
 	}
 	if len(x.IP) > 0 {
-		b = appendKey(b, &n, "ip")
+		b = appendKey(b, &n, "\"ip\":")
 		b = appendStrings(b, x.IP)
 	}
 	if len(x.MAC) > 0 {
-		b = appendKey(b, &n, "mac")
+		b = appendKey(b, &n, "\"mac\":")
 		b = appendStrings(b, x.MAC)
 	}
 	if x.Name != "" {
-		b = appendKey(b, &n, "name")
+		b = appendKey(b, &n, "\"name\":")
 		b = appendString(b, x.Name)
 	}
 	{
 		mark, m := len(b), n
-		b = appendKey(b, &n, "os")
+		b = appendKey(b, &n, "\"os\":")
 		var ok bool
 		if b, ok = x.OS.appendJSON(b); !ok {
 			b, n = b[:mark], m
@@ -647,38 +647,38 @@ func (x *HostOS) appendJSON(b []byte) ([]byte, bool) {
 	n := 0
 	{
 		mark, m := len(b), n
-		b = appendKey(b, &n, "Ext")
+		b = appendKey(b, &n, "\"Ext\":")
 		var ok bool
 		if b, ok = x.Ext.appendJSON(b); !ok {
 			b, n = b[:mark], m
 		}
 	}
 	if x.Family != "" {
-		b = appendKey(b, &n, "family")
+		b = appendKey(b, &n, "\"family\":")
 		b = appendString(b, x.Family)
 	}
 	if x.Full != "" {
-		b = appendKey(b, &n, "full")
+		b = appendKey(b, &n, "\"full\":")
 		b = appendString(b, x.Full)
 	}
 	if x.Kernel != "" {
-		b = appendKey(b, &n, "kernel")
+		b = appendKey(b, &n, "\"kernel\":")
 		b = appendString(b, x.Kernel)
 	}
 	if x.Name != "" {
-		b = appendKey(b, &n, "name")
+		b = appendKey(b, &n, "\"name\":")
 		b = appendString(b, x.Name)
 	}
 	if x.Platform != "" {
-		b = appendKey(b, &n, "platform")
+		b = appendKey(b, &n, "\"platform\":")
 		b = appendString(b, x.Platform)
 	}
 	if x.Type != "" {
-		b = appendKey(b, &n, "type")
+		b = appendKey(b, &n, "\"type\":")
 		b = appendString(b, x.Type)
 	}
 	if x.Version != "" {
-		b = appendKey(b, &n, "version")
+		b = appendKey(b, &n, "\"version\":")
 		b = appendString(b, x.Version)
 	}
 	if n == 0 {
@@ -692,7 +692,7 @@ func (x *HostOSExt) appendJSON(b []byte) ([]byte, bool) {
 	b = append(b, '{')
 	n := 0
 	if x.Variant != "" {
-		b = appendKey(b, &n, "variant")
+		b = appendKey(b, &n, "\"variant\":")
 		b = appendString(b, x.Variant)
 	}
 	if n == 0 {
@@ -707,67 +707,67 @@ func (x *Process) appendJSON(b []byte) ([]byte, bool) {
 	n := 0
 	{
 		mark, m := len(b), n
-		b = appendKey(b, &n, "Ext")
+		b = appendKey(b, &n, "\"Ext\":")
 		var ok bool
 		if b, ok = x.Ext.appendJSON(b); !ok {
 			b, n = b[:mark], m
 		}
 	}
 	if len(x.Args) > 0 {
-		b = appendKey(b, &n, "args")
+		b = appendKey(b, &n, "\"args\":")
 		b = appendStrings(b, x.Args)
 	}
 	if x.ArgsCount.Valid {
-		b = appendKey(b, &n, "args_count")
+		b = appendKey(b, &n, "\"args_count\":")
 		b = x.ArgsCount.appendJSON(b)
 	}
 	{
 		mark, m := len(b), n
-		b = appendKey(b, &n, "code_signature")
+		b = appendKey(b, &n, "\"code_signature\":")
 		var ok bool
 		if b, ok = x.CodeSignature.appendJSON(b); !ok {
 			b, n = b[:mark], m
 		}
 	}
 	if x.CommandLine != "" {
-		b = appendKey(b, &n, "command_line")
+		b = appendKey(b, &n, "\"command_line\":")
 		b = appendString(b, x.CommandLine)
 	}
 	if x.EntityID != "" {
-		b = appendKey(b, &n, "entity_id")
+		b = appendKey(b, &n, "\"entity_id\":")
 		b = appendString(b, x.EntityID)
 	}
 	if x.Executable != "" {
-		b = appendKey(b, &n, "executable")
+		b = appendKey(b, &n, "\"executable\":")
 		b = appendString(b, x.Executable)
 	}
 	if x.ExitCode.Valid {
-		b = appendKey(b, &n, "exit_code")
+		b = appendKey(b, &n, "\"exit_code\":")
 		b = x.ExitCode.appendJSON(b)
 	}
 	{
 		mark, m := len(b), n
-		b = appendKey(b, &n, "hash")
+		b = appendKey(b, &n, "\"hash\":")
 		var ok bool
 		if b, ok = x.Hash.appendJSON(b); !ok {
 			b, n = b[:mark], m
 		}
 	}
 	if x.Name != "" {
-		b = appendKey(b, &n, "name")
+		b = appendKey(b, &n, "\"name\":")
 		b = appendString(b, x.Name)
 	}
 	if x.OriginReferrerURL != "" {
-		b = appendKey(b, &n, "origin_referrer_url")
+		b = appendKey(b, &n, "\"origin_referrer_url\":")
 		b = appendString(b, x.OriginReferrerURL)
 	}
 	if x.OriginURL != "" {
-		b = appendKey(b, &n, "origin_url")
+		b = appendKey(b, &n, "\"origin_url\":")
 		b = appendString(b, x.OriginURL)
 	}
 	{
 		mark, m := len(b), n
-		b = appendKey(b, &n, "parent")
+		b = appendKey(b, &n, "\"parent\":")
 		var ok bool
 		if b, ok = x.Parent.appendJSON(b); !ok {
 			b, n = b[:mark], m
@@ -775,23 +775,23 @@ func (x *Process) appendJSON(b []byte) ([]byte, bool) {
 	}
 	{
 		mark, m := len(b), n
-		b = appendKey(b, &n, "pe")
+		b = appendKey(b, &n, "\"pe\":")
 		var ok bool
 		if b, ok = x.PE.appendJSON(b); !ok {
 			b, n = b[:mark], m
 		}
 	}
 	if x.PID.Valid {
-		b = appendKey(b, &n, "pid")
+		b = appendKey(b, &n, "\"pid\":")
 		b = x.PID.appendJSON(b)
 	}
 	if x.WorkingDirectory != "" {
-		b = appendKey(b, &n, "working_directory")
+		b = appendKey(b, &n, "\"working_directory\":")
 		b = appendString(b, x.WorkingDirectory)
 	}
 	{
 		mark, m := len(b), n
-		b = appendKey(b, &n, "thread")
+		b = appendKey(b, &n, "\"thread\":")
 		var ok bool
 		if b, ok = x.Thread.appendJSON(b); !ok {
 			b, n = b[:mark], m
@@ -808,16 +808,16 @@ func (x *ProcessExt) appendJSON(b []byte) ([]byte, bool) {
 	b = append(b, '{')
 	n := 0
 	if len(x.Ancestry) > 0 {
-		b = appendKey(b, &n, "ancestry")
+		b = appendKey(b, &n, "\"ancestry\":")
 		b = appendStrings(b, x.Ancestry)
 	}
 	if x.AuthenticationID != "" {
-		b = appendKey(b, &n, "authentication_id")
+		b = appendKey(b, &n, "\"authentication_id\":")
 		b = appendString(b, x.AuthenticationID)
 	}
 	if len(x.CodeSignature) > 0 {
 		mark, m := len(b), n
-		b = appendKey(b, &n, "code_signature")
+		b = appendKey(b, &n, "\"code_signature\":")
 		b = append(b, '[')
 		k := 0
 		for i := range x.CodeSignature {
@@ -838,24 +838,24 @@ func (x *ProcessExt) appendJSON(b []byte) ([]byte, bool) {
 		}
 	}
 	if x.CommandLineTruncated.Valid {
-		b = appendKey(b, &n, "command_line_truncated")
+		b = appendKey(b, &n, "\"command_line_truncated\":")
 		b = x.CommandLineTruncated.appendJSON(b)
 	}
 	if x.CreatedSuspended.Valid {
-		b = appendKey(b, &n, "created_suspended")
+		b = appendKey(b, &n, "\"created_suspended\":")
 		b = x.CreatedSuspended.appendJSON(b)
 	}
 	if len(x.DefenseEvasions) > 0 {
-		b = appendKey(b, &n, "defense_evasions")
+		b = appendKey(b, &n, "\"defense_evasions\":")
 		b = appendStrings(b, x.DefenseEvasions)
 	}
 	if x.DesktopName != "" {
-		b = appendKey(b, &n, "desktop_name")
+		b = appendKey(b, &n, "\"desktop_name\":")
 		b = appendString(b, x.DesktopName)
 	}
 	{
 		mark, m := len(b), n
-		b = appendKey(b, &n, "device")
+		b = appendKey(b, &n, "\"device\":")
 		var ok bool
 		if b, ok = x.Device.appendJSON(b); !ok {
 			b, n = b[:mark], m
@@ -863,31 +863,31 @@ func (x *ProcessExt) appendJSON(b []byte) ([]byte, bool) {
 	}
 	{
 		mark, m := len(b), n
-		b = appendKey(b, &n, "effective_parent")
+		b = appendKey(b, &n, "\"effective_parent\":")
 		var ok bool
 		if b, ok = x.EffectiveParent.appendJSON(b); !ok {
 			b, n = b[:mark], m
 		}
 	}
 	if len(x.MitigationPolicies) > 0 {
-		b = appendKey(b, &n, "mitigation_policies")
+		b = appendKey(b, &n, "\"mitigation_policies\":")
 		b = appendStrings(b, x.MitigationPolicies)
 	}
 	if x.Protection != "" {
-		b = appendKey(b, &n, "protection")
+		b = appendKey(b, &n, "\"protection\":")
 		b = appendString(b, x.Protection)
 	}
 	if x.RelativeFileCreationTime.Valid {
-		b = appendKey(b, &n, "relative_file_creation_time")
+		b = appendKey(b, &n, "\"relative_file_creation_time\":")
 		b = x.RelativeFileCreationTime.appendJSON(b)
 	}
 	if x.RelativeFileNameModifyTime.Valid {
-		b = appendKey(b, &n, "relative_file_name_modify_time")
+		b = appendKey(b, &n, "\"relative_file_name_modify_time\":")
 		b = x.RelativeFileNameModifyTime.appendJSON(b)
 	}
 	{
 		mark, m := len(b), n
-		b = appendKey(b, &n, "session_info")
+		b = appendKey(b, &n, "\"session_info\":")
 		var ok bool
 		if b, ok = x.SessionInfo.appendJSON(b); !ok {
 			b, n = b[:mark], m
@@ -895,23 +895,23 @@ func (x *ProcessExt) appendJSON(b []byte) ([]byte, bool) {
 	}
 	{
 		mark, m := len(b), n
-		b = appendKey(b, &n, "token")
+		b = appendKey(b, &n, "\"token\":")
 		var ok bool
 		if b, ok = x.Token.appendJSON(b); !ok {
 			b, n = b[:mark], m
 		}
 	}
 	if x.Trusted.Valid {
-		b = appendKey(b, &n, "trusted")
+		b = appendKey(b, &n, "\"trusted\":")
 		b = x.Trusted.appendJSON(b)
 	}
 	if x.TrustedDescendant.Valid {
-		b = appendKey(b, &n, "trusted_descendant")
+		b = appendKey(b, &n, "\"trusted_descendant\":")
 		b = x.TrustedDescendant.appendJSON(b)
 	}
 	{
 		mark, m := len(b), n
-		b = appendKey(b, &n, "windows")
+		b = appendKey(b, &n, "\"windows\":")
 		var ok bool
 		if b, ok = x.Windows.appendJSON(b); !ok {
 			b, n = b[:mark], m
@@ -919,7 +919,7 @@ func (x *ProcessExt) appendJSON(b []byte) ([]byte, bool) {
 	}
 	{
 		mark, m := len(b), n
-		b = appendKey(b, &n, "api")
+		b = appendKey(b, &n, "\"api\":")
 		var ok bool
 		if b, ok = x.API.appendJSON(b); !ok {
 			b, n = b[:mark], m
@@ -936,23 +936,23 @@ func (x *ProcessExtCodeSignature) appendJSON(b []byte) ([]byte, bool) {
 	b = append(b, '{')
 	n := 0
 	if x.Exists.Valid {
-		b = appendKey(b, &n, "exists")
+		b = appendKey(b, &n, "\"exists\":")
 		b = x.Exists.appendJSON(b)
 	}
 	if x.Status != "" {
-		b = appendKey(b, &n, "status")
+		b = appendKey(b, &n, "\"status\":")
 		b = appendString(b, x.Status)
 	}
 	if x.SubjectName != "" {
-		b = appendKey(b, &n, "subject_name")
+		b = appendKey(b, &n, "\"subject_name\":")
 		b = appendString(b, x.SubjectName)
 	}
 	if x.ThumbprintSHA256 != "" {
-		b = appendKey(b, &n, "thumbprint_sha256")
+		b = appendKey(b, &n, "\"thumbprint_sha256\":")
 		b = appendString(b, x.ThumbprintSHA256)
 	}
 	if x.Trusted.Valid {
-		b = appendKey(b, &n, "trusted")
+		b = appendKey(b, &n, "\"trusted\":")
 		b = x.Trusted.appendJSON(b)
 	}
 	if n == 0 {
@@ -966,31 +966,31 @@ func (x *ProcessExtDevice) appendJSON(b []byte) ([]byte, bool) {
 	b = append(b, '{')
 	n := 0
 	if x.BusType != "" {
-		b = appendKey(b, &n, "bus_type")
+		b = appendKey(b, &n, "\"bus_type\":")
 		b = appendString(b, x.BusType)
 	}
 	if x.DosName != "" {
-		b = appendKey(b, &n, "dos_name")
+		b = appendKey(b, &n, "\"dos_name\":")
 		b = appendString(b, x.DosName)
 	}
 	if x.FileSystemType != "" {
-		b = appendKey(b, &n, "file_system_type")
+		b = appendKey(b, &n, "\"file_system_type\":")
 		b = appendString(b, x.FileSystemType)
 	}
 	if x.NtName != "" {
-		b = appendKey(b, &n, "nt_name")
+		b = appendKey(b, &n, "\"nt_name\":")
 		b = appendString(b, x.NtName)
 	}
 	if x.ProductID != "" {
-		b = appendKey(b, &n, "product_id")
+		b = appendKey(b, &n, "\"product_id\":")
 		b = appendString(b, x.ProductID)
 	}
 	if x.VendorID != "" {
-		b = appendKey(b, &n, "vendor_id")
+		b = appendKey(b, &n, "\"vendor_id\":")
 		b = appendString(b, x.VendorID)
 	}
 	if x.VolumeDeviceType != "" {
-		b = appendKey(b, &n, "volume_device_type")
+		b = appendKey(b, &n, "\"volume_device_type\":")
 		b = appendString(b, x.VolumeDeviceType)
 	}
 	if n == 0 {
@@ -1004,19 +1004,19 @@ func (x *ProcessExtEffectiveParent) appendJSON(b []byte) ([]byte, bool) {
 	b = append(b, '{')
 	n := 0
 	if x.EntityID != "" {
-		b = appendKey(b, &n, "entity_id")
+		b = appendKey(b, &n, "\"entity_id\":")
 		b = appendString(b, x.EntityID)
 	}
 	if x.Executable != "" {
-		b = appendKey(b, &n, "executable")
+		b = appendKey(b, &n, "\"executable\":")
 		b = appendString(b, x.Executable)
 	}
 	if x.Name != "" {
-		b = appendKey(b, &n, "name")
+		b = appendKey(b, &n, "\"name\":")
 		b = appendString(b, x.Name)
 	}
 	if x.PID.Valid {
-		b = appendKey(b, &n, "pid")
+		b = appendKey(b, &n, "\"pid\":")
 		b = x.PID.appendJSON(b)
 	}
 	if n == 0 {
@@ -1030,31 +1030,31 @@ func (x *ProcessExtSessionInfo) appendJSON(b []byte) ([]byte, bool) {
 	b = append(b, '{')
 	n := 0
 	if x.AuthenticationPackage != "" {
-		b = appendKey(b, &n, "authentication_package")
+		b = appendKey(b, &n, "\"authentication_package\":")
 		b = appendString(b, x.AuthenticationPackage)
 	}
 	if x.ClientAddress != "" {
-		b = appendKey(b, &n, "client_address")
+		b = appendKey(b, &n, "\"client_address\":")
 		b = appendString(b, x.ClientAddress)
 	}
 	if x.ID.Valid {
-		b = appendKey(b, &n, "id")
+		b = appendKey(b, &n, "\"id\":")
 		b = x.ID.appendJSON(b)
 	}
 	if x.LogonType != "" {
-		b = appendKey(b, &n, "logon_type")
+		b = appendKey(b, &n, "\"logon_type\":")
 		b = appendString(b, x.LogonType)
 	}
 	if x.RelativeLogonTime.Valid {
-		b = appendKey(b, &n, "relative_logon_time")
+		b = appendKey(b, &n, "\"relative_logon_time\":")
 		b = x.RelativeLogonTime.appendJSON(b)
 	}
 	if x.RelativePasswordAge.Valid {
-		b = appendKey(b, &n, "relative_password_age")
+		b = appendKey(b, &n, "\"relative_password_age\":")
 		b = x.RelativePasswordAge.appendJSON(b)
 	}
 	if len(x.UserFlags) > 0 {
-		b = appendKey(b, &n, "user_flags")
+		b = appendKey(b, &n, "\"user_flags\":")
 		b = appendStrings(b, x.UserFlags)
 	}
 	if n == 0 {
@@ -1068,15 +1068,15 @@ func (x *ProcessExtToken) appendJSON(b []byte) ([]byte, bool) {
 	b = append(b, '{')
 	n := 0
 	if x.ElevationLevel != "" {
-		b = appendKey(b, &n, "elevation_level")
+		b = appendKey(b, &n, "\"elevation_level\":")
 		b = appendString(b, x.ElevationLevel)
 	}
 	if x.IntegrityLevelName != "" {
-		b = appendKey(b, &n, "integrity_level_name")
+		b = appendKey(b, &n, "\"integrity_level_name\":")
 		b = appendString(b, x.IntegrityLevelName)
 	}
 	if len(x.SecurityAttributes) > 0 {
-		b = appendKey(b, &n, "security_attributes")
+		b = appendKey(b, &n, "\"security_attributes\":")
 		b = appendStrings(b, x.SecurityAttributes)
 	}
 	if n == 0 {
@@ -1090,7 +1090,7 @@ func (x *ProcessExtWindows) appendJSON(b []byte) ([]byte, bool) {
 	b = append(b, '{')
 	n := 0
 	if x.ZoneIdentifier != "" {
-		b = appendKey(b, &n, "zone_identifier")
+		b = appendKey(b, &n, "\"zone_identifier\":")
 		b = appendString(b, x.ZoneIdentifier)
 	}
 	if n == 0 {
@@ -1104,19 +1104,19 @@ func (x *ProcessExtAPI) appendJSON(b []byte) ([]byte, bool) {
 	b = append(b, '{')
 	n := 0
 	if x.Name != "" {
-		b = appendKey(b, &n, "name")
+		b = appendKey(b, &n, "\"name\":")
 		b = appendString(b, x.Name)
 	}
 	{
 		mark, m := len(b), n
-		b = appendKey(b, &n, "parameters")
+		b = appendKey(b, &n, "\"parameters\":")
 		var ok bool
 		if b, ok = x.Parameters.appendJSON(b); !ok {
 			b, n = b[:mark], m
 		}
 	}
 	if x.Summary != "" {
-		b = appendKey(b, &n, "summary")
+		b = appendKey(b, &n, "\"summary\":")
 		b = appendString(b, x.Summary)
 	}
 	if n == 0 {
@@ -1130,11 +1130,11 @@ func (x *ProcessExtAPIParameters) appendJSON(b []byte) ([]byte, bool) {
 	b = append(b, '{')
 	n := 0
 	if len(x.DesiredAccess) > 0 {
-		b = appendKey(b, &n, "desired_access")
+		b = appendKey(b, &n, "\"desired_access\":")
 		b = appendStrings(b, x.DesiredAccess)
 	}
 	if x.DesiredAccessNumeric.Valid {
-		b = appendKey(b, &n, "desired_access_numeric")
+		b = appendKey(b, &n, "\"desired_access_numeric\":")
 		b = x.DesiredAccessNumeric.appendJSON(b)
 	}
 	if n == 0 {
@@ -1148,23 +1148,23 @@ func (x *ProcessCodeSignature) appendJSON(b []byte) ([]byte, bool) {
 	b = append(b, '{')
 	n := 0
 	if x.Exists.Valid {
-		b = appendKey(b, &n, "exists")
+		b = appendKey(b, &n, "\"exists\":")
 		b = x.Exists.appendJSON(b)
 	}
 	if x.Status != "" {
-		b = appendKey(b, &n, "status")
+		b = appendKey(b, &n, "\"status\":")
 		b = appendString(b, x.Status)
 	}
 	if x.SubjectName != "" {
-		b = appendKey(b, &n, "subject_name")
+		b = appendKey(b, &n, "\"subject_name\":")
 		b = appendString(b, x.SubjectName)
 	}
 	if x.ThumbprintSHA256 != "" {
-		b = appendKey(b, &n, "thumbprint_sha256")
+		b = appendKey(b, &n, "\"thumbprint_sha256\":")
 		b = appendString(b, x.ThumbprintSHA256)
 	}
 	if x.Trusted.Valid {
-		b = appendKey(b, &n, "trusted")
+		b = appendKey(b, &n, "\"trusted\":")
 		b = x.Trusted.appendJSON(b)
 	}
 	if n == 0 {
@@ -1178,15 +1178,15 @@ func (x *ProcessHash) appendJSON(b []byte) ([]byte, bool) {
 	b = append(b, '{')
 	n := 0
 	if x.MD5 != "" {
-		b = appendKey(b, &n, "md5")
+		b = appendKey(b, &n, "\"md5\":")
 		b = appendString(b, x.MD5)
 	}
 	if x.SHA1 != "" {
-		b = appendKey(b, &n, "sha1")
+		b = appendKey(b, &n, "\"sha1\":")
 		b = appendString(b, x.SHA1)
 	}
 	if x.SHA256 != "" {
-		b = appendKey(b, &n, "sha256")
+		b = appendKey(b, &n, "\"sha256\":")
 		b = appendString(b, x.SHA256)
 	}
 	if n == 0 {
@@ -1201,51 +1201,51 @@ func (x *ProcessParent) appendJSON(b []byte) ([]byte, bool) {
 	n := 0
 	{
 		mark, m := len(b), n
-		b = appendKey(b, &n, "Ext")
+		b = appendKey(b, &n, "\"Ext\":")
 		var ok bool
 		if b, ok = x.Ext.appendJSON(b); !ok {
 			b, n = b[:mark], m
 		}
 	}
 	if len(x.Args) > 0 {
-		b = appendKey(b, &n, "args")
+		b = appendKey(b, &n, "\"args\":")
 		b = appendStrings(b, x.Args)
 	}
 	if x.ArgsCount.Valid {
-		b = appendKey(b, &n, "args_count")
+		b = appendKey(b, &n, "\"args_count\":")
 		b = x.ArgsCount.appendJSON(b)
 	}
 	{
 		mark, m := len(b), n
-		b = appendKey(b, &n, "code_signature")
+		b = appendKey(b, &n, "\"code_signature\":")
 		var ok bool
 		if b, ok = x.CodeSignature.appendJSON(b); !ok {
 			b, n = b[:mark], m
 		}
 	}
 	if x.CommandLine != "" {
-		b = appendKey(b, &n, "command_line")
+		b = appendKey(b, &n, "\"command_line\":")
 		b = appendString(b, x.CommandLine)
 	}
 	if x.EntityID != "" {
-		b = appendKey(b, &n, "entity_id")
+		b = appendKey(b, &n, "\"entity_id\":")
 		b = appendString(b, x.EntityID)
 	}
 	if x.Executable != "" {
-		b = appendKey(b, &n, "executable")
+		b = appendKey(b, &n, "\"executable\":")
 		b = appendString(b, x.Executable)
 	}
 	if x.Name != "" {
-		b = appendKey(b, &n, "name")
+		b = appendKey(b, &n, "\"name\":")
 		b = appendString(b, x.Name)
 	}
 	if x.PID.Valid {
-		b = appendKey(b, &n, "pid")
+		b = appendKey(b, &n, "\"pid\":")
 		b = x.PID.appendJSON(b)
 	}
 	{
 		mark, m := len(b), n
-		b = appendKey(b, &n, "thread")
+		b = appendKey(b, &n, "\"thread\":")
 		var ok bool
 		if b, ok = x.Thread.appendJSON(b); !ok {
 			b, n = b[:mark], m
@@ -1263,7 +1263,7 @@ func (x *ProcessParentExt) appendJSON(b []byte) ([]byte, bool) {
 	n := 0
 	if len(x.CodeSignature) > 0 {
 		mark, m := len(b), n
-		b = appendKey(b, &n, "code_signature")
+		b = appendKey(b, &n, "\"code_signature\":")
 		b = append(b, '[')
 		k := 0
 		for i := range x.CodeSignature {
@@ -1284,12 +1284,12 @@ func (x *ProcessParentExt) appendJSON(b []byte) ([]byte, bool) {
 		}
 	}
 	if x.CommandLineTruncated.Valid {
-		b = appendKey(b, &n, "command_line_truncated")
+		b = appendKey(b, &n, "\"command_line_truncated\":")
 		b = x.CommandLineTruncated.appendJSON(b)
 	}
 	{
 		mark, m := len(b), n
-		b = appendKey(b, &n, "real")
+		b = appendKey(b, &n, "\"real\":")
 		var ok bool
 		if b, ok = x.Real.appendJSON(b); !ok {
 			b, n = b[:mark], m
@@ -1306,23 +1306,23 @@ func (x *ProcessParentExtCodeSignature) appendJSON(b []byte) ([]byte, bool) {
 	b = append(b, '{')
 	n := 0
 	if x.Exists.Valid {
-		b = appendKey(b, &n, "exists")
+		b = appendKey(b, &n, "\"exists\":")
 		b = x.Exists.appendJSON(b)
 	}
 	if x.Status != "" {
-		b = appendKey(b, &n, "status")
+		b = appendKey(b, &n, "\"status\":")
 		b = appendString(b, x.Status)
 	}
 	if x.SubjectName != "" {
-		b = appendKey(b, &n, "subject_name")
+		b = appendKey(b, &n, "\"subject_name\":")
 		b = appendString(b, x.SubjectName)
 	}
 	if x.ThumbprintSHA256 != "" {
-		b = appendKey(b, &n, "thumbprint_sha256")
+		b = appendKey(b, &n, "\"thumbprint_sha256\":")
 		b = appendString(b, x.ThumbprintSHA256)
 	}
 	if x.Trusted.Valid {
-		b = appendKey(b, &n, "trusted")
+		b = appendKey(b, &n, "\"trusted\":")
 		b = x.Trusted.appendJSON(b)
 	}
 	if n == 0 {
@@ -1336,11 +1336,11 @@ func (x *ProcessParentExtReal) appendJSON(b []byte) ([]byte, bool) {
 	b = append(b, '{')
 	n := 0
 	if x.EntityID != "" {
-		b = appendKey(b, &n, "entity_id")
+		b = appendKey(b, &n, "\"entity_id\":")
 		b = appendString(b, x.EntityID)
 	}
 	if x.PID.Valid {
-		b = appendKey(b, &n, "pid")
+		b = appendKey(b, &n, "\"pid\":")
 		b = x.PID.appendJSON(b)
 	}
 	if n == 0 {
@@ -1354,23 +1354,23 @@ func (x *ProcessParentCodeSignature) appendJSON(b []byte) ([]byte, bool) {
 	b = append(b, '{')
 	n := 0
 	if x.Exists.Valid {
-		b = appendKey(b, &n, "exists")
+		b = appendKey(b, &n, "\"exists\":")
 		b = x.Exists.appendJSON(b)
 	}
 	if x.Status != "" {
-		b = appendKey(b, &n, "status")
+		b = appendKey(b, &n, "\"status\":")
 		b = appendString(b, x.Status)
 	}
 	if x.SubjectName != "" {
-		b = appendKey(b, &n, "subject_name")
+		b = appendKey(b, &n, "\"subject_name\":")
 		b = appendString(b, x.SubjectName)
 	}
 	if x.ThumbprintSHA256 != "" {
-		b = appendKey(b, &n, "thumbprint_sha256")
+		b = appendKey(b, &n, "\"thumbprint_sha256\":")
 		b = appendString(b, x.ThumbprintSHA256)
 	}
 	if x.Trusted.Valid {
-		b = appendKey(b, &n, "trusted")
+		b = appendKey(b, &n, "\"trusted\":")
 		b = x.Trusted.appendJSON(b)
 	}
 	if n == 0 {
@@ -1385,7 +1385,7 @@ func (x *ProcessParentThread) appendJSON(b []byte) ([]byte, bool) {
 	n := 0
 	{
 		mark, m := len(b), n
-		b = appendKey(b, &n, "Ext")
+		b = appendKey(b, &n, "\"Ext\":")
 		var ok bool
 		if b, ok = x.Ext.appendJSON(b); !ok {
 			b, n = b[:mark], m
@@ -1403,7 +1403,7 @@ func (x *ProcessParentThreadExt) appendJSON(b []byte) ([]byte, bool) {
 	n := 0
 	if len(x.CallStack) > 0 {
 		mark, m := len(b), n
-		b = appendKey(b, &n, "call_stack")
+		b = appendKey(b, &n, "\"call_stack\":")
 		b = append(b, '[')
 		k := 0
 		for i := range x.CallStack {
@@ -1424,11 +1424,11 @@ func (x *ProcessParentThreadExt) appendJSON(b []byte) ([]byte, bool) {
 		}
 	}
 	if x.CallStackContainsUnbacked.Valid {
-		b = appendKey(b, &n, "call_stack_contains_unbacked")
+		b = appendKey(b, &n, "\"call_stack_contains_unbacked\":")
 		b = x.CallStackContainsUnbacked.appendJSON(b)
 	}
 	if x.CallStackSummary != "" {
-		b = appendKey(b, &n, "call_stack_summary")
+		b = appendKey(b, &n, "\"call_stack_summary\":")
 		b = appendString(b, x.CallStackSummary)
 	}
 	if n == 0 {
@@ -1442,19 +1442,19 @@ func (x *ProcessParentThreadExtCallStack) appendJSON(b []byte) ([]byte, bool) {
 	b = append(b, '{')
 	n := 0
 	if x.CallsiteLeadingBytes != "" {
-		b = appendKey(b, &n, "callsite_leading_bytes")
+		b = appendKey(b, &n, "\"callsite_leading_bytes\":")
 		b = appendString(b, x.CallsiteLeadingBytes)
 	}
 	if x.CallsiteTrailingBytes != "" {
-		b = appendKey(b, &n, "callsite_trailing_bytes")
+		b = appendKey(b, &n, "\"callsite_trailing_bytes\":")
 		b = appendString(b, x.CallsiteTrailingBytes)
 	}
 	if x.Protection != "" {
-		b = appendKey(b, &n, "protection")
+		b = appendKey(b, &n, "\"protection\":")
 		b = appendString(b, x.Protection)
 	}
 	if x.SymbolInfo != "" {
-		b = appendKey(b, &n, "symbol_info")
+		b = appendKey(b, &n, "\"symbol_info\":")
 		b = appendString(b, x.SymbolInfo)
 	}
 	if n == 0 {
@@ -1468,27 +1468,27 @@ func (x *ProcessPE) appendJSON(b []byte) ([]byte, bool) {
 	b = append(b, '{')
 	n := 0
 	if x.Imphash != "" {
-		b = appendKey(b, &n, "imphash")
+		b = appendKey(b, &n, "\"imphash\":")
 		b = appendString(b, x.Imphash)
 	}
 	if x.OriginalFileName != "" {
-		b = appendKey(b, &n, "original_file_name")
+		b = appendKey(b, &n, "\"original_file_name\":")
 		b = appendString(b, x.OriginalFileName)
 	}
 	if x.Company != "" {
-		b = appendKey(b, &n, "company")
+		b = appendKey(b, &n, "\"company\":")
 		b = appendString(b, x.Company)
 	}
 	if x.Description != "" {
-		b = appendKey(b, &n, "description")
+		b = appendKey(b, &n, "\"description\":")
 		b = appendString(b, x.Description)
 	}
 	if x.FileVersion != "" {
-		b = appendKey(b, &n, "file_version")
+		b = appendKey(b, &n, "\"file_version\":")
 		b = appendString(b, x.FileVersion)
 	}
 	if x.Product != "" {
-		b = appendKey(b, &n, "product")
+		b = appendKey(b, &n, "\"product\":")
 		b = appendString(b, x.Product)
 	}
 	if n == 0 {
@@ -1502,12 +1502,12 @@ func (x *ProcessThread) appendJSON(b []byte) ([]byte, bool) {
 	b = append(b, '{')
 	n := 0
 	if x.ID.Valid {
-		b = appendKey(b, &n, "id")
+		b = appendKey(b, &n, "\"id\":")
 		b = x.ID.appendJSON(b)
 	}
 	{
 		mark, m := len(b), n
-		b = appendKey(b, &n, "Ext")
+		b = appendKey(b, &n, "\"Ext\":")
 		var ok bool
 		if b, ok = x.Ext.appendJSON(b); !ok {
 			b, n = b[:mark], m
@@ -1525,7 +1525,7 @@ func (x *ProcessThreadExt) appendJSON(b []byte) ([]byte, bool) {
 	n := 0
 	if len(x.CallStack) > 0 {
 		mark, m := len(b), n
-		b = appendKey(b, &n, "call_stack")
+		b = appendKey(b, &n, "\"call_stack\":")
 		b = append(b, '[')
 		k := 0
 		for i := range x.CallStack {
@@ -1546,11 +1546,11 @@ func (x *ProcessThreadExt) appendJSON(b []byte) ([]byte, bool) {
 		}
 	}
 	if x.CallStackSummary != "" {
-		b = appendKey(b, &n, "call_stack_summary")
+		b = appendKey(b, &n, "\"call_stack_summary\":")
 		b = appendString(b, x.CallStackSummary)
 	}
 	if x.CallStackContainsUnbacked.Valid {
-		b = appendKey(b, &n, "call_stack_contains_unbacked")
+		b = appendKey(b, &n, "\"call_stack_contains_unbacked\":")
 		b = x.CallStackContainsUnbacked.appendJSON(b)
 	}
 	if n == 0 {
@@ -1564,7 +1564,7 @@ func (x *ProcessThreadExtCallStack) appendJSON(b []byte) ([]byte, bool) {
 	b = append(b, '{')
 	n := 0
 	if x.SymbolInfo != "" {
-		b = appendKey(b, &n, "symbol_info")
+		b = appendKey(b, &n, "\"symbol_info\":")
 		b = appendString(b, x.SymbolInfo)
 	}
 	if n == 0 {
@@ -1578,15 +1578,15 @@ func (x *User) appendJSON(b []byte) ([]byte, bool) {
 	b = append(b, '{')
 	n := 0
 	if x.Domain != "" {
-		b = appendKey(b, &n, "domain")
+		b = appendKey(b, &n, "\"domain\":")
 		b = appendString(b, x.Domain)
 	}
 	if x.ID != "" {
-		b = appendKey(b, &n, "id")
+		b = appendKey(b, &n, "\"id\":")
 		b = appendString(b, x.ID)
 	}
 	if x.Name != "" {
-		b = appendKey(b, &n, "name")
+		b = appendKey(b, &n, "\"name\":")
 		b = appendString(b, x.Name)
 	}
 	if n == 0 {
@@ -1601,7 +1601,7 @@ func (x *Target) appendJSON(b []byte) ([]byte, bool) {
 	n := 0
 	{
 		mark, m := len(b), n
-		b = appendKey(b, &n, "process")
+		b = appendKey(b, &n, "\"process\":")
 		var ok bool
 		if b, ok = x.Process.appendJSON(b); !ok {
 			b, n = b[:mark], m
@@ -1618,19 +1618,19 @@ func (x *TargetProcess) appendJSON(b []byte) ([]byte, bool) {
 	b = append(b, '{')
 	n := 0
 	if x.EntityID != "" {
-		b = appendKey(b, &n, "entity_id")
+		b = appendKey(b, &n, "\"entity_id\":")
 		b = appendString(b, x.EntityID)
 	}
 	if x.Executable != "" {
-		b = appendKey(b, &n, "executable")
+		b = appendKey(b, &n, "\"executable\":")
 		b = appendString(b, x.Executable)
 	}
 	if x.Name != "" {
-		b = appendKey(b, &n, "name")
+		b = appendKey(b, &n, "\"name\":")
 		b = appendString(b, x.Name)
 	}
 	if x.PID.Valid {
-		b = appendKey(b, &n, "pid")
+		b = appendKey(b, &n, "\"pid\":")
 		b = x.PID.appendJSON(b)
 	}
 	if n == 0 {
@@ -1645,7 +1645,7 @@ func (x *Winlog) appendJSON(b []byte) ([]byte, bool) {
 	n := 0
 	{
 		mark, m := len(b), n
-		b = appendKey(b, &n, "event_data")
+		b = appendKey(b, &n, "\"event_data\":")
 		var ok bool
 		if b, ok = x.EventData.appendJSON(b); !ok {
 			b, n = b[:mark], m
@@ -1662,39 +1662,39 @@ func (x *WinlogEventData) appendJSON(b []byte) ([]byte, bool) {
 	b = append(b, '{')
 	n := 0
 	if x.IntegrityLevel != "" {
-		b = appendKey(b, &n, "IntegrityLevel")
+		b = appendKey(b, &n, "\"IntegrityLevel\":")
 		b = appendString(b, x.IntegrityLevel)
 	}
 	if x.SubjectUserName != "" {
-		b = appendKey(b, &n, "SubjectUserName")
+		b = appendKey(b, &n, "\"SubjectUserName\":")
 		b = appendString(b, x.SubjectUserName)
 	}
 	if x.TargetImage != "" {
-		b = appendKey(b, &n, "TargetImage")
+		b = appendKey(b, &n, "\"TargetImage\":")
 		b = appendString(b, x.TargetImage)
 	}
 	if x.TargetProcessGUID != "" {
-		b = appendKey(b, &n, "TargetProcessGUID")
+		b = appendKey(b, &n, "\"TargetProcessGUID\":")
 		b = appendString(b, x.TargetProcessGUID)
 	}
 	if x.TargetProcessId != "" {
-		b = appendKey(b, &n, "TargetProcessId")
+		b = appendKey(b, &n, "\"TargetProcessId\":")
 		b = appendString(b, x.TargetProcessId)
 	}
 	if x.GrantedAccess != "" {
-		b = appendKey(b, &n, "GrantedAccess")
+		b = appendKey(b, &n, "\"GrantedAccess\":")
 		b = appendString(b, x.GrantedAccess)
 	}
 	if x.CallTrace != "" {
-		b = appendKey(b, &n, "CallTrace")
+		b = appendKey(b, &n, "\"CallTrace\":")
 		b = appendString(b, x.CallTrace)
 	}
 	if x.SourceUser != "" {
-		b = appendKey(b, &n, "SourceUser")
+		b = appendKey(b, &n, "\"SourceUser\":")
 		b = appendString(b, x.SourceUser)
 	}
 	if x.TargetUser != "" {
-		b = appendKey(b, &n, "TargetUser")
+		b = appendKey(b, &n, "\"TargetUser\":")
 		b = appendString(b, x.TargetUser)
 	}
 	if n == 0 {

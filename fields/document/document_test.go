@@ -141,3 +141,12 @@ func BenchmarkAppendJSON(b *testing.B) {
 	}
 	b.SetBytes(int64(len(buf)))
 }
+
+func BenchmarkAppendTime(b *testing.B) {
+	t := time.Date(2026, 11, 27, 15, 4, 5, 123456789, time.UTC)
+	var buf []byte
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = document.AppendTime(buf[:0], t)
+	}
+}

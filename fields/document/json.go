@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/procbeat/procbeat/internal/jsonstr"
+	"github.com/procbeat/procbeat/internal/rfc3339"
 )
 
 // Long is a long field that may be absent; zero is a real value (pid 0,
@@ -58,20 +59,20 @@ func (d *Document) AppendJSON(b []byte) []byte {
 	return b
 }
 
+// appendKey writes a separator when the object has members already, then
+// key, which the generator gives as the quoted name and its colon.
 func appendKey(b []byte, n *int, key string) []byte {
 	if *n > 0 {
 		b = append(b, ',')
 	}
 	*n++
-	b = append(b, '"')
-	b = append(b, key...)
-	return append(b, '"', ':')
+	return append(b, key...)
 }
 
 // appendTime writes RFC 3339 with milliseconds in UTC, the form Defend uses.
 func appendTime(b []byte, t time.Time) []byte {
 	b = append(b, '"')
-	b = t.UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+	b = rfc3339.AppendMillisUTC(b, t)
 	return append(b, '"')
 }
 

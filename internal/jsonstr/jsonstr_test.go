@@ -36,5 +36,91 @@ func FuzzAppend(f *testing.F) {
 		if utf8.ValidString(s) && back != s {
 			t.Fatalf("%q became %q", s, back)
 		}
+		if got, want := Append(nil, s), reference(nil, s); string(got) != string(want) {
+			t.Fatalf("%q: %s, byte at a time %s", s, got, want)
+		}
 	})
+}
+
+// reference is Append one byte at a time, as it was before the word at a
+// time scan: the scan must find exactly the bytes this escapes.
+func reference(b []byte, s string) []byte {
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c == '\n':
+				b = append(b, '\\', 'n')
+			case c == '\r':
+				b = append(b, '\\', 'r')
+			case c == '\t':
+				b = append(b, '\\', 't')
+			case c < 0x20:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+		default:
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(b, '"')
+}
+
+// Every byte value at every place of an 8-byte word, and next to others,
+// escapes as the byte at a time reference does.
+func TestAppendEveryByteEveryPlace(t *testing.T) {
+	plain := []byte("abcdefghijklmnopqrstu")
+	for c := 0; c < 256; c++ {
+		for pos := range plain {
+			for _, second := range []int{-1, 0, '"', 0x7f, 0x80, 0xe2} {
+				s := append([]byte(nil), plain...)
+				s[pos] = byte(c)
+				if second >= 0 && pos+3 < len(s) {
+					s[pos+3] = byte(second)
+				}
+				if got, want := Append(nil, string(s)), reference(nil, string(s)); string(got) != string(want) {
+					t.Fatalf("%q: %s, want %s", s, got, want)
+				}
+			}
+		}
+	}
+}
+
+// benchStrings are the kinds of values documents carry: ids and names
+// (plain ASCII), paths and command lines (backslashes), and text outside
+// ASCII.
+var benchStrings = map[string]string{
+	"guid":    "{a1b2c3d4-0000-1111-2222-333344445555}",
+	"message": "Process started: powershell.exe (pid 4312), parent explorer.exe, user alice on host WORKSTATION-01",
+	"path":    `C:\Program Files\WindowsApps\Microsoft.WindowsTerminal_1.18.3181.0_x64__8wekyb3d8bbwe\WindowsTerminal.exe`,
+	"cmdline": `"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe" -NoProfile -Command "Get-Process | Where-Object {$_.CPU -gt 100}"`,
+	"utf8":    "C:\\Users\\José\\Documents\\報告書\\résumé — final.docx",
+}
+
+func BenchmarkAppend(b *testing.B) {
+	for _, name := range []string{"guid", "message", "path", "cmdline", "utf8"} {
+		s := benchStrings[name]
+		b.Run(name, func(b *testing.B) {
+			buf := make([]byte, 0, 1024)
+			b.SetBytes(int64(len(s)))
+			b.ReportAllocs()
+			for b.Loop() {
+				buf = Append(buf[:0], s)
+			}
+		})
+	}
 }

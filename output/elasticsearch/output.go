@@ -11,15 +11,13 @@ import (
 	"sync"
 	"time"
 
-	"github.com/elastic/go-elasticsearch/v8/esapi"
-
 	"github.com/procbeat/procbeat/monitoring"
 	"github.com/procbeat/procbeat/pipeline"
 )
 
 // Output implements pipeline.Output for Elasticsearch.
 type Output struct {
-	tr  esapi.Transport
+	tr  Transport
 	cfg Config
 	c   *monitoring.Counters
 	log monitoring.Logger
@@ -30,10 +28,10 @@ type Output struct {
 }
 
 // New builds the output on an already configured client: an
-// *elasticsearch.Client (or any esapi.Transport; see TransportFunc). The
+// *esclient.Client (or any Transport; see TransportFunc). The
 // client's own retries may stay on; every action is a create with an _id,
 // so a resent request is harmless.
-func New(tr esapi.Transport, cfg Config, c *monitoring.Counters, log monitoring.Logger) (*Output, error) {
+func New(tr Transport, cfg Config, c *monitoring.Counters, log monitoring.Logger) (*Output, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -58,10 +56,10 @@ func New(tr esapi.Transport, cfg Config, c *monitoring.Counters, log monitoring.
 	return o, nil
 }
 
-// TransportFunc adapts a function to esapi.Transport.
+// TransportFunc adapts a function to Transport.
 type TransportFunc func(*http.Request) (*http.Response, error)
 
-// Perform implements esapi.Transport.
+// Perform implements Transport.
 func (f TransportFunc) Perform(r *http.Request) (*http.Response, error) { return f(r) }
 
 // Limits implements pipeline.Output.

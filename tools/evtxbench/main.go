@@ -39,7 +39,7 @@ type result struct {
 func run(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("evtxbench", flag.ContinueOnError)
 	workers := fs.Int("workers", 1, "chunks decoded in parallel (0: GOMAXPROCS)")
-	filter := fs.String("filter", "all", "all: decode every record; process: only Sysmon 1/5/10 and Security 4688/4689 (the replay path's filter)")
+	filter := fs.String("filter", "all", "all: decode every record; process: only Sysmon 1/5/7/10 and Security 4688/4689 (the replay path's filter)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the reading to this file")
 	memprofile := fs.String("memprofile", "", "write an allocation profile (all allocations) to this file at the end")
 	passes := fs.Int("passes", 1, "read the file this many times (longer profiles); counts are per pass, time is the total")

@@ -186,7 +186,8 @@ func writeEncoder(b *bytes.Buffer, n *node) {
 	fmt.Fprintf(b, "func (x *%s) appendJSON(b []byte) ([]byte, bool) {\n", n.typeName)
 	b.WriteString("\tstart := len(b)\n\tb = append(b, '{')\n\tn := 0\n")
 	for _, s := range n.order {
-		key := fmt.Sprintf("%q", s)
+		// The key with its quotes and colon is one constant: one append.
+		key := fmt.Sprintf("%q", `"`+s+`":`)
 		name := goName(s)
 		if c, ok := n.children[s]; ok {
 			if c.array {

@@ -1,0 +1,90 @@
+package rfc3339
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+// times covers the edges (zero fraction, one nanosecond, the year range
+// the hand path takes and both sides of it, other zones) and random
+// instants.
+func times() []time.Time {
+	east := time.FixedZone("east", 5*3600+1800)
+	ts := []time.Time{
+		{},
+		time.Date(1601, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(5, 2, 3, 4, 5, 6, 7000000, time.UTC),
+		time.Date(2026, 11, 27, 15, 4, 5, 0, time.UTC),
+		time.Date(2026, 11, 27, 15, 4, 5, 1, time.UTC),
+		time.Date(2026, 11, 27, 15, 4, 5, 100000000, time.UTC),
+		time.Date(2026, 11, 27, 15, 4, 5, 999999999, time.UTC),
+		time.Date(2026, 12, 31, 23, 59, 59, 120000, east),
+		time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 5, time.UTC),
+		time.Date(-1, 1, 1, 0, 0, 0, 5, time.UTC),
+		time.Date(2026, 3, 29, 1, 30, 0, 0, time.Local),
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		sec := rng.Int64N(400 * 365 * 86400)
+		t := time.Unix(sec-200*365*86400, rng.Int64N(1e9)).UTC()
+		switch rng.IntN(4) {
+		case 0:
+			t = t.Truncate(time.Second)
+		case 1:
+			t = t.Truncate(time.Millisecond)
+		case 2:
+			t = t.In(east)
+		}
+		ts = append(ts, t)
+	}
+	return ts
+}
+
+func TestAppendMillisUTCMatchesAppendFormat(t *testing.T) {
+	for _, tm := range times() {
+		want := tm.UTC().AppendFormat([]byte("x"), "2006-01-02T15:04:05.000Z07:00")
+		if got := AppendMillisUTC([]byte("x"), tm); string(got) != string(want) {
+			t.Fatalf("%v: %s, want %s", tm, got, want)
+		}
+	}
+}
+
+func TestAppendNanoMatchesRFC3339Nano(t *testing.T) {
+	for _, tm := range times() {
+		want := tm.AppendFormat([]byte("x"), time.RFC3339Nano)
+		if got := AppendNano([]byte("x"), tm); string(got) != string(want) {
+			t.Fatalf("%v: %s, want %s", tm, got, want)
+		}
+	}
+}
+
+func BenchmarkAppend(b *testing.B) {
+	tm := time.Date(2026, 11, 27, 15, 4, 5, 123456700, time.UTC)
+	buf := make([]byte, 0, 64)
+	b.Run("millis", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			buf = AppendMillisUTC(buf[:0], tm)
+		}
+	})
+	b.Run("millis/AppendFormat", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			buf = tm.UTC().AppendFormat(buf[:0], "2006-01-02T15:04:05.000Z07:00")
+		}
+	})
+	b.Run("nano", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			buf = AppendNano(buf[:0], tm)
+		}
+	})
+	b.Run("nano/AppendFormat", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			buf = tm.AppendFormat(buf[:0], time.RFC3339Nano)
+		}
+	})
+}

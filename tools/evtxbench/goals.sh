@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# Measures the goals of the document path (issue 17) side by side with the
+# Rust evtx_dump on one file, and prints a table of medians and ratios:
+#
+#   - procbeat replay FILE (NDJSON on stdout) against evtx_dump -o jsonl,
+#     one core (GOMAXPROCS=1 against -t 1) and all cores;
+#   - procbeat evtx dump --format json FILE against evtx_dump -o jsonl,
+#     one core and all cores (both render every record);
+#   - what replay costs after the reader, per document (replay minus
+#     evtxbench -filter process, the same reader and filter alone);
+#   - replay's throughput on all cores over one core (wall time);
+#   - replay's peak RSS (GNU time's maximum resident set size).
+#
+# Every command runs as a whole process with output to /dev/null, REPS
+# times (default 7), the configurations interleaved so that a change in
+# machine load hits all alike; the table gives medians and ratios of
+# medians. CPU is user+sys. Not run in CI: it builds evtx_dump the first
+# time (see compare.sh) and writes a ~460 MB file. Needs /usr/bin/time.
+#
+#   bash tools/evtxbench/goals.sh                 # REPS=7 RECORDS=200000
+#   FILE=/path/to/big.evtx bash tools/evtxbench/goals.sh
+#   COLD_BUILD=1 bash tools/evtxbench/goals.sh    # also a cold go build
+#   BEFORE=/tmp/procbeat.old bash tools/evtxbench/goals.sh
+#       # also times another procbeat binary (an older commit's), interleaved
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+repo="$PWD"
+
+EVTX_RS_VERSION="${EVTX_RS_VERSION:-0.15.1}"
+EVTX_RS_ROOT="${EVTX_RS_ROOT:-$HOME/.cache/procbeat/evtx-rs}"
+REPS="${REPS:-7}"
+RECORDS="${RECORDS:-200000}"
+
+if ! [ -x /usr/bin/time ]; then
+	echo "goals.sh: needs /usr/bin/time (apt-get install time)" >&2
+	exit 1
+fi
+dump="$EVTX_RS_ROOT/bin/evtx_dump"
+if ! [ -x "$dump" ] || [ "$("$dump" --version 2>/dev/null)" != "EVTX Parser $EVTX_RS_VERSION" ]; then
+	echo "building evtx_dump $EVTX_RS_VERSION into $EVTX_RS_ROOT (default features)" >&2
+	cargo install evtx --version "$EVTX_RS_VERSION" --locked --force --root "$EVTX_RS_ROOT" >&2
+fi
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/evtxgoals.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+go build -o "$work/procbeat" ./cmd/procbeat
+go build -o "$work/evtxbench" ./tools/evtxbench
+
+file="${FILE:-}"
+if [ -z "$file" ]; then
+	file="$work/bench.evtx"
+	info="$(cd evtx && PROCBEAT_EVTX_BENCH_OUT="$file" PROCBEAT_EVTX_BENCH_RECORDS="$RECORDS" \
+		go test -run '^TestWriteBenchFile$' -count=1 -v . | grep '^records=' || true)"
+	if [ -z "$info" ]; then
+		echo "goals.sh: no bench file written (is ../shared/corpus present?)" >&2
+		exit 1
+	fi
+fi
+
+# procbeat runs in an empty directory: no procbeat.yml is picked up, and
+# its log files stay there.
+cd "$work"
+pb="$work/procbeat"
+
+# Counts, and a warm page cache.
+total="$("$dump" -t 1 -o jsonl "$file" 2>/dev/null | wc -l)"
+docs="$("$pb" replay "$file" 2>/dev/null | wc -l)"
+dumped="$("$pb" evtx dump --format json "$file" 2>/dev/null | grep -vc '^{"error"' || true)"
+if [ "$dumped" != "$total" ]; then
+	echo "goals.sh: evtx_dump rendered $total records, procbeat evtx dump $dumped" >&2
+	exit 1
+fi
+
+# name|environment|command
+configs=(
+	"rs-t1||$dump -t 1 -o jsonl $file"
+	"replay-1|GOMAXPROCS=1|$pb replay $file"
+	"dump-1|GOMAXPROCS=1|$pb evtx dump --format json $file"
+	"reader-1|GOMAXPROCS=1|$work/evtxbench -workers 1 -filter process $file"
+	"rs-tN||$dump -o jsonl $file"
+	"replay-N||$pb replay $file"
+	"dump-N||$pb evtx dump --format json $file"
+)
+if [ -n "${BEFORE:-}" ]; then
+	configs+=(
+		"before-replay-1|GOMAXPROCS=1|$BEFORE replay $file"
+		"before-dump-1|GOMAXPROCS=1|$BEFORE evtx dump --format json $file"
+		"before-replay-N||$BEFORE replay $file"
+		"before-dump-N||$BEFORE evtx dump --format json $file"
+	)
+fi
+
+echo "load before: $(uptime)"
+for ((rep = 1; rep <= REPS; rep++)); do
+	for c in "${configs[@]}"; do
+		IFS='|' read -r name envs cmd <<<"$c"
+		# shellcheck disable=SC2086 # envs and cmd are split on purpose
+		env $envs /usr/bin/time -f '%e %U %S %M' -a -o "$work/$name.times" $cmd >/dev/null 2>"$work/$name.err" || {
+			echo "goals.sh: $name failed:" >&2
+			cat "$work/$name.err" >&2
+			exit 1
+		}
+	done
+done
+echo "load after:  $(uptime)"
+
+median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+wall() { awk '{print $1}' "$work/$1.times" | median; }
+cpu() { awk '{print $2 + $3}' "$work/$1.times" | median; }
+rss() { awk '{print $4}' "$work/$1.times" | sort -n | tail -1; }
+div() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+
+echo
+echo "file: $total records, $docs process documents; $REPS repetitions; evtx_dump $EVTX_RS_VERSION;" \
+	"$(go version | cut -d' ' -f3); $(nproc) CPUs; $(date -u +%F)"
+echo
+printf '| %-15s | %7s | %6s | %11s | %11s |\n' config "cpu s" "wall s" "µs cpu/rec" "max RSS MiB"
+printf '| %-15s | %7s | %6s | %11s | %11s |\n' --- ---: ---: ---: ---:
+for c in "${configs[@]}"; do
+	name="${c%%|*}"
+	printf '| %-15s | %7s | %6s | %11s | %11s |\n' "$name" "$(cpu "$name")" "$(wall "$name")" \
+		"$(awk -v c="$(cpu "$name")" -v n="$total" 'BEGIN {printf "%.2f", c * 1e6 / n}')" \
+		"$(awk -v k="$(rss "$name")" 'BEGIN {printf "%.1f", k / 1024}')"
+done
+echo
+after="$(awk -v r="$(cpu replay-1)" -v d="$(cpu reader-1)" -v n="$docs" 'BEGIN {printf "%.2f", (r - d) * 1e6 / n}')"
+printf '| %-52s | %8s | %-8s |\n' goal measured target
+printf '| %-52s | %8s | %-8s |\n' --- ---: ---
+printf '| %-52s | %8s | %-8s |\n' "replay CPU / evtx_dump CPU, one core" "$(div "$(cpu replay-1)" "$(cpu rs-t1)")" "<= 0.8"
+printf '| %-52s | %8s | %-8s |\n' "replay CPU / evtx_dump CPU, all cores" "$(div "$(cpu replay-N)" "$(cpu rs-tN)")" "<= 0.8"
+printf '| %-52s | %8s | %-8s |\n' "dump json CPU / evtx_dump CPU, one core" "$(div "$(cpu dump-1)" "$(cpu rs-t1)")" "<= 1"
+printf '| %-52s | %8s | %-8s |\n' "dump json CPU / evtx_dump CPU, all cores" "$(div "$(cpu dump-N)" "$(cpu rs-tN)")" "<= 1"
+printf '| %-52s | %8s | %-8s |\n' "dump json wall / evtx_dump wall, all cores" "$(div "$(wall dump-N)" "$(wall rs-tN)")" "<= 1"
+printf '| %-52s | %8s | %-8s |\n' "replay after the reader, µs CPU per document" "$after" "<= 3"
+printf '| %-52s | %8s | %-8s |\n' "replay throughput all cores / one core (wall)" "$(div "$(wall replay-1)" "$(wall replay-N)")" ">= 1.7"
+printf '| %-52s | %8s | %-8s |\n' "replay peak RSS, MiB (highest of all runs)" "$(awk -v k="$(rss replay-N)" 'BEGIN {printf "%.1f", k / 1024}')" "< 64"
+
+if [ -n "${BEFORE:-}" ]; then
+	echo
+	printf '| %-10s | %10s | %9s | %6s | %11s | %10s |\n' command "cpu before" "cpu after" after/before "wall before" "wall after"
+	printf '| %-10s | %10s | %9s | %6s | %11s | %10s |\n' --- ---: ---: ---: ---: ---:
+	for n in replay-1 dump-1 replay-N dump-N; do
+		printf '| %-10s | %10s | %9s | %6s | %11s | %10s |\n' "$n" "$(cpu "before-$n")" "$(cpu "$n")" \
+			"$(div "$(cpu "$n")" "$(cpu "before-$n")")" "$(wall "before-$n")" "$(wall "$n")"
+	done
+fi
+
+if [ -n "${COLD_BUILD:-}" ]; then
+	cache="$(mktemp -d "${TMPDIR:-/tmp}/gocache.XXXXXX")"
+	/usr/bin/time -f '%e %U %S' -o "$work/build.times" env GOCACHE="$cache" go build -C "$repo" -o "$work/procbeat.cold" ./cmd/procbeat
+	rm -rf "$cache"
+	read -r bw bu bs <"$work/build.times"
+	echo
+	echo "cold go build ./cmd/procbeat (empty GOCACHE, module cache warm): wall ${bw}s, cpu $(awk -v u="$bu" -v s="$bs" 'BEGIN {print u + s}')s"
+fi
+echo
+echo "Ratios are of medians; CPU is user+sys of the whole process (start-up included). evtx_dump renders every"
+echo "record; replay renders the process documents (and reads, filters and skips the rest); dump renders every"
+echo "record's System fields and event data. reader-1 is the reader with replay's filter alone (tools/evtxbench)."

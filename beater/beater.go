@@ -14,6 +14,8 @@ import (
 	"github.com/procbeat/procbeat/fields/document"
 	"github.com/procbeat/procbeat/hostmeta"
 	"github.com/procbeat/procbeat/module/process/mapping"
+	"github.com/procbeat/procbeat/module/process/merge"
+	"github.com/procbeat/procbeat/module/process/source"
 	"github.com/procbeat/procbeat/module/process/tracker"
 	"github.com/procbeat/procbeat/monitoring"
 	"github.com/procbeat/procbeat/output/console"
@@ -36,6 +38,14 @@ type Beater struct {
 	progress *Progress
 	cancel   context.CancelFunc
 	images   *images
+	// deadLetterPath is output.elasticsearch's dead-letter file, if any.
+	deadLetterPath string
+	// lock is held on path.data while the registry is in use.
+	lock *dataLock
+	// metricsDone closes when the metrics logger has written its last line.
+	metricsDone chan struct{}
+	// journal keeps the process table in path.data (with the registry).
+	journal *tracker.Journal
 }
 
 // Options are what the command line adds to the configuration.
@@ -85,7 +95,7 @@ func NewWithOutput(ctx context.Context, cfg config.Config, log monitoring.Logger
 	return b.assemble(ctx, out, o)
 }
 
-func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (*Beater, error) {
+func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (_ *Beater, rerr error) {
 	cfg, log := b.cfg, b.log
 	b.progress = o.Progress
 	var err error
@@ -96,7 +106,17 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 			out.Close()
 			return nil, fmt.Errorf("path.data: %w", err)
 		}
-		if id, err = agentID(filepath.Dir(path)); err != nil {
+		if b.lock, err = lockDataPath(filepath.Dir(path), log); err != nil {
+			out.Close()
+			return nil, err
+		}
+		// Every later failure of assemble lets the lock go.
+		defer func() {
+			if rerr != nil {
+				_ = b.lock.release()
+			}
+		}()
+		if id, err = agentID(filepath.Dir(path), log); err != nil {
 			out.Close()
 			return nil, fmt.Errorf("path.data: %w", err)
 		}
@@ -106,9 +126,15 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 			return nil, err
 		}
 	}
+	tr := tracker.New(tracker.Options{MaxProcesses: cfg.Procbeat.Tracker.MaxProcesses})
 	var cp pipeline.Checkpoints = discardCheckpoints{}
 	if b.reg != nil {
-		cp = b.reg
+		// The process table is kept beside the registry, journaled.
+		if b.journal, err = openTrackerState(filepath.Dir(b.reg.Path()), tr, b.reg, log); err != nil {
+			out.Close()
+			return nil, err
+		}
+		cp = &journaledCheckpoints{reg: b.reg, j: b.journal}
 	}
 	maxBytes := int64(0)
 	if es := cfg.Output.Elasticsearch; es != nil && es.Enabled {
@@ -117,7 +143,6 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 	pctx, cancel := context.WithCancel(ctx)
 	b.cancel = cancel
 	b.pipe = pipeline.New(pctx, out, cp, pipeline.Options{MaxBytesInFlight: maxBytes, DrainTimeout: o.DrainTimeout, Counters: b.counters, Logger: log})
-	tr := tracker.New(tracker.Options{MaxProcesses: cfg.Procbeat.Tracker.MaxProcesses})
 	if b.images, err = newImages(cfg.Enrich, log); err != nil {
 		b.pipe.Close()
 		return nil, err
@@ -149,13 +174,19 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 	b.runner, err = NewRunner(RunnerOptions{
 		Source: sourceOptions(cfg), Mapper: mapper, Tracker: tr, Registry: b.reg,
 		Pipeline: b.pipe, Codec: o.Codec, Observe: o.Observe, Logger: log, Counters: b.counters,
+		Merge: &merge.Options{Tolerance: cfg.Procbeat.Merge.Tolerance, Window: cfg.Procbeat.Merge.Window,
+			MaxHeld: cfg.Procbeat.Merge.MaxHeld, Link: !cfg.Procbeat.MergeSources},
 	})
 	if err != nil {
 		b.pipe.Close()
 		return nil, err
 	}
 	if cfg.Logging.Metrics.Enabled {
-		go monitoring.LogPeriodically(pctx, b.counters, log, cfg.Logging.Metrics.Period)
+		b.metricsDone = make(chan struct{})
+		go func() {
+			defer close(b.metricsDone)
+			monitoring.LogPeriodically(pctx, b.counters, log, cfg.Logging.Metrics.Period)
+		}()
 	}
 	if cfg.HTTP.Enabled {
 		srv, err := monitoring.Listen(monitoring.HTTPConfig{Enabled: true, Host: cfg.HTTP.Host, Port: cfg.HTTP.Port}, b.counters)
@@ -187,12 +218,14 @@ func (b *Beater) output(o Options) (pipeline.Output, string, error) {
 		oc.Timeout = es.Timeout
 		oc.BackoffInit, oc.BackoffMax = es.Backoff.Init, es.Backoff.Max
 		oc.DeadLetterPath = es.DeadLetterPath
+		oc.DeadLetterMaxBytes = es.DeadLetterMaxBytes
 		if oc.DeadLetterPath == "" {
 			oc.DeadLetterPath = filepath.Join(b.cfg.Path.Resolve(b.cfg.Path.Data), "dead-letter.ndjson")
 			if err := os.MkdirAll(filepath.Dir(oc.DeadLetterPath), 0o750); err != nil {
 				return nil, "", fmt.Errorf("path.data: %w", err)
 			}
 		}
+		b.deadLetterPath = oc.DeadLetterPath
 		o, err := esout.New(client, oc, b.counters, b.log)
 		return o, "json", err
 	case out.File != nil && out.File.Enabled:
@@ -278,18 +311,50 @@ func (b *Beater) Replay(ctx context.Context, args []string) (Summary, error) {
 			})
 		}()
 	}
+	// The files of hosts that log both Sysmon and Security are read
+	// together, in event-time order, whatever order they were named in.
+	together := b.runner.Declare(ctx, paths, source.FormatUnknown)
 	failed := 0
+	fail := func(err error) error {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		failed++
+		b.log.Errorf("%v", err)
+		return nil
+	}
+	inGroup := make(map[string]bool, len(together))
+	for i, err := range b.runner.ReplayTogether(ctx, together, source.FormatUnknown) {
+		inGroup[together[i]] = true
+		filesDone.Add(1)
+		if st, serr := os.Stat(together[i]); serr == nil {
+			bytesDone.Add(st.Size())
+		}
+		if err != nil {
+			if cerr := fail(err); cerr != nil {
+				return b.runner.Summary(), cerr
+			}
+		}
+	}
+	if ctx.Err() != nil {
+		return b.runner.Summary(), ctx.Err()
+	}
 	for i, p := range paths {
-		err := b.runner.ReplayFile(ctx, p)
+		if inGroup[p] {
+			continue
+		}
+		err := b.replayPath(ctx, p)
 		filesDone.Add(1)
 		bytesDone.Add(sizes[i])
 		if err != nil {
-			if ctx.Err() != nil {
-				return b.runner.Summary(), ctx.Err()
+			if cerr := fail(err); cerr != nil {
+				return b.runner.Summary(), cerr
 			}
-			failed++
-			b.log.Errorf("%v", err)
 		}
+	}
+	// The end of the replay: no twin can come for what is still held.
+	if err := b.runner.FlushHeld(ctx); err != nil {
+		return b.runner.Summary(), err
 	}
 	if failed > 0 {
 		return b.runner.Summary(), fmt.Errorf("%w: %d of %d files could not be read (see the log)", ErrInputErrors, failed, len(paths))
@@ -306,6 +371,20 @@ func (b *Beater) Close() error {
 	err := b.pipe.Close()
 	b.cancel()
 	b.images.close()
+	if b.journal != nil {
+		// The pipeline's last checkpoint flushed it; this releases it.
+		if jerr := b.journal.Close(); err == nil {
+			err = jerr
+		}
+	}
+	// The closing metrics line counts the events drained by Close: wait
+	// for it, or the process may end before it is written.
+	if b.metricsDone != nil {
+		<-b.metricsDone
+	}
+	if lerr := b.lock.release(); err == nil {
+		err = lerr
+	}
 	return err
 }
 

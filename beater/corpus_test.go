@@ -60,7 +60,11 @@ func TestCorpus(t *testing.T) {
 		want.Sec4689 += e.Sec4689
 	}
 	out := &captureOutput{}
-	b, err := beater.NewWithOutput(context.Background(), config.Default(), monitoring.NopLogger{}, out, beater.Options{})
+	// One document per record, as the manifest counts them: Sysmon and
+	// Security twins kept apart (merge_test.go covers merging).
+	cfg := config.Default()
+	cfg.Procbeat.MergeSources = false
+	b, err := beater.NewWithOutput(context.Background(), cfg, monitoring.NopLogger{}, out, beater.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

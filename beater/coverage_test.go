@@ -87,7 +87,11 @@ func TestCoverageKeepsEverythingTheSourceCarries(t *testing.T) {
 		}
 	}
 	rep := coverage.New()
-	b, err := beater.NewWithOutput(context.Background(), config.Default(), monitoring.NopLogger{}, beater.DiscardOutput{}, beater.Options{Observe: rep.Add})
+	// One document per record, as the manifest counts them: Sysmon and
+	// Security twins kept apart (merge_test.go covers merging).
+	cfg := config.Default()
+	cfg.Procbeat.MergeSources = false
+	b, err := beater.NewWithOutput(context.Background(), cfg, monitoring.NopLogger{}, beater.DiscardOutput{}, beater.Options{Observe: rep.Add})
 	if err != nil {
 		t.Fatal(err)
 	}

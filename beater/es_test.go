@@ -40,7 +40,9 @@ func TestWrappedEVTXExactlyOnceIntoElasticsearch(t *testing.T) {
 		es.BulkMaxSize, es.FlushInterval = 50, 100*time.Millisecond
 		cfg.Output.Elasticsearch = &es
 		run := func(interrupt bool) (acked, dup uint64) {
-			b, err := New(ctx, cfg, monitoring.NopLogger{}, Options{Resume: true})
+			// A replay waits for delivery as the CLI's does (a new data
+			// stream's first requests can be slow on a busy machine).
+			b, err := New(ctx, cfg, monitoring.NopLogger{}, Options{Resume: true, DrainTimeout: ReplayDrainTimeout(cfg)})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -5,7 +5,6 @@
 package beater
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -18,11 +17,13 @@ import (
 	"github.com/procbeat/procbeat/fields/document"
 	"github.com/procbeat/procbeat/module/process/decode"
 	"github.com/procbeat/procbeat/module/process/mapping"
+	"github.com/procbeat/procbeat/module/process/merge"
 	"github.com/procbeat/procbeat/module/process/source"
 	"github.com/procbeat/procbeat/module/process/tracker"
 	"github.com/procbeat/procbeat/monitoring"
 	"github.com/procbeat/procbeat/pipeline"
 	"github.com/procbeat/procbeat/registry"
+	"github.com/procbeat/procbeat/winevent"
 )
 
 // Runner reads sources through the mapping into a pipeline. It knows no
@@ -40,16 +41,20 @@ type Runner struct {
 	counters *monitoring.Counters
 
 	// mapMu serializes the mapping (the mapper and tracker are not safe
-	// for concurrent use) and the tracker's saving when several sources
-	// run at once (live channels).
+	// for concurrent use) when several sources run at once (live
+	// channels).
 	mapMu sync.Mutex
+	// merger pairs Sysmon and Security records of one process event
+	// (nil: every record is published on its own); under mapMu.
+	merger *merge.Merger[pipeline.Ticket]
 
-	mu        sync.Mutex
-	summary   Summary
-	read      map[string]source.Position // where each source read to in this run
-	walk      walkFS                     // nil: the OS (tests inject failures)
-	lastSaved time.Time
-	saveBuf   bytes.Buffer
+	mu      sync.Mutex
+	summary Summary
+	read    map[string]source.Position // where each source read to in this run
+	walk    walkFS                     // nil: the OS (tests inject failures)
+	// warners are the running sources' record-warning caps, by the name
+	// decoders give their errors (see Run).
+	warners map[string]*fileWarner
 }
 
 // RunnerOptions configure a Runner.
@@ -68,10 +73,13 @@ type RunnerOptions struct {
 	Observe  func(*document.Document)
 	Logger   monitoring.Logger
 	Counters *monitoring.Counters
+	// Merge, when set, pairs the Sysmon and Security records of one
+	// process start or end (procbeat.merge_sources, procbeat.merge).
+	Merge *merge.Options
 }
 
-// NewRunner returns a Runner. The tracker is restored from the registry's
-// saved state when there is one.
+// NewRunner returns a Runner. The tracker's state is loaded and journaled
+// by the Beater (trackerstate.go), with the checkpoints.
 func NewRunner(o RunnerOptions) (*Runner, error) {
 	if o.Logger == nil {
 		o.Logger = monitoring.NopLogger{}
@@ -81,7 +89,10 @@ func NewRunner(o RunnerOptions) (*Runner, error) {
 	}
 	r := &Runner{opts: o.Source, mapper: o.Mapper, tracker: o.Tracker, reg: o.Registry, pipe: o.Pipeline,
 		codec: o.Codec, observe: o.Observe, log: o.Logger, counters: o.Counters, summary: newSummary(),
-		read: map[string]source.Position{}}
+		read: map[string]source.Position{}, warners: map[string]*fileWarner{}}
+	if o.Merge != nil {
+		r.merger = merge.New[pipeline.Ticket](*o.Merge)
+	}
 	// Only the records the mapping wants are decoded from EVTX.
 	r.opts.Filter = mapping.Wants
 	r.opts.Notice = func(msg string) { r.log.Warnf("%s", msg) }
@@ -89,16 +100,7 @@ func NewRunner(o RunnerOptions) (*Runner, error) {
 		// e.File names the source as messages do: a path, or an
 		// archive:member.
 		r.count(func(s *Summary) { s.recordErrors(e.File, ErrorDecode, 1) })
-		r.log.Warnf("%v", e)
-	}
-	if r.reg != nil {
-		if state := r.reg.Extra(); len(state) > 0 {
-			if err := r.tracker.Load(bytes.NewReader(state)); err != nil {
-				// The tracker only enriches; losing it costs ancestry,
-				// not events.
-				r.log.Errorf("process table in %s unreadable, starting empty: %v", r.reg.Path(), err)
-			}
-		}
+		r.warnDecode(e.File, e)
 	}
 	return r, nil
 }
@@ -171,58 +173,118 @@ func sourceName(s source.Source) string {
 // live channel); the mapping is serialized between them. One source must
 // not be run twice at once.
 func (r *Runner) Run(ctx context.Context, src source.Source) error {
-	id := src.ID()
-	name := sourceName(src)
-	rd, err := src.Open(ctx, r.startPosition(id))
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil
-		}
-		r.count(func(s *Summary) { s.fileFailed(name, ErrorOpen, err) })
+	rs, err := r.open(ctx, src)
+	if rs == nil {
 		return err
 	}
-	defer rd.Close()
-	r.count(func(s *Summary) { s.Files++ })
-	client := r.pipe.Client(id)
-	var doc document.Document
-	// Counts are kept locally and merged now and then: the summary's lock
-	// and maps stay off the per-record path.
-	var c fileCounts
-	defer r.merge(&c)
-	for rd.Next(ctx) {
-		rec := rd.Record()
-		c.records++
-		if c.records%1024 == 0 {
-			r.merge(&c)
-		}
-		r.mapMu.Lock()
-		kind, err := r.mapper.Map(rec, &doc)
-		if err != nil || kind == mapping.None {
-			r.mapMu.Unlock()
-			if err != nil {
-				r.count(func(s *Summary) { s.recordErrors(name, ErrorMapping, 1) })
-				r.log.Warnf("%s: record %d (event %d): %v", name, rec.RecordID, rec.EventID, err)
-			} else {
-				c.kinds[kind]++
-			}
-			continue
-		}
-		c.kinds[kind]++
-		if r.observe != nil {
-			r.observe(&doc)
-		}
-		p := rd.Position()
-		ev := pipeline.Event{Index: r.mapper.Index(kind), ID: doc.Event.ID, Body: r.encode(&doc),
-			Pos: pipeline.Position{Offset: p.Offset, Check: p.Check, Bookmark: p.Bookmark}}
-		r.maybeSaveTracker(false)
-		r.mapMu.Unlock()
-		if err := client.Publish(ctx, ev); err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return fmt.Errorf("%s: record %d: %w", name, rec.RecordID, err)
+	for rs.rd.Next(ctx) {
+		if stop, err := r.step(ctx, rs); stop {
+			rs.close(r)
+			return err
 		}
 	}
+	return r.finish(ctx, rs)
+}
+
+// reading is one source being read: its reader, publisher and counts.
+type reading struct {
+	id, name string
+	rd       source.Reader
+	client   *pipeline.Client
+	doc      document.Document
+	// Counts are kept locally and merged now and then: the summary's lock
+	// and maps stay off the per-record path.
+	c    fileCounts
+	outs []outgoing
+	emit merge.Emit[pipeline.Ticket]
+	// warn caps the source's record warnings (warncap.go).
+	warn *fileWarner
+}
+
+func (rs *reading) close(r *Runner) {
+	r.merge(&rs.c)
+	rs.warn.finish()
+	rs.rd.Close()
+}
+
+// open opens src where it stands. A nil reading means it did not open:
+// the error, or nil when ctx ended.
+func (r *Runner) open(ctx context.Context, src source.Source) (*reading, error) {
+	rs := &reading{id: src.ID(), name: sourceName(src)}
+	rd, err := src.Open(ctx, r.startPosition(rs.id))
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, nil
+		}
+		r.count(func(s *Summary) { s.fileFailed(rs.name, ErrorOpen, err) })
+		return nil, err
+	}
+	rs.rd = rd
+	rs.warn = r.newWarner(rs.name)
+	r.count(func(s *Summary) { s.Files++ })
+	rs.client = r.pipe.Client(rs.id)
+	rs.emit = r.emitter(&rs.outs)
+	return rs, nil
+}
+
+// step maps and publishes the reader's current record. stop says the
+// source must end here: with err, or nil when ctx ended.
+func (r *Runner) step(ctx context.Context, rs *reading) (stop bool, _ error) {
+	rec := rs.rd.Record()
+	c := &rs.c
+	c.records++
+	if c.records%1024 == 0 {
+		r.merge(c)
+	}
+	r.mapMu.Lock()
+	kind, err := r.mapper.Map(rec, &rs.doc)
+	if err != nil || kind == mapping.None {
+		r.mapMu.Unlock()
+		if err != nil {
+			r.count(func(s *Summary) { s.recordErrors(rs.name, ErrorMapping, 1) })
+			rs.warn.Warnf("%s: record %d (event %d): %v", rs.name, rec.RecordID, rec.EventID, err)
+		} else {
+			c.kinds[kind]++
+		}
+		return false, nil
+	}
+	p := rs.rd.Position()
+	pos := pipeline.Position{Offset: p.Offset, Check: p.Check, Bookmark: p.Bookmark}
+	if r.merger == nil {
+		if r.observe != nil {
+			r.observe(&rs.doc)
+		}
+		ev := pipeline.Event{Index: r.mapper.Index(kind), ID: rs.doc.Event.ID, Body: r.encode(&rs.doc), Pos: pos}
+		r.mapMu.Unlock()
+		err = rs.client.Publish(ctx, ev)
+		if err == nil {
+			// Counted once published: a document refused at SIGINT is not one.
+			c.kinds[kind]++
+		}
+	} else {
+		// The record's ticket is taken now, in its source's order: while
+		// the merger holds it the source's checkpoint stays before it.
+		t := rs.client.Reserve(pos)
+		err = r.merger.Add(merge.Item[pipeline.Ticket]{Kind: kind, Doc: &rs.doc, Logged: rec.TimeCreated, Image: mapping.RecordImage(rec), Ack: t}, rs.emit)
+		r.mapMu.Unlock()
+		if err == nil {
+			err = r.publishOut(ctx, &rs.outs, c)
+		}
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return true, nil
+		}
+		return true, fmt.Errorf("%s: record %d: %w", rs.name, rec.RecordID, err)
+	}
+	return false, nil
+}
+
+// finish ends a source read to its end (or to ctx's): its read error, its
+// counts, where a later scan continues.
+func (r *Runner) finish(ctx context.Context, rs *reading) error {
+	defer rs.close(r)
+	rd, c, name := rs.rd, &rs.c, rs.name
 	// Records a reader dropped before decoding (EVTX's filter) were read
 	// too: count them so "records read" means the same for every format.
 	if fr, ok := rd.(interface{ Filtered() int64 }); ok {
@@ -253,12 +315,233 @@ func (r *Runner) Run(ctx context.Context, src source.Source) error {
 		// Read to its end: a later scan in this run continues from here,
 		// past the records that gave no document, and not from the last
 		// acknowledged one (which would publish the in-flight ones again).
-		r.setReadPosition(id, rd.Position())
+		r.setReadPosition(rs.id, rd.Position())
 	}
-	r.mapMu.Lock()
-	r.maybeSaveTracker(true)
-	r.mapMu.Unlock()
 	return nil
+}
+
+// RunTogether reads finite sources as one stream, record by record in the
+// order of their System/TimeCreated (ties by source id), as the host wrote
+// them. A replay reads the Sysmon and Security logs of one machine so:
+// twins come moments apart whatever order the files were named in, and
+// everything order-dependent (twins, the process table) comes out the same
+// for the files in any order or the directory holding them. It returns
+// each source's error, in srcs' order.
+func (r *Runner) RunTogether(ctx context.Context, srcs []source.Source) []error {
+	errs := make([]error, len(srcs))
+	var live []*reading
+	idx := map[*reading]int{}
+	for i, src := range srcs {
+		rs, err := r.open(ctx, src)
+		if rs == nil {
+			errs[i] = err
+			continue
+		}
+		idx[rs] = i
+		if rs.rd.Next(ctx) {
+			live = append(live, rs)
+		} else {
+			errs[i] = r.finish(ctx, rs)
+		}
+	}
+	for len(live) > 0 {
+		m := 0
+		for i := 1; i < len(live); i++ {
+			a, b := live[i].rd.Record().TimeCreated, live[m].rd.Record().TimeCreated
+			if a.Before(b) || (a.Equal(b) && live[i].id < live[m].id) {
+				m = i
+			}
+		}
+		rs := live[m]
+		stop, err := r.step(ctx, rs)
+		if !stop && rs.rd.Next(ctx) {
+			continue
+		}
+		if stop {
+			rs.close(r)
+			errs[idx[rs]] = err
+		} else {
+			errs[idx[rs]] = r.finish(ctx, rs)
+		}
+		live = append(live[:m], live[m+1:]...)
+		if ctx.Err() != nil {
+			for _, rs := range live {
+				rs.close(r)
+			}
+			return errs
+		}
+	}
+	return errs
+}
+
+// outgoing is a document the merger let go, encoded, with the tickets of
+// the records it stands for.
+type outgoing struct {
+	ev   pipeline.Event
+	kind mapping.Kind
+	t    [2]pipeline.Ticket
+	n    int
+}
+
+// emitter returns the merger's Emit: it observes and encodes each
+// document into outs, to be published (and counted) once mapMu is released.
+func (r *Runner) emitter(outs *[]outgoing) merge.Emit[pipeline.Ticket] {
+	return func(kind mapping.Kind, d *document.Document, acks []pipeline.Ticket) error {
+		if r.observe != nil {
+			r.observe(d)
+		}
+		o := outgoing{ev: pipeline.Event{Index: r.mapper.Index(kind), ID: d.Event.ID, Body: r.encode(d),
+			Pos: pipeline.Position{Source: acks[0].Source}}, kind: kind}
+		o.n = copy(o.t[:], acks)
+		*outs = append(*outs, o)
+		return nil
+	}
+}
+
+// publishOut publishes what the merger let go, counting each document in c
+// once published, and empties outs.
+func (r *Runner) publishOut(ctx context.Context, outs *[]outgoing, c *fileCounts) error {
+	defer func() {
+		clear(*outs)
+		*outs = (*outs)[:0]
+	}()
+	for i := range *outs {
+		o := &(*outs)[i]
+		if err := r.pipe.PublishReserved(ctx, o.ev, o.t[:o.n]...); err != nil {
+			return err
+		}
+		c.kinds[o.kind]++
+	}
+	return nil
+}
+
+// declarePeek is how many records of a file Declare reads: an EVTX file
+// yields only the wanted ones (the first tells), an export of several
+// channels needs a few more.
+const declarePeek = 256
+
+// Declare tells the merger which hosts log which of Sysmon and Security in
+// the files about to be read, from their first records, so that a Sysmon
+// log read before the Security log of the same machine (or after it)
+// waits for its twins, while a host that logs only one of them holds
+// nothing back. It returns the files with records of a host that logs
+// both, to be read together (RunTogether). Archives are not peeked into;
+// unreadable files are reported when they are read.
+func (r *Runner) Declare(ctx context.Context, paths []string, format source.Format) (together []string) {
+	if r.merger == nil {
+		return nil
+	}
+	opts := r.opts
+	opts.Format = format
+	opts.Notice = func(string) {}
+	opts.Decode.OnError = nil
+	type hostProvider struct{ host, provider string }
+	seen := map[hostProvider]bool{}
+	hostsOf := make([]map[string]bool, len(paths))
+	for i, path := range paths {
+		if ctx.Err() != nil || source.ArchiveKind(path) != "" {
+			continue
+		}
+		rd, err := source.NewFile(path, opts).Open(ctx, source.Position{})
+		if err != nil {
+			continue
+		}
+		for n := 0; n < declarePeek && rd.Next(ctx); n++ {
+			rec := rd.Record()
+			if rec.Provider != winevent.ProviderSysmon && rec.Provider != winevent.ProviderSecurity {
+				continue
+			}
+			hp := hostProvider{strings.ToLower(rec.Computer), rec.Provider}
+			seen[hp] = true
+			if hostsOf[i] == nil {
+				hostsOf[i] = map[string]bool{}
+			}
+			hostsOf[i][hp.host] = true
+			r.mapMu.Lock()
+			r.merger.Declare(hp.host, hp.provider)
+			r.mapMu.Unlock()
+		}
+		rd.Close()
+	}
+	both := func(host string) bool {
+		return seen[hostProvider{host, winevent.ProviderSysmon}] && seen[hostProvider{host, winevent.ProviderSecurity}]
+	}
+	for i, hosts := range hostsOf {
+		for h := range hosts {
+			if both(h) {
+				together = append(together, paths[i])
+				break
+			}
+		}
+	}
+	return together
+}
+
+// ExpireHeld publishes, alone, the records held for longer than the merge
+// window of wall time (merge.Merger.Expire): on live channels a record
+// whose twin's channel is quiet, or does not log the process, waits no
+// longer than that.
+func (r *Runner) ExpireHeld(ctx context.Context) error {
+	if r.merger == nil {
+		return nil
+	}
+	return r.release(ctx, r.merger.Expire)
+}
+
+// release publishes what f (the merger's Flush or Expire) lets go.
+func (r *Runner) release(ctx context.Context, f func(merge.Emit[pipeline.Ticket]) error) error {
+	var c fileCounts
+	defer r.merge(&c)
+	var outs []outgoing
+	r.mapMu.Lock()
+	err := f(r.emitter(&outs))
+	r.mapMu.Unlock()
+	if err == nil {
+		err = r.publishOut(ctx, &outs, &c)
+	}
+	return err
+}
+
+// RunExpiry calls ExpireHeld every period until ctx ends; sources that
+// never end (live channels) run with it, so that the merge adds at most
+// the window plus period of latency to a record without a twin.
+func (r *Runner) RunExpiry(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := r.ExpireHeld(ctx); err != nil && ctx.Err() == nil {
+				r.log.Errorf("publishing held records: %v", err)
+			}
+		}
+	}
+}
+
+// ReplayTogether reads files (not archives) with RunTogether, their
+// format forced (an input's type) or detected per file (FormatUnknown).
+func (r *Runner) ReplayTogether(ctx context.Context, paths []string, format source.Format) []error {
+	opts := r.opts
+	opts.Format = format
+	srcs := make([]source.Source, len(paths))
+	for i, p := range paths {
+		srcs[i] = source.NewFile(p, opts)
+	}
+	return r.RunTogether(ctx, srcs)
+}
+
+// FlushHeld publishes, alone, every record still waiting for its twin: at
+// the end of a replay and of each scan of the inputs, where no twin can
+// come any more (or it comes in a later scan, too late to be held for).
+// Records dropped instead (a stop before) were never acknowledged and are
+// read again after a restart.
+func (r *Runner) FlushHeld(ctx context.Context) error {
+	if r.merger == nil {
+		return nil
+	}
+	return r.release(ctx, r.merger.Flush)
 }
 
 // startPosition is where src resumes: where this run last read it, else
@@ -299,26 +582,6 @@ func (r *Runner) encode(d *document.Document) []byte {
 		return car.Append(make([]byte, 0, 1024), d)
 	}
 	return d.AppendJSON(make([]byte, 0, 2048))
-}
-
-// maybeSaveTracker hands the tracker's state to the registry every few
-// seconds (and at the end of a file); the registry writes it with the next
-// checkpoint. mapMu is held.
-func (r *Runner) maybeSaveTracker(force bool) {
-	if r.reg == nil {
-		return
-	}
-	now := time.Now()
-	if !force && now.Sub(r.lastSaved) < 5*time.Second {
-		return
-	}
-	r.lastSaved = now
-	r.saveBuf.Reset()
-	if err := r.tracker.Save(&r.saveBuf); err != nil {
-		r.log.Errorf("saving the process table: %v", err)
-		return
-	}
-	r.reg.SetExtra(r.saveBuf.Bytes())
 }
 
 // fileCounts are one file's counts not yet merged into the summary.

@@ -7,6 +7,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/procbeat/procbeat/logging"
 )
 
 // Summary counts what a replay did.
@@ -18,6 +20,15 @@ type Summary struct {
 	Errors  map[string]int64 // by kind: open, read, decode, mapping, no events
 	// Failed holds, by path, every file with an error of any kind above.
 	Failed map[string]FileErrors
+
+	// Resent counts the documents of dead-letter files shipped again.
+	Resent int64
+	// DeadLettered counts the documents Elasticsearch rejected for good in
+	// this run, set aside in DeadLetterPath (see Beater.AddDelivery).
+	DeadLettered   int64
+	DeadLetterPath string
+	// WarningsNotShown counts per-record warnings past MaxWarningsPerFile.
+	WarningsNotShown int64
 }
 
 // FileErrors are one file's problems.
@@ -108,6 +119,16 @@ func (s Summary) Write(w io.Writer) {
 	fmt.Fprintf(w, "files: %d, records read: %d, already delivered (skipped): %d\n", s.Files, s.Records, s.Skipped)
 	fmt.Fprintf(w, "documents: %d (start %d, end %d, access %d); records that are not process events: %d\n",
 		s.Documents(), s.Docs["start"], s.Docs["end"], s.Docs["access"], s.Docs["none"])
+	if s.Resent > 0 {
+		fmt.Fprintf(w, "dead letters shipped again: %d\n", s.Resent)
+	}
+	if s.DeadLettered > 0 {
+		fmt.Fprintf(w, "dead letters kept in %s: fix the cause, then ship them again with: procbeat replay %s\n",
+			s.DeadLetterPath, s.DeadLetterPath)
+	}
+	if s.WarningsNotShown > 0 {
+		fmt.Fprintf(w, "record warnings not shown (over %d per file): %d\n", MaxWarningsPerFile, s.WarningsNotShown)
+	}
 	var errs []string
 	for _, k := range slices.Sorted(maps.Keys(s.Errors)) {
 		if s.Errors[k] > 0 {
@@ -138,7 +159,8 @@ func (s Summary) Write(w io.Writer) {
 		if fe.Problem != "" {
 			what = append(what, fe.Problem)
 		}
-		fmt.Fprintf(w, "  %s: %s\n", p, strings.Join(what, "; "))
+		// Paths and problems come from the input: escaped for the terminal.
+		fmt.Fprintf(w, "  %s: %s\n", logging.Clean(p), logging.Clean(strings.Join(what, "; ")))
 	}
 	if len(paths) > maxListedFiles {
 		fmt.Fprintf(w, "  and %d more (see the log)\n", len(paths)-maxListedFiles)

@@ -59,6 +59,25 @@ type Procbeat struct {
 	Hosts []HostID `config:"hosts"`
 	// Archives bounds what .zip, .tar.gz and .gz inputs may expand to.
 	Archives Archives `config:"archives"`
+	// MergeSources makes one document of a process start (end) that both
+	// Sysmon 1 (5) and Security 4688 (4689) logged; false keeps both
+	// documents, the Security one on the Sysmon entity id.
+	MergeSources bool `config:"merge_sources"`
+	// Merge bounds how long a record waits for its twin.
+	Merge Merge `config:"merge"`
+}
+
+// Merge bounds the pairing of Sysmon and Security records (see
+// module/process/merge).
+type Merge struct {
+	// Tolerance is how far apart the twins' System/TimeCreated may be.
+	Tolerance time.Duration `config:"tolerance"`
+	// Window is how far the other source's events (and, between scans
+	// and on live channels, the wall clock) move past a held record
+	// before it is emitted alone.
+	Window time.Duration `config:"window"`
+	// MaxHeld bounds the records waiting for their twin at once.
+	MaxHeld int `config:"max_held"`
 }
 
 // Archives bounds archive inputs (read streamed, never extracted): one
@@ -154,6 +173,8 @@ type Elasticsearch struct {
 	MaxBytesInFlight int `config:"max_bytes_in_flight"`
 	// DeadLetterPath receives documents Elasticsearch rejects for good.
 	DeadLetterPath string `config:"dead_letter_path"`
+	// DeadLetterMaxBytes caps the dead-letter file; 0 is no cap.
+	DeadLetterMaxBytes int64 `config:"dead_letter_max_bytes"`
 }
 
 // SSL configures TLS to Elasticsearch.
@@ -283,6 +304,8 @@ func Default() Config {
 			Tracker:       Tracker{MaxProcesses: 100000},
 			ScanFrequency: 10 * time.Second,
 			Archives:      Archives{MaxUncompressedBytes: 32 << 30, MaxRatio: 200, MaxDepth: 3},
+			MergeSources:  true,
+			Merge:         Merge{Tolerance: time.Second, Window: 5 * time.Second, MaxHeld: 4096},
 		},
 		Setup: Setup{Template: Template{
 			Enabled:    true,
@@ -316,6 +339,9 @@ func DefaultElasticsearch() Elasticsearch {
 		Backoff:          Backoff{Init: time.Second, Max: 60 * time.Second},
 		MaxBytesInFlight: 32 << 20,
 		SSL:              SSL{VerificationMode: "full"},
+		// Enough for a whole replay rejected by a broken template, small
+		// enough not to fill a disk unnoticed.
+		DeadLetterMaxBytes: 1 << 30,
 	}
 }
 
@@ -476,6 +502,9 @@ func (c *Config) Validate() error {
 	if a := c.Procbeat.Archives; a.MaxUncompressedBytes < 1 || a.MaxRatio < 1 || a.MaxDepth < 1 {
 		errs = append(errs, bad("procbeat.archives", "max_uncompressed_bytes, max_ratio and max_depth must be at least 1, got %d, %d, %d", a.MaxUncompressedBytes, a.MaxRatio, a.MaxDepth))
 	}
+	if m := c.Procbeat.Merge; m.Tolerance <= 0 || m.Window < m.Tolerance || m.MaxHeld < 1 {
+		errs = append(errs, bad("procbeat.merge", "tolerance must be positive, window at least tolerance, max_held at least 1, got %s, %s, %d", m.Tolerance, m.Window, m.MaxHeld))
+	}
 	seenHosts := make(map[string]bool, len(c.Procbeat.Hosts))
 	for i, h := range c.Procbeat.Hosts {
 		key := fmt.Sprintf("procbeat.hosts.%d", i)
@@ -536,6 +565,9 @@ func (c *Config) Validate() error {
 		}
 		if es.MaxBytesInFlight < 1<<20 {
 			errs = append(errs, bad("output.elasticsearch.max_bytes_in_flight", "must be at least 1 MiB, got %d", es.MaxBytesInFlight))
+		}
+		if es.DeadLetterMaxBytes < 0 {
+			errs = append(errs, bad("output.elasticsearch.dead_letter_max_bytes", "must be 0 (no cap) or positive, got %d", es.DeadLetterMaxBytes))
 		}
 	}
 	if f := c.Output.File; f != nil && f.Enabled {

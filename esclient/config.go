@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/procbeat/procbeat/internal/redact"
 )
 
 // Defaults follow the Beats output.elasticsearch settings.
@@ -138,6 +140,8 @@ func (c Config) URLs() ([]string, error) {
 // hostURL turns one hosts entry into a base URL.
 func hostURL(host, protocol, path string) (string, error) {
 	host = strings.TrimSpace(host)
+	// Errors quote the host as given, password hidden.
+	shown := redact.URLs(host)
 	if host == "" {
 		return "", errors.New("empty host")
 	}
@@ -150,21 +154,24 @@ func hostURL(host, protocol, path string) (string, error) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return "", fmt.Errorf("%q: %w", host, err)
+		return "", fmt.Errorf("%q: %s", shown, redact.URLs(err.Error()))
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return "", fmt.Errorf("%q: scheme %q is not http or https", host, u.Scheme)
+		return "", fmt.Errorf("%q: scheme %q is not http or https", shown, u.Scheme)
 	}
 	if u.Hostname() == "" {
-		return "", fmt.Errorf("%q: no host name", host)
+		return "", fmt.Errorf("%q: no host name", shown)
 	}
 	if u.User != nil {
-		return "", fmt.Errorf("%q: put credentials in username/password, not in the URL", host)
+		// The user part may be a secret too (a token): hide it all.
+		hidden := *u
+		hidden.User = url.User(redact.Mask)
+		return "", fmt.Errorf("%q: put credentials in username/password, not in the URL", hidden.String())
 	}
 	if p := u.Port(); p == "" {
 		u.Host = net.JoinHostPort(u.Hostname(), strconv.Itoa(DefaultPort))
 	} else if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-		return "", fmt.Errorf("%q: bad port %q", host, p)
+		return "", fmt.Errorf("%q: bad port %q", shown, p)
 	}
 	if (u.Path == "" || u.Path == "/") && path != "" {
 		u.Path = "/" + strings.Trim(path, "/")

@@ -93,3 +93,28 @@ func TestUnpackWithUcfg(t *testing.T) {
 		t.Errorf("unpack of a bad level: err = %v, want one naming compression_level", err)
 	}
 }
+
+// Credentials written into a host URL never reach an error message.
+func TestHostCredentialsRedacted(t *testing.T) {
+	for _, host := range []string{
+		"http://elastic:s3cr3t-pw@es.example:9200",
+		"https://s3cr3t-pw@es.example",
+		"http://elastic:s3cr3t-pw@es.example:99999",
+		"http://elastic:s3cr3t-pw@es.example:9200/%zz",
+		"ftp://elastic:s3cr3t-pw@es.example",
+	} {
+		c := DefaultConfig()
+		c.Hosts = []string{host}
+		err := c.Validate()
+		if err == nil {
+			t.Errorf("%s: accepted", host)
+			continue
+		}
+		if strings.Contains(err.Error(), "s3cr3t") {
+			t.Errorf("error shows the secret: %v", err)
+		}
+		if _, err := New(c); err == nil || strings.Contains(err.Error(), "s3cr3t") {
+			t.Errorf("New: %v", err)
+		}
+	}
+}

@@ -49,7 +49,7 @@ func New(cfg config.Logging, paths config.Path, toStderr bool) (*logp.Logger, fu
 	default:
 		ws = zapcore.AddSync(discard{})
 	}
-	core := zapcore.NewCore(enc, ws, level.ZapLevel())
+	core := cleanCore{zapcore.NewCore(enc, ws, level.ZapLevel())}
 	lc := logp.Config{Level: level, Selectors: cfg.Selectors}
 	log, err := logp.ConfigureWithCoreLocal(lc, core)
 	if err != nil {

@@ -27,12 +27,15 @@ const DefaultLogPeriod = 30 * time.Second
 
 // LogPeriodically logs, every period until ctx ends, the counters that
 // changed since the previous report (counters as deltas, gauges as their
-// new value). Nothing is logged for a quiet period. A last report is made
-// when ctx ends so short runs are not silent.
+// new value). Nothing is logged for a quiet period. When ctx ends, the
+// closing line gives the counters' totals, as Beats' "Total metrics"
+// does: a last partial period as a delta was easily read as the run's count.
+// Cancel ctx only once the pipeline is drained, and wait for the return.
 func LogPeriodically(ctx context.Context, c *Counters, log Logger, period time.Duration) {
 	if period <= 0 {
 		period = DefaultLogPeriod
 	}
+	start := time.Now()
 	t := time.NewTicker(period)
 	defer t.Stop()
 	prev := c.Snapshot()
@@ -40,8 +43,8 @@ func LogPeriodically(ctx context.Context, c *Counters, log Logger, period time.D
 		select {
 		case <-ctx.Done():
 			cur := c.Snapshot()
-			if line := DeltaLine(prev, cur); line != "" {
-				log.Infof("Non-zero metrics in the last %s: %s", period, line)
+			if line := DeltaLine(Snapshot{}, cur); line != "" {
+				log.Infof("Total non-zero metrics after %s: %s", time.Since(start).Round(time.Millisecond), line)
 			}
 			return
 		case <-t.C:

@@ -59,8 +59,22 @@ func TestLogPeriodically(t *testing.T) {
 	<-done
 	log.mu.Lock()
 	defer log.mu.Unlock()
-	if len(log.lines) != 1 || !strings.Contains(log.lines[0], "bulk_requests=1") {
-		t.Fatalf("logged %q, want one line with bulk_requests=1", log.lines)
+	if len(log.lines) != 2 || !strings.Contains(log.lines[0], "bulk_requests=1") {
+		t.Fatalf("logged %q, want a line with bulk_requests=1, then the totals", log.lines)
+	}
+	c.BulkRequests.Add(2)
+	log.lines = nil
+	log.mu.Unlock()
+	ctx, cancel = context.WithCancel(context.Background())
+	done = make(chan struct{})
+	go func() { monitoring.LogPeriodically(ctx, &c, log, time.Hour); close(done) }()
+	c.BulkRequests.Add(4)
+	cancel()
+	<-done
+	log.mu.Lock()
+	// The closing line is the counters' total, not a last delta.
+	if len(log.lines) != 1 || !strings.Contains(log.lines[0], "Total non-zero metrics") || !strings.Contains(log.lines[0], "bulk_requests=7") {
+		t.Fatalf("closing line %q, want the totals (bulk_requests=7)", log.lines)
 	}
 }
 

@@ -79,8 +79,19 @@ func (l Limits) withDefaults() Limits {
 
 type item struct {
 	ev   Event
-	t    Ticket
+	t    [2]Ticket // the records the event stands for: one, or two merged
+	nt   int
 	size int64
+}
+
+// Linker is implemented by checkpoint stores that can tie two records of
+// different sources that went into one document (a merged Sysmon and
+// Security event): neither source's checkpoint passes its record before
+// the other source's could pass its own, so that a restart re-reads
+// both or neither, and never makes a document of one alone.
+// *registry.Registry implements it.
+type Linker interface {
+	Link(a, b Ticket)
 }
 
 type batch struct {
@@ -175,10 +186,40 @@ func (c *Client) Publish(ctx context.Context, ev Event) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ev.Pos.Source = c.source
-	return c.p.publish(ctx, ev)
+	return c.p.publish(ctx, ev, nil)
 }
 
-func (p *Pipeline) publish(ctx context.Context, ev Event) error {
+// Reserve registers the record at pos in the source's publish order
+// without publishing it: its document is held back (waiting for a twin
+// from another source) and goes out later through PublishReserved. Until
+// then the source's checkpoint cannot pass pos, so a stop drops the held
+// record without losing it: a restart reads it again.
+func (c *Client) Reserve(pos Position) Ticket {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	pos.Source = c.source
+	return c.p.cp.Begin(pos)
+}
+
+// PublishReserved queues ev as the document of the records whose tickets
+// Reserve returned (one, or two from different sources for a merged
+// document); its acknowledgement completes them all. ev.Pos is only
+// reported in errors.
+func (p *Pipeline) PublishReserved(ctx context.Context, ev Event, tickets ...Ticket) error {
+	if len(tickets) == 0 || len(tickets) > 2 {
+		return fmt.Errorf("publish reserved %s: %d tickets, want 1 or 2", ev.ID, len(tickets))
+	}
+	if len(tickets) == 2 {
+		if l, ok := p.cp.(Linker); ok {
+			l.Link(tickets[0], tickets[1])
+		}
+	}
+	return p.publish(ctx, ev, tickets)
+}
+
+// publish queues ev; reserved are its tickets when Reserve took them,
+// else publish takes one.
+func (p *Pipeline) publish(ctx context.Context, ev Event, reserved []Ticket) error {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
@@ -192,9 +233,14 @@ func (p *Pipeline) publish(ctx context.Context, ev Event) error {
 	if err := p.budget.acquire(ctx, p.ctx.Done(), size); err != nil {
 		return fmt.Errorf("publish %s offset %d: %w", ev.Pos.Source, ev.Pos.Offset, err)
 	}
-	t := p.cp.Begin(ev.Pos)
+	it := item{ev: ev, size: size}
+	if reserved == nil {
+		it.t[0], it.nt = p.cp.Begin(ev.Pos), 1
+	} else {
+		it.nt = copy(it.t[:], reserved)
+	}
 	select {
-	case p.in <- item{ev: ev, t: t, size: size}:
+	case p.in <- it:
 		p.pending.Add(1)
 		p.c.EventsPublished.Add(1)
 		p.c.QueueDepth.Add(1)
@@ -266,7 +312,7 @@ func (p *Pipeline) batchLoop() {
 				timerC = timer.C
 			}
 			cur.events = append(cur.events, it.ev)
-			cur.tickets = append(cur.tickets, it.t)
+			cur.tickets = append(cur.tickets, it.t[:it.nt]...)
 			cur.bytes += it.size
 			if len(cur.events) >= p.lim.MaxEvents || cur.bytes >= int64(p.lim.MaxBytes) {
 				if !send() {

@@ -50,7 +50,9 @@ type Registry struct {
 	mu      sync.Mutex
 	sources map[string]*window
 	extra   []byte
-	gen     uint64 // bumped on every change worth writing
+	gen     uint64          // bumped on every change worth writing
+	links   int             // pending slots linked to a slot of another source (Link)
+	reach   map[*window]int // settle's scratch, kept to spare a map per call
 
 	writeMu sync.Mutex
 	written uint64 // gen last persisted
@@ -72,6 +74,8 @@ type slot struct {
 	check    uint64
 	bookmark string
 	acked    bool
+	linked   bool            // link is set: see Link
+	link     pipeline.Ticket // the twin record of another source
 }
 
 func newRegistry(path string, opts Options) *Registry {
@@ -233,6 +237,15 @@ func (r *Registry) Begin(pos pipeline.Position) pipeline.Ticket {
 func (r *Registry) Done(tickets []pipeline.Ticket) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.links > 0 {
+		for _, t := range tickets {
+			if w := r.sources[t.Source]; w != nil && t.Seq >= w.base && t.Seq < w.next {
+				w.q[w.start+int(t.Seq-w.base)].acked = true
+			}
+		}
+		r.settle()
+		return
+	}
 	var last *window
 	for _, t := range tickets {
 		w := r.sources[t.Source]
@@ -252,10 +265,76 @@ func (r *Registry) Done(tickets []pipeline.Ticket) {
 	}
 }
 
-func (r *Registry) advance(w *window) {
+// Link ties two events of different sources that went into one document
+// (pipeline.Linker): neither source's checkpoint passes its event until
+// the other's could pass the other, so a restart reads both again or
+// neither. Call it after Begin of both and before Done of either.
+func (r *Registry) Link(a, b pipeline.Ticket) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, t := range [2][2]pipeline.Ticket{{a, b}, {b, a}} {
+		w := r.sources[t[0].Source]
+		if w == nil || t[0].Seq < w.base || t[0].Seq >= w.next {
+			continue // passed already: nothing to hold
+		}
+		s := &w.q[w.start+int(t[0].Seq-w.base)]
+		if !s.linked {
+			r.links++
+		}
+		s.linked, s.link = true, t[1]
+	}
+}
+
+// settle advances every source as far as links allow: each source's
+// acknowledged prefix is cut before its first linked event whose twin
+// lies beyond the twin source's prefix, until no prefix shrinks (the
+// greatest prefixes consistent with the links, so twins acknowledged
+// together pass together even when they wait on each other crosswise).
+func (r *Registry) settle() {
+	if r.reach == nil {
+		r.reach = make(map[*window]int, len(r.sources))
+	}
+	reach := r.reach
+	clear(reach)
+	for _, w := range r.sources {
+		n := 0
+		for w.start+n < len(w.q) && w.q[w.start+n].acked {
+			n++
+		}
+		reach[w] = n
+	}
+	for changed := true; changed; {
+		changed = false
+		for w, n := range reach {
+			for i := range n {
+				s := &w.q[w.start+i]
+				if !s.linked {
+					continue
+				}
+				tw := r.sources[s.link.Source]
+				if tw == nil || s.link.Seq < tw.base || int(s.link.Seq-tw.base) < reach[tw] {
+					continue
+				}
+				reach[w], changed = i, true
+				break
+			}
+		}
+	}
+	for w, n := range reach {
+		r.advanceN(w, n)
+	}
+}
+
+func (r *Registry) advance(w *window) { r.advanceN(w, len(w.q)) }
+
+// advanceN moves w's checkpoint over at most n acknowledged events.
+func (r *Registry) advanceN(w *window, n int) {
 	moved := false
-	for w.start < len(w.q) && w.q[w.start].acked {
+	for ; n > 0 && w.start < len(w.q) && w.q[w.start].acked; n-- {
 		s := w.q[w.start]
+		if s.linked {
+			r.links--
+		}
 		w.q[w.start] = slot{}
 		w.start++
 		w.base++

@@ -82,7 +82,8 @@ func newExportCmd(g *globals) *cobra.Command {
 			if err := raw.Unpack(&tree); err != nil {
 				return err
 			}
-			out, err := yaml.Marshal(tree)
+			// Passwords and API keys stay out of terminals and pasted output.
+			out, err := yaml.Marshal(config.MaskSecrets(tree))
 			if err != nil {
 				return err
 			}

@@ -50,7 +50,8 @@ func main() {
 	case errors.As(err, &ex):
 		os.Exit(ex.code)
 	default:
-		fmt.Fprintln(os.Stderr, "Error:", err)
+		// Errors name input files and hosts: escaped, passwords hidden.
+		fmt.Fprintln(os.Stderr, "Error:", logging.Clean(err.Error()))
 		os.Exit(1)
 	}
 }
@@ -186,5 +187,6 @@ func (g *globals) loadWithLogger(cmd *cobra.Command, foreground bool) (config.Co
 	if g.configNote != "" {
 		log.Info(g.configNote)
 	}
+	applyMemoryLimit(cfg)
 	return cfg, log, closeLog, nil
 }

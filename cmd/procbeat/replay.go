@@ -45,6 +45,7 @@ func newReplayCmd(g *globals) *cobra.Command {
 			}
 			sum, rerr := b.Replay(ctx, args)
 			cerr := b.Close()
+			b.AddDelivery(&sum)
 			sum.Write(cmd.ErrOrStderr())
 			// Files that could not be read are input errors, listed in
 			// the summary; any other error ends the job.

@@ -28,6 +28,10 @@ type Config struct {
 	// file receiving permanently rejected documents; empty logs them and
 	// drops them (still counted as failed).
 	DeadLetterPath string `config:"-"`
+	// DeadLetterMaxBytes caps the dead-letter file (0: no cap). Once a
+	// write would pass it, rejected documents are no longer acknowledged:
+	// the run ends with an error and they are sent again on resume.
+	DeadLetterMaxBytes int64 `config:"-"`
 }
 
 // DefaultConfig has Beats' defaults where Beats has them.
@@ -59,6 +63,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("output.elasticsearch.compression_level %d: must be 0 to 9", c.CompressionLevel)
 	case c.Timeout <= 0:
 		return fmt.Errorf("output.elasticsearch.timeout %s: must be positive", c.Timeout)
+	case c.DeadLetterMaxBytes < 0:
+		return fmt.Errorf("output.elasticsearch.dead_letter_max_bytes %d: must be 0 (no cap) or positive", c.DeadLetterMaxBytes)
 	case c.BackoffInit <= 0 || c.BackoffMax < c.BackoffInit:
 		return fmt.Errorf("output.elasticsearch.backoff init %s max %s: need 0 < init <= max", c.BackoffInit, c.BackoffMax)
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,6 +24,10 @@ type Output struct {
 	log monitoring.Logger
 	dlq *deadLetter
 	now func() time.Time
+	// full is set once the dead-letter file reached its cap; Close reports
+	// it, since the events concerned were left unacknowledged.
+	fullErr error
+	fullMu  sync.Mutex
 
 	encoders sync.Pool // *encoder
 }
@@ -46,7 +51,7 @@ func New(tr Transport, cfg Config, c *monitoring.Counters, log monitoring.Logger
 	}
 	o := &Output{tr: tr, cfg: cfg, c: c, log: log, now: time.Now}
 	if cfg.DeadLetterPath != "" {
-		d, err := openDeadLetter(cfg.DeadLetterPath)
+		d, err := openDeadLetter(cfg.DeadLetterPath, cfg.DeadLetterMaxBytes)
 		if err != nil {
 			return nil, fmt.Errorf("output.elasticsearch: %w", err)
 		}
@@ -74,10 +79,17 @@ func (o *Output) Limits() pipeline.Limits {
 
 // Close implements pipeline.Output.
 func (o *Output) Close() error {
+	var err error
 	if o.dlq != nil {
-		return o.dlq.close()
+		err = o.dlq.close()
 	}
-	return nil
+	o.fullMu.Lock()
+	full := o.fullErr
+	o.fullMu.Unlock()
+	if full != nil {
+		err = errors.Join(fmt.Errorf("%w; the documents rejected since were not acknowledged and are sent again by the next run with --resume: ship the file with `procbeat replay %s`, move it away, then resume", full, o.dlq.path), err)
+	}
+	return err
 }
 
 // sendError classifies a failed bulk request.
@@ -167,6 +179,14 @@ func (o *Output) Publish(ctx context.Context, events []pipeline.Event) error {
 				o.c.EventsDuplicate.Add(1)
 			case r.Status == http.StatusTooManyRequests || r.Status >= 500:
 				retry = append(retry, idx)
+			case blocked(r):
+				// An index or cluster block is lifted by an operator (or by
+				// freeing disk): wait for it as for a 429.
+				retry = append(retry, idx)
+				if len(retry) == 1 {
+					o.log.Warnf("%s is blocked (status %d %s: %s); retrying until the block is lifted",
+						events[idx].Index, r.Status, r.Error.Type, r.Error.Reason)
+				}
 			default:
 				rj := rejection{idx: idx, status: r.Status}
 				if r.Error != nil {
@@ -240,7 +260,8 @@ func (o *Output) send(ctx context.Context, enc *encoder, events []pipeline.Event
 
 func (o *Output) logSendError(err error, n, attempt int) {
 	var se *sendError
-	if errors.As(err, &se) && se.status >= 400 && se.status < 500 && se.status != http.StatusTooManyRequests {
+	if errors.As(err, &se) && se.status >= 400 && se.status < 500 && se.status != http.StatusTooManyRequests &&
+		!strings.Contains(se.err.Error(), blockException) {
 		// Not transient by nature (auth, missing privileges): say so loudly,
 		// but keep retrying rather than dropping data.
 		o.log.Errorf("%v (%d documents, attempt %d); retrying - check credentials and privileges", err, n, attempt)
@@ -253,8 +274,8 @@ func (o *Output) logSendError(err error, n, attempt int) {
 // until it succeeds or ctx ends: an event is acknowledged only once it is
 // either in Elasticsearch or in the dead-letter file.
 func (o *Output) reject(ctx context.Context, events []pipeline.Event, dead []rejection) error {
-	o.c.EventsFailed.Add(uint64(len(dead)))
 	if o.dlq == nil {
+		o.c.EventsFailed.Add(uint64(len(dead)))
 		for _, d := range dead {
 			ev := &events[d.idx]
 			o.log.Errorf("dropping document index=%s id=%s: status %d %s: %s (no dead_letter.path configured)",
@@ -263,14 +284,27 @@ func (o *Output) reject(ctx context.Context, events []pipeline.Event, dead []rej
 		return nil
 	}
 	now := o.now()
-	recs := make([]deadLetterRecord, len(dead))
+	recs := make([]DeadLetterRecord, len(dead))
 	for i, d := range dead {
 		ev := &events[d.idx]
 		recs[i] = newRecord(now, ev.Index, ev.ID, ev.Body, d)
 	}
 	for attempt := 1; ; attempt++ {
 		err := o.dlq.write(recs)
+		if errors.Is(err, ErrDeadLetterFull) {
+			o.fullMu.Lock()
+			first := o.fullErr == nil
+			if first {
+				o.fullErr = err
+			}
+			o.fullMu.Unlock()
+			if first {
+				o.log.Errorf("%v: rejected documents are no longer acknowledged; this run ends with an error and they are sent again on resume", err)
+			}
+			return err
+		}
 		if err == nil {
+			o.c.EventsFailed.Add(uint64(len(dead)))
 			o.c.EventsDeadLettered.Add(uint64(len(dead)))
 			o.log.Warnf("%d documents rejected permanently, written to %s (first: id=%s status %d %s: %s)",
 				len(dead), o.dlq.path, recs[0].ID, recs[0].Status, recs[0].Error.Type, recs[0].Error.Reason)
@@ -304,4 +338,23 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// blockException is Elasticsearch's error type for writes refused by an
+// index or cluster block (index.blocks.write, read_only_allow_delete after
+// the flood-stage disk watermark, a cluster-wide block).
+const blockException = "cluster_block_exception"
+
+// blocked reports an item refused by a block, which clears when the block
+// is lifted: never a reason to set the document aside.
+func blocked(r itemResult) bool {
+	if r.Error == nil {
+		return false
+	}
+	for e := r.Error; e != nil; e = e.CausedBy {
+		if e.Type == blockException || strings.Contains(e.Reason, "read_only_allow_delete") || strings.Contains(e.Reason, "read-only-allow-delete") {
+			return true
+		}
+	}
+	return false
 }

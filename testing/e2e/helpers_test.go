@@ -269,6 +269,28 @@ func (e es) count(target string, query any) int {
 	return res.Count
 }
 
+// tryCount refreshes target and counts its documents; ok is false while
+// the cluster cannot answer yet (a new backing index whose shard is not
+// allocated answers 503), which pollers treat as "not yet".
+func (e es) tryCount(target string) (n int, ok bool) {
+	e.t.Helper()
+	if status, _ := e.try(http.MethodPost, "/"+target+"/_refresh?expand_wildcards=all", nil); status != http.StatusOK {
+		return 0, false
+	}
+	status, data := e.try(http.MethodPost, "/"+target+"/_count", map[string]any{})
+	if status == http.StatusServiceUnavailable {
+		return 0, false
+	}
+	if status != http.StatusOK {
+		e.t.Fatalf("POST /%s/_count: %d %s", target, status, data)
+	}
+	var res struct {
+		Count int `json:"count"`
+	}
+	e.decode(data, &res)
+	return res.Count, true
+}
+
 func term(field, value string) map[string]any {
 	return map[string]any{"term": map[string]any{field: value}}
 }

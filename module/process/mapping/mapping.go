@@ -813,3 +813,23 @@ func orUnknown(s string) string {
 	}
 	return s
 }
+
+// Message is the one-line message of a document of kind k, for documents
+// completed after mapping (module/process/merge).
+func Message(k Kind, d *document.Document) string { return message(k, d) }
+
+// RecordImage is the image a process start or end record names itself:
+// Sysmon's Image, Security's NewProcessName (4688) or ProcessName (4689);
+// "" when absent or for other records.
+func RecordImage(rec *winevent.Record) string {
+	f := fields{rec}
+	switch rec.EventID {
+	case 1, 5:
+		return f.get("Image")
+	case 4688:
+		return f.get("NewProcessName")
+	case 4689:
+		return f.get("ProcessName")
+	}
+	return ""
+}

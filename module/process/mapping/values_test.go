@@ -161,3 +161,27 @@ func TestEndOfAnotherProcessWithTheSameID(t *testing.T) {
 		t.Errorf("end took another process's start: %q %q", d.Process.Executable, d.Process.CommandLine)
 	}
 }
+
+func TestRecordImage(t *testing.T) {
+	for _, c := range []struct {
+		provider string
+		id       uint16
+		name     string
+	}{
+		{winevent.ProviderSysmon, 1, "Image"},
+		{winevent.ProviderSysmon, 5, "Image"},
+		{winevent.ProviderSecurity, 4688, "NewProcessName"},
+		{winevent.ProviderSecurity, 4689, "ProcessName"},
+	} {
+		rec := &winevent.Record{Provider: c.provider, EventID: c.id, Data: []winevent.Data{{Name: "Image", Value: "-"}, {Name: c.name, Value: `C:\x.exe`}}}
+		if c.name == "Image" {
+			rec.Data = rec.Data[1:]
+		}
+		if got := mapping.RecordImage(rec); got != `C:\x.exe` {
+			t.Errorf("event %d: %q", c.id, got)
+		}
+	}
+	if got := mapping.RecordImage(&winevent.Record{EventID: 10, Data: []winevent.Data{{Name: "Image", Value: `C:\x.exe`}}}); got != "" {
+		t.Errorf("event 10: %q", got)
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"runtime"
 )
 
 // The saved state is JSON lines: a header line naming the format and its
@@ -18,6 +20,11 @@ import (
 //	{"t":"g","h":"host","e":{...Entry...}}   ended process in the grace ring
 //	{"t":"n","h":"host","d":"CORP","u":"BOB","l":201209,"s":"S-1-5-..."}  SID by name and logon id
 //	{"t":"l",...}  SID by logon id alone: older states only, dropped on load
+//	{"t":"x","h":"host","i":"entity id"}  process ended (journal only: its
+//	                                      entry left the grace ring unsaved)
+//
+// The header of a snapshot written by Journal also names the generation of
+// the journal that follows it ("journal"; see journal.go).
 
 const (
 	formatName    = "procbeat-tracker"
@@ -28,6 +35,7 @@ const (
 type header struct {
 	Format  string `json:"format"`
 	Version int    `json:"version"`
+	Journal uint64 `json:"journal,omitempty"`
 }
 
 type line struct {
@@ -38,16 +46,21 @@ type line struct {
 	User   string `json:"u,omitempty"`
 	Logon  uint64 `json:"l,omitempty"`
 	SID    string `json:"s,omitempty"`
+	ID     string `json:"i,omitempty"`
 }
 
 // Save writes the tracker's state to w.
-func (t *Tracker) Save(w io.Writer) error {
+func (t *Tracker) Save(w io.Writer) error { return t.save(w, 0) }
+
+// save writes the state with journal, the generation of the journal that
+// follows it, in the header.
+func (t *Tracker) save(w io.Writer, journal uint64) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(header{Format: formatName, Version: formatVersion}); err != nil {
+	if err := enc.Encode(header{Format: formatName, Version: formatVersion, Journal: journal}); err != nil {
 		return fmt.Errorf("tracker save: %w", err)
 	}
 	err := t.procs.each(func(s int32) error {
@@ -80,14 +93,23 @@ var ErrFormat = errors.New("not a procbeat tracker state of a known version")
 // this tracker apply: a larger saved state keeps its most recent items. On
 // error the tracker is left empty.
 func (t *Tracker) Load(r io.Reader) error {
+	_, err := t.loadFrom(r)
+	return err
+}
+
+// loadFrom is Load, also returning the journal generation the header names.
+func (t *Tracker) loadFrom(r io.Reader) (uint64, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.reset()
-	err := t.load(r)
+	gen, err := t.load(r)
 	if err != nil {
 		t.reset()
 	}
-	return err
+	if t.changes != nil {
+		t.changes.reset()
+	}
+	return gen, err
 }
 
 func (t *Tracker) reset() {
@@ -98,56 +120,104 @@ func (t *Tracker) reset() {
 	t.sids.byName.clear()
 }
 
-func (t *Tracker) load(r io.Reader) error {
+func (t *Tracker) load(r io.Reader) (uint64, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), maxLine)
 	if !sc.Scan() {
 		if err := sc.Err(); err != nil {
-			return fmt.Errorf("tracker load: %w", err)
+			return 0, fmt.Errorf("tracker load: %w", err)
 		}
-		return fmt.Errorf("tracker load: empty input: %w", ErrFormat)
+		return 0, fmt.Errorf("tracker load: empty input: %w", ErrFormat)
 	}
 	var h header
 	if err := json.Unmarshal(sc.Bytes(), &h); err != nil || h.Format != formatName || h.Version != formatVersion {
-		return fmt.Errorf("tracker load: header %.80q: %w", sc.Text(), ErrFormat)
+		return 0, fmt.Errorf("tracker load: header %.80q: %w", sc.Text(), ErrFormat)
 	}
 	n := 1
 	for sc.Scan() {
 		n++
 		var l line
 		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
-			return fmt.Errorf("tracker load: line %d: %w", n, err)
+			return 0, fmt.Errorf("tracker load: line %d: %w", n, err)
 		}
-		switch l.T {
-		case "p", "g":
-			if l.Entry == nil || l.Entry.EntityID == "" {
-				return fmt.Errorf("tracker load: line %d: process without entity_id", n)
-			}
-			if l.T == "g" {
-				t.grace.push(l.Host, *l.Entry)
-				continue
-			}
-			k := procKey{l.Host, l.Entry.EntityID}
-			if s, ok := t.procs.peek(k); ok {
-				t.unlinkPID(s)
-				t.procs.remove(s)
-			}
-			t.linkPID(t.procs.put(k, *l.Entry))
-		case "n":
-			// Older states learned SIDs by name alone (logon 0): they
-			// never match, as SIDFor needs the session too.
-			if l.Logon != 0 {
-				t.sids.byName.put(nameKey{l.Host, l.Domain, l.User, l.Logon}, l.SID)
-			}
-		case "l":
-			// An older state's SID by logon id alone, which no longer
-			// identifies an account (see sidTables).
-		default:
-			return fmt.Errorf("tracker load: line %d: unknown item type %q", n, l.T)
+		if err := t.apply(&l, n); err != nil {
+			return 0, err
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return fmt.Errorf("tracker load: line %d: %w", n+1, err)
+		return 0, fmt.Errorf("tracker load: line %d: %w", n+1, err)
+	}
+	return h.Journal, nil
+}
+
+// apply adds one saved item (a snapshot's or a journal's line n) to the
+// state.
+func (t *Tracker) apply(l *line, n int) error {
+	switch l.T {
+	case "p", "g":
+		if l.Entry == nil || l.Entry.EntityID == "" {
+			return fmt.Errorf("tracker load: line %d: process without entity_id", n)
+		}
+		t.shareAncestry(l.Host, l.Entry)
+		k := procKey{l.Host, l.Entry.EntityID}
+		if s, ok := t.procs.peek(k); ok {
+			t.unlinkPID(s)
+			t.procs.remove(s)
+		}
+		if l.T == "g" {
+			t.grace.push(l.Host, *l.Entry)
+			return nil
+		}
+		t.linkPID(t.procs.put(k, *l.Entry))
+	case "x":
+		if s, ok := t.procs.peek(procKey{l.Host, l.ID}); ok {
+			t.unlinkPID(s)
+			t.procs.remove(s)
+		}
+	case "n":
+		// Older states learned SIDs by name alone (logon 0): they never
+		// match, as SIDFor needs the session too.
+		if l.Logon != 0 {
+			t.sids.byName.put(nameKey{l.Host, l.Domain, l.User, l.Logon}, l.SID)
+		}
+	case "l":
+		// An older state's SID by logon id alone, which no longer
+		// identifies an account (see sidTables).
+	default:
+		return fmt.Errorf("tracker load: line %d: unknown item type %q", n, l.T)
 	}
 	return nil
+}
+
+// shareAncestry points e's ancestry at the entity id strings of the
+// tracked ancestors, as Start does: decoded separately, each process would
+// hold its own copy of up to MaxAncestry ids.
+func (t *Tracker) shareAncestry(host string, e *Entry) {
+	for i, id := range e.Ancestry {
+		if s, ok := t.procs.peek(procKey{host, id}); ok {
+			e.Ancestry[i] = t.procs.val(s).EntityID
+		} else if g := t.grace.byID(host, id); g != nil {
+			e.Ancestry[i] = g.EntityID
+		}
+	}
+	if e.ParentEntityID != "" && len(e.Ancestry) > 0 && e.Ancestry[0] == e.ParentEntityID {
+		e.ParentEntityID = e.Ancestry[0]
+	}
+}
+
+// syncDir makes a rename in dir durable. Windows cannot fsync a directory
+// (NTFS journals the rename itself).
+func syncDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

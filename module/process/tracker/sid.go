@@ -53,7 +53,7 @@ func (t *Tracker) Learn(host, domain, name, logonID, sid string) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.sids.byName.put(nameKey{host, upper(strings.TrimSpace(domain)), upper(strings.TrimSpace(name)), l}, sid)
+	t.learnedName(t.sids.byName.put(nameKey{host, upper(strings.TrimSpace(domain)), upper(strings.TrimSpace(name)), l}, sid))
 }
 
 // SIDFor returns the SID of the account domain\name in the logon session

@@ -123,6 +123,9 @@ type Tracker struct {
 	pidNext []int32          // chain through slots, parallel to procs.nodes
 	grace   graceRing
 	sids    sidTables
+	// changes, when a Journal is attached, marks what changed since its
+	// last Flush (journal.go).
+	changes *changes
 }
 
 // New returns an empty tracker.
@@ -241,6 +244,7 @@ func (t *Tracker) Start(host string, e Entry) Entry {
 	}
 	s := t.procs.put(k, e)
 	t.linkPID(s)
+	t.changedProc(s)
 	return e
 }
 
@@ -430,6 +434,7 @@ func (t *Tracker) end(host string, s int32, at time.Time) Entry {
 	e.End = at
 	t.unlinkPID(s)
 	t.procs.remove(s)
+	t.endingProc()
 	t.grace.push(host, e)
 	return e
 }

@@ -1,0 +1,522 @@
+// Package merge makes one document of the two records that describe one
+// process event when a host logs both Sysmon and Security process auditing:
+// Sysmon 1 with Security 4688 (start) and Sysmon 5 with Security 4689 (end).
+//
+// Two records are twins when they come from the two providers and name the
+// same host, pid and image (case-insensitively; an end whose image is
+// unknown matches on host and pid), of the same kind, logged within
+// Options.Tolerance of each other on System/TimeCreated (each source's own
+// time fields may be skewed differently).
+//
+// A start or end record of a host for which both providers were seen or
+// declared (Declare) waits for its twin in a bounded hold: it is emitted
+// alone once the other provider's stream of the same host has moved more
+// than Options.Window past it in event time (the twin would have come by
+// then), once more than Options.MaxHeld records are held (the oldest goes),
+// on Expire for records held longer than Window of wall time (live
+// collection, where a quiet source must not hold documents back), and on
+// Flush (the end of a replay). Event time is measured per host and per
+// provider, so a replay that reads a Sysmon log and then the Security log
+// of the same machine merges as one reading both at once would, as long as
+// the first log's start and end records fit in MaxHeld.
+//
+// The package is platform-neutral and knows nothing of outputs: each record
+// carries an acknowledgement handle (T) that comes out with the document
+// it went into, so the caller can acknowledge both records of a merged
+// document, and never one that is still held.
+package merge
+
+import (
+	"errors"
+	"time"
+
+	"github.com/procbeat/procbeat/fields/document"
+	"github.com/procbeat/procbeat/module/process/mapping"
+	"github.com/procbeat/procbeat/winevent"
+)
+
+// Defaults for Options.
+const (
+	DefaultTolerance = time.Second
+	DefaultWindow    = 5 * time.Second
+	DefaultMaxHeld   = 4096
+)
+
+// Options configure a Merger. Zero fields take the defaults.
+type Options struct {
+	// Tolerance is how far apart the twins' System/TimeCreated may be.
+	Tolerance time.Duration
+	// Window is how long a record waits for its twin, in the event time
+	// of the other provider's stream and in wall time (Expire). It is at
+	// least Tolerance.
+	Window time.Duration
+	// MaxHeld bounds the records held at once, over all hosts.
+	MaxHeld int
+	// Link keeps both documents of a pair (procbeat.merge_sources: false)
+	// and holds nothing back: every record is emitted as it comes, and a
+	// Security record whose Sysmon twin came first (the twin is known) is
+	// pointed at the Sysmon process identity (Link). The Sysmon records
+	// are remembered, without their handles, within the same bounds.
+	Link bool
+	// Now is the wall clock for Expire; tests fix it.
+	Now func() time.Time
+}
+
+func (o Options) withDefaults() Options {
+	if o.Tolerance <= 0 {
+		o.Tolerance = DefaultTolerance
+	}
+	if o.Window <= 0 {
+		o.Window = DefaultWindow
+	}
+	o.Window = max(o.Window, o.Tolerance)
+	if o.MaxHeld <= 0 {
+		o.MaxHeld = DefaultMaxHeld
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+// Item is one mapped record offered to the Merger.
+type Item[T any] struct {
+	Kind mapping.Kind
+	// Doc is the mapped document; the Merger copies what it holds, so the
+	// caller may reuse it once Add returns.
+	Doc *document.Document
+	// Logged is the record's System/TimeCreated.
+	Logged time.Time
+	// Image is the image the record itself names (mapping.RecordImage),
+	// empty to use the document's process.executable. An end document's
+	// executable is what the process table recorded at its start, a guess
+	// for 4689, which names its process by pid.
+	Image string
+	// Ack is the caller's handle of the record (its checkpoint ticket).
+	Ack T
+}
+
+func (it *Item[T]) image() string {
+	if it.Image != "" {
+		return it.Image
+	}
+	return it.Doc.Process.Executable
+}
+
+// Emit receives a document to publish and the handles of every record it
+// stands for (one, or two for a merged document). The document and the
+// slice are valid only during the call. An error stops the Merger's call
+// and is returned by it; the records not yet emitted stay held.
+type Emit[T any] func(kind mapping.Kind, doc *document.Document, acks []T) error
+
+type provider uint8
+
+const (
+	sysmon provider = iota
+	security
+	other
+)
+
+func providerOf(p string) provider {
+	switch p {
+	case winevent.ProviderSysmon:
+		return sysmon
+	case winevent.ProviderSecurity:
+		return security
+	}
+	return other
+}
+
+type key struct {
+	host string
+	pid  int64
+	kind mapping.Kind
+}
+
+type streamKey struct {
+	host string
+	prov provider
+}
+
+// stream is one provider's records of one host: its event-time watermark
+// and its held records in arrival order.
+type stream struct {
+	wm    time.Time
+	q     []ref
+	other *stream // the other provider's stream of the host, once seen
+}
+
+type ref struct {
+	slot int32
+	seq  uint64
+}
+
+type slot struct {
+	doc     document.Document
+	kind    mapping.Kind
+	prov    provider
+	logged  time.Time
+	arrived time.Time
+	seq     uint64 // 0: free
+	next    int32  // chain of one key, -1 at its end
+	key     key
+	image   string
+	st      *stream
+	// remembered: a Sysmon record already emitted, kept to link its
+	// Security twin (Options.Link); it has no handle and leaves silently.
+	remembered bool
+}
+
+// Merger pairs twins. It is not safe for concurrent use.
+type Merger[T any] struct {
+	opts    Options
+	slots   []slot
+	acks    []T // parallel to slots: the handle of each held record
+	free    []int32
+	byKey   map[key]int32
+	streams map[streamKey]*stream
+	held    int
+	seq     uint64
+	scratch document.Document
+	out     [2]T
+}
+
+// New returns a Merger.
+func New[T any](opts Options) *Merger[T] {
+	return &Merger[T]{opts: opts.withDefaults(), byKey: map[key]int32{}, streams: map[streamKey]*stream{}}
+}
+
+// Len is the number of records held (remembered ones included).
+func (m *Merger[T]) Len() int { return m.held }
+
+// Add offers one record. Records that cannot have a twin (other kinds and
+// providers) are emitted at once; a record whose twin is held is emitted
+// merged with it; any other is held. Add then emits what the hold's bounds
+// release.
+func (m *Merger[T]) Add(it Item[T], emit Emit[T]) error {
+	prov := providerOf(it.Doc.Event.Provider)
+	if prov == other || (it.Kind != mapping.Start && it.Kind != mapping.End) {
+		m.out[0] = it.Ack
+		return emit(it.Kind, it.Doc, m.out[:1])
+	}
+	k := key{host: it.Doc.Host.Name, pid: it.Doc.Process.PID.Value, kind: it.Kind}
+	st := m.stream(k.host, prov)
+	if it.Logged.After(st.wm) {
+		st.wm = it.Logged
+	}
+	if st.other == nil {
+		// The other provider was neither seen nor declared for the host:
+		// a host that logs one of them only has nothing held back.
+		m.out[0] = it.Ack
+		return emit(it.Kind, it.Doc, m.out[:1])
+	}
+	if m.opts.Link {
+		return m.link(k, prov, st, it, emit)
+	}
+	if s := m.twin(k, prov, it.Logged, it.image(), &it.Doc.Process); s >= 0 {
+		if err := m.pair(s, it, prov, emit); err != nil {
+			return err
+		}
+	} else {
+		m.hold(k, prov, st, it)
+	}
+	return m.release(st, emit)
+}
+
+// link emits it at once: a Sysmon record is remembered for a Security
+// twin to come, a Security record whose Sysmon twin is remembered goes out
+// on the Sysmon identity.
+func (m *Merger[T]) link(k key, prov provider, st *stream, it Item[T], emit Emit[T]) error {
+	m.out[0] = it.Ack
+	if prov == sysmon {
+		if err := emit(it.Kind, it.Doc, m.out[:1]); err != nil {
+			return err
+		}
+		m.hold(k, prov, st, it)
+		m.slots[m.byKey[k]].remembered = true
+		var zero T
+		m.acks[m.byKey[k]] = zero
+		return m.release(st, emit)
+	}
+	if s := m.twin(k, prov, it.Logged, it.image(), &it.Doc.Process); s >= 0 {
+		m.scratch = *it.Doc
+		Link(&m.slots[s].doc, &m.scratch)
+		m.remove(s)
+		if err := emit(it.Kind, &m.scratch, m.out[:1]); err != nil {
+			return err
+		}
+	} else if err := emit(it.Kind, it.Doc, m.out[:1]); err != nil {
+		return err
+	}
+	return m.release(st, emit)
+}
+
+// Declare says that host logs provider (winevent.ProviderSysmon or
+// ProviderSecurity), before any of its records arrive: records of the
+// other provider of the host are held for their twins from the start. A
+// replay declares what its files hold, so that a Sysmon log read before
+// the Security log of the same machine waits for it. Without a
+// declaration a provider counts from its host's first record on.
+func (m *Merger[T]) Declare(host, provider string) {
+	if p := providerOf(provider); p != other {
+		m.stream(host, p)
+	}
+}
+
+func (m *Merger[T]) stream(host string, prov provider) *stream {
+	st, ok := m.streams[streamKey{host, prov}]
+	if !ok {
+		st = &stream{}
+		m.streams[streamKey{host, prov}] = st
+		if o, ok := m.streams[streamKey{host, 1 - prov}]; ok {
+			st.other, o.other = o, st
+		}
+	}
+	return st
+}
+
+// twin finds the held record of the other provider that k's record at
+// logged describing p pairs with: the nearest in time within Tolerance,
+// the earliest held on a tie. -1 when there is none. Besides the image,
+// the command line and the parent pid of starts must agree where both
+// records carry them: a pid reused within Tolerance by the same image is
+// told apart by them, and otherwise by each channel logging in time order.
+func (m *Merger[T]) twin(k key, prov provider, logged time.Time, image string, p *document.Process) int32 {
+	best, bestD := int32(-1), time.Duration(0)
+	for s := m.headOf(k); s >= 0; s = m.slots[s].next {
+		c := &m.slots[s]
+		if c.prov == prov || !sameImage(c.image, image) || !compatible(k.kind, &c.doc.Process, p) {
+			continue
+		}
+		d := c.logged.Sub(logged)
+		if d < 0 {
+			d = -d
+		}
+		if d > m.opts.Tolerance {
+			continue
+		}
+		if best < 0 || d < bestD || (d == bestD && c.seq < m.slots[best].seq) {
+			best, bestD = s, d
+		}
+	}
+	return best
+}
+
+func (m *Merger[T]) headOf(k key) int32 {
+	if s, ok := m.byKey[k]; ok {
+		return s
+	}
+	return -1
+}
+
+// compatible reports whether two records may describe one process. The
+// command line and parent pid are compared for starts only: an end event
+// carries neither, its document has them from the process table, whose
+// guess (4689 names the process by pid) must not keep twins apart.
+func compatible(kind mapping.Kind, a, b *document.Process) bool {
+	if kind != mapping.Start {
+		return true
+	}
+	if a.CommandLine != "" && b.CommandLine != "" && a.CommandLine != b.CommandLine {
+		return false
+	}
+	return !a.Parent.PID.Valid || !b.Parent.PID.Valid || a.Parent.PID.Value == b.Parent.PID.Value
+}
+
+// sameImage compares two images as Windows does (ASCII case folding is
+// enough for the paths of one process as two providers log them); an
+// empty image (an end whose process was unknown) matches any.
+func sameImage(a, b string) bool {
+	if a == "" || b == "" {
+		return true
+	}
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// pair emits held slot s with its twin it.
+func (m *Merger[T]) pair(s int32, it Item[T], prov provider, emit Emit[T]) error {
+	h := &m.slots[s]
+	sys, sec := &h.doc, it.Doc
+	if prov == sysmon {
+		sys, sec = it.Doc, &h.doc
+	}
+	m.scratch = *sys
+	Fuse(it.Kind, &m.scratch, sec)
+	m.out[0], m.out[1] = m.acks[s], it.Ack
+	if err := emit(it.Kind, &m.scratch, m.out[:2]); err != nil {
+		return err
+	}
+	m.remove(s)
+	return nil
+}
+
+func (m *Merger[T]) hold(k key, prov provider, st *stream, it Item[T]) {
+	var s int32
+	if n := len(m.free); n > 0 {
+		s, m.free = m.free[n-1], m.free[:n-1]
+	} else {
+		s = int32(len(m.slots))
+		m.slots = append(m.slots, slot{})
+		var zero T
+		m.acks = append(m.acks, zero)
+	}
+	m.seq++
+	m.slots[s] = slot{doc: *it.Doc, kind: it.Kind, prov: prov, logged: it.Logged, arrived: m.opts.Now(),
+		seq: m.seq, next: m.headOf(k), key: k, image: it.image(), st: st}
+	m.acks[s] = it.Ack
+	m.byKey[k] = s
+	if len(st.q) >= 2*m.opts.MaxHeld+16 {
+		m.compact(st)
+	}
+	st.q = append(st.q, ref{slot: s, seq: m.seq})
+	m.held++
+}
+
+// compact drops the refs of emitted records from st's queue, so that a
+// record held at its front cannot make the queue grow without bound.
+func (m *Merger[T]) compact(st *stream) {
+	q := st.q[:0]
+	for _, r := range st.q {
+		if m.slots[r.slot].seq == r.seq {
+			q = append(q, r)
+		}
+	}
+	clear(st.q[len(q):])
+	st.q = q
+}
+
+// remove frees slot s: out of its key's chain; its stream's queue skips it
+// (its seq no longer matches).
+func (m *Merger[T]) remove(s int32) {
+	h := &m.slots[s]
+	if h.seq == 0 {
+		return
+	}
+	if head := m.byKey[h.key]; head == s {
+		if h.next < 0 {
+			delete(m.byKey, h.key)
+		} else {
+			m.byKey[h.key] = h.next
+		}
+	} else {
+		for p := head; p >= 0; p = m.slots[p].next {
+			if m.slots[p].next == s {
+				m.slots[p].next = h.next
+				break
+			}
+		}
+	}
+	*h = slot{}
+	var zero T
+	m.acks[s] = zero
+	m.free = append(m.free, s)
+	m.held--
+}
+
+// front returns the oldest live record of st's queue, dropping the refs of
+// records already emitted; -1 when none.
+func (m *Merger[T]) front(st *stream) int32 {
+	for len(st.q) > 0 {
+		r := st.q[0]
+		if m.slots[r.slot].seq == r.seq {
+			return r.slot
+		}
+		st.q[0] = ref{}
+		st.q = st.q[1:]
+	}
+	st.q = st.q[:0:0] // let the emptied backing array go
+	return -1
+}
+
+// emitAlone emits held slot s without a twin.
+func (m *Merger[T]) emitAlone(s int32, emit Emit[T]) error {
+	h := &m.slots[s]
+	if h.remembered {
+		m.remove(s)
+		return nil
+	}
+	m.out[0] = m.acks[s]
+	if err := emit(h.kind, &h.doc, m.out[:1]); err != nil {
+		return err
+	}
+	m.remove(s)
+	return nil
+}
+
+// release emits what the bounds let go after a record of st arrived: the
+// held records of either provider of st's host that the other provider's
+// stream has passed by Window, then the oldest while too many are held.
+func (m *Merger[T]) release(st *stream, emit Emit[T]) error {
+	for _, a := range [2]*stream{st, st.other} {
+		if a == nil || a.other == nil {
+			continue
+		}
+		for s := m.front(a); s >= 0 && m.slots[s].logged.Add(m.opts.Window).Before(a.other.wm); s = m.front(a) {
+			if err := m.emitAlone(s, emit); err != nil {
+				return err
+			}
+		}
+	}
+	for m.held > m.opts.MaxHeld {
+		if err := m.emitAlone(m.oldest(), emit); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// oldest is the held record that arrived first; -1 when none.
+func (m *Merger[T]) oldest() int32 {
+	best := int32(-1)
+	for _, st := range m.streams {
+		if s := m.front(st); s >= 0 && (best < 0 || m.slots[s].seq < m.slots[best].seq) {
+			best = s
+		}
+	}
+	return best
+}
+
+// Expire emits, alone, every record held for longer than Window of wall
+// time, so that live collection adds at most Window of latency when a
+// source is quiet or does not log a process at all.
+func (m *Merger[T]) Expire(emit Emit[T]) error {
+	limit := m.opts.Now().Add(-m.opts.Window)
+	for _, st := range m.streams {
+		for s := m.front(st); s >= 0 && m.slots[s].arrived.Before(limit); s = m.front(st) {
+			if err := m.emitAlone(s, emit); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Flush emits every held record alone, in arrival order (the end of a
+// replay: no twin can come any more).
+func (m *Merger[T]) Flush(emit Emit[T]) error {
+	for m.held > 0 {
+		s := m.oldest()
+		if s < 0 {
+			return errors.New("merge: held records lost from their queues")
+		}
+		if err := m.emitAlone(s, emit); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -3,6 +3,7 @@ package beater
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/procbeat/procbeat/config"
 	"github.com/procbeat/procbeat/module/process/decode"
@@ -68,6 +69,15 @@ func (b *Beater) startLive(ctx context.Context, inputs []config.Input) (_ contex
 				once.Do(func() { first = err })
 				cancel()
 			}
+		}()
+	}
+	if len(srcs) > 0 {
+		// A record waiting for its twin from a quiet channel is let go
+		// after the merge window of wall time.
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b.runner.RunExpiry(ctx, time.Second)
 		}()
 	}
 	stop = func() { cancel(); wg.Wait() }

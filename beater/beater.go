@@ -38,6 +38,9 @@ type Beater struct {
 	progress *Progress
 	cancel   context.CancelFunc
 	images   *images
+	// aborted is set by Abort: Close then reports what it abandoned.
+	aborted atomic.Bool
+	out     pipeline.Output
 	// deadLetterPath is output.elasticsearch's dead-letter file, if any.
 	deadLetterPath string
 	// lock is held on path.data while the registry is in use.
@@ -98,6 +101,7 @@ func NewWithOutput(ctx context.Context, cfg config.Config, log monitoring.Logger
 func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (_ *Beater, rerr error) {
 	cfg, log := b.cfg, b.log
 	b.progress = o.Progress
+	b.out = out
 	var err error
 	var id string
 	if o.Resume {
@@ -242,10 +246,12 @@ func (b *Beater) output(o Options) (pipeline.Output, string, error) {
 			w = os.Stdout
 		}
 		codec := "json"
+		cc := console.DefaultConfig()
 		if out.Console != nil {
 			codec = out.Console.Codec
+			cc.Pretty = out.Console.Pretty
 		}
-		return console.New(w, console.DefaultConfig(), b.counters, b.log), codec, nil
+		return console.New(w, cc, b.counters, b.log), codec, nil
 	}
 }
 
@@ -371,6 +377,11 @@ func (b *Beater) Close() error {
 	err := b.pipe.Close()
 	b.cancel()
 	b.images.close()
+	// An Abort during the drain leaves events the pipeline does not count as
+	// timed out; say how many the next run reads again.
+	if n := b.counters.QueueDepth.Load(); err == nil && b.aborted.Load() && n > 0 {
+		err = fmt.Errorf("stopped before delivery: %d events unacknowledged (read again by the next run)", n)
+	}
 	if b.journal != nil {
 		// The pipeline's last checkpoint flushed it; this releases it.
 		if jerr := b.journal.Close(); err == nil {

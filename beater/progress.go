@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/procbeat/procbeat/monitoring"
@@ -18,6 +19,40 @@ type Progress struct {
 	TTY      bool              // draw a bar; otherwise log
 	Log      monitoring.Logger // used without a terminal
 	Interval time.Duration     // between log lines (default 10s)
+
+	// mu orders the bar and the lines printed above it (Above); shown is
+	// the bar on the terminal's last line, "" when none.
+	mu    sync.Mutex
+	shown string
+}
+
+// Above prints through write (a log line ending in a newline) above the
+// bar: the bar's line is cleared, the text written, the bar drawn again
+// below it. Without a bar it just writes. Log lines written any other way
+// would land in the middle of the bar's line.
+func (p *Progress) Above(write func()) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.shown == "" {
+		write()
+		return
+	}
+	fmt.Fprint(p.W, "\r\033[K")
+	write()
+	fmt.Fprint(p.W, p.shown)
+}
+
+// draw shows bar in place of the previous one; final ends its line.
+func (p *Progress) draw(bar string, final bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if final {
+		fmt.Fprintln(p.W, bar)
+		p.shown = ""
+		return
+	}
+	fmt.Fprint(p.W, bar)
+	p.shown = bar
 }
 
 // IsTerminal reports whether f is a character device (a terminal).
@@ -64,7 +99,7 @@ func (s progressState) bar(width int) string {
 }
 
 // run reports until ctx ends; state is polled.
-func (p Progress) run(ctx context.Context, state func() progressState) {
+func (p *Progress) run(ctx context.Context, state func() progressState) {
 	interval := p.Interval
 	if p.TTY {
 		interval = 200 * time.Millisecond
@@ -77,12 +112,12 @@ func (p Progress) run(ctx context.Context, state func() progressState) {
 		select {
 		case <-ctx.Done():
 			if p.TTY {
-				fmt.Fprintln(p.W, state().bar(30))
+				p.draw(state().bar(30), true)
 			}
 			return
 		case <-t.C:
 			if p.TTY {
-				fmt.Fprint(p.W, state().bar(30))
+				p.draw(state().bar(30), false)
 			} else if p.Log != nil {
 				p.Log.Infof("replay progress: %s", state().line())
 			}

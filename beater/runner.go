@@ -93,8 +93,9 @@ func NewRunner(o RunnerOptions) (*Runner, error) {
 	if o.Merge != nil {
 		r.merger = merge.New[pipeline.Ticket](*o.Merge)
 	}
-	// Only the records the mapping wants are decoded from EVTX.
-	r.opts.Filter = mapping.Wants
+	// Only the records the mapping wants are decoded from EVTX (image
+	// loads only when enrichment reads them).
+	r.opts.Filter = o.Mapper.Wants
 	r.opts.Notice = func(msg string) { r.log.Warnf("%s", msg) }
 	r.opts.Decode.OnError = func(e *decode.RecordError) {
 		// e.File names the source as messages do: a path, or an
@@ -211,7 +212,8 @@ func (rs *reading) close(r *Runner) {
 // the error, or nil when ctx ended.
 func (r *Runner) open(ctx context.Context, src source.Source) (*reading, error) {
 	rs := &reading{id: src.ID(), name: sourceName(src)}
-	rd, err := src.Open(ctx, r.startPosition(rs.id))
+	start, checkpoint := r.startPosition(rs.id)
+	rd, err := src.Open(ctx, start)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, nil
@@ -221,7 +223,12 @@ func (r *Runner) open(ctx context.Context, src source.Source) (*reading, error) 
 	}
 	rs.rd = rd
 	rs.warn = r.newWarner(rs.name)
-	r.count(func(s *Summary) { s.Files++ })
+	r.count(func(s *Summary) {
+		s.Files++
+		if checkpoint {
+			s.Resumed++
+		}
+	})
 	rs.client = r.pipe.Client(rs.id)
 	rs.emit = r.emitter(&rs.outs)
 	return rs, nil
@@ -545,20 +552,21 @@ func (r *Runner) FlushHeld(ctx context.Context) error {
 }
 
 // startPosition is where src resumes: where this run last read it, else
-// its checkpoint.
-func (r *Runner) startPosition(id string) source.Position {
+// its checkpoint (then checkpoint is true).
+func (r *Runner) startPosition(id string) (p source.Position, checkpoint bool) {
 	r.mu.Lock()
 	p, ok := r.read[id]
 	r.mu.Unlock()
 	if ok {
-		return p
+		return p, false
 	}
 	if r.reg != nil {
 		if cp, ok := r.reg.Position(id); ok {
-			return source.Position{Offset: cp.Offset, Check: cp.Check, Bookmark: cp.Bookmark}
+			p = source.Position{Offset: cp.Offset, Check: cp.Check, Bookmark: cp.Bookmark}
+			return p, !p.IsZero()
 		}
 	}
-	return source.Position{}
+	return source.Position{}, false
 }
 
 func (r *Runner) setReadPosition(id string, p source.Position) {
@@ -586,8 +594,8 @@ func (r *Runner) encode(d *document.Document) []byte {
 
 // fileCounts are one file's counts not yet merged into the summary.
 type fileCounts struct {
-	records, skipped int64
-	kinds            [4]int64 // by mapping.Kind
+	records int64
+	kinds   [4]int64 // by mapping.Kind
 }
 
 // merge adds c to the summary and the read counter, and zeroes c.
@@ -596,7 +604,6 @@ func (r *Runner) merge(c *fileCounts) {
 	r.mu.Lock()
 	s := &r.summary
 	s.Records += c.records
-	s.Skipped += c.skipped
 	for k, n := range c.kinds {
 		if n > 0 {
 			s.Docs[mapping.Kind(k).String()] += n

@@ -14,8 +14,15 @@ import (
 // Summary counts what a replay did.
 type Summary struct {
 	Files   int
-	Records int64            // records decoded
-	Skipped int64            // records before a file's checkpoint, not sent again
+	Records int64 // records decoded
+	// Skipped counts records read and not sent again because they lie
+	// before a checkpoint: only dead-letter files are read so (other
+	// sources open at their checkpoint and read nothing before it).
+	Skipped int64
+	// Resumed counts the sources opened at their checkpoint: what lay
+	// before it (delivered by an earlier run) was not read at all, so no
+	// record count exists for it.
+	Resumed int
 	Docs    map[string]int64 // by kind: start, end, access, none (not a process event)
 	Errors  map[string]int64 // by kind: open, read, decode, mapping, no events
 	// Failed holds, by path, every file with an error of any kind above.
@@ -29,6 +36,12 @@ type Summary struct {
 	DeadLetterPath string
 	// WarningsNotShown counts per-record warnings past MaxWarningsPerFile.
 	WarningsNotShown int64
+	// Delivery, when set, says why documents were not delivered (the
+	// output was unreachable); the job then failed whatever the inputs.
+	Delivery string
+	// RotatedAway lists output files written by this run that rotation
+	// deleted: their documents are lost.
+	RotatedAway []string
 }
 
 // FileErrors are one file's problems.
@@ -116,7 +129,14 @@ func (s Summary) Documents() int64 { return s.Docs["start"] + s.Docs["end"] + s.
 
 // Write prints the summary for a person.
 func (s Summary) Write(w io.Writer) {
-	fmt.Fprintf(w, "files: %d, records read: %d, already delivered (skipped): %d\n", s.Files, s.Records, s.Skipped)
+	fmt.Fprintf(w, "files: %d, records read: %d", s.Files, s.Records)
+	if s.Skipped > 0 {
+		fmt.Fprintf(w, ", already delivered (skipped): %d", s.Skipped)
+	}
+	if s.Resumed > 0 {
+		fmt.Fprintf(w, ", resumed from a checkpoint: %s (what lay before their checkpoints was delivered earlier and not read again)", plural(int64(s.Resumed), "file"))
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "documents: %d (start %d, end %d, access %d); records that are not process events: %d\n",
 		s.Documents(), s.Docs["start"], s.Docs["end"], s.Docs["access"], s.Docs["none"])
 	if s.Resent > 0 {
@@ -134,6 +154,15 @@ func (s Summary) Write(w io.Writer) {
 		if s.Errors[k] > 0 {
 			errs = append(errs, fmt.Sprintf("%s %d", k, s.Errors[k]))
 		}
+	}
+	if n := len(s.RotatedAway); n > 0 {
+		// A warning, not an error: the output did as configured.
+		fmt.Fprintf(w, "warning: output files deleted by rotation: %d written by this run, their documents lost (raise output.file.number_of_files): %s\n",
+			n, strings.Join(s.RotatedAway[:min(n, maxListedFiles)], ", "))
+	}
+	if s.Delivery != "" {
+		fmt.Fprintf(w, "delivery FAILED: %s\n", s.Delivery)
+		errs = append(errs, "delivery failed")
 	}
 	if len(errs) == 0 {
 		fmt.Fprintln(w, "errors: none")

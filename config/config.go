@@ -36,6 +36,10 @@ type Config struct {
 	Path     Path     `config:"path"`
 	Enrich   Enrich   `config:"enrich"`
 	Keystore Keystore `config:"keystore"`
+	// ShutdownTimeout is how long `run` (and an interrupted `replay`) waits
+	// on stop for events in flight to be acknowledged; 0 does not wait, as
+	// in Beats. What is not acknowledged is read again by the next run.
+	ShutdownTimeout time.Duration `config:"shutdown_timeout"`
 }
 
 // Keystore locates the secrets store that ${KEY} references resolve from
@@ -323,6 +327,9 @@ func Default() Config {
 		Path: Path{},
 
 		Enrich: DefaultEnrich(),
+		// Beats default to 0 (no wait); procbeat has always drained for
+		// 30 s on stop, and keeps that.
+		ShutdownTimeout: 30 * time.Second,
 	}
 }
 
@@ -537,6 +544,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	errs = append(errs, c.Enrich.validate()...)
+	if c.ShutdownTimeout < 0 {
+		errs = append(errs, bad("shutdown_timeout", "must not be negative, got %s", c.ShutdownTimeout))
+	}
 	enabled := 0
 	if es := c.Output.Elasticsearch; es != nil && es.Enabled {
 		enabled++
@@ -590,6 +600,11 @@ func (c *Config) Validate() error {
 	}
 	if enabled > 1 {
 		errs = append(errs, bad("output", "only one output may be enabled, %d are", enabled))
+	}
+	// Without any output section documents go to stdout; a console turned
+	// off with nothing else on would send them nowhere.
+	if cn := c.Output.Console; enabled == 0 && cn != nil && !cn.Enabled {
+		errs = append(errs, bad("output.console.enabled", "is false and no other output is enabled: documents would go nowhere"))
 	}
 	t := c.Setup.Template
 	switch t.FieldTypes {

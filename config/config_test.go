@@ -44,7 +44,8 @@ func TestReferenceHoldsEveryOptionAtItsDefault(t *testing.T) {
 	}
 	want := config.Default()
 	es, f, c := config.DefaultElasticsearch(), config.DefaultFile(), config.DefaultConsole()
-	es.Enabled, f.Enabled, c.Enabled = false, false, false
+	// The console is what is left enabled: documents go to stdout.
+	es.Enabled, f.Enabled = false, false
 	want.Output = config.Output{Elasticsearch: &es, File: &f, Console: &c}
 	want.Procbeat.Inputs = []config.Input{}
 	exe, err := os.Executable()

@@ -13,7 +13,8 @@ const (
 	ExitOK = 0
 	// ExitFatal: nothing useful could be done, or the job was aborted: a
 	// configuration error, a path that does not exist, an output that
-	// cannot be set up, delivery that failed, an interruption.
+	// cannot be set up, delivery that failed, an output unreachable for
+	// --max-unreachable, an interruption.
 	ExitFatal = 1
 	// ExitInputErrors: some input could not be read or decoded (a file
 	// that could not be opened or read to its end, a record that is not a
@@ -33,7 +34,7 @@ var exitCodes = []struct {
 	meaning string
 }{
 	{ExitOK, "success: every file read, every document delivered"},
-	{ExitFatal, "fatal error: configuration, a path that does not exist, an output that cannot start, failed delivery, interrupted"},
+	{ExitFatal, "fatal error: configuration, a path that does not exist, an output that cannot start, failed delivery, an output that acknowledged nothing for --max-unreachable (the summary says \"delivery FAILED\"), interrupted"},
 	{ExitInputErrors, "some input could not be read or decoded (a file not readable to its end, a record not decodable or mappable, a text file holding no Windows event); the documents from the rest were delivered and the summary lists the files with errors"},
 	{ExitDeadLettered, "some documents were rejected by Elasticsearch and written to the dead-letter file (the output counts them)"},
 }

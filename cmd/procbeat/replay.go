@@ -1,11 +1,11 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -15,6 +15,7 @@ import (
 func newReplayCmd(g *globals) *cobra.Command {
 	var codec string
 	var resume bool
+	var maxUnreachable time.Duration
 	cmd := &cobra.Command{
 		Use:   "replay FILE...",
 		Short: "Map EVTX, XML or JSON files to documents and ship them (NDJSON on stdout when no output is configured)",
@@ -34,18 +35,49 @@ func newReplayCmd(g *globals) *cobra.Command {
 				resume = (cfg.Output.Elasticsearch != nil && cfg.Output.Elasticsearch.Enabled) ||
 					(cfg.Output.File != nil && cfg.Output.File.Enabled)
 			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
+			sig := notifyStop(cmd.Context())
+			defer sig.stop()
 			// The pipeline lives on cmd.Context(): a signal stops reading, and Close
 			// then drains what is in flight instead of abandoning it.
+			progress := &beater.Progress{W: cmd.ErrOrStderr(), TTY: beater.IsTerminal(os.Stderr)}
+			if progress.TTY {
+				// Warnings print above the bar, not into its line.
+				log = log.WithOptions(aboveProgress(progress))
+			}
+			progress.Log = log
 			b, err := beater.New(cmd.Context(), cfg, log, beater.Options{Stdout: cmd.OutOrStdout(), Resume: resume, Codec: codec, DrainTimeout: beater.ReplayDrainTimeout(cfg),
-				Progress: &beater.Progress{W: cmd.ErrOrStderr(), TTY: beater.IsTerminal(os.Stderr), Log: log}})
+				Progress: progress})
 			if err != nil {
 				return err
 			}
+			// An output that acknowledges nothing for maxUnreachable stops
+			// the reading and the drain: a batch job must end.
+			ctx, stopReading := context.WithCancel(sig.ctx)
+			defer stopReading()
+			var unreachable error
+			wctx, stopWatch := context.WithCancel(cmd.Context())
+			watched := make(chan struct{})
+			go func() {
+				defer close(watched)
+				b.WatchDelivery(wctx, maxUnreachable, func(err error) {
+					unreachable = err
+					log.Errorf("%v; giving up (--max-unreachable)", err)
+					stopReading()
+					b.Abort()
+				})
+			}()
 			sum, rerr := b.Replay(ctx, args)
-			cerr := b.Close()
+			cerr := closeOnSignals(b, sig, cfg.ShutdownTimeout, log)
+			stopWatch()
+			<-watched
+			sum.RotatedAway = b.RotatedAway()
 			b.AddDelivery(&sum)
+			if unreachable != nil {
+				sum.Delivery = unreachable.Error()
+				sum.Write(cmd.ErrOrStderr())
+				fmt.Fprintf(cmd.ErrOrStderr(), "exit status %d (procbeat replay --help explains it)\n", ExitFatal)
+				return exitError{ExitFatal}
+			}
 			sum.Write(cmd.ErrOrStderr())
 			// Files that could not be read are input errors, listed in
 			// the summary; any other error ends the job.
@@ -72,5 +104,7 @@ func newReplayCmd(g *globals) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&codec, "codec", "", "json (Defend documents) or car (MITRE CAR objects; not with output.elasticsearch); default: the output's codec")
 	cmd.Flags().BoolVar(&resume, "resume", false, "keep checkpoints in path.data and skip what was delivered before (default: on for elasticsearch and file outputs)")
+	cmd.Flags().DurationVar(&maxUnreachable, "max-unreachable", 5*time.Minute,
+		"give up (exit 1) when the output acknowledges nothing for this long while its requests fail; 0 retries for ever")
 	return cmd
 }

@@ -46,7 +46,7 @@ func TestReplayResumesFromCheckpoint(t *testing.T) {
 	data := t.TempDir()
 	args := []string{"replay", "--resume", "-E", "path.data=" + data, "../../testdata/sample/sample.xml"}
 	out, stderr, code := run(t, args...)
-	if code != 0 || strings.Count(out, "\n") != 14 {
+	if code != 0 || strings.Count(out, "\n") != 14 || strings.Contains(stderr, "resumed") {
 		t.Fatalf("first run: exit %d, %d lines: %s", code, strings.Count(out, "\n"), stderr)
 	}
 	out, stderr, code = run(t, args...)
@@ -54,6 +54,11 @@ func TestReplayResumesFromCheckpoint(t *testing.T) {
 	// the record after it (not a process event) is read again.
 	if code != 0 || out != "" || !strings.Contains(stderr, "records read: 1,") || !strings.Contains(stderr, "documents: 0 ") {
 		t.Fatalf("second run sent again: exit %d, %q, %s", code, out, stderr)
+	}
+	// The summary says the file resumed, and claims no "skipped: 0" for
+	// the records it never read.
+	if !strings.Contains(stderr, "records read: 1, resumed from a checkpoint: 1 file (") || strings.Contains(stderr, "skipped") {
+		t.Errorf("second run's summary: %s", stderr)
 	}
 }
 

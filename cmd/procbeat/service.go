@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -21,7 +19,7 @@ import (
 // When the service control manager starts procbeat, main hands the process
 // to runService: the installed command line (run with the ProgramData
 // configuration) is executed, and a stop or shutdown request cancels the
-// same context SIGINT and SIGTERM cancel (globals.stopContext), so the run
+// same context SIGINT and SIGTERM cancel (stopOnServiceRequest), so the run
 // drains and flushes exactly as it does on a terminal.
 
 // ServiceName is the service's name in the service control manager.
@@ -136,23 +134,22 @@ drains and flushes events in flight, as SIGTERM does for procbeat run.`,
 // channel closed on a stop or shutdown request.
 type serviceStopKey struct{}
 
-// stopContext is the run command's context: cancelled on SIGINT, SIGTERM,
-// or, under the service control manager, a stop or shutdown request.
-func stopContext(parent context.Context) (context.Context, context.CancelFunc) {
-	ctx, stopSignals := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+// stopOnServiceRequest calls cancel, which stops the run command as its
+// first SIGINT or SIGTERM does (drain, flush), when the service control
+// manager asks the service started with parent to stop; it returns at once
+// outside a service, and its watch ends with done.
+func stopOnServiceRequest(parent context.Context, cancel func(), done <-chan struct{}) {
 	req, ok := parent.Value(serviceStopKey{}).(<-chan struct{})
 	if !ok {
-		return ctx, stopSignals
+		return
 	}
-	ctx, cancel := context.WithCancel(ctx)
 	go func() {
 		select {
 		case <-req:
 			cancel()
-		case <-ctx.Done():
+		case <-done:
 		}
 	}()
-	return ctx, func() { cancel(); stopSignals() }
 }
 
 // serviceState is what the service reports to the service control manager.

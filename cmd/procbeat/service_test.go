@@ -19,8 +19,9 @@ func TestServeStopDrains(t *testing.T) {
 	drained := false
 	stopReq := make(chan struct{})
 	run := func() error {
-		runCtx, cancel := stopContext(ctx)
+		runCtx, cancel := context.WithCancel(ctx)
 		defer cancel()
+		stopOnServiceRequest(ctx, cancel, runCtx.Done())
 		<-runCtx.Done()
 		time.Sleep(10 * time.Millisecond) // the drain
 		drained = true
@@ -55,19 +56,18 @@ func TestServeRunEndsByItself(t *testing.T) {
 	}
 }
 
-// TestStopContextWithoutService: outside a service the context ends with
-// its parent (and on SIGINT/SIGTERM), never by itself.
-func TestStopContextWithoutService(t *testing.T) {
-	parent, cancel := context.WithCancel(context.Background())
-	ctx, stop := stopContext(parent)
-	defer stop()
+// TestNoServiceNoWatch: outside a service nothing but its own cancel
+// ends the run's context.
+func TestNoServiceNoWatch(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	called := make(chan struct{}, 1)
+	stopOnServiceRequest(context.Background(), func() { called <- struct{}{} }, ctx.Done())
 	select {
-	case <-ctx.Done():
-		t.Fatal("ended by itself")
+	case <-called:
+		t.Fatal("cancelled outside a service")
 	case <-time.After(10 * time.Millisecond):
 	}
-	cancel()
-	<-ctx.Done()
 }
 
 func TestServiceCommandLine(t *testing.T) {

@@ -4,7 +4,9 @@ package console
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"sync"
@@ -18,6 +20,9 @@ import (
 type Config struct {
 	BatchSize     int           `config:"batch_size"`
 	FlushInterval time.Duration `config:"flush_interval"`
+	// Pretty indents each document (output.console.pretty), for reading
+	// by eye; it costs a pass over every document.
+	Pretty bool `config:"pretty"`
 }
 
 // DefaultConfig batches like Beats' console output.
@@ -35,6 +40,8 @@ type Output struct {
 	mu  sync.Mutex
 	dst io.Writer
 	w   *bufio.Writer
+	// pretty is Pretty's reused indentation buffer.
+	pretty bytes.Buffer
 }
 
 // New writes to w (os.Stdout in procbeat).
@@ -80,7 +87,16 @@ func (o *Output) write(events []pipeline.Event) error {
 	// (what a failed attempt left buffered is dropped and written anew).
 	o.w.Reset(o.dst)
 	for i := range events {
-		if _, err := o.w.Write(events[i].Body); err != nil {
+		body := events[i].Body
+		if o.cfg.Pretty {
+			// Bodies are our encoders' JSON; one that would not indent is
+			// written as it is, since retrying the batch cannot change it.
+			o.pretty.Reset()
+			if json.Indent(&o.pretty, body, "", "  ") == nil {
+				body = o.pretty.Bytes()
+			}
+		}
+		if _, err := o.w.Write(body); err != nil {
 			return err
 		}
 		if err := o.w.WriteByte('\n'); err != nil {

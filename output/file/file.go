@@ -8,6 +8,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -69,6 +71,12 @@ type Output struct {
 	mu  sync.Mutex
 	rot *agentfile.Rotator
 	buf []byte
+	// written holds the files of the set this output wrote to, and lost
+	// those that rotation deleted since: number_of_files too small for the
+	// job silently discards its output otherwise (the rotator has no hook).
+	started time.Time
+	written map[string]bool
+	lost    []string
 }
 
 // New opens the rotating file set <path>/<filename>*.ndjson.
@@ -92,7 +100,46 @@ func New(cfg Config, c *monitoring.Counters, log monitoring.Logger) (*Output, er
 	if err != nil {
 		return nil, fmt.Errorf("output.file %s: %w", filepath.Join(cfg.Path, cfg.Filename), err)
 	}
-	return &Output{cfg: cfg, c: c, log: log, maxSize: int(maxSize), rot: rot}, nil
+	return &Output{cfg: cfg, c: c, log: log, maxSize: int(maxSize), rot: rot, started: time.Now(), written: map[string]bool{}}, nil
+}
+
+// Lost lists the files written by this output that rotation deleted.
+func (o *Output) Lost() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return slices.Clone(o.lost)
+}
+
+// checkRotation notes the set's files written since New and warns about
+// any of them rotation deleted. One directory listing per chunk written.
+func (o *Output) checkRotation() {
+	entries, err := os.ReadDir(o.cfg.Path)
+	if err != nil {
+		o.log.Warnf("output.file: listing %s to check rotation: %v", o.cfg.Path, err)
+		return
+	}
+	present := make(map[string]bool, len(entries))
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasPrefix(name, o.cfg.Filename) || !strings.HasSuffix(name, ".ndjson") {
+			continue
+		}
+		path := filepath.Join(o.cfg.Path, name)
+		present[path] = true
+		if !o.written[path] {
+			if info, err := e.Info(); err == nil && !info.ModTime().Before(o.started.Truncate(time.Second)) {
+				o.written[path] = true
+			}
+		}
+	}
+	for path := range o.written {
+		if !present[path] {
+			delete(o.written, path)
+			o.lost = append(o.lost, path)
+			o.log.Warnf("output.file: rotation deleted %s, written by this run: its documents are lost (raise output.file.number_of_files, now %d, or rotate_every_kb)",
+				path, o.cfg.NumberOfFiles)
+		}
+	}
 }
 
 // Limits implements pipeline.Output; one writer keeps lines in order.
@@ -136,7 +183,7 @@ func (o *Output) write(events []pipeline.Event) error {
 			continue
 		}
 		if len(o.buf) > 0 && len(o.buf)+len(ev.Body)+1 > chunk {
-			if _, err := o.rot.Write(o.buf); err != nil {
+			if err := o.put(o.buf); err != nil {
 				return err
 			}
 			o.buf = o.buf[:0]
@@ -145,11 +192,21 @@ func (o *Output) write(events []pipeline.Event) error {
 		o.buf = append(o.buf, '\n')
 	}
 	if len(o.buf) > 0 {
-		if _, err := o.rot.Write(o.buf); err != nil {
+		if err := o.put(o.buf); err != nil {
 			return err
 		}
 	}
 	return o.rot.Sync()
+}
+
+// put writes one chunk. A chunk triggers at most one rotation, so checking
+// after each sees every file before rotation can delete it.
+func (o *Output) put(chunk []byte) error {
+	if _, err := o.rot.Write(chunk); err != nil {
+		return err
+	}
+	o.checkRotation()
+	return nil
 }
 
 // Close implements pipeline.Output.

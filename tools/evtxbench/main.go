@@ -2,7 +2,7 @@
 // how many records it decoded and how fast. compare.sh runs it next to the
 // Rust evtx_dump; it is not part of procbeat itself.
 //
-//	evtxbench [-workers N] [-filter all|process] [-cpuprofile OUT] [-memprofile OUT] [-passes N] FILE
+//	evtxbench [-workers N] [-filter all|process|enrich] [-cpuprofile OUT] [-memprofile OUT] [-passes N] FILE
 //
 // It prints one line: records (returned), scanned (returned + filtered out),
 // errors (all three per pass), seconds (all passes) and scanned records/s.
@@ -39,7 +39,7 @@ type result struct {
 func run(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("evtxbench", flag.ContinueOnError)
 	workers := fs.Int("workers", 1, "chunks decoded in parallel (0: GOMAXPROCS)")
-	filter := fs.String("filter", "all", "all: decode every record; process: only Sysmon 1/5/7/10 and Security 4688/4689 (the replay path's filter)")
+	filter := fs.String("filter", "all", "all: decode every record; process: only Sysmon 1/5/10 and Security 4688/4689 (the replay path's filter with enrich.enabled: false); enrich: and Sysmon 7 (the replay path's filter with enrichment, the default)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the reading to this file")
 	memprofile := fs.String("memprofile", "", "write an allocation profile (all allocations) to this file at the end")
 	passes := fs.Int("passes", 1, "read the file this many times (longer profiles); counts are per pass, time is the total")
@@ -47,15 +47,17 @@ func run(args []string, out io.Writer) error {
 		return err
 	}
 	if fs.NArg() != 1 || *passes < 1 {
-		return errors.New("usage: evtxbench [-workers N] [-filter all|process] [-cpuprofile OUT] [-memprofile OUT] [-passes N] FILE")
+		return errors.New("usage: evtxbench [-workers N] [-filter all|process|enrich] [-cpuprofile OUT] [-memprofile OUT] [-passes N] FILE")
 	}
 	opts := evtx.Options{Workers: *workers}
 	switch *filter {
 	case "all":
 	case "process":
 		opts.Filter = mapping.Wants
+	case "enrich":
+		opts.Filter = mapping.WantsWithImages
 	default:
-		return fmt.Errorf("-filter %q: want all or process", *filter)
+		return fmt.Errorf("-filter %q: want all, process or enrich", *filter)
 	}
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)

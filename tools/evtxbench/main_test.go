@@ -38,8 +38,8 @@ var outLine = regexp.MustCompile(`^records=(\d+) scanned=(\d+) errors=(\d+) seco
 
 func TestRun(t *testing.T) {
 	// A clean file (MANIFEST.tsv): 565 records, of which 511 Sysmon 1, one
-	// Sysmon 5, one Sysmon 10 and five Sysmon 7 (image loads, which the
-	// process filter keeps for the enrichment).
+	// Sysmon 5, one Sysmon 10 and five Sysmon 7 (image loads, which only
+	// the enrichment's filter keeps).
 	path := corpusFile(t, "EVTX-ATTACK-SAMPLES/AutomatedTestingTools/PanacheSysmon_vs_AtomicRedTeam01.evtx")
 	for _, tc := range []struct {
 		args             []string
@@ -47,8 +47,9 @@ func TestRun(t *testing.T) {
 	}{
 		{[]string{path}, 565, 565},
 		{[]string{"-workers", "0", "-filter", "all", path}, 565, 565},
-		{[]string{"-filter", "process", path}, 518, 565},
-		{[]string{"-workers", "2", "-filter", "process", path}, 518, 565},
+		{[]string{"-filter", "process", path}, 513, 565},
+		{[]string{"-workers", "2", "-filter", "process", path}, 513, 565},
+		{[]string{"-filter", "enrich", path}, 518, 565},
 	} {
 		var out bytes.Buffer
 		if err := run(tc.args, &out); err != nil {

@@ -29,11 +29,15 @@ func (f *fakeImages) FillParent(host string, p *document.ProcessParent) {
 func (f *fakeImages) ImageLoaded(host string, l mapping.ImageLoad) { f.loads = append(f.loads, l) }
 
 func TestImagesHook(t *testing.T) {
-	if !mapping.Wants(winevent.ProviderSysmon, 7) {
-		t.Fatal("Sysmon 7 not wanted")
-	}
 	img := &fakeImages{}
 	m := mapping.New(tracker.New(tracker.Options{}), mapping.Options{Images: img})
+	// Image loads are decoded only for the enrichment.
+	if !m.Wants(winevent.ProviderSysmon, 7) {
+		t.Fatal("Sysmon 7 not wanted with enrichment")
+	}
+	if plain := mapping.New(tracker.New(tracker.Options{}), mapping.Options{}); plain.Wants(winevent.ProviderSysmon, 7) || mapping.Wants(winevent.ProviderSysmon, 7) {
+		t.Fatal("Sysmon 7 decoded without enrichment")
+	}
 	ts := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
 	load := func(signed, sig, status string) *winevent.Record {
 		return &winevent.Record{Provider: winevent.ProviderSysmon, EventID: 7, Computer: "WKS", TimeCreated: ts, Data: []winevent.Data{

@@ -123,12 +123,28 @@ func New(tr *tracker.Tracker, opts Options) *Mapper {
 // document, so readers can skip everything else before decoding it.
 func Wants(provider string, eventID uint16) bool {
 	switch eventID {
-	case 1, 5, 7, 10:
+	case 1, 5, 10:
 		return provider == winevent.ProviderSysmon
 	case 4688, 4689:
 		return provider == winevent.ProviderSecurity
 	}
 	return false
+}
+
+// Wants is this Mapper's filter for readers: the records of Wants, and
+// Sysmon 7 (image loads) when image enrichment uses them. Without
+// enrichment, image loads (often most of a Sysmon log) are not decoded.
+func (m *Mapper) Wants(provider string, eventID uint16) bool {
+	if m.opts.Images != nil {
+		return WantsWithImages(provider, eventID)
+	}
+	return Wants(provider, eventID)
+}
+
+// WantsWithImages is Wants and Sysmon 7 (image loads): the filter of a
+// mapping with image enrichment.
+func WantsWithImages(provider string, eventID uint16) bool {
+	return Wants(provider, eventID) || (eventID == 7 && provider == winevent.ProviderSysmon)
 }
 
 // Index returns the data stream a document of kind k goes to.
@@ -150,7 +166,7 @@ func (e *FieldError) Unwrap() error { return e.Err }
 // are not process events, and an error naming the field when a value that
 // the document needs cannot be read; the caller reports it and goes on.
 func (m *Mapper) Map(rec *winevent.Record, d *document.Document) (Kind, error) {
-	if !Wants(rec.Provider, rec.EventID) {
+	if !m.Wants(rec.Provider, rec.EventID) {
 		return None, nil
 	}
 	if rec.EventID == 7 {

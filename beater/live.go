@@ -18,10 +18,10 @@ const LiveInput = "wineventlog"
 // LiveSources builds a wineventlog input's sources, one per channel. Off
 // Windows it fails with wineventlog.ErrNotWindows. onError sees records that
 // cannot be read.
-func LiveSources(in config.Input, log monitoring.Logger, counters *monitoring.Counters, onError func(*decode.RecordError)) ([]source.Source, error) {
+func LiveSources(in config.Input, imageLoads bool, log monitoring.Logger, counters *monitoring.Counters, onError func(*decode.RecordError)) ([]source.Source, error) {
 	var out []source.Source
 	for _, ch := range in.Channels {
-		s, err := wineventlog.New(wineventlog.Config{Channel: ch, StartAt: in.StartAt, BatchSize: in.BatchSize},
+		s, err := wineventlog.New(wineventlog.Config{Channel: ch, StartAt: in.StartAt, BatchSize: in.BatchSize, ImageLoads: imageLoads},
 			wineventlog.Options{Logger: log, Counters: counters, Decode: decode.Options{OnError: onError}})
 		if err != nil {
 			return nil, err
@@ -51,7 +51,8 @@ func (b *Beater) startLive(ctx context.Context, inputs []config.Input) (_ contex
 	var srcs []source.Source
 	onError := func(e *decode.RecordError) { b.log.Warnf("%v", e) }
 	for _, in := range inputs {
-		s, err := LiveSources(in, b.log, b.counters, onError)
+		// Image enrichment reads Sysmon's image loads too.
+		s, err := LiveSources(in, b.images.mapping() != nil, b.log, b.counters, onError)
 		if err != nil {
 			return nil, nil, nil, err
 		}

@@ -119,7 +119,7 @@ func pop(errs *[]error) error {
 }
 
 func (f *fakeLog) wanted(r fakeRecord) bool {
-	for _, w := range wanted() {
+	for _, w := range wanted(false) {
 		for _, id := range w.ids {
 			if r.provider == w.provider && r.eventID == id {
 				return true

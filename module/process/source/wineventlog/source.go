@@ -75,6 +75,9 @@ type Config struct {
 	// BackoffInit and BackoffMax bound the wait before a subscription is
 	// reopened after an error; zero is the default.
 	BackoffInit, BackoffMax time.Duration
+	// ImageLoads adds Sysmon's image loads (event 7) to the events read,
+	// for image enrichment (mapping.WantsWithImages).
+	ImageLoads bool
 	// WaitInterval is the longest a reader waits for the subscription's
 	// signal before it looks at its context again; zero is the default.
 	WaitInterval time.Duration
@@ -149,7 +152,7 @@ func New(cfg Config, opts Options) (*Source, error) {
 	if opts.Decode.MaxRecordSize <= 0 {
 		opts.Decode.MaxRecordSize = xmlevent.DefaultMaxRecordSize
 	}
-	return &Source{cfg: cfg, api: opts.API, opts: opts, query: Query()}, nil
+	return &Source{cfg: cfg, api: opts.API, opts: opts, query: Query(cfg.ImageLoads)}, nil
 }
 
 // ID is the registry key of the channel.

@@ -112,25 +112,34 @@ func seq(from, to uint64) []uint64 {
 }
 
 func TestQueryIsWhatTheMappingWants(t *testing.T) {
-	want := "*[System[(Provider[@Name='Microsoft-Windows-Sysmon'] and (EventID=1 or EventID=5 or EventID=7 or EventID=10))" +
+	want := "*[System[(Provider[@Name='Microsoft-Windows-Sysmon'] and (EventID=1 or EventID=5 or EventID=10))" +
 		" or (Provider[@Name='Microsoft-Windows-Security-Auditing'] and (EventID=4688 or EventID=4689))]]"
-	if q := Query(); q != want {
+	if q := Query(false); q != want {
 		t.Fatalf("query\n%s\nwant\n%s", q, want)
 	}
-	in := func(p string, id uint16) bool {
-		for _, w := range wanted() {
-			if w.provider == p && slices.Contains(w.ids, id) {
-				return true
+	for _, images := range []bool{false, true} {
+		wants := mapping.Wants
+		if images {
+			wants = mapping.WantsWithImages
+		}
+		in := func(p string, id uint16) bool {
+			for _, w := range wanted(images) {
+				if w.provider == p && slices.Contains(w.ids, id) {
+					return true
+				}
+			}
+			return false
+		}
+		for _, p := range []string{winevent.ProviderSysmon, winevent.ProviderSecurity, "Microsoft-Windows-PowerShell"} {
+			for id := range 1 << 16 {
+				if wants(p, uint16(id)) != in(p, uint16(id)) {
+					t.Fatalf("images %v: %s %d: mapping %v, query %v", images, p, id, wants(p, uint16(id)), in(p, uint16(id)))
+				}
 			}
 		}
-		return false
 	}
-	for _, p := range []string{winevent.ProviderSysmon, winevent.ProviderSecurity, "Microsoft-Windows-PowerShell"} {
-		for id := range 1 << 16 {
-			if mapping.Wants(p, uint16(id)) != in(p, uint16(id)) {
-				t.Fatalf("%s %d: mapping.Wants %v, query %v", p, id, mapping.Wants(p, uint16(id)), in(p, uint16(id)))
-			}
-		}
+	if q := Query(true); !strings.Contains(q, "EventID=7 or") {
+		t.Fatalf("image loads missing: %s", q)
 	}
 }
 
@@ -150,7 +159,7 @@ func TestBatchesAndPositions(t *testing.T) {
 	if !slices.Equal(ids(gs), want) {
 		t.Fatalf("ids %v, want %v", ids(gs), want)
 	}
-	if h.f.query != Query() {
+	if h.f.query != Query(false) {
 		t.Fatalf("subscribed with query %q", h.f.query)
 	}
 	if h.f.eventRenders != 25 {

@@ -80,8 +80,9 @@ type errorsLogger struct {
 	errs []string
 }
 
-func (l *errorsLogger) Infof(string, ...any) {}
-func (l *errorsLogger) Warnf(string, ...any) {}
+func (l *errorsLogger) Debugf(string, ...any) {}
+func (l *errorsLogger) Infof(string, ...any)  {}
+func (l *errorsLogger) Warnf(string, ...any)  {}
 func (l *errorsLogger) Errorf(f string, a ...any) {
 	l.mu.Lock()
 	l.errs = append(l.errs, fmt.Sprintf(f, a...))

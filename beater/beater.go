@@ -13,6 +13,7 @@ import (
 	"github.com/procbeat/procbeat/esclient"
 	"github.com/procbeat/procbeat/fields/document"
 	"github.com/procbeat/procbeat/hostmeta"
+	"github.com/procbeat/procbeat/logging"
 	"github.com/procbeat/procbeat/module/process/mapping"
 	"github.com/procbeat/procbeat/module/process/merge"
 	"github.com/procbeat/procbeat/module/process/source"
@@ -35,6 +36,8 @@ type Beater struct {
 	pipe     *pipeline.Pipeline
 	runner   *Runner
 	http     *monitoring.Server
+	metrics  *monitoring.Metrics
+	reporter *monitoring.Reporter
 	progress *Progress
 	cancel   context.CancelFunc
 	images   *images
@@ -45,8 +48,6 @@ type Beater struct {
 	deadLetterPath string
 	// lock is held on path.data while the registry is in use.
 	lock *dataLock
-	// metricsDone closes when the metrics logger has written its last line.
-	metricsDone chan struct{}
 	// journal keeps the process table in path.data (with the registry).
 	journal *tracker.Journal
 }
@@ -102,7 +103,11 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 	cfg, log := b.cfg, b.log
 	b.progress = o.Progress
 	b.out = out
-	var err error
+	labels, err := cfg.LabelValues()
+	if err != nil {
+		out.Close()
+		return nil, err
+	}
 	var id string
 	if o.Resume {
 		path := filepath.Join(cfg.Path.Resolve(cfg.Path.Data), "registry.json")
@@ -124,7 +129,7 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 			out.Close()
 			return nil, fmt.Errorf("path.data: %w", err)
 		}
-		b.reg, err = registry.OpenOrFresh(path, registry.Options{Logger: log, Counters: b.counters})
+		b.reg, err = registry.OpenOrFresh(path, registry.Options{Logger: monitoring.Named(log, logging.SelectorRegistrar), Counters: b.counters})
 		if err != nil {
 			out.Close()
 			return nil, err
@@ -146,7 +151,7 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 	}
 	pctx, cancel := context.WithCancel(ctx)
 	b.cancel = cancel
-	b.pipe = pipeline.New(pctx, out, cp, pipeline.Options{MaxBytesInFlight: maxBytes, DrainTimeout: o.DrainTimeout, Counters: b.counters, Logger: log})
+	b.pipe = pipeline.New(pctx, out, cp, pipeline.Options{MaxBytesInFlight: maxBytes, DrainTimeout: o.DrainTimeout, Counters: b.counters, Logger: monitoring.Named(log, logging.SelectorPublisher)})
 	if b.images, err = newImages(cfg.Enrich, log); err != nil {
 		b.pipe.Close()
 		return nil, err
@@ -162,6 +167,8 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 		// procbeat.host.id is this machine's: its own events carry it.
 		HostIDs: cfg.Procbeat.HostIDs(),
 		Images:  b.images.mapping(),
+		Tags:    cfg.Tags,
+		Labels:  document.NewRawObject(labels),
 	}
 	if hasLiveInput(cfg) {
 		// On a live host, its own metadata goes on its own events only;
@@ -177,7 +184,7 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 	mapper := mapping.New(tr, mopts)
 	b.runner, err = NewRunner(RunnerOptions{
 		Source: sourceOptions(cfg), Mapper: mapper, Tracker: tr, Registry: b.reg,
-		Pipeline: b.pipe, Codec: o.Codec, Observe: o.Observe, Logger: log, Counters: b.counters,
+		Pipeline: b.pipe, Codec: o.Codec, Observe: o.Observe, Logger: monitoring.Named(log, logging.SelectorInput), Counters: b.counters,
 		Merge: &merge.Options{Tolerance: cfg.Procbeat.Merge.Tolerance, Window: cfg.Procbeat.Merge.Window,
 			MaxHeld: cfg.Procbeat.Merge.MaxHeld, Link: !cfg.Procbeat.MergeSources},
 	})
@@ -185,21 +192,9 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 		b.pipe.Close()
 		return nil, err
 	}
-	if cfg.Logging.Metrics.Enabled {
-		b.metricsDone = make(chan struct{})
-		go func() {
-			defer close(b.metricsDone)
-			monitoring.LogPeriodically(pctx, b.counters, log, cfg.Logging.Metrics.Period)
-		}()
-	}
-	if cfg.HTTP.Enabled {
-		srv, err := monitoring.Listen(monitoring.HTTPConfig{Enabled: true, Host: cfg.HTTP.Host, Port: cfg.HTTP.Port}, b.counters)
-		if err != nil {
-			b.pipe.Close()
-			return nil, err
-		}
-		b.http = srv
-		go srv.Serve(pctx)
+	if err := b.startMonitoring(pctx, id); err != nil {
+		b.pipe.Close()
+		return nil, err
 	}
 	return b, nil
 }
@@ -230,7 +225,7 @@ func (b *Beater) output(o Options) (pipeline.Output, string, error) {
 			}
 		}
 		b.deadLetterPath = oc.DeadLetterPath
-		o, err := esout.New(client, oc, b.counters, b.log)
+		o, err := esout.New(client, oc, b.counters, monitoring.Named(b.log, logging.SelectorES))
 		return o, "json", err
 	case out.File != nil && out.File.Enabled:
 		f := out.File
@@ -238,7 +233,7 @@ func (b *Beater) output(o Options) (pipeline.Output, string, error) {
 		fc.Path, fc.Filename = f.Path, f.Filename
 		fc.RotateEveryKB, fc.NumberOfFiles = uint(f.RotateEveryKB), uint(f.NumberOfFiles)
 		fc.Permissions = os.FileMode(f.Permissions)
-		o, err := file.New(fc, b.counters, b.log)
+		o, err := file.New(fc, b.counters, monitoring.Named(b.log, logging.SelectorFile))
 		return o, f.Codec, err
 	default:
 		w := o.Stdout
@@ -251,7 +246,7 @@ func (b *Beater) output(o Options) (pipeline.Output, string, error) {
 			codec = out.Console.Codec
 			cc.Pretty = out.Console.Pretty
 		}
-		return console.New(w, cc, b.counters, b.log), codec, nil
+		return console.New(w, cc, b.counters, monitoring.Named(b.log, logging.SelectorConsole)), codec, nil
 	}
 }
 
@@ -371,10 +366,14 @@ func (b *Beater) Replay(ctx context.Context, args []string) (Summary, error) {
 // Counters are the beater's monitoring counters.
 func (b *Beater) Counters() *monitoring.Counters { return b.counters }
 
-// Close drains the pipeline (acknowledged events advance the registry) and
-// releases everything.
+// Close drains the pipeline (acknowledged events advance the registry),
+// logs the metrics' totals once everything is counted, and releases
+// everything.
 func (b *Beater) Close() error {
 	err := b.pipe.Close()
+	if b.reporter != nil {
+		b.reporter.Stop()
+	}
 	b.cancel()
 	b.images.close()
 	// An Abort during the drain leaves events the pipeline does not count as
@@ -387,11 +386,6 @@ func (b *Beater) Close() error {
 		if jerr := b.journal.Close(); err == nil {
 			err = jerr
 		}
-	}
-	// The closing metrics line counts the events drained by Close: wait
-	// for it, or the process may end before it is written.
-	if b.metricsDone != nil {
-		<-b.metricsDone
 	}
 	if lerr := b.lock.release(); err == nil {
 		err = lerr

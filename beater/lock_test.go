@@ -14,6 +14,7 @@ import (
 
 type recordLogger struct{ lines []string }
 
+func (l *recordLogger) Debugf(string, ...any) {}
 func (l *recordLogger) Infof(f string, a ...any) {
 	l.lines = append(l.lines, "INFO "+fmt.Sprintf(f, a...))
 }

@@ -213,6 +213,7 @@ func (rs *reading) close(r *Runner) {
 func (r *Runner) open(ctx context.Context, src source.Source) (*reading, error) {
 	rs := &reading{id: src.ID(), name: sourceName(src)}
 	start, checkpoint := r.startPosition(rs.id)
+	r.log.Debugf("opening %s at offset %d (0: from its start)", rs.name, start.Offset)
 	rd, err := src.Open(ctx, start)
 	if err != nil {
 		if ctx.Err() != nil {

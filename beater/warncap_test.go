@@ -19,7 +19,8 @@ type linesLogger struct {
 	warns []string
 }
 
-func (l *linesLogger) Infof(string, ...any) {}
+func (l *linesLogger) Debugf(string, ...any) {}
+func (l *linesLogger) Infof(string, ...any)  {}
 func (l *linesLogger) Warnf(f string, a ...any) {
 	l.mu.Lock()
 	l.warns = append(l.warns, fmt.Sprintf(f, a...))

@@ -40,6 +40,10 @@ type Config struct {
 	// on stop for events in flight to be acknowledged; 0 does not wait, as
 	// in Beats. What is not acknowledged is read again by the next run.
 	ShutdownTimeout time.Duration `config:"shutdown_timeout"`
+	// Tags and Fields label every document, as in Beats: tags go to the
+	// document's tags, fields (flat key/values) to its labels.
+	Tags   []string       `config:"tags"`
+	Fields map[string]any `config:"fields"`
 }
 
 // Keystore locates the secrets store that ${KEY} references resolve from
@@ -319,6 +323,8 @@ func Default() Config {
 		Logging: Logging{
 			Level:   "info",
 			ToFiles: true,
+			// ECS JSON lines, as Beats 8 write their logs.
+			JSON:    true,
 			Files:   LogFiles{Name: "procbeat", KeepFiles: 7, RotateEveryBytes: 10 * 1024 * 1024},
 			Metrics: Metrics{Enabled: true, Period: 30 * time.Second},
 		},
@@ -629,6 +635,7 @@ func (c *Config) Validate() error {
 	if c.HTTP.Port < 0 || c.HTTP.Port > 65535 {
 		errs = append(errs, bad("http.port", "must be 0-65535, got %d", c.HTTP.Port))
 	}
+	errs = append(errs, c.labelErrors()...)
 	return errors.Join(errs...)
 }
 

@@ -59,6 +59,9 @@ type Field struct {
 	Example          string       `yaml:"example"`
 	Events           []string     `yaml:"events"`
 	UnmappedUpstream bool         `yaml:"unmapped_upstream"`
+	// ObjectType makes an object field a set of free keys whose values
+	// all have this type (ECS's labels: object_type keyword).
+	ObjectType string `yaml:"object_type"`
 }
 
 // MultiField is a sub-field indexing the same value another way.
@@ -72,6 +75,10 @@ type MultiField struct {
 
 // IsContainer reports whether the field holds sub-fields (nested or object).
 func (f *Field) IsContainer() bool { return f.Type == "nested" || f.Type == "object" }
+
+// IsKeyValue reports whether the field is an object of free keys with
+// values of one type (object_type), rather than of catalog sub-fields.
+func (f *Field) IsKeyValue() bool { return f.Type == "object" && f.ObjectType != "" }
 
 // CarriedBy reports whether events of the given type carry the field.
 func (f *Field) CarriedBy(event string) bool { return slices.Contains(f.Events, event) }
@@ -143,6 +150,9 @@ func (c *Catalog) index() error {
 				return fmt.Errorf("%s: event type %q belongs to no dataset", where, e)
 			}
 		}
+		if f.ObjectType != "" && (f.Type != "object" || !leafTypes[f.ObjectType]) {
+			return fmt.Errorf("%s: object_type %q needs type object and a leaf type", where, f.ObjectType)
+		}
 		for _, m := range f.MultiFields {
 			if !leafTypes[m.Type] || m.Name == "" {
 				return fmt.Errorf("%s: multi-field %q has type %q", where, m.Name, m.Type)
@@ -151,7 +161,7 @@ func (c *Catalog) index() error {
 		// A field below a container must follow it and share its events.
 		for p := parentName(f.Name); p != ""; p = parentName(p) {
 			if j, ok := c.byName[p]; ok {
-				if !c.Fields[j].IsContainer() {
+				if !c.Fields[j].IsContainer() || c.Fields[j].IsKeyValue() {
 					return fmt.Errorf("%s: parent %s is a leaf", where, p)
 				}
 			}

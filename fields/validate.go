@@ -63,6 +63,19 @@ func (c *Catalog) validateObject(prefix string, obj map[string]any, allowed map[
 			*errs = append(*errs, fmt.Errorf("%s: not a catalog field of this dataset", name))
 			continue
 		}
+		if f.IsKeyValue() {
+			sub, isObj := v.(map[string]any)
+			if !isObj {
+				*errs = append(*errs, fmt.Errorf("%s: want an object, got %T", name, v))
+				continue
+			}
+			for k, one := range sub {
+				if err := checkValue(f.ObjectType, one); err != nil {
+					*errs = append(*errs, fmt.Errorf("%s.%s: %w", name, k, err))
+				}
+			}
+			continue
+		}
 		if f.IsContainer() {
 			items, isArr := v.([]any)
 			if !isArr {
@@ -155,6 +168,14 @@ func (c *Catalog) ExampleDocument(dataset string) (map[string]any, error) {
 	doc := map[string]any{}
 	containers := map[string]map[string]any{}
 	for _, f := range c.DatasetFields(ds) {
+		if f.IsKeyValue() {
+			var obj map[string]any
+			if err := json.Unmarshal([]byte(f.Example), &obj); err != nil {
+				return nil, fmt.Errorf("field %s: example %q: %w", f.Name, f.Example, err)
+			}
+			setPath(doc, f.Name, obj)
+			continue
+		}
 		if f.IsContainer() {
 			obj := map[string]any{}
 			containers[f.Name] = obj

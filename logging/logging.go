@@ -1,63 +1,116 @@
 // Package logging builds procbeat's logger from the logging section of the
-// configuration, as Beats do, without touching logp's global logger.
+// configuration and the -e and -d flags, as Beats 8 do: ECS JSON lines
+// (go.elastic.co/ecszap, the encoder logp itself uses) to rotating files in
+// path.logs by default, or to stderr; debug lines only for the selected
+// components. The logger is returned, not installed as logp's global one
+// for procbeat's own use.
 package logging
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/elastic/elastic-agent-libs/file"
 	"github.com/elastic/elastic-agent-libs/logp"
+	"go.elastic.co/ecszap"
 	"go.uber.org/zap/zapcore"
 
 	"github.com/procbeat/procbeat/config"
 )
 
-// New returns a logger writing where cfg says; toStderr (the -e flag) sends
-// everything to stderr instead of files.
-func New(cfg config.Logging, paths config.Path, toStderr bool) (*logp.Logger, func() error, error) {
+// Options are what the command line adds to the logging section.
+type Options struct {
+	// ToStderr is -e: everything goes to Stderr instead of files.
+	ToStderr bool
+	// Debug holds the -d values ("publisher,elasticsearch", "*"): each
+	// names debug selectors and, as in Beats, raises the level to debug.
+	Debug []string
+	// Stderr is where -e and logging.to_stderr write; nil is os.Stderr.
+	Stderr io.Writer
+}
+
+// Component logger names: the selectors -d and logging.selectors accept.
+// Each is the name of the logger the beater hands to one component.
+const (
+	SelectorInput      = "input"         // sources: files opened, checkpoints resumed
+	SelectorRegistrar  = "registrar"     // registry: checkpoints loaded and written
+	SelectorPublisher  = "publisher"     // pipeline: batches handed to the output and acknowledged
+	SelectorES         = "elasticsearch" // output.elasticsearch: bulk requests, retries, dead letters
+	SelectorFile       = "file"          // output.file
+	SelectorConsole    = "console"       // the console output
+	SelectorMonitoring = "monitoring"    // the periodic metrics line
+)
+
+// SelectorList names every component logger, for help texts.
+const SelectorList = SelectorInput + ", " + SelectorRegistrar + ", " + SelectorPublisher + ", " +
+	SelectorES + ", " + SelectorFile + ", " + SelectorConsole + ", " + SelectorMonitoring
+
+// New returns a logger writing where cfg and o say, and the function that
+// closes its file. Its entries carry service.name "procbeat"; components
+// log through log.Named(selector).
+func New(cfg config.Logging, paths config.Path, o Options) (*logp.Logger, func() error, error) {
 	var level logp.Level
 	if err := level.Unpack(cfg.Level); err != nil {
 		return nil, nil, fmt.Errorf("logging.level: %w", err)
 	}
-	encCfg := zapcore.EncoderConfig{
-		TimeKey: "@timestamp", LevelKey: "log.level", NameKey: "log.logger", MessageKey: "message",
-		CallerKey: "log.origin", EncodeTime: zapcore.ISO8601TimeEncoder, EncodeLevel: zapcore.LowercaseLevelEncoder,
-		EncodeCaller: zapcore.ShortCallerEncoder, EncodeDuration: zapcore.StringDurationEncoder, LineEnding: "\n",
+	selectors := append([]string(nil), cfg.Selectors...)
+	for _, d := range o.Debug {
+		for _, s := range strings.Split(d, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				selectors = append(selectors, s)
+			}
+		}
 	}
-	var enc zapcore.Encoder = zapcore.NewConsoleEncoder(encCfg)
-	if cfg.JSON {
-		enc = zapcore.NewJSONEncoder(encCfg)
+	if len(o.Debug) > 0 {
+		level = logp.DebugLevel
+	}
+	encCfg := ecszap.ECSCompatibleEncoderConfig(logp.JSONEncoderConfig())
+	enc := zapcore.NewJSONEncoder(encCfg)
+	if !cfg.JSON {
+		enc = zapcore.NewConsoleEncoder(ecszap.ECSCompatibleEncoderConfig(logp.ConsoleEncoderConfig()))
 	}
 	var ws zapcore.WriteSyncer
 	closer := func() error { return nil }
 	switch {
-	case toStderr || cfg.ToStderr:
-		ws = zapcore.Lock(os.Stderr)
+	case o.ToStderr || cfg.ToStderr:
+		w := o.Stderr
+		if w == nil {
+			w = os.Stderr
+		}
+		ws = zapcore.Lock(zapcore.AddSync(w))
 	case cfg.ToFiles:
-		dir := cfg.Files.Path
-		if dir == "" {
-			dir = paths.Resolve(paths.Logs)
+		// path.logs unless logging.files.path says otherwise (relative
+		// to path.home, as every relative path is).
+		dir := paths.Resolve(paths.Logs)
+		if cfg.Files.Path != "" {
+			dir = paths.Resolve(cfg.Files.Path)
 		}
 		rot, err := file.NewFileRotator(filepath.Join(dir, cfg.Files.Name),
-			file.MaxBackups(uint(cfg.Files.KeepFiles)), file.MaxSizeBytes(uint(cfg.Files.RotateEveryBytes)))
+			file.MaxBackups(uint(cfg.Files.KeepFiles)), file.MaxSizeBytes(uint(cfg.Files.RotateEveryBytes)),
+			file.Permissions(0o600))
 		if err != nil {
 			return nil, nil, fmt.Errorf("logging.files: %w", err)
 		}
 		ws, closer = zapcore.AddSync(rot), rot.Close
 	default:
-		ws = zapcore.AddSync(discard{})
+		ws = zapcore.AddSync(io.Discard)
 	}
-	core := cleanCore{zapcore.NewCore(enc, ws, level.ZapLevel())}
-	lc := logp.Config{Level: level, Selectors: cfg.Selectors}
-	log, err := logp.ConfigureWithCoreLocal(lc, core)
+	// ConfigureWithCoreLocal wraps the core with ecszap (ecs.version,
+	// log.origin as an object) and, at debug level with selectors, with
+	// logp's selective core, which passes a debug entry only when its
+	// logger name is selected ("*" selects all). cleanCore escapes input
+	// and hides URL passwords in every line.
+	lc := logp.Config{Beat: "procbeat", Level: level, Selectors: selectors, AddCaller: true}
+	log, err := logp.ConfigureWithCoreLocal(lc, cleanCore{zapcore.NewCore(enc, ws, level.ZapLevel())})
 	if err != nil {
+		closer()
 		return nil, nil, err
 	}
-	return log.Named("procbeat"), closer, nil
+	if len(cfg.Selectors) > 0 && level != logp.DebugLevel {
+		log.Warnf("logging.selectors %v apply only at logging.level: debug (or with -d); the level is %s", cfg.Selectors, cfg.Level)
+	}
+	return log, closer, nil
 }
-
-type discard struct{}
-
-func (discard) Write(p []byte) (int, error) { return len(p), nil }

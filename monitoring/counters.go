@@ -54,17 +54,22 @@ type Snapshot struct {
 	EventLogReopens    uint64 `json:"eventlog_reopens"`
 }
 
-// Snapshot reads every counter. Reads are individually atomic, not as a set.
+// Snapshot reads every counter. Reads are individually atomic, not as a
+// set, but in an order that keeps the snapshot consistent while events
+// flow: an event is counted published before it can be acknowledged, and
+// acknowledgements are read first, so a snapshot never shows more events
+// acknowledged than published. (Elements of a composite literal are
+// evaluated in source order.)
 func (c *Counters) Snapshot() Snapshot {
 	return Snapshot{
-		EventsRead:         c.EventsRead.Load(),
-		EventsPublished:    c.EventsPublished.Load(),
-		EventsAcked:        c.EventsAcked.Load(),
-		EventsDuplicate:    c.EventsDuplicate.Load(),
-		EventsFailed:       c.EventsFailed.Load(),
 		EventsDeadLettered: c.EventsDeadLettered.Load(),
-		EventsRetried:      c.EventsRetried.Load(),
+		EventsFailed:       c.EventsFailed.Load(),
+		EventsDuplicate:    c.EventsDuplicate.Load(),
+		EventsAcked:        c.EventsAcked.Load(),
 		QueueDepth:         c.QueueDepth.Load(),
+		EventsPublished:    c.EventsPublished.Load(),
+		EventsRead:         c.EventsRead.Load(),
+		EventsRetried:      c.EventsRetried.Load(),
 		BytesInFlight:      c.BytesInFlight.Load(),
 		BulkRequests:       c.BulkRequests.Load(),
 		BulkRequestsFailed: c.BulkRequestsFailed.Load(),

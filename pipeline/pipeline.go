@@ -239,18 +239,21 @@ func (p *Pipeline) publish(ctx context.Context, ev Event, reserved []Ticket) err
 	} else {
 		it.nt = copy(it.t[:], reserved)
 	}
+	// Counted before the send: once sent, the event may be delivered and
+	// acknowledged before this goroutine runs again, and counters must
+	// never show it acknowledged and not published.
+	p.pending.Add(1)
+	p.c.EventsPublished.Add(1)
+	p.c.QueueDepth.Add(1)
+	p.c.BytesInFlight.Add(size)
 	select {
 	case p.in <- it:
-		p.pending.Add(1)
-		p.c.EventsPublished.Add(1)
-		p.c.QueueDepth.Add(1)
-		p.c.BytesInFlight.Add(size)
 		return nil
 	case <-ctx.Done():
-		p.budget.release(size)
+		p.unpublish(size)
 		return fmt.Errorf("publish %s offset %d: %w", ev.Pos.Source, ev.Pos.Offset, ctx.Err())
 	case <-p.ctx.Done():
-		p.budget.release(size)
+		p.unpublish(size)
 		return fmt.Errorf("publish %s offset %d: %w", ev.Pos.Source, ev.Pos.Offset, ErrClosed)
 	}
 }
@@ -344,6 +347,15 @@ func (p *Pipeline) worker() {
 	}
 }
 
+// unpublish takes back the counts of an event that was not sent after all.
+func (p *Pipeline) unpublish(size int64) {
+	p.budget.release(size)
+	p.pending.Add(-1)
+	p.c.EventsPublished.Add(^uint64(0))
+	p.c.QueueDepth.Add(-1)
+	p.c.BytesInFlight.Add(-size)
+}
+
 func (p *Pipeline) deliver(b *batch) {
 	n := int64(len(b.events))
 	err := p.out.Publish(p.ctx, b.events)
@@ -358,6 +370,7 @@ func (p *Pipeline) deliver(b *batch) {
 		p.pending.Add(-n)
 		p.c.EventsAcked.Add(uint64(n))
 		p.c.QueueDepth.Add(-n)
+		p.log.Debugf("batch of %d events (%d bytes) delivered and acknowledged", n, b.bytes)
 	}
 	p.budget.release(b.bytes)
 	p.c.BytesInFlight.Add(-b.bytes)

@@ -92,6 +92,7 @@ func Open(path string, opts Options) (*Registry, error) {
 	r.removeStaleTemps()
 	data, err := opts.FS.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
+		opts.Logger.Debugf("registry %s absent: every source is read from its start", path)
 		return r, nil
 	}
 	if err != nil {
@@ -116,6 +117,7 @@ func Open(path string, opts Options) (*Registry, error) {
 		r.sources[p.Source] = &window{cp: p, has: true}
 	}
 	r.extra = st.Extra
+	opts.Logger.Debugf("registry %s loaded: %d source positions", path, len(st.Positions))
 	return r, nil
 }
 
@@ -380,6 +382,7 @@ func (r *Registry) Flush() error {
 	}
 	r.opts.Counters.RegistryWrites.Add(1)
 	r.written = gen
+	r.opts.Logger.Debugf("registry %s written: %d source positions", r.path, len(st.Positions))
 	return nil
 }
 

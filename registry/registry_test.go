@@ -268,6 +268,7 @@ func TestNewerVersionIsNotCorrupt(t *testing.T) {
 
 type recLogger struct{ errs []string }
 
+func (l *recLogger) Debugf(string, ...any)     {}
 func (l *recLogger) Infof(string, ...any)      {}
 func (l *recLogger) Warnf(string, ...any)      {}
 func (l *recLogger) Errorf(f string, a ...any) { l.errs = append(l.errs, f) }

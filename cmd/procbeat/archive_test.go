@@ -5,7 +5,6 @@ import (
 	"archive/zip"
 	"bytes"
 	"compress/gzip"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -45,25 +44,18 @@ func writeTarGz(t *testing.T, path, name string, data []byte) {
 	}
 }
 
-// runLogged is run with the process's standard error (where replay logs)
-// captured too.
+// runLogged is run, with the log lines (ECS JSON, which replay writes to
+// the command's standard error beside the summary) returned apart.
 func runLogged(t *testing.T, args ...string) (stdout, stderr, log string, code int) {
 	t.Helper()
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	old := os.Stderr
-	os.Stderr = w
-	logged := make(chan []byte)
-	go func() {
-		b, _ := io.ReadAll(r)
-		logged <- b
-	}()
 	stdout, stderr, code = run(t, args...)
-	os.Stderr = old
-	w.Close()
-	return stdout, stderr, string(<-logged), code
+	var b strings.Builder
+	for _, line := range strings.SplitAfter(stderr, "\n") {
+		if strings.HasPrefix(line, "{") {
+			b.WriteString(line)
+		}
+	}
+	return stdout, stderr, b.String(), code
 }
 
 // TestReplayArchives replays a directory holding a .zip and a .tar.gz of

@@ -68,20 +68,14 @@ func newExportCmd(g *globals) *cobra.Command {
 	}
 	cfgCmd := &cobra.Command{
 		Use:   "config",
-		Short: "Print the effective configuration (file, -E overrides and environment)",
+		Short: "Print the effective configuration: defaults, file, -E overrides, keystore and environment, secrets masked",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if _, err := g.load(cmd); err != nil {
-				return err
-			}
-			raw, err := g.raw(cmd)
+			cfg, err := g.load(cmd)
 			if err != nil {
 				return err
 			}
-			var tree map[string]any
-			if err := raw.Unpack(&tree); err != nil {
-				return err
-			}
+			tree := cfg.Tree()
 			// Passwords and API keys stay out of terminals and pasted output.
 			out, err := yaml.Marshal(config.MaskSecrets(tree))
 			if err != nil {

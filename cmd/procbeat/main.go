@@ -30,6 +30,8 @@ type globals struct {
 	// configNote says, once a logger exists, that the default
 	// configuration file was absent.
 	configNote string
+	// debugSelectors are the -d values: debug logging for those components.
+	debugSelectors []string
 }
 
 // exitError carries a process exit status without printing anything more.
@@ -75,6 +77,7 @@ func newRoot() *cobra.Command {
 	pf.StringVar(&g.paths.Data, "path.data", "", "data path: registry, keystore, dead letters (default: path.home/data)")
 	pf.StringVar(&g.paths.Logs, "path.logs", "", "logs path (default: path.home/logs)")
 	pf.BoolVar(&g.strictPerms, "strict.perms", true, "refuse a configuration file that users other than its owner may write")
+	pf.StringArrayVarP(&g.debugSelectors, "d", "d", nil, `enable debug logging for these selectors ("publisher,elasticsearch"; "*" for all: `+logging.SelectorList+")")
 	root.AddCommand(
 		newVersionCmd(),
 		newExportCmd(g),
@@ -165,9 +168,10 @@ func (g *globals) pathSettings() *libconfig.C {
 	return libconfig.MustNewConfigFrom(m)
 }
 
-// logger builds the logger the configuration asks for.
-func (g *globals) logger(cfg config.Config) (*logp.Logger, func() error, error) {
-	return logging.New(cfg.Logging, cfg.Path, g.toStderr)
+// logger builds the logger the configuration asks for; -e sends it to the
+// command's stderr.
+func (g *globals) logger(cmd *cobra.Command, cfg config.Config) (*logp.Logger, func() error, error) {
+	return logging.New(cfg.Logging, cfg.Path, logging.Options{ToStderr: g.toStderr, Debug: g.debugSelectors, Stderr: cmd.ErrOrStderr()})
 }
 
 // loadWithLogger loads the configuration and builds its logger; foreground
@@ -180,7 +184,7 @@ func (g *globals) loadWithLogger(cmd *cobra.Command, foreground bool) (config.Co
 	if foreground {
 		g.toStderr = true
 	}
-	log, closeLog, err := g.logger(cfg)
+	log, closeLog, err := g.logger(cmd, cfg)
 	if err != nil {
 		return config.Config{}, nil, nil, err
 	}

@@ -148,3 +148,21 @@ func TestKQLLintSeedQuery(t *testing.T) {
 		t.Errorf("translate: exit %d\n%s", code, out)
 	}
 }
+
+// TestExportConfigIsEffective: export config prints what procbeat will
+// use, defaults and resolved references included, not only what was set.
+func TestExportConfigIsEffective(t *testing.T) {
+	t.Setenv("PB_EXPORT_NS", "case_7")
+	out, stderr, code := run(t, "export", "config", "-c", writeConfig(t, "procbeat:\n  namespace: ${PB_EXPORT_NS}\n"), "--path.data", "/srv/pb-data")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"namespace: case_7", "max_processes: 100000", "scan_frequency: 10s", "data: /srv/pb-data", "level: info"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("export config lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "${") {
+		t.Errorf("unresolved reference printed:\n%s", out)
+	}
+}

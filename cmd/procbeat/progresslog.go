@@ -23,8 +23,10 @@ func (c progressCore) With(fields []zapcore.Field) zapcore.Core {
 	return progressCore{Core: c.Core.With(fields), p: c.p}
 }
 
+// Check asks the wrapped core, which knows the level and the debug
+// selectors (-d), whether the entry is written.
 func (c progressCore) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
-	if c.Enabled(e.Level) {
+	if c.Core.Check(e, nil) != nil {
 		return ce.AddCore(e, c)
 	}
 	return ce

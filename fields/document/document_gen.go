@@ -13,8 +13,10 @@ type Document struct {
 	Elastic    Elastic
 	Event      Event
 	Host       Host
-	Message    string // match_only_text
+	Labels     RawObject // object
+	Message    string    // match_only_text
 	Process    Process
+	Tags       []string // keyword
 	User       User
 	Target     Target
 	Winlog     Winlog
@@ -405,6 +407,10 @@ func (x *Document) appendJSON(b []byte) ([]byte, bool) {
 			b, n = b[:mark], m
 		}
 	}
+	if len(x.Labels.json) > 0 {
+		b = appendKey(b, &n, "\"labels\":")
+		b = append(b, x.Labels.json...)
+	}
 	if x.Message != "" {
 		b = appendKey(b, &n, "\"message\":")
 		b = appendString(b, x.Message)
@@ -416,6 +422,10 @@ func (x *Document) appendJSON(b []byte) ([]byte, bool) {
 		if b, ok = x.Process.appendJSON(b); !ok {
 			b, n = b[:mark], m
 		}
+	}
+	if len(x.Tags) > 0 {
+		b = appendKey(b, &n, "\"tags\":")
+		b = appendStrings(b, x.Tags)
 	}
 	{
 		mark, m := len(b), n

@@ -27,6 +27,8 @@ func fill(t *testing.T, v reflect.Value) {
 			*x = document.DoubleOf(1.5)
 		case *document.Bool:
 			*x = document.BoolOf(false)
+		case *document.RawObject:
+			*x = document.NewRawObject(map[string]string{"case": "v\"\\\x01\xff", "analyst": "b"})
 		default:
 			for i := 0; i < v.NumField(); i++ {
 				fill(t, v.Field(i))
@@ -80,6 +82,10 @@ func TestFullDocumentCoversCatalog(t *testing.T) {
 		if !has(back, f.Name) {
 			t.Errorf("%s: never emitted by the generated type", f.Name)
 		}
+	}
+	// Labels, encoded once, are spliced in as a valid object.
+	if l, _ := back["labels"].(map[string]any); l["case"] != "v\"\\\x01\uFFFD" || l["analyst"] != "b" {
+		t.Errorf("labels round trip: %v", back["labels"])
 	}
 	// Values survive escaping: the invalid byte becomes U+FFFD.
 	if got := back["message"]; got != "v\"\\\x01\uFFFD" {

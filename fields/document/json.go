@@ -4,6 +4,7 @@
 package document
 
 import (
+	"sort"
 	"strconv"
 	"time"
 
@@ -96,3 +97,31 @@ func AppendString(b []byte, s string) []byte { return jsonstr.Append(b, s) }
 
 // AppendTime appends t as a JSON string in the documents' time format.
 func AppendTime(b []byte, t time.Time) []byte { return appendTime(b, t) }
+
+// RawObject is an object field of free keys (labels) held as its JSON
+// encoding, made once by NewRawObject and spliced into every document as it
+// is: documents share it read-only, and encoding it costs a copy.
+type RawObject struct{ json []byte }
+
+// NewRawObject encodes values as a JSON object of string values, keys in
+// sorted order; an empty map gives the absent object.
+func NewRawObject(values map[string]string) RawObject {
+	if len(values) == 0 {
+		return RawObject{}
+	}
+	keys := make([]string, 0, len(values))
+	for k := range values {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	b := []byte{'{'}
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, k)
+		b = append(b, ':')
+		b = appendString(b, values[k])
+	}
+	return RawObject{json: append(b, '}')}
+}

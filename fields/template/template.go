@@ -150,6 +150,7 @@ func Mappings(cat *fields.Catalog, ds *fields.Dataset, caps Capabilities) (map[s
 	root := map[string]any{}
 	count := 0
 	var warns []string
+	var dynamic []any
 	for _, f := range cat.DatasetFields(ds) {
 		props, n, err := propertiesFor(root, f.Name)
 		if err != nil {
@@ -158,6 +159,18 @@ func Mappings(cat *fields.Catalog, ds *fields.Dataset, caps Capabilities) (map[s
 		count += n
 		leaf := strings.TrimPrefix(f.Name, parentOf(f.Name))
 		leaf = strings.TrimPrefix(leaf, ".")
+		if f.IsKeyValue() {
+			// Free keys (labels): the one dynamic object, its values
+			// mapped with object_type by a dynamic template.
+			props[leaf] = map[string]any{"type": "object", "dynamic": true}
+			m, w := leafMapping(f.Name, f.ObjectType, 1024, "", nil, caps)
+			warns = append(warns, w...)
+			dynamic = append(dynamic, map[string]any{f.Name: map[string]any{
+				"path_match": f.Name + ".*", "match_mapping_type": "string", "mapping": m,
+			}})
+			count++
+			continue
+		}
 		if f.IsContainer() {
 			if existing, ok := props[leaf].(map[string]any); ok {
 				existing["type"] = f.Type
@@ -182,12 +195,16 @@ func Mappings(cat *fields.Catalog, ds *fields.Dataset, caps Capabilities) (map[s
 		}
 		props[leaf] = m
 	}
-	return map[string]any{
+	mappings := map[string]any{
 		"dynamic":           false,
 		"date_detection":    false,
 		"numeric_detection": false,
 		"properties":        root,
-	}, count, warns, nil
+	}
+	if len(dynamic) > 0 {
+		mappings["dynamic_templates"] = dynamic
+	}
+	return mappings, count, warns, nil
 }
 
 func parentOf(name string) string {

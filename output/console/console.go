@@ -69,6 +69,7 @@ func (o *Output) Publish(ctx context.Context, events []pipeline.Event) error {
 		err := o.write(events)
 		if err == nil {
 			o.c.BatchesWritten.Add(1)
+			o.log.Debugf("wrote a batch of %d events", len(events))
 			return nil
 		}
 		o.log.Errorf("output.console: %v; retrying", err)

@@ -32,6 +32,7 @@ func fastConfig(dlq string) elasticsearch.Config {
 
 type testLogger struct{ t testing.TB }
 
+func (l testLogger) Debugf(f string, a ...any) {}
 func (l testLogger) Infof(f string, a ...any)  { l.t.Logf("INFO "+f, a...) }
 func (l testLogger) Warnf(f string, a ...any)  {}
 func (l testLogger) Errorf(f string, a ...any) { l.t.Logf("ERROR "+f, a...) }

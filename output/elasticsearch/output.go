@@ -136,7 +136,9 @@ func (o *Output) Publish(ctx context.Context, events []pipeline.Event) error {
 	)
 	for len(pending) > 0 {
 		if attempt > 0 {
-			if err := sleepCtx(ctx, o.backoff(attempt)); err != nil {
+			wait := o.backoff(attempt)
+			o.log.Debugf("retrying %d documents in %s (attempt %d)", min(chunk, len(pending)), wait, attempt+1)
+			if err := sleepCtx(ctx, wait); err != nil {
 				return fmt.Errorf("bulk: %d events undelivered: %w", len(pending), err)
 			}
 			o.c.EventsRetried.Add(uint64(min(chunk, len(pending))))
@@ -196,6 +198,7 @@ func (o *Output) Publish(ctx context.Context, events []pipeline.Event) error {
 			}
 		}
 		rest := pending[len(send):]
+		o.log.Debugf("bulk request of %d documents answered: %d to retry, %d rejected in this batch so far", len(send), len(retry), len(dead))
 		if len(retry) > 0 {
 			// Some items must wait: back off, but less after progress.
 			if len(retry) < len(send) {
@@ -306,6 +309,9 @@ func (o *Output) reject(ctx context.Context, events []pipeline.Event, dead []rej
 		if err == nil {
 			o.c.EventsFailed.Add(uint64(len(dead)))
 			o.c.EventsDeadLettered.Add(uint64(len(dead)))
+			for _, r := range recs {
+				o.log.Debugf("dead letter: index=%s id=%s status %d %s: %s", r.Index, r.ID, r.Status, r.Error.Type, r.Error.Reason)
+			}
 			o.log.Warnf("%d documents rejected permanently, written to %s (first: id=%s status %d %s: %s)",
 				len(dead), o.dlq.path, recs[0].ID, recs[0].Status, recs[0].Error.Type, recs[0].Error.Reason)
 			return nil

@@ -129,6 +129,7 @@ func TestUnauthorizedRetriedNotDropped(t *testing.T) {
 
 type countLogger struct{ errors atomic.Int64 }
 
+func (l *countLogger) Debugf(string, ...any) {}
 func (l *countLogger) Infof(string, ...any)  {}
 func (l *countLogger) Warnf(string, ...any)  {}
 func (l *countLogger) Errorf(string, ...any) { l.errors.Add(1) }

@@ -157,6 +157,7 @@ func (o *Output) Publish(ctx context.Context, events []pipeline.Event) error {
 		err := o.write(events)
 		if err == nil {
 			o.c.BatchesWritten.Add(1)
+			o.log.Debugf("wrote and synced a batch of %d events to %s", len(events), o.cfg.Path)
 			return nil
 		}
 		o.log.Errorf("output.file: %v; retrying", err)

@@ -71,7 +71,7 @@ func Generate(cat *fields.Catalog) ([]byte, error) {
 			n = c
 		}
 		last := segs[len(segs)-1]
-		if f.IsContainer() {
+		if f.IsContainer() && !f.IsKeyValue() {
 			c, ok := n.children[last]
 			if !ok {
 				p := join(n.path, last)
@@ -142,6 +142,10 @@ func typeName(path string) string {
 }
 
 func goType(f *fields.Field) string {
+	if f.IsKeyValue() {
+		// Free keys: the object is encoded once, outside the hot path.
+		return "RawObject"
+	}
 	switch f.Type {
 	case "date":
 		return "time.Time"
@@ -207,6 +211,8 @@ func writeEncoder(b *bytes.Buffer, n *node) {
 			fmt.Fprintf(b, "\tif x.%s.Valid {\n\t\tb = appendKey(b, &n, %s)\n\t\tb = x.%s.appendJSON(b)\n\t}\n", name, key, name)
 		case "[]string":
 			fmt.Fprintf(b, "\tif len(x.%s) > 0 {\n\t\tb = appendKey(b, &n, %s)\n\t\tb = appendStrings(b, x.%s)\n\t}\n", name, key, name)
+		case "RawObject":
+			fmt.Fprintf(b, "\tif len(x.%s.json) > 0 {\n\t\tb = appendKey(b, &n, %s)\n\t\tb = append(b, x.%s.json...)\n\t}\n", name, key, name)
 		default:
 			fmt.Fprintf(b, "\tif x.%s != \"\" {\n\t\tb = appendKey(b, &n, %s)\n\t\tb = appendString(b, x.%s)\n\t}\n", name, key, name)
 		}

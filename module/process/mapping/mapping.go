@@ -76,6 +76,10 @@ type Options struct {
 	// Images, when set, completes processes from their executable files
 	// (hashes, PE facts, code signatures, file times).
 	Images Images
+	// Tags and Labels (the tags and fields settings) go on every
+	// document as they are: shared, never modified.
+	Tags   []string
+	Labels document.RawObject
 }
 
 // Images fills what a process's executable file says; values the event
@@ -214,6 +218,7 @@ func (m *Mapper) common(rec *winevent.Record, kind Kind, d *document.Document) {
 	d.Agent.ID = m.opts.AgentID
 	d.Elastic.Agent.ID = m.opts.ElasticAgentID
 	d.ECS.Version = version.ECS
+	d.Tags, d.Labels = m.opts.Tags, m.opts.Labels
 	d.DataStream.Type = "logs"
 	d.DataStream.Namespace = m.opts.Namespace
 	e := &d.Event

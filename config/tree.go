@@ -1,0 +1,58 @@
+package config
+
+import (
+	"reflect"
+	"strings"
+	"time"
+)
+
+// Tree renders c as the settings tree it amounts to: every key with its
+// effective value (defaults included, ${VAR} resolved, paths made
+// absolute), under the names procbeat.yml uses, durations as Beats write
+// them (30s). Outputs not configured are left out. `procbeat export
+// config` prints it, with MaskSecrets applied.
+func (c Config) Tree() map[string]any {
+	t, _ := treeOf(reflect.ValueOf(c)).(map[string]any)
+	return t
+}
+
+var durationType = reflect.TypeOf(time.Duration(0))
+
+func treeOf(v reflect.Value) any {
+	if v.Type() == durationType {
+		return time.Duration(v.Int()).String()
+	}
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			return nil
+		}
+		return treeOf(v.Elem())
+	case reflect.Struct:
+		m := make(map[string]any, v.NumField())
+		for i := range v.NumField() {
+			f := v.Type().Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("config"), ",")
+			if name == "" || name == "-" || !f.IsExported() {
+				continue
+			}
+			if x := treeOf(v.Field(i)); x != nil {
+				m[name] = x
+			}
+		}
+		return m
+	case reflect.Slice, reflect.Array:
+		out := make([]any, v.Len())
+		for i := range out {
+			out[i] = treeOf(v.Index(i))
+		}
+		return out
+	case reflect.Map:
+		m := make(map[string]any, v.Len())
+		for it := v.MapRange(); it.Next(); {
+			m[it.Key().String()] = treeOf(it.Value())
+		}
+		return m
+	}
+	return v.Interface()
+}

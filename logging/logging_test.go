@@ -1,0 +1,59 @@
+package logging_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/procbeat/procbeat/config"
+	"github.com/procbeat/procbeat/logging"
+)
+
+func TestJSONFalseWritesText(t *testing.T) {
+	cfg := config.Default().Logging
+	cfg.JSON = false
+	var buf bytes.Buffer
+	log, closeLog, err := logging.New(cfg, config.Path{}, logging.Options{ToStderr: true, Stderr: &buf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeLog()
+	log.Infof("hello %d", 1)
+	line := buf.String()
+	if strings.HasPrefix(line, "{") || !strings.Contains(line, "hello 1") || !strings.Contains(line, "INFO") {
+		t.Errorf("logging.json: false wrote %q", line)
+	}
+}
+
+func TestFilesPathRelativeToHome(t *testing.T) {
+	home := t.TempDir()
+	cfg := config.Default().Logging
+	cfg.Files.Path = "mylogs"
+	log, closeLog, err := logging.New(cfg, config.Path{Home: home, Logs: filepath.Join(home, "logs")}, logging.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log.Named(logging.SelectorPublisher).Debugf("hidden at info")
+	log.Infof("shown")
+	closeLog()
+	files, _ := filepath.Glob(filepath.Join(home, "mylogs", "procbeat*"))
+	if len(files) != 1 {
+		t.Fatalf("files %v", files)
+	}
+	raw, _ := os.ReadFile(files[0])
+	var m map[string]any
+	if err := json.Unmarshal(bytes.TrimSpace(raw), &m); err != nil || m["message"] != "shown" {
+		t.Fatalf("want one JSON line saying shown, got %q (%v)", raw, err)
+	}
+}
+
+func TestBadLevel(t *testing.T) {
+	cfg := config.Default().Logging
+	cfg.Level = "loud"
+	if _, _, err := logging.New(cfg, config.Path{}, logging.Options{}); err == nil || !strings.Contains(err.Error(), "logging.level") {
+		t.Errorf("err %v", err)
+	}
+}

@@ -25,7 +25,8 @@ type logRecorder struct {
 	warns []string
 }
 
-func (l *logRecorder) Infof(string, ...any) {}
+func (l *logRecorder) Debugf(string, ...any) {}
+func (l *logRecorder) Infof(string, ...any)  {}
 func (l *logRecorder) Warnf(f string, a ...any) {
 	l.mu.Lock()
 	l.warns = append(l.warns, fmt.Sprintf(f, a...))

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 
 	"github.com/magefile/mage/mg"
@@ -76,7 +77,9 @@ func fuzzTargets() ([]fuzzTarget, error) {
 	return out, nil
 }
 
-// Check runs gofmt, go vet, and the Windows build and vet.
+// Check runs gofmt and go vet, then, for Windows on amd64 and arm64, the
+// build, vet and the test binaries of every package with Windows files
+// (they cannot run here, but they must compile).
 func Check() error {
 	out, err := sh.Output("gofmt", "-l", ".")
 	if err != nil {
@@ -88,14 +91,77 @@ func Check() error {
 	if err := sh.RunV("go", "vet", "./..."); err != nil {
 		return err
 	}
+	// The Elastic Agent build (build tag agent) is vetted too.
 	if err := sh.RunV("go", "vet", "-tags", "agent", "./..."); err != nil {
 		return err
 	}
-	win := map[string]string{"GOOS": "windows"}
-	if err := sh.RunWithV(win, "go", "build", "./..."); err != nil {
+	winPkgs, err := windowsPackages()
+	if err != nil {
 		return err
 	}
-	return sh.RunWithV(win, "go", "vet", "./...")
+	for _, arch := range []string{"amd64", "arm64"} {
+		win := map[string]string{"GOOS": "windows", "GOARCH": arch}
+		if err := sh.RunWithV(win, "go", "build", "./..."); err != nil {
+			return err
+		}
+		if err := sh.RunWithV(win, "go", "vet", "./..."); err != nil {
+			return err
+		}
+		if err := sh.RunWithV(win, "go", "vet", "-tags", "agent", "./..."); err != nil {
+			return err
+		}
+		for _, pkg := range winPkgs {
+			fmt.Printf("windows/%s test binary: %s\n", arch, pkg)
+			if err := sh.RunWithV(win, "go", "test", "-c", "-o", os.DevNull, pkg); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// windowsPackages lists the packages that have Windows-only files: built
+// for this system, they are the files the build constraints leave out that
+// are named *_windows.go or constrained to windows.
+func windowsPackages() ([]string, error) {
+	list, err := sh.OutputWith(map[string]string{"GOOS": "linux"}, "go", "list", "-f", "{{.ImportPath}}|{{.Dir}}|{{join .IgnoredGoFiles \",\"}}", "./...")
+	if err != nil {
+		return nil, err
+	}
+	var pkgs []string
+	for _, line := range strings.Split(strings.TrimSpace(list), "\n") {
+		parts := strings.SplitN(line, "|", 3)
+		if len(parts) != 3 || parts[2] == "" {
+			continue
+		}
+		for _, f := range strings.Split(parts[2], ",") {
+			if isWindowsFile(filepath.Join(parts[1], f)) {
+				pkgs = append(pkgs, parts[0])
+				break
+			}
+		}
+	}
+	return pkgs, nil
+}
+
+func isWindowsFile(path string) bool {
+	base := filepath.Base(path)
+	if strings.HasSuffix(base, "_windows.go") || strings.HasSuffix(base, "_windows_test.go") {
+		return true
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "//go:build ") {
+			return strings.Contains(line, "windows") && !strings.Contains(line, "!windows")
+		}
+		if strings.HasPrefix(line, "package ") {
+			break
+		}
+	}
+	return false
 }
 
 // Update regenerates every generated file: the Go document type and the

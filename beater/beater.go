@@ -12,6 +12,7 @@ import (
 	"github.com/procbeat/procbeat/config"
 	"github.com/procbeat/procbeat/esclient"
 	"github.com/procbeat/procbeat/fields/document"
+	"github.com/procbeat/procbeat/hostmeta"
 	"github.com/procbeat/procbeat/logging"
 	"github.com/procbeat/procbeat/module/process/mapping"
 	"github.com/procbeat/procbeat/module/process/merge"
@@ -168,7 +169,7 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 		return nil, err
 	}
 	h := cfg.Procbeat.Host
-	mapper := mapping.New(tr, mapping.Options{
+	mopts := mapping.Options{
 		Namespace: cfg.Procbeat.Namespace,
 		AgentID:   id,
 		Host: mapping.Host{ID: h.ID, Architecture: h.Architecture, IP: h.IP, MAC: h.MAC,
@@ -180,7 +181,19 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 		Images:  b.images.mapping(),
 		Tags:    cfg.Tags,
 		Labels:  document.NewRawObject(labels),
-	})
+	}
+	if hasLiveInput(cfg) {
+		// On a live host, its own metadata goes on its own events only;
+		// its machine id is its host.id unless procbeat.host.id says
+		// otherwise.
+		meta := hostmeta.New(pctx, hostmeta.Options{Static: mopts.Host, Logger: log})
+		if mopts.Host.ID == "" {
+			mopts.Host.ID = meta.ID()
+		}
+		mopts.HostMeta = meta.Lookup
+		go meta.Run(pctx, h.RefreshFrequency)
+	}
+	mapper := mapping.New(tr, mopts)
 	b.runner, err = NewRunner(RunnerOptions{
 		Source: sourceOptions(cfg), Mapper: mapper, Tracker: tr, Registry: b.reg,
 		Pipeline: b.pipe, Codec: o.Codec, Observe: o.Observe, Logger: monitoring.Named(log, logging.SelectorInput), Counters: b.counters,

@@ -21,15 +21,24 @@ type fileState struct {
 // from its checkpoint. It returns nil when ctx ends; the caller then closes
 // the Beater, which drains what is in flight.
 func (b *Beater) Run(ctx context.Context) error {
-	var inputs []config.Input
+	var inputs, live []config.Input
 	for _, in := range b.cfg.Procbeat.Inputs {
-		if in.Enabled {
+		switch {
+		case !in.Enabled:
+		case in.Type == LiveInput:
+			live = append(live, in)
+		default:
 			inputs = append(inputs, in)
 		}
 	}
-	if len(inputs) == 0 {
+	if len(inputs) == 0 && len(live) == 0 {
 		return ErrNoInput
 	}
+	ctx, stopLive, liveErr, err := b.startLive(ctx, live)
+	if err != nil {
+		return err
+	}
+	defer stopLive()
 	seen := map[string]fileState{}
 	problems := b.scanProblems()
 	tick := time.NewTicker(b.cfg.Procbeat.ScanFrequency)
@@ -45,7 +54,7 @@ func (b *Beater) Run(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
-			return nil
+			return liveErr()
 		case <-tick.C:
 		}
 	}

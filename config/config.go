@@ -132,6 +132,16 @@ type Input struct {
 	Type    string   `config:"type"`
 	Enabled bool     `config:"enabled"`
 	Paths   []string `config:"paths"`
+	// Channels are the live event log channels a wineventlog input reads
+	// (Windows only), e.g. Microsoft-Windows-Sysmon/Operational, Security,
+	// ForwardedEvents.
+	Channels []string `config:"channels"`
+	// StartAt is where a channel without a stored bookmark starts:
+	// beginning (default) or now (wineventlog).
+	StartAt string `config:"start_at"`
+	// BatchSize is how many records one read of a channel asks for, 1-1024
+	// (wineventlog; 0 is 100).
+	BatchSize int `config:"batch_size"`
 }
 
 // Host is metadata the events cannot supply, added to every document.
@@ -144,6 +154,9 @@ type Host struct {
 	OSFull       string   `config:"os_full"`
 	OSKernel     string   `config:"os_kernel"`
 	OSVariant    string   `config:"os_variant"`
+	// RefreshFrequency is how often the metadata of the host procbeat runs
+	// on is read again when a wineventlog input reads its live channels.
+	RefreshFrequency time.Duration `config:"refresh_frequency"`
 }
 
 // Tracker bounds the live-process table used for parents and ancestry.
@@ -312,6 +325,7 @@ func (p Path) Effective(exe, goos, programData string) Path {
 func Default() Config {
 	return Config{
 		Procbeat: Procbeat{
+			Host:          Host{RefreshFrequency: 10 * time.Minute},
 			Namespace:     "default",
 			Tracker:       Tracker{MaxProcesses: 100000},
 			ScanFrequency: 10 * time.Second,
@@ -544,8 +558,13 @@ func (c *Config) Validate() error {
 			if len(in.Paths) == 0 {
 				errs = append(errs, bad(key+".paths", "an input of type %s needs at least one path", in.Type))
 			}
+			if len(in.Channels) > 0 || in.StartAt != "" || in.BatchSize != 0 {
+				errs = append(errs, bad(key+".channels", "channels, start_at and batch_size belong to wineventlog inputs, not %s", in.Type))
+			}
+		case "wineventlog":
+			errs = append(errs, validateWinEventLog(key, in)...)
 		default:
-			errs = append(errs, bad(key+".type", "%q is not one of evtx, xml, json", in.Type))
+			errs = append(errs, bad(key+".type", "%q is not one of evtx, xml, json, wineventlog", in.Type))
 		}
 	}
 	errs = append(errs, c.Enrich.validate()...)
@@ -631,6 +650,9 @@ func (c *Config) Validate() error {
 	default:
 		errs = append(errs, bad("logging.level", "%q is not one of debug, info, warning, error, critical", c.Logging.Level))
 	}
+	if c.Procbeat.Host.RefreshFrequency < 0 {
+		errs = append(errs, bad("procbeat.host.refresh_frequency", "must not be negative"))
+	}
 	if c.HTTP.Port < 0 || c.HTTP.Port > 65535 {
 		errs = append(errs, bad("http.port", "must be 0-65535, got %d", c.HTTP.Port))
 	}
@@ -646,6 +668,36 @@ func (p Path) Resolve(dir string) string {
 		return dir
 	}
 	return filepath.Join(p.Home, dir)
+}
+
+// validateWinEventLog checks a wineventlog input: channels and no paths.
+func validateWinEventLog(key string, in Input) []error {
+	var errs []error
+	if len(in.Channels) == 0 {
+		errs = append(errs, bad(key+".channels", "a wineventlog input needs at least one channel"))
+	}
+	seen := map[string]bool{}
+	for j, ch := range in.Channels {
+		switch {
+		case strings.TrimSpace(ch) == "":
+			errs = append(errs, bad(fmt.Sprintf("%s.channels.%d", key, j), "empty channel name"))
+		case seen[strings.ToLower(ch)]:
+			errs = append(errs, bad(fmt.Sprintf("%s.channels.%d", key, j), "channel %q is listed twice", ch))
+		}
+		seen[strings.ToLower(ch)] = true
+	}
+	if len(in.Paths) > 0 {
+		errs = append(errs, bad(key+".paths", "a wineventlog input reads channels, not paths"))
+	}
+	switch in.StartAt {
+	case "", "beginning", "now":
+	default:
+		errs = append(errs, bad(key+".start_at", "%q is not one of beginning, now", in.StartAt))
+	}
+	if in.BatchSize < 0 || in.BatchSize > 1024 {
+		errs = append(errs, bad(key+".batch_size", "must be 1-1024, got %d", in.BatchSize))
+	}
+	return errs
 }
 
 // resolveOptions are go-ucfg's options for ${KEY} expansion. go-ucfg tries

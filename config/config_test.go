@@ -180,6 +180,34 @@ func TestInputsDefaultToEnabled(t *testing.T) {
 	}
 }
 
+func TestWinEventLogInput(t *testing.T) {
+	cfg, err := load(t, "procbeat:\n  inputs:\n    - type: wineventlog\n      channels: [Microsoft-Windows-Sysmon/Operational, Security]\n      start_at: now\n      batch_size: 50\n    - type: wineventlog\n      channels: ForwardedEvents\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := cfg.Procbeat.Inputs
+	if len(in) != 2 || !reflect.DeepEqual(in[0].Channels, []string{"Microsoft-Windows-Sysmon/Operational", "Security"}) ||
+		in[0].StartAt != "now" || in[0].BatchSize != 50 || !reflect.DeepEqual(in[1].Channels, []string{"ForwardedEvents"}) {
+		t.Fatalf("inputs %+v", in)
+	}
+	if cfg.Procbeat.Host.RefreshFrequency != 10*time.Minute {
+		t.Fatalf("refresh_frequency %v", cfg.Procbeat.Host.RefreshFrequency)
+	}
+	for yml, key := range map[string]string{
+		"procbeat:\n  inputs:\n    - type: wineventlog\n":                                                     "procbeat.inputs.0.channels: a wineventlog input needs at least one channel",
+		"procbeat:\n  inputs:\n    - type: wineventlog\n      channels: [Security, security]\n":               "procbeat.inputs.0.channels.1: channel \"security\" is listed twice",
+		"procbeat:\n  inputs:\n    - type: wineventlog\n      channels: [Security]\n      paths: [x]\n":       "procbeat.inputs.0.paths",
+		"procbeat:\n  inputs:\n    - type: wineventlog\n      channels: [Security]\n      start_at: end\n":    "procbeat.inputs.0.start_at",
+		"procbeat:\n  inputs:\n    - type: wineventlog\n      channels: [Security]\n      batch_size: 4096\n": "procbeat.inputs.0.batch_size",
+		"procbeat:\n  inputs:\n    - type: evtx\n      paths: [a]\n      channels: [Security]\n":              "procbeat.inputs.0.channels: channels, start_at and batch_size belong to wineventlog inputs",
+	} {
+		_, err := load(t, yml)
+		if err == nil || !strings.Contains(err.Error(), key) {
+			t.Errorf("%q: want an error with %q, got %v", yml, key, err)
+		}
+	}
+}
+
 func TestHostIDs(t *testing.T) {
 	c, err := load(t, `
 procbeat.hosts:

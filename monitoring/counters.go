@@ -28,6 +28,9 @@ type Counters struct {
 
 	RegistryWrites atomic.Uint64 // registry files written
 	RegistryErrors atomic.Uint64 // registry writes that failed
+
+	EventLogGaps    atomic.Uint64 // live channels resumed from their oldest record because the bookmark was gone
+	EventLogReopens atomic.Uint64 // live channel subscriptions reopened after an error
 }
 
 // Snapshot is a point-in-time copy of Counters, for JSON and logging.
@@ -47,6 +50,8 @@ type Snapshot struct {
 	BatchesWritten     uint64 `json:"batches_written"`
 	RegistryWrites     uint64 `json:"registry_writes"`
 	RegistryErrors     uint64 `json:"registry_errors"`
+	EventLogGaps       uint64 `json:"eventlog_gaps"`
+	EventLogReopens    uint64 `json:"eventlog_reopens"`
 }
 
 // Snapshot reads every counter. Reads are individually atomic, not as a
@@ -72,6 +77,8 @@ func (c *Counters) Snapshot() Snapshot {
 		BatchesWritten:     c.BatchesWritten.Load(),
 		RegistryWrites:     c.RegistryWrites.Load(),
 		RegistryErrors:     c.RegistryErrors.Load(),
+		EventLogGaps:       c.EventLogGaps.Load(),
+		EventLogReopens:    c.EventLogReopens.Load(),
 	}
 }
 
@@ -101,5 +108,7 @@ func (s Snapshot) Fields() []Field {
 		{"batches_written", int64(s.BatchesWritten), false},
 		{"registry_writes", int64(s.RegistryWrites), false},
 		{"registry_errors", int64(s.RegistryErrors), false},
+		{"eventlog_gaps", int64(s.EventLogGaps), false},
+		{"eventlog_reopens", int64(s.EventLogReopens), false},
 	}
 }

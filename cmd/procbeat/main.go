@@ -40,7 +40,12 @@ type exitError struct{ code int }
 func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
 func main() {
-	err := newRoot().Execute()
+	// Started by the Windows service control manager, procbeat runs as the
+	// service (service_windows.go); otherwise as a command.
+	handled, err := runService(newRoot)
+	if !handled {
+		err = newRoot().Execute()
+	}
 	var ex exitError
 	switch {
 	case err == nil:
@@ -84,6 +89,7 @@ func newRoot() *cobra.Command {
 		newQueryCmd(g),
 		newEVTXCmd(),
 		newKeystoreCmd(g),
+		newServiceCmd(),
 	)
 	return root
 }

@@ -27,6 +27,9 @@ func newRunCmd(g *globals) *cobra.Command {
 			defer closeLog()
 			sig := notifyStop(cmd.Context())
 			defer sig.stop()
+			// Under the service control manager, a stop or shutdown
+			// request is the first signal.
+			stopOnServiceRequest(cmd.Context(), sig.cancel, sig.ctx.Done())
 			ctx := sig.ctx
 			// shutdown_timeout bounds the drain; 0 (no wait) is closeOnSignals'.
 			b, err := beater.New(cmd.Context(), cfg, log, beater.Options{Stdout: cmd.OutOrStdout(), Resume: true, DrainTimeout: cfg.ShutdownTimeout})

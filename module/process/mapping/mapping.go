@@ -65,6 +65,12 @@ type Options struct {
 	// HostIDs gives host.id per host name, lower case: a host.name, or a
 	// short name (host.hostname) that then holds for every domain.
 	HostIDs map[string]string
+	// HostMeta, when set, replaces Host for host.architecture, host.ip,
+	// host.mac and host.os: it returns the metadata of the host a record's
+	// lower-cased Computer names, or nil for another host (events forwarded
+	// to a collector), whose documents then get none. host.id stays
+	// HostIDs' and Host.ID's.
+	HostMeta func(name string) *Host
 	// Now gives event.created and event.ingested; tests fix it.
 	Now func() time.Time
 	// Images, when set, completes processes from their executable files
@@ -267,6 +273,11 @@ func (m *Mapper) host(name string, h *document.Host) {
 		h.Hostname = short
 	}
 	meta := &m.opts.Host
+	if m.opts.HostMeta != nil {
+		if meta = m.opts.HostMeta(name); meta == nil {
+			meta = &Host{}
+		}
+	}
 	h.ID = m.hostIDs.id(h.Name, h.Hostname)
 	h.Architecture = meta.Architecture
 	h.IP = meta.IP

@@ -124,6 +124,37 @@ func (d *Decoder) Next() bool {
 	}
 }
 
+// NewEventDecoder returns a decoder for events handed over one at a time
+// through DecodeEvent, as a live channel renders them; name identifies the
+// source in errors. Next reads nothing on such a decoder.
+func NewEventDecoder(name string, opts decode.Options) *Decoder {
+	return NewDecoder(bytes.NewReader(nil), name, opts)
+}
+
+// DecodeEvent decodes one <Event> element, UTF-8 without a byte order mark,
+// into the decoder's record, which it reuses (valid until the next call).
+// A bad event is counted in Errors and ErrorCount, reported through
+// Options.OnError, and returned as a *decode.RecordError naming the field.
+func (d *Decoder) DecodeEvent(data []byte) (*winevent.Record, error) {
+	d.Index++
+	var (
+		line  int
+		field string
+		err   error
+	)
+	if len(data) > d.opts.MaxRecordSize {
+		err = fmt.Errorf("event of %d bytes exceeds the %d byte limit", len(data), d.opts.MaxRecordSize)
+	} else {
+		line, field, err = d.decode(data)
+	}
+	if err != nil {
+		e := &decode.RecordError{File: d.Name, Line: line + 1, Index: d.Index, Field: field, Err: err}
+		d.Log.Add(e)
+		return nil, e
+	}
+	return &d.Rec, nil
+}
+
 // Offset returns the input offset just past the current event (in the UTF-8
 // text after any transcoding): where reading may resume.
 func (d *Decoder) Offset() int64 { return d.fr.off }

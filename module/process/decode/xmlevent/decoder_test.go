@@ -259,3 +259,35 @@ func TestCommentsAndCDATAWithRuns(t *testing.T) {
 		t.Errorf("CDATA value %q", v)
 	}
 }
+
+func TestDecodeEventOneAtATime(t *testing.T) {
+	var reported []*decode.RecordError
+	d := NewEventDecoder("Security", decode.Options{MaxRecordSize: 600, OnError: func(e *decode.RecordError) { reported = append(reported, e) }})
+	good := []byte(`<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event"><System><Provider Name="Microsoft-Windows-Security-Auditing"/><EventID>4688</EventID><EventRecordID>42</EventRecordID><Computer>WS1.corp.example</Computer></System><EventData><Data Name="NewProcessName">C:\x.exe</Data></EventData></Event>`)
+	rec, err := d.DecodeEvent(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.EventID != 4688 || rec.RecordID != 42 || rec.Computer != "WS1.corp.example" {
+		t.Fatalf("record %+v", rec)
+	}
+	if v, _ := rec.Get("NewProcessName"); v != `C:\x.exe` {
+		t.Fatalf("NewProcessName %q", v)
+	}
+	// A truncated event (what a render into a short buffer would give) is
+	// an error naming the input and the record, never a partial record.
+	if _, err := d.DecodeEvent(good[:len(good)-10]); err == nil || !strings.Contains(err.Error(), "Security:1: record 2:") {
+		t.Fatalf("truncated event: %v", err)
+	}
+	big := bytes.Repeat([]byte{' '}, 601)
+	if _, err := d.DecodeEvent(big); err == nil || !strings.Contains(err.Error(), "exceeds the 600 byte limit") {
+		t.Fatalf("oversized event: %v", err)
+	}
+	if len(reported) != 2 || d.ErrorCount() != 2 {
+		t.Fatalf("reported %d, counted %d, want 2", len(reported), d.ErrorCount())
+	}
+	// The decoder goes on after bad events.
+	if rec, err := d.DecodeEvent(good); err != nil || rec.RecordID != 42 {
+		t.Fatalf("after errors: %v %+v", err, rec)
+	}
+}

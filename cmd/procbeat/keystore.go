@@ -54,6 +54,23 @@ func (g *globals) keystoreFor(cmd *cobra.Command) (string, *keystore.FileKeystor
 	return path, ks.(*keystore.FileKeystore), nil
 }
 
+// existingKeystore opens the configured keystore, which must exist, with
+// its keys, for add, list and remove.
+func (g *globals) existingKeystore(cmd *cobra.Command) (string, *keystore.FileKeystore, []string, error) {
+	path, ks, err := g.keystoreFor(cmd)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	if !ks.IsPersisted() {
+		return "", nil, nil, fmt.Errorf("keystore %s does not exist: run procbeat keystore create first", path)
+	}
+	keys, err := ks.List()
+	if err != nil {
+		return "", nil, nil, fmt.Errorf("keystore %s: %w", path, err)
+	}
+	return path, ks, keys, nil
+}
+
 func newKeystoreCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "keystore",
@@ -96,14 +113,7 @@ func newKeystoreCmd(g *globals) *cobra.Command {
 			if key == "" || strings.ContainsAny(key, "${} \t\n") {
 				return fmt.Errorf("key %q: want a name such as ES_PASSWORD", key)
 			}
-			path, ks, err := g.keystoreFor(cmd)
-			if err != nil {
-				return err
-			}
-			if !ks.IsPersisted() {
-				return fmt.Errorf("keystore %s does not exist: run procbeat keystore create first", path)
-			}
-			keys, err := ks.List()
+			path, ks, keys, err := g.existingKeystore(cmd)
 			if err != nil {
 				return err
 			}
@@ -135,14 +145,7 @@ func newKeystoreCmd(g *globals) *cobra.Command {
 		Short: "List the keys (never the values)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			path, ks, err := g.keystoreFor(cmd)
-			if err != nil {
-				return err
-			}
-			if !ks.IsPersisted() {
-				return fmt.Errorf("keystore %s does not exist: run procbeat keystore create first", path)
-			}
-			keys, err := ks.List()
+			_, _, keys, err := g.existingKeystore(cmd)
 			if err != nil {
 				return err
 			}
@@ -158,14 +161,7 @@ func newKeystoreCmd(g *globals) *cobra.Command {
 		Short: "Remove keys",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path, ks, err := g.keystoreFor(cmd)
-			if err != nil {
-				return err
-			}
-			if !ks.IsPersisted() {
-				return fmt.Errorf("keystore %s does not exist", path)
-			}
-			keys, err := ks.List()
+			_, ks, keys, err := g.existingKeystore(cmd)
 			if err != nil {
 				return err
 			}

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,22 +11,7 @@ import (
 // run executes procbeat with args in a fresh command tree.
 func run(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	root := newRoot()
-	var out, errb bytes.Buffer
-	root.SetOut(&out)
-	root.SetErr(&errb)
-	root.SetArgs(args)
-	err := root.Execute()
-	var ex exitError
-	switch {
-	case err == nil:
-	case errors.As(err, &ex):
-		code = ex.code
-	default:
-		errb.WriteString(err.Error())
-		code = 1
-	}
-	return out.String(), errb.String(), code
+	return runIn(t, "", args...)
 }
 
 func writeConfig(t *testing.T, body string) string {

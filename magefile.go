@@ -6,6 +6,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,7 +36,12 @@ func Test() error {
 	return Fuzz()
 }
 
-// Fuzz runs every fuzz target for FUZZTIME (default 10s) each.
+// Fuzz runs every fuzz target for FUZZTIME (default 10s) each. A target
+// fails when it writes a failing input under testdata/fuzz. Go 1.26's fuzz
+// coordinator can also fail a run at the -fuzztime deadline with a bare
+// "context deadline exceeded" and no input (golang/go#75804, fixed in Go
+// 1.27): such a run is reported as that race and not counted as a failure;
+// any other failure is.
 func Fuzz() error {
 	fuzztime := os.Getenv("FUZZTIME")
 	if fuzztime == "" {
@@ -47,11 +53,50 @@ func Fuzz() error {
 	}
 	for _, t := range targets {
 		fmt.Printf("fuzz %s %s for %s\n", t.pkg, t.name, fuzztime)
-		if err := sh.RunV("go", "test", "-run", "^$", "-fuzz", "^"+t.name+"$", "-fuzztime", fuzztime, t.pkg); err != nil {
-			return fmt.Errorf("fuzz %s %s: %w", t.pkg, t.name, err)
+		dir, err := sh.Output("go", "list", "-f", "{{.Dir}}", t.pkg)
+		if err != nil {
+			return err
 		}
+		inputs := filepath.Join(strings.TrimSpace(dir), "testdata", "fuzz", t.name)
+		before := countFiles(inputs)
+		var out strings.Builder
+		cmd := exec.Command("go", "test", "-run", "^$", "-fuzz", "^"+t.name+"$", "-fuzztime", fuzztime, t.pkg)
+		cmd.Stdout = io.MultiWriter(os.Stdout, &out)
+		cmd.Stderr = io.MultiWriter(os.Stderr, &out)
+		err = cmd.Run()
+		if err == nil {
+			continue
+		}
+		if countFiles(inputs) == before && deadlineRace(out.String()) {
+			fmt.Printf("fuzz %s %s: Go's fuzz coordinator stopped with \"context deadline exceeded\" at the -fuzztime deadline and wrote no failing input (golang/go#75804); not a failure of the target\n", t.pkg, t.name)
+			continue
+		}
+		return fmt.Errorf("fuzz %s %s: %w", t.pkg, t.name, err)
 	}
 	return nil
+}
+
+// deadlineRace reports whether a failed fuzz run's output is that of
+// golang/go#75804: the target's only failure is the coordinator's
+// "context deadline exceeded".
+func deadlineRace(out string) bool {
+	lines := strings.Split(out, "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "--- FAIL: Fuzz") {
+			return i+1 < len(lines) && strings.TrimSpace(lines[i+1]) == "context deadline exceeded" &&
+				(i+2 >= len(lines) || !strings.HasPrefix(lines[i+2], "    "))
+		}
+	}
+	return false
+}
+
+// countFiles counts the files in dir (0 when it does not exist).
+func countFiles(dir string) int {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return 0
+	}
+	return len(entries)
 }
 
 type fuzzTarget struct{ pkg, name string }

@@ -142,11 +142,27 @@ func stagedFiles(stage string) ([]string, error) {
 	return files, err
 }
 
-func writeTarGz(archive, stage, top string) error {
+// eachStaged calls add for every file of a staged package, in a stable
+// order, with its name inside the archive (under top).
+func eachStaged(stage, top string, add func(name, src string, st os.FileInfo) error) error {
 	files, err := stagedFiles(stage)
 	if err != nil {
 		return err
 	}
+	for _, rel := range files {
+		src := filepath.Join(stage, rel)
+		st, err := os.Stat(src)
+		if err != nil {
+			return err
+		}
+		if err := add(top+"/"+filepath.ToSlash(rel), src, st); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeTarGz(archive, stage, top string) error {
 	f, err := os.Create(archive)
 	if err != nil {
 		return err
@@ -154,19 +170,15 @@ func writeTarGz(archive, stage, top string) error {
 	defer f.Close()
 	gz := gzip.NewWriter(f)
 	tw := tar.NewWriter(gz)
-	for _, rel := range files {
-		src := filepath.Join(stage, rel)
-		st, err := os.Stat(src)
-		if err != nil {
-			return err
-		}
-		hdr := &tar.Header{Name: top + "/" + filepath.ToSlash(rel), Mode: int64(st.Mode().Perm()), Size: st.Size(), ModTime: st.ModTime(), Typeflag: tar.TypeReg}
+	err = eachStaged(stage, top, func(name, src string, st os.FileInfo) error {
+		hdr := &tar.Header{Name: name, Mode: int64(st.Mode().Perm()), Size: st.Size(), ModTime: st.ModTime(), Typeflag: tar.TypeReg}
 		if err := tw.WriteHeader(hdr); err != nil {
 			return err
 		}
-		if err := copyFile(tw, src); err != nil {
-			return err
-		}
+		return copyFile(tw, src)
+	})
+	if err != nil {
+		return err
 	}
 	if err := tw.Close(); err != nil {
 		return err
@@ -178,35 +190,27 @@ func writeTarGz(archive, stage, top string) error {
 }
 
 func writeZip(archive, stage, top string) error {
-	files, err := stagedFiles(stage)
-	if err != nil {
-		return err
-	}
 	f, err := os.Create(archive)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
 	zw := zip.NewWriter(f)
-	for _, rel := range files {
-		src := filepath.Join(stage, rel)
-		st, err := os.Stat(src)
-		if err != nil {
-			return err
-		}
+	err = eachStaged(stage, top, func(name, src string, st os.FileInfo) error {
 		hdr, err := zip.FileInfoHeader(st)
 		if err != nil {
 			return err
 		}
-		hdr.Name = top + "/" + filepath.ToSlash(rel)
+		hdr.Name = name
 		hdr.Method = zip.Deflate
 		w, err := zw.CreateHeader(hdr)
 		if err != nil {
 			return err
 		}
-		if err := copyFile(w, src); err != nil {
-			return err
-		}
+		return copyFile(w, src)
+	})
+	if err != nil {
+		return err
 	}
 	if err := zw.Close(); err != nil {
 		return err

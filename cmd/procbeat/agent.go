@@ -30,7 +30,7 @@ func runManaged(cmd *cobra.Command, g *globals) error {
 	if err != nil {
 		return err
 	}
-	ks, err := openKeystore(raw)
+	ks, err := g.openKeystore(raw)
 	if err != nil {
 		return err
 	}

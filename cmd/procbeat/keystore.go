@@ -20,7 +20,9 @@ import (
 
 // openKeystore opens the keystore raw's configuration names, or returns nil
 // when there is none yet (then ${KEY} resolves from the environment only).
-func openKeystore(raw *libconfig.C) (keystore.Keystore, error) {
+// With --strict.perms, as in Beats, a keystore others can read or write is
+// refused.
+func (g *globals) openKeystore(raw *libconfig.C) (keystore.Keystore, error) {
 	path, err := config.KeystoreFile(raw)
 	if err != nil {
 		return nil, err
@@ -28,7 +30,7 @@ func openKeystore(raw *libconfig.C) (keystore.Keystore, error) {
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
-	ks, err := keystore.NewFileKeystore(path)
+	ks, err := keystore.NewFileKeystoreWithStrictPerms(path, g.strictPerms)
 	if err != nil {
 		return nil, fmt.Errorf("keystore %s: %w", path, err)
 	}

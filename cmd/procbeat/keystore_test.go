@@ -95,3 +95,22 @@ func TestKeystoreResolvesConfigReferences(t *testing.T) {
 		t.Fatalf("remove a missing key: exit %d, %q", code, stderr)
 	}
 }
+
+// TestStrictPermsRefusesOpenKeystore: with --strict.perms (the default) a
+// keystore others can read is refused, as in Beats.
+func TestStrictPermsRefusesOpenKeystore(t *testing.T) {
+	data := t.TempDir()
+	cfg := writeConfig(t, "path:\n  data: "+data+"\n")
+	if _, stderr, code := run(t, "keystore", "create", "-c", cfg); code != 0 {
+		t.Fatalf("create: exit %d, %q", code, stderr)
+	}
+	if err := os.Chmod(filepath.Join(data, "procbeat.keystore"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code := run(t, "test", "config", "-c", cfg); code == 0 || !strings.Contains(stderr, "procbeat.keystore") {
+		t.Fatalf("readable keystore accepted: exit %d, %q", code, stderr)
+	}
+	if out, stderr, code := run(t, "test", "config", "-c", cfg, "--strict.perms=false"); code != 0 || !strings.Contains(out, "Config OK") {
+		t.Fatalf("--strict.perms=false: exit %d, %q %q", code, out, stderr)
+	}
+}

@@ -101,7 +101,7 @@ func (g *globals) load(cmd *cobra.Command) (config.Config, error) {
 	if err != nil {
 		return config.Config{}, err
 	}
-	ks, err := openKeystore(raw)
+	ks, err := g.openKeystore(raw)
 	if err != nil {
 		return config.Config{}, err
 	}

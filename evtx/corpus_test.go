@@ -45,6 +45,9 @@ func corpusDir(tb testing.TB) string {
 	tb.Helper()
 	c := findCorpus()
 	if c == "" {
+		if os.Getenv("CI") == "true" {
+			tb.Fatal("corpus ../shared/corpus absent (CI=true: corpus tests must run)")
+		}
 		tb.Skip("corpus ../shared/corpus absent")
 	}
 	return c

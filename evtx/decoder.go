@@ -75,6 +75,14 @@ type decoder struct {
 	// current record, by value offset.
 	nested []nestedTree
 
+	// json renders each kept record as a line of JSON into
+	// chunkResult.text, its Data pairs straight into out (dumpjson.go);
+	// jdata counts the record's pairs and jraw the bytes out would hold
+	// otherwise (the output limit applies to those).
+	json  bool
+	jdata int
+	jraw  int
+
 	// onRecord, when set, is called for every decoded record (Dump uses it
 	// to render the record again as XML).
 	onRecord func(pos, size int, rec *winevent.Record)
@@ -128,6 +136,7 @@ type chunkResult struct {
 	n       int
 	errs    []error
 	stats   Stats
+	text    []byte // the records' JSON lines, in JSON mode (Dump)
 }
 
 func (r *chunkResult) reset(index int) {
@@ -136,6 +145,7 @@ func (r *chunkResult) reset(index int) {
 	r.ident = 0
 	r.errs = r.errs[:0]
 	r.stats = Stats{}
+	r.text = r.text[:0]
 }
 
 // next returns a record slot to decode into, reusing earlier Data capacity.
@@ -248,6 +258,11 @@ func (d *decoder) decodeChunk(idx int, off int64, b []byte, res *chunkResult) {
 			res.ends = append(res.ends[:res.n], uint32(pos+size))
 			res.n++
 			res.stats.Records++
+			if d.json {
+				res.text = appendRecordJSONHead(res.text, rec)
+				res.text = append(res.text, d.out...)
+				res.text = append(res.text, "]}\n"...)
+			}
 			if d.onRecord != nil {
 				d.onRecord(pos, size, rec)
 			}
@@ -316,6 +331,7 @@ func (d *decoder) decodeRecord(pos, size int, rec *winevent.Record) (bool, error
 	d.spans = d.spans[:0]
 	d.vals = d.vals[:0]
 	d.unnamed = 0
+	d.jdata, d.jraw = 0, 0
 	d.budget = maxVisits
 	d.nested = d.nested[:0]
 	// The record header's number is only a fallback for events without a
@@ -474,7 +490,7 @@ func (d *decoder) walk(first int32, parent role, fr frame, depth int) error {
 		return ErrDepth
 	}
 	for n := first; n >= 0; n = d.nodes[n].next {
-		if d.budget--; d.budget < 0 || len(d.out) > maxOutput {
+		if d.budget--; d.budget < 0 || d.outLen() > maxOutput {
 			return errExpansion
 		}
 		switch d.nodes[n].kind {
@@ -601,7 +617,19 @@ func (d *decoder) walkElem(n int32, parent role, fr frame, depth int) error {
 
 func (d *decoder) addData(name string, n int32, fr frame) { d.addParts(name, d.nodes[n].first, fr) }
 
+// outLen is the length of the record's rendered values so far.
+func (d *decoder) outLen() int {
+	if d.json {
+		return d.jraw
+	}
+	return len(d.out)
+}
+
 func (d *decoder) addParts(name string, first int32, fr frame) {
+	if d.json {
+		d.addPartsJSON(name, first, fr)
+		return
+	}
 	rec := d.rec
 	rec.Data = append(rec.Data, winevent.Data{Name: name})
 	start := len(d.out)

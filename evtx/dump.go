@@ -7,10 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 
-	"github.com/procbeat/procbeat/internal/jsonstr"
-	"github.com/procbeat/procbeat/internal/rfc3339"
 	"github.com/procbeat/procbeat/winevent"
 )
 
@@ -57,14 +54,26 @@ func Dump(ctx context.Context, w io.Writer, path string, format string) error {
 		return err
 	}
 	defer r.Close()
+	if format == "json" {
+		// The decoders render each chunk's lines themselves (dumpjson.go);
+		// Next reports a chunk's errors before its first record, as the
+		// lines were written before.
+		r.json = true
+		for r.Next(ctx) {
+			if r.pos == 0 {
+				bw.Write(r.cur.text)
+			}
+		}
+		if err := r.Err(); err != nil {
+			return err
+		}
+		return bw.Flush()
+	}
 	var out []byte
 	// Sequential mode decodes inside Next, so the hook sees the chunk that
 	// produced the record it is called for.
 	r.hook = func(d *decoder) {
 		d.onRecord = func(pos, size int, rec *winevent.Record) {
-			if format == "json" {
-				return
-			}
 			out = out[:0]
 			d.budget = maxVisits
 			root, fr, _, err := d.recordRoot(pos, size)
@@ -79,11 +88,6 @@ func Dump(ctx context.Context, w io.Writer, path string, format string) error {
 		}
 	}
 	for r.Next(ctx) {
-		if format == "json" {
-			out = appendRecordJSON(out[:0], r.Record())
-			out = append(out, '\n')
-			bw.Write(out)
-		}
 	}
 	if err := r.Err(); err != nil {
 		return err
@@ -206,55 +210,4 @@ func appendEscaped(dst []byte, s []byte) []byte {
 		}
 	}
 	return dst
-}
-
-// appendRecordJSON renders a record as one JSON object.
-func appendRecordJSON(dst []byte, r *winevent.Record) []byte {
-	// Keys are constants that need no escaping.
-	str := func(dst []byte, k, v string) []byte {
-		dst = append(dst, '"')
-		dst = append(dst, k...)
-		dst = append(dst, '"', ':')
-		return jsonstr.Append(dst, v)
-	}
-	num := func(dst []byte, k string, v uint64) []byte {
-		dst = append(dst, '"')
-		dst = append(dst, k...)
-		dst = append(dst, '"', ':')
-		return strconv.AppendUint(dst, v, 10)
-	}
-	dst = append(dst, '{')
-	dst = str(dst, "Provider", r.Provider)
-	dst = append(dst, ',')
-	dst = num(dst, "EventID", uint64(r.EventID))
-	dst = append(dst, ',')
-	dst = num(dst, "Version", uint64(r.Version))
-	dst = append(dst, ',')
-	dst = num(dst, "RecordID", r.RecordID)
-	dst = append(dst, ',')
-	dst = str(dst, "Channel", r.Channel)
-	dst = append(dst, ',')
-	dst = str(dst, "Computer", r.Computer)
-	dst = append(dst, ',')
-	dst = append(dst, `"TimeCreated":"`...)
-	dst = rfc3339.AppendNano(dst, r.TimeCreated)
-	dst = append(dst, '"')
-	dst = append(dst, ',')
-	dst = str(dst, "UserID", r.UserID)
-	dst = append(dst, ',')
-	dst = num(dst, "ProcessID", uint64(r.ProcessID))
-	dst = append(dst, ',')
-	dst = num(dst, "ThreadID", uint64(r.ThreadID))
-	dst = append(dst, `,"Data":[`...)
-	for i, d := range r.Data {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = append(dst, '{')
-		dst = str(dst, "Name", d.Name)
-		dst = append(dst, ',')
-		dst = str(dst, "Value", d.Value)
-		dst = append(dst, '}')
-	}
-	return append(dst, ']', '}')
 }

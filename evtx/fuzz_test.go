@@ -1,7 +1,9 @@
 package evtx
 
 import (
+	"bytes"
 	"encoding/binary"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -42,23 +44,36 @@ func corpusChunkSeeds() [][]byte {
 }
 
 // fuzzDecode decodes a chunk with panics let through and renders every
-// record as XML and JSON, so all code paths see the input.
-func fuzzDecode(data []byte) {
+// record as XML and JSON, so all code paths see the input. It decodes the
+// chunk again in JSON mode (Dump's) and fails unless that renders the same
+// lines and errors as appendRecordJSON of the records.
+func fuzzDecode(t *testing.T, data []byte) {
 	if len(data) > chunkSize {
 		data = data[:chunkSize]
 	}
 	opts := Options{Filter: func(string, uint16) bool { return true }}
 	d := newDecoder("fuzz", &opts)
 	d.noRecover = true
-	var xmlBuf []byte
+	var xmlBuf, lines []byte
 	d.onRecord = func(pos, size int, rec *winevent.Record) {
 		d.budget = maxVisits
 		if root, fr, _, err := d.recordRoot(pos, size); err == nil {
 			xmlBuf, _ = d.appendXML(xmlBuf[:0], root, fr, 0)
 		}
-		xmlBuf = appendRecordJSON(xmlBuf[:0], rec)
+		lines = append(appendRecordJSON(lines, rec), '\n')
 	}
-	d.decodeChunk(0, 0, data, &chunkResult{})
+	var res chunkResult
+	d.decodeChunk(0, 0, data, &res)
+	jd := newDecoder("fuzz", &opts)
+	jd.noRecover, jd.json = true, true
+	var jres chunkResult
+	jd.decodeChunk(0, 0, data, &jres)
+	if !bytes.Equal(jres.text, lines) {
+		t.Fatalf("JSON mode rendered\n%s\nrecords render as\n%s", jres.text, lines)
+	}
+	if fmt.Sprint(jres.errs) != fmt.Sprint(res.errs) || jres.stats != res.stats {
+		t.Fatalf("JSON mode: errors %v, stats %+v; records: %v, %+v", jres.errs, jres.stats, res.errs, res.stats)
+	}
 }
 
 func FuzzChunk(f *testing.F) {
@@ -67,7 +82,7 @@ func FuzzChunk(f *testing.F) {
 	for _, c := range corpusChunkSeeds() {
 		f.Add(c)
 	}
-	f.Fuzz(func(t *testing.T, data []byte) { fuzzDecode(data) })
+	f.Fuzz(func(t *testing.T, data []byte) { fuzzDecode(t, data) })
 }
 
 // FuzzRecord puts the input as the BinXML of the second record of a chunk
@@ -96,6 +111,6 @@ func FuzzRecord(f *testing.F) {
 		cb.record(1, "ev", tmpl, vals)
 		cb.bytesRecord(2, data)
 		cb.record(3, "ev", tmpl, vals)
-		fuzzDecode(cb.bytes())
+		fuzzDecode(t, cb.bytes())
 	})
 }

@@ -238,7 +238,7 @@ func (d *decoder) runPlan(ops []planOp, fr frame) error {
 		if op.visits > 0 {
 			// walk checks at every visit; neither the output nor anything
 			// else changes between the visits summed here.
-			if d.budget -= int(op.visits); d.budget < 0 || len(d.out) > maxOutput {
+			if d.budget -= int(op.visits); d.budget < 0 || d.outLen() > maxOutput {
 				return errExpansion
 			}
 		}

@@ -101,6 +101,7 @@ type Reader struct {
 
 	// Sequential mode.
 	hook func(*decoder) // lets Dump instrument the decoder
+	json bool           // decoders render JSON lines (Dump; dumpjson.go)
 	dec  *decoder
 	buf  []byte
 	next int
@@ -363,6 +364,7 @@ func (r *Reader) nextChunk(ctx context.Context) (*chunkResult, bool) {
 	if r.opts.Workers == 1 {
 		if r.dec == nil {
 			r.dec = newDecoder(r.name, &r.opts)
+			r.dec.json = r.json
 			if r.hook != nil {
 				r.hook(r.dec)
 			}
@@ -427,6 +429,7 @@ func (r *Reader) start() {
 func (r *Reader) worker() {
 	defer r.wg.Done()
 	dec := newDecoder(r.name, &r.opts)
+	dec.json = r.json
 	buf := make([]byte, chunkSize)
 	for {
 		var res *chunkResult

@@ -28,26 +28,34 @@ func refUTF16(b []byte) []byte {
 	return out
 }
 
+// randUTF16 returns up to max-1 random UTF-16 units, one in every odds
+// from alphabet and the others printable ASCII, and now and then an odd
+// last byte (which decoding ignores).
+func randUTF16(rng *rand.Rand, alphabet []uint16, max, odds int) []byte {
+	k := rng.IntN(max)
+	b := make([]byte, 0, 2*k+1)
+	for i := 0; i < k; i++ {
+		var c uint16
+		if rng.IntN(odds) == 0 {
+			c = alphabet[rng.IntN(len(alphabet))]
+		} else {
+			c = uint16('!' + rng.IntN(90))
+		}
+		b = append(b, byte(c), byte(c>>8))
+	}
+	if rng.IntN(3) == 0 {
+		b = append(b, 'x')
+	}
+	return b
+}
+
 func TestAppendUTF16MatchesReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	// Characters chosen to hit the ASCII fast path, its exits (NUL,
 	// non-ASCII, a high byte) and surrogates, at every alignment.
 	alphabet := []uint16{'a', 'Z', '0', ' ', 0x7f, 0, 0x80, 0xe9, 0x100, 0x7f00, 0x4e2d, 0xd83d, 0xde00, 0xdc00, 0xfffd}
 	for n := 0; n < 3000; n++ {
-		k := rng.IntN(24)
-		b := make([]byte, 0, 2*k+1)
-		for i := 0; i < k; i++ {
-			var c uint16
-			if rng.IntN(4) == 0 {
-				c = alphabet[rng.IntN(len(alphabet))]
-			} else {
-				c = uint16('!' + rng.IntN(90))
-			}
-			b = append(b, byte(c), byte(c>>8))
-		}
-		if rng.IntN(3) == 0 {
-			b = append(b, 'x') // odd length: the last byte is ignored
-		}
+		b := randUTF16(rng, alphabet, 24, 4)
 		prefix := []byte("pre")
 		got := appendUTF16(append([]byte(nil), prefix...), b)
 		want := append(append([]byte(nil), prefix...), refUTF16(b[:len(b)/2*2])...)

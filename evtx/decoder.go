@@ -79,9 +79,11 @@ type decoder struct {
 	// chunkResult.text, its Data pairs straight into out (dumpjson.go);
 	// jdata counts the record's pairs and jraw the bytes out would hold
 	// otherwise (the output limit applies to those).
-	json  bool
-	jdata int
-	jraw  int
+	json   bool
+	jdata  int
+	jraw   int
+	jnames []byte // constant Data names' JSON, per chunk (planOp.jname)
+	jstrs  jsonStrings
 
 	// onRecord, when set, is called for every decoded record (Dump uses it
 	// to render the record again as XML).
@@ -124,6 +126,7 @@ func (d *decoder) resetChunk(b []byte) {
 	d.nodes = d.nodes[:0]
 	d.plans = d.plans[:0]
 	d.ops = d.ops[:0]
+	d.jnames = d.jnames[:0]
 }
 
 // chunkResult is the decoded content of one chunk, handed from a worker to
@@ -259,7 +262,7 @@ func (d *decoder) decodeChunk(idx int, off int64, b []byte, res *chunkResult) {
 			res.n++
 			res.stats.Records++
 			if d.json {
-				res.text = appendRecordJSONHead(res.text, rec)
+				res.text = appendRecordJSONHead(res.text, rec, &d.jstrs)
 				res.text = append(res.text, d.out...)
 				res.text = append(res.text, "]}\n"...)
 			}

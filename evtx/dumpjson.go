@@ -23,7 +23,7 @@ import (
 
 // appendRecordJSON renders a record as one JSON object.
 func appendRecordJSON(dst []byte, r *winevent.Record) []byte {
-	dst = appendRecordJSONHead(dst, r)
+	dst = appendRecordJSONHead(dst, r, nil)
 	for i, d := range r.Data {
 		if i > 0 {
 			dst = append(dst, ',')
@@ -35,12 +35,33 @@ func appendRecordJSON(dst []byte, r *winevent.Record) []byte {
 	return append(dst, ']', '}')
 }
 
+// jsonStrings keeps the JSON of the record's string fields as last
+// rendered: within a file they rarely change, and interned strings that
+// did not change compare by pointer.
+type jsonStrings [4]struct {
+	s string
+	j []byte
+}
+
+// append appends s as a JSON string, through field i of the cache when c
+// is not nil.
+func (c *jsonStrings) append(dst []byte, i int, s string) []byte {
+	if c == nil {
+		return jsonstr.Append(dst, s)
+	}
+	e := &c[i]
+	if e.j == nil || e.s != s {
+		e.s, e.j = s, jsonstr.Append(e.j[:0], s)
+	}
+	return append(dst, e.j...)
+}
+
 // appendRecordJSONHead renders a record's System fields and opens its Data
-// array.
-func appendRecordJSONHead(dst []byte, r *winevent.Record) []byte {
+// array; c, if not nil, caches the string fields.
+func appendRecordJSONHead(dst []byte, r *winevent.Record, c *jsonStrings) []byte {
 	// Keys are constants that need no escaping.
 	dst = append(dst, `{"Provider":`...)
-	dst = jsonstr.Append(dst, r.Provider)
+	dst = c.append(dst, 0, r.Provider)
 	dst = append(dst, `,"EventID":`...)
 	dst = strconv.AppendUint(dst, uint64(r.EventID), 10)
 	dst = append(dst, `,"Version":`...)
@@ -48,13 +69,13 @@ func appendRecordJSONHead(dst []byte, r *winevent.Record) []byte {
 	dst = append(dst, `,"RecordID":`...)
 	dst = strconv.AppendUint(dst, r.RecordID, 10)
 	dst = append(dst, `,"Channel":`...)
-	dst = jsonstr.Append(dst, r.Channel)
+	dst = c.append(dst, 1, r.Channel)
 	dst = append(dst, `,"Computer":`...)
-	dst = jsonstr.Append(dst, r.Computer)
+	dst = c.append(dst, 2, r.Computer)
 	dst = append(dst, `,"TimeCreated":"`...)
 	dst = rfc3339.AppendNano(dst, r.TimeCreated)
 	dst = append(dst, `","UserID":`...)
-	dst = jsonstr.Append(dst, r.UserID)
+	dst = c.append(dst, 3, r.UserID)
 	dst = append(dst, `,"ProcessID":`...)
 	dst = strconv.AppendUint(dst, uint64(r.ProcessID), 10)
 	dst = append(dst, `,"ThreadID":`...)
@@ -73,11 +94,18 @@ func appendDataJSONName(dst []byte, name string) []byte {
 // d.jraw counts the bytes addParts would have put in d.out, so that the
 // output limit is the same in both modes.
 func (d *decoder) addPartsJSON(name string, first int32, fr frame) {
+	d.scratch = appendDataJSONName(d.scratch[:0], name)
+	d.addJSON(d.scratch, first, fr)
+}
+
+// addJSON is addPartsJSON with the pair's opening (appendDataJSONName)
+// already rendered.
+func (d *decoder) addJSON(open []byte, first int32, fr frame) {
 	if d.jdata > 0 {
 		d.out = append(d.out, ',')
 	}
 	d.jdata++
-	d.out = appendDataJSONName(d.out, name)
+	d.out = append(d.out, open...)
 	d.out = append(d.out, '"')
 	var raw int
 	d.out, raw = d.appendPartsJSON(d.out, first, fr)
@@ -160,54 +188,95 @@ func appendEscapedJSON(dst []byte, s string) []byte {
 	return dst[:len(dst)-2]
 }
 
-// jsonSpecial16 returns a word whose lane k (16 bits) has its top bit set
-// when UTF-16 unit k of v is not a plain ASCII character that JSON takes as
-// it is (a control character or NUL, '"', '\\' or anything from U+0080 up),
-// or when a lower lane is (borrows only go upwards, so the lowest set lane
-// is always exact).
-func jsonSpecial16(v uint64) uint64 {
-	const (
-		ones  = 0x0001000100010001
-		tops  = 0x8000800080008000
-		low15 = 0x7fff7fff7fff7fff
-	)
-	// v's own top bits, and (v & low15) + 0x7f80 carrying into the top bit
-	// without leaving the lane: units of 0x80 and more. For units below
-	// 0x80: v - 0x20 borrows below 0x20; (v ^ c) - 1 borrows where v == c.
-	return (v | ((v & low15) + 0x7f80*ones) | (v - 0x20*ones) |
-		((v ^ '"'*ones) - ones) | ((v ^ '\\'*ones) - ones)) & tops
+// Word-at-a-time constants for 16-bit lanes (UTF-16 units) and 8-bit
+// lanes (bytes).
+const (
+	ones16 = 0x0001000100010001
+	tops16 = 0x8000800080008000
+	low15  = 0x7fff7fff7fff7fff
+	ones8  = 0x0101010101010101
+	tops8  = 0x8080808080808080
+)
+
+// ctlOrWide16 is non-zero when one of v's four UTF-16 units is a control
+// character (NUL included) or U+0080 and above: v's own top bits,
+// (v & low15) + 0x7f80 carrying into a lane's top bit without leaving the
+// lane, and v - 0x20 borrowing below 0x20 (a borrow only follows a lane
+// that is itself below 0x20).
+func ctlOrWide16(v uint64) uint64 {
+	return (v | ((v & low15) + 0x7f80*ones16) | (v - 0x20*ones16)) & tops16
+}
+
+// quoteOrBackslash8 is non-zero when one of the eight bytes of p, all
+// below 0x80, is '"' or '\\': p ^ c is zero there, and subtracting one
+// borrows into the top bit (which no byte below 0x80 has otherwise).
+func quoteOrBackslash8(p uint64) uint64 {
+	return (((p ^ '"'*ones8) - ones8) | ((p ^ '\\'*ones8) - ones8)) & tops8
+}
+
+// packASCII16 returns the low bytes of v's four 16-bit lanes, whose high
+// bytes are zero, as the low four bytes of the result.
+func packASCII16(v uint64) uint64 {
+	v = (v | v>>8) & 0x0000ffff0000ffff
+	return (v | v>>16) & 0xffffffff
+}
+
+// appendPrintable appends the k low bytes of p, printable ASCII, escaping
+// quotes and backslashes; it returns the bytes added by escaping. Runs are
+// stored eight bytes at once, the slice then cut to the run.
+func appendPrintable(dst []byte, p uint64, k int) ([]byte, int) {
+	extra := 0
+	for m := quoteOrBackslash8(p); m != 0; m = quoteOrBackslash8(p) {
+		// The lowest flagged byte is exact; p's bytes above k are zero.
+		j := bits.TrailingZeros64(m) >> 3
+		c := byte(p >> (8 * j))
+		dst = binary.LittleEndian.AppendUint64(dst, p)
+		dst = append(dst[:len(dst)-8+j], '\\', c)
+		extra++
+		p >>= 8 * (j + 1) // zero when the flagged byte was the eighth
+		k -= j + 1
+	}
+	dst = binary.LittleEndian.AppendUint64(dst, p)
+	return dst[:len(dst)-8+k], extra
 }
 
 const hexLower = "0123456789abcdef"
 
 // appendUTF16JSON is appendUTF16 then the escaping of jsonstr.Append (no
 // quotes), in one pass: it returns the text appended and the length
-// appendUTF16 alone would have appended. Event text is mostly ASCII with
-// backslashes (paths), so plain runs are copied four characters a step and
-// only the odd character takes the slow way.
+// appendUTF16 alone would have appended. Event text is mostly printable
+// ASCII with backslashes (paths) and quotes (command lines): eight, then
+// four, characters a step while they are, and one at a time from a step
+// with anything else.
 func appendUTF16JSON(dst []byte, b []byte) (_ []byte, raw int) {
 	n := len(b) / 2
 	l, extra := len(dst), 0
 	i := 0
 	for i < n {
-		for i+4 <= n {
+		var e int
+		for i+8 <= n {
 			v := binary.LittleEndian.Uint64(b[2*i:])
-			m := jsonSpecial16(v)
-			if m == 0 {
-				dst = append(dst, byte(v), byte(v>>16), byte(v>>32), byte(v>>48))
+			w := binary.LittleEndian.Uint64(b[2*i+8:])
+			if ctlOrWide16(v)|ctlOrWide16(w) != 0 {
+				break
+			}
+			dst, e = appendPrintable(dst, packASCII16(v)|packASCII16(w)<<32, 8)
+			extra += e
+			i += 8
+		}
+		if i+4 <= n {
+			if v := binary.LittleEndian.Uint64(b[2*i:]); ctlOrWide16(v) == 0 {
+				dst, e = appendPrintable(dst, packASCII16(v), 4)
+				extra += e
 				i += 4
 				continue
 			}
-			for k := bits.TrailingZeros64(m) >> 4; k > 0; k-- {
-				dst = append(dst, byte(v))
-				v >>= 16
-				i++
-			}
-			break
 		}
 		if i >= n {
 			break
 		}
+		// One character: the first of a step that held something else,
+		// or of the last three.
 		u := uint16(b[2*i]) | uint16(b[2*i+1])<<8
 		i++
 		switch {

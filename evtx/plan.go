@@ -47,6 +47,9 @@ type planOp struct {
 	nameFirst int32  // opData with a Name that depends on the record, else -1
 	name      string
 	last      strCache // the string fields' previous value
+	// jname is name's JSON pair opening in decoder.jnames (JSON mode;
+	// jname[1] == 0 until rendered).
+	jname [2]int32
 }
 
 // planEntry is one plan of a template: ops[opStart:opEnd] for instances
@@ -251,6 +254,15 @@ func (d *decoder) runPlan(ops []planOp, fr frame) error {
 				name = d.paramName(d.unnamed)
 			case op.nameFirst >= 0:
 				name = d.cachedParts(op, op.nameFirst, fr)
+			case d.json:
+				// A constant name: its JSON is made once per chunk.
+				if op.jname[1] == 0 {
+					op.jname[0] = int32(len(d.jnames))
+					d.jnames = appendDataJSONName(d.jnames, name)
+					op.jname[1] = int32(len(d.jnames))
+				}
+				d.addJSON(d.jnames[op.jname[0]:op.jname[1]], op.first, fr)
+				continue
 			}
 			d.addParts(name, op.first, fr)
 		case opSubst:

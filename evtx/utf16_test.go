@@ -65,8 +65,8 @@ func TestAppendUTF16MatchesReference(t *testing.T) {
 	}
 }
 
-func BenchmarkAppendUTF16(b *testing.B) {
-	// Typical process event text: paths, command lines, hashes.
+// benchUTF16 is typical process event text: paths, command lines, hashes.
+func benchUTF16() [][]byte {
 	var in [][]byte
 	for _, s := range []string{
 		`C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe`,
@@ -79,12 +79,32 @@ func BenchmarkAppendUTF16(b *testing.B) {
 	} {
 		in = append(in, utf16le(s)) // values carry no NUL, as in real records
 	}
+	return in
+}
+
+func BenchmarkAppendUTF16(b *testing.B) {
+	in := benchUTF16()
 	var dst []byte
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		dst = dst[:0]
 		for _, s := range in {
 			dst = appendUTF16(dst, s)
+		}
+	}
+}
+
+// BenchmarkAppendUTF16JSON is the conversion and JSON escaping of evtx dump
+// --format json in one pass; compare with BenchmarkAppendUTF16 followed by
+// jsonstr.Append.
+func BenchmarkAppendUTF16JSON(b *testing.B) {
+	in := benchUTF16()
+	var dst []byte
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		dst = dst[:0]
+		for _, s := range in {
+			dst, _ = appendUTF16JSON(dst, s)
 		}
 	}
 }

@@ -82,29 +82,27 @@ func benchUTF16() [][]byte {
 	return in
 }
 
+// BenchmarkAppendUTF16 converts typical text (utf8), and converts and
+// escapes it for JSON in one pass as evtx dump --format json does (json).
 func BenchmarkAppendUTF16(b *testing.B) {
 	in := benchUTF16()
-	var dst []byte
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		dst = dst[:0]
-		for _, s := range in {
-			dst = appendUTF16(dst, s)
+	for _, json := range []bool{false, true} {
+		name := "utf8"
+		if json {
+			name = "json"
 		}
-	}
-}
-
-// BenchmarkAppendUTF16JSON is the conversion and JSON escaping of evtx dump
-// --format json in one pass; compare with BenchmarkAppendUTF16 followed by
-// jsonstr.Append.
-func BenchmarkAppendUTF16JSON(b *testing.B) {
-	in := benchUTF16()
-	var dst []byte
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		dst = dst[:0]
-		for _, s := range in {
-			dst, _ = appendUTF16JSON(dst, s)
-		}
+		b.Run(name, func(b *testing.B) {
+			var dst []byte
+			for b.Loop() {
+				dst = dst[:0]
+				for _, s := range in {
+					if json {
+						dst, _ = appendUTF16JSON(dst, s)
+					} else {
+						dst = appendUTF16(dst, s)
+					}
+				}
+			}
+		})
 	}
 }

@@ -145,26 +145,23 @@ func appendHexUpper(dst []byte, b []byte) []byte {
 	return dst
 }
 
-func appendGUID(dst []byte, b []byte) []byte {
-	le := binary.LittleEndian
-	dst = append(dst, '{')
-	dst = appendHexN(dst, uint64(le.Uint32(b[0:])), 8)
-	dst = append(dst, '-')
-	dst = appendHexN(dst, uint64(le.Uint16(b[4:])), 4)
-	dst = append(dst, '-')
-	dst = appendHexN(dst, uint64(le.Uint16(b[6:])), 4)
-	dst = append(dst, '-')
-	dst = appendHexUpper(dst, b[8:10])
-	dst = append(dst, '-')
-	dst = appendHexUpper(dst, b[10:16])
-	return append(dst, '}')
-}
+// guidOrder is the order of a GUID's bytes in its text form (the first
+// three fields are little-endian), guidPos where each byte's two digits go.
+const (
+	guidOrder = "\x03\x02\x01\x00\x05\x04\x07\x06\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f"
+	guidPos   = "\x01\x03\x05\x07\x0a\x0c\x0f\x11\x14\x16\x19\x1b\x1d\x1f\x21\x23"
+)
 
-func appendHexN(dst []byte, v uint64, digits int) []byte {
-	for i := digits - 1; i >= 0; i-- {
-		dst = append(dst, hexUpper[(v>>(4*uint(i)))&0xf])
+// appendGUID renders 16 bytes as {XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX},
+// into a fixed array first: GUIDs are in most records, several times.
+func appendGUID(dst []byte, b []byte) []byte {
+	_ = b[15]
+	t := [38]byte{0: '{', 9: '-', 14: '-', 19: '-', 24: '-', 37: '}'}
+	for k := 0; k < 16; k++ {
+		c, p := b[guidOrder[k]], guidPos[k]
+		t[p], t[p+1] = hexUpper[c>>4], hexUpper[c&0xf]
 	}
-	return dst
+	return append(dst, t[:]...)
 }
 
 func appendHexInt(dst []byte, v uint64) []byte {

@@ -13,16 +13,17 @@
 // Binary. UserData is flattened: every leaf element below it becomes an item
 // named after the element. RenderingInfo is ignored.
 //
-// Events are framed at the byte level and each is parsed with its own
-// encoding/xml Decoder (token API), so a malformed or oversized event is
-// reported and skipped and the next one is read normally. One event may
+// Events are framed at the byte level and each is parsed on its own by a
+// purpose-built scanner (scan.go: no encoding/xml, no reflection, no
+// per-token allocation; it accepts, rejects and reports what encoding/xml
+// did), so a malformed or oversized event is reported and skipped and the
+// next one is read normally. One event may
 // take at most Options.MaxRecordSize bytes (1 MiB by default).
 package xmlevent
 
 import (
 	"bufio"
 	"bytes"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -45,18 +46,34 @@ type Decoder struct {
 	fr   framer
 
 	// per-event scratch
-	br    bytes.Reader
 	stack []elem
 	vals  []byte
 	items []item
+	attrs []attr
+	abuf  []byte // attribute values of the current tag
+	skip  []byte // text nothing keeps (still checked)
+	tbuf  []byte // the SystemTime attribute
+	// haveID is set by a valid System/EventID; unnamed counts the Data
+	// elements without a Name.
+	haveID  bool
+	unnamed int
+	// strs interns names and System strings, which repeat from event to
+	// event; bounded.
+	strs map[string]string
 }
 
 type elem struct {
-	tag      string // element name, to check the end tag
-	name     string
-	vs       int  // start of the element's text in vals
-	hasChild bool // for UserData leaves
+	tag      []byte // local name, in the event's bytes, to check the end tag
+	name     string // item name (rData, rUserData)
+	vs       int    // start of the element's text in vals
+	hasChild bool   // for UserData leaves
 	role     role
+}
+
+// attr is an attribute of the current tag: local name, value in abuf.
+type attr struct {
+	local  []byte
+	vs, ve int
 }
 
 type role uint8
@@ -161,143 +178,150 @@ func (d *Decoder) Offset() int64 { return d.fr.off }
 
 var errNoEventID = errors.New("no System/EventID")
 
-// decode parses one <Event> element. On error it returns the line within
-// the event (0-based) and the offending field.
+// intern returns a string equal to b, reusing an earlier one: the lookup
+// with a converted key does not allocate.
+func (d *Decoder) intern(b []byte) string {
+	if s, ok := d.strs[string(b)]; ok {
+		return s
+	}
+	if d.strs == nil || len(d.strs) >= 4096 {
+		d.strs = make(map[string]string)
+	}
+	s := string(b)
+	d.strs[s] = s
+	return s
+}
+
+// decode parses one <Event> element (scan.go reads the XML). On error it
+// returns the line within the event (0-based) and the offending field.
 func (d *Decoder) decode(data []byte) (int, string, error) {
 	r := &d.Rec
 	r.Reset()
 	d.stack, d.vals, d.items = d.stack[:0], d.vals[:0], d.items[:0]
-	d.br.Reset(data)
-	xd := xml.NewDecoder(&d.br)
-	var (
-		haveID  bool
-		unnamed int
-		timeStr string
-	)
+	d.tbuf = d.tbuf[:0]
+	s := scanner{data: data}
+	d.haveID, d.unnamed = false, 0
+	// syntax returns a scanner error as decode's result.
+	syntax := func(err error) (int, string, error) {
+		if se, ok := err.(*syntaxError); ok {
+			return se.line - 1, "", err
+		}
+		return 0, "", err
+	}
 	for {
-		// RawToken skips namespace translation (the names used here are
-		// unqualified); end tags are matched against the stack below.
-		tok, err := xd.RawToken()
-		if err == io.EOF {
-			if len(d.stack) > 0 {
-				return lineOf(xd), "", fmt.Errorf("element <%s> is not closed", d.stack[len(d.stack)-1].tag)
+		if s.pos >= len(data) {
+			if n := len(d.stack); n > 0 {
+				return s.line(s.pos) - 1, "", fmt.Errorf("element <%s> is not closed", d.stack[n-1].tag)
 			}
 			break
 		}
-		if err != nil {
-			var se *xml.SyntaxError
-			if errors.As(err, &se) {
-				return se.Line - 1, "", err
-			}
-			return 0, "", err
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			depth := len(d.stack)
-			e := elem{tag: t.Name.Local, name: t.Name.Local, vs: len(d.vals)}
-			var parent *elem
-			if depth > 0 {
-				parent = &d.stack[depth-1]
-				parent.hasChild = true
-			}
-			switch {
-			case depth == 0:
-				if e.name != "Event" {
-					return 0, "", fmt.Errorf("root element is <%s>, not <Event>", e.name)
-				}
-			case depth == 2 && parent.name == "System":
-				e.role = rSystemField
-				for _, a := range t.Attr {
-					switch e.name + "/" + a.Name.Local {
-					case "Provider/Name":
-						r.Provider = a.Value
-					case "TimeCreated/SystemTime":
-						timeStr = a.Value
-					case "Execution/ProcessID":
-						n, err := parseUint(a.Value, 32)
-						if err != nil {
-							return lineOf(xd), "System/Execution/@ProcessID", err
-						}
-						r.ProcessID = uint32(n)
-					case "Execution/ThreadID":
-						n, err := parseUint(a.Value, 32)
-						if err != nil {
-							return lineOf(xd), "System/Execution/@ThreadID", err
-						}
-						r.ThreadID = uint32(n)
-					case "Security/UserID":
-						r.UserID = a.Value
-					}
-				}
-			case depth == 2 && parent.name == "EventData":
-				e.role = rData
-				if e.name == "Data" {
-					e.name = ""
-					for _, a := range t.Attr {
-						if a.Name.Local == "Name" {
-							e.name = a.Value
-						}
-					}
-					if e.name == "" {
-						unnamed++
-						e.name = "param" + strconv.Itoa(unnamed)
-					}
-				}
-			case depth >= 2 && (parent.name == "UserData" && depth == 2 || parent.role == rUserData):
-				e.role = rUserData
-			}
-			d.stack = append(d.stack, e)
-		case xml.CharData:
+		if data[s.pos] != '<' {
+			var err error
 			if n := len(d.stack); n > 0 && d.stack[n-1].role != rOther {
-				d.vals = append(d.vals, t...)
+				d.vals, err = s.text(d.vals, 0, false)
+			} else {
+				d.skip, err = s.text(d.skip[:0], 0, false)
 			}
-		case xml.EndElement:
-			n := len(d.stack)
-			if n == 0 {
-				return lineOf(xd), "", fmt.Errorf("unexpected </%s>", t.Name.Local)
+			if err != nil {
+				return syntax(err)
 			}
-			e := d.stack[n-1]
-			if e.tag != t.Name.Local {
-				return lineOf(xd), "", fmt.Errorf("element <%s> closed by </%s>", e.tag, t.Name.Local)
+			continue
+		}
+		s.pos++
+		if s.pos >= len(data) {
+			return syntax(s.eof())
+		}
+		switch data[s.pos] {
+		case '/':
+			s.pos++
+			local, err := s.mustName("expected element name after </")
+			if err != nil {
+				return syntax(err)
 			}
-			d.stack = d.stack[:n-1]
-			text := d.vals[e.vs:]
-			switch e.role {
-			case rSystemField:
-				var err error
-				var v uint64
-				switch e.name {
-				case "EventID":
-					v, err = parseUint(string(bytes.TrimSpace(text)), 16)
-					r.EventID, haveID = uint16(v), err == nil
-				case "Version":
-					v, err = parseUint(string(bytes.TrimSpace(text)), 8)
-					r.Version = uint8(v)
-				case "EventRecordID":
-					r.RecordID, err = parseUint(string(bytes.TrimSpace(text)), 64)
-				case "Channel":
-					r.Channel = string(bytes.TrimSpace(text))
-				case "Computer":
-					r.Computer = string(bytes.TrimSpace(text))
+			s.space()
+			if s.pos >= len(data) {
+				return syntax(s.eof())
+			}
+			s.pos++
+			if data[s.pos-1] != '>' {
+				return syntax(s.errAt("invalid characters between </" + string(local) + " and >"))
+			}
+			if line, field, err := d.end(&s, local); err != nil {
+				return line, field, err
+			}
+			continue
+		case '?':
+			s.pos++
+			if err := s.procInst(); err != nil {
+				return syntax(err)
+			}
+			continue
+		case '!':
+			s.pos++
+			if s.pos >= len(data) {
+				return syntax(s.eof())
+			}
+			c := data[s.pos]
+			s.pos++
+			var err error
+			switch c {
+			case '-':
+				if s.pos >= len(data) {
+					return syntax(s.eof())
+				}
+				if s.pos++; data[s.pos-1] != '-' {
+					return syntax(s.errAt("invalid sequence <!- not part of <!--"))
+				}
+				err = s.comment()
+			case '[':
+				for i := 0; i < 6 && err == nil; i++ {
+					if s.pos >= len(data) {
+						err = s.eof()
+					} else if s.pos++; data[s.pos-1] != "CDATA["[i] {
+						err = s.errAt("invalid <![ sequence")
+					}
 				}
 				if err != nil {
-					return lineOf(xd), "System/" + e.name, err
+					break
 				}
-				d.vals = d.vals[:e.vs]
-			case rData:
-				d.items = append(d.items, item{name: e.name, vs: e.vs, ve: len(d.vals)})
-			case rUserData:
-				if !e.hasChild {
-					d.items = append(d.items, item{name: e.name, vs: e.vs, ve: len(d.vals)})
+				if n := len(d.stack); n > 0 && d.stack[n-1].role != rOther {
+					d.vals, err = s.text(d.vals, 0, true)
+				} else {
+					d.skip, err = s.text(d.skip[:0], 0, true)
 				}
+			default:
+				err = s.directive()
+			}
+			if err != nil {
+				return syntax(err)
+			}
+			continue
+		}
+		local, empty, err := d.startTag(&s)
+		if err != nil {
+			return syntax(err)
+		}
+		if line, field, err := d.start(&s, local); err != nil {
+			return line, field, err
+		}
+		if empty {
+			if line, field, err := d.end(&s, local); err != nil {
+				return line, field, err
 			}
 		}
 	}
+	return d.finish(d.haveID, string(d.tbuf))
+}
+
+// finish checks the event's EventID, sets its time from the SystemTime
+// text (if any) and its data items from vals.
+func (d *Decoder) finish(haveID bool, systemTime string) (int, string, error) {
+	r := &d.Rec
 	if !haveID {
 		return 0, "System/EventID", errNoEventID
 	}
-	if timeStr != "" {
-		t, err := parseTime(timeStr)
+	if systemTime != "" {
+		t, err := parseTime(systemTime)
 		if err != nil {
 			return 0, "System/TimeCreated/@SystemTime", err
 		}
@@ -316,6 +340,203 @@ func (d *Decoder) decode(data []byte) (int, string, error) {
 		r.Data = append(r.Data, winevent.Data{Name: it.name, Value: vals[it.vs:it.ve]})
 	}
 	return 0, "", nil
+}
+
+// startTag reads a start tag whose '<' was read: the element's local name,
+// its attributes into d.attrs and d.abuf, and whether it closes itself.
+func (d *Decoder) startTag(s *scanner) (local []byte, empty bool, err error) {
+	data := s.data
+	if local, err = s.mustName("expected element name after <"); err != nil {
+		return nil, false, err
+	}
+	d.attrs, d.abuf = d.attrs[:0], d.abuf[:0]
+	for {
+		s.space()
+		if s.pos >= len(data) {
+			return nil, false, s.eof()
+		}
+		c := data[s.pos]
+		s.pos++
+		switch c {
+		case '/':
+			if s.pos >= len(data) {
+				return nil, false, s.eof()
+			}
+			if s.pos++; data[s.pos-1] != '>' {
+				return nil, false, s.errAt("expected /> in element")
+			}
+			return local, true, nil
+		case '>':
+			return local, false, nil
+		}
+		s.pos--
+		name, err := s.mustName("expected attribute name in element")
+		if err != nil {
+			return nil, false, err
+		}
+		s.space()
+		if s.pos >= len(data) {
+			return nil, false, s.eof()
+		}
+		if s.pos++; data[s.pos-1] != '=' {
+			return nil, false, s.errAt("attribute name without = in element")
+		}
+		s.space()
+		if s.pos >= len(data) {
+			return nil, false, s.eof()
+		}
+		q := data[s.pos]
+		s.pos++
+		if q != '"' && q != '\'' {
+			return nil, false, s.errAt("unquoted or missing attribute value in element")
+		}
+		vs := len(d.abuf)
+		if d.abuf, err = s.text(d.abuf, q, false); err != nil {
+			return nil, false, err
+		}
+		d.attrs = append(d.attrs, attr{local: name, vs: vs, ve: len(d.abuf)})
+	}
+}
+
+// start handles a start tag read by startTag: the element's role, and the
+// System attributes procbeat keeps.
+func (d *Decoder) start(s *scanner, local []byte) (int, string, error) {
+	r := &d.Rec
+	depth := len(d.stack)
+	e := elem{tag: local, vs: len(d.vals)}
+	var parent *elem
+	if depth > 0 {
+		parent = &d.stack[depth-1]
+		parent.hasChild = true
+	}
+	switch {
+	case depth == 0:
+		if string(local) != "Event" {
+			return 0, "", fmt.Errorf("root element is <%s>, not <Event>", local)
+		}
+	case depth == 2 && string(parent.tag) == "System":
+		e.role = rSystemField
+		for _, a := range d.attrs {
+			v := d.abuf[a.vs:a.ve]
+			switch string(local) {
+			case "Provider":
+				if string(a.local) == "Name" {
+					r.Provider = d.intern(v)
+				}
+			case "TimeCreated":
+				if string(a.local) == "SystemTime" {
+					d.tbuf = append(d.tbuf[:0], v...)
+				}
+			case "Execution":
+				switch string(a.local) {
+				case "ProcessID":
+					n, err := parseUintBytes(v, 32)
+					if err != nil {
+						return s.line(s.pos) - 1, "System/Execution/@ProcessID", err
+					}
+					r.ProcessID = uint32(n)
+				case "ThreadID":
+					n, err := parseUintBytes(v, 32)
+					if err != nil {
+						return s.line(s.pos) - 1, "System/Execution/@ThreadID", err
+					}
+					r.ThreadID = uint32(n)
+				}
+			case "Security":
+				if string(a.local) == "UserID" {
+					r.UserID = d.intern(v)
+				}
+			}
+		}
+	case depth == 2 && string(parent.tag) == "EventData":
+		e.role = rData
+		if string(local) != "Data" {
+			e.name = d.intern(local)
+			break
+		}
+		var name []byte
+		for _, a := range d.attrs {
+			if string(a.local) == "Name" {
+				name = d.abuf[a.vs:a.ve]
+			}
+		}
+		if len(name) > 0 {
+			e.name = d.intern(name)
+		} else {
+			d.unnamed++
+			d.skip = strconv.AppendInt(append(d.skip[:0], "param"...), int64(d.unnamed), 10)
+			e.name = d.intern(d.skip)
+		}
+	case depth >= 2 && (string(parent.tag) == "UserData" && depth == 2 || parent.role == rUserData):
+		e.role = rUserData
+	}
+	d.stack = append(d.stack, e)
+	return 0, "", nil
+}
+
+// end handles an end tag (or the end of a self-closing one).
+func (d *Decoder) end(s *scanner, local []byte) (int, string, error) {
+	r := &d.Rec
+	n := len(d.stack)
+	if n == 0 {
+		return s.line(s.pos) - 1, "", fmt.Errorf("unexpected </%s>", local)
+	}
+	e := d.stack[n-1]
+	if !bytes.Equal(e.tag, local) {
+		return s.line(s.pos) - 1, "", fmt.Errorf("element <%s> closed by </%s>", e.tag, local)
+	}
+	d.stack = d.stack[:n-1]
+	text := d.vals[e.vs:]
+	switch e.role {
+	case rSystemField:
+		var err error
+		var v uint64
+		switch string(e.tag) {
+		case "EventID":
+			v, err = parseUintBytes(bytes.TrimSpace(text), 16)
+			r.EventID, d.haveID = uint16(v), err == nil
+		case "Version":
+			v, err = parseUintBytes(bytes.TrimSpace(text), 8)
+			r.Version = uint8(v)
+		case "EventRecordID":
+			r.RecordID, err = parseUintBytes(bytes.TrimSpace(text), 64)
+		case "Channel":
+			r.Channel = d.intern(bytes.TrimSpace(text))
+		case "Computer":
+			r.Computer = d.intern(bytes.TrimSpace(text))
+		}
+		if err != nil {
+			return s.line(s.pos) - 1, "System/" + string(e.tag), err
+		}
+		d.vals = d.vals[:e.vs]
+	case rData:
+		d.items = append(d.items, item{name: e.name, vs: e.vs, ve: len(d.vals)})
+	case rUserData:
+		if !e.hasChild {
+			d.items = append(d.items, item{name: d.intern(e.tag), vs: e.vs, ve: len(d.vals)})
+		}
+	}
+	return 0, "", nil
+}
+
+// parseUintBytes is parseUint on bytes: plain decimal digits without a
+// string, anything else (spaces, hex, errors) through parseUint.
+func parseUintBytes(b []byte, bits int) (uint64, error) {
+	if len(b) > 0 && len(b) <= 19 {
+		var v uint64
+		plain := true
+		for _, c := range b {
+			if c < '0' || c > '9' {
+				plain = false
+				break
+			}
+			v = v*10 + uint64(c-'0')
+		}
+		if plain && (bits == 64 || v>>bits == 0) {
+			return v, nil
+		}
+	}
+	return parseUint(string(b), bits)
 }
 
 func parseUint(s string, bits int) (uint64, error) {
@@ -341,10 +562,4 @@ func parseTime(s string) (time.Time, error) {
 		}
 	}
 	return time.Time{}, fmt.Errorf("unrecognised time %q", s)
-}
-
-// lineOf returns the decoder's current line within the event, 0-based.
-func lineOf(xd *xml.Decoder) int {
-	line, _ := xd.InputPos()
-	return line - 1
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-
 )
 
 // The encoding/xml decoding that the scanner (scan.go) replaced, kept as

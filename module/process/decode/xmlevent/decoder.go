@@ -22,7 +22,6 @@
 package xmlevent
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -99,14 +98,10 @@ func NewDecoder(r io.Reader, name string, opts decode.Options) *Decoder {
 		opts.MaxRecordSize = DefaultMaxRecordSize
 	}
 	tr := decode.NewTextReader(r)
-	br, ok := tr.(*bufio.Reader)
-	if !ok {
-		br = bufio.NewReaderSize(tr, 64<<10)
-	}
 	return &Decoder{
 		Base: decode.Base{Name: name, Log: decode.NewErrorLog(opts)},
 		opts: opts,
-		fr:   framer{r: br, max: opts.MaxRecordSize, line: 1},
+		fr:   newFramer(tr, opts.MaxRecordSize),
 	}
 }
 

@@ -1,7 +1,7 @@
 package xmlevent
 
 import (
-	"bufio"
+	"bytes"
 	"errors"
 	"io"
 )
@@ -13,12 +13,19 @@ import (
 // root, the XML declaration, comments, whitespace) is skipped. The framer
 // honours comments, CDATA sections, processing instructions and quoted
 // attribute values, and counts element depth to find the end of an event.
+// It reads ahead into a window of its own and works on runs of it: text up
+// to the next '<' is skipped with one search, a tag in one loop, and the
+// captured bytes are copied a run at a time.
 type framer struct {
-	r    *bufio.Reader
+	src  io.Reader
+	win  []byte // read-ahead: win[i:n] is unread
+	i, n int
+	err  error // what src returned last, seen once win is drained
 	max  int
 	buf  []byte
-	line int   // line of the next unread byte
-	off  int64 // offset of the next unread byte
+	cap  capture // while an event is being read
+	line int     // line of the next unread byte
+	off  int64   // offset of the next unread byte
 }
 
 type frame struct {
@@ -31,127 +38,188 @@ type frame struct {
 
 var errTruncated = errors.New("event is truncated (input ended inside it)")
 
-// capture state shared by the helpers while an event is being read.
+// capture is what happens to the bytes read while an event is read.
 type capture struct {
 	on     bool
 	tooBig bool
 }
 
-func (f *framer) readByte(c *capture) (byte, error) {
-	b, err := f.r.ReadByte()
+func newFramer(src io.Reader, max int) framer {
+	return framer{src: src, win: make([]byte, 64<<10), max: max, line: 1}
+}
+
+// more reads from src into the window, keeping its unread bytes; false
+// when nothing more comes (f.err says why).
+func (f *framer) more() bool {
+	if f.i > 0 {
+		f.n = copy(f.win, f.win[f.i:f.n])
+		f.i = 0
+	}
+	for f.err == nil && f.n < len(f.win) {
+		m, err := f.src.Read(f.win[f.n:])
+		f.n += m
+		if err != nil {
+			f.err = err
+		}
+		if m > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// unread returns the unread bytes of the window, reading more when it is
+// empty; an error at the end of the input.
+func (f *framer) unread() ([]byte, error) {
+	if f.i >= f.n && !f.more() {
+		if f.err == nil {
+			f.err = io.ErrNoProgress
+		}
+		return nil, f.err
+	}
+	return f.win[f.i:f.n], nil
+}
+
+// peek returns up to k unread bytes without consuming them (fewer at the
+// end of the input).
+func (f *framer) peek(k int) []byte {
+	for f.n-f.i < k && f.more() {
+	}
+	return f.win[f.i:min(f.n, f.i+k)]
+}
+
+// consume moves past the next j unread bytes: offset, lines, capture.
+func (f *framer) consume(j int) {
+	b := f.win[f.i : f.i+j]
+	f.i += j
+	f.off += int64(j)
+	f.line += bytes.Count(b, []byte{'\n'})
+	if f.cap.on && !f.cap.tooBig {
+		if room := f.max - len(f.buf); j > room {
+			f.buf = append(f.buf, b[:room]...)
+			f.cap.tooBig = true
+		} else {
+			f.buf = append(f.buf, b...)
+		}
+	}
+}
+
+func (f *framer) readByte() (byte, error) {
+	w, err := f.unread()
 	if err != nil {
 		return 0, err
 	}
-	f.off++
-	if b == '\n' {
-		f.line++
-	}
-	if c.on && !c.tooBig {
-		if len(f.buf) >= f.max {
-			c.tooBig = true
-		} else {
-			f.buf = append(f.buf, b)
-		}
-	}
+	b := w[0]
+	f.consume(1)
 	return b, nil
+}
+
+// skipTo consumes bytes up to and including the next c.
+func (f *framer) skipTo(c byte) error {
+	for {
+		w, err := f.unread()
+		if err != nil {
+			return err
+		}
+		if k := bytes.IndexByte(w, c); k >= 0 {
+			f.consume(k + 1)
+			return nil
+		}
+		f.consume(len(w))
+	}
 }
 
 // skipUntil consumes bytes up to and including the terminator (at most 3
 // bytes long), comparing a window of the last bytes read so that runs such
 // as "--->" or "]]]>" are found.
-func (f *framer) skipUntil(c *capture, term string) error {
+func (f *framer) skipUntil(term string) error {
 	var win [3]byte
 	n := len(term)
 	seen := 0
 	for {
-		b, err := f.readByte(c)
+		w, err := f.unread()
 		if err != nil {
 			return err
 		}
-		win[0], win[1], win[2] = win[1], win[2], b
-		seen++
-		if seen >= n && string(win[3-n:]) == term {
-			return nil
+		for k, b := range w {
+			win[0], win[1], win[2] = win[1], win[2], b
+			seen++
+			if seen >= n && string(win[3-n:]) == term {
+				f.consume(k + 1)
+				return nil
+			}
 		}
+		f.consume(len(w))
 	}
 }
 
 // tag reads the rest of a tag after '<' and reports its kind: 's' start,
-// 'e' end, 'x' self-closing, 'o' other (comment, PI, CDATA, declaration),
-// with the element name for start tags.
-func (f *framer) tag(c *capture, name []byte) (kind byte, nm []byte, err error) {
-	b, err := f.readByte(c)
+// 'e' end, 'x' self-closing, 'o' other (comment, PI, CDATA, declaration).
+func (f *framer) tag() (kind byte, err error) {
+	b, err := f.readByte()
 	if err != nil {
-		return 0, nil, err
+		return 0, err
 	}
 	switch b {
 	case '?':
-		return 'o', nil, f.skipUntil(c, "?>")
+		return 'o', f.skipUntil("?>")
 	case '!':
-		p, _ := f.r.Peek(7)
+		p := f.peek(7)
 		switch {
 		case len(p) >= 2 && p[0] == '-' && p[1] == '-':
-			return 'o', nil, f.skipUntil(c, "-->")
+			return 'o', f.skipUntil("-->")
 		case len(p) >= 7 && string(p) == "[CDATA[":
-			return 'o', nil, f.skipUntil(c, "]]>")
+			return 'o', f.skipUntil("]]>")
 		default:
-			return 'o', nil, f.skipUntil(c, ">")
+			return 'o', f.skipUntil(">")
 		}
 	case '/':
-		return 'e', nil, f.skipUntil(c, ">")
+		return 'e', f.skipUntil(">")
 	}
-	nm = append(name[:0], b)
-	inName := true
+	// Up to the '>' outside quotes; the byte before it (outside quotes)
+	// says whether the element closes itself.
 	var quote byte
 	last := b
 	for {
-		b, err = f.readByte(c)
+		w, err := f.unread()
 		if err != nil {
-			return 0, nil, err
+			return 0, err
 		}
-		if quote != 0 {
-			if b == quote {
-				quote = 0
+		for k, b := range w {
+			if quote != 0 {
+				if b == quote {
+					quote = 0
+				}
+				continue
 			}
-			continue
+			switch b {
+			case '"', '\'':
+				quote = b
+			case '>':
+				f.consume(k + 1)
+				if last == '/' {
+					return 'x', nil
+				}
+				return 's', nil
+			}
+			last = b
 		}
-		switch b {
-		case '"', '\'':
-			quote = b
-			inName = false
-		case '>':
-			if last == '/' {
-				return 'x', nm, nil
-			}
-			return 's', nm, nil
-		case ' ', '\t', '\r', '\n', '/':
-			inName = false
-		default:
-			if inName {
-				nm = append(nm, b)
-			}
-		}
-		last = b
+		f.consume(len(w))
 	}
 }
 
 // next returns the next <Event> element, io.EOF at the end, or a fatal
 // read error.
 func (f *framer) next() (frame, error) {
-	var c capture
-	var name [16]byte
+	f.cap = capture{}
 	for {
-		b, err := f.readByte(&c)
-		if err != nil {
+		if err := f.skipTo('<'); err != nil {
 			return frame{}, err
 		}
-		if b != '<' {
-			continue
-		}
-		if p, _ := f.r.Peek(6); len(p) == 6 && string(p[:5]) == "Event" && isTagEnd(p[5]) {
+		if p := f.peek(6); len(p) == 6 && string(p[:5]) == "Event" && isTagEnd(p[5]) {
 			return f.event()
 		}
-		if _, _, err := f.tag(&c, name[:0]); err != nil {
+		if _, err := f.tag(); err != nil {
 			return frame{}, err
 		}
 	}
@@ -166,11 +234,23 @@ func (f *framer) event() (frame, error) {
 	fr := frame{line: f.line}
 	start := f.off - 1
 	f.buf = append(f.buf[:0], '<')
-	c := capture{on: true}
-	var name [16]byte
+	f.cap = capture{on: true}
+	defer func() { f.cap = capture{} }()
 	depth := 0
 	for {
-		kind, _, err := f.tag(&c, name[:0])
+		kind, err := f.tag()
+		if err == nil {
+			switch kind {
+			case 's':
+				depth++
+			case 'e':
+				depth--
+			}
+			if depth <= 0 {
+				break
+			}
+			err = f.skipTo('<')
+		}
 		if err != nil {
 			if err == io.EOF {
 				fr.bad, fr.size = errTruncated, f.off-start
@@ -178,32 +258,10 @@ func (f *framer) event() (frame, error) {
 			}
 			return frame{}, err
 		}
-		switch kind {
-		case 's':
-			depth++
-		case 'e':
-			depth--
-		}
-		if depth <= 0 {
-			break
-		}
-		for {
-			b, err := f.readByte(&c)
-			if err != nil {
-				if err == io.EOF {
-					fr.bad, fr.size = errTruncated, f.off-start
-					return fr, nil
-				}
-				return frame{}, err
-			}
-			if b == '<' {
-				break
-			}
-		}
 	}
 	fr.size = f.off - start
-	fr.tooBig = c.tooBig
-	if !c.tooBig {
+	fr.tooBig = f.cap.tooBig
+	if !f.cap.tooBig {
 		fr.data = f.buf
 	}
 	return fr, nil

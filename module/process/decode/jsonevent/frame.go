@@ -2,6 +2,7 @@ package jsonevent
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"io"
 )
@@ -110,53 +111,71 @@ value:
 		fr.bad, fr.size = errNotObject, f.off-start
 		return fr, nil
 	}
+	// The object: runs of the buffered input are scanned in one loop,
+	// then counted, captured and discarded together.
 	depth, inStr, esc, sawNL := 0, false, false, false
-	for {
-		c, err := f.readByte()
-		if err != nil {
+	for done := false; !done; {
+		if _, err := f.r.Peek(1); err != nil {
 			if err == io.EOF {
 				fr.bad, fr.size = errTruncated, f.off-start
 				return fr, nil
 			}
 			return frame{}, err
 		}
-		if c == '\n' {
-			sawNL = true
-			// JSON forbids raw newlines in strings; on one-record-per-line
-			// input an open object at a newline is a cut line.
-			if inStr || (f.single == 1 && !f.array && depth > 0) {
-				fr.bad, fr.size = errTruncated, f.off-start
-				return fr, nil
+		p, _ := f.r.Peek(f.r.Buffered())
+		cut := false
+		k := 0
+		for k < len(p) && !done && !cut {
+			c := p[k]
+			k++
+			if c == '\n' {
+				sawNL = true
+				// JSON forbids raw newlines in strings; on one-record-per-line
+				// input an open object at a newline is a cut line.
+				if inStr || (f.single == 1 && !f.array && depth > 0) {
+					cut = true
+					break
+				}
 			}
+			if inStr {
+				switch {
+				case esc:
+					esc = false
+				case c == '\\':
+					esc = true
+				case c == '"':
+					inStr = false
+				}
+				continue
+			}
+			switch c {
+			case '"':
+				inStr = true
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+			}
+			done = depth == 0
+		}
+		seg := p[:k]
+		f.off += int64(k)
+		f.line += bytes.Count(seg, []byte{'\n'})
+		if cut {
+			seg = seg[:k-1] // the newline that cut the record is not kept
 		}
 		if !fr.tooBig {
-			if len(f.buf) >= f.max {
+			if room := f.max - len(f.buf); len(seg) > room {
+				f.buf = append(f.buf, seg[:room]...)
 				fr.tooBig = true
 			} else {
-				f.buf = append(f.buf, c)
+				f.buf = append(f.buf, seg...)
 			}
 		}
-		if inStr {
-			switch {
-			case esc:
-				esc = false
-			case c == '\\':
-				esc = true
-			case c == '"':
-				inStr = false
-			}
-			continue
-		}
-		switch c {
-		case '"':
-			inStr = true
-		case '{', '[':
-			depth++
-		case '}', ']':
-			depth--
-		}
-		if depth == 0 {
-			break
+		f.r.Discard(k)
+		if cut {
+			fr.bad, fr.size = errTruncated, f.off-start
+			return fr, nil
 		}
 	}
 	if f.single == 0 && !f.array {

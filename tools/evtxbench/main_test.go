@@ -50,6 +50,8 @@ func TestRun(t *testing.T) {
 		{[]string{"-filter", "process", path}, 513, 565},
 		{[]string{"-workers", "2", "-filter", "process", path}, 513, 565},
 		{[]string{"-filter", "enrich", path}, 518, 565},
+		{[]string{"-dump", "json", path}, 565, 565}, // one line per record
+		{[]string{"-dump", "xml", path}, 565, 565},
 	} {
 		var out bytes.Buffer
 		if err := run(tc.args, &out); err != nil {
@@ -72,6 +74,7 @@ func TestRunErrors(t *testing.T) {
 		{},
 		{"a.evtx", "b.evtx"},
 		{"-filter", "network", "a.evtx"},
+		{"-dump", "yaml", "a.evtx"},
 		{filepath.Join(t.TempDir(), "missing.evtx")},
 	} {
 		var out bytes.Buffer

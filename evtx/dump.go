@@ -60,8 +60,17 @@ func Dump(ctx context.Context, w io.Writer, path string, format string) error {
 		// lines were written before.
 		r.json = true
 		for r.Next(ctx) {
-			if r.pos == 0 {
-				bw.Write(r.cur.text)
+			if r.pos != 0 {
+				continue
+			}
+			// A chunk's lines (tens of KiB) go out in one write rather
+			// than through a copy into bw; what bw holds goes first.
+			if text := r.cur.text; len(text) < 16<<10 {
+				bw.Write(text)
+			} else if err := bw.Flush(); err != nil {
+				return err
+			} else if _, err := w.Write(text); err != nil {
+				return err
 			}
 		}
 		if err := r.Err(); err != nil {

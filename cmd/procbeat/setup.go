@@ -40,10 +40,11 @@ func newSetupCmd(g *globals) *cobra.Command {
 				fmt.Fprintln(cmd.OutOrStdout(), "setup.template.enabled is false: nothing to do")
 				return nil
 			}
-			client, err := esclient.New(ec)
+			client, closeLog, err := g.esClient(cmd, cfg, ec)
 			if err != nil {
 				return err
 			}
+			defer closeLog()
 			ctx := cmd.Context()
 			out := cmd.OutOrStdout()
 			var caps template.Capabilities

@@ -201,7 +201,9 @@ func explain(err error, host string) string {
 		return "TLS: server certificate does not match the host name in output.elasticsearch.hosts; ssl.verification_mode: certificate skips this check (" + err.Error() + ")"
 	case strings.Contains(err.Error(), "tls: certificate required") || strings.Contains(err.Error(), "tls: bad certificate"):
 		return "TLS: the server requires a client certificate it trusts: set output.elasticsearch.ssl.certificate and ssl.key (" + err.Error() + ")"
-	case strings.Contains(err.Error(), "remote error: tls: unknown certificate authority"):
+	case strings.Contains(err.Error(), "remote error: tls: unknown certificate"):
+		// Go servers say "unknown certificate authority", Elasticsearch's
+		// JSSE "unknown certificate" (certificate_unknown).
 		return "TLS: the server refused the client certificate, signed by a CA it does not trust: check output.elasticsearch.ssl.certificate (" + err.Error() + ")"
 	case strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
 		return "the server speaks plain HTTP: use http:// in output.elasticsearch.hosts (" + err.Error() + ")"

@@ -65,7 +65,7 @@ func TestTLSAgainstCluster(t *testing.T) {
 			s.CertificateAuthorities, s.CATrustedFingerprint = nil, ca.Fingerprint()
 		}), true, ""},
 		{"no client certificate", byName, with(func(s *SSLConfig) { s.Certificate, s.Key = "", "" }), false, "requires a client certificate"},
-		{"client certificate of another CA", byName, with(func(s *SSLConfig) { s.Certificate, s.Key = stranger.CertFile, stranger.KeyFile }), false, "client certificate"},
+		{"client certificate of another CA", byName, with(func(s *SSLConfig) { s.Certificate, s.Key = stranger.CertFile, stranger.KeyFile }), false, "refused the client certificate"},
 		{"host-name mismatch, certificate", byIP, mode(VerifyCertificate), true, ""},
 		{"host-name mismatch, full", byIP, mode(VerifyFull), false, "does not match the host name"},
 		{"host-name mismatch, strict", byIP, mode(VerifyStrict), false, "does not match the host name"},

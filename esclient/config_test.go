@@ -134,3 +134,36 @@ func TestHostCredentialsRedacted(t *testing.T) {
 		}
 	}
 }
+
+// The new ssl and proxy keys unpack with go-ucfg too (Beats' typed
+// unpack, which names the key path in errors).
+func TestUnpackTLSAndProxyWithUcfg(t *testing.T) {
+	raw, err := ucfg.NewFrom(map[string]any{
+		"hosts":         []string{"https://es:9200"},
+		"proxy_url":     "socks5://proxy:1080",
+		"proxy_headers": map[string]any{"X-Case": "17"},
+		"ssl": map[string]any{
+			"enabled": true, "verification_mode": "strict", "supported_protocols": []string{"TLSv1.3"},
+			"certificate": "c.pem", "key": "k.pem", "key_passphrase": "p", "cipher_suites": []string{"ECDHE-RSA-AES-128-GCM-SHA256"},
+		},
+	}, ucfg.PathSep("."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := DefaultConfig()
+	if err := raw.Unpack(&c); err != nil {
+		t.Fatal(err)
+	}
+	if c.SSL.Enabled == nil || !*c.SSL.Enabled || c.SSL.VerificationMode != VerifyStrict || c.SSL.Certificate != "c.pem" ||
+		c.SSL.SupportedProtocols[0] != "TLSv1.3" || c.ProxyURL != "socks5://proxy:1080" || c.ProxyHeaders["X-Case"] != "17" {
+		t.Errorf("unpacked %+v", c)
+	}
+	bad, err := ucfg.NewFrom(map[string]any{"ssl": map[string]any{"curve_types": []string{"P-1"}}}, ucfg.PathSep("."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c = DefaultConfig()
+	if err := bad.Unpack(&c); err == nil || !strings.Contains(err.Error(), "ssl.curve_types[0]") {
+		t.Errorf("bad curve: err = %v, want one naming ssl.curve_types[0]", err)
+	}
+}

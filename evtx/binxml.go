@@ -3,6 +3,7 @@ package evtx
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"unicode/utf8"
 )
 
@@ -545,14 +546,19 @@ func (d *decoder) readValues(c *cursor, off int) (int, int, error) {
 	start := len(d.vals)
 	desc := c.off
 	data := desc + 4*n
-	for i := 0; i < n; i++ {
-		size := int(binary.LittleEndian.Uint16(c.b[desc+4*i:]))
-		typ := c.b[desc+4*i+2]
+	// Every record reads its values: the descriptors (checked to fit
+	// above) and the slots are sliced once, not appended one by one.
+	ds := c.b[desc:data]
+	d.vals = slices.Grow(d.vals, n)[:start+n]
+	vs := d.vals[start:]
+	for i := range vs {
+		e := ds[4*i : 4*i+4]
+		size := int(binary.LittleEndian.Uint16(e))
 		if data+size > c.end {
 			d.vals = d.vals[:start]
 			return 0, 0, fmt.Errorf("substitution value %d (%d bytes) at %#x: %w", i, size, data, ErrTruncated)
 		}
-		d.vals = append(d.vals, value{typ: typ, off: int32(data), size: int32(size)})
+		vs[i] = value{typ: e[2], off: int32(data), size: int32(size)}
 		data += size
 	}
 	c.off = data

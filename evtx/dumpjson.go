@@ -94,19 +94,25 @@ func appendDataJSONName(dst []byte, name string) []byte {
 // d.jraw counts the bytes addParts would have put in d.out, so that the
 // output limit is the same in both modes.
 func (d *decoder) addPartsJSON(name string, first int32, fr frame) {
-	d.scratch = appendDataJSONName(d.scratch[:0], name)
+	d.scratch = appendPairOpen(d.scratch[:0], name)
 	d.addJSON(d.scratch, first, fr)
 }
 
-// addJSON is addPartsJSON with the pair's opening (appendDataJSONName)
-// already rendered.
+// appendPairOpen renders what precedes a Data pair's value: a comma, then
+// appendDataJSONName and the value's opening quote.
+func appendPairOpen(dst []byte, name string) []byte {
+	dst = appendDataJSONName(append(dst, ','), name)
+	return append(dst, '"')
+}
+
+// addJSON is addPartsJSON with the pair's opening (appendPairOpen) already
+// rendered.
 func (d *decoder) addJSON(open []byte, first int32, fr frame) {
-	if d.jdata > 0 {
-		d.out = append(d.out, ',')
+	if d.jdata == 0 {
+		open = open[1:] // no comma before the first pair
 	}
 	d.jdata++
 	d.out = append(d.out, open...)
-	d.out = append(d.out, '"')
 	var raw int
 	d.out, raw = d.appendPartsJSON(d.out, first, fr)
 	d.jraw += raw
@@ -257,7 +263,9 @@ func appendUTF16JSON(dst []byte, b []byte) (_ []byte, raw int) {
 		for i+8 <= n {
 			v := binary.LittleEndian.Uint64(b[2*i:])
 			w := binary.LittleEndian.Uint64(b[2*i+8:])
-			if ctlOrWide16(v)|ctlOrWide16(w) != 0 {
+			if ctlOrWide16(v|w)|((v-0x20*ones16)|(w-0x20*ones16))&tops16 != 0 {
+				// v|w has a unit of 0x80 and more if v or w has; units
+				// below 0x20 are looked for in each.
 				break
 			}
 			dst, e = appendPrintable(dst, packASCII16(v)|packASCII16(w)<<32, 8)

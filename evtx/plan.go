@@ -47,8 +47,8 @@ type planOp struct {
 	nameFirst int32  // opData with a Name that depends on the record, else -1
 	name      string
 	last      strCache // the string fields' previous value
-	// jname is name's JSON pair opening in decoder.jnames (JSON mode;
-	// jname[1] == 0 until rendered).
+	// jname is name's JSON pair opening (appendPairOpen) in
+	// decoder.jnames (JSON mode; jname[1] == 0 until rendered).
 	jname [2]int32
 }
 
@@ -258,7 +258,7 @@ func (d *decoder) runPlan(ops []planOp, fr frame) error {
 				// A constant name: its JSON is made once per chunk.
 				if op.jname[1] == 0 {
 					op.jname[0] = int32(len(d.jnames))
-					d.jnames = appendDataJSONName(d.jnames, name)
+					d.jnames = appendPairOpen(d.jnames, name)
 					op.jname[1] = int32(len(d.jnames))
 				}
 				d.addJSON(d.jnames[op.jname[0]:op.jname[1]], op.first, fr)

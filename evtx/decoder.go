@@ -82,7 +82,7 @@ type decoder struct {
 	json   bool
 	jdata  int
 	jraw   int
-	jnames []byte // constant Data names' JSON, per chunk (planOp.jname)
+	jnames []byte // Data names' and values' JSON, per chunk (planOp.jname, jv)
 	jstrs  jsonStrings
 
 	// onRecord, when set, is called for every decoded record (Dump uses it

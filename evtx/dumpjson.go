@@ -1,6 +1,7 @@
 package evtx
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math/bits"
 	"strconv"
@@ -106,17 +107,65 @@ func appendPairOpen(dst []byte, name string) []byte {
 }
 
 // addJSON is addPartsJSON with the pair's opening (appendPairOpen) already
-// rendered.
-func (d *decoder) addJSON(open []byte, first int32, fr frame) {
+// rendered. It returns where the value's JSON is in d.out and the length
+// appendParts would have rendered.
+func (d *decoder) addJSON(open []byte, first int32, fr frame) (vs, ve, raw int) {
+	d.openPair(open)
+	vs = len(d.out)
+	d.out, raw = d.appendPartsJSON(d.out, first, fr)
+	ve = len(d.out)
+	d.jraw += raw
+	d.out = append(d.out, '"', '}')
+	return vs, ve, raw
+}
+
+func (d *decoder) openPair(open []byte) {
 	if d.jdata == 0 {
 		open = open[1:] // no comma before the first pair
 	}
 	d.jdata++
 	d.out = append(d.out, open...)
-	var raw int
-	d.out, raw = d.appendPartsJSON(d.out, first, fr)
-	d.jraw += raw
-	d.out = append(d.out, '"', '}')
+}
+
+// addJSONOp is addJSON for a Data op with a constant name. A value that is
+// one string substitution with the same bytes as the op's previous one in
+// the chunk (an image path, a user, a company: they repeat from event to
+// event) reuses the JSON rendered then.
+func (d *decoder) addJSONOp(op *planOp, fr frame) {
+	if op.jname[1] == 0 {
+		op.jname[0] = int32(len(d.jnames))
+		d.jnames = appendPairOpen(d.jnames, op.name)
+		op.jname[1] = int32(len(d.jnames))
+	}
+	open := d.jnames[op.jname[0]:op.jname[1]]
+	if op.first < 0 || d.nodes[op.first].next >= 0 || d.nodes[op.first].kind != nSubst {
+		d.addJSON(open, op.first, fr)
+		return
+	}
+	v, ok := fr.get(d, d.nodes[op.first].sub)
+	if !ok || v.typ != tString {
+		d.addJSON(open, op.first, fr)
+		return
+	}
+	raw := d.chunk[v.off : v.off+v.size]
+	if op.jv.raw != nil && bytes.Equal(op.jv.raw, raw) {
+		d.openPair(open)
+		d.out = append(d.out, d.jnames[op.jv.start:op.jv.end]...)
+		d.jraw += int(op.jv.n)
+		d.out = append(d.out, '"', '}')
+		return
+	}
+	vs, ve, n := d.addJSON(open, op.first, fr)
+	start := len(d.jnames)
+	d.jnames = append(d.jnames, d.out[vs:ve]...)
+	op.jv = jsonValue{raw: raw, start: int32(start), end: int32(len(d.jnames)), n: int32(n)}
+}
+
+// jsonValue is the JSON of an op's last string value, in decoder.jnames,
+// for the value's bytes raw (in the chunk); n is its length unescaped.
+type jsonValue struct {
+	raw           []byte
+	start, end, n int32
 }
 
 // appendPartsJSON is appendParts, escaped for the inside of a JSON string;

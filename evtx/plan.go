@@ -48,8 +48,10 @@ type planOp struct {
 	name      string
 	last      strCache // the string fields' previous value
 	// jname is name's JSON pair opening (appendPairOpen) in
-	// decoder.jnames (JSON mode; jname[1] == 0 until rendered).
+	// decoder.jnames (JSON mode; jname[1] == 0 until rendered), jv the
+	// last value's JSON (addJSONOp).
 	jname [2]int32
+	jv    jsonValue
 }
 
 // planEntry is one plan of a template: ops[opStart:opEnd] for instances
@@ -256,12 +258,7 @@ func (d *decoder) runPlan(ops []planOp, fr frame) error {
 				name = d.cachedParts(op, op.nameFirst, fr)
 			case d.json:
 				// A constant name: its JSON is made once per chunk.
-				if op.jname[1] == 0 {
-					op.jname[0] = int32(len(d.jnames))
-					d.jnames = appendPairOpen(d.jnames, name)
-					op.jname[1] = int32(len(d.jnames))
-				}
-				d.addJSON(d.jnames[op.jname[0]:op.jname[1]], op.first, fr)
+				d.addJSONOp(op, fr)
 				continue
 			}
 			d.addParts(name, op.first, fr)

@@ -128,9 +128,9 @@ func (d *decoder) openPair(open []byte) {
 }
 
 // addJSONOp is addJSON for a Data op with a constant name. A value that is
-// one string substitution with the same bytes as the op's previous one in
-// the chunk (an image path, a user, a company: they repeat from event to
-// event) reuses the JSON rendered then.
+// one substitution with the same type and bytes as the op's previous one in
+// the chunk (an image path, a user, a company, a logon GUID: they repeat
+// from event to event) reuses the JSON rendered then.
 func (d *decoder) addJSONOp(op *planOp, fr frame) {
 	if op.jname[1] == 0 {
 		op.jname[0] = int32(len(d.jnames))
@@ -143,12 +143,12 @@ func (d *decoder) addJSONOp(op *planOp, fr frame) {
 		return
 	}
 	v, ok := fr.get(d, d.nodes[op.first].sub)
-	if !ok || v.typ != tString {
+	if !ok || v.typ == tBinXML {
 		d.addJSON(open, op.first, fr)
 		return
 	}
 	raw := d.chunk[v.off : v.off+v.size]
-	if op.jv.raw != nil && bytes.Equal(op.jv.raw, raw) {
+	if op.jv.raw != nil && op.jv.typ == v.typ && bytes.Equal(op.jv.raw, raw) {
 		d.openPair(open)
 		d.out = append(d.out, d.jnames[op.jv.start:op.jv.end]...)
 		d.jraw += int(op.jv.n)
@@ -158,13 +158,15 @@ func (d *decoder) addJSONOp(op *planOp, fr frame) {
 	vs, ve, n := d.addJSON(open, op.first, fr)
 	start := len(d.jnames)
 	d.jnames = append(d.jnames, d.out[vs:ve]...)
-	op.jv = jsonValue{raw: raw, start: int32(start), end: int32(len(d.jnames)), n: int32(n)}
+	op.jv = jsonValue{raw: raw, typ: v.typ, start: int32(start), end: int32(len(d.jnames)), n: int32(n)}
 }
 
-// jsonValue is the JSON of an op's last string value, in decoder.jnames,
-// for the value's bytes raw (in the chunk); n is its length unescaped.
+// jsonValue is the JSON of an op's last value, in decoder.jnames, for a
+// value of type typ and bytes raw (in the chunk); n is its length
+// unescaped. appendValue depends on the type and bytes only.
 type jsonValue struct {
 	raw           []byte
+	typ           uint8
 	start, end, n int32
 }
 

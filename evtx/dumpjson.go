@@ -143,7 +143,9 @@ func (d *decoder) addJSONOp(op *planOp, fr frame) {
 		return
 	}
 	v, ok := fr.get(d, d.nodes[op.first].sub)
-	if !ok || v.typ == tBinXML {
+	if !ok || v.typ == tBinXML || op.jv.misses > 3 && op.jv.hits == 0 {
+		// (Values that changed in each of the first records, such as
+		// times and ids, are not kept: copying them would be waste.)
 		d.addJSON(open, op.first, fr)
 		return
 	}
@@ -152,13 +154,15 @@ func (d *decoder) addJSONOp(op *planOp, fr frame) {
 		d.openPair(open)
 		d.out = append(d.out, d.jnames[op.jv.start:op.jv.end]...)
 		d.jraw += int(op.jv.n)
+		op.jv.hits++
 		d.out = append(d.out, '"', '}')
 		return
 	}
 	vs, ve, n := d.addJSON(open, op.first, fr)
 	start := len(d.jnames)
 	d.jnames = append(d.jnames, d.out[vs:ve]...)
-	op.jv = jsonValue{raw: raw, typ: v.typ, start: int32(start), end: int32(len(d.jnames)), n: int32(n)}
+	op.jv = jsonValue{raw: raw, typ: v.typ, start: int32(start), end: int32(len(d.jnames)), n: int32(n),
+		hits: op.jv.hits, misses: op.jv.misses + 1}
 }
 
 // jsonValue is the JSON of an op's last value, in decoder.jnames, for a
@@ -168,6 +172,7 @@ type jsonValue struct {
 	raw           []byte
 	typ           uint8
 	start, end, n int32
+	hits, misses  int32
 }
 
 // appendPartsJSON is appendParts, escaped for the inside of a JSON string;

@@ -105,6 +105,13 @@ type Mapper struct {
 	hash    *xxhash.Digest
 	hashBuf []byte
 	hostIDs hostIDs
+	// lastHost caches the lower-casing of the last record's Computer:
+	// records come in runs of one host.
+	lastHost struct{ computer, name string }
+	// arena holds the values only a document holds (message, event id,
+	// call stack); scratch is where they are built.
+	arena   arena
+	scratch []byte
 }
 
 // New returns a Mapper that enriches through tr.
@@ -117,6 +124,7 @@ func New(tr *tracker.Tracker, opts Options) *Mapper {
 	}
 	m := &Mapper{opts: opts, tr: tr, hash: xxhash.New()}
 	m.hostIDs.init(opts.Host, opts.HostIDs)
+	m.arena.init()
 	m.indices[Start] = "logs-" + ProcessDataset + "-" + opts.Namespace
 	m.indices[End] = m.indices[Start]
 	m.indices[Access] = "logs-" + APIDataset + "-" + opts.Namespace
@@ -224,14 +232,14 @@ func (m *Mapper) common(rec *winevent.Record, kind Kind, d *document.Document) {
 	e := &d.Event
 	e.Kind = "event"
 	e.Module = "endpoint"
-	e.Code = strconv.Itoa(int(rec.EventID))
+	e.Code = eventCode(rec.EventID)
 	// One clock reading: the document goes to the output as soon as it is
 	// mapped, so the time it was read is the time it was handed over.
 	e.Created = m.opts.Now().UTC()
 	e.Ingested = e.Created
 	e.Provider = rec.Provider
 	// host.name is the lower-cased Computer; the event id hashes the same.
-	hostName := strings.ToLower(rec.Computer)
+	hostName := m.hostName(rec.Computer)
 	e.ID = m.eventID(rec, hostName)
 	e.Outcome = "success"
 	if rec.RecordID != 0 {
@@ -254,7 +262,35 @@ func (m *Mapper) common(rec *winevent.Record, kind Kind, d *document.Document) {
 	}
 	e.Dataset = d.DataStream.Dataset
 	m.host(hostName, &d.Host)
-	d.Message = message(kind, d)
+	m.scratch = appendMessage(m.scratch[:0], kind, d)
+	d.Message = m.arena.string(m.scratch)
+}
+
+// eventCode is strconv.Itoa(int(id)), without allocating for the events
+// mapped.
+func eventCode(id uint16) string {
+	switch id {
+	case 1:
+		return "1"
+	case 5:
+		return "5"
+	case 10:
+		return "10"
+	case 4688:
+		return "4688"
+	case 4689:
+		return "4689"
+	}
+	return strconv.Itoa(int(id))
+}
+
+// hostName is the lower-cased Computer, lower-cased once per run of
+// records of one host.
+func (m *Mapper) hostName(computer string) string {
+	if computer != m.lastHost.computer {
+		m.lastHost.computer, m.lastHost.name = computer, strings.ToLower(computer)
+	}
+	return m.lastHost.name
 }
 
 // Shared read-only slices: documents only ever read them.
@@ -329,7 +365,9 @@ func (m *Mapper) eventID(rec *winevent.Record, hostName string) string {
 	_, _ = m.hash.Write([]byte{0x9e})
 	_, _ = m.hash.Write(b)
 	binary.BigEndian.PutUint64(sum[8:], m.hash.Sum64())
-	return base64.RawURLEncoding.EncodeToString(sum[:])
+	var id [22]byte // base64.RawURLEncoding.EncodedLen(16)
+	base64.RawURLEncoding.Encode(id[:], sum[:])
+	return m.arena.string(id[:])
 }
 
 // fields reads a record's event data by name.
@@ -753,23 +791,29 @@ func (m *Mapper) sysmonAccess(rec *winevent.Record, d *document.Document) error 
 	api.Name = "OpenProcess"
 	granted := f.get("GrantedAccess")
 	if granted != "" {
-		mask, err := strconv.ParseUint(strings.TrimPrefix(strings.ToLower(granted), "0x"), 16, 32)
+		mask, err := parseAccessMask(granted)
 		if err != nil {
 			return &FieldError{Field: "GrantedAccess", Value: granted, Err: err}
 		}
 		api.Parameters.DesiredAccessNumeric = document.LongOf(int64(mask))
-		api.Parameters.DesiredAccess = accessNames(nil, uint32(mask))
-		api.Summary = "OpenProcess( " + t.Name + ", " + strings.Join(api.Parameters.DesiredAccess, "|") + " )"
+		var names [len(processRights) + 2]string
+		api.Parameters.DesiredAccess = m.arena.stringsOf(accessNames(names[:0], uint32(mask)))
+		b := append(m.scratch[:0], "OpenProcess( "...)
+		b = append(b, t.Name...)
+		b = append(b, ", "...)
+		for i, name := range api.Parameters.DesiredAccess {
+			if i > 0 {
+				b = append(b, '|')
+			}
+			b = append(b, name...)
+		}
+		b = append(b, " )"...)
+		m.scratch = b
+		api.Summary = m.arena.string(b)
 	}
 	trace := f.get("CallTrace")
 	if trace != "" {
-		ct := parseCallTrace(trace)
-		p.Thread.Ext.CallStackSummary = ct.summary
-		p.Thread.Ext.CallStackContainsUnbacked = document.BoolOf(ct.unbacked)
-		p.Thread.Ext.CallStack = make([]document.ProcessThreadExtCallStack, len(ct.frames))
-		for i, fr := range ct.frames {
-			p.Thread.Ext.CallStack[i].SymbolInfo = fr
-		}
+		m.callStack(trace, &p.Thread.Ext)
 	}
 	w := &d.Winlog.EventData
 	w.TargetImage = f.get("TargetImage")
@@ -782,50 +826,49 @@ func (m *Mapper) sysmonAccess(rec *winevent.Record, d *document.Document) error 
 	return nil
 }
 
-// message says in one line what happened.
-func message(kind Kind, d *document.Document) string {
+// appendMessage appends the one line that says what happened.
+func appendMessage(b []byte, kind Kind, d *document.Document) []byte {
 	p := &d.Process
-	var b strings.Builder
 	switch kind {
 	case Start:
-		b.WriteString("Process started: ")
+		b = append(b, "Process started: "...)
 	case End:
-		b.WriteString("Process ended: ")
+		b = append(b, "Process ended: "...)
 	case Access:
-		b.WriteString("Process accessed: ")
+		b = append(b, "Process accessed: "...)
 	}
-	b.WriteString(orUnknown(p.Executable))
-	b.WriteString(" (pid ")
-	b.WriteString(strconv.FormatInt(p.PID.Value, 10))
-	b.WriteByte(')')
+	b = append(b, orUnknown(p.Executable)...)
+	b = append(b, " (pid "...)
+	b = strconv.AppendInt(b, p.PID.Value, 10)
+	b = append(b, ')')
 	switch kind {
 	case Start:
 		if p.Parent.Name != "" {
-			b.WriteString(", parent ")
-			b.WriteString(p.Parent.Name)
+			b = append(b, ", parent "...)
+			b = append(b, p.Parent.Name...)
 		}
 	case End:
 		if p.ExitCode.Valid {
-			b.WriteString(", exit code ")
-			b.WriteString(strconv.FormatInt(p.ExitCode.Value, 10))
+			b = append(b, ", exit code "...)
+			b = strconv.AppendInt(b, p.ExitCode.Value, 10)
 		}
 	case Access:
-		b.WriteString(" opened ")
-		b.WriteString(orUnknown(d.Target.Process.Executable))
+		b = append(b, " opened "...)
+		b = append(b, orUnknown(d.Target.Process.Executable)...)
 		if d.Winlog.EventData.GrantedAccess != "" {
-			b.WriteString(" with access ")
-			b.WriteString(d.Winlog.EventData.GrantedAccess)
+			b = append(b, " with access "...)
+			b = append(b, d.Winlog.EventData.GrantedAccess...)
 		}
 	}
 	if d.User.Name != "" {
-		b.WriteString(", user ")
+		b = append(b, ", user "...)
 		if d.User.Domain != "" {
-			b.WriteString(d.User.Domain)
-			b.WriteByte('\\')
+			b = append(b, d.User.Domain...)
+			b = append(b, '\\')
 		}
-		b.WriteString(d.User.Name)
+		b = append(b, d.User.Name...)
 	}
-	return b.String()
+	return b
 }
 
 func orUnknown(s string) string {
@@ -837,7 +880,7 @@ func orUnknown(s string) string {
 
 // Message is the one-line message of a document of kind k, for documents
 // completed after mapping (module/process/merge).
-func Message(k Kind, d *document.Document) string { return message(k, d) }
+func Message(k Kind, d *document.Document) string { return string(appendMessage(nil, k, d)) }
 
 // RecordImage is the image a process start or end record names itself:
 // Sysmon's Image, Security's NewProcessName (4688) or ProcessName (4689);

@@ -19,7 +19,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
+	"github.com/procbeat/procbeat/internal/lower"
 	"github.com/procbeat/procbeat/module/process/winfmt"
 )
 
@@ -169,19 +171,24 @@ func SyntheticEntityID(host string, pid uint32, start time.Time) string {
 	start = start.UTC()
 	secs := start.Unix() + epochDelta
 	ticks := start.Nanosecond() / 100
-	buf := make([]byte, 0, len(host)+40)
-	buf = append(buf, strings.ToLower(host)...)
+	var stack [128]byte
+	buf := lower.Append(stack[:0], host)
 	buf = append(buf, '-')
 	buf = strconv.AppendUint(buf, uint64(pid), 10)
 	buf = append(buf, '-')
 	buf = strconv.AppendInt(buf, secs, 10)
 	buf = append(buf, '.')
-	frac := strconv.Itoa(ticks)
-	for i := len(frac); i < 7; i++ {
-		buf = append(buf, '0')
+	// Seven digits: ticks < 10^7.
+	for p := 1000000; p > 1; p /= 10 {
+		if ticks < p {
+			buf = append(buf, '0')
+		}
 	}
-	buf = append(buf, frac...)
-	return base64.StdEncoding.EncodeToString(buf)
+	buf = strconv.AppendInt(buf, int64(ticks), 10)
+	// One allocation: the id is written once and never changed.
+	id := make([]byte, base64.StdEncoding.EncodedLen(len(buf)))
+	base64.StdEncoding.Encode(id, buf)
+	return unsafe.String(unsafe.SliceData(id), len(id))
 }
 
 // Start records a started process and returns the stored entry with its

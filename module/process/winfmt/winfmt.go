@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // SysmonTimeLayout is Sysmon's UtcTime format (always UTC).
@@ -88,6 +89,14 @@ type Hashes struct {
 // IMPHASH=.."), in any order. Values are lowercased; all-zero values (an
 // IMPHASH of a non-PE image) and unknown algorithms are dropped.
 func ParseHashes(s string) Hashes {
+	// One lower-cased copy of the whole value (Sysmon writes upper case)
+	// rather than one per hash: the hashes are substrings of it. Text
+	// beyond ASCII, where case mapping may change lengths, is lower-cased
+	// part by part.
+	ascii := isASCII(s)
+	if ascii {
+		s = lowerHex(s)
+	}
 	var h Hashes
 	for s != "" {
 		var part string
@@ -104,19 +113,31 @@ func ParseHashes(s string) Hashes {
 		if v == "" || allZero(v) {
 			continue
 		}
-		v = lowerHex(v)
-		switch strings.ToUpper(alg) {
-		case "MD5":
+		if !ascii {
+			v = lowerHex(v)
+			alg = strings.ToUpper(alg)
+		}
+		switch {
+		case strings.EqualFold(alg, "MD5"):
 			h.MD5 = v
-		case "SHA1":
+		case strings.EqualFold(alg, "SHA1"):
 			h.SHA1 = v
-		case "SHA256":
+		case strings.EqualFold(alg, "SHA256"):
 			h.SHA256 = v
-		case "IMPHASH":
+		case strings.EqualFold(alg, "IMPHASH"):
 			h.IMPHASH = v
 		}
 	}
 	return h
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 func allZero(s string) bool {
@@ -209,19 +230,36 @@ func IntegrityFromLabel(sid string) string {
 // versions) to a Defend name. AppContainer processes run at low integrity.
 // Unknown text gives "".
 func IntegrityFromSysmon(s string) string {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "system", "protected":
-		return IntegritySystem
-	case "high":
-		return IntegrityHigh
-	case "medium", "mediumplus", "medium plus":
-		return IntegrityMedium
-	case "low", "appcontainer":
-		return IntegrityLow
-	case "untrusted":
-		return IntegrityUntrusted
+	s = strings.TrimSpace(s)
+	if isASCII(s) {
+		// Sysmon's words, without a lower-cased copy.
+		for _, w := range sysmonIntegrity {
+			if len(s) == len(w.text) && strings.EqualFold(s, w.text) {
+				return w.level
+			}
+		}
+		return ""
+	}
+	l := strings.ToLower(s)
+	for _, w := range sysmonIntegrity {
+		if l == w.text {
+			return w.level
+		}
 	}
 	return ""
+}
+
+// sysmonIntegrity is IntegrityFromSysmon's table, lower case.
+var sysmonIntegrity = [...]struct{ text, level string }{
+	{"system", IntegritySystem},
+	{"protected", IntegritySystem},
+	{"high", IntegrityHigh},
+	{"medium", IntegrityMedium},
+	{"mediumplus", IntegrityMedium},
+	{"medium plus", IntegrityMedium},
+	{"low", IntegrityLow},
+	{"appcontainer", IntegrityLow},
+	{"untrusted", IntegrityUntrusted},
 }
 
 // ParseExitStatus reads 4689's Status ("0x0", "0xc0000005") as the process

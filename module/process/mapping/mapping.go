@@ -112,6 +112,7 @@ type Mapper struct {
 	// call stack); scratch is where they are built.
 	arena   arena
 	scratch []byte
+	args    []string
 }
 
 // New returns a Mapper that enriches through tr.
@@ -508,7 +509,11 @@ func (m *Mapper) sysmonStart(rec *winevent.Record, d *document.Document) error {
 		p.Name = baseName(p.Executable)
 	}
 	if p.CommandLine != "" && len(p.Args) == 0 {
-		p.Args = argv.Split(p.CommandLine)
+		// Only this document holds them (the tracker keeps the parent's
+		// own when it knows the parent): the arena's.
+		m.args = argv.AppendSplit(m.args[:0], p.CommandLine)
+		p.Args = m.arena.stringsOf(m.args)
+		clear(m.args)
 		p.ArgsCount = document.LongOf(int64(len(p.Args)))
 	}
 	return nil

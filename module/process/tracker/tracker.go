@@ -246,8 +246,8 @@ func (t *Tracker) Start(host string, e Entry) Entry {
 	e.End = time.Time{}
 	k := procKey{host, e.EntityID}
 	if s, ok := t.procs.peek(k); ok {
+		// put replaces it in its slot: only its pid link goes first.
 		t.unlinkPID(s)
-		t.procs.remove(s)
 	}
 	s := t.procs.put(k, e)
 	t.linkPID(s)

@@ -13,6 +13,9 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
+
+	"github.com/procbeat/procbeat/internal/lower"
 )
 
 // SysmonTimeLayout is Sysmon's UtcTime format (always UTC).
@@ -153,7 +156,10 @@ func allZero(s string) bool {
 func lowerHex(s string) string {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c >= 'A' && c <= 'Z' {
-			return strings.ToLower(s)
+			// One allocation, lowered a byte at a time where
+			// strings.ToLower would go through a strings.Builder.
+			b := lower.Append(make([]byte, 0, len(s)), s)
+			return unsafe.String(unsafe.SliceData(b), len(b))
 		}
 	}
 	return s

@@ -61,11 +61,16 @@ func (l *lru[K, V]) get(k K) (int32, bool) {
 	if !ok {
 		return -1, false
 	}
+	l.touch(s)
+	return s, true
+}
+
+// touch marks slot s most recently used.
+func (l *lru[K, V]) touch(s int32) {
 	if l.head != s {
 		l.unlink(s)
 		l.pushFront(s)
 	}
-	return s, true
 }
 
 // peek returns the slot of k without touching recency.

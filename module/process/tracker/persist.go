@@ -116,6 +116,8 @@ func (t *Tracker) reset() {
 	t.procs.clear()
 	clear(t.pidHead)
 	t.pidNext = t.pidNext[:0]
+	clear(t.kids)
+	t.kids = t.kids[:0]
 	t.grace.init(len(t.grace.slots))
 	t.sids.byName.clear()
 }

@@ -123,8 +123,12 @@ type Tracker struct {
 	procs   *lru[procKey, Entry]
 	pidHead map[pidKey]int32 // newest slot per (host, pid)
 	pidNext []int32          // chain through slots, parallel to procs.nodes
-	grace   graceRing
-	sids    sidTables
+	// kids holds, parallel to procs.nodes, the ancestry a live process
+	// gives its children once one has started (childAncestry): one
+	// allocation per parent instead of one per child.
+	kids  [][]string
+	grace graceRing
+	sids  sidTables
 	// changes, when a Journal is attached, marks what changed since its
 	// last Flush (journal.go).
 	changes *changes
@@ -213,9 +217,10 @@ func (t *Tracker) Start(host string, e Entry) Entry {
 		t.boot(host, e.Start)
 	}
 	var parent *Entry
+	parentSlot := int32(-1) // when live
 	if e.ParentEntityID != "" {
 		if s, ok := t.procs.get(procKey{host, e.ParentEntityID}); ok {
-			parent = t.procs.val(s)
+			parent, parentSlot = t.procs.val(s), s
 		} else if g := t.grace.byID(host, e.ParentEntityID); g != nil {
 			parent = g
 		}
@@ -223,8 +228,8 @@ func (t *Tracker) Start(host string, e Entry) Entry {
 			parent = nil
 		}
 	} else if e.ParentPID != 0 {
-		if p, ok := t.lookupPID(host, e.ParentPID, e.Start, true); ok && t.couldBeParent(p, &e) {
-			parent = p
+		if p, s, ok := t.lookupPIDSlot(host, e.ParentPID, e.Start, true); ok && t.couldBeParent(p, &e) {
+			parent, parentSlot = p, s
 			e.ParentEntityID = p.EntityID
 		}
 	}
@@ -234,10 +239,7 @@ func (t *Tracker) Start(host string, e Entry) Entry {
 	e.Seen = e.Start
 	switch {
 	case parent != nil && parent.EntityID != e.EntityID:
-		n := min(len(parent.Ancestry), MaxAncestry-1)
-		anc := make([]string, 0, n+1)
-		anc = append(anc, parent.EntityID)
-		e.Ancestry = append(anc, parent.Ancestry[:n]...)
+		e.Ancestry = t.childAncestry(parentSlot, parent)
 	case e.ParentEntityID != "":
 		e.Ancestry = []string{e.ParentEntityID}
 	default:
@@ -253,6 +255,24 @@ func (t *Tracker) Start(host string, e Entry) Entry {
 	t.linkPID(s)
 	t.changedProc(s)
 	return e
+}
+
+// childAncestry is the ancestry of p's children: p's id, then p's
+// ancestry, cut at MaxAncestry. For a live p (slot s >= 0) it is made once
+// and shared by all its children: ancestries are read-only, and a slot's
+// entry changes only through linkPID, which forgets it.
+func (t *Tracker) childAncestry(s int32, p *Entry) []string {
+	if s >= 0 && t.kids[s] != nil {
+		return t.kids[s]
+	}
+	n := min(len(p.Ancestry), MaxAncestry-1)
+	anc := make([]string, 0, n+1)
+	anc = append(anc, p.EntityID)
+	anc = append(anc, p.Ancestry[:n]...)
+	if s >= 0 {
+		t.kids[s] = anc
+	}
+	return anc
 }
 
 // ParentOf returns the tracked parent of c, found by c.ParentEntityID,
@@ -365,6 +385,13 @@ func (t *Tracker) LookupPID(host string, pid uint32, at time.Time) (Entry, bool)
 }
 
 func (t *Tracker) lookupPID(host string, pid uint32, at time.Time, touch bool) (*Entry, bool) {
+	p, _, ok := t.lookupPIDSlot(host, pid, at, touch)
+	return p, ok
+}
+
+// lookupPIDSlot is lookupPID that also gives the slot of a live process
+// (-1 for an ended one).
+func (t *Tracker) lookupPIDSlot(host string, pid uint32, at time.Time, touch bool) (*Entry, int32, bool) {
 	best := int32(-1)
 	var bestStart time.Time
 	for s, ok := t.pidHead[pidKey{host, pid}]; ok && s >= 0; s = t.pidNext[s] {
@@ -381,25 +408,25 @@ func (t *Tracker) lookupPID(host string, pid uint32, at time.Time, touch bool) (
 		// The newest holder of the pid by then has ended; any older live
 		// entry with the pid had ended before it started (pid reuse).
 		if !at.After(g.End) {
-			return g, true
+			return g, -1, true
 		}
-		return nil, false
+		return nil, -1, false
 	}
 	if best >= 0 && !at.IsZero() && t.quiet(t.procs.val(best), at) {
 		best = -1
 	}
 	if best >= 0 {
 		if touch {
-			t.procs.get(t.procs.key(best))
+			t.procs.touch(best)
 		}
-		return t.procs.val(best), true
+		return t.procs.val(best), best, true
 	}
 	if g != nil {
 		if at.IsZero() || (!g.Start.After(at) && !at.After(g.End)) {
-			return g, true
+			return g, -1, true
 		}
 	}
-	return nil, false
+	return nil, -1, false
 }
 
 // End removes a process from the live table and returns it with End set to
@@ -450,6 +477,11 @@ func (t *Tracker) linkPID(s int32) {
 	for int(s) >= len(t.pidNext) {
 		t.pidNext = append(t.pidNext, -1)
 	}
+	// Every put is followed by linkPID: the slot holds a new entry.
+	for int(s) >= len(t.kids) {
+		t.kids = append(t.kids, nil)
+	}
+	t.kids[s] = nil
 	e := t.procs.val(s)
 	k := pidKey{t.procs.key(s).host, e.PID}
 	if h, ok := t.pidHead[k]; ok {

@@ -17,6 +17,7 @@ import (
 	"github.com/cespare/xxhash/v2"
 
 	"github.com/procbeat/procbeat/fields/document"
+	"github.com/procbeat/procbeat/internal/lower"
 	"github.com/procbeat/procbeat/module/process/argv"
 	"github.com/procbeat/procbeat/module/process/tracker"
 	"github.com/procbeat/procbeat/module/process/winfmt"
@@ -460,7 +461,9 @@ func (m *Mapper) sysmonStart(rec *winevent.Record, d *document.Document) error {
 		ParentExecutable: f.get("ParentImage"),
 		Executable:       f.get("Image"),
 		CommandLine:      f.get("CommandLine"),
-		Hashes:           winfmt.ParseHashes(f.get("Hashes")),
+		// As logged: documents get them lower-cased (fillProcess), the
+		// tracker keeps no copy.
+		Hashes:           winfmt.SplitHashes(f.get("Hashes")),
 		AuthenticationID: strings.ToLower(f.id("LogonId")),
 		WorkingDirectory: f.get("CurrentDirectory"),
 		Start:            ts,
@@ -489,7 +492,7 @@ func (m *Mapper) sysmonStart(rec *winevent.Record, d *document.Document) error {
 	e.User.ID, _ = m.tr.SIDFor(host, e.User.Domain, e.User.Name, e.AuthenticationID)
 	stored := m.tr.Start(host, e)
 	d.Timestamp = ts
-	fillProcess(&d.Process, &stored)
+	m.fillProcess(&d.Process, &stored)
 	fillUser(&d.User, stored.User)
 	d.Winlog.EventData.IntegrityLevel = f.get("IntegrityLevel")
 
@@ -559,7 +562,7 @@ func (m *Mapper) securityStart(rec *winevent.Record, d *document.Document) error
 	e.AuthenticationID = strings.ToLower(f.id(who + "LogonId"))
 	stored := m.tr.Start(host, e)
 	d.Timestamp = rec.TimeCreated
-	fillProcess(&d.Process, &stored)
+	m.fillProcess(&d.Process, &stored)
 	fillUser(&d.User, stored.User)
 	d.Winlog.EventData.SubjectUserName = f.get("SubjectUserName")
 
@@ -657,7 +660,7 @@ func (m *Mapper) securityEnd(rec *winevent.Record, d *document.Document) error {
 
 // fillEnd writes an end event from what its start event recorded.
 func (m *Mapper) fillEnd(host string, d *document.Document, e *tracker.Entry) {
-	fillProcess(&d.Process, e)
+	m.fillProcess(&d.Process, e)
 	fillUser(&d.User, e.User)
 	p := &d.Process.Parent
 	p.EntityID = e.ParentEntityID
@@ -684,7 +687,7 @@ func sameProcess(e *tracker.Entry, pid uint32, at time.Time) bool {
 	return e.PID == pid && (e.Start.IsZero() || at.IsZero() || !e.Start.After(at))
 }
 
-func fillProcess(p *document.Process, e *tracker.Entry) {
+func (m *Mapper) fillProcess(p *document.Process, e *tracker.Entry) {
 	p.EntityID = e.EntityID
 	p.PID = document.LongOf(int64(e.PID))
 	p.Executable = e.Executable
@@ -695,10 +698,10 @@ func fillProcess(p *document.Process, e *tracker.Entry) {
 		p.ArgsCount = document.LongOf(int64(e.ArgsCount))
 	}
 	p.WorkingDirectory = e.WorkingDirectory
-	p.Hash.MD5 = e.Hashes.MD5
-	p.Hash.SHA1 = e.Hashes.SHA1
-	p.Hash.SHA256 = e.Hashes.SHA256
-	p.PE.Imphash = e.Hashes.IMPHASH
+	p.Hash.MD5 = m.lowerHash(e.Hashes.MD5)
+	p.Hash.SHA1 = m.lowerHash(e.Hashes.SHA1)
+	p.Hash.SHA256 = m.lowerHash(e.Hashes.SHA256)
+	p.PE.Imphash = m.lowerHash(e.Hashes.IMPHASH)
 	p.PE.OriginalFileName = e.PE.OriginalFileName
 	p.PE.FileVersion = e.PE.FileVersion
 	p.PE.Description = e.PE.Description
@@ -711,6 +714,16 @@ func fillProcess(p *document.Process, e *tracker.Entry) {
 	if e.HasSessionID {
 		p.Ext.SessionInfo.ID = document.UlongOf(uint64(e.SessionID))
 	}
+}
+
+// lowerHash is a hash as ParseHashes gives it, lower-cased into the arena
+// when it needs to be.
+func (m *Mapper) lowerHash(v string) string {
+	if !winfmt.HashNeedsLower(v) {
+		return v
+	}
+	m.scratch = lower.Append(m.scratch[:0], v)
+	return m.arena.string(m.scratch)
 }
 
 // fillParentFromEntry completes process.parent from the parent's own start

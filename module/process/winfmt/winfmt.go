@@ -92,14 +92,22 @@ type Hashes struct {
 // IMPHASH=.."), in any order. Values are lowercased; all-zero values (an
 // IMPHASH of a non-PE image) and unknown algorithms are dropped.
 func ParseHashes(s string) Hashes {
-	// One lower-cased copy of the whole value (Sysmon writes upper case)
-	// rather than one per hash: the hashes are substrings of it. Text
-	// beyond ASCII, where case mapping may change lengths, is lower-cased
-	// part by part.
-	ascii := isASCII(s)
-	if ascii {
-		s = lowerHex(s)
+	if isASCII(s) {
+		// One lower-cased copy of the whole value (Sysmon writes upper
+		// case) rather than one per hash: the hashes are substrings of it.
+		return SplitHashes(lowerHex(s))
 	}
+	// Beyond ASCII case mapping may change lengths: value by value.
+	h := SplitHashes(s)
+	h.MD5, h.SHA1, h.SHA256, h.IMPHASH = lowerHex(h.MD5), lowerHex(h.SHA1), lowerHex(h.SHA256), lowerHex(h.IMPHASH)
+	return h
+}
+
+// SplitHashes is ParseHashes without the lower-casing: the values are
+// substrings of s, as logged. ParseHashes gives strings.ToLower(v) for the
+// values v that HashNeedsLower, v itself for the others.
+func SplitHashes(s string) Hashes {
+	ascii := isASCII(s)
 	var h Hashes
 	for s != "" {
 		var part string
@@ -117,7 +125,6 @@ func ParseHashes(s string) Hashes {
 			continue
 		}
 		if !ascii {
-			v = lowerHex(v)
 			alg = strings.ToUpper(alg)
 		}
 		switch {
@@ -132,6 +139,18 @@ func ParseHashes(s string) Hashes {
 		}
 	}
 	return h
+}
+
+// HashNeedsLower reports whether ParseHashes lower-cases the value v of
+// SplitHashes: when it holds an ASCII upper-case letter (then all of it is
+// lower-cased, as strings.ToLower does).
+func HashNeedsLower(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c >= 'A' && c <= 'Z' {
+			return true
+		}
+	}
+	return false
 }
 
 func isASCII(s string) bool {
@@ -154,15 +173,13 @@ func allZero(s string) bool {
 
 // lowerHex lowercases ASCII, allocating only when something changes.
 func lowerHex(s string) string {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= 'A' && c <= 'Z' {
-			// One allocation, lowered a byte at a time where
-			// strings.ToLower would go through a strings.Builder.
-			b := lower.Append(make([]byte, 0, len(s)), s)
-			return unsafe.String(unsafe.SliceData(b), len(b))
-		}
+	if !HashNeedsLower(s) {
+		return s
 	}
-	return s
+	// One allocation, lowered a byte at a time where strings.ToLower
+	// would go through a strings.Builder.
+	b := lower.Append(make([]byte, 0, len(s)), s)
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 // Token elevation levels as Elastic Defend names them

@@ -249,11 +249,14 @@ func (t *Tracker) Start(host string, e Entry) Entry {
 	}
 	e.End = time.Time{}
 	k := procKey{host, e.EntityID}
-	if s, ok := t.procs.peek(k); ok {
-		// put replaces it in its slot: only its pid link goes first.
+	s, ok := t.procs.peek(k)
+	if ok {
+		// Replaced in its slot: only its pid link goes first.
 		t.unlinkPID(s)
+		t.procs.set(s, e)
+	} else {
+		s = t.procs.insert(k, e)
 	}
-	s := t.procs.put(k, e)
 	t.linkPID(s)
 	t.changedProc(s)
 	return e

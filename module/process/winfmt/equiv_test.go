@@ -3,6 +3,7 @@ package winfmt
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // The functions below are ParseHashes and IntegrityFromSysmon as they were
@@ -92,6 +93,20 @@ func FuzzFastEqualsReference(f *testing.F) {
 		}
 		if got, want := IntegrityFromSysmon(s), integrityReference(s); got != want {
 			t.Errorf("IntegrityFromSysmon(%q) = %q, want %q", s, got, want)
+		}
+	})
+}
+
+func FuzzSysmonTimeEqualsTimeParse(f *testing.F) {
+	for _, s := range []string{"2019-02-08 05:36:55.453", " 2020-02-29 23:59:59.999 ", "2021-02-29 00:00:00.000", "2019-13-01 00:00:00.000", "2019-04-31 00:00:00.000",
+		"2019-01-01 24:00:00.000", "2019-01-01 00:60:00.000", "2019-01-01 00:00:60.000", "0000-01-01 00:00:00.000", "2019-01-01 00:00:00.0000", "2019-01-01T00:00:00.000", "2019-01-01 00:00:00.-01", "1900-02-29 00:00:00.000", "2000-02-29 00:00:00.000"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, gotErr := ParseSysmonTime(s)
+		want, wantErr := time.Parse("2006-01-02 15:04:05.999999999", strings.TrimSpace(s))
+		if (gotErr == nil) != (wantErr == nil) || !got.Equal(want) || got.Location() != want.Location() || got != want && gotErr == nil {
+			t.Errorf("ParseSysmonTime(%q) = %v, %v; time.Parse gives %v, %v", s, got, gotErr, want, wantErr)
 		}
 	})
 }

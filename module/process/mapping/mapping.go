@@ -114,6 +114,12 @@ type Mapper struct {
 	arena   arena
 	scratch []byte
 	args    []string
+	// lastArgs is the last command line splitArgs split, and its
+	// arguments (in the arena: documents share them read-only).
+	lastArgs struct {
+		cmdline string
+		args    []string
+	}
 }
 
 // New returns a Mapper that enriches through tr.
@@ -477,10 +483,9 @@ func (m *Mapper) sysmonStart(rec *winevent.Record, d *document.Document) error {
 		Token: tracker.Token{IntegrityLevelName: winfmt.IntegrityFromSysmon(f.get("IntegrityLevel"))},
 	}
 	e.Name = baseName(e.Executable)
-	if e.CommandLine != "" {
-		e.Args = argv.Split(e.CommandLine)
-		e.ArgsCount = len(e.Args)
-	}
+	// The tracker keeps the count, not the arguments: documents split
+	// the command line into the arena (argsOf).
+	e.ArgsCount = len(m.splitArgs(e.CommandLine))
 	if s := f.id("TerminalSessionId"); s != "" {
 		n, err := strconv.ParseUint(s, 10, 32)
 		if err != nil {
@@ -506,17 +511,13 @@ func (m *Mapper) sysmonStart(rec *winevent.Record, d *document.Document) error {
 	p.Executable = stored.ParentExecutable
 	p.CommandLine = f.get("ParentCommandLine")
 	if known {
-		fillParentFromEntry(p, &parent)
+		m.fillParentFromEntry(p, &parent)
 	}
 	if p.Name == "" {
 		p.Name = baseName(p.Executable)
 	}
 	if p.CommandLine != "" && len(p.Args) == 0 {
-		// Only this document holds them (the tracker keeps the parent's
-		// own when it knows the parent): the arena's.
-		m.args = argv.AppendSplit(m.args[:0], p.CommandLine)
-		p.Args = m.arena.stringsOf(m.args)
-		clear(m.args)
+		p.Args = m.splitArgs(p.CommandLine)
 		p.ArgsCount = document.LongOf(int64(len(p.Args)))
 	}
 	return nil
@@ -548,10 +549,9 @@ func (m *Mapper) securityStart(rec *winevent.Record, d *document.Document) error
 		},
 	}
 	e.Name = baseName(e.Executable)
-	if e.CommandLine != "" {
-		e.Args = argv.Split(e.CommandLine)
-		e.ArgsCount = len(e.Args)
-	}
+	// The tracker keeps the count, not the arguments: documents split
+	// the command line into the arena (argsOf).
+	e.ArgsCount = len(m.splitArgs(e.CommandLine))
 	// The new process runs as the target account when 4688 names one
 	// (version 2); S-1-0-0 there means "same as the subject".
 	who := "Subject"
@@ -573,7 +573,7 @@ func (m *Mapper) securityStart(rec *winevent.Record, d *document.Document) error
 	}
 	p.Executable = stored.ParentExecutable
 	if parent, ok := m.parentOf(host, &stored); ok {
-		fillParentFromEntry(p, &parent)
+		m.fillParentFromEntry(p, &parent)
 	}
 	if p.Name == "" {
 		p.Name = baseName(p.Executable)
@@ -669,7 +669,7 @@ func (m *Mapper) fillEnd(host string, d *document.Document, e *tracker.Entry) {
 	}
 	p.Executable = e.ParentExecutable
 	if parent, ok := m.parentOf(host, e); ok {
-		fillParentFromEntry(p, &parent)
+		m.fillParentFromEntry(p, &parent)
 	}
 	if p.Name == "" {
 		p.Name = baseName(p.Executable)
@@ -693,7 +693,7 @@ func (m *Mapper) fillProcess(p *document.Process, e *tracker.Entry) {
 	p.Executable = e.Executable
 	p.Name = e.Name
 	p.CommandLine = e.CommandLine
-	p.Args = e.Args
+	p.Args = m.argsOf(e)
 	if e.ArgsCount > 0 {
 		p.ArgsCount = document.LongOf(int64(e.ArgsCount))
 	}
@@ -716,6 +716,32 @@ func (m *Mapper) fillProcess(p *document.Process, e *tracker.Entry) {
 	}
 }
 
+// argsOf is the arguments of a tracked process: its command line split
+// (entries saved by earlier versions carry them).
+func (m *Mapper) argsOf(e *tracker.Entry) []string {
+	if len(e.Args) > 0 {
+		return e.Args
+	}
+	return m.splitArgs(e.CommandLine)
+}
+
+// splitArgs is argv.Split(cmdline) in the arena: only documents hold
+// them. The last line split is remembered: a start's document splits
+// the line the start split, and siblings share a parent's.
+func (m *Mapper) splitArgs(cmdline string) []string {
+	if cmdline == "" {
+		return nil
+	}
+	if cmdline == m.lastArgs.cmdline {
+		return m.lastArgs.args
+	}
+	m.args = argv.AppendSplit(m.args[:0], cmdline)
+	args := m.arena.stringsOf(m.args)
+	clear(m.args)
+	m.lastArgs.cmdline, m.lastArgs.args = cmdline, args
+	return args
+}
+
 // lowerHash is a hash as ParseHashes gives it, lower-cased into the arena
 // when it needs to be.
 func (m *Mapper) lowerHash(v string) string {
@@ -728,7 +754,7 @@ func (m *Mapper) lowerHash(v string) string {
 
 // fillParentFromEntry completes process.parent from the parent's own start
 // event, keeping what the child's event said.
-func fillParentFromEntry(p *document.ProcessParent, e *tracker.Entry) {
+func (m *Mapper) fillParentFromEntry(p *document.ProcessParent, e *tracker.Entry) {
 	if p.EntityID == "" {
 		p.EntityID = e.EntityID
 	}
@@ -744,8 +770,8 @@ func fillParentFromEntry(p *document.ProcessParent, e *tracker.Entry) {
 	if p.CommandLine == "" {
 		p.CommandLine = e.CommandLine
 	}
-	if len(p.Args) == 0 && len(e.Args) > 0 {
-		p.Args = e.Args
+	if len(p.Args) == 0 && e.ArgsCount > 0 {
+		p.Args = m.argsOf(e)
 		p.ArgsCount = document.LongOf(int64(e.ArgsCount))
 	}
 }

@@ -84,13 +84,15 @@ type Entry struct {
 	ParentPID      uint32 `json:"parent_pid,omitempty"`
 	// ParentExecutable is the parent's image as the child's own event
 	// names it, empty when it does not (Security 4688 v0, Sysmon's "?").
-	ParentExecutable string   `json:"parent_executable,omitempty"`
-	Executable       string   `json:"executable,omitempty"`
-	Name             string   `json:"name,omitempty"`
-	CommandLine      string   `json:"command_line,omitempty"`
-	Args             []string `json:"args,omitempty"`
-	ArgsCount        int      `json:"args_count,omitempty"`
-	User             User     `json:"user,omitzero"`
+	ParentExecutable string `json:"parent_executable,omitempty"`
+	Executable       string `json:"executable,omitempty"`
+	Name             string `json:"name,omitempty"`
+	CommandLine      string `json:"command_line,omitempty"`
+	// Args are the arguments when the caller keeps them here; the mapping
+	// keeps only ArgsCount and splits CommandLine for each document.
+	Args      []string `json:"args,omitempty"`
+	ArgsCount int      `json:"args_count,omitempty"`
+	User      User     `json:"user,omitzero"`
 	// Hashes are as the start event logged them (winfmt.SplitHashes):
 	// the mapping lower-cases them into each document.
 	Hashes           winfmt.Hashes `json:"hashes,omitzero"`

@@ -114,6 +114,8 @@ type Mapper struct {
 	arena   arena
 	scratch []byte
 	args    []string
+	// takeBytes is m.arena.bytes.take, made once.
+	takeBytes func(n int) []byte
 	// lastArgs is the last command line splitArgs split, and its
 	// arguments (in the arena: documents share them read-only).
 	lastArgs struct {
@@ -133,6 +135,7 @@ func New(tr *tracker.Tracker, opts Options) *Mapper {
 	m := &Mapper{opts: opts, tr: tr, hash: xxhash.New()}
 	m.hostIDs.init(opts.Host, opts.HostIDs)
 	m.arena.init()
+	m.takeBytes = m.arena.bytes.take
 	m.indices[Start] = "logs-" + ProcessDataset + "-" + opts.Namespace
 	m.indices[End] = m.indices[Start]
 	m.indices[Access] = "logs-" + APIDataset + "-" + opts.Namespace
@@ -735,7 +738,7 @@ func (m *Mapper) splitArgs(cmdline string) []string {
 	if cmdline == m.lastArgs.cmdline {
 		return m.lastArgs.args
 	}
-	m.args = argv.AppendSplit(m.args[:0], cmdline)
+	m.args = argv.AppendSplitAlloc(m.args[:0], cmdline, m.takeBytes)
 	args := m.arena.stringsOf(m.args)
 	clear(m.args)
 	m.lastArgs.cmdline, m.lastArgs.args = cmdline, args

@@ -130,7 +130,13 @@ type Tracker struct {
 	// kids holds, parallel to procs.nodes, the ancestry a live process
 	// gives its children once one has started (childAncestry): one
 	// allocation per parent instead of one per child.
-	kids  [][]string
+	kids [][]string
+	// orphans is the ancestry of the last child started whose parent is
+	// not tracked: its parent's id alone.
+	orphans struct {
+		host, parent string
+		anc          []string
+	}
 	grace graceRing
 	sids  sidTables
 	// changes, when a Journal is attached, marks what changed since its
@@ -245,7 +251,12 @@ func (t *Tracker) Start(host string, e Entry) Entry {
 	case parent != nil && parent.EntityID != e.EntityID:
 		e.Ancestry = t.childAncestry(parentSlot, parent)
 	case e.ParentEntityID != "":
-		e.Ancestry = []string{e.ParentEntityID}
+		// An untracked parent's children come in runs (a log that
+		// starts after their parent did): they share one ancestry.
+		if o := &t.orphans; o.host != host || o.parent != e.ParentEntityID {
+			o.host, o.parent, o.anc = host, e.ParentEntityID, []string{e.ParentEntityID}
+		}
+		e.Ancestry = t.orphans.anc
 	default:
 		e.Ancestry = nil
 	}

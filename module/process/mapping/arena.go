@@ -4,6 +4,7 @@ import (
 	"unsafe"
 
 	"github.com/procbeat/procbeat/fields/document"
+	"github.com/procbeat/procbeat/internal/lower"
 )
 
 // chunks hands out slices carved from larger blocks, so that the values a
@@ -57,6 +58,17 @@ func (a *arena) stringsOf(s []string) []string {
 	out := a.strings.take(len(s))
 	copy(out, s)
 	return out
+}
+
+// lower returns strings.ToLower(s), in the arena.
+func (a *arena) lower(s string) string {
+	if s == "" {
+		return ""
+	}
+	// ASCII lower-cases in place; other text may change length, and
+	// Append then gives a new array (immutable all the same).
+	b := lower.Append(a.bytes.take(len(s))[:0], s)
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 // string returns a copy of b that lives in the arena.

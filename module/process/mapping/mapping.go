@@ -17,7 +17,6 @@ import (
 	"github.com/cespare/xxhash/v2"
 
 	"github.com/procbeat/procbeat/fields/document"
-	"github.com/procbeat/procbeat/internal/lower"
 	"github.com/procbeat/procbeat/module/process/argv"
 	"github.com/procbeat/procbeat/module/process/tracker"
 	"github.com/procbeat/procbeat/module/process/winfmt"
@@ -116,9 +115,10 @@ type Mapper struct {
 	args    []string
 	// takeBytes is m.arena.bytes.take, made once.
 	takeBytes func(n int) []byte
-	// lastArgs is the last command line splitArgs split, and its
-	// arguments (in the arena: documents share them read-only).
-	lastArgs struct {
+	// lastArgs are the last command lines splitArgs split, newest
+	// first, and their arguments (in the arena: documents share them
+	// read-only).
+	lastArgs [2]struct {
 		cmdline string
 		args    []string
 	}
@@ -729,19 +729,22 @@ func (m *Mapper) argsOf(e *tracker.Entry) []string {
 }
 
 // splitArgs is argv.Split(cmdline) in the arena: only documents hold
-// them. The last line split is remembered: a start's document splits
-// the line the start split, and siblings share a parent's.
+// them. The last two lines split are remembered: a start's document
+// splits the line the start split, and siblings share their parent's.
 func (m *Mapper) splitArgs(cmdline string) []string {
 	if cmdline == "" {
 		return nil
 	}
-	if cmdline == m.lastArgs.cmdline {
-		return m.lastArgs.args
+	for i := range m.lastArgs {
+		if l := &m.lastArgs[i]; l.cmdline == cmdline {
+			return l.args
+		}
 	}
 	m.args = argv.AppendSplitAlloc(m.args[:0], cmdline, m.takeBytes)
 	args := m.arena.stringsOf(m.args)
 	clear(m.args)
-	m.lastArgs.cmdline, m.lastArgs.args = cmdline, args
+	m.lastArgs[1] = m.lastArgs[0]
+	m.lastArgs[0].cmdline, m.lastArgs[0].args = cmdline, args
 	return args
 }
 
@@ -751,8 +754,7 @@ func (m *Mapper) lowerHash(v string) string {
 	if !winfmt.HashNeedsLower(v) {
 		return v
 	}
-	m.scratch = lower.Append(m.scratch[:0], v)
-	return m.arena.string(m.scratch)
+	return m.arena.lower(v)
 }
 
 // fillParentFromEntry completes process.parent from the parent's own start

@@ -42,13 +42,19 @@ func (c *chunks[T]) take(n int) []T {
 
 // arena holds a Mapper's per-document values.
 type arena struct {
-	bytes   chunks[byte]
+	bytes chunks[byte]
+	// ids holds event ids apart: the pipeline keeps a document's id
+	// (its _id) until the output acknowledges it, long after the rest of
+	// the document was encoded, and an id must not keep a block of
+	// messages and arguments alive.
+	ids     chunks[byte]
 	strings chunks[string]
 	frames  chunks[document.ProcessThreadExtCallStack]
 }
 
 func (a *arena) init() {
 	a.bytes.size = 16 << 10
+	a.ids.size = 4 << 10
 	a.strings.size = 256
 	a.frames.size = 256
 }
@@ -72,11 +78,16 @@ func (a *arena) lower(s string) string {
 }
 
 // string returns a copy of b that lives in the arena.
-func (a *arena) string(b []byte) string {
+func (a *arena) string(b []byte) string { return copyString(&a.bytes, b) }
+
+// id returns a copy of the event id b that lives in the arena.
+func (a *arena) id(b []byte) string { return copyString(&a.ids, b) }
+
+func copyString(c *chunks[byte], b []byte) string {
 	if len(b) == 0 {
 		return ""
 	}
-	s := a.bytes.take(len(b))
+	s := c.take(len(b))
 	copy(s, b)
 	// s is never written again (see chunks).
 	return unsafe.String(&s[0], len(s))

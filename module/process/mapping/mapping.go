@@ -378,7 +378,7 @@ func (m *Mapper) eventID(rec *winevent.Record, hostName string) string {
 	binary.BigEndian.PutUint64(sum[8:], m.hash.Sum64())
 	var id [22]byte // base64.RawURLEncoding.EncodedLen(16)
 	base64.RawURLEncoding.Encode(id[:], sum[:])
-	return m.arena.string(id[:])
+	return m.arena.id(id[:])
 }
 
 // fields reads a record's event data by name.

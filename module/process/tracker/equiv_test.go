@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/procbeat/procbeat/module/process/winfmt"
 )
 
 // syntheticEntityIDReference is SyntheticEntityID as it was before it
@@ -52,4 +54,27 @@ func FuzzUpperKeyEqualsUpper(f *testing.F) {
 			t.Errorf("upperKey(%q) = %q, want %q", s, got, want)
 		}
 	})
+}
+
+// TestSavedEntriesAsBefore: the mapping keeps hashes as logged and only
+// the argument count; state files still hold hashes lower-cased and the
+// arguments, as earlier versions wrote and read them.
+func TestSavedEntriesAsBefore(t *testing.T) {
+	tr := New(Options{})
+	at := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	tr.Start("h", Entry{EntityID: "{A}", PID: 7, CommandLine: `cmd.exe /c "x y"`, ArgsCount: 3, Start: at,
+		Hashes: winfmt.Hashes{MD5: "ABCDEF", SHA256: "abc123"}})
+	var buf strings.Builder
+	if err := tr.Save(&buf); err != nil {
+		t.Fatal(err)
+	}
+	saved := buf.String()
+	for _, want := range []string{`"args":["cmd.exe","/c","x y"]`, `"args_count":3`, `"MD5":"abcdef"`, `"SHA256":"abc123"`} {
+		if !strings.Contains(saved, want) {
+			t.Errorf("saved state lacks %s:\n%s", want, saved)
+		}
+	}
+	if e, _ := tr.Lookup("h", "{A}"); e.Hashes.MD5 != "ABCDEF" || e.Args != nil {
+		t.Errorf("saving changed the live entry: %+v", e)
+	}
 }

@@ -217,6 +217,9 @@ func allZero(s string) bool {
 	return true
 }
 
+// LowerHash is a value of SplitHashes as ParseHashes gives it.
+func LowerHash(v string) string { return lowerHex(v) }
+
 // lowerHex lowercases ASCII, allocating only when something changes.
 func lowerHex(s string) string {
 	if !HashNeedsLower(s) {

@@ -17,6 +17,7 @@ import (
 	"github.com/procbeat/procbeat/module/process/mapping"
 	"github.com/procbeat/procbeat/module/process/merge"
 	"github.com/procbeat/procbeat/module/process/source"
+	"github.com/procbeat/procbeat/module/process/source/wineventlog"
 	"github.com/procbeat/procbeat/module/process/tracker"
 	"github.com/procbeat/procbeat/monitoring"
 	"github.com/procbeat/procbeat/output/console"
@@ -50,6 +51,8 @@ type Beater struct {
 	lock *dataLock
 	// journal keeps the process table in path.data (with the registry).
 	journal *tracker.Journal
+	// eventLog is what live inputs read (Options.EventLog).
+	eventLog wineventlog.API
 }
 
 // Options are what the command line adds to the configuration.
@@ -73,6 +76,13 @@ type Options struct {
 	// WrapES, when set, wraps the Elasticsearch output's client (health
 	// tracking under Elastic Agent).
 	WrapES func(esout.Transport) esout.Transport
+	// EventLog, when set, is the event log live inputs read instead of
+	// the system's (tests on any system).
+	EventLog wineventlog.API
+	// LiveRetry is the first wait before a managed input opens a channel
+	// that failed (does not exist) again; it doubles up to a minute.
+	// Zero is a second.
+	LiveRetry time.Duration
 }
 
 // New assembles a Beater from the configuration.
@@ -115,6 +125,7 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 	cfg, log := b.cfg, b.log
 	b.progress = o.Progress
 	b.out = out
+	b.eventLog = o.EventLog
 	labels, err := cfg.LabelValues()
 	if err != nil {
 		out.Close()

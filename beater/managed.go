@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/procbeat/procbeat/config"
+	"github.com/procbeat/procbeat/module/process/decode"
 	"github.com/procbeat/procbeat/module/process/source"
 	"github.com/procbeat/procbeat/monitoring"
 	esout "github.com/procbeat/procbeat/output/elasticsearch"
@@ -45,6 +47,9 @@ type managedInput struct {
 	mu sync.Mutex
 	// problems are the last scan's: files or directories not readable.
 	problems []error
+	// channels are the live channels that failed and are not read, by
+	// source id, with their error.
+	channels map[string]error
 }
 
 // NewManaged assembles a Beater with cfg's output and no input running;
@@ -104,11 +109,25 @@ func (m *Managed) KeepsBatching(out config.Output) bool {
 
 // StartInput runs in under id until StopInput(id); an input already
 // running under id with another configuration is stopped first. It resumes
-// every file from its checkpoint.
+// every file, or channel, from its checkpoint.
 func (m *Managed) StartInput(id string, in config.Input) error {
-	format, err := source.ParseFormat(in.Type)
-	if err != nil {
-		return err
+	var (
+		run    func(context.Context, *managedInput)
+		format source.Format
+	)
+	if in.Type == LiveInput {
+		srcs, err := LiveSources(in, m.b.eventLog, m.b.images.mapping() != nil, m.b.log, m.b.counters,
+			func(e *decode.RecordError) { m.b.log.Warnf("%v", e) })
+		if err != nil {
+			return err
+		}
+		run = func(ctx context.Context, mi *managedInput) { m.runLive(ctx, mi, srcs) }
+	} else {
+		var err error
+		if format, err = source.ParseFormat(in.Type); err != nil {
+			return err
+		}
+		run = func(ctx context.Context, mi *managedInput) { m.runInput(ctx, mi, format) }
 	}
 	m.mu.Lock()
 	cur, ok := m.inputs[id]
@@ -128,7 +147,7 @@ func (m *Managed) StartInput(id string, in config.Input) error {
 	m.mu.Unlock()
 	go func() {
 		defer close(mi.done)
-		m.runInput(ctx, mi, format)
+		run(ctx, mi)
 	}()
 	return nil
 }
@@ -166,6 +185,99 @@ func (m *Managed) runInput(ctx context.Context, mi *managedInput, format source.
 		case <-tick.C:
 		}
 	}
+}
+
+// runLive reads the input's channels until ctx ends, one goroutine each.
+// Unlike a standalone run, where a channel that does not exist stops
+// procbeat, a managed input keeps trying such a channel (Sysmon may be
+// installed later) with backoff; until it opens, its error is the input's
+// health.
+func (m *Managed) runLive(ctx context.Context, mi *managedInput, srcs []source.Source) {
+	var wg sync.WaitGroup
+	for _, s := range srcs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m.runChannel(ctx, mi, s)
+		}()
+	}
+	// A record waiting for its twin from a quiet channel is let go after
+	// the merge window of wall time.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		m.b.runner.RunExpiry(ctx, time.Second)
+	}()
+	wg.Wait()
+}
+
+// Bounds of the wait before a channel that failed is opened again.
+const (
+	liveRetryInit = time.Second
+	liveRetryMax  = time.Minute
+)
+
+func (m *Managed) runChannel(ctx context.Context, mi *managedInput, s source.Source) {
+	wait := liveRetryInit
+	if m.opts.LiveRetry > 0 {
+		wait = m.opts.LiveRetry
+	}
+	w := &watchedSource{Source: s, opened: func() {
+		mi.setChannelErr(s.ID(), nil)
+		wait = liveRetryInit
+		if m.opts.LiveRetry > 0 {
+			wait = m.opts.LiveRetry
+		}
+	}}
+	for ctx.Err() == nil {
+		err := m.b.runner.Run(ctx, w)
+		if ctx.Err() != nil {
+			return
+		}
+		if err == nil {
+			// A live channel's reader ends only with ctx or an error; one
+			// that ended anyway is read again.
+			err = fmt.Errorf("wineventlog: %s: the subscription ended", s.ID())
+		}
+		mi.setChannelErr(s.ID(), err)
+		m.b.log.Warnf("%v; trying again in %s", err, wait)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		wait = min(2*wait, liveRetryMax)
+	}
+}
+
+// watchedSource tells when its source opens: the channel exists and may be
+// read, and the input is healthy again.
+type watchedSource struct {
+	source.Source
+	opened func()
+}
+
+func (w *watchedSource) Open(ctx context.Context, pos source.Position) (source.Reader, error) {
+	rd, err := w.Source.Open(ctx, pos)
+	if err == nil {
+		w.opened()
+	}
+	return rd, err
+}
+
+func (mi *managedInput) setChannelErr(id string, err error) {
+	mi.mu.Lock()
+	defer mi.mu.Unlock()
+	if err == nil {
+		delete(mi.channels, id)
+		return
+	}
+	if mi.channels == nil {
+		mi.channels = map[string]error{}
+	}
+	mi.channels[id] = err
 }
 
 // StopInput stops the input, waits until every event it published is
@@ -216,13 +328,20 @@ func (m *Managed) InputHealth(id string) error {
 	}
 	mi.mu.Lock()
 	defer mi.mu.Unlock()
-	switch n := len(mi.problems); {
+	problems := mi.problems
+	if len(mi.channels) > 0 {
+		problems = nil
+		for _, id := range slices.Sorted(maps.Keys(mi.channels)) {
+			problems = append(problems, mi.channels[id])
+		}
+	}
+	switch n := len(problems); {
 	case n == 0:
 		return nil
 	case n <= 3:
-		return errors.Join(mi.problems...)
+		return errors.Join(problems...)
 	default:
-		return fmt.Errorf("%w (and %d more files or directories not read)", errors.Join(mi.problems[:3]...), n-3)
+		return fmt.Errorf("%w (and %d more files or directories not read)", errors.Join(problems[:3]...), n-3)
 	}
 }
 

@@ -1,0 +1,82 @@
+//go:build agent
+
+package agent_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/elastic/elastic-agent-client/v7/pkg/proto"
+
+	"github.com/procbeat/procbeat/beater"
+	"github.com/procbeat/procbeat/management/agent/agenttest"
+	"github.com/procbeat/procbeat/module/process/source/wineventlog/wineventlogtest"
+	"github.com/procbeat/procbeat/output/elasticsearch/esfake"
+)
+
+const sysmonChannel = "Microsoft-Windows-Sysmon/Operational"
+
+func liveInput(channels ...any) map[string]any {
+	return map[string]any{"id": "procbeat-live", "type": "procbeat/wineventlog", "name": "live", "revision": 1,
+		"data_stream": map[string]any{"namespace": "default"},
+		"streams":     []any{map[string]any{"id": "wineventlog-1", "channels": channels, "start_at": "beginning", "batch_size": 7}}}
+}
+
+// A procbeat/wineventlog unit reads its channels (through the fake event
+// log): a channel that does not exist degrades the unit with a reason
+// naming it, the unit keeps trying, and it is healthy once the channel
+// appears, whose events are then shipped exactly once.
+func TestLiveChannelMissingThenAppears(t *testing.T) {
+	es := esfake.New(esfake.Faults{})
+	t.Cleanup(es.Close)
+	log := wineventlogtest.New()
+	log.AddChannel("Security")
+	a := agenttest.Start(t, false)
+	a.SetUnit(t, outputID, outputUnit, "elasticsearch", esOutput(es.URL))
+	a.SetUnit(t, "procbeat-live", inputUnit, "procbeat/wineventlog", liveInput(sysmonChannel, "Security"))
+	startWith(t, a, "default", beater.Options{EventLog: log, LiveRetry: 100 * time.Millisecond})
+
+	msg := a.WaitState(t, "procbeat-live", proto.State_DEGRADED, 20*time.Second)
+	if !strings.Contains(msg, `channel "`+sysmonChannel+`" does not exist`) {
+		t.Errorf("degraded with %q, want the missing channel named", msg)
+	}
+	if strings.Contains(msg, `"Security"`) {
+		t.Errorf("degraded with %q: the Security channel exists", msg)
+	}
+	// Sysmon is installed: its channel appears with 40 process starts.
+	log.Write(sysmonChannel, 40, wineventlogtest.SysmonStart("ws1.corp.example.com", time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)))
+	msg = a.WaitState(t, "procbeat-live", proto.State_HEALTHY, 20*time.Second)
+	if !strings.Contains(msg, sysmonChannel) || !strings.Contains(msg, "Security") {
+		t.Errorf("healthy with %q, want the channels named", msg)
+	}
+	waitDocs(t, es, 40)
+	log.Write(sysmonChannel, 10, wineventlogtest.SysmonStart("ws1.corp.example.com", time.Date(2026, 11, 27, 13, 0, 0, 0, time.UTC)))
+	waitDocs(t, es, 50)
+	if h := a.History("procbeat-live"); !agenttest.InOrder(h, []proto.State{proto.State_DEGRADED, proto.State_HEALTHY}) {
+		t.Errorf("Agent saw the unit in states %v", h)
+	}
+
+	a.SetState("procbeat-live", proto.State_STOPPED)
+	a.WaitState(t, "procbeat-live", proto.State_STOPPED, 20*time.Second)
+	time.Sleep(500 * time.Millisecond)
+	exactlyOnce(t, es, 50)
+	if n := log.Open(); n != 0 {
+		t.Errorf("%d event log handles left open after the stop", n)
+	}
+}
+
+// A wineventlog unit with a bad setting fails naming the key.
+func TestLiveUnitConfigurationError(t *testing.T) {
+	es := esfake.New(esfake.Faults{})
+	t.Cleanup(es.Close)
+	a := agenttest.Start(t, false)
+	a.SetUnit(t, outputID, outputUnit, "elasticsearch", esOutput(es.URL))
+	in := liveInput("Security")
+	in["streams"].([]any)[0].(map[string]any)["start_at"] = "yesterday"
+	a.SetUnit(t, "procbeat-live", inputUnit, "procbeat/wineventlog", in)
+	startWith(t, a, "default", beater.Options{EventLog: wineventlogtest.New()})
+	if msg := a.WaitState(t, "procbeat-live", proto.State_FAILED, 20*time.Second); !strings.Contains(msg, "start_at") {
+		t.Errorf("failed with %q", msg)
+	}
+}

@@ -26,7 +26,7 @@ func LiveSources(in config.Input, api wineventlog.API, imageLoads bool, log moni
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, s)
+		out = append(out, inNamespace(s, in.Namespace))
 	}
 	return out, nil
 }

@@ -173,7 +173,7 @@ func (m *Managed) runInput(ctx context.Context, mi *managedInput, format source.
 		m.scanMu.Lock()
 		if ctx.Err() == nil {
 			walkErrs = walkErrs[:0]
-			failed := m.b.scan(ctx, mi.in.Paths, format, seen, problems)
+			failed := m.b.scan(ctx, mi.in.Paths, format, mi.in.Namespace, seen, problems)
 			mi.mu.Lock()
 			mi.problems = append(slices.Clone(walkErrs), failed...)
 			mi.mu.Unlock()
@@ -258,6 +258,10 @@ type watchedSource struct {
 	source.Source
 	opened func()
 }
+
+// Namespace and String are the source's (the runner reads them).
+func (w *watchedSource) Namespace() string { return namespaceOf(w.Source) }
+func (w *watchedSource) String() string    { return sourceName(w.Source) }
 
 func (w *watchedSource) Open(ctx context.Context, pos source.Position) (source.Reader, error) {
 	rd, err := w.Source.Open(ctx, pos)

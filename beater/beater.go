@@ -53,6 +53,8 @@ type Beater struct {
 	journal *tracker.Journal
 	// eventLog is what live inputs read (Options.EventLog).
 	eventLog wineventlog.API
+	// checkpoints are the pipeline's: the journal, then the registry.
+	checkpoints pipeline.Checkpoints
 }
 
 // Options are what the command line adds to the configuration.
@@ -167,6 +169,7 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 			return nil, err
 		}
 		cp = &journaledCheckpoints{reg: b.reg, j: b.journal}
+		b.checkpoints = cp
 	}
 	maxBytes := int64(0)
 	if es := cfg.Output.Elasticsearch; es != nil && es.Enabled {
@@ -352,7 +355,7 @@ func (b *Beater) Replay(ctx context.Context, args []string) (Summary, error) {
 		return nil
 	}
 	inGroup := make(map[string]bool, len(together))
-	for i, err := range b.runner.ReplayTogether(ctx, together, source.FormatUnknown, "") {
+	for i, err := range b.runner.ReplayTogether(ctx, together, source.FormatUnknown, nil) {
 		inGroup[together[i]] = true
 		filesDone.Add(1)
 		if st, serr := os.Stat(together[i]); serr == nil {

@@ -26,7 +26,7 @@ func LiveSources(in config.Input, api wineventlog.API, imageLoads bool, log moni
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, inNamespace(s, in.Namespace))
+		out = append(out, s)
 	}
 	return out, nil
 }
@@ -56,7 +56,13 @@ func (b *Beater) startLive(ctx context.Context, inputs []config.Input) (_ contex
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		srcs = append(srcs, s...)
+		var sc *inputScope
+		if in.Namespace != "" {
+			sc = &inputScope{ns: in.Namespace}
+		}
+		for _, src := range s {
+			srcs = append(srcs, inScope(src, sc))
+		}
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup

@@ -41,6 +41,7 @@ type Managed struct {
 
 type managedInput struct {
 	in     config.Input
+	scope  *inputScope
 	cancel context.CancelFunc
 	done   chan struct{}
 
@@ -121,7 +122,12 @@ func (m *Managed) StartInput(id string, in config.Input) error {
 		if err != nil {
 			return err
 		}
-		run = func(ctx context.Context, mi *managedInput) { m.runLive(ctx, mi, srcs) }
+		run = func(ctx context.Context, mi *managedInput) {
+			for i, s := range srcs {
+				srcs[i] = inScope(s, mi.scope)
+			}
+			m.runLive(ctx, mi, srcs)
+		}
 	} else {
 		var err error
 		if format, err = source.ParseFormat(in.Type); err != nil {
@@ -141,7 +147,7 @@ func (m *Managed) StartInput(id string, in config.Input) error {
 		}
 	}
 	ctx, cancel := context.WithCancel(m.ctx)
-	mi := &managedInput{in: in, cancel: cancel, done: make(chan struct{})}
+	mi := &managedInput{in: in, scope: &inputScope{ns: in.Namespace, record: true}, cancel: cancel, done: make(chan struct{})}
 	m.mu.Lock()
 	m.inputs[id] = mi
 	m.mu.Unlock()
@@ -173,7 +179,7 @@ func (m *Managed) runInput(ctx context.Context, mi *managedInput, format source.
 		m.scanMu.Lock()
 		if ctx.Err() == nil {
 			walkErrs = walkErrs[:0]
-			failed := m.b.scan(ctx, mi.in.Paths, format, mi.in.Namespace, seen, problems)
+			failed := m.b.scan(ctx, mi.in.Paths, format, mi.scope, seen, problems)
 			mi.mu.Lock()
 			mi.problems = append(slices.Clone(walkErrs), failed...)
 			mi.mu.Unlock()
@@ -286,39 +292,46 @@ func (mi *managedInput) setChannelErr(id string, err error) {
 
 // StopInput stops the input, waits until every event it published is
 // acknowledged (or the drain timeout passes) and writes the checkpoints,
-// so that starting it again resumes exactly after what was delivered.
+// so that starting it again resumes exactly after what was delivered. It
+// waits for this input's events only: the other inputs keep publishing.
 func (m *Managed) StopInput(id string) error {
 	m.mu.Lock()
 	mi, ok := m.inputs[id]
 	delete(m.inputs, id)
+	others := len(m.inputs)
 	m.mu.Unlock()
 	if !ok {
 		return nil
 	}
 	mi.cancel()
 	<-mi.done
-	return m.drain()
+	if others == 0 {
+		// Records of this input held for a twin would be let go by the
+		// next scan or expiry of another input; there is none.
+		if err := m.b.runner.FlushHeld(m.ctx); err != nil {
+			return err
+		}
+	}
+	return m.drain(mi.scope.sources())
 }
 
-// drain waits for the pipeline to hold no unacknowledged event. Other
-// inputs may be publishing too, so a busy pipeline is waited for up to the
-// drain timeout only.
-func (m *Managed) drain() error {
+// drain waits until the events of these sources are acknowledged and
+// checkpointed (a twin held for a record of another input passes with
+// that input's next scan or expiry), up to the drain timeout, then writes
+// the checkpoints.
+func (m *Managed) drain(sources []string) error {
 	timeout := m.opts.DrainTimeout
 	if timeout <= 0 {
 		timeout = 30 * time.Second
 	}
 	deadline := time.Now().Add(timeout)
-	for m.b.pipe.Pending() > 0 {
+	for n := m.b.reg.Pending(sources...); n > 0; n = m.b.reg.Pending(sources...) {
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%d events still unacknowledged after %s; they will be sent again when the input starts", m.b.pipe.Pending(), timeout)
+			return fmt.Errorf("%d events still unacknowledged after %s; they will be sent again when the input starts", n, timeout)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if m.b.reg != nil {
-		return m.b.reg.Flush()
-	}
-	return nil
+	return m.b.checkpoints.Flush()
 }
 
 // InputHealth returns what kept the input's last scan from reading every

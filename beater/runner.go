@@ -122,20 +122,20 @@ func SourceID(path string) string { return source.ID(path) }
 // A record that cannot be decoded or mapped is reported and skipped; an
 // error is returned only when the file cannot be read or ctx ends.
 func (r *Runner) ReplayFile(ctx context.Context, path string) error {
-	return r.replayFile(ctx, path, source.FormatUnknown, "")
+	return r.replayFile(ctx, path, source.FormatUnknown, nil)
 }
 
 // replayFile is ReplayFile with the format forced (an input's type), or
 // detected per file when it is FormatUnknown.
-// Its documents go to namespace ns ("": procbeat.namespace).
-func (r *Runner) replayFile(ctx context.Context, path string, format source.Format, ns string) error {
+// Its sources are read for the input of scope sc (nil: none).
+func (r *Runner) replayFile(ctx context.Context, path string, format source.Format, sc *inputScope) error {
 	opts := r.opts
 	opts.Format = format
 	if source.ArchiveKind(path) == "" {
-		return r.Run(ctx, inNamespace(source.NewFile(path, opts), ns))
+		return r.Run(ctx, inScope(source.NewFile(path, opts), sc))
 	}
 	err := source.WalkArchive(ctx, path, opts, func(s source.Source) error {
-		if err := r.Run(ctx, inNamespace(s, ns)); err != nil {
+		if err := r.Run(ctx, inScope(s, sc)); err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -536,13 +536,13 @@ func (r *Runner) RunExpiry(ctx context.Context, every time.Duration) {
 
 // ReplayTogether reads files (not archives) with RunTogether, their
 // format forced (an input's type) or detected per file (FormatUnknown),
-// their documents in namespace ns ("": procbeat.namespace).
-func (r *Runner) ReplayTogether(ctx context.Context, paths []string, format source.Format, ns string) []error {
+// read for the input of scope sc (nil: none).
+func (r *Runner) ReplayTogether(ctx context.Context, paths []string, format source.Format, sc *inputScope) []error {
 	opts := r.opts
 	opts.Format = format
 	srcs := make([]source.Source, len(paths))
 	for i, p := range paths {
-		srcs[i] = inNamespace(source.NewFile(p, opts), ns)
+		srcs[i] = inScope(source.NewFile(p, opts), sc)
 	}
 	return r.RunTogether(ctx, srcs)
 }

@@ -4,6 +4,7 @@ package agent_test
 
 import (
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -79,4 +80,77 @@ func TestLiveUnitConfigurationError(t *testing.T) {
 	if msg := a.WaitState(t, "procbeat-live", proto.State_FAILED, 20*time.Second); !strings.Contains(msg, "start_at") {
 		t.Errorf("failed with %q", msg)
 	}
+}
+
+// Stopping one input waits for its own events only: a file input stops,
+// with every one of its documents stored, while a live input keeps
+// publishing into a slow Elasticsearch, whose pipeline is never empty.
+func TestStopWaitsForTheInputsOwnEvents(t *testing.T) {
+	es := esfake.New(esfake.Faults{Seed: 1, Slow: 1, SlowDelay: 100 * time.Millisecond})
+	t.Cleanup(es.Close)
+	// Each input writes into a namespace of its own: the index says whose
+	// a document is.
+	var mu sync.Mutex
+	stored := map[string]int{}
+	es.OnCreate = func(index, _ string) {
+		mu.Lock()
+		stored[index[strings.LastIndexByte(index, '-')+1:]]++
+		mu.Unlock()
+	}
+	count := func(ns string) int {
+		mu.Lock()
+		defer mu.Unlock()
+		return stored[ns]
+	}
+	log := wineventlogtest.New()
+	at := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	log.Write(sysmonChannel, 20, wineventlogtest.SysmonStart("ws1.corp.example.com", at))
+	dir := t.TempDir()
+	writeSample(t, dir, "a.xml", "a")
+	a := agenttest.Start(t, false)
+	a.SetUnit(t, outputID, outputUnit, "elasticsearch", esOutput(es.URL))
+	a.SetUnit(t, inputID, inputUnit, "procbeat/xml", nsInput(dir, "files"))
+	live := liveInput(sysmonChannel)
+	live["data_stream"] = map[string]any{"namespace": "live"}
+	a.SetUnit(t, "procbeat-live", inputUnit, "procbeat/wineventlog", live)
+	// The drain timeout is far above what the stop may take.
+	startWith(t, a, "default", beater.Options{EventLog: log, DrainTimeout: 30 * time.Second})
+
+	// The live channel gets a record every 5 ms for the whole test.
+	stop := make(chan struct{})
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+			log.Write(sysmonChannel, 1, wineventlogtest.SysmonStart("ws1.corp.example.com", at.Add(time.Duration(i)*time.Second)))
+		}
+	}()
+	defer func() { close(stop); <-writerDone }()
+	a.WaitState(t, inputID, proto.State_HEALTHY, 20*time.Second)
+	a.WaitState(t, "procbeat-live", proto.State_HEALTHY, 20*time.Second)
+
+	began := time.Now()
+	a.SetState(inputID, proto.State_STOPPED)
+	msg := a.WaitState(t, inputID, proto.State_STOPPED, 30*time.Second)
+	took := time.Since(began)
+	if msg != "stopped" {
+		t.Errorf("stopped with %q", msg)
+	}
+	if took > 10*time.Second {
+		t.Errorf("the stop took %s: it waited for the other input's events", took)
+	}
+	if n := count("files"); n != docsPerFS {
+		t.Errorf("%d of the stopped input's %d documents stored when it reported stopped", n, docsPerFS)
+	}
+	liveAtStop := count("live")
+	time.Sleep(time.Second)
+	if n := count("live"); n <= liveAtStop {
+		t.Errorf("the live input stored %d documents at the stop, %d a second later: it stopped flowing", liveAtStop, n)
+	}
+	t.Logf("stop took %s; live documents: %d at the stop, %d a second later", took, liveAtStop, count("live"))
 }

@@ -2,6 +2,8 @@ package beater
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"sync"
 
 	"github.com/procbeat/procbeat/module/process/source"
@@ -24,11 +26,7 @@ type inputScope struct {
 func (sc *inputScope) sources() []string {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
-	ids := make([]string, 0, len(sc.opened))
-	for id := range sc.opened {
-		ids = append(ids, id)
-	}
-	return ids
+	return slices.Collect(maps.Keys(sc.opened))
 }
 
 // scopedSource is a source read for an input with a scope: the runner

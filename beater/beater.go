@@ -81,6 +81,9 @@ type Options struct {
 	// EventLog, when set, is the event log live inputs read instead of
 	// the system's (tests on any system).
 	EventLog wineventlog.API
+	// liveHost reads this host's metadata for its own events from the
+	// start, even without a live input yet (NewManaged).
+	liveHost bool
 	// LiveRetry is the first wait before a managed input opens a channel
 	// that failed (does not exist) again; it doubles up to a minute.
 	// Zero is a second.
@@ -196,7 +199,7 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 		Tags:    cfg.Tags,
 		Labels:  document.NewRawObject(labels),
 	}
-	if hasLiveInput(cfg) {
+	if hasLiveInput(cfg) || o.liveHost {
 		// On a live host, its own metadata goes on its own events only;
 		// its machine id is its host.id unless procbeat.host.id says
 		// otherwise.

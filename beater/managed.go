@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -59,6 +60,11 @@ func NewManaged(ctx context.Context, cfg config.Config, log monitoring.Logger, o
 	m := &Managed{health: &esHealth{}, inputs: map[string]*managedInput{}, ctx: ctx}
 	o.Resume = true
 	o.WrapES = m.health.wrap
+	// Live inputs come with units at any time, after the mapping is made:
+	// where they can run (Windows, or an event log a test supplies), this
+	// host's metadata goes on its own events from the start, as it does
+	// when procbeat.yml has a live input.
+	o.liveHost = runtime.GOOS == "windows" || o.EventLog != nil
 	b, out, o, err := prepare(cfg, log, o)
 	if err != nil {
 		return nil, err

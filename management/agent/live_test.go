@@ -3,6 +3,8 @@
 package agent_test
 
 import (
+	"encoding/json"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -54,6 +56,17 @@ func TestLiveChannelMissingThenAppears(t *testing.T) {
 	waitDocs(t, es, 40)
 	log.Write(sysmonChannel, 10, wineventlogtest.SysmonStart("ws1.corp.example.com", time.Date(2026, 11, 27, 13, 0, 0, 0, time.UTC)))
 	waitDocs(t, es, 50)
+	// An event this host logged itself gets this host's metadata, read
+	// from the start under Agent as with a live input in procbeat.yml.
+	self, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	log.Write(sysmonChannel, 1, wineventlogtest.SysmonStart(self, time.Date(2026, 11, 27, 14, 0, 0, 0, time.UTC)))
+	waitDocs(t, es, 51)
+	if !hasLocalHostMetadata(t, es, self) {
+		t.Error("the event of this host lacks host.architecture and host.os.kernel")
+	}
 	if h := a.History("procbeat-live"); !agenttest.InOrder(h, []proto.State{proto.State_DEGRADED, proto.State_HEALTHY}) {
 		t.Errorf("Agent saw the unit in states %v", h)
 	}
@@ -61,7 +74,7 @@ func TestLiveChannelMissingThenAppears(t *testing.T) {
 	a.SetState("procbeat-live", proto.State_STOPPED)
 	a.WaitState(t, "procbeat-live", proto.State_STOPPED, 20*time.Second)
 	time.Sleep(500 * time.Millisecond)
-	exactlyOnce(t, es, 50)
+	exactlyOnce(t, es, 51)
 	if n := log.Open(); n != 0 {
 		t.Errorf("%d event log handles left open after the stop", n)
 	}
@@ -153,4 +166,27 @@ func TestStopWaitsForTheInputsOwnEvents(t *testing.T) {
 		t.Errorf("the live input stored %d documents at the stop, %d a second later: it stopped flowing", liveAtStop, n)
 	}
 	t.Logf("stop took %s; live documents: %d at the stop, %d a second later", took, liveAtStop, count("live"))
+}
+
+// hasLocalHostMetadata finds the document of host name and says whether it
+// carries the host facts procbeat reads (architecture, kernel).
+func hasLocalHostMetadata(t *testing.T, es *esfake.Server, name string) bool {
+	t.Helper()
+	var found bool
+	es.Each(func(_, _ string, body []byte) {
+		var doc struct {
+			Host struct {
+				Name         string
+				Architecture string
+				OS           struct{ Kernel string }
+			}
+		}
+		if err := json.Unmarshal(body, &doc); err != nil {
+			t.Fatal(err)
+		}
+		if strings.EqualFold(doc.Host.Name, name) {
+			found = doc.Host.Architecture != "" && doc.Host.OS.Kernel != ""
+		}
+	})
+	return found
 }

@@ -311,26 +311,30 @@ func (m *Managed) StopInput(id string) error {
 	}
 	mi.cancel()
 	<-mi.done
-	if others == 0 {
-		// Records of this input held for a twin would be let go by the
-		// next scan or expiry of another input; there is none.
-		if err := m.b.runner.FlushHeld(m.ctx); err != nil {
-			return err
-		}
-	}
-	return m.drain(mi.scope.sources())
-}
-
-// drain waits until the events of these sources are acknowledged and
-// checkpointed (a twin held for a record of another input passes with
-// that input's next scan or expiry), up to the drain timeout, then writes
-// the checkpoints.
-func (m *Managed) drain(sources []string) error {
 	timeout := m.opts.DrainTimeout
 	if timeout <= 0 {
 		timeout = 30 * time.Second
 	}
 	deadline := time.Now().Add(timeout)
+	if others == 0 {
+		// Records of this input held for a twin would be let go by the
+		// next scan or expiry of another input; there is none. Publishing
+		// them waits for room in the pipeline, up to the drain timeout.
+		ctx, cancel := context.WithDeadline(m.ctx, deadline)
+		err := m.b.runner.FlushHeld(ctx)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("publishing the records held for their twins: %w; they will be read again when the input starts", err)
+		}
+	}
+	return m.drain(mi.scope.sources(), deadline, timeout)
+}
+
+// drain waits until the events of these sources are acknowledged and
+// checkpointed (a twin held for a record of another input passes with
+// that input's next scan or expiry), up to the deadline, then writes the
+// checkpoints.
+func (m *Managed) drain(sources []string, deadline time.Time, timeout time.Duration) error {
 	for n := m.b.reg.Pending(sources...); n > 0; n = m.b.reg.Pending(sources...) {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("%d events still unacknowledged after %s; they will be sent again when the input starts", n, timeout)

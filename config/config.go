@@ -24,6 +24,8 @@ import (
 	"github.com/elastic/go-ucfg"
 	"github.com/elastic/go-ucfg/parse"
 	"github.com/go-viper/mapstructure/v2"
+
+	"github.com/procbeat/procbeat/esclient"
 )
 
 // Config is the whole of procbeat.yml.
@@ -46,6 +48,9 @@ type Config struct {
 	Fields map[string]any `config:"fields"`
 	// Management is set when Elastic Agent runs procbeat.
 	Management Management `config:"management"`
+	// Cloud is cloud.id and cloud.auth, as in Beats: they set
+	// output.elasticsearch's hosts and credentials (see applyCloud).
+	Cloud esclient.Cloud `config:"cloud"`
 }
 
 // Management is how Elastic Agent starts procbeat (-E
@@ -142,6 +147,9 @@ type Input struct {
 	// BatchSize is how many records one read of a channel asks for, 1-1024
 	// (wineventlog; 0 is 100).
 	BatchSize int `config:"batch_size"`
+	// Namespace is the data stream namespace of this input's documents;
+	// empty is procbeat.namespace.
+	Namespace string `config:"namespace"`
 }
 
 // Host is metadata the events cannot supply, added to every document.
@@ -192,14 +200,15 @@ type Elasticsearch struct {
 	DeadLetterPath string `config:"dead_letter_path"`
 	// DeadLetterMaxBytes caps the dead-letter file; 0 is no cap.
 	DeadLetterMaxBytes int64 `config:"dead_letter_max_bytes"`
+	// ProxyURL, ProxyDisable and ProxyHeaders: see esclient.Config.
+	ProxyURL     string            `config:"proxy_url"`
+	ProxyDisable bool              `config:"proxy_disable"`
+	ProxyHeaders map[string]string `config:"proxy_headers"`
 }
 
-// SSL configures TLS to Elasticsearch.
-type SSL struct {
-	CertificateAuthorities []string `config:"certificate_authorities"`
-	CATrustedFingerprint   string   `config:"ca_trusted_fingerprint"`
-	VerificationMode       string   `config:"verification_mode"`
-}
+// SSL configures TLS to Elasticsearch: Beats' ssl.* keys, checked and
+// applied by esclient (through elastic-agent-libs tlscommon).
+type SSL = esclient.SSLConfig
 
 // Backoff is the retry backoff.
 type Backoff struct {
@@ -464,6 +473,9 @@ func DecodeWith(raw *libconfig.C, secrets keystore.Keystore) (Config, error) {
 	if err := dec.Decode(tree); err != nil {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
+	if err := cfg.applyCloud(); err != nil {
+		return Config{}, err
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		return Config{}, fmt.Errorf("path.home: locating the procbeat binary: %w", err)
@@ -566,6 +578,9 @@ func (c *Config) Validate() error {
 		default:
 			errs = append(errs, bad(key+".type", "%q is not one of evtx, xml, json, wineventlog", in.Type))
 		}
+		if in.Namespace != "" && !namespaceRE.MatchString(in.Namespace) {
+			errs = append(errs, bad(key+".namespace", "%q must be 1-100 of a-z, 0-9 and _ (no '-')", in.Namespace))
+		}
 	}
 	errs = append(errs, c.Enrich.validate()...)
 	if c.ShutdownTimeout < 0 {
@@ -583,13 +598,11 @@ func (c *Config) Validate() error {
 		if es.APIKey != "" && !strings.Contains(es.APIKey, ":") {
 			errs = append(errs, bad("output.elasticsearch.api_key", "must be id:api_key"))
 		}
-		switch es.SSL.VerificationMode {
-		case "full", "none":
-		default:
-			errs = append(errs, bad("output.elasticsearch.ssl.verification_mode", "%q is not one of full, none", es.SSL.VerificationMode))
+		if err := es.SSL.Validate(); err != nil {
+			errs = append(errs, err)
 		}
-		if fp := es.SSL.CATrustedFingerprint; fp != "" && !regexp.MustCompile(`^[0-9A-Fa-f:]{64,95}$`).MatchString(fp) {
-			errs = append(errs, bad("output.elasticsearch.ssl.ca_trusted_fingerprint", "must be a hex SHA-256 fingerprint"))
+		if err := esclient.ValidateProxyURL(es.ProxyURL); err != nil {
+			errs = append(errs, err)
 		}
 		if es.CompressionLevel < 0 || es.CompressionLevel > 9 {
 			errs = append(errs, bad("output.elasticsearch.compression_level", "must be 0-9, got %d", es.CompressionLevel))

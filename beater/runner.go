@@ -47,6 +47,9 @@ type Runner struct {
 	// merger pairs Sysmon and Security records of one process event
 	// (nil: every record is published on its own); under mapMu.
 	merger *merge.Merger[pipeline.Ticket]
+	// arena holds the encoded bodies until the output is done with them;
+	// under mapMu, where every document is encoded.
+	arena *pipeline.Arena
 
 	mu      sync.Mutex
 	summary Summary
@@ -92,6 +95,9 @@ func NewRunner(o RunnerOptions) (*Runner, error) {
 		read: map[string]source.Position{}, warners: map[string]*fileWarner{}}
 	if o.Merge != nil {
 		r.merger = merge.New[pipeline.Ticket](*o.Merge)
+	}
+	if o.Pipeline != nil {
+		r.arena = o.Pipeline.Arena()
 	}
 	// Only the records the mapping wants are decoded from EVTX (image
 	// loads only when enrichment reads them).
@@ -262,7 +268,7 @@ func (r *Runner) step(ctx context.Context, rs *reading) (stop bool, _ error) {
 		if r.observe != nil {
 			r.observe(&rs.doc)
 		}
-		ev := pipeline.Event{Index: r.mapper.Index(kind), ID: rs.doc.Event.ID, Body: r.encode(&rs.doc), Pos: pos}
+		ev := r.event(kind, &rs.doc, pos)
 		r.mapMu.Unlock()
 		err = rs.client.Publish(ctx, ev)
 		if err == nil {
@@ -398,8 +404,7 @@ func (r *Runner) emitter(outs *[]outgoing) merge.Emit[pipeline.Ticket] {
 		if r.observe != nil {
 			r.observe(d)
 		}
-		o := outgoing{ev: pipeline.Event{Index: r.mapper.Index(kind), ID: d.Event.ID, Body: r.encode(d),
-			Pos: pipeline.Position{Source: acks[0].Source}}, kind: kind}
+		o := outgoing{ev: r.event(kind, d, pipeline.Position{Source: acks[0].Source}), kind: kind}
 		o.n = copy(o.t[:], acks)
 		*outs = append(*outs, o)
 		return nil
@@ -584,13 +589,27 @@ func (r *Runner) fileError(path string, err error) {
 	r.log.Errorf("%v", err)
 }
 
-// encode renders the document for the output; the pipeline keeps the bytes
-// until the output acknowledges them, so each event gets its own buffer.
-func (r *Runner) encode(d *document.Document) []byte {
-	if r.codec == "car" {
-		return car.Append(make([]byte, 0, 1024), d)
+// event renders the document for the output, under mapMu. The body goes
+// into the pipeline's arena, which recycles it once the output is done
+// with it: no buffer per document.
+func (r *Runner) event(kind mapping.Kind, d *document.Document, pos pipeline.Position) pipeline.Event {
+	ev := pipeline.Event{Index: r.mapper.Index(kind), ID: d.Event.ID, Pos: pos}
+	var room []byte
+	if r.arena != nil {
+		room = r.arena.Room()
 	}
-	return d.AppendJSON(make([]byte, 0, 2048))
+	var body []byte
+	if r.codec == "car" {
+		body = car.Append(room, d)
+	} else {
+		body = d.AppendJSON(room)
+	}
+	if r.arena != nil {
+		r.arena.Set(&ev, body)
+	} else {
+		ev.Body = body
+	}
+	return ev
 }
 
 // fileCounts are one file's counts not yet merged into the summary.

@@ -14,6 +14,9 @@ type Event struct {
 	ID    string   // deterministic _id, so a replay never indexes twice
 	Body  []byte   // the final JSON document; the pipeline never re-parses it
 	Pos   Position // where the event came from, for checkpoints
+	// chunk holds Body when an Arena placed it there; the pipeline gives
+	// it back once the output is done with the event.
+	chunk *chunk
 }
 
 // Position locates an event in its source: the source's identity and, kept

@@ -47,8 +47,9 @@ type Runner struct {
 	// merger pairs Sysmon and Security records of one process event
 	// (nil: every record is published on its own); under mapMu.
 	merger *merge.Merger[pipeline.Ticket]
-	// arena holds the encoded bodies until the output is done with them;
-	// under mapMu, where every document is encoded.
+	// arena holds the bodies of the documents release lets go until the
+	// output is done with them; under mapMu. Run and RunTogether encode
+	// into their publisher's own.
 	arena *pipeline.Arena
 
 	mu      sync.Mutex
@@ -96,9 +97,7 @@ func NewRunner(o RunnerOptions) (*Runner, error) {
 	if o.Merge != nil {
 		r.merger = merge.New[pipeline.Ticket](*o.Merge)
 	}
-	if o.Pipeline != nil {
-		r.arena = o.Pipeline.Arena()
-	}
+	r.arena = o.Pipeline.Arena()
 	// Only the records the mapping wants are decoded from EVTX (image
 	// loads only when enrichment reads them).
 	r.opts.Filter = o.Mapper.Wants
@@ -184,6 +183,9 @@ func (r *Runner) Run(ctx context.Context, src source.Source) error {
 	if rs == nil {
 		return err
 	}
+	p := r.newPublisher(ctx)
+	defer p.close()
+	rs.use(p)
 	for rs.rd.Next(ctx) {
 		if stop, err := r.step(ctx, rs); stop {
 			rs.close(r)
@@ -201,14 +203,51 @@ type reading struct {
 	doc      document.Document
 	// Counts are kept locally and merged now and then: the summary's lock
 	// and maps stay off the per-record path.
-	c    fileCounts
-	outs []outgoing
+	c fileCounts
+	// pub publishes the documents (in mapping order), emit hands it
+	// those the merger lets go.
+	pub  *publisher
 	emit merge.Emit[pipeline.Ticket]
+	// record is the record being mapped, for messages.
+	record uint64
 	// warn caps the source's record warnings (warncap.go).
 	warn *fileWarner
+	pubState
+}
+
+// use makes p the reading's publisher.
+func (rs *reading) use(p *publisher) {
+	rs.pub = p
+	rs.emit = func(kind mapping.Kind, d *document.Document, acks []pipeline.Ticket) error {
+		j := pubJob{rs: rs, kind: kind, record: rs.record, pos: pipeline.Position{Source: acks[0].Source}}
+		j.n = copy(j.t[:], acks)
+		p.queue(j, d)
+		return nil
+	}
+}
+
+// published waits for the reading's queued documents, and returns the
+// error that stops the source when one failed to publish (nil when ctx
+// ended: a stop is no failure).
+func (rs *reading) published(ctx context.Context) (failed bool, _ error) {
+	rs.inflight.Wait()
+	return rs.failed(ctx)
+}
+
+// failed reports a publish failure the publisher has seen so far.
+func (rs *reading) failed(ctx context.Context) (bool, error) {
+	if !rs.pubFailed.Load() {
+		return false, nil
+	}
+	if ctx.Err() != nil {
+		return true, nil
+	}
+	return true, fmt.Errorf("%s: record %d: %w", rs.name, rs.pubRecord, rs.pubErr)
 }
 
 func (rs *reading) close(r *Runner) {
+	rs.inflight.Wait()
+	r.merge(&rs.counts)
 	r.merge(&rs.c)
 	rs.warn.finish()
 	rs.rd.Close()
@@ -237,7 +276,6 @@ func (r *Runner) open(ctx context.Context, src source.Source) (*reading, error) 
 		}
 	})
 	rs.client = r.pipe.Client(rs.id)
-	rs.emit = r.emitter(&rs.outs)
 	return rs, nil
 }
 
@@ -245,6 +283,7 @@ func (r *Runner) open(ctx context.Context, src source.Source) (*reading, error) 
 // source must end here: with err, or nil when ctx ended.
 func (r *Runner) step(ctx context.Context, rs *reading) (stop bool, _ error) {
 	rec := rs.rd.Record()
+	rs.record = rec.RecordID
 	c := &rs.c
 	c.records++
 	if c.records%1024 == 0 {
@@ -265,39 +304,32 @@ func (r *Runner) step(ctx context.Context, rs *reading) (stop bool, _ error) {
 	p := rs.rd.Position()
 	pos := pipeline.Position{Offset: p.Offset, Check: p.Check, Bookmark: p.Bookmark}
 	if r.merger == nil {
-		if r.observe != nil {
-			r.observe(&rs.doc)
-		}
-		ev := r.event(kind, &rs.doc, pos)
+		rs.pub.queue(pubJob{rs: rs, kind: kind, record: rec.RecordID, pos: pos}, &rs.doc)
 		r.mapMu.Unlock()
-		err = rs.client.Publish(ctx, ev)
-		if err == nil {
-			// Counted once published: a document refused at SIGINT is not one.
-			c.kinds[kind]++
-		}
 	} else {
 		// The record's ticket is taken now, in its source's order: while
 		// the merger holds it the source's checkpoint stays before it.
 		t := rs.client.Reserve(pos)
 		err = r.merger.Add(merge.Item[pipeline.Ticket]{Kind: kind, Doc: &rs.doc, Logged: rec.TimeCreated, Image: mapping.RecordImage(rec), Ack: t}, rs.emit)
 		r.mapMu.Unlock()
-		if err == nil {
-			err = r.publishOut(ctx, &rs.outs, c)
+		if err != nil {
+			if ctx.Err() != nil {
+				return true, nil
+			}
+			return true, fmt.Errorf("%s: record %d: %w", rs.name, rec.RecordID, err)
 		}
 	}
-	if err != nil {
-		if ctx.Err() != nil {
-			return true, nil
-		}
-		return true, fmt.Errorf("%s: record %d: %w", rs.name, rec.RecordID, err)
-	}
-	return false, nil
+	return rs.failed(ctx)
 }
 
 // finish ends a source read to its end (or to ctx's): its read error, its
 // counts, where a later scan continues.
 func (r *Runner) finish(ctx context.Context, rs *reading) error {
 	defer rs.close(r)
+	if stop, err := rs.published(ctx); stop {
+		// As when a record's publishing stops the source.
+		return err
+	}
 	rd, c, name := rs.rd, &rs.c, rs.name
 	// Records a reader dropped before decoding (EVTX's filter) were read
 	// too: count them so "records read" means the same for every format.
@@ -343,6 +375,8 @@ func (r *Runner) finish(ctx context.Context, rs *reading) error {
 // each source's error, in srcs' order.
 func (r *Runner) RunTogether(ctx context.Context, srcs []source.Source) []error {
 	errs := make([]error, len(srcs))
+	p := r.newPublisher(ctx)
+	defer p.close()
 	var live []*reading
 	idx := map[*reading]int{}
 	for i, src := range srcs {
@@ -352,6 +386,7 @@ func (r *Runner) RunTogether(ctx context.Context, srcs []source.Source) []error 
 			continue
 		}
 		idx[rs] = i
+		rs.use(p)
 		if rs.rd.Next(ctx) {
 			live = append(live, rs)
 		} else {
@@ -404,7 +439,7 @@ func (r *Runner) emitter(outs *[]outgoing) merge.Emit[pipeline.Ticket] {
 		if r.observe != nil {
 			r.observe(d)
 		}
-		o := outgoing{ev: r.event(kind, d, pipeline.Position{Source: acks[0].Source}), kind: kind}
+		o := outgoing{ev: r.event(r.arena, kind, d, pipeline.Position{Source: acks[0].Source}), kind: kind}
 		o.n = copy(o.t[:], acks)
 		*outs = append(*outs, o)
 		return nil
@@ -589,25 +624,15 @@ func (r *Runner) fileError(path string, err error) {
 	r.log.Errorf("%v", err)
 }
 
-// event renders the document for the output, under mapMu. The body goes
-// into the pipeline's arena, which recycles it once the output is done
-// with it: no buffer per document.
-func (r *Runner) event(kind mapping.Kind, d *document.Document, pos pipeline.Position) pipeline.Event {
+// event renders the document for the output. The body goes into a, the
+// pipeline's arena, which recycles it once the output is done with it: no
+// buffer per document.
+func (r *Runner) event(a *pipeline.Arena, kind mapping.Kind, d *document.Document, pos pipeline.Position) pipeline.Event {
 	ev := pipeline.Event{Index: r.mapper.Index(kind), ID: d.Event.ID, Pos: pos}
-	var room []byte
-	if r.arena != nil {
-		room = r.arena.Room()
-	}
-	var body []byte
 	if r.codec == "car" {
-		body = car.Append(room, d)
+		a.Set(&ev, car.Append(a.Room(), d))
 	} else {
-		body = d.AppendJSON(room)
-	}
-	if r.arena != nil {
-		r.arena.Set(&ev, body)
-	} else {
-		ev.Body = body
+		a.Set(&ev, d.AppendJSON(a.Room()))
 	}
 	return ev
 }

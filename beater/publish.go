@@ -1,0 +1,146 @@
+package beater
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/procbeat/procbeat/fields/document"
+	"github.com/procbeat/procbeat/module/process/mapping"
+	"github.com/procbeat/procbeat/pipeline"
+)
+
+// stageDocs is how many mapped documents wait for the encoder at most:
+// enough for the mapping and the encoder to run on two cores without
+// waiting for each other at every document, little memory (2.3 KiB each).
+const stageDocs = 256
+
+// publisher encodes and publishes the mapped documents of one Run (or
+// RunTogether) in the order they were mapped. With more than one core it
+// does so in a goroutine of its own, while the mapping (serial: the
+// tracker and merger are ordered state) goes on with the next records;
+// the EVTX reader decodes on the other cores meanwhile. With one core it
+// works in the caller's goroutine, as a handoff would only add switches.
+//
+// A document's records were registered with the checkpoint store before
+// it was queued (Reserve) or are at publish (Client.Publish), both in
+// mapping order, so checkpoints advance as they did without the stage.
+type publisher struct {
+	r     *Runner
+	ctx   context.Context
+	arena *pipeline.Arena
+	// docs are the queued documents (async only); free their indexes.
+	docs []document.Document
+	free chan int32
+	jobs chan pubJob // nil: publish in the caller's goroutine
+	done chan struct{}
+}
+
+// pubJob is one document to encode and publish.
+type pubJob struct {
+	rs     *reading
+	doc    *document.Document
+	slot   int32 // in docs; -1 when doc is the caller's (inline)
+	kind   mapping.Kind
+	record uint64            // the record being read when it was queued, for messages
+	pos    pipeline.Position // published by rs.client when n == 0
+	t      [2]pipeline.Ticket
+	n      int // tickets Reserve took: published with PublishReserved
+}
+
+func (r *Runner) newPublisher(ctx context.Context) *publisher {
+	p := &publisher{r: r, ctx: ctx, arena: r.pipe.Arena()}
+	if runtime.GOMAXPROCS(0) > 1 {
+		p.docs = make([]document.Document, stageDocs)
+		p.free = make(chan int32, stageDocs)
+		for i := range stageDocs {
+			p.free <- int32(i)
+		}
+		p.jobs = make(chan pubJob, stageDocs)
+		p.done = make(chan struct{})
+		go p.loop()
+	}
+	return p
+}
+
+// queue publishes d, now or in turn; d need stay valid only during the
+// call. Observe sees it first, here, in mapping order.
+func (p *publisher) queue(j pubJob, d *document.Document) {
+	if p.r.observe != nil {
+		p.r.observe(d)
+	}
+	j.rs.inflight.Add(1)
+	if p.jobs == nil {
+		j.doc, j.slot = d, -1
+		p.publish(&j)
+		return
+	}
+	j.slot = <-p.free
+	j.doc = &p.docs[j.slot]
+	*j.doc = *d
+	p.jobs <- j
+}
+
+func (p *publisher) loop() {
+	defer close(p.done)
+	for j := range p.jobs {
+		p.publish(&j)
+	}
+}
+
+// publish encodes and publishes one document; after a source's first
+// failure the rest of its documents are dropped (the source stops, and
+// its checkpoint stays before them).
+func (p *publisher) publish(j *pubJob) {
+	rs := j.rs
+	defer rs.inflight.Done()
+	if rs.pubFailed.Load() {
+		p.release(j)
+		return
+	}
+	ev := p.r.event(p.arena, j.kind, j.doc, j.pos)
+	p.release(j)
+	var err error
+	if j.n == 0 {
+		err = rs.client.Publish(p.ctx, ev)
+	} else {
+		err = p.r.pipe.PublishReserved(p.ctx, ev, j.t[:j.n]...)
+	}
+	if err != nil {
+		rs.pubErr, rs.pubRecord = err, j.record
+		rs.pubFailed.Store(true)
+		return
+	}
+	// Counted once published: a document refused at SIGINT is not one.
+	c := &rs.counts
+	c.kinds[j.kind]++
+	if c.kinds[j.kind]%1024 == 0 {
+		p.r.merge(c)
+	}
+}
+
+func (p *publisher) release(j *pubJob) {
+	if j.slot >= 0 {
+		p.free <- j.slot
+	}
+}
+
+// close publishes what is queued and ends the goroutine.
+func (p *publisher) close() {
+	if p.jobs != nil {
+		close(p.jobs)
+		<-p.done
+	}
+	p.arena.Close()
+}
+
+// pubState is a reading's side of the publisher: what the publisher
+// counted and how it failed, read once inflight is done.
+type pubState struct {
+	inflight  sync.WaitGroup
+	counts    fileCounts // documents published
+	pubFailed atomic.Bool
+	pubErr    error
+	pubRecord uint64
+}

@@ -629,10 +629,12 @@ func (r *Runner) fileError(path string, err error) {
 // buffer per document.
 func (r *Runner) event(a *pipeline.Arena, kind mapping.Kind, d *document.Document, pos pipeline.Position) pipeline.Event {
 	ev := pipeline.Event{Index: r.mapper.Index(kind), ID: d.Event.ID, Pos: pos}
+	// A newline after each body lets NDJSON outputs write runs of bodies
+	// without copying them (pipeline.WriteLines).
 	if r.codec == "car" {
-		a.Set(&ev, car.Append(a.Room(), d))
+		a.SetLine(&ev, append(car.Append(a.Room(), d), '\n'))
 	} else {
-		a.Set(&ev, d.AppendJSON(a.Room()))
+		a.SetLine(&ev, append(d.AppendJSON(a.Room()), '\n'))
 	}
 	return ev
 }

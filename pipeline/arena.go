@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"io"
 	"sync"
 	"sync/atomic"
 )
@@ -116,13 +117,26 @@ func (a *Arena) Room() []byte {
 // outgrew its room was moved by append to a buffer of its own, and is
 // kept as it is.
 func (a *Arena) Set(ev *Event, body []byte) {
-	ev.Body, ev.chunk = body, nil
+	ev.Body, ev.chunk, ev.newline = body, nil, false
 	if a.cur == nil || len(body) == 0 || a.off >= cap(a.cur.buf) || &body[0] != &a.cur.buf[a.off:cap(a.cur.buf)][0] {
 		return
 	}
 	a.cur.buf = a.cur.buf[:a.off+len(body)]
 	a.cur.refs.Add(1)
 	ev.chunk = a.cur
+}
+
+// SetLine is Set for a body followed by a newline (line ends with '\n'):
+// ev's Body is the body alone, and the newline stays after it in the
+// chunk, so that NDJSON outputs write runs of bodies whole (WriteLines).
+func (a *Arena) SetLine(ev *Event, line []byte) {
+	if len(line) == 0 || line[len(line)-1] != '\n' {
+		a.Set(ev, line)
+		return
+	}
+	a.Set(ev, line)
+	ev.Body = ev.Body[:len(line)-1]
+	ev.newline = ev.chunk != nil
 }
 
 // Close gives back the chunk the arena writes to; the arena may still be
@@ -132,6 +146,59 @@ func (a *Arena) Close() {
 		a.cur.release(1)
 		a.cur = nil
 	}
+}
+
+// line returns ev's body with the newline that follows it in its chunk
+// (SetLine), or nil.
+func (e *Event) line() []byte {
+	if !e.newline {
+		return nil
+	}
+	return e.Body[:len(e.Body)+1]
+}
+
+// WriteLines writes the events' bodies to w as NDJSON, each followed by a
+// newline. Bodies placed with SetLine one after the other in a chunk go
+// out in one write, without being copied: one write per run of about a
+// hundred documents, where a buffered writer would copy each body once
+// more.
+func WriteLines(w io.Writer, events []Event) error {
+	var run []byte
+	for i := range events {
+		e := &events[i]
+		if l := e.line(); l != nil {
+			if len(run) > 0 && cap(run) > len(run) && &run[:len(run)+1][len(run)] == &l[0] {
+				run = run[:len(run)+len(l)]
+				continue
+			}
+			if err := write(w, run); err != nil {
+				return err
+			}
+			run = l
+			continue
+		}
+		if err := write(w, run); err != nil {
+			return err
+		}
+		run = nil
+		if err := write(w, e.Body); err != nil {
+			return err
+		}
+		if err := write(w, newline); err != nil {
+			return err
+		}
+	}
+	return write(w, run)
+}
+
+var newline = []byte{'\n'}
+
+func write(w io.Writer, b []byte) error {
+	if len(b) == 0 {
+		return nil
+	}
+	_, err := w.Write(b)
+	return err
 }
 
 // releaseBodies gives back the chunks of events the pipeline is done with,
@@ -150,7 +217,7 @@ func releaseBodies(events []Event) {
 			c, n = e.chunk, 0
 		}
 		n++
-		e.chunk = nil
+		e.chunk, e.newline = nil, false
 	}
 	if c != nil {
 		c.release(n)
@@ -161,6 +228,6 @@ func releaseBodies(events []Event) {
 func (e *Event) release() {
 	if e.chunk != nil {
 		e.chunk.release(1)
-		e.chunk = nil
+		e.chunk, e.newline = nil, false
 	}
 }

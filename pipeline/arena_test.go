@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -149,5 +150,66 @@ func TestArenaAfterClose(t *testing.T) {
 	a.Close()
 	if out.seen != 100 || len(out.bad) > 0 {
 		t.Fatalf("%d delivered, bad: %v", out.seen, out.bad)
+	}
+}
+
+// writeLog records each write.
+type writeLog struct {
+	buf    bytes.Buffer
+	writes int
+}
+
+func (w *writeLog) Write(b []byte) (int, error) {
+	w.writes++
+	return w.buf.Write(b)
+}
+
+// WriteLines writes every body and its newline: bodies placed with
+// SetLine one after the other in one write, the others (Set, outside the
+// arena, larger than their room) one by one.
+func TestWriteLines(t *testing.T) {
+	p := pipeline.New(context.Background(), &countOutput{}, &nopCheckpoints{}, pipeline.Options{})
+	defer p.Close()
+	a := p.Arena()
+	defer a.Close()
+	var events []pipeline.Event
+	var want bytes.Buffer
+	add := func(body string, how string) {
+		var ev pipeline.Event
+		switch how {
+		case "line":
+			a.SetLine(&ev, append(append(a.Room(), body...), '\n'))
+		case "set":
+			a.Set(&ev, append(a.Room(), body...))
+		default:
+			ev.Body = []byte(body)
+		}
+		if string(ev.Body) != body {
+			t.Fatalf("%s body %.20q, want %.20q", how, ev.Body, body)
+		}
+		events = append(events, ev)
+		want.WriteString(body + "\n")
+	}
+	add(`{"a":1}`, "line")
+	add(`{"b":2}`, "line")
+	add(`{"c":3}`, "line")
+	add(`{"d":4}`, "set")
+	add(`{"e":5}`, "line")
+	add(`{"f":6}`, "plain")
+	add(`{"g":7}`, "line")
+	add(`{"h":"`+strings.Repeat("x", 300<<10)+`"}`, "line") // outgrows its chunk
+	add(`{"i":9}`, "line")
+	add(`{"j":10}`, "line")
+	var w writeLog
+	if err := pipeline.WriteLines(&w, events); err != nil {
+		t.Fatal(err)
+	}
+	if w.buf.String() != want.String() {
+		t.Fatalf("wrote %q\nwant  %q", w.buf.String(), want.String())
+	}
+	// a-c; d and its newline; e; f and its newline; g; h and its
+	// newline; i-j.
+	if w.writes != 10 {
+		t.Errorf("%d writes, want 10", w.writes)
 	}
 }

@@ -17,6 +17,8 @@ type Event struct {
 	// chunk holds Body when an Arena placed it there; the pipeline gives
 	// it back once the output is done with the event.
 	chunk *chunk
+	// newline says a '\n' follows Body in chunk (Arena.SetLine).
+	newline bool
 }
 
 // Position locates an event in its source: the source's identity and, kept

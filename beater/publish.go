@@ -30,9 +30,13 @@ type publisher struct {
 	r     *Runner
 	ctx   context.Context
 	arena *pipeline.Arena
-	// docs are the queued documents (async only); free their indexes.
+	// docs are the queued documents (async only); free their indexes;
+	// next is the one the mapping writes to, -1 when none is taken.
 	docs []document.Document
 	free chan int32
+	next int32
+	// one is the document the mapping writes to when inline.
+	one  document.Document
 	jobs chan pubJob // nil: publish in the caller's goroutine
 	done chan struct{}
 }
@@ -50,9 +54,9 @@ type pubJob struct {
 }
 
 func (r *Runner) newPublisher(ctx context.Context) *publisher {
-	p := &publisher{r: r, ctx: ctx, arena: r.pipe.Arena()}
+	p := &publisher{r: r, ctx: ctx, arena: r.pipe.Arena(), next: -1}
 	if runtime.GOMAXPROCS(0) > 1 {
-		p.docs = make([]document.Document, stageDocs)
+		p.docs = r.takeDocs()
 		p.free = make(chan int32, stageDocs)
 		for i := range stageDocs {
 			p.free <- int32(i)
@@ -64,8 +68,21 @@ func (r *Runner) newPublisher(ctx context.Context) *publisher {
 	return p
 }
 
+// doc returns the document to map the next record into: a queue slot of
+// its own, so that it is queued without a copy and the mapping can
+// reuse nothing the encoder still reads.
+func (p *publisher) doc() *document.Document {
+	if p.jobs == nil {
+		return &p.one
+	}
+	if p.next < 0 {
+		p.next = <-p.free
+	}
+	return &p.docs[p.next]
+}
+
 // queue publishes d, now or in turn; d need stay valid only during the
-// call. Observe sees it first, here, in mapping order.
+// call unless it is doc's. Observe sees it first, here, in mapping order.
 func (p *publisher) queue(j pubJob, d *document.Document) {
 	if p.r.observe != nil {
 		p.r.observe(d)
@@ -76,9 +93,14 @@ func (p *publisher) queue(j pubJob, d *document.Document) {
 		p.publish(&j)
 		return
 	}
-	j.slot = <-p.free
+	if p.next >= 0 && d == &p.docs[p.next] {
+		j.slot, p.next = p.next, -1
+	} else {
+		// A document of the merger's: copied into a slot.
+		j.slot = <-p.free
+		p.docs[j.slot] = *d
+	}
 	j.doc = &p.docs[j.slot]
-	*j.doc = *d
 	p.jobs <- j
 }
 
@@ -131,8 +153,29 @@ func (p *publisher) close() {
 	if p.jobs != nil {
 		close(p.jobs)
 		<-p.done
+		p.r.giveDocs(p.docs)
+		p.docs = nil
 	}
 	p.arena.Close()
+}
+
+// takeDocs returns the queue slots of a publisher: those a finished one
+// left (a replay of many small files runs one publisher per file), or new.
+func (r *Runner) takeDocs() []document.Document {
+	r.mu.Lock()
+	docs := r.spareDocs
+	r.spareDocs = nil
+	r.mu.Unlock()
+	if docs == nil {
+		docs = make([]document.Document, stageDocs)
+	}
+	return docs
+}
+
+func (r *Runner) giveDocs(docs []document.Document) {
+	r.mu.Lock()
+	r.spareDocs = docs
+	r.mu.Unlock()
 }
 
 // pubState is a reading's side of the publisher: what the publisher

@@ -56,6 +56,8 @@ type Runner struct {
 	summary Summary
 	read    map[string]source.Position // where each source read to in this run
 	walk    walkFS                     // nil: the OS (tests inject failures)
+	// spareDocs are a finished publisher's queue slots (publish.go).
+	spareDocs []document.Document
 	// warners are the running sources' record-warning caps, by the name
 	// decoders give their errors (see Run).
 	warners map[string]*fileWarner
@@ -200,7 +202,6 @@ type reading struct {
 	id, name string
 	rd       source.Reader
 	client   *pipeline.Client
-	doc      document.Document
 	// Counts are kept locally and merged now and then: the summary's lock
 	// and maps stay off the per-record path.
 	c fileCounts
@@ -290,7 +291,8 @@ func (r *Runner) step(ctx context.Context, rs *reading) (stop bool, _ error) {
 		r.merge(c)
 	}
 	r.mapMu.Lock()
-	kind, err := r.mapper.Map(rec, &rs.doc)
+	doc := rs.pub.doc()
+	kind, err := r.mapper.Map(rec, doc)
 	if err != nil || kind == mapping.None {
 		r.mapMu.Unlock()
 		if err != nil {
@@ -304,13 +306,13 @@ func (r *Runner) step(ctx context.Context, rs *reading) (stop bool, _ error) {
 	p := rs.rd.Position()
 	pos := pipeline.Position{Offset: p.Offset, Check: p.Check, Bookmark: p.Bookmark}
 	if r.merger == nil {
-		rs.pub.queue(pubJob{rs: rs, kind: kind, record: rec.RecordID, pos: pos}, &rs.doc)
+		rs.pub.queue(pubJob{rs: rs, kind: kind, record: rec.RecordID, pos: pos}, doc)
 		r.mapMu.Unlock()
 	} else {
 		// The record's ticket is taken now, in its source's order: while
 		// the merger holds it the source's checkpoint stays before it.
 		t := rs.client.Reserve(pos)
-		err = r.merger.Add(merge.Item[pipeline.Ticket]{Kind: kind, Doc: &rs.doc, Logged: rec.TimeCreated, Image: mapping.RecordImage(rec), Ack: t}, rs.emit)
+		err = r.merger.Add(merge.Item[pipeline.Ticket]{Kind: kind, Doc: doc, Logged: rec.TimeCreated, Image: mapping.RecordImage(rec), Ack: t}, rs.emit)
 		r.mapMu.Unlock()
 		if err != nil {
 			if ctx.Err() != nil {

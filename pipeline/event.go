@@ -1,6 +1,8 @@
 // Package pipeline moves encoded documents from producers to an output
 // with backpressure, and reports acknowledgements, in order per source, to
-// a checkpoint store (the registry).
+// a checkpoint store (the registry). Producers encode bodies into an
+// Arena, whose memory the pipeline recycles once the output is done with
+// each batch: no buffer, and no garbage, per document.
 package pipeline
 
 import (

@@ -218,7 +218,7 @@ func (b *Beater) output(o Options) (pipeline.Output, string, error) {
 	switch {
 	case out.Elasticsearch != nil && out.Elasticsearch.Enabled:
 		es := out.Elasticsearch
-		client, err := esclient.New(ClientConfig(es))
+		client, err := esclient.New(ClientConfig(es), esclient.WithLogger(logpOf(b.log)))
 		if err != nil {
 			return nil, "", fmt.Errorf("output.elasticsearch: %w", err)
 		}
@@ -282,11 +282,8 @@ func ClientConfig(es *config.Elasticsearch) esclient.Config {
 	c.Hosts = es.Hosts
 	c.Protocol, c.Path = es.Protocol, es.Path
 	c.Username, c.Password, c.APIKey = es.Username, es.Password, es.APIKey
-	c.SSL = esclient.SSLConfig{
-		CertificateAuthorities: es.SSL.CertificateAuthorities,
-		CATrustedFingerprint:   es.SSL.CATrustedFingerprint,
-		VerificationMode:       es.SSL.VerificationMode,
-	}
+	c.SSL = es.SSL
+	c.ProxyURL, c.ProxyDisable, c.ProxyHeaders = es.ProxyURL, es.ProxyDisable, es.ProxyHeaders
 	c.Timeout = es.Timeout
 	// Bulk bodies are compressed by the output itself.
 	c.CompressionLevel = 0

@@ -24,6 +24,8 @@ import (
 	"github.com/elastic/go-ucfg"
 	"github.com/elastic/go-ucfg/parse"
 	"github.com/go-viper/mapstructure/v2"
+
+	"github.com/procbeat/procbeat/esclient"
 )
 
 // Config is the whole of procbeat.yml.
@@ -46,6 +48,9 @@ type Config struct {
 	Fields map[string]any `config:"fields"`
 	// Management is set when Elastic Agent runs procbeat.
 	Management Management `config:"management"`
+	// Cloud is cloud.id and cloud.auth, as in Beats: they set
+	// output.elasticsearch's hosts and credentials (see applyCloud).
+	Cloud esclient.Cloud `config:"cloud"`
 }
 
 // Management is how Elastic Agent starts procbeat (-E
@@ -192,14 +197,15 @@ type Elasticsearch struct {
 	DeadLetterPath string `config:"dead_letter_path"`
 	// DeadLetterMaxBytes caps the dead-letter file; 0 is no cap.
 	DeadLetterMaxBytes int64 `config:"dead_letter_max_bytes"`
+	// ProxyURL, ProxyDisable and ProxyHeaders: see esclient.Config.
+	ProxyURL     string            `config:"proxy_url"`
+	ProxyDisable bool              `config:"proxy_disable"`
+	ProxyHeaders map[string]string `config:"proxy_headers"`
 }
 
-// SSL configures TLS to Elasticsearch.
-type SSL struct {
-	CertificateAuthorities []string `config:"certificate_authorities"`
-	CATrustedFingerprint   string   `config:"ca_trusted_fingerprint"`
-	VerificationMode       string   `config:"verification_mode"`
-}
+// SSL configures TLS to Elasticsearch: Beats' ssl.* keys, checked and
+// applied by esclient (through elastic-agent-libs tlscommon).
+type SSL = esclient.SSLConfig
 
 // Backoff is the retry backoff.
 type Backoff struct {
@@ -464,6 +470,9 @@ func DecodeWith(raw *libconfig.C, secrets keystore.Keystore) (Config, error) {
 	if err := dec.Decode(tree); err != nil {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
+	if err := cfg.applyCloud(); err != nil {
+		return Config{}, err
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		return Config{}, fmt.Errorf("path.home: locating the procbeat binary: %w", err)
@@ -583,13 +592,11 @@ func (c *Config) Validate() error {
 		if es.APIKey != "" && !strings.Contains(es.APIKey, ":") {
 			errs = append(errs, bad("output.elasticsearch.api_key", "must be id:api_key"))
 		}
-		switch es.SSL.VerificationMode {
-		case "full", "none":
-		default:
-			errs = append(errs, bad("output.elasticsearch.ssl.verification_mode", "%q is not one of full, none", es.SSL.VerificationMode))
+		if err := es.SSL.Validate(); err != nil {
+			errs = append(errs, err)
 		}
-		if fp := es.SSL.CATrustedFingerprint; fp != "" && !regexp.MustCompile(`^[0-9A-Fa-f:]{64,95}$`).MatchString(fp) {
-			errs = append(errs, bad("output.elasticsearch.ssl.ca_trusted_fingerprint", "must be a hex SHA-256 fingerprint"))
+		if err := esclient.ValidateProxyURL(es.ProxyURL); err != nil {
+			errs = append(errs, err)
 		}
 		if es.CompressionLevel < 0 || es.CompressionLevel > 9 {
 			errs = append(errs, bad("output.elasticsearch.compression_level", "must be 0-9, got %d", es.CompressionLevel))

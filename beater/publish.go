@@ -5,9 +5,11 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/procbeat/procbeat/fields/document"
 	"github.com/procbeat/procbeat/module/process/mapping"
+	"github.com/procbeat/procbeat/module/process/merge"
 	"github.com/procbeat/procbeat/pipeline"
 )
 
@@ -39,6 +41,9 @@ type publisher struct {
 	one  document.Document
 	jobs chan pubJob // nil: publish in the caller's goroutine
 	done chan struct{}
+	// emit is emitMerged; emitTo the job the merger is taking.
+	emit   merge.Emit[pipeline.Ticket]
+	emitTo *pubJob
 }
 
 // pubJob is one document to encode and publish.
@@ -51,10 +56,16 @@ type pubJob struct {
 	pos    pipeline.Position // published by rs.client when n == 0
 	t      [2]pipeline.Ticket
 	n      int // tickets Reserve took: published with PublishReserved
+	// merge: the document goes to the merger, with its record's time
+	// and image (merge.Item), and the merger says what to publish.
+	merge  bool
+	logged time.Time
+	image  string
 }
 
 func (r *Runner) newPublisher(ctx context.Context) *publisher {
 	p := &publisher{r: r, ctx: ctx, arena: r.pipe.Arena(), next: -1}
+	p.emit = p.emitMerged
 	if runtime.GOMAXPROCS(0) > 1 {
 		p.docs = r.takeDocs()
 		p.free = make(chan int32, stageDocs)
@@ -81,10 +92,12 @@ func (p *publisher) doc() *document.Document {
 	return &p.docs[p.next]
 }
 
-// queue publishes d, now or in turn; d need stay valid only during the
-// call unless it is doc's. Observe sees it first, here, in mapping order.
+// queue publishes d, now or in turn (or hands it to the merger); d need
+// stay valid only during the call unless it is doc's. Observe sees a
+// document published as mapped first, here, in mapping order, and one of
+// the merger's as it lets it go.
 func (p *publisher) queue(j pubJob, d *document.Document) {
-	if p.r.observe != nil {
+	if p.r.observe != nil && !j.merge {
 		p.r.observe(d)
 	}
 	j.rs.inflight.Add(1)
@@ -121,25 +134,54 @@ func (p *publisher) publish(j *pubJob) {
 		p.release(j)
 		return
 	}
-	ev := p.r.event(p.arena, j.kind, j.doc, j.pos)
-	p.release(j)
 	var err error
-	if j.n == 0 {
-		err = rs.client.Publish(p.ctx, ev)
+	if j.merge {
+		p.emitTo = j
+		r := p.r
+		r.mergeMu.Lock()
+		err = r.merger.Add(merge.Item[pipeline.Ticket]{Kind: j.kind, Doc: j.doc, Logged: j.logged, Image: j.image, Ack: j.t[0]}, p.emit)
+		r.mergeMu.Unlock()
+		p.release(j)
 	} else {
-		err = p.r.pipe.PublishReserved(p.ctx, ev, j.t[:j.n]...)
+		ev := p.r.event(p.arena, j.kind, j.doc, j.pos)
+		p.release(j)
+		err = p.send(rs, j.kind, ev, j.t[:j.n])
 	}
 	if err != nil {
 		rs.pubErr, rs.pubRecord = err, j.record
 		rs.pubFailed.Store(true)
-		return
+	}
+}
+
+// emitMerged is the merger's Emit: it observes, encodes and publishes what
+// the merger lets go while it takes emitTo's document, under mergeMu.
+func (p *publisher) emitMerged(kind mapping.Kind, d *document.Document, acks []pipeline.Ticket) error {
+	if p.r.observe != nil {
+		p.r.observe(d)
+	}
+	ev := p.r.event(p.arena, kind, d, pipeline.Position{Source: acks[0].Source})
+	return p.send(p.emitTo.rs, kind, ev, acks)
+}
+
+// send publishes ev for rs, with the tickets Reserve took if any, and
+// counts it.
+func (p *publisher) send(rs *reading, kind mapping.Kind, ev pipeline.Event, tickets []pipeline.Ticket) error {
+	var err error
+	if len(tickets) == 0 {
+		err = rs.client.Publish(p.ctx, ev)
+	} else {
+		err = p.r.pipe.PublishReserved(p.ctx, ev, tickets...)
+	}
+	if err != nil {
+		return err
 	}
 	// Counted once published: a document refused at SIGINT is not one.
 	c := &rs.counts
-	c.kinds[j.kind]++
-	if c.kinds[j.kind]%1024 == 0 {
+	c.kinds[kind]++
+	if c.kinds[kind]%1024 == 0 {
 		p.r.merge(c)
 	}
+	return nil
 }
 
 func (p *publisher) release(j *pubJob) {

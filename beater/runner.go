@@ -45,10 +45,13 @@ type Runner struct {
 	// channels).
 	mapMu sync.Mutex
 	// merger pairs Sysmon and Security records of one process event
-	// (nil: every record is published on its own); under mapMu.
-	merger *merge.Merger[pipeline.Ticket]
+	// (nil: every record is published on its own); under mergeMu. It is
+	// fed by the publishers (publish.go), in mapping order, so that it
+	// works beside the mapping when there are two cores.
+	merger  *merge.Merger[pipeline.Ticket]
+	mergeMu sync.Mutex
 	// arena holds the bodies of the documents release lets go until the
-	// output is done with them; under mapMu. Run and RunTogether encode
+	// output is done with them; under mergeMu. Run and RunTogether encode
 	// into their publisher's own.
 	arena *pipeline.Arena
 
@@ -205,27 +208,15 @@ type reading struct {
 	// Counts are kept locally and merged now and then: the summary's lock
 	// and maps stay off the per-record path.
 	c fileCounts
-	// pub publishes the documents (in mapping order), emit hands it
-	// those the merger lets go.
-	pub  *publisher
-	emit merge.Emit[pipeline.Ticket]
-	// record is the record being mapped, for messages.
-	record uint64
+	// pub publishes the documents (in mapping order).
+	pub *publisher
 	// warn caps the source's record warnings (warncap.go).
 	warn *fileWarner
 	pubState
 }
 
 // use makes p the reading's publisher.
-func (rs *reading) use(p *publisher) {
-	rs.pub = p
-	rs.emit = func(kind mapping.Kind, d *document.Document, acks []pipeline.Ticket) error {
-		j := pubJob{rs: rs, kind: kind, record: rs.record, pos: pipeline.Position{Source: acks[0].Source}}
-		j.n = copy(j.t[:], acks)
-		p.queue(j, d)
-		return nil
-	}
-}
+func (rs *reading) use(p *publisher) { rs.pub = p }
 
 // published waits for the reading's queued documents, and returns the
 // error that stops the source when one failed to publish (nil when ctx
@@ -284,7 +275,6 @@ func (r *Runner) open(ctx context.Context, src source.Source) (*reading, error) 
 // source must end here: with err, or nil when ctx ended.
 func (r *Runner) step(ctx context.Context, rs *reading) (stop bool, _ error) {
 	rec := rs.rd.Record()
-	rs.record = rec.RecordID
 	c := &rs.c
 	c.records++
 	if c.records%1024 == 0 {
@@ -305,22 +295,16 @@ func (r *Runner) step(ctx context.Context, rs *reading) (stop bool, _ error) {
 	}
 	p := rs.rd.Position()
 	pos := pipeline.Position{Offset: p.Offset, Check: p.Check, Bookmark: p.Bookmark}
-	if r.merger == nil {
-		rs.pub.queue(pubJob{rs: rs, kind: kind, record: rec.RecordID, pos: pos}, doc)
-		r.mapMu.Unlock()
-	} else {
+	j := pubJob{rs: rs, kind: kind, record: rec.RecordID, pos: pos}
+	if r.merger != nil {
 		// The record's ticket is taken now, in its source's order: while
 		// the merger holds it the source's checkpoint stays before it.
-		t := rs.client.Reserve(pos)
-		err = r.merger.Add(merge.Item[pipeline.Ticket]{Kind: kind, Doc: doc, Logged: rec.TimeCreated, Image: mapping.RecordImage(rec), Ack: t}, rs.emit)
-		r.mapMu.Unlock()
-		if err != nil {
-			if ctx.Err() != nil {
-				return true, nil
-			}
-			return true, fmt.Errorf("%s: record %d: %w", rs.name, rec.RecordID, err)
-		}
+		j.t[0], j.n = rs.client.Reserve(pos), 1
+		j.merge = true
+		j.logged, j.image = rec.TimeCreated, mapping.RecordImage(rec)
 	}
+	rs.pub.queue(j, doc)
+	r.mapMu.Unlock()
 	return rs.failed(ctx)
 }
 
@@ -435,7 +419,8 @@ type outgoing struct {
 }
 
 // emitter returns the merger's Emit: it observes and encodes each
-// document into outs, to be published (and counted) once mapMu is released.
+// document into outs, to be published (and counted) once mergeMu is
+// released.
 func (r *Runner) emitter(outs *[]outgoing) merge.Emit[pipeline.Ticket] {
 	return func(kind mapping.Kind, d *document.Document, acks []pipeline.Ticket) error {
 		if r.observe != nil {
@@ -507,9 +492,9 @@ func (r *Runner) Declare(ctx context.Context, paths []string, format source.Form
 				hostsOf[i] = map[string]bool{}
 			}
 			hostsOf[i][hp.host] = true
-			r.mapMu.Lock()
+			r.mergeMu.Lock()
 			r.merger.Declare(hp.host, hp.provider)
-			r.mapMu.Unlock()
+			r.mergeMu.Unlock()
 		}
 		rd.Close()
 	}
@@ -543,9 +528,9 @@ func (r *Runner) release(ctx context.Context, f func(merge.Emit[pipeline.Ticket]
 	var c fileCounts
 	defer r.merge(&c)
 	var outs []outgoing
-	r.mapMu.Lock()
+	r.mergeMu.Lock()
 	err := f(r.emitter(&outs))
-	r.mapMu.Unlock()
+	r.mergeMu.Unlock()
 	if err == nil {
 		err = r.publishOut(ctx, &outs, &c)
 	}

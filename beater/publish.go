@@ -13,17 +13,18 @@ import (
 	"github.com/procbeat/procbeat/pipeline"
 )
 
-// stageDocs is how many mapped documents wait for the encoder at most:
-// enough for the mapping and the encoder to run on two cores without
+// stageDocs is how many mapped documents wait for the publisher at most:
+// enough for the mapping and the publisher to run on two cores without
 // waiting for each other at every document, little memory (2.3 KiB each).
 const stageDocs = 256
 
-// publisher encodes and publishes the mapped documents of one Run (or
-// RunTogether) in the order they were mapped. With more than one core it
-// does so in a goroutine of its own, while the mapping (serial: the
-// tracker and merger are ordered state) goes on with the next records;
-// the EVTX reader decodes on the other cores meanwhile. With one core it
-// works in the caller's goroutine, as a handoff would only add switches.
+// publisher takes the mapped documents of one Run (or RunTogether) in the
+// order they were mapped, through the merger when there is one, encodes
+// and publishes them. With more than one core it does so in a goroutine
+// of its own while the mapping (serial: the tracker is ordered state)
+// goes on with the next records and the EVTX reader decodes on the other
+// cores. With one core it works in the caller's goroutine, as a handoff
+// would only add switches.
 //
 // A document's records were registered with the checkpoint store before
 // it was queued (Reserve) or are at publish (Client.Publish), both in
@@ -92,28 +93,22 @@ func (p *publisher) doc() *document.Document {
 	return &p.docs[p.next]
 }
 
-// queue publishes d, now or in turn (or hands it to the merger); d need
-// stay valid only during the call unless it is doc's. Observe sees a
-// document published as mapped first, here, in mapping order, and one of
-// the merger's as it lets it go.
-func (p *publisher) queue(j pubJob, d *document.Document) {
+// queue publishes the document doc returned, now or in turn (or hands it
+// to the merger). Observe sees a document published as mapped here, in
+// mapping order, and one of the merger's as the merger lets it go.
+func (p *publisher) queue(j pubJob) {
+	d := p.doc()
 	if p.r.observe != nil && !j.merge {
 		p.r.observe(d)
 	}
 	j.rs.inflight.Add(1)
+	j.doc = d
 	if p.jobs == nil {
-		j.doc, j.slot = d, -1
+		j.slot = -1
 		p.publish(&j)
 		return
 	}
-	if p.next >= 0 && d == &p.docs[p.next] {
-		j.slot, p.next = p.next, -1
-	} else {
-		// A document of the merger's: copied into a slot.
-		j.slot = <-p.free
-		p.docs[j.slot] = *d
-	}
-	j.doc = &p.docs[j.slot]
+	j.slot, p.next = p.next, -1
 	p.jobs <- j
 }
 

@@ -303,7 +303,7 @@ func (r *Runner) step(ctx context.Context, rs *reading) (stop bool, _ error) {
 		j.merge = true
 		j.logged, j.image = rec.TimeCreated, mapping.RecordImage(rec)
 	}
-	rs.pub.queue(j, doc)
+	rs.pub.queue(j)
 	r.mapMu.Unlock()
 	return rs.failed(ctx)
 }

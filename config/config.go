@@ -24,6 +24,12 @@ import (
 	"github.com/elastic/go-ucfg"
 	"github.com/elastic/go-ucfg/parse"
 	"github.com/go-viper/mapstructure/v2"
+
+	"github.com/procbeat/procbeat/internal/fielderr"
+	"github.com/procbeat/procbeat/module/process/tracker"
+	"github.com/procbeat/procbeat/output/console"
+	esout "github.com/procbeat/procbeat/output/elasticsearch"
+	"github.com/procbeat/procbeat/output/file"
 )
 
 // Config is the whole of procbeat.yml.
@@ -171,58 +177,28 @@ type Output struct {
 	Console       *Console       `config:"console"`
 }
 
-// Elasticsearch is output.elasticsearch.
+// Elasticsearch is output.elasticsearch: whether it is on, and the
+// output's own configuration (esout.Config, which holds the client's
+// esclient.Config inline), its defaults and validation being theirs.
 type Elasticsearch struct {
-	Enabled          bool          `config:"enabled"`
-	Hosts            []string      `config:"hosts"`
-	Protocol         string        `config:"protocol"`
-	Path             string        `config:"path"`
-	Username         string        `config:"username"`
-	Password         string        `config:"password"`
-	APIKey           string        `config:"api_key"`
-	SSL              SSL           `config:"ssl"`
-	Timeout          time.Duration `config:"timeout"`
-	CompressionLevel int           `config:"compression_level"`
-	BulkMaxSize      int           `config:"bulk_max_size"`
-	FlushInterval    time.Duration `config:"flush_interval"`
-	Backoff          Backoff       `config:"backoff"`
-	// MaxBytesInFlight bounds encoded bytes waiting for acknowledgement.
-	MaxBytesInFlight int `config:"max_bytes_in_flight"`
-	// DeadLetterPath receives documents Elasticsearch rejects for good.
-	DeadLetterPath string `config:"dead_letter_path"`
-	// DeadLetterMaxBytes caps the dead-letter file; 0 is no cap.
-	DeadLetterMaxBytes int64 `config:"dead_letter_max_bytes"`
+	Enabled      bool `config:"enabled"`
+	esout.Config `config:",inline"`
 }
 
-// SSL configures TLS to Elasticsearch.
-type SSL struct {
-	CertificateAuthorities []string `config:"certificate_authorities"`
-	CATrustedFingerprint   string   `config:"ca_trusted_fingerprint"`
-	VerificationMode       string   `config:"verification_mode"`
-}
-
-// Backoff is the retry backoff.
-type Backoff struct {
-	Init time.Duration `config:"init"`
-	Max  time.Duration `config:"max"`
-}
-
-// File is output.file.
+// File is output.file: whether it is on, the codec of its documents, and
+// the file output's own configuration.
 type File struct {
-	Enabled       bool   `config:"enabled"`
-	Path          string `config:"path"`
-	Filename      string `config:"filename"`
-	RotateEveryKB int    `config:"rotate_every_kb"`
-	NumberOfFiles int    `config:"number_of_files"`
-	Permissions   uint32 `config:"permissions"`
-	Codec         string `config:"codec"`
+	Enabled     bool   `config:"enabled"`
+	Codec       string `config:"codec"`
+	file.Config `config:",inline"`
 }
 
-// Console is output.console.
+// Console is output.console: whether it is on, the codec of its
+// documents, and the console output's own configuration.
 type Console struct {
-	Enabled bool   `config:"enabled"`
-	Pretty  bool   `config:"pretty"`
-	Codec   string `config:"codec"`
+	Enabled        bool   `config:"enabled"`
+	Codec          string `config:"codec"`
+	console.Config `config:",inline"`
 }
 
 // Setup is what `procbeat setup` installs.
@@ -327,7 +303,7 @@ func Default() Config {
 		Procbeat: Procbeat{
 			Host:          Host{RefreshFrequency: 10 * time.Minute},
 			Namespace:     "default",
-			Tracker:       Tracker{MaxProcesses: 100000},
+			Tracker:       Tracker{MaxProcesses: tracker.DefaultMaxProcesses},
 			ScanFrequency: 10 * time.Second,
 			Archives:      Archives{MaxUncompressedBytes: 32 << 30, MaxRatio: 200, MaxDepth: 3},
 			MergeSources:  true,
@@ -358,31 +334,20 @@ func Default() Config {
 }
 
 // DefaultElasticsearch is output.elasticsearch's defaults, applied when the
-// section is present.
+// section is present: the output's and the client's.
 func DefaultElasticsearch() Elasticsearch {
-	return Elasticsearch{
-		Enabled:          true,
-		Hosts:            []string{"localhost:9200"},
-		Timeout:          90 * time.Second,
-		CompressionLevel: 1,
-		BulkMaxSize:      1600,
-		FlushInterval:    time.Second,
-		Backoff:          Backoff{Init: time.Second, Max: 60 * time.Second},
-		MaxBytesInFlight: 32 << 20,
-		SSL:              SSL{VerificationMode: "full"},
-		// Enough for a whole replay rejected by a broken template, small
-		// enough not to fill a disk unnoticed.
-		DeadLetterMaxBytes: 1 << 30,
-	}
+	return Elasticsearch{Enabled: true, Config: esout.DefaultConfig()}
 }
 
 // DefaultFile is output.file's defaults.
 func DefaultFile() File {
-	return File{Enabled: true, Path: "procbeat-out", Filename: "procbeat", RotateEveryKB: 10240, NumberOfFiles: 7, Permissions: 0o600, Codec: "json"}
+	return File{Enabled: true, Codec: "json", Config: file.DefaultConfig()}
 }
 
 // DefaultConsole is output.console's defaults.
-func DefaultConsole() Console { return Console{Enabled: true, Codec: "json"} }
+func DefaultConsole() Console {
+	return Console{Enabled: true, Codec: "json", Config: console.DefaultConfig()}
+}
 
 // Read loads the file at path (when path is not empty) and merges the
 // overrides (-E flags) on top, with ${VAR} expansion from the environment.
@@ -417,6 +382,21 @@ func Decode(raw *libconfig.C) (Config, error) { return DecodeWith(raw, nil) }
 // DecodeWith is Decode with ${KEY} references resolved from secrets (a
 // keystore) first, then from the environment, as Beats do.
 func DecodeWith(raw *libconfig.C, secrets keystore.Keystore) (Config, error) {
+	cfg, err := DecodeUnchecked(raw, secrets)
+	if err != nil {
+		return Config{}, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// DecodeUnchecked is DecodeWith without Validate: unknown keys, wrong
+// types and unresolved references are still errors, but values are not
+// checked. `procbeat export config` shows with it what procbeat made of
+// settings that Validate then rejects.
+func DecodeUnchecked(raw *libconfig.C, secrets keystore.Keystore) (Config, error) {
 	var tree map[string]any
 	if err := (*ucfg.Config)(raw).Unpack(&tree, resolveOptions(secrets, nil)...); err != nil {
 		if ref := unresolved(raw, secrets); ref != nil {
@@ -448,10 +428,13 @@ func DecodeWith(raw *libconfig.C, secrets keystore.Keystore) (Config, error) {
 		}
 	}
 	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{
-		TagName:     "config",
-		ErrorUnused: true,
-		ZeroFields:  false,
-		Result:      &cfg,
+		TagName: "config",
+		// Components' settings are embedded in their section with
+		// `config:",inline"` (go-ucfg's name for it).
+		SquashTagOption: "inline",
+		ErrorUnused:     true,
+		ZeroFields:      false,
+		Result:          &cfg,
 		DecodeHook: mapstructure.ComposeDecodeHookFunc(
 			durationHook,
 			mapstructure.StringToTimeDurationHookFunc(),
@@ -469,9 +452,6 @@ func DecodeWith(raw *libconfig.C, secrets keystore.Keystore) (Config, error) {
 		return Config{}, fmt.Errorf("path.home: locating the procbeat binary: %w", err)
 	}
 	cfg.Path = cfg.Path.Effective(exe, runtime.GOOS, os.Getenv("ProgramData"))
-	if err := cfg.Validate(); err != nil {
-		return Config{}, err
-	}
 	return cfg, nil
 }
 
@@ -506,13 +486,7 @@ var namespaceRE = regexp.MustCompile(`^[a-z0-9_]{1,100}$`)
 var retentionRE = regexp.MustCompile(`^[0-9]+(d|h|m|s|ms)$`)
 
 // FieldError is an invalid value at a key path.
-type FieldError struct {
-	Key string
-	Err error
-}
-
-func (e *FieldError) Error() string { return e.Key + ": " + e.Err.Error() }
-func (e *FieldError) Unwrap() error { return e.Err }
+type FieldError = fielderr.Error
 
 func bad(key, format string, args ...any) error {
 	return &FieldError{Key: key, Err: fmt.Errorf(format, args...)}
@@ -571,47 +545,16 @@ func (c *Config) Validate() error {
 	if c.ShutdownTimeout < 0 {
 		errs = append(errs, bad("shutdown_timeout", "must not be negative, got %s", c.ShutdownTimeout))
 	}
+	// Each output validates its own section; its keys are moved under
+	// the section's path.
 	enabled := 0
 	if es := c.Output.Elasticsearch; es != nil && es.Enabled {
 		enabled++
-		if len(es.Hosts) == 0 {
-			errs = append(errs, bad("output.elasticsearch.hosts", "at least one host is required"))
-		}
-		if es.APIKey != "" && (es.Username != "" || es.Password != "") {
-			errs = append(errs, bad("output.elasticsearch.api_key", "set either api_key or username/password, not both"))
-		}
-		if es.APIKey != "" && !strings.Contains(es.APIKey, ":") {
-			errs = append(errs, bad("output.elasticsearch.api_key", "must be id:api_key"))
-		}
-		switch es.SSL.VerificationMode {
-		case "full", "none":
-		default:
-			errs = append(errs, bad("output.elasticsearch.ssl.verification_mode", "%q is not one of full, none", es.SSL.VerificationMode))
-		}
-		if fp := es.SSL.CATrustedFingerprint; fp != "" && !regexp.MustCompile(`^[0-9A-Fa-f:]{64,95}$`).MatchString(fp) {
-			errs = append(errs, bad("output.elasticsearch.ssl.ca_trusted_fingerprint", "must be a hex SHA-256 fingerprint"))
-		}
-		if es.CompressionLevel < 0 || es.CompressionLevel > 9 {
-			errs = append(errs, bad("output.elasticsearch.compression_level", "must be 0-9, got %d", es.CompressionLevel))
-		}
-		if es.BulkMaxSize < 1 {
-			errs = append(errs, bad("output.elasticsearch.bulk_max_size", "must be at least 1, got %d", es.BulkMaxSize))
-		}
-		if es.MaxBytesInFlight < 1<<20 {
-			errs = append(errs, bad("output.elasticsearch.max_bytes_in_flight", "must be at least 1 MiB, got %d", es.MaxBytesInFlight))
-		}
-		if es.DeadLetterMaxBytes < 0 {
-			errs = append(errs, bad("output.elasticsearch.dead_letter_max_bytes", "must be 0 (no cap) or positive, got %d", es.DeadLetterMaxBytes))
-		}
+		errs = append(errs, fielderr.Under("output.elasticsearch", es.Validate()))
 	}
 	if f := c.Output.File; f != nil && f.Enabled {
 		enabled++
-		if f.Path == "" || f.Filename == "" {
-			errs = append(errs, bad("output.file.path", "path and filename are required"))
-		}
-		if f.NumberOfFiles < 2 || f.NumberOfFiles > 1024 {
-			errs = append(errs, bad("output.file.number_of_files", "must be 2-1024, got %d", f.NumberOfFiles))
-		}
+		errs = append(errs, fielderr.Under("output.file", f.Validate()))
 	}
 	if f := c.Output.File; f != nil && !validCodec(f.Codec) {
 		errs = append(errs, bad("output.file.codec", "%q is not one of json, car", f.Codec))
@@ -619,8 +562,9 @@ func (c *Config) Validate() error {
 	if cn := c.Output.Console; cn != nil && !validCodec(cn.Codec) {
 		errs = append(errs, bad("output.console.codec", "%q is not one of json, car", cn.Codec))
 	}
-	if c.Output.Console != nil && c.Output.Console.Enabled {
+	if cn := c.Output.Console; cn != nil && cn.Enabled {
 		enabled++
+		errs = append(errs, fielderr.Under("output.console", cn.Validate()))
 	}
 	if enabled > 1 {
 		errs = append(errs, bad("output", "only one output may be enabled, %d are", enabled))

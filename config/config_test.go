@@ -103,6 +103,11 @@ func keys(t reflect.Type, prefix string) []string {
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		key := f.Tag.Get("config")
+		if key == ",inline" {
+			// A component's settings, keys of the section they sit in.
+			out = append(out, keys(f.Type, prefix)...)
+			continue
+		}
 		if prefix != "" {
 			key = prefix + "." + key
 		}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"maps"
 	"reflect"
 	"strings"
 	"time"
@@ -32,7 +33,14 @@ func treeOf(v reflect.Value) any {
 		m := make(map[string]any, v.NumField())
 		for i := range v.NumField() {
 			f := v.Type().Field(i)
-			name, _, _ := strings.Cut(f.Tag.Get("config"), ",")
+			name, opts, _ := strings.Cut(f.Tag.Get("config"), ",")
+			if name == "" && opts == "inline" {
+				// A component's settings embedded in their section.
+				if sub, ok := treeOf(v.Field(i)).(map[string]any); ok {
+					maps.Copy(m, sub)
+				}
+				continue
+			}
 			if name == "" || name == "-" || !f.IsExported() {
 				continue
 			}

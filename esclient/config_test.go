@@ -15,23 +15,23 @@ func TestValidateNamesTheBadKey(t *testing.T) {
 		wantKey string // "" = valid
 	}{
 		{"defaults", func(*Config) {}, ""},
-		{"no hosts", func(c *Config) { c.Hosts = nil }, "output.elasticsearch.hosts"},
-		{"bad scheme", func(c *Config) { c.Hosts = []string{"ftp://x:9200"} }, "output.elasticsearch.hosts[0]"},
-		{"bad port", func(c *Config) { c.Hosts = []string{"ok:9200", "x:99999"} }, "output.elasticsearch.hosts[1]"},
-		{"credentials in URL", func(c *Config) { c.Hosts = []string{"http://u:p@x:9200"} }, "output.elasticsearch.hosts[0]"},
-		{"protocol", func(c *Config) { c.Protocol = "tcp" }, "output.elasticsearch.protocol"},
-		{"api key without colon", func(c *Config) { c.APIKey = "abc" }, "output.elasticsearch.api_key"},
-		{"api key and user", func(c *Config) { c.APIKey, c.Username = "a:b", "u" }, "output.elasticsearch.api_key"},
-		{"password without user", func(c *Config) { c.Password = "p" }, "output.elasticsearch.username"},
-		{"timeout", func(c *Config) { c.Timeout = 0 }, "output.elasticsearch.timeout"},
-		{"compression", func(c *Config) { c.CompressionLevel = 10 }, "output.elasticsearch.compression_level"},
-		{"verification mode", func(c *Config) { c.SSL.VerificationMode = "certificate" }, "output.elasticsearch.ssl.verification_mode"},
-		{"fingerprint not hex", func(c *Config) { c.SSL.CATrustedFingerprint = "zz" }, "output.elasticsearch.ssl.ca_trusted_fingerprint"},
-		{"fingerprint short", func(c *Config) { c.SSL.CATrustedFingerprint = "abcd" }, "output.elasticsearch.ssl.ca_trusted_fingerprint"},
+		{"no hosts", func(c *Config) { c.Hosts = nil }, "hosts"},
+		{"bad scheme", func(c *Config) { c.Hosts = []string{"ftp://x:9200"} }, "hosts.0"},
+		{"bad port", func(c *Config) { c.Hosts = []string{"ok:9200", "x:99999"} }, "hosts.1"},
+		{"credentials in URL", func(c *Config) { c.Hosts = []string{"http://u:p@x:9200"} }, "hosts.0"},
+		{"protocol", func(c *Config) { c.Protocol = "tcp" }, "protocol"},
+		{"api key without colon", func(c *Config) { c.APIKey = "abc" }, "api_key"},
+		{"api key and user", func(c *Config) { c.APIKey, c.Username = "a:b", "u" }, "api_key"},
+		{"password without user", func(c *Config) { c.Password = "p" }, "username"},
+		{"timeout", func(c *Config) { c.Timeout = 0 }, "timeout"},
+		{"compression", func(c *Config) { c.CompressionLevel = 10 }, "compression_level"},
+		{"verification mode", func(c *Config) { c.SSL.VerificationMode = "certificate" }, "ssl.verification_mode"},
+		{"fingerprint not hex", func(c *Config) { c.SSL.CATrustedFingerprint = "zz" }, "ssl.ca_trusted_fingerprint"},
+		{"fingerprint short", func(c *Config) { c.SSL.CATrustedFingerprint = "abcd" }, "ssl.ca_trusted_fingerprint"},
 		{"fingerprint with colons", func(c *Config) {
 			c.SSL.CATrustedFingerprint = strings.Repeat("ab:", 31) + "ab"
 		}, ""},
-		{"empty CA file", func(c *Config) { c.SSL.CertificateAuthorities = []string{" "} }, "output.elasticsearch.ssl.certificate_authorities[0]"},
+		{"empty CA file", func(c *Config) { c.SSL.CertificateAuthorities = []string{" "} }, "ssl.certificate_authorities.0"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := DefaultConfig()

@@ -14,10 +14,10 @@ func newTestCmd(g *globals) *cobra.Command {
 		Short: "Check the configuration: unknown keys, wrong types, invalid values",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// The checks of every command that loads the configuration,
+			// run and replay included (beater.Check).
 			if _, err := g.load(cmd); err != nil {
-				for _, e := range flatten(err) {
-					fmt.Fprintln(cmd.ErrOrStderr(), e)
-				}
+				printErrors(cmd, err)
 				return exitError{1}
 			}
 			_, err := fmt.Fprintln(cmd.OutOrStdout(), "Config OK")
@@ -26,6 +26,13 @@ func newTestCmd(g *globals) *cobra.Command {
 	})
 	cmd.AddCommand(newTestOutputCmd(g))
 	return cmd
+}
+
+// printErrors writes the errors joined in err to stderr, one per line.
+func printErrors(cmd *cobra.Command, err error) {
+	for _, e := range flatten(err) {
+		fmt.Fprintln(cmd.ErrOrStderr(), e)
+	}
 }
 
 // flatten lists the errors joined inside err, one per line.

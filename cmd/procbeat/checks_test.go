@@ -161,11 +161,11 @@ func TestValidationNamesSettableKeys(t *testing.T) {
 	if err == nil {
 		t.Fatal("zero values accepted")
 	}
-	lines := flatten(err)
+	lines := strings.Split(err.Error(), "\n")
 	if len(lines) < 25 {
 		t.Errorf("only %d errors from zero values:\n%v", len(lines), err)
 	}
-	for _, e := range lines {
-		assertSettableKey(t, e.Error())
+	for _, line := range lines {
+		assertSettableKey(t, line)
 	}
 }

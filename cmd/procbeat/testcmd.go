@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -28,22 +27,9 @@ func newTestCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-// printErrors writes the errors joined in err to stderr, one per line.
+// printErrors writes the errors joined in err to stderr, one per line:
+// errors.Join already puts each on its own line. (Unwrapping instead would
+// also split a joined error wrapped with context, and lose the context.)
 func printErrors(cmd *cobra.Command, err error) {
-	for _, e := range flatten(err) {
-		fmt.Fprintln(cmd.ErrOrStderr(), e)
-	}
-}
-
-// flatten lists the errors joined inside err, one per line.
-func flatten(err error) []error {
-	var joined interface{ Unwrap() []error }
-	if errors.As(err, &joined) {
-		var out []error
-		for _, e := range joined.Unwrap() {
-			out = append(out, flatten(e)...)
-		}
-		return out
-	}
-	return []error{err}
+	fmt.Fprintln(cmd.ErrOrStderr(), err)
 }

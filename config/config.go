@@ -20,7 +20,9 @@ import (
 	"time"
 
 	libconfig "github.com/elastic/elastic-agent-libs/config"
+	agentfile "github.com/elastic/elastic-agent-libs/file"
 	"github.com/elastic/elastic-agent-libs/keystore"
+	"github.com/elastic/elastic-agent-libs/logp"
 	"github.com/elastic/go-ucfg"
 	"github.com/elastic/go-ucfg/parse"
 	"github.com/go-viper/mapstructure/v2"
@@ -229,29 +231,30 @@ type Template struct {
 	Replicas      *int   `config:"number_of_replicas"`
 }
 
-// Logging is as in Beats.
+// Logging is as in Beats, with elastic-agent-libs logp's types for the
+// level, the files and the metrics line. logp.Config itself is not used: it
+// holds settings procbeat does not implement (to_syslog, to_eventlog,
+// with_fields) and fields that are no settings (Beat, AddCaller), which
+// the decoder would accept as keys.
 type Logging struct {
-	Level     string   `config:"level"`
-	ToStderr  bool     `config:"to_stderr"`
-	ToFiles   bool     `config:"to_files"`
-	JSON      bool     `config:"json"`
-	Selectors []string `config:"selectors"`
-	Files     LogFiles `config:"files"`
-	Metrics   Metrics  `config:"metrics"`
+	Level     logp.Level `config:"level"`
+	ToStderr  bool       `config:"to_stderr"`
+	ToFiles   bool       `config:"to_files"`
+	JSON      bool       `config:"json"`
+	Selectors []string   `config:"selectors"`
+	// Files are the rotating log files (path defaults to path.logs).
+	Files logp.FileConfig `config:"files"`
+	// Metrics is the periodic metrics log line.
+	Metrics logp.MetricsConfig `config:"metrics"`
 }
 
-// LogFiles is logging.files.
-type LogFiles struct {
-	Path             string `config:"path"`
-	Name             string `config:"name"`
-	KeepFiles        int    `config:"keepfiles"`
-	RotateEveryBytes int    `config:"rotateeverybytes"`
-}
-
-// Metrics is the periodic metrics log line.
-type Metrics struct {
-	Enabled bool          `config:"enabled"`
-	Period  time.Duration `config:"period"`
+// DefaultLogging is logp's defaults (level info, rotating files of 10 MiB,
+// 7 kept, metrics every 30s), the files named procbeat, in ECS JSON as
+// Beats 8 write their logs.
+func DefaultLogging() Logging {
+	lc := logp.DefaultConfig(logp.DefaultEnvironment)
+	lc.Files.Name = "procbeat"
+	return Logging{Level: lc.Level, ToStderr: lc.ToStderr, ToFiles: lc.ToFiles, JSON: true, Files: lc.Files, Metrics: lc.Metrics}
 }
 
 // HTTP is the optional monitoring endpoint.
@@ -314,15 +317,8 @@ func Default() Config {
 			FieldTypes: "auto",
 			Priority:   210,
 		}},
-		Logging: Logging{
-			Level:   "info",
-			ToFiles: true,
-			// ECS JSON lines, as Beats 8 write their logs.
-			JSON:    true,
-			Files:   LogFiles{Name: "procbeat", KeepFiles: 7, RotateEveryBytes: 10 * 1024 * 1024},
-			Metrics: Metrics{Enabled: true, Period: 30 * time.Second},
-		},
-		HTTP: HTTP{Host: "localhost", Port: 5066},
+		Logging: DefaultLogging(),
+		HTTP:    HTTP{Host: "localhost", Port: 5066},
 		// Empty paths take their defaults from path.home (Path.Effective).
 		Path: Path{},
 
@@ -437,6 +433,7 @@ func DecodeUnchecked(raw *libconfig.C, secrets keystore.Keystore) (Config, error
 		Result:          &cfg,
 		DecodeHook: mapstructure.ComposeDecodeHookFunc(
 			durationHook,
+			levelHook,
 			mapstructure.StringToTimeDurationHookFunc(),
 			singleToSliceHook,
 		),
@@ -469,6 +466,19 @@ func durationHook(from, to reflect.Type, data any) (any, error) {
 		return time.Duration(v * float64(time.Second)), nil
 	}
 	return data, nil
+}
+
+// levelHook decodes logging.level with logp's names.
+func levelHook(from, to reflect.Type, data any) (any, error) {
+	s, ok := data.(string)
+	if to != reflect.TypeOf(logp.Level(0)) || !ok {
+		return data, nil
+	}
+	var l logp.Level
+	if err := l.Unpack(s); err != nil {
+		return nil, fmt.Errorf("%q is not one of debug, info, warning, error, critical", s)
+	}
+	return l, nil
 }
 
 // singleToSliceHook lets `hosts: "a:9200"` stand for a one-element list.
@@ -589,10 +599,20 @@ func (c *Config) Validate() error {
 	if t.Priority < 0 {
 		errs = append(errs, bad("setup.template.priority", "must not be negative"))
 	}
-	switch c.Logging.Level {
-	case "debug", "info", "warning", "error", "critical":
-	default:
-		errs = append(errs, bad("logging.level", "%q is not one of debug, info, warning, error, critical", c.Logging.Level))
+	if f := c.Logging.Files; f.MaxSize < 1 {
+		errs = append(errs, bad("logging.files.rotateeverybytes", "must be at least 1, got %d", f.MaxSize))
+	}
+	if f := c.Logging.Files; f.MaxBackups > agentfile.MaxBackupsLimit {
+		errs = append(errs, bad("logging.files.keepfiles", "must be at most %d, got %d", agentfile.MaxBackupsLimit, f.MaxBackups))
+	}
+	if p := c.Logging.Files.Permissions; p == 0 || p > uint32(os.ModePerm) {
+		errs = append(errs, bad("logging.files.permissions", "%#o: want file permission bits such as 0600", p))
+	}
+	if c.Logging.Files.Interval < 0 {
+		errs = append(errs, bad("logging.files.interval", "must not be negative, got %s", c.Logging.Files.Interval))
+	}
+	if c.Logging.Metrics.Enabled && c.Logging.Metrics.Period <= 0 {
+		errs = append(errs, bad("logging.metrics.period", "must be positive, got %s", c.Logging.Metrics.Period))
 	}
 	if c.Procbeat.Host.RefreshFrequency < 0 {
 		errs = append(errs, bad("procbeat.host.refresh_frequency", "must not be negative"))

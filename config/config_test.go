@@ -10,6 +10,7 @@ import (
 	"time"
 
 	libconfig "github.com/elastic/elastic-agent-libs/config"
+	"github.com/elastic/elastic-agent-libs/logp"
 
 	"github.com/procbeat/procbeat/config"
 )
@@ -262,5 +263,19 @@ func TestPathsDefaultAsInBeats(t *testing.T) {
 		if got := tc.in.Effective("/opt/procbeat/procbeat", tc.goos, tc.pd); got != tc.want {
 			t.Errorf("%s: got %+v, want %+v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// logging.level takes logp's level names; another is refused naming the key.
+func TestLoggingLevel(t *testing.T) {
+	cfg, err := load(t, "logging:\n  level: Debug\n  files.keepfiles: 3\n")
+	if err != nil || cfg.Logging.Level != logp.DebugLevel || cfg.Logging.Files.MaxBackups != 3 {
+		t.Fatalf("level %v, keepfiles %d, err %v", cfg.Logging.Level, cfg.Logging.Files.MaxBackups, err)
+	}
+	if _, err := load(t, "logging.level: loud\n"); err == nil || !strings.Contains(err.Error(), "logging.level") || !strings.Contains(err.Error(), `"loud" is not one of debug`) {
+		t.Errorf("level loud: %v", err)
+	}
+	if _, err := load(t, "logging.files.rotateeverybytes: 0\n"); err == nil || !strings.Contains(err.Error(), "logging.files.rotateeverybytes: must be at least 1") {
+		t.Errorf("rotateeverybytes 0: %v", err)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"time"
+
+	"github.com/elastic/elastic-agent-libs/logp"
 )
 
 // Tree renders c as the settings tree it amounts to: every key with its
@@ -17,11 +19,17 @@ func (c Config) Tree() map[string]any {
 	return t
 }
 
-var durationType = reflect.TypeOf(time.Duration(0))
+var (
+	durationType = reflect.TypeOf(time.Duration(0))
+	levelType    = reflect.TypeOf(logp.Level(0))
+)
 
 func treeOf(v reflect.Value) any {
-	if v.Type() == durationType {
+	switch v.Type() {
+	case durationType:
 		return time.Duration(v.Int()).String()
+	case levelType:
+		return logp.Level(v.Int()).String()
 	}
 	switch v.Kind() {
 	case reflect.Pointer, reflect.Interface:

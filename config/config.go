@@ -4,7 +4,10 @@
 //
 // Files and overrides are read with elastic-agent-libs config (go-ucfg: YAML,
 // ${VAR} expansion, dotted keys) and decoded with mapstructure, which reports
-// unknown keys and wrong types with the key's path.
+// unknown keys and wrong types with the key's path. A component's section
+// embeds the component's own configuration type (`config:",inline"`):
+// its defaults and validation are the component's, its keys moved under
+// the section's path (internal/fielderr).
 package config
 
 import (

@@ -169,3 +169,14 @@ func TestValidationNamesSettableKeys(t *testing.T) {
 		assertSettableKey(t, line)
 	}
 }
+
+// export config prints what procbeat made of settings it refuses, then
+// the reasons test config gives, and exits 1.
+func TestExportConfigShowsRefusedSettings(t *testing.T) {
+	cfg := writeConfig(t, "output.elasticsearch.hosts: [\"127.0.0.1:1\"]\noutput.elasticsearch.protocol: ftp\n")
+	out, stderr, code := run(t, "export", "config", "-c", cfg)
+	_, checked, _ := run(t, "test", "config", "-c", cfg)
+	if code != 1 || !strings.Contains(out, "protocol: ftp") || !strings.Contains(out, "bulk_max_size: 1600") || stderr != checked || checked == "" {
+		t.Errorf("exit %d, stderr %q (test config: %q), stdout:\n%s", code, stderr, checked, out)
+	}
+}

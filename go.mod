@@ -22,6 +22,7 @@ require (
 	github.com/tc-hib/winres v0.3.1
 	github.com/testcontainers/testcontainers-go v0.44.0
 	github.com/testcontainers/testcontainers-go/modules/elasticsearch v0.44.0
+	github.com/youmark/pkcs8 v0.0.0-20240726163527-a2c0da244d78
 	go.elastic.co/ecszap v1.0.2
 	go.uber.org/zap v1.27.0
 	golang.org/x/crypto v0.54.0

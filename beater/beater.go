@@ -220,7 +220,7 @@ func (b *Beater) output(o Options) (pipeline.Output, string, error) {
 	out := b.cfg.Output
 	switch {
 	case out.Elasticsearch != nil && out.Elasticsearch.Enabled:
-		client, err := NewClient(out.Elasticsearch)
+		client, err := NewClient(out.Elasticsearch, esclient.WithLogger(logpOf(b.log)))
 		if err != nil {
 			return nil, "", err
 		}
@@ -266,8 +266,8 @@ func ReplayDrainTimeout(cfg config.Config) time.Duration {
 
 // NewClient returns the client of output.elasticsearch: its settings
 // validated and its TLS material read, nothing contacted yet.
-func NewClient(es *config.Elasticsearch) (*esclient.Client, error) {
-	c, err := esclient.New(es.ClientConfig())
+func NewClient(es *config.Elasticsearch, opts ...esclient.Option) (*esclient.Client, error) {
+	c, err := esclient.New(es.ClientConfig(), opts...)
 	return c, fielderr.Under("output.elasticsearch", err)
 }
 

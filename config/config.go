@@ -30,6 +30,7 @@ import (
 	"github.com/elastic/go-ucfg/parse"
 	"github.com/go-viper/mapstructure/v2"
 
+	"github.com/procbeat/procbeat/esclient"
 	"github.com/procbeat/procbeat/internal/fielderr"
 	"github.com/procbeat/procbeat/module/process/tracker"
 	"github.com/procbeat/procbeat/output/console"
@@ -57,6 +58,9 @@ type Config struct {
 	Fields map[string]any `config:"fields"`
 	// Management is set when Elastic Agent runs procbeat.
 	Management Management `config:"management"`
+	// Cloud is cloud.id and cloud.auth, as in Beats: they set
+	// output.elasticsearch's hosts and credentials (see applyCloud).
+	Cloud esclient.Cloud `config:"cloud"`
 }
 
 // Management is how Elastic Agent starts procbeat (-E
@@ -446,6 +450,9 @@ func DecodeUnchecked(raw *libconfig.C, secrets keystore.Keystore) (Config, error
 	}
 	if err := dec.Decode(tree); err != nil {
 		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	if err := cfg.applyCloud(); err != nil {
+		return Config{}, err
 	}
 	exe, err := os.Executable()
 	if err != nil {

@@ -8,8 +8,8 @@ import (
 
 // secretKeys are the settings whose values are never printed, wherever
 // they appear (output.elasticsearch.password, api_key, and the same names
-// anywhere else).
-var secretKeys = []string{"password", "api_key", "apikey", "token", "secret", "passphrase"}
+// anywhere else; cloud.auth holds a password too).
+var secretKeys = []string{"password", "api_key", "apikey", "token", "secret", "passphrase", "auth"}
 
 func isSecretKey(k string) bool {
 	k = strings.ToLower(k)

@@ -1,21 +1,18 @@
 package esclient
 
 import (
-	"bytes"
-	"crypto/sha256"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/elastic/elastic-agent-libs/logp"
 	"github.com/elastic/elastic-transport-go/v8/elastictransport"
 
 	"github.com/procbeat/procbeat/version"
@@ -60,29 +57,44 @@ func (c *Client) Perform(req *http.Request) (*http.Response, error) {
 	return res, nil
 }
 
-// New returns a client for cfg. It validates cfg and reads the CA files
+// Option adjusts how New builds a client.
+type Option func(*options)
+
+type options struct {
+	log *logp.Logger
+}
+
+// WithLogger gives the client a logger: TLS warnings (Beats' "SSL/TLS
+// verifications disabled." under verification_mode: none, a
+// ca_trusted_fingerprint matching no CA) go to its "tls" child. Without
+// it they are dropped.
+func WithLogger(log *logp.Logger) Option {
+	return func(o *options) {
+		if log != nil {
+			o.log = log
+		}
+	}
+}
+
+// New returns a client for cfg. It validates cfg and reads the TLS files
 // but does not contact the cluster.
-func New(cfg Config) (*Client, error) {
-	return newClient(cfg, true)
+func New(cfg Config, opts ...Option) (*Client, error) {
+	return newClient(cfg, true, opts...)
 }
 
 // newClient is New with the client's retries optional: checks want one
 // clear answer per host rather than the same failure four times.
-func newClient(cfg Config, retry bool) (*Client, error) {
+func newClient(cfg Config, retry bool, opt ...Option) (*Client, error) {
+	o := options{log: logp.NewNopLogger()}
+	for _, f := range opt {
+		f(&o)
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	urls, err := cfg.URLs()
 	if err != nil {
 		return nil, err
-	}
-	transport, err := newTransport(cfg)
-	if err != nil {
-		return nil, err
-	}
-	opts := []elastictransport.Option{
-		elastictransport.WithUserAgent("procbeat/" + version.Version),
-		elastictransport.WithTransport(transport),
 	}
 	var parsed []*url.URL
 	for _, u := range urls {
@@ -91,6 +103,14 @@ func newClient(cfg Config, retry bool) (*Client, error) {
 			return nil, fmt.Errorf("output.elasticsearch: host %s: %w", u, err)
 		}
 		parsed = append(parsed, pu)
+	}
+	transport, err := newTransport(cfg, parsed, o.log)
+	if err != nil {
+		return nil, err
+	}
+	opts := []elastictransport.Option{
+		elastictransport.WithUserAgent("procbeat/" + version.Version),
+		elastictransport.WithTransport(transport),
 	}
 	opts = append(opts, elastictransport.WithURLs(parsed...))
 	switch {
@@ -114,89 +134,38 @@ func newClient(cfg Config, retry bool) (*Client, error) {
 }
 
 // newTransport applies timeout (connect, TLS handshake and waiting for
-// response headers; a slow body is bounded by the caller's context) and ssl.
-func newTransport(cfg Config) (*http.Transport, error) {
-	tlsCfg, err := tlsConfig(cfg.SSL)
+// response headers; a slow body is bounded by the caller's context), ssl
+// and the proxy settings, with one connection pool per host.
+func newTransport(cfg Config, hosts []*url.URL, log *logp.Logger) (hostTransports, error) {
+	tc, err := loadTLS(cfg.SSL, log)
 	if err != nil {
-		return nil, err
+		return hostTransports{}, err
 	}
+	proxy, err := cfg.proxy()
+	if err != nil {
+		return hostTransports{}, err
+	}
+	headers := cfg.proxyHeaders()
 	dialer := &net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second}
-	return &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           dialer.DialContext,
-		TLSClientConfig:       tlsCfg,
-		TLSHandshakeTimeout:   cfg.Timeout,
-		ResponseHeaderTimeout: cfg.Timeout,
-		MaxIdleConnsPerHost:   8,
-		IdleConnTimeout:       90 * time.Second,
-	}, nil
-}
-
-func tlsConfig(s SSLConfig) (*tls.Config, error) {
-	if s.VerificationMode == VerifyNone {
-		// Explicitly requested: encrypt but trust any certificate.
-		return &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}, nil //nolint:gosec
-	}
-	roots, err := x509.SystemCertPool()
-	if err != nil || roots == nil {
-		roots = x509.NewCertPool()
-	}
-	for i, file := range s.CertificateAuthorities {
-		pem, err := os.ReadFile(file)
-		if err != nil {
-			return nil, fmt.Errorf("output.elasticsearch.ssl.certificate_authorities[%d]: %w", i, err)
+	var shared *tls.Config
+	h := hostTransports{byHost: make(map[string]*http.Transport, len(hosts))}
+	for _, u := range hosts {
+		if _, dup := h.byHost[u.Host]; dup {
+			continue
 		}
-		if !roots.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("output.elasticsearch.ssl.certificate_authorities[%d]: %s holds no PEM certificate", i, file)
+		t := &http.Transport{
+			Proxy:                 proxy,
+			ProxyConnectHeader:    headers,
+			DialContext:           dialer.DialContext,
+			TLSHandshakeTimeout:   cfg.Timeout,
+			ResponseHeaderTimeout: cfg.Timeout,
+			MaxIdleConnsPerHost:   8,
+			IdleConnTimeout:       90 * time.Second,
 		}
-	}
-	c := &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
-	if s.CATrustedFingerprint != "" {
-		fp, err := parseFingerprint(s.CATrustedFingerprint)
-		if err != nil {
-			return nil, fmt.Errorf("output.elasticsearch.ssl.ca_trusted_fingerprint: %w", err)
+		if u.Scheme == "https" {
+			t.TLSClientConfig = clientTLS(tc, u, &shared, log)
 		}
-		// The standard verification cannot know the pinned CA up front, so
-		// it is switched off and redone in VerifyConnection with that CA
-		// added; host name checking stays on.
-		c.InsecureSkipVerify = true //nolint:gosec
-		c.VerifyConnection = func(cs tls.ConnectionState) error {
-			return verifyWithFingerprint(cs, roots, fp)
-		}
+		h.byHost[u.Host] = t
 	}
-	return c, nil
-}
-
-// verifyWithFingerprint verifies the server's chain against roots plus any
-// CA certificate in that chain whose SHA-256 equals fp.
-func verifyWithFingerprint(cs tls.ConnectionState, roots *x509.CertPool, fp []byte) error {
-	if len(cs.PeerCertificates) == 0 {
-		return errors.New("server presented no certificate")
-	}
-	pool := roots.Clone()
-	pinned := false
-	for _, cert := range cs.PeerCertificates {
-		sum := sha256.Sum256(cert.Raw)
-		if cert.IsCA && bytes.Equal(sum[:], fp) {
-			pool.AddCert(cert)
-			pinned = true
-		}
-	}
-	intermediates := x509.NewCertPool()
-	for _, cert := range cs.PeerCertificates[1:] {
-		intermediates.AddCert(cert)
-	}
-	_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{
-		Roots:         pool,
-		Intermediates: intermediates,
-		DNSName:       cs.ServerName,
-	})
-	switch {
-	case err == nil:
-		return nil
-	case !pinned:
-		return fmt.Errorf("no CA certificate in the server's chain matches ssl.ca_trusted_fingerprint, and the chain is not otherwise trusted: %w", err)
-	default:
-		return fmt.Errorf("server certificate: %w", err)
-	}
+	return h, nil
 }

@@ -42,25 +42,14 @@ type Config struct {
 	SSL              SSLConfig     `config:"ssl"`
 	Timeout          time.Duration `config:"timeout"`
 	CompressionLevel int           `config:"compression_level"`
+	// ProxyURL is the proxy for every host (http, https or socks5; a bare
+	// host:port means http); unset, HTTP_PROXY/HTTPS_PROXY/NO_PROXY apply.
+	ProxyURL string `config:"proxy_url"`
+	// ProxyDisable ignores proxy_url and the environment's proxies.
+	ProxyDisable bool `config:"proxy_disable"`
+	// ProxyHeaders are sent to the proxy with its CONNECT requests.
+	ProxyHeaders map[string]string `config:"proxy_headers"`
 }
-
-// SSLConfig is the ssl subsection.
-type SSLConfig struct {
-	// CertificateAuthorities are PEM files of CAs to trust, in addition to
-	// the system's.
-	CertificateAuthorities []string `config:"certificate_authorities"`
-	// CATrustedFingerprint is the hex SHA-256 of a CA certificate that the
-	// server presents in its chain; that certificate is then trusted.
-	CATrustedFingerprint string `config:"ca_trusted_fingerprint"`
-	// VerificationMode is "full" (default: chain and host name) or "none".
-	VerificationMode string `config:"verification_mode"`
-}
-
-// Verification modes.
-const (
-	VerifyFull = "full"
-	VerifyNone = "none"
-)
 
 // DefaultConfig returns the settings used for keys the user leaves out;
 // unpack the user's section into it.
@@ -110,20 +99,11 @@ func (c Config) Validate() error {
 	if c.CompressionLevel < 0 || c.CompressionLevel > 9 {
 		bad("compression_level", "%d is outside 0..9", c.CompressionLevel)
 	}
-	switch c.SSL.VerificationMode {
-	case "", VerifyFull, VerifyNone:
-	default:
-		bad("ssl.verification_mode", "%q is not full or none", c.SSL.VerificationMode)
+	if err := c.SSL.Validate(); err != nil {
+		errs = append(errs, err)
 	}
-	if c.SSL.CATrustedFingerprint != "" {
-		if _, err := parseFingerprint(c.SSL.CATrustedFingerprint); err != nil {
-			bad("ssl.ca_trusted_fingerprint", "%w", err)
-		}
-	}
-	for i, f := range c.SSL.CertificateAuthorities {
-		if strings.TrimSpace(f) == "" {
-			bad(fmt.Sprintf("ssl.certificate_authorities.%d", i), "empty file name")
-		}
+	if err := ValidateProxyURL(c.ProxyURL); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

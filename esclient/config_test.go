@@ -25,13 +25,29 @@ func TestValidateNamesTheBadKey(t *testing.T) {
 		{"password without user", func(c *Config) { c.Password = "p" }, "username"},
 		{"timeout", func(c *Config) { c.Timeout = 0 }, "timeout"},
 		{"compression", func(c *Config) { c.CompressionLevel = 10 }, "compression_level"},
-		{"verification mode", func(c *Config) { c.SSL.VerificationMode = "certificate" }, "ssl.verification_mode"},
-		{"fingerprint not hex", func(c *Config) { c.SSL.CATrustedFingerprint = "zz" }, "ssl.ca_trusted_fingerprint"},
-		{"fingerprint short", func(c *Config) { c.SSL.CATrustedFingerprint = "abcd" }, "ssl.ca_trusted_fingerprint"},
+		{"verification mode", func(c *Config) { c.SSL.VerificationMode = "partial" }, "output.elasticsearch.ssl.verification_mode"},
+		{"verification mode strict", func(c *Config) { c.SSL.VerificationMode = VerifyStrict }, ""},
+		{"verification mode certificate", func(c *Config) { c.SSL.VerificationMode = VerifyCertificate }, ""},
+		{"protocols", func(c *Config) { c.SSL.SupportedProtocols = []string{"TLSv1.2", "TLSv1.3"} }, ""},
+		{"bad protocol", func(c *Config) { c.SSL.SupportedProtocols = []string{"TLSv1.3", "SSLv3"} }, "output.elasticsearch.ssl.supported_protocols[1]"},
+		{"cipher suite", func(c *Config) { c.SSL.CipherSuites = []string{"ECDHE-RSA-AES-256-GCM-SHA384"} }, ""},
+		{"bad cipher suite", func(c *Config) { c.SSL.CipherSuites = []string{"RC4-FOREVER"} }, "output.elasticsearch.ssl.cipher_suites[0]"},
+		{"curve", func(c *Config) { c.SSL.CurveTypes = []string{"P-256", "X25519"} }, ""},
+		{"bad curve", func(c *Config) { c.SSL.CurveTypes = []string{"P-1"} }, "output.elasticsearch.ssl.curve_types[0]"},
+		{"renegotiation", func(c *Config) { c.SSL.Renegotiation = "once" }, ""},
+		{"bad renegotiation", func(c *Config) { c.SSL.Renegotiation = "always" }, "output.elasticsearch.ssl.renegotiation"},
+		{"certificate without key", func(c *Config) { c.SSL.Certificate = "c.pem" }, "output.elasticsearch.ssl.key"},
+		{"key without certificate", func(c *Config) { c.SSL.Key = "k.pem" }, "output.elasticsearch.ssl.certificate"},
+		{"proxy", func(c *Config) { c.ProxyURL = "socks5://proxy:1080" }, ""},
+		{"proxy host:port", func(c *Config) { c.ProxyURL = "proxy:3128" }, ""},
+		{"bad proxy scheme", func(c *Config) { c.ProxyURL = "ftp://proxy:21" }, "output.elasticsearch.proxy_url"},
+		{"bad proxy even when disabled", func(c *Config) { c.ProxyURL, c.ProxyDisable = "ftp://proxy:21", true }, "output.elasticsearch.proxy_url"},
+		{"fingerprint not hex", func(c *Config) { c.SSL.CATrustedFingerprint = "zz" }, "output.elasticsearch.ssl.ca_trusted_fingerprint"},
+		{"fingerprint short", func(c *Config) { c.SSL.CATrustedFingerprint = "abcd" }, "output.elasticsearch.ssl.ca_trusted_fingerprint"},
 		{"fingerprint with colons", func(c *Config) {
 			c.SSL.CATrustedFingerprint = strings.Repeat("ab:", 31) + "ab"
 		}, ""},
-		{"empty CA file", func(c *Config) { c.SSL.CertificateAuthorities = []string{" "} }, "ssl.certificate_authorities.0"},
+		{"empty CA file", func(c *Config) { c.SSL.CertificateAuthorities = []string{" "} }, "output.elasticsearch.ssl.certificate_authorities[0]"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := DefaultConfig()
@@ -116,5 +132,38 @@ func TestHostCredentialsRedacted(t *testing.T) {
 		if _, err := New(c); err == nil || strings.Contains(err.Error(), "s3cr3t") {
 			t.Errorf("New: %v", err)
 		}
+	}
+}
+
+// The new ssl and proxy keys unpack with go-ucfg too (Beats' typed
+// unpack, which names the key path in errors).
+func TestUnpackTLSAndProxyWithUcfg(t *testing.T) {
+	raw, err := ucfg.NewFrom(map[string]any{
+		"hosts":         []string{"https://es:9200"},
+		"proxy_url":     "socks5://proxy:1080",
+		"proxy_headers": map[string]any{"X-Case": "17"},
+		"ssl": map[string]any{
+			"enabled": true, "verification_mode": "strict", "supported_protocols": []string{"TLSv1.3"},
+			"certificate": "c.pem", "key": "k.pem", "key_passphrase": "p", "cipher_suites": []string{"ECDHE-RSA-AES-128-GCM-SHA256"},
+		},
+	}, ucfg.PathSep("."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := DefaultConfig()
+	if err := raw.Unpack(&c); err != nil {
+		t.Fatal(err)
+	}
+	if c.SSL.Enabled == nil || !*c.SSL.Enabled || c.SSL.VerificationMode != VerifyStrict || c.SSL.Certificate != "c.pem" ||
+		c.SSL.SupportedProtocols[0] != "TLSv1.3" || c.ProxyURL != "socks5://proxy:1080" || c.ProxyHeaders["X-Case"] != "17" {
+		t.Errorf("unpacked %+v", c)
+	}
+	bad, err := ucfg.NewFrom(map[string]any{"ssl": map[string]any{"curve_types": []string{"P-1"}}}, ucfg.PathSep("."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c = DefaultConfig()
+	if err := bad.Unpack(&c); err == nil || !strings.Contains(err.Error(), "ssl.curve_types[0]") {
+		t.Errorf("bad curve: err = %v, want one naming ssl.curve_types[0]", err)
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/procbeat/procbeat/internal/redact"
 )
 
 // Check is one line of "procbeat test output".
@@ -35,7 +37,7 @@ const MinimumMajorVersion = 8
 // the version is supported, and the credentials may write procbeat's
 // events and manage index templates. It never returns early on a failed
 // check unless later checks depend on it.
-func TestOutput(ctx context.Context, cfg Config) []Check {
+func TestOutput(ctx context.Context, cfg Config, opts ...Option) []Check {
 	if err := cfg.Validate(); err != nil {
 		return []Check{{Name: "config", Detail: err.Error()}}
 	}
@@ -44,12 +46,16 @@ func TestOutput(ctx context.Context, cfg Config) []Check {
 		return []Check{{Name: "config", Detail: err.Error()}}
 	}
 	var checks []Check
+	if cfg.SSL.VerificationMode == VerifyNone && usesHTTPS(urls) && (cfg.SSL.Enabled == nil || *cfg.SSL.Enabled) {
+		// Beats' test output shows this as a WARN line; it is not a failure.
+		checks = append(checks, Check{Name: "tls", OK: true, Detail: "WARN server's certificate chain verification is disabled (ssl.verification_mode: none)"})
+	}
 	var reachable *Client
 	var info ClusterInfo
 	for _, u := range urls {
 		one := cfg
 		one.Hosts = []string{u}
-		client, err := newClient(one, false)
+		client, err := newClient(one, false, opts...)
 		if err != nil {
 			return append(checks, Check{Name: "config", Detail: err.Error()})
 		}
@@ -69,6 +75,15 @@ func TestOutput(ctx context.Context, cfg Config) []Check {
 	checks = append(checks, versionCheck(info))
 	checks = append(checks, privilegeChecks(ctx, reachable)...)
 	return checks
+}
+
+func usesHTTPS(urls []string) bool {
+	for _, u := range urls {
+		if strings.HasPrefix(u, "https://") {
+			return true
+		}
+	}
+	return false
 }
 
 func productName(ci ClusterInfo) string {
@@ -172,6 +187,8 @@ func explain(err error, host string) string {
 		return "permission denied (403): the credentials lack a privilege (" + er.Error() + ")"
 	case errors.As(err, &er):
 		return er.Error()
+	case strings.Contains(err.Error(), "proxyconnect") || strings.Contains(err.Error(), "socks connect"):
+		return "cannot go through the proxy (output.elasticsearch.proxy_url, or HTTP_PROXY/HTTPS_PROXY): " + redact.URLs(err.Error())
 	case errors.Is(err, syscall.ECONNREFUSED) || strings.Contains(err.Error(), "actively refused"):
 		// The second form is Windows' WSAECONNREFUSED, which syscall's
 		// ECONNREFUSED does not match there.
@@ -181,7 +198,13 @@ func explain(err error, host string) string {
 	case errors.As(err, &unknownCA):
 		return "TLS: server certificate signed by an unknown authority: set output.elasticsearch.ssl.certificate_authorities or ssl.ca_trusted_fingerprint (" + err.Error() + ")"
 	case errors.As(err, &hostErr):
-		return "TLS: server certificate does not match the host name in output.elasticsearch.hosts (" + err.Error() + ")"
+		return "TLS: server certificate does not match the host name in output.elasticsearch.hosts; ssl.verification_mode: certificate skips this check (" + err.Error() + ")"
+	case strings.Contains(err.Error(), "tls: certificate required") || strings.Contains(err.Error(), "tls: bad certificate"):
+		return "TLS: the server requires a client certificate it trusts: set output.elasticsearch.ssl.certificate and ssl.key (" + err.Error() + ")"
+	case strings.Contains(err.Error(), "remote error: tls: unknown certificate"):
+		// Go servers say "unknown certificate authority", Elasticsearch's
+		// JSSE "unknown certificate" (certificate_unknown).
+		return "TLS: the server refused the client certificate, signed by a CA it does not trust: check output.elasticsearch.ssl.certificate (" + err.Error() + ")"
 	case strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
 		return "the server speaks plain HTTP: use http:// in output.elasticsearch.hosts (" + err.Error() + ")"
 	case strings.Contains(err.Error(), "malformed HTTP response"):

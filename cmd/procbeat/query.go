@@ -19,7 +19,7 @@ func newQueryCmd(g *globals) *cobra.Command {
 		Short: "Run a KQL query against the configured cluster; print the count and the first hits",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, ec, err := g.loadES(cmd)
+			cfg, ec, err := g.loadES(cmd)
 			if err != nil {
 				return err
 			}
@@ -31,10 +31,11 @@ func newQueryCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			client, err := esclient.New(ec)
+			client, closeLog, err := g.esClient(cmd, cfg, ec)
 			if err != nil {
 				return err
 			}
+			defer closeLog()
 			body := fmt.Sprintf(`{"query":%s,"size":%d,"track_total_hits":true,"sort":[{"@timestamp":{"order":"asc","unmapped_type":"date"}}]}`, dsl.String(), size)
 			raw, err := esclient.Search(cmd.Context(), client, index, []byte(body))
 			if err != nil {

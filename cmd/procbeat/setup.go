@@ -39,10 +39,11 @@ func newSetupCmd(g *globals) *cobra.Command {
 				fmt.Fprintln(cmd.OutOrStdout(), "setup.template.enabled is false: nothing to do")
 				return nil
 			}
-			client, err := esclient.New(ec)
+			client, closeLog, err := g.esClient(cmd, cfg, ec)
 			if err != nil {
 				return err
 			}
+			defer closeLog()
 			ctx := cmd.Context()
 			out := cmd.OutOrStdout()
 			var caps template.Capabilities
@@ -108,12 +109,17 @@ func newTestOutputCmd(g *globals) *cobra.Command {
 		Short: "Check connectivity, version and privileges of output.elasticsearch",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, ec, err := g.loadES(cmd)
+			cfg, ec, err := g.loadES(cmd)
 			if err != nil {
 				return err
 			}
+			log, closeLog, err := g.logger(cmd, cfg)
+			if err != nil {
+				return err
+			}
+			defer closeLog()
 			failed := false
-			for _, c := range esclient.TestOutput(cmd.Context(), ec) {
+			for _, c := range esclient.TestOutput(cmd.Context(), ec, esclient.WithLogger(log)) {
 				status := "ok"
 				if !c.OK {
 					status, failed = "ERROR", true

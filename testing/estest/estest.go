@@ -23,6 +23,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -84,6 +85,8 @@ type Options struct {
 	// "users_roles", "roles.yml"), the only realm that works on the
 	// integ-test-zip image, whose .security index cannot be created.
 	ConfigFiles map[string][]byte
+	// TLS serves HTTP over TLS (needs Security); see TLS.
+	TLS *TLS
 }
 
 // Cluster is a running Elasticsearch cluster.
@@ -98,6 +101,8 @@ type Cluster struct {
 	Version string
 
 	container *tces.ElasticsearchContainer // nil for PROCBEAT_ES_URL clusters
+	// tlsClient is how the harness connects to a TLS cluster (nil: plain HTTP).
+	tlsClient *tls.Config
 	nsCounter atomic.Uint64
 	nsPrefix  string
 }
@@ -339,9 +344,12 @@ func runContainer(ctx context.Context, image string, opts Options) (*Cluster, er
 		testcontainers.WithLogger(quietLogger{}),
 	}
 	c := &Cluster{}
+	if opts.TLS != nil && !opts.Security {
+		return nil, errors.New("estest: Options.TLS needs Options.Security")
+	}
 	if opts.Security {
-		// Plain HTTP keeps tests free of certificates; security still
-		// authenticates and authorises every request.
+		// Plain HTTP keeps tests free of certificates unless they ask for
+		// TLS; security still authenticates and authorises every request.
 		env["xpack.security.http.ssl.enabled"] = "false"
 		env["xpack.security.transport.ssl.enabled"] = "false"
 		c.Username, c.Password = "elastic", DefaultPassword
@@ -355,8 +363,15 @@ func runContainer(ctx context.Context, image string, opts Options) (*Cluster, er
 			FileMode:          0o644,
 		}))
 	}
-	ctr, err := tces.Run(ctx, image, custom...)
-	if err != nil && ctr != nil && strings.Contains(err.Error(), "wait until ready") {
+	var ctr *tces.ElasticsearchContainer
+	var err error
+	if opts.TLS != nil {
+		c.tlsClient = opts.TLS.Client
+		ctr, err = runTLS(ctx, image, opts.TLS, env, custom)
+	} else {
+		ctr, err = tces.Run(ctx, image, custom...)
+	}
+	if err != nil && ctr != nil && opts.TLS == nil && strings.Contains(err.Error(), "wait until ready") {
 		// The module's readiness wait has a fixed 60 s deadline, which a
 		// busy CI machine can miss; the node is usually almost up, so keep
 		// waiting on our own (longer) context before giving up.
@@ -436,22 +451,42 @@ func waitLonger(ctx context.Context, ctr *tces.ElasticsearchContainer, user, pas
 
 // connect builds the client and reads the version.
 func (c *Cluster) connect(ctx context.Context) error {
-	es, err := elasticsearch.NewClient(elasticsearch.Config{
+	ec := elasticsearch.Config{
 		Addresses: []string{c.URL},
 		Username:  c.Username,
 		Password:  c.Password,
-	})
+	}
+	if c.tlsClient != nil {
+		ec.Transport = &http.Transport{TLSClientConfig: c.tlsClient}
+	}
+	es, err := elasticsearch.NewClient(ec)
 	if err != nil {
 		return fmt.Errorf("client for %s: %w", c.URL, err)
 	}
 	c.Client = es
+	version, err := serverVersion(ctx, es)
+	if err != nil {
+		return fmt.Errorf("%s: %w", c.URL, err)
+	}
+	c.Version = version
+	c.nsPrefix = randomSuffix()
+	return nil
+}
+
+// serverVersion reads the version from GET /, or from GET _nodes/_local
+// where "/" is not served (TLS clusters of the local image are reached
+// directly, not through its esfront; see runTLS).
+func serverVersion(ctx context.Context, es *elasticsearch.Client) (string, error) {
 	res, err := es.Info(es.Info.WithContext(ctx))
 	if err != nil {
-		return fmt.Errorf("GET %s/: %w", c.URL, err)
+		return "", fmt.Errorf("GET /: %w", err)
 	}
 	defer res.Body.Close()
+	if res.StatusCode == http.StatusMethodNotAllowed {
+		return localNodeVersion(ctx, es)
+	}
 	if res.IsError() {
-		return fmt.Errorf("GET %s/: %s", c.URL, res.Status())
+		return "", fmt.Errorf("GET /: %s", res.Status())
 	}
 	var info struct {
 		Version struct {
@@ -459,11 +494,32 @@ func (c *Cluster) connect(ctx context.Context) error {
 		} `json:"version"`
 	}
 	if err := json.NewDecoder(res.Body).Decode(&info); err != nil {
-		return fmt.Errorf("GET %s/: decode: %w", c.URL, err)
+		return "", fmt.Errorf("GET /: decode: %w", err)
 	}
-	c.Version = info.Version.Number
-	c.nsPrefix = randomSuffix()
-	return nil
+	return info.Version.Number, nil
+}
+
+func localNodeVersion(ctx context.Context, es *elasticsearch.Client) (string, error) {
+	res, err := es.Nodes.Info(es.Nodes.Info.WithNodeID("_local"), es.Nodes.Info.WithContext(ctx))
+	if err != nil {
+		return "", fmt.Errorf("GET /_nodes/_local: %w", err)
+	}
+	defer res.Body.Close()
+	if res.IsError() {
+		return "", fmt.Errorf("GET /_nodes/_local: %s", res.Status())
+	}
+	var info struct {
+		Nodes map[string]struct {
+			Version string `json:"version"`
+		} `json:"nodes"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&info); err != nil {
+		return "", fmt.Errorf("GET /_nodes/_local: decode: %w", err)
+	}
+	for _, n := range info.Nodes {
+		return n.Version, nil
+	}
+	return "", errors.New("GET /_nodes/_local: no node")
 }
 
 var nsUnsafe = regexp.MustCompile(`[^a-z0-9]+`)
@@ -497,7 +553,11 @@ func (c *Cluster) Start(ctx context.Context) error {
 	if err := c.container.Start(ctx); err != nil {
 		return fmt.Errorf("restart elasticsearch container: %w", err)
 	}
-	addr, err := c.container.PortEndpoint(ctx, "9200/tcp", "http")
+	scheme, port := "http", "9200/tcp"
+	if c.tlsClient != nil {
+		scheme, port = "https", tlsPort+"/tcp"
+	}
+	addr, err := c.container.PortEndpoint(ctx, port, scheme)
 	if err != nil {
 		return fmt.Errorf("elasticsearch address after restart: %w", err)
 	}

@@ -99,6 +99,8 @@ func (c Config) Validate() error {
 	if c.CompressionLevel < 0 || c.CompressionLevel > 9 {
 		bad("compression_level", "%d is outside 0..9", c.CompressionLevel)
 	}
+	// The ssl and proxy checks name the full key (output.elasticsearch.ssl.…)
+	// themselves; fielderr.Under leaves their errors as they are.
 	if err := c.SSL.Validate(); err != nil {
 		errs = append(errs, err)
 	}

@@ -210,12 +210,20 @@ func isWindowsFile(path string) bool {
 }
 
 // Update regenerates every generated file: the Go document type and the
-// field docs, from fields/fields.yml.
+// field docs, from fields/fields.yml, and the NOTICE files of the default
+// and the agent build, from the module graph.
 func Update() error {
 	if err := sh.RunV("go", "run", "./tools/gendocument", "-o", "fields/document/document_gen.go"); err != nil {
 		return err
 	}
-	return sh.RunV("go", "test", "./fields/docs", "-run", "TestCommittedDocsAreFresh", "-update")
+	if err := sh.RunV("go", "test", "./fields/docs", "-run", "TestCommittedDocsAreFresh", "-update"); err != nil {
+		return err
+	}
+	// The NOTICE files of the default and the agent build follow go.mod.
+	if err := sh.RunV("go", "run", "./tools/notice"); err != nil {
+		return err
+	}
+	return sh.RunV("go", "run", "./tools/notice", "-tags", "agent", "-o", "NOTICE-agent.txt")
 }
 
 // ESImage builds (or loads from $HOME/.cache) the local Elasticsearch test

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -27,13 +28,32 @@ import (
 var packagePlatforms = []string{"linux/amd64", "linux/arm64", "windows/amd64", "windows/arm64"}
 
 // packageFiles go into every archive beside the binary.
-var packageFiles = []string{"procbeat.yml", "procbeat.reference.yml", "README.md", "LICENSE", "NOTICE.txt", "procbeat.spec.yml"}
+var packageFiles = []string{"procbeat.yml", "procbeat.reference.yml", "README.md", "LICENSE"}
+
+// packageVariant is one build of procbeat that gets archives of its own.
+type packageVariant struct {
+	prefix string // archive name prefix
+	tags   string // go build -tags
+	notice string // the NOTICE file of this build, shipped as NOTICE.txt
+	files  []string
+}
+
+// packageVariants: the default build (Apache-2.0 throughout), and the agent
+// build, which Elastic Agent runs from its components directory with the
+// spec file beside it, and which links the Elastic-licensed
+// elastic-agent-client (its NOTICE says so at the top).
+var packageVariants = []packageVariant{
+	{prefix: "procbeat", notice: "NOTICE.txt"},
+	{prefix: "procbeat-agent", tags: "agent", notice: "NOTICE-agent.txt", files: []string{"procbeat.spec.yml"}},
+}
 
 // Package builds the release archives into build/distributions: a zip for
-// Windows and a tar.gz for Linux, amd64 and arm64, each holding the binary
-// (version, commit and build date stamped in), the configuration files,
-// README, LICENSE and NOTICE.txt, with a .sha512 file beside each archive as
-// Elastic publishes them.
+// Windows and a tar.gz for Linux, amd64 and arm64, of the default build
+// (procbeat-<version>-<os>-<arch>) and of the agent build
+// (procbeat-agent-<version>-<os>-<arch>, with procbeat.spec.yml), each
+// holding the binary (version, commit and build date stamped in), the
+// configuration files, README, LICENSE and the build's NOTICE.txt, with a
+// .sha512 file beside each archive as Elastic publishes them.
 func Package() error {
 	platforms := packagePlatforms
 	if p := strings.TrimSpace(os.Getenv("PLATFORMS")); p != "" {
@@ -57,41 +77,58 @@ func Package() error {
 		if !ok || (goos != "linux" && goos != "windows") || (goarch != "amd64" && goarch != "arm64") {
 			return fmt.Errorf("PLATFORMS: %q is not one of %s", p, strings.Join(packagePlatforms, ", "))
 		}
-		name := fmt.Sprintf("procbeat-%s-%s-%s", version.Version, goos, archName(goarch))
-		stage := filepath.Join("build", "package", name)
-		if err := os.RemoveAll(stage); err != nil {
-			return err
-		}
-		if err := os.MkdirAll(stage, 0o755); err != nil {
-			return err
-		}
-		bin := "procbeat"
-		if goos == "windows" {
-			bin += ".exe"
-		}
-		env := map[string]string{"GOOS": goos, "GOARCH": goarch, "CGO_ENABLED": "0"}
-		if err := sh.RunWithV(env, "go", "build", "-trimpath", "-ldflags", ldflags, "-o", filepath.Join(stage, bin), "./cmd/procbeat"); err != nil {
-			return fmt.Errorf("building %s: %w", p, err)
-		}
-		for _, f := range packageFiles {
-			if err := sh.Copy(filepath.Join(stage, f), f); err != nil {
-				return fmt.Errorf("packaging %s: %w", f, err)
+		for _, v := range packageVariants {
+			if err := packageOne(v, goos, goarch, ldflags, dist); err != nil {
+				return err
 			}
 		}
-		archive := filepath.Join(dist, name+".tar.gz")
-		write := writeTarGz
-		if goos == "windows" {
-			archive = filepath.Join(dist, name+".zip")
-			write = writeZip
-		}
-		if err := write(archive, stage, name); err != nil {
-			return fmt.Errorf("writing %s: %w", archive, err)
-		}
-		if err := writeSHA512(archive); err != nil {
-			return err
-		}
-		fmt.Println("package:", archive)
 	}
+	return nil
+}
+
+// packageOne builds and archives one variant for one platform.
+func packageOne(v packageVariant, goos, goarch, ldflags, dist string) error {
+	name := fmt.Sprintf("%s-%s-%s-%s", v.prefix, version.Version, goos, archName(goarch))
+	stage := filepath.Join("build", "package", name)
+	if err := os.RemoveAll(stage); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(stage, 0o755); err != nil {
+		return err
+	}
+	bin := "procbeat"
+	if goos == "windows" {
+		bin += ".exe"
+	}
+	env := map[string]string{"GOOS": goos, "GOARCH": goarch, "CGO_ENABLED": "0"}
+	args := []string{"build", "-trimpath", "-ldflags", ldflags, "-o", filepath.Join(stage, bin)}
+	if v.tags != "" {
+		args = append(args, "-tags", v.tags)
+	}
+	if err := sh.RunWithV(env, "go", append(args, "./cmd/procbeat")...); err != nil {
+		return fmt.Errorf("building %s: %w", name, err)
+	}
+	for _, f := range append(slices.Clone(packageFiles), v.files...) {
+		if err := sh.Copy(filepath.Join(stage, f), f); err != nil {
+			return fmt.Errorf("packaging %s: %w", f, err)
+		}
+	}
+	if err := sh.Copy(filepath.Join(stage, "NOTICE.txt"), v.notice); err != nil {
+		return fmt.Errorf("packaging %s: %w", v.notice, err)
+	}
+	archive := filepath.Join(dist, name+".tar.gz")
+	write := writeTarGz
+	if goos == "windows" {
+		archive = filepath.Join(dist, name+".zip")
+		write = writeZip
+	}
+	if err := write(archive, stage, name); err != nil {
+		return fmt.Errorf("writing %s: %w", archive, err)
+	}
+	if err := writeSHA512(archive); err != nil {
+		return err
+	}
+	fmt.Println("package:", archive)
 	return nil
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/procbeat/procbeat/module/process/mapping"
 	"github.com/procbeat/procbeat/module/process/merge"
 	"github.com/procbeat/procbeat/module/process/source"
+	"github.com/procbeat/procbeat/module/process/source/wineventlog"
 	"github.com/procbeat/procbeat/module/process/tracker"
 	"github.com/procbeat/procbeat/monitoring"
 	"github.com/procbeat/procbeat/output/console"
@@ -53,6 +54,10 @@ type Beater struct {
 	lock *dataLock
 	// journal keeps the process table in path.data (with the registry).
 	journal *tracker.Journal
+	// eventLog is what live inputs read (Options.EventLog).
+	eventLog wineventlog.API
+	// checkpoints are the pipeline's: the journal, then the registry.
+	checkpoints pipeline.Checkpoints
 }
 
 // Options are what the command line adds to the configuration.
@@ -76,6 +81,16 @@ type Options struct {
 	// WrapES, when set, wraps the Elasticsearch output's client (health
 	// tracking under Elastic Agent).
 	WrapES func(esout.Transport) esout.Transport
+	// EventLog, when set, is the event log live inputs read instead of
+	// the system's (tests on any system).
+	EventLog wineventlog.API
+	// liveHost reads this host's metadata for its own events from the
+	// start, even without a live input yet (NewManaged).
+	liveHost bool
+	// LiveRetry is the first wait before a managed input opens a channel
+	// that failed (does not exist) again; it doubles up to a minute.
+	// Zero is a second.
+	LiveRetry time.Duration
 }
 
 // New assembles a Beater from the configuration.
@@ -118,6 +133,7 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 	cfg, log := b.cfg, b.log
 	b.progress = o.Progress
 	b.out = out
+	b.eventLog = o.EventLog
 	labels, err := cfg.LabelValues()
 	if err != nil {
 		out.Close()
@@ -159,6 +175,7 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 			return nil, err
 		}
 		cp = &journaledCheckpoints{reg: b.reg, j: b.journal}
+		b.checkpoints = cp
 	}
 	maxBytes := int64(0)
 	if es := cfg.Output.Elasticsearch; es != nil && es.Enabled {
@@ -185,7 +202,7 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 		Tags:    cfg.Tags,
 		Labels:  document.NewRawObject(labels),
 	}
-	if hasLiveInput(cfg) {
+	if hasLiveInput(cfg) || o.liveHost {
 		// On a live host, its own metadata goes on its own events only;
 		// its machine id is its host.id unless procbeat.host.id says
 		// otherwise.
@@ -352,7 +369,7 @@ func (b *Beater) Replay(ctx context.Context, args []string) (Summary, error) {
 		return nil
 	}
 	inGroup := make(map[string]bool, len(together))
-	for i, err := range b.runner.ReplayTogether(ctx, together, source.FormatUnknown) {
+	for i, err := range b.runner.ReplayTogether(ctx, together, source.FormatUnknown, nil) {
 		inGroup[together[i]] = true
 		filesDone.Add(1)
 		if st, serr := os.Stat(together[i]); serr == nil {

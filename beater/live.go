@@ -15,14 +15,14 @@ import (
 // LiveInput is the type of the inputs that read live event log channels.
 const LiveInput = "wineventlog"
 
-// LiveSources builds a wineventlog input's sources, one per channel. Off
-// Windows it fails with wineventlog.ErrNotWindows. onError sees records that
-// cannot be read.
-func LiveSources(in config.Input, imageLoads bool, log monitoring.Logger, counters *monitoring.Counters, onError func(*decode.RecordError)) ([]source.Source, error) {
+// LiveSources builds a wineventlog input's sources, one per channel, over
+// api (nil: the system's event log). Off Windows the system's fails with
+// wineventlog.ErrNotWindows. onError sees records that cannot be read.
+func LiveSources(in config.Input, api wineventlog.API, imageLoads bool, log monitoring.Logger, counters *monitoring.Counters, onError func(*decode.RecordError)) ([]source.Source, error) {
 	var out []source.Source
 	for _, ch := range in.Channels {
 		s, err := wineventlog.New(wineventlog.Config{Channel: ch, StartAt: in.StartAt, BatchSize: in.BatchSize, ImageLoads: imageLoads},
-			wineventlog.Options{Logger: log, Counters: counters, Decode: decode.Options{OnError: onError}})
+			wineventlog.Options{API: api, Logger: log, Counters: counters, Decode: decode.Options{OnError: onError}})
 		if err != nil {
 			return nil, err
 		}
@@ -52,11 +52,17 @@ func (b *Beater) startLive(ctx context.Context, inputs []config.Input) (_ contex
 	onError := func(e *decode.RecordError) { b.log.Warnf("%v", e) }
 	for _, in := range inputs {
 		// Image enrichment reads Sysmon's image loads too.
-		s, err := LiveSources(in, b.images.mapping() != nil, b.log, b.counters, onError)
+		s, err := LiveSources(in, b.eventLog, b.images.mapping() != nil, b.log, b.counters, onError)
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		srcs = append(srcs, s...)
+		var sc *inputScope
+		if in.Namespace != "" {
+			sc = &inputScope{ns: in.Namespace}
+		}
+		for _, src := range s {
+			srcs = append(srcs, inScope(src, sc))
+		}
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup

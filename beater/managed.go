@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/procbeat/procbeat/config"
+	"github.com/procbeat/procbeat/module/process/decode"
 	"github.com/procbeat/procbeat/module/process/source"
 	"github.com/procbeat/procbeat/monitoring"
 	esout "github.com/procbeat/procbeat/output/elasticsearch"
@@ -39,12 +42,16 @@ type Managed struct {
 
 type managedInput struct {
 	in     config.Input
+	scope  *inputScope
 	cancel context.CancelFunc
 	done   chan struct{}
 
 	mu sync.Mutex
 	// problems are the last scan's: files or directories not readable.
 	problems []error
+	// channels are the live channels that failed and are not read, by
+	// source id, with their error.
+	channels map[string]error
 }
 
 // NewManaged assembles a Beater with cfg's output and no input running;
@@ -53,6 +60,11 @@ func NewManaged(ctx context.Context, cfg config.Config, log monitoring.Logger, o
 	m := &Managed{health: &esHealth{}, inputs: map[string]*managedInput{}, ctx: ctx}
 	o.Resume = true
 	o.WrapES = m.health.wrap
+	// Live inputs come with units at any time, after the mapping is made:
+	// where they can run (Windows, or an event log a test supplies), this
+	// host's metadata goes on its own events from the start, as it does
+	// when procbeat.yml has a live input.
+	o.liveHost = runtime.GOOS == "windows" || o.EventLog != nil
 	b, out, o, err := prepare(cfg, log, o)
 	if err != nil {
 		return nil, err
@@ -105,11 +117,30 @@ func (m *Managed) KeepsBatching(out config.Output) bool {
 
 // StartInput runs in under id until StopInput(id); an input already
 // running under id with another configuration is stopped first. It resumes
-// every file from its checkpoint.
+// every file, or channel, from its checkpoint.
 func (m *Managed) StartInput(id string, in config.Input) error {
-	format, err := source.ParseFormat(in.Type)
-	if err != nil {
-		return err
+	var (
+		run    func(context.Context, *managedInput)
+		format source.Format
+	)
+	if in.Type == LiveInput {
+		srcs, err := LiveSources(in, m.b.eventLog, m.b.images.mapping() != nil, m.b.log, m.b.counters,
+			func(e *decode.RecordError) { m.b.log.Warnf("%v", e) })
+		if err != nil {
+			return err
+		}
+		run = func(ctx context.Context, mi *managedInput) {
+			for i, s := range srcs {
+				srcs[i] = inScope(s, mi.scope)
+			}
+			m.runLive(ctx, mi, srcs)
+		}
+	} else {
+		var err error
+		if format, err = source.ParseFormat(in.Type); err != nil {
+			return err
+		}
+		run = func(ctx context.Context, mi *managedInput) { m.runInput(ctx, mi, format) }
 	}
 	m.mu.Lock()
 	cur, ok := m.inputs[id]
@@ -123,13 +154,13 @@ func (m *Managed) StartInput(id string, in config.Input) error {
 		}
 	}
 	ctx, cancel := context.WithCancel(m.ctx)
-	mi := &managedInput{in: in, cancel: cancel, done: make(chan struct{})}
+	mi := &managedInput{in: in, scope: &inputScope{ns: in.Namespace, record: true}, cancel: cancel, done: make(chan struct{})}
 	m.mu.Lock()
 	m.inputs[id] = mi
 	m.mu.Unlock()
 	go func() {
 		defer close(mi.done)
-		m.runInput(ctx, mi, format)
+		run(ctx, mi)
 	}()
 	return nil
 }
@@ -155,7 +186,7 @@ func (m *Managed) runInput(ctx context.Context, mi *managedInput, format source.
 		m.scanMu.Lock()
 		if ctx.Err() == nil {
 			walkErrs = walkErrs[:0]
-			failed := m.b.scan(ctx, mi.in.Paths, format, seen, problems)
+			failed := m.b.scan(ctx, mi.in.Paths, format, mi.scope, seen, problems)
 			mi.mu.Lock()
 			mi.problems = append(slices.Clone(walkErrs), failed...)
 			mi.mu.Unlock()
@@ -169,41 +200,149 @@ func (m *Managed) runInput(ctx context.Context, mi *managedInput, format source.
 	}
 }
 
+// runLive reads the input's channels until ctx ends, one goroutine each.
+// Unlike a standalone run, where a channel that does not exist stops
+// procbeat, a managed input keeps trying such a channel (Sysmon may be
+// installed later) with backoff; until it opens, its error is the input's
+// health.
+func (m *Managed) runLive(ctx context.Context, mi *managedInput, srcs []source.Source) {
+	var wg sync.WaitGroup
+	for _, s := range srcs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m.runChannel(ctx, mi, s)
+		}()
+	}
+	// A record waiting for its twin from a quiet channel is let go after
+	// the merge window of wall time.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		m.b.runner.RunExpiry(ctx, time.Second)
+	}()
+	wg.Wait()
+}
+
+// Bounds of the wait before a channel that failed is opened again.
+const (
+	liveRetryInit = time.Second
+	liveRetryMax  = time.Minute
+)
+
+func (m *Managed) runChannel(ctx context.Context, mi *managedInput, s source.Source) {
+	wait := liveRetryInit
+	if m.opts.LiveRetry > 0 {
+		wait = m.opts.LiveRetry
+	}
+	w := &watchedSource{Source: s, opened: func() {
+		mi.setChannelErr(s.ID(), nil)
+		wait = liveRetryInit
+		if m.opts.LiveRetry > 0 {
+			wait = m.opts.LiveRetry
+		}
+	}}
+	for ctx.Err() == nil {
+		err := m.b.runner.Run(ctx, w)
+		if ctx.Err() != nil {
+			return
+		}
+		if err == nil {
+			// A live channel's reader ends only with ctx or an error; one
+			// that ended anyway is read again.
+			err = fmt.Errorf("wineventlog: %s: the subscription ended", s.ID())
+		}
+		mi.setChannelErr(s.ID(), err)
+		m.b.log.Warnf("%v; trying again in %s", err, wait)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		wait = min(2*wait, liveRetryMax)
+	}
+}
+
+// watchedSource tells when its source opens: the channel exists and may be
+// read, and the input is healthy again.
+type watchedSource struct {
+	source.Source
+	opened func()
+}
+
+// Namespace and String are the source's (the runner reads them).
+func (w *watchedSource) Namespace() string { return namespaceOf(w.Source) }
+func (w *watchedSource) String() string    { return sourceName(w.Source) }
+
+func (w *watchedSource) Open(ctx context.Context, pos source.Position) (source.Reader, error) {
+	rd, err := w.Source.Open(ctx, pos)
+	if err == nil {
+		w.opened()
+	}
+	return rd, err
+}
+
+func (mi *managedInput) setChannelErr(id string, err error) {
+	mi.mu.Lock()
+	defer mi.mu.Unlock()
+	if err == nil {
+		delete(mi.channels, id)
+		return
+	}
+	if mi.channels == nil {
+		mi.channels = map[string]error{}
+	}
+	mi.channels[id] = err
+}
+
 // StopInput stops the input, waits until every event it published is
 // acknowledged (or the drain timeout passes) and writes the checkpoints,
-// so that starting it again resumes exactly after what was delivered.
+// so that starting it again resumes exactly after what was delivered. It
+// waits for this input's events only: the other inputs keep publishing.
 func (m *Managed) StopInput(id string) error {
 	m.mu.Lock()
 	mi, ok := m.inputs[id]
 	delete(m.inputs, id)
+	others := len(m.inputs)
 	m.mu.Unlock()
 	if !ok {
 		return nil
 	}
 	mi.cancel()
 	<-mi.done
-	return m.drain()
-}
-
-// drain waits for the pipeline to hold no unacknowledged event. Other
-// inputs may be publishing too, so a busy pipeline is waited for up to the
-// drain timeout only.
-func (m *Managed) drain() error {
 	timeout := m.opts.DrainTimeout
 	if timeout <= 0 {
 		timeout = 30 * time.Second
 	}
 	deadline := time.Now().Add(timeout)
-	for m.b.pipe.Pending() > 0 {
+	if others == 0 {
+		// Records of this input held for a twin would be let go by the
+		// next scan or expiry of another input; there is none. Publishing
+		// them waits for room in the pipeline, up to the drain timeout.
+		ctx, cancel := context.WithDeadline(m.ctx, deadline)
+		err := m.b.runner.FlushHeld(ctx)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("publishing the records held for their twins: %w; they will be read again when the input starts", err)
+		}
+	}
+	return m.drain(mi.scope.sources(), deadline, timeout)
+}
+
+// drain waits until the events of these sources are acknowledged and
+// checkpointed (a twin held for a record of another input passes with
+// that input's next scan or expiry), up to the deadline, then writes the
+// checkpoints.
+func (m *Managed) drain(sources []string, deadline time.Time, timeout time.Duration) error {
+	for n := m.b.reg.Pending(sources...); n > 0; n = m.b.reg.Pending(sources...) {
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%d events still unacknowledged after %s; they will be sent again when the input starts", m.b.pipe.Pending(), timeout)
+			return fmt.Errorf("%d events still unacknowledged after %s; they will be sent again when the input starts", n, timeout)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if m.b.reg != nil {
-		return m.b.reg.Flush()
-	}
-	return nil
+	return m.b.checkpoints.Flush()
 }
 
 // InputHealth returns what kept the input's last scan from reading every
@@ -217,13 +356,20 @@ func (m *Managed) InputHealth(id string) error {
 	}
 	mi.mu.Lock()
 	defer mi.mu.Unlock()
-	switch n := len(mi.problems); {
+	problems := mi.problems
+	if len(mi.channels) > 0 {
+		problems = nil
+		for _, id := range slices.Sorted(maps.Keys(mi.channels)) {
+			problems = append(problems, mi.channels[id])
+		}
+	}
+	switch n := len(problems); {
 	case n == 0:
 		return nil
 	case n <= 3:
-		return errors.Join(mi.problems...)
+		return errors.Join(problems...)
 	default:
-		return fmt.Errorf("%w (and %d more files or directories not read)", errors.Join(mi.problems[:3]...), n-3)
+		return fmt.Errorf("%w (and %d more files or directories not read)", errors.Join(problems[:3]...), n-3)
 	}
 }
 

@@ -41,16 +41,22 @@ func (b *Beater) Run(ctx context.Context) error {
 	defer stopLive()
 	seen := map[string]fileState{}
 	problems := b.scanProblems()
+	scopes := make([]*inputScope, len(inputs))
+	for i, in := range inputs {
+		if in.Namespace != "" {
+			scopes[i] = &inputScope{ns: in.Namespace}
+		}
+	}
 	tick := time.NewTicker(b.cfg.Procbeat.ScanFrequency)
 	defer tick.Stop()
 	for {
-		for _, in := range inputs {
+		for i, in := range inputs {
 			// The input's type says how to read its files.
 			format, err := source.ParseFormat(in.Type)
 			if err != nil {
 				return err
 			}
-			b.scan(ctx, in.Paths, format, seen, problems)
+			b.scan(ctx, in.Paths, format, scopes[i], seen, problems)
 		}
 		select {
 		case <-ctx.Done():
@@ -73,9 +79,10 @@ func (b *Beater) scanProblems() pathProblems {
 	return pathProblems{errorf: func(_ string, err error) { once(err) }, skipf: once}
 }
 
-// scan reads the new and changed files of patterns; it returns the errors
-// of the files it could not read (they are tried again next scan).
-func (b *Beater) scan(ctx context.Context, patterns []string, format source.Format, seen map[string]fileState, problems pathProblems) (failed []error) {
+// scan reads the new and changed files of patterns for the input of scope
+// sc; it returns the errors of the files it could not read (they are tried
+// again next scan).
+func (b *Beater) scan(ctx context.Context, patterns []string, format source.Format, sc *inputScope, seen map[string]fileState, problems pathProblems) (failed []error) {
 	paths, err := expandPaths(patterns, format, b.runner.walkFS(), problems)
 	if err != nil {
 		// A pattern matching nothing yet is normal for a collection
@@ -102,7 +109,7 @@ func (b *Beater) scan(ctx context.Context, patterns []string, format source.Form
 	}
 	together := b.runner.Declare(ctx, changed, format)
 	done := make(map[string]bool, len(together))
-	for i, err := range b.runner.ReplayTogether(ctx, together, format) {
+	for i, err := range b.runner.ReplayTogether(ctx, together, format, sc) {
 		p := together[i]
 		done[p] = true
 		if err != nil {
@@ -122,7 +129,7 @@ func (b *Beater) scan(ctx context.Context, patterns []string, format source.Form
 		if done[p] {
 			continue
 		}
-		if err := b.runner.replayFile(ctx, p, format); err != nil {
+		if err := b.runner.replayFile(ctx, p, format, sc); err != nil {
 			if ctx.Err() != nil {
 				return failed
 			}

@@ -122,19 +122,20 @@ func SourceID(path string) string { return source.ID(path) }
 // A record that cannot be decoded or mapped is reported and skipped; an
 // error is returned only when the file cannot be read or ctx ends.
 func (r *Runner) ReplayFile(ctx context.Context, path string) error {
-	return r.replayFile(ctx, path, source.FormatUnknown)
+	return r.replayFile(ctx, path, source.FormatUnknown, nil)
 }
 
 // replayFile is ReplayFile with the format forced (an input's type), or
 // detected per file when it is FormatUnknown.
-func (r *Runner) replayFile(ctx context.Context, path string, format source.Format) error {
+// Its sources are read for the input of scope sc (nil: none).
+func (r *Runner) replayFile(ctx context.Context, path string, format source.Format, sc *inputScope) error {
 	opts := r.opts
 	opts.Format = format
 	if source.ArchiveKind(path) == "" {
-		return r.Run(ctx, source.NewFile(path, opts))
+		return r.Run(ctx, inScope(source.NewFile(path, opts), sc))
 	}
 	err := source.WalkArchive(ctx, path, opts, func(s source.Source) error {
-		if err := r.Run(ctx, s); err != nil {
+		if err := r.Run(ctx, inScope(s, sc)); err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -200,6 +201,8 @@ type reading struct {
 	emit merge.Emit[pipeline.Ticket]
 	// warn caps the source's record warnings (warncap.go).
 	warn *fileWarner
+	// ns is the source's data stream namespace ("": the mapper's).
+	ns string
 }
 
 func (rs *reading) close(r *Runner) {
@@ -211,7 +214,7 @@ func (rs *reading) close(r *Runner) {
 // open opens src where it stands. A nil reading means it did not open:
 // the error, or nil when ctx ended.
 func (r *Runner) open(ctx context.Context, src source.Source) (*reading, error) {
-	rs := &reading{id: src.ID(), name: sourceName(src)}
+	rs := &reading{id: src.ID(), name: sourceName(src), ns: namespaceOf(src)}
 	start, checkpoint := r.startPosition(rs.id)
 	r.log.Debugf("opening %s at offset %d (0: from its start)", rs.name, start.Offset)
 	rd, err := src.Open(ctx, start)
@@ -256,13 +259,16 @@ func (r *Runner) step(ctx context.Context, rs *reading) (stop bool, _ error) {
 		}
 		return false, nil
 	}
+	if rs.ns != "" {
+		rs.doc.DataStream.Namespace = rs.ns
+	}
 	p := rs.rd.Position()
 	pos := pipeline.Position{Offset: p.Offset, Check: p.Check, Bookmark: p.Bookmark}
 	if r.merger == nil {
 		if r.observe != nil {
 			r.observe(&rs.doc)
 		}
-		ev := pipeline.Event{Index: r.mapper.Index(kind), ID: rs.doc.Event.ID, Body: r.encode(&rs.doc), Pos: pos}
+		ev := pipeline.Event{Index: r.mapper.IndexIn(kind, rs.doc.DataStream.Namespace), ID: rs.doc.Event.ID, Body: r.encode(&rs.doc), Pos: pos}
 		r.mapMu.Unlock()
 		err = rs.client.Publish(ctx, ev)
 		if err == nil {
@@ -398,7 +404,7 @@ func (r *Runner) emitter(outs *[]outgoing) merge.Emit[pipeline.Ticket] {
 		if r.observe != nil {
 			r.observe(d)
 		}
-		o := outgoing{ev: pipeline.Event{Index: r.mapper.Index(kind), ID: d.Event.ID, Body: r.encode(d),
+		o := outgoing{ev: pipeline.Event{Index: r.mapper.IndexIn(kind, d.DataStream.Namespace), ID: d.Event.ID, Body: r.encode(d),
 			Pos: pipeline.Position{Source: acks[0].Source}}, kind: kind}
 		o.n = copy(o.t[:], acks)
 		*outs = append(*outs, o)
@@ -529,13 +535,14 @@ func (r *Runner) RunExpiry(ctx context.Context, every time.Duration) {
 }
 
 // ReplayTogether reads files (not archives) with RunTogether, their
-// format forced (an input's type) or detected per file (FormatUnknown).
-func (r *Runner) ReplayTogether(ctx context.Context, paths []string, format source.Format) []error {
+// format forced (an input's type) or detected per file (FormatUnknown),
+// read for the input of scope sc (nil: none).
+func (r *Runner) ReplayTogether(ctx context.Context, paths []string, format source.Format, sc *inputScope) []error {
 	opts := r.opts
 	opts.Format = format
 	srcs := make([]source.Source, len(paths))
 	for i, p := range paths {
-		srcs[i] = source.NewFile(p, opts)
+		srcs[i] = inScope(source.NewFile(p, opts), sc)
 	}
 	return r.RunTogether(ctx, srcs)
 }

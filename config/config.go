@@ -157,6 +157,9 @@ type Input struct {
 	// BatchSize is how many records one read of a channel asks for, 1-1024
 	// (wineventlog; 0 is 100).
 	BatchSize int `config:"batch_size"`
+	// Namespace is the data stream namespace of this input's documents;
+	// empty is procbeat.namespace.
+	Namespace string `config:"namespace"`
 }
 
 // Host is metadata the events cannot supply, added to every document.
@@ -559,6 +562,9 @@ func (c *Config) Validate() error {
 			errs = append(errs, validateWinEventLog(key, in)...)
 		default:
 			errs = append(errs, bad(key+".type", "%q is not one of evtx, xml, json, wineventlog", in.Type))
+		}
+		if in.Namespace != "" && !namespaceRE.MatchString(in.Namespace) {
+			errs = append(errs, bad(key+".namespace", "%q must be 1-100 of a-z, 0-9 and _ (no '-')", in.Namespace))
 		}
 	}
 	errs = append(errs, c.Enrich.validate()...)

@@ -134,16 +134,17 @@ func TestWrongTypeNamesItsPath(t *testing.T) {
 
 func TestInvalidValuesNameTheirPath(t *testing.T) {
 	for yml, key := range map[string]string{
-		"procbeat:\n  namespace: Prod-1\n":                                  "procbeat.namespace",
-		"setup:\n  template:\n    field_types: maybe\n":                     "setup.template.field_types",
-		"setup:\n  template:\n    data_retention: forever\n":                "setup.template.data_retention",
-		"output:\n  elasticsearch:\n    compression_level: 12\n":            "output.elasticsearch.compression_level",
-		"output:\n  elasticsearch: {}\n  console: {}\n":                     "only one output",
-		"procbeat:\n  inputs:\n    - type: evtx\n":                          "procbeat.inputs.0.paths",
-		"procbeat:\n  inputs:\n    - type: pcap\n      paths: [x]\n":        "procbeat.inputs.0.type",
-		"output:\n  elasticsearch:\n    api_key: nocolon\n":                 "output.elasticsearch.api_key",
-		"logging:\n  level: loud\n":                                         "logging.level",
-		"output:\n  elasticsearch:\n    ssl:\n      verification_mode: x\n": "output.elasticsearch.ssl.verification_mode",
+		"procbeat:\n  namespace: Prod-1\n":                                                  "procbeat.namespace",
+		"setup:\n  template:\n    field_types: maybe\n":                                     "setup.template.field_types",
+		"setup:\n  template:\n    data_retention: forever\n":                                "setup.template.data_retention",
+		"output:\n  elasticsearch:\n    compression_level: 12\n":                            "output.elasticsearch.compression_level",
+		"output:\n  elasticsearch: {}\n  console: {}\n":                                     "only one output",
+		"procbeat:\n  inputs:\n    - type: evtx\n":                                          "procbeat.inputs.0.paths",
+		"procbeat:\n  inputs:\n    - type: pcap\n      paths: [x]\n":                        "procbeat.inputs.0.type",
+		"procbeat:\n  inputs:\n    - type: xml\n      paths: [x]\n      namespace: Lab-1\n": "procbeat.inputs.0.namespace",
+		"output:\n  elasticsearch:\n    api_key: nocolon\n":                                 "output.elasticsearch.api_key",
+		"logging:\n  level: loud\n":                                                         "logging.level",
+		"output:\n  elasticsearch:\n    ssl:\n      verification_mode: x\n":                 "output.elasticsearch.ssl.verification_mode",
 	} {
 		_, err := load(t, yml)
 		if err == nil || !strings.Contains(err.Error(), key) {

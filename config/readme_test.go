@@ -6,22 +6,32 @@ import (
 	"testing"
 )
 
-// TestREADMEWindowsConfigsLoad: the procbeat.yml files the README gives for
-// a Windows host and a collector are complete and valid.
-func TestREADMEWindowsConfigsLoad(t *testing.T) {
+// readmeYAML returns the yaml blocks of the README section under heading.
+func readmeYAML(t *testing.T, heading string) []string {
+	t.Helper()
 	b, err := os.ReadFile("../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, sec, ok := strings.Cut(string(b), "## Running on Windows")
+	_, sec, ok := strings.Cut(string(b), "\n## "+heading+"\n")
 	if !ok {
-		t.Fatal("README has no Running on Windows section")
+		t.Fatalf("README has no section %q", heading)
 	}
 	sec, _, _ = strings.Cut(sec, "\n## ")
-	t.Setenv("PROCBEAT_API_KEY", "id:key")
-	n := 0
+	var blocks []string
 	for _, block := range strings.Split(sec, "```yaml\n")[1:] {
 		yml, _, _ := strings.Cut(block, "```")
+		blocks = append(blocks, yml)
+	}
+	return blocks
+}
+
+// TestREADMEWindowsConfigsLoad: the procbeat.yml files the README gives for
+// a Windows host and a collector are complete and valid.
+func TestREADMEWindowsConfigsLoad(t *testing.T) {
+	t.Setenv("PROCBEAT_API_KEY", "id:key")
+	blocks := readmeYAML(t, "Running on Windows")
+	for n, yml := range blocks {
 		cfg, err := load(t, yml)
 		if err != nil {
 			t.Fatalf("README config %d: %v\n%s", n+1, err, yml)
@@ -29,9 +39,24 @@ func TestREADMEWindowsConfigsLoad(t *testing.T) {
 		if len(cfg.Procbeat.Inputs) != 1 || cfg.Procbeat.Inputs[0].Type != "wineventlog" || cfg.Output.Elasticsearch == nil {
 			t.Fatalf("README config %d: %+v", n+1, cfg)
 		}
-		n++
 	}
-	if n != 2 {
-		t.Fatalf("%d configs in the section, want 2 (host, collector)", n)
+	if len(blocks) != 2 {
+		t.Fatalf("%d configs in the section, want 2 (host, collector)", len(blocks))
+	}
+}
+
+// TestREADMEReplayConfigLoads: the procbeat.yml of "Replaying evidence on a
+// laptop or in CI" is valid and gives each input its namespace.
+func TestREADMEReplayConfigLoads(t *testing.T) {
+	blocks := readmeYAML(t, "Replaying evidence on a laptop or in CI")
+	if len(blocks) != 1 {
+		t.Fatalf("%d yaml blocks in the section, want 1", len(blocks))
+	}
+	cfg, err := load(t, blocks[0])
+	if err != nil {
+		t.Fatalf("README config: %v\n%s", err, blocks[0])
+	}
+	if in := cfg.Procbeat.Inputs; len(in) != 2 || in[0].Namespace != "case_2291" || in[1].Namespace != "case_2292" || cfg.Output.Elasticsearch == nil {
+		t.Fatalf("README config: %+v", cfg)
 	}
 }

@@ -70,3 +70,33 @@ func TestCrosswiseLinksSettle(t *testing.T) {
 		t.Fatalf("a at %d, want 3", got)
 	}
 }
+
+// Pending counts a source's events until its checkpoint passes them: an
+// acknowledged event behind an unacknowledged one, and one acknowledged
+// but linked to a twin not yet passed, are pending still.
+func TestPending(t *testing.T) {
+	r, err := registry.Open(filepath.Join(t.TempDir(), "registry"), registry.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a1 := r.Begin(pipeline.Position{Source: "a", Offset: 1})
+	a2 := r.Begin(pipeline.Position{Source: "a", Offset: 2})
+	b1 := r.Begin(pipeline.Position{Source: "b", Offset: 1})
+	c1 := r.Begin(pipeline.Position{Source: "c", Offset: 1})
+	r.Link(a2, c1)
+	if n := r.Pending("a", "b", "unknown"); n != 3 {
+		t.Fatalf("pending %d, want 3", n)
+	}
+	r.Done([]pipeline.Ticket{a2, b1})
+	if n, m := r.Pending("a"), r.Pending("b"); n != 2 || m != 0 {
+		t.Fatalf("pending a %d b %d, want 2 (a2 behind a1) and 0", n, m)
+	}
+	r.Done([]pipeline.Ticket{a1})
+	if n := r.Pending("a"); n != 1 {
+		t.Fatalf("pending a %d, want 1 (a2 waits for its twin c1)", n)
+	}
+	r.Done([]pipeline.Ticket{c1})
+	if n := r.Pending("a", "b", "c"); n != 0 {
+		t.Fatalf("pending %d, want 0", n)
+	}
+}

@@ -185,6 +185,21 @@ func (r *Registry) Position(source string) (pipeline.Position, bool) {
 	return w.cp, true
 }
 
+// Pending is how many events of sources were published (or reserved) and
+// are not yet passed by their checkpoints: not acknowledged, or
+// acknowledged behind one that is not, or waiting for a linked twin.
+func (r *Registry) Pending(sources ...string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, s := range sources {
+		if w := r.sources[s]; w != nil {
+			n += len(w.q) - w.start
+		}
+	}
+	return n
+}
+
 // Positions lists every source's last acknowledged position, by source.
 func (r *Registry) Positions() []pipeline.Position {
 	r.mu.Lock()

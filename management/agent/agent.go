@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/elastic/elastic-agent-client/v7/pkg/client"
@@ -290,11 +291,17 @@ func (m *manager) reportInput(iu *inputUnit) {
 		_ = iu.unit.UpdateState(client.UnitStateDegraded, "not read: "+err.Error(), nil)
 		return
 	}
-	n := 0
+	var paths int
+	var channels []string
 	for _, in := range iu.inputs {
-		n += len(in.Paths)
+		paths += len(in.Paths)
+		channels = append(channels, in.Channels...)
 	}
-	_ = iu.unit.UpdateState(client.UnitStateHealthy, fmt.Sprintf("reading %d path patterns", n), nil)
+	msg := fmt.Sprintf("reading %d path patterns", paths)
+	if len(channels) > 0 {
+		msg = "reading channels " + strings.Join(channels, ", ")
+	}
+	_ = iu.unit.UpdateState(client.UnitStateHealthy, msg, nil)
 }
 
 // reportInputs refreshes the state of every running input unit.

@@ -62,6 +62,16 @@ func start(t *testing.T, a *agenttest.Agent) *procbeat { return startNS(t, a, "d
 // startNS is start with procbeat.namespace set to ns.
 func startNS(t *testing.T, a *agenttest.Agent, ns string) *procbeat {
 	t.Helper()
+	return startWith(t, a, ns, beater.Options{})
+}
+
+// startWith is startNS with the beater options bo (a drain timeout of 8 s
+// unless bo sets one).
+func startWith(t *testing.T, a *agenttest.Agent, ns string, bo beater.Options) *procbeat {
+	t.Helper()
+	if bo.DrainTimeout == 0 {
+		bo.DrainTimeout = 8 * time.Second
+	}
 	home := t.TempDir()
 	base, err := libconfig.NewConfigFrom(map[string]any{
 		"management.enabled": true, "setup.ilm.enabled": false, "setup.template.enabled": false, "logging.to_stderr": true,
@@ -77,7 +87,7 @@ func startNS(t *testing.T, a *agenttest.Agent, ns string) *procbeat {
 	p.w = a.Watch()
 	go func() {
 		p.done <- agent.Run(ctx, p.w, agent.Options{Base: base, Level: p.level, HealthPeriod: 200 * time.Millisecond,
-			Beater: beater.Options{DrainTimeout: 8 * time.Second}})
+			Beater: bo})
 	}()
 	t.Cleanup(func() {
 		cancel()

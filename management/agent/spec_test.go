@@ -12,6 +12,7 @@ import (
 	libconfig "github.com/elastic/elastic-agent-libs/config"
 	"gopkg.in/yaml.v3"
 
+	"github.com/procbeat/procbeat/beater"
 	"github.com/procbeat/procbeat/config"
 	"github.com/procbeat/procbeat/management/agent"
 )
@@ -42,22 +43,35 @@ func TestSpecFile(t *testing.T) {
 		t.Fatalf("version %d, %d inputs", spec.Version, len(spec.Inputs))
 	}
 	wantArgs := []string{"-E", "management.enabled=true", "-E", "setup.ilm.enabled=false", "-E", "setup.template.enabled=false", "-E", "logging.to_stderr=true"}
+	var seen []string
 	for _, in := range spec.Inputs {
 		typ, ok := strings.CutPrefix(in.Name, agent.InputTypePrefix)
 		if !ok {
 			t.Errorf("input %s: not %s<type>", in.Name, agent.InputTypePrefix)
 		}
 		cfg := config.Default()
-		cfg.Procbeat.Inputs = []config.Input{{Type: typ, Enabled: true, Paths: []string{"x"}}}
+		input := config.Input{Type: typ, Enabled: true, Paths: []string{"x"}}
+		// Live channels are read on Windows only: Agent must not offer
+		// them elsewhere.
+		wantPlatforms := []string{"linux/amd64", "linux/arm64", "windows/amd64", "windows/arm64"}
+		if typ == beater.LiveInput {
+			input = config.Input{Type: typ, Enabled: true, Channels: []string{"Security"}}
+			wantPlatforms = []string{"windows/amd64", "windows/arm64"}
+		}
+		cfg.Procbeat.Inputs = []config.Input{input}
 		if err := cfg.Validate(); err != nil {
 			t.Errorf("input %s: %v", in.Name, err)
 		}
-		if !slices.Equal(in.Outputs, []string{"elasticsearch"}) || len(in.Platforms) == 0 {
-			t.Errorf("input %s: outputs %v, platforms %v", in.Name, in.Outputs, in.Platforms)
+		seen = append(seen, typ)
+		if !slices.Equal(in.Outputs, []string{"elasticsearch"}) || !slices.Equal(in.Platforms, wantPlatforms) {
+			t.Errorf("input %s: outputs %v, platforms %v, want platforms %v", in.Name, in.Outputs, in.Platforms, wantPlatforms)
 		}
 		if !slices.Equal(in.Command.Args, wantArgs) {
 			t.Errorf("input %s: args %q, want %q", in.Name, in.Command.Args, wantArgs)
 		}
+	}
+	if want := []string{"evtx", "xml", "json", beater.LiveInput}; !slices.Equal(seen, want) {
+		t.Errorf("spec inputs %v, want %v", seen, want)
 	}
 	flags := libconfig.NewSettingsFlag(libconfig.NewConfig())
 	for i := 1; i < len(wantArgs); i += 2 {

@@ -80,13 +80,14 @@ var agentKeys = []string{"id", "name", "revision", "type", "use_output", "meta",
 // input decodes an input unit's source into procbeat inputs: one per
 // stream, each stream's keys being a procbeat.inputs entry's (paths), or,
 // without streams, the unit's own keys as one input. The unit's
-// data_stream.namespace must be procbeat.namespace: the mapping writes
-// every document of the process into one namespace.
+// data_stream.namespace (a stream's own, if it has one) is its documents'
+// namespace.
 func (d decoder) input(unitType string, src map[string]any) ([]config.Input, error) {
 	typ, ok := strings.CutPrefix(unitType, InputTypePrefix)
 	if !ok {
 		return nil, fmt.Errorf("input type %q: procbeat's input types start with %s", unitType, InputTypePrefix)
 	}
+	ns := namespace(src)
 	var entries []any
 	if streams, ok := src["streams"].([]any); ok {
 		for i, s := range streams {
@@ -95,9 +96,16 @@ func (d decoder) input(unitType string, src map[string]any) ([]config.Input, err
 				return nil, fmt.Errorf("streams.%d: not a mapping", i)
 			}
 			m = maps.Clone(m)
+			streamNS := namespace(m)
 			delete(m, "id")
 			delete(m, "data_stream")
 			m["type"] = typ
+			if streamNS == nil {
+				streamNS = ns
+			}
+			if streamNS != nil {
+				m["namespace"] = streamNS
+			}
 			entries = append(entries, m)
 		}
 	} else {
@@ -106,6 +114,9 @@ func (d decoder) input(unitType string, src map[string]any) ([]config.Input, err
 			delete(m, k)
 		}
 		m["type"] = typ
+		if ns != nil {
+			m["namespace"] = ns
+		}
 		entries = append(entries, m)
 	}
 	if len(entries) == 0 {
@@ -122,10 +133,14 @@ func (d decoder) input(unitType string, src map[string]any) ([]config.Input, err
 	if err != nil {
 		return nil, err
 	}
-	if ds, ok := src["data_stream"].(map[string]any); ok {
-		if ns, ok := ds["namespace"].(string); ok && ns != cfg.Procbeat.Namespace {
-			return nil, fmt.Errorf("data_stream.namespace %q: this procbeat ships every input into procbeat.namespace %q (set it with -E procbeat.namespace in the component's arguments)", ns, cfg.Procbeat.Namespace)
-		}
-	}
 	return cfg.Procbeat.Inputs, nil
+}
+
+// namespace is src's data_stream.namespace, nil without one. Any other
+// value than a string is left to the configuration's validation.
+func namespace(src map[string]any) any {
+	if ds, ok := src["data_stream"].(map[string]any); ok {
+		return ds["namespace"]
+	}
+	return nil
 }

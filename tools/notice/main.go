@@ -8,6 +8,7 @@
 //
 //	go run ./tools/notice            # rewrite NOTICE.txt
 //	go run ./tools/notice -check     # fail when NOTICE.txt is stale
+//	go run ./tools/notice -tags agent -o NOTICE-agent.txt   # the agent build's
 package main
 
 import (
@@ -38,7 +39,7 @@ func run(out string, check bool, tags string) error {
 			return err
 		}
 	}
-	text := Render(mods)
+	text := Render(mods, tags)
 	if !check {
 		return os.WriteFile(out, text, 0o644)
 	}

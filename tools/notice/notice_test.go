@@ -24,7 +24,7 @@ func TestNoticeIsFresh(t *testing.T) {
 	if err := NoElasticLicensed(mods); err != nil {
 		t.Fatal(err)
 	}
-	want := Render(mods)
+	want := Render(mods, "")
 	got, err := os.ReadFile(filepath.Join(root, "NOTICE.txt"))
 	if err != nil {
 		t.Fatal(err)
@@ -90,4 +90,30 @@ func TestAgentBuildLinksElasticAgentClient(t *testing.T) {
 		}
 	}
 	t.Fatal("the agent build does not link github.com/elastic/elastic-agent-client/v7")
+}
+
+// TestAgentNoticeIsFresh: NOTICE-agent.txt, which the agent archives ship,
+// describes the agent build's modules on every platform, and says at its
+// top which Elastic-licensed modules that build links.
+func TestAgentNoticeIsFresh(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list for every platform")
+	}
+	root := filepath.Join("..", "..")
+	mods, err := Modules(root, "agent", Platforms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Render(mods, "agent")
+	got, err := os.ReadFile(filepath.Join(root, AgentNotice))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("%s is stale: run `go run ./tools/notice -tags agent -o %s` and commit it", AgentNotice, AgentNotice)
+	}
+	head, _, _ := strings.Cut(string(got), "Summary:")
+	if !strings.Contains(head, "github.com/elastic/elastic-agent-client/v7") || !strings.Contains(head, "Elastic License") {
+		t.Errorf("%s does not say at its top which Elastic-licensed module it links:\n%s", AgentNotice, head)
+	}
 }

@@ -102,6 +102,9 @@ type Mapper struct {
 	opts    Options
 	tr      *tracker.Tracker
 	indices [4]string
+	// others are the data streams of namespaces other than opts.Namespace
+	// (inputs of their own namespace), made once each.
+	others  map[string]*[4]string
 	hash    *xxhash.Digest
 	hashBuf []byte
 	hostIDs hostIDs
@@ -117,10 +120,15 @@ func New(tr *tracker.Tracker, opts Options) *Mapper {
 	}
 	m := &Mapper{opts: opts, tr: tr, hash: xxhash.New()}
 	m.hostIDs.init(opts.Host, opts.HostIDs)
-	m.indices[Start] = "logs-" + ProcessDataset + "-" + opts.Namespace
-	m.indices[End] = m.indices[Start]
-	m.indices[Access] = "logs-" + APIDataset + "-" + opts.Namespace
+	m.indices = indices(opts.Namespace)
 	return m
+}
+
+func indices(ns string) (ix [4]string) {
+	ix[Start] = "logs-" + ProcessDataset + "-" + ns
+	ix[End] = ix[Start]
+	ix[Access] = "logs-" + APIDataset + "-" + ns
+	return ix
 }
 
 // Wants reports whether a record of this provider and event id maps to a
@@ -153,6 +161,26 @@ func WantsWithImages(provider string, eventID uint16) bool {
 
 // Index returns the data stream a document of kind k goes to.
 func (m *Mapper) Index(k Kind) string { return m.indices[k] }
+
+// IndexIn is the data stream of a document of kind k in namespace ns (its
+// data_stream.namespace; "" is the mapper's). Each namespace's names are
+// made once, so that documents of an input with a namespace of its own
+// cost no garbage.
+func (m *Mapper) IndexIn(k Kind, ns string) string {
+	if ns == "" || ns == m.opts.Namespace {
+		return m.indices[k]
+	}
+	ix, ok := m.others[ns]
+	if !ok {
+		if m.others == nil {
+			m.others = map[string]*[4]string{}
+		}
+		v := indices(ns)
+		ix = &v
+		m.others[ns] = ix
+	}
+	return ix[k]
+}
 
 // FieldError is a record value the mapping could not use.
 type FieldError struct {

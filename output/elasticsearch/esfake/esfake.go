@@ -95,6 +95,17 @@ func (s *Server) Doc(index, id string) ([]byte, bool) {
 	return b, ok
 }
 
+// Each calls f with every stored document (under the server's lock: f
+// must not call the server).
+func (s *Server) Each(f func(index, id string, body []byte)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, body := range s.docs {
+		index, id, _ := strings.Cut(k, "\x00")
+		f(index, id, body)
+	}
+}
+
 // Len is the number of distinct stored documents.
 func (s *Server) Len() int {
 	s.mu.Lock()

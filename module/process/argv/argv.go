@@ -52,6 +52,14 @@ func Split(cmdline string) []string {
 // allocated once per call, so a line costs at most two allocations beyond
 // growing dst.
 func AppendSplit(dst []string, cmdline string) []string {
+	return AppendSplitAlloc(dst, cmdline, nil)
+}
+
+// AppendSplitAlloc is AppendSplit with the buffer of the arguments that
+// differ from their text (quotes, escapes) taken from alloc, when not nil:
+// alloc(n) returns n bytes that the caller never writes again (an arena),
+// so that splitting allocates nothing.
+func AppendSplitAlloc(dst []string, cmdline string, alloc func(n int) []byte) []string {
 	s := cmdline
 	if len(s) == 0 {
 		return dst
@@ -126,7 +134,11 @@ func AppendSplit(dst []string, cmdline string) []string {
 			if plain {
 				plain = false
 				if buf == nil {
-					buf = make([]byte, 0, len(s))
+					if alloc != nil {
+						buf = alloc(len(s))[:0:len(s)]
+					} else {
+						buf = make([]byte, 0, len(s))
+					}
 				}
 				bufStart = len(buf)
 				buf = append(buf, s[start:i-n]...)

@@ -127,3 +127,22 @@ func BenchmarkAppendSplitReuse(b *testing.B) {
 	}
 	sink = dst
 }
+
+// TestAppendSplitAllocIsAppendSplit: the arena variant splits alike, and
+// takes its buffer from alloc (only when an argument differs from its text).
+func TestAppendSplitAllocIsAppendSplit(t *testing.T) {
+	for _, line := range []string{`a b c`, `"C:\Program Files\App\app.exe" /c "echo \"hi\" & exit" --path="C:\a b\\" x`, `x a\\\"b "c""d"`, ``, ` `} {
+		var took []int
+		alloc := func(n int) []byte {
+			took = append(took, n)
+			return make([]byte, n)
+		}
+		got, want := AppendSplitAlloc(nil, line, alloc), Split(line)
+		if strings.Join(got, "\x00") != strings.Join(want, "\x00") || len(got) != len(want) {
+			t.Errorf("%q: %q, want %q", line, got, want)
+		}
+		if quoted := strings.ContainsAny(line, `"`); quoted != (len(took) == 1) || len(took) > 1 || (quoted && took[0] != len(line)) {
+			t.Errorf("%q: alloc calls %v", line, took)
+		}
+	}
+}

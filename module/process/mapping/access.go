@@ -1,7 +1,12 @@
 package mapping
 
 import (
+	"bytes"
+	"strconv"
 	"strings"
+
+	"github.com/procbeat/procbeat/fields/document"
+	"github.com/procbeat/procbeat/internal/lower"
 )
 
 // processRights are the process-specific access rights of a Windows access
@@ -59,56 +64,81 @@ func accessNames(dst []string, mask uint32) []string {
 	return dst
 }
 
-// callTrace holds what a Sysmon CallTrace says: frames separated by '|',
-// each "C:\path\module.dll+offset" or "UNKNOWN(address)" for code outside
-// any mapped image.
-type callTrace struct {
-	frames   []string
-	summary  string
-	unbacked bool
-}
-
-// parseCallTrace splits the trace and folds consecutive frames of the same
-// module into one summary entry, lower-cased, as Defend's summaries read.
-func parseCallTrace(s string) callTrace {
-	var ct callTrace
-	if s == "" {
-		return ct
+// callStack fills x from a Sysmon CallTrace: frames separated by '|', each
+// "C:\path\module.dll+offset" or "UNKNOWN(address)" for code outside any
+// mapped image. The summary folds consecutive frames of the same module
+// into one entry, lower-cased, as Defend's summaries read. The frames and
+// the summary go to the Mapper's arena: the document alone holds them.
+func (m *Mapper) callStack(s string, x *document.ProcessThreadExt) {
+	n := 0
+	for frame := range strings.SplitSeq(s, "|") {
+		if frame != "" {
+			n++
+		}
 	}
-	var sum strings.Builder
-	last := ""
+	stack := m.arena.frames.take(n)
+	sum := m.scratch[:0]
+	var last []byte // the previous frame's module, in sum
+	unbacked := false
+	i := 0
 	for frame := range strings.SplitSeq(s, "|") {
 		if frame == "" {
 			continue
 		}
-		ct.frames = append(ct.frames, frame)
-		mod := frameModule(frame)
-		if mod == "unknown" {
-			ct.unbacked = true
+		stack[i].SymbolInfo = frame
+		i++
+		mark := len(sum)
+		if mark > 0 {
+			sum = append(sum, '|')
 		}
-		if mod == last {
+		from := len(sum)
+		sum = appendFrameModule(sum, frame)
+		mod := sum[from:]
+		if string(mod) == "unknown" {
+			unbacked = true
+		}
+		if bytes.Equal(mod, last) {
+			sum = sum[:mark]
 			continue
 		}
-		if sum.Len() > 0 {
-			sum.WriteByte('|')
-		}
-		sum.WriteString(mod)
 		last = mod
 	}
-	ct.summary = sum.String()
-	return ct
+	m.scratch = sum
+	x.CallStack = stack
+	x.CallStackSummary = m.arena.string(sum)
+	x.CallStackContainsUnbacked = document.BoolOf(unbacked)
 }
 
-// frameModule returns the lower-case file name of a frame's module, or
-// "unknown" for unbacked code.
-func frameModule(frame string) string {
-	if strings.HasPrefix(strings.ToUpper(frame), "UNKNOWN") {
-		return "unknown"
+// appendFrameModule appends the lower-case file name of a frame's module,
+// or "unknown" for unbacked code.
+func appendFrameModule(dst []byte, frame string) []byte {
+	if hasPrefixFoldASCII(frame, "UNKNOWN") {
+		// Only ASCII letters upper-case to ASCII ones here, so this is
+		// strings.HasPrefix(strings.ToUpper(frame), "UNKNOWN").
+		return append(dst, "unknown"...)
 	}
 	if i := strings.LastIndexByte(frame, '+'); i >= 0 {
 		frame = frame[:i]
 	}
-	return strings.ToLower(baseName(frame))
+	return lower.Append(dst, baseName(frame))
+}
+
+// hasPrefixFoldASCII reports whether s starts with prefix, an upper-case
+// ASCII string, ignoring the case of ASCII letters.
+func hasPrefixFoldASCII(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		if c != prefix[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // baseName is the last element of a Windows or POSIX path.
@@ -117,4 +147,20 @@ func baseName(p string) string {
 		return p[i+1:]
 	}
 	return p
+}
+
+// parseAccessMask reads GrantedAccess ("0x1fffff", either case) as
+// strconv.ParseUint(strings.TrimPrefix(strings.ToLower(s), "0x"), 16, 32)
+// does, without the lower-cased copy: ParseUint reads hex digits of either
+// case.
+func parseAccessMask(s string) (uint64, error) {
+	v := s
+	if len(v) >= 2 && v[0] == '0' && (v[1] == 'x' || v[1] == 'X') {
+		v = v[2:]
+	}
+	if mask, err := strconv.ParseUint(v, 16, 32); err == nil {
+		return mask, nil
+	}
+	// The error quotes the lower-cased value, as it always has.
+	return strconv.ParseUint(strings.TrimPrefix(strings.ToLower(s), "0x"), 16, 32)
 }

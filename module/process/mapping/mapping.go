@@ -108,6 +108,23 @@ type Mapper struct {
 	hash    *xxhash.Digest
 	hashBuf []byte
 	hostIDs hostIDs
+	// lastHost caches the lower-casing of the last record's Computer:
+	// records come in runs of one host.
+	lastHost struct{ computer, name string }
+	// arena holds the values only a document holds (message, event id,
+	// call stack); scratch is where they are built.
+	arena   arena
+	scratch []byte
+	args    []string
+	// takeBytes is m.arena.bytes.take, made once.
+	takeBytes func(n int) []byte
+	// lastArgs are the last command lines splitArgs split, newest
+	// first, and their arguments (in the arena: documents share them
+	// read-only).
+	lastArgs [2]struct {
+		cmdline string
+		args    []string
+	}
 }
 
 // New returns a Mapper that enriches through tr.
@@ -120,6 +137,8 @@ func New(tr *tracker.Tracker, opts Options) *Mapper {
 	}
 	m := &Mapper{opts: opts, tr: tr, hash: xxhash.New()}
 	m.hostIDs.init(opts.Host, opts.HostIDs)
+	m.arena.init()
+	m.takeBytes = m.arena.bytes.take
 	m.indices = indices(opts.Namespace)
 	return m
 }
@@ -252,14 +271,14 @@ func (m *Mapper) common(rec *winevent.Record, kind Kind, d *document.Document) {
 	e := &d.Event
 	e.Kind = "event"
 	e.Module = "endpoint"
-	e.Code = strconv.Itoa(int(rec.EventID))
+	e.Code = eventCode(rec.EventID)
 	// One clock reading: the document goes to the output as soon as it is
 	// mapped, so the time it was read is the time it was handed over.
 	e.Created = m.opts.Now().UTC()
 	e.Ingested = e.Created
 	e.Provider = rec.Provider
 	// host.name is the lower-cased Computer; the event id hashes the same.
-	hostName := strings.ToLower(rec.Computer)
+	hostName := m.hostName(rec.Computer)
 	e.ID = m.eventID(rec, hostName)
 	e.Outcome = "success"
 	if rec.RecordID != 0 {
@@ -282,7 +301,35 @@ func (m *Mapper) common(rec *winevent.Record, kind Kind, d *document.Document) {
 	}
 	e.Dataset = d.DataStream.Dataset
 	m.host(hostName, &d.Host)
-	d.Message = message(kind, d)
+	m.scratch = appendMessage(m.scratch[:0], kind, d)
+	d.Message = m.arena.string(m.scratch)
+}
+
+// eventCode is strconv.Itoa(int(id)), without allocating for the events
+// mapped.
+func eventCode(id uint16) string {
+	switch id {
+	case 1:
+		return "1"
+	case 5:
+		return "5"
+	case 10:
+		return "10"
+	case 4688:
+		return "4688"
+	case 4689:
+		return "4689"
+	}
+	return strconv.Itoa(int(id))
+}
+
+// hostName is the lower-cased Computer, lower-cased once per run of
+// records of one host.
+func (m *Mapper) hostName(computer string) string {
+	if computer != m.lastHost.computer {
+		m.lastHost.computer, m.lastHost.name = computer, strings.ToLower(computer)
+	}
+	return m.lastHost.name
 }
 
 // Shared read-only slices: documents only ever read them.
@@ -357,7 +404,9 @@ func (m *Mapper) eventID(rec *winevent.Record, hostName string) string {
 	_, _ = m.hash.Write([]byte{0x9e})
 	_, _ = m.hash.Write(b)
 	binary.BigEndian.PutUint64(sum[8:], m.hash.Sum64())
-	return base64.RawURLEncoding.EncodeToString(sum[:])
+	var id [22]byte // base64.RawURLEncoding.EncodedLen(16)
+	base64.RawURLEncoding.Encode(id[:], sum[:])
+	return m.arena.id(id[:])
 }
 
 // fields reads a record's event data by name.
@@ -449,7 +498,9 @@ func (m *Mapper) sysmonStart(rec *winevent.Record, d *document.Document) error {
 		ParentExecutable: f.get("ParentImage"),
 		Executable:       f.get("Image"),
 		CommandLine:      f.get("CommandLine"),
-		Hashes:           winfmt.ParseHashes(f.get("Hashes")),
+		// As logged: documents get them lower-cased (fillProcess), the
+		// tracker keeps no copy.
+		Hashes:           winfmt.SplitHashes(f.get("Hashes")),
 		AuthenticationID: strings.ToLower(f.id("LogonId")),
 		WorkingDirectory: f.get("CurrentDirectory"),
 		Start:            ts,
@@ -463,10 +514,9 @@ func (m *Mapper) sysmonStart(rec *winevent.Record, d *document.Document) error {
 		Token: tracker.Token{IntegrityLevelName: winfmt.IntegrityFromSysmon(f.get("IntegrityLevel"))},
 	}
 	e.Name = baseName(e.Executable)
-	if e.CommandLine != "" {
-		e.Args = argv.Split(e.CommandLine)
-		e.ArgsCount = len(e.Args)
-	}
+	// The tracker keeps the count, not the arguments: documents split
+	// the command line into the arena (argsOf).
+	e.ArgsCount = len(m.splitArgs(e.CommandLine))
 	if s := f.id("TerminalSessionId"); s != "" {
 		n, err := strconv.ParseUint(s, 10, 32)
 		if err != nil {
@@ -478,7 +528,7 @@ func (m *Mapper) sysmonStart(rec *winevent.Record, d *document.Document) error {
 	e.User.ID, _ = m.tr.SIDFor(host, e.User.Domain, e.User.Name, e.AuthenticationID)
 	stored := m.tr.Start(host, e)
 	d.Timestamp = ts
-	fillProcess(&d.Process, &stored)
+	m.fillProcess(&d.Process, &stored)
 	fillUser(&d.User, stored.User)
 	d.Winlog.EventData.IntegrityLevel = f.get("IntegrityLevel")
 
@@ -492,13 +542,13 @@ func (m *Mapper) sysmonStart(rec *winevent.Record, d *document.Document) error {
 	p.Executable = stored.ParentExecutable
 	p.CommandLine = f.get("ParentCommandLine")
 	if known {
-		fillParentFromEntry(p, &parent)
+		m.fillParentFromEntry(p, &parent)
 	}
 	if p.Name == "" {
 		p.Name = baseName(p.Executable)
 	}
 	if p.CommandLine != "" && len(p.Args) == 0 {
-		p.Args = argv.Split(p.CommandLine)
+		p.Args = m.splitArgs(p.CommandLine)
 		p.ArgsCount = document.LongOf(int64(len(p.Args)))
 	}
 	return nil
@@ -530,10 +580,9 @@ func (m *Mapper) securityStart(rec *winevent.Record, d *document.Document) error
 		},
 	}
 	e.Name = baseName(e.Executable)
-	if e.CommandLine != "" {
-		e.Args = argv.Split(e.CommandLine)
-		e.ArgsCount = len(e.Args)
-	}
+	// The tracker keeps the count, not the arguments: documents split
+	// the command line into the arena (argsOf).
+	e.ArgsCount = len(m.splitArgs(e.CommandLine))
 	// The new process runs as the target account when 4688 names one
 	// (version 2); S-1-0-0 there means "same as the subject".
 	who := "Subject"
@@ -544,7 +593,7 @@ func (m *Mapper) securityStart(rec *winevent.Record, d *document.Document) error
 	e.AuthenticationID = strings.ToLower(f.id(who + "LogonId"))
 	stored := m.tr.Start(host, e)
 	d.Timestamp = rec.TimeCreated
-	fillProcess(&d.Process, &stored)
+	m.fillProcess(&d.Process, &stored)
 	fillUser(&d.User, stored.User)
 	d.Winlog.EventData.SubjectUserName = f.get("SubjectUserName")
 
@@ -555,7 +604,7 @@ func (m *Mapper) securityStart(rec *winevent.Record, d *document.Document) error
 	}
 	p.Executable = stored.ParentExecutable
 	if parent, ok := m.parentOf(host, &stored); ok {
-		fillParentFromEntry(p, &parent)
+		m.fillParentFromEntry(p, &parent)
 	}
 	if p.Name == "" {
 		p.Name = baseName(p.Executable)
@@ -642,7 +691,7 @@ func (m *Mapper) securityEnd(rec *winevent.Record, d *document.Document) error {
 
 // fillEnd writes an end event from what its start event recorded.
 func (m *Mapper) fillEnd(host string, d *document.Document, e *tracker.Entry) {
-	fillProcess(&d.Process, e)
+	m.fillProcess(&d.Process, e)
 	fillUser(&d.User, e.User)
 	p := &d.Process.Parent
 	p.EntityID = e.ParentEntityID
@@ -651,7 +700,7 @@ func (m *Mapper) fillEnd(host string, d *document.Document, e *tracker.Entry) {
 	}
 	p.Executable = e.ParentExecutable
 	if parent, ok := m.parentOf(host, e); ok {
-		fillParentFromEntry(p, &parent)
+		m.fillParentFromEntry(p, &parent)
 	}
 	if p.Name == "" {
 		p.Name = baseName(p.Executable)
@@ -669,21 +718,21 @@ func sameProcess(e *tracker.Entry, pid uint32, at time.Time) bool {
 	return e.PID == pid && (e.Start.IsZero() || at.IsZero() || !e.Start.After(at))
 }
 
-func fillProcess(p *document.Process, e *tracker.Entry) {
+func (m *Mapper) fillProcess(p *document.Process, e *tracker.Entry) {
 	p.EntityID = e.EntityID
 	p.PID = document.LongOf(int64(e.PID))
 	p.Executable = e.Executable
 	p.Name = e.Name
 	p.CommandLine = e.CommandLine
-	p.Args = e.Args
+	p.Args = m.argsOf(e)
 	if e.ArgsCount > 0 {
 		p.ArgsCount = document.LongOf(int64(e.ArgsCount))
 	}
 	p.WorkingDirectory = e.WorkingDirectory
-	p.Hash.MD5 = e.Hashes.MD5
-	p.Hash.SHA1 = e.Hashes.SHA1
-	p.Hash.SHA256 = e.Hashes.SHA256
-	p.PE.Imphash = e.Hashes.IMPHASH
+	p.Hash.MD5 = m.lowerHash(e.Hashes.MD5)
+	p.Hash.SHA1 = m.lowerHash(e.Hashes.SHA1)
+	p.Hash.SHA256 = m.lowerHash(e.Hashes.SHA256)
+	p.PE.Imphash = m.lowerHash(e.Hashes.IMPHASH)
 	p.PE.OriginalFileName = e.PE.OriginalFileName
 	p.PE.FileVersion = e.PE.FileVersion
 	p.PE.Description = e.PE.Description
@@ -698,9 +747,47 @@ func fillProcess(p *document.Process, e *tracker.Entry) {
 	}
 }
 
+// argsOf is the arguments of a tracked process: its command line split
+// (entries saved by earlier versions carry them).
+func (m *Mapper) argsOf(e *tracker.Entry) []string {
+	if len(e.Args) > 0 {
+		return e.Args
+	}
+	return m.splitArgs(e.CommandLine)
+}
+
+// splitArgs is argv.Split(cmdline) in the arena: only documents hold
+// them. The last two lines split are remembered: a start's document
+// splits the line the start split, and siblings share their parent's.
+func (m *Mapper) splitArgs(cmdline string) []string {
+	if cmdline == "" {
+		return nil
+	}
+	for i := range m.lastArgs {
+		if l := &m.lastArgs[i]; l.cmdline == cmdline {
+			return l.args
+		}
+	}
+	m.args = argv.AppendSplitAlloc(m.args[:0], cmdline, m.takeBytes)
+	args := m.arena.stringsOf(m.args)
+	clear(m.args)
+	m.lastArgs[1] = m.lastArgs[0]
+	m.lastArgs[0].cmdline, m.lastArgs[0].args = cmdline, args
+	return args
+}
+
+// lowerHash is a hash as ParseHashes gives it, lower-cased into the arena
+// when it needs to be.
+func (m *Mapper) lowerHash(v string) string {
+	if !winfmt.HashNeedsLower(v) {
+		return v
+	}
+	return m.arena.lower(v)
+}
+
 // fillParentFromEntry completes process.parent from the parent's own start
 // event, keeping what the child's event said.
-func fillParentFromEntry(p *document.ProcessParent, e *tracker.Entry) {
+func (m *Mapper) fillParentFromEntry(p *document.ProcessParent, e *tracker.Entry) {
 	if p.EntityID == "" {
 		p.EntityID = e.EntityID
 	}
@@ -716,8 +803,8 @@ func fillParentFromEntry(p *document.ProcessParent, e *tracker.Entry) {
 	if p.CommandLine == "" {
 		p.CommandLine = e.CommandLine
 	}
-	if len(p.Args) == 0 && len(e.Args) > 0 {
-		p.Args = e.Args
+	if len(p.Args) == 0 && e.ArgsCount > 0 {
+		p.Args = m.argsOf(e)
 		p.ArgsCount = document.LongOf(int64(e.ArgsCount))
 	}
 }
@@ -781,23 +868,29 @@ func (m *Mapper) sysmonAccess(rec *winevent.Record, d *document.Document) error 
 	api.Name = "OpenProcess"
 	granted := f.get("GrantedAccess")
 	if granted != "" {
-		mask, err := strconv.ParseUint(strings.TrimPrefix(strings.ToLower(granted), "0x"), 16, 32)
+		mask, err := parseAccessMask(granted)
 		if err != nil {
 			return &FieldError{Field: "GrantedAccess", Value: granted, Err: err}
 		}
 		api.Parameters.DesiredAccessNumeric = document.LongOf(int64(mask))
-		api.Parameters.DesiredAccess = accessNames(nil, uint32(mask))
-		api.Summary = "OpenProcess( " + t.Name + ", " + strings.Join(api.Parameters.DesiredAccess, "|") + " )"
+		var names [len(processRights) + 2]string
+		api.Parameters.DesiredAccess = m.arena.stringsOf(accessNames(names[:0], uint32(mask)))
+		b := append(m.scratch[:0], "OpenProcess( "...)
+		b = append(b, t.Name...)
+		b = append(b, ", "...)
+		for i, name := range api.Parameters.DesiredAccess {
+			if i > 0 {
+				b = append(b, '|')
+			}
+			b = append(b, name...)
+		}
+		b = append(b, " )"...)
+		m.scratch = b
+		api.Summary = m.arena.string(b)
 	}
 	trace := f.get("CallTrace")
 	if trace != "" {
-		ct := parseCallTrace(trace)
-		p.Thread.Ext.CallStackSummary = ct.summary
-		p.Thread.Ext.CallStackContainsUnbacked = document.BoolOf(ct.unbacked)
-		p.Thread.Ext.CallStack = make([]document.ProcessThreadExtCallStack, len(ct.frames))
-		for i, fr := range ct.frames {
-			p.Thread.Ext.CallStack[i].SymbolInfo = fr
-		}
+		m.callStack(trace, &p.Thread.Ext)
 	}
 	w := &d.Winlog.EventData
 	w.TargetImage = f.get("TargetImage")
@@ -810,50 +903,49 @@ func (m *Mapper) sysmonAccess(rec *winevent.Record, d *document.Document) error 
 	return nil
 }
 
-// message says in one line what happened.
-func message(kind Kind, d *document.Document) string {
+// appendMessage appends the one line that says what happened.
+func appendMessage(b []byte, kind Kind, d *document.Document) []byte {
 	p := &d.Process
-	var b strings.Builder
 	switch kind {
 	case Start:
-		b.WriteString("Process started: ")
+		b = append(b, "Process started: "...)
 	case End:
-		b.WriteString("Process ended: ")
+		b = append(b, "Process ended: "...)
 	case Access:
-		b.WriteString("Process accessed: ")
+		b = append(b, "Process accessed: "...)
 	}
-	b.WriteString(orUnknown(p.Executable))
-	b.WriteString(" (pid ")
-	b.WriteString(strconv.FormatInt(p.PID.Value, 10))
-	b.WriteByte(')')
+	b = append(b, orUnknown(p.Executable)...)
+	b = append(b, " (pid "...)
+	b = strconv.AppendInt(b, p.PID.Value, 10)
+	b = append(b, ')')
 	switch kind {
 	case Start:
 		if p.Parent.Name != "" {
-			b.WriteString(", parent ")
-			b.WriteString(p.Parent.Name)
+			b = append(b, ", parent "...)
+			b = append(b, p.Parent.Name...)
 		}
 	case End:
 		if p.ExitCode.Valid {
-			b.WriteString(", exit code ")
-			b.WriteString(strconv.FormatInt(p.ExitCode.Value, 10))
+			b = append(b, ", exit code "...)
+			b = strconv.AppendInt(b, p.ExitCode.Value, 10)
 		}
 	case Access:
-		b.WriteString(" opened ")
-		b.WriteString(orUnknown(d.Target.Process.Executable))
+		b = append(b, " opened "...)
+		b = append(b, orUnknown(d.Target.Process.Executable)...)
 		if d.Winlog.EventData.GrantedAccess != "" {
-			b.WriteString(" with access ")
-			b.WriteString(d.Winlog.EventData.GrantedAccess)
+			b = append(b, " with access "...)
+			b = append(b, d.Winlog.EventData.GrantedAccess...)
 		}
 	}
 	if d.User.Name != "" {
-		b.WriteString(", user ")
+		b = append(b, ", user "...)
 		if d.User.Domain != "" {
-			b.WriteString(d.User.Domain)
-			b.WriteByte('\\')
+			b = append(b, d.User.Domain...)
+			b = append(b, '\\')
 		}
-		b.WriteString(d.User.Name)
+		b = append(b, d.User.Name...)
 	}
-	return b.String()
+	return b
 }
 
 func orUnknown(s string) string {
@@ -865,7 +957,7 @@ func orUnknown(s string) string {
 
 // Message is the one-line message of a document of kind k, for documents
 // completed after mapping (module/process/merge).
-func Message(k Kind, d *document.Document) string { return message(k, d) }
+func Message(k Kind, d *document.Document) string { return string(appendMessage(nil, k, d)) }
 
 // RecordImage is the image a process start or end record names itself:
 // Sysmon's Image, Security's NewProcessName (4688) or ProcessName (4689);

@@ -381,7 +381,7 @@ func (t *Tracker) encodeChanges(w *bytes.Buffer) error {
 	}
 	for _, i := range c.grace {
 		if g := &t.grace.slots[i]; err == nil && g.used {
-			err = enc.Encode(line{T: "g", Host: g.host, Entry: &g.e})
+			err = enc.Encode(line{T: "g", Host: g.host, Entry: persisted(&g.e)})
 		}
 	}
 	// Ends first, then the live processes: a process started again
@@ -389,7 +389,7 @@ func (t *Tracker) encodeChanges(w *bytes.Buffer) error {
 	// ended since the last flush is no longer in a live slot.
 	for _, s := range c.procs {
 		if err == nil && int(s) < len(t.procs.nodes) && t.procs.nodes[s].used {
-			err = enc.Encode(line{T: "p", Host: t.procs.key(s).host, Entry: t.procs.val(s)})
+			err = enc.Encode(line{T: "p", Host: t.procs.key(s).host, Entry: persisted(t.procs.val(s))})
 		}
 	}
 	for _, s := range c.names {

@@ -61,11 +61,16 @@ func (l *lru[K, V]) get(k K) (int32, bool) {
 	if !ok {
 		return -1, false
 	}
+	l.touch(s)
+	return s, true
+}
+
+// touch marks slot s most recently used.
+func (l *lru[K, V]) touch(s int32) {
 	if l.head != s {
 		l.unlink(s)
 		l.pushFront(s)
 	}
-	return s, true
 }
 
 // peek returns the slot of k without touching recency.
@@ -84,6 +89,18 @@ func (l *lru[K, V]) put(k K, v V) int32 {
 		l.nodes[s].val = v
 		return s
 	}
+	return l.insert(k, v)
+}
+
+// set replaces the value of slot s and marks it most recently used.
+func (l *lru[K, V]) set(s int32, v V) {
+	l.nodes[s].val = v
+	l.touch(s)
+}
+
+// insert stores v under k, which is not there (peek said so), as put
+// does.
+func (l *lru[K, V]) insert(k K, v V) int32 {
 	if l.max > 0 && len(l.idx) >= l.max {
 		l.evict(l.tail)
 	}

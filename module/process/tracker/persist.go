@@ -8,6 +8,9 @@ import (
 	"io"
 	"os"
 	"runtime"
+
+	"github.com/procbeat/procbeat/module/process/argv"
+	"github.com/procbeat/procbeat/module/process/winfmt"
 )
 
 // The saved state is JSON lines: a header line naming the format and its
@@ -64,11 +67,11 @@ func (t *Tracker) save(w io.Writer, journal uint64) error {
 		return fmt.Errorf("tracker save: %w", err)
 	}
 	err := t.procs.each(func(s int32) error {
-		return enc.Encode(line{T: "p", Host: t.procs.key(s).host, Entry: t.procs.val(s)})
+		return enc.Encode(line{T: "p", Host: t.procs.key(s).host, Entry: persisted(t.procs.val(s))})
 	})
 	if err == nil {
 		err = t.grace.each(func(host string, e *Entry) error {
-			return enc.Encode(line{T: "g", Host: host, Entry: e})
+			return enc.Encode(line{T: "g", Host: host, Entry: persisted(e)})
 		})
 	}
 	if err == nil {
@@ -116,6 +119,8 @@ func (t *Tracker) reset() {
 	t.procs.clear()
 	clear(t.pidHead)
 	t.pidNext = t.pidNext[:0]
+	clear(t.kids)
+	t.kids = t.kids[:0]
 	t.grace.init(len(t.grace.slots))
 	t.sids.byName.clear()
 }
@@ -220,4 +225,22 @@ func syncDir(dir string) error {
 		err = cerr
 	}
 	return err
+}
+
+// persisted is e as state files have always held it, hashes lower-cased
+// and arguments split, whatever the mapping keeps in memory (hashes as
+// logged, the argument count alone): a state file saved by this version
+// reads the same in an earlier one.
+func persisted(e *Entry) *Entry {
+	h := e.Hashes
+	split := len(e.Args) == 0 && e.ArgsCount > 0 && e.CommandLine != ""
+	if !split && !winfmt.HashNeedsLower(h.MD5) && !winfmt.HashNeedsLower(h.SHA1) && !winfmt.HashNeedsLower(h.SHA256) && !winfmt.HashNeedsLower(h.IMPHASH) {
+		return e
+	}
+	c := *e
+	c.Hashes = winfmt.Hashes{MD5: winfmt.LowerHash(h.MD5), SHA1: winfmt.LowerHash(h.SHA1), SHA256: winfmt.LowerHash(h.SHA256), IMPHASH: winfmt.LowerHash(h.IMPHASH)}
+	if split {
+		c.Args = argv.Split(c.CommandLine)
+	}
+	return &c
 }

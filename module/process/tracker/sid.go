@@ -2,6 +2,8 @@ package tracker
 
 import (
 	"strings"
+	"unicode/utf8"
+	"unsafe"
 
 	"github.com/procbeat/procbeat/module/process/winfmt"
 )
@@ -38,6 +40,33 @@ func upper(s string) string {
 	return s
 }
 
+// upperKey is upper(s) for a lookup that keeps nothing: when ASCII s must
+// change, the result is written to buf (which it then shares: it must
+// not outlive buf's next use nor be stored), so looking up costs no
+// allocation.
+func upperKey(buf []byte, s string) string {
+	change := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return strings.ToUpper(s)
+		}
+		change = change || ('a' <= c && c <= 'z')
+	}
+	if !change {
+		return s
+	}
+	b := buf[:0]
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
 // Learn records that on host the account domain\name in the logon session
 // logonID (as logged: "0x3e7") is sid. Empty and placeholder values ("-",
 // S-1-0-0, the null SID) are ignored, as is the logon id 0x0; all three
@@ -51,9 +80,25 @@ func (t *Tracker) Learn(host, domain, name, logonID, sid string) {
 	if err != nil || l == 0 || winfmt.IsAbsent(name) {
 		return
 	}
+	domain, name = strings.TrimSpace(domain), strings.TrimSpace(name)
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.learnedName(t.sids.byName.put(nameKey{host, upper(strings.TrimSpace(domain)), upper(strings.TrimSpace(name)), l}, sid))
+	// Most accounts are learned again and again: only a new one needs a
+	// key of its own.
+	s, ok := t.learnedSlot(host, domain, name, l)
+	if ok {
+		*t.sids.byName.val(s) = sid
+	} else {
+		s = t.sids.byName.put(nameKey{host, upper(domain), upper(name), l}, sid)
+	}
+	t.learnedName(s)
+}
+
+// learnedSlot finds the slot of an account already learned, marking it
+// recently used. Its key lives on the stack: it is not stored.
+func (t *Tracker) learnedSlot(host, domain, name string, logon uint64) (int32, bool) {
+	var db, nb [64]byte
+	return t.sids.byName.get(nameKey{host, upperKey(db[:], domain), upperKey(nb[:], name), logon})
 }
 
 // SIDFor returns the SID of the account domain\name in the logon session
@@ -83,7 +128,7 @@ func (t *Tracker) SIDFor(host, domain, name, logonID string) (string, bool) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if s, ok := t.sids.byName.get(nameKey{host, upper(domain), upper(name), logon}); ok {
+	if s, ok := t.learnedSlot(host, domain, name, logon); ok {
 		return *t.sids.byName.val(s), true
 	}
 	return "", false
@@ -115,7 +160,8 @@ func WellKnownSID(domain, name string) (string, bool) {
 	if name == "" {
 		return "", false
 	}
-	d, n := upper(domain), upper(name)
+	var db, nb [64]byte
+	d, n := upperKey(db[:], domain), upperKey(nb[:], name)
 	if d == "" || isNTAuthority(d) {
 		if sid, ok := ntAccounts[n]; ok && (d != "" || n == "SYSTEM") {
 			return sid, true

@@ -19,7 +19,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
+	"github.com/procbeat/procbeat/internal/lower"
 	"github.com/procbeat/procbeat/module/process/winfmt"
 )
 
@@ -83,13 +85,17 @@ type Entry struct {
 	ParentPID      uint32 `json:"parent_pid,omitempty"`
 	// ParentExecutable is the parent's image as the child's own event
 	// names it, empty when it does not (Security 4688 v0, Sysmon's "?").
-	ParentExecutable string        `json:"parent_executable,omitempty"`
-	Executable       string        `json:"executable,omitempty"`
-	Name             string        `json:"name,omitempty"`
-	CommandLine      string        `json:"command_line,omitempty"`
-	Args             []string      `json:"args,omitempty"`
-	ArgsCount        int           `json:"args_count,omitempty"`
-	User             User          `json:"user,omitzero"`
+	ParentExecutable string `json:"parent_executable,omitempty"`
+	Executable       string `json:"executable,omitempty"`
+	Name             string `json:"name,omitempty"`
+	CommandLine      string `json:"command_line,omitempty"`
+	// Args are the arguments when the caller keeps them here; the mapping
+	// keeps only ArgsCount and splits CommandLine for each document.
+	Args      []string `json:"args,omitempty"`
+	ArgsCount int      `json:"args_count,omitempty"`
+	User      User     `json:"user,omitzero"`
+	// Hashes are as the start event logged them (winfmt.SplitHashes):
+	// the mapping lower-cases them into each document.
 	Hashes           winfmt.Hashes `json:"hashes,omitzero"`
 	PE               PE            `json:"pe,omitzero"`
 	Token            Token         `json:"token,omitzero"`
@@ -122,8 +128,18 @@ type Tracker struct {
 	procs   *lru[procKey, Entry]
 	pidHead map[pidKey]int32 // newest slot per (host, pid)
 	pidNext []int32          // chain through slots, parallel to procs.nodes
-	grace   graceRing
-	sids    sidTables
+	// kids holds, parallel to procs.nodes, the ancestry a live process
+	// gives its children once one has started (childAncestry): one
+	// allocation per parent instead of one per child.
+	kids [][]string
+	// orphans is the ancestry of the last child started whose parent is
+	// not tracked: its parent's id alone.
+	orphans struct {
+		host, parent string
+		anc          []string
+	}
+	grace graceRing
+	sids  sidTables
 	// changes, when a Journal is attached, marks what changed since its
 	// last Flush (journal.go).
 	changes *changes
@@ -170,19 +186,24 @@ func SyntheticEntityID(host string, pid uint32, start time.Time) string {
 	start = start.UTC()
 	secs := start.Unix() + epochDelta
 	ticks := start.Nanosecond() / 100
-	buf := make([]byte, 0, len(host)+40)
-	buf = append(buf, strings.ToLower(host)...)
+	var stack [128]byte
+	buf := lower.Append(stack[:0], host)
 	buf = append(buf, '-')
 	buf = strconv.AppendUint(buf, uint64(pid), 10)
 	buf = append(buf, '-')
 	buf = strconv.AppendInt(buf, secs, 10)
 	buf = append(buf, '.')
-	frac := strconv.Itoa(ticks)
-	for i := len(frac); i < 7; i++ {
-		buf = append(buf, '0')
+	// Seven digits: ticks < 10^7.
+	for p := 1000000; p > 1; p /= 10 {
+		if ticks < p {
+			buf = append(buf, '0')
+		}
 	}
-	buf = append(buf, frac...)
-	return base64.StdEncoding.EncodeToString(buf)
+	buf = strconv.AppendInt(buf, int64(ticks), 10)
+	// One allocation: the id is written once and never changed.
+	id := make([]byte, base64.StdEncoding.EncodedLen(len(buf)))
+	base64.StdEncoding.Encode(id, buf)
+	return unsafe.String(unsafe.SliceData(id), len(id))
 }
 
 // Start records a started process and returns the stored entry with its
@@ -207,9 +228,10 @@ func (t *Tracker) Start(host string, e Entry) Entry {
 		t.boot(host, e.Start)
 	}
 	var parent *Entry
+	parentSlot := int32(-1) // when live
 	if e.ParentEntityID != "" {
 		if s, ok := t.procs.get(procKey{host, e.ParentEntityID}); ok {
-			parent = t.procs.val(s)
+			parent, parentSlot = t.procs.val(s), s
 		} else if g := t.grace.byID(host, e.ParentEntityID); g != nil {
 			parent = g
 		}
@@ -217,8 +239,8 @@ func (t *Tracker) Start(host string, e Entry) Entry {
 			parent = nil
 		}
 	} else if e.ParentPID != 0 {
-		if p, ok := t.lookupPID(host, e.ParentPID, e.Start, true); ok && t.couldBeParent(p, &e) {
-			parent = p
+		if p, s, ok := t.lookupPIDSlot(host, e.ParentPID, e.Start, true); ok && t.couldBeParent(p, &e) {
+			parent, parentSlot = p, s
 			e.ParentEntityID = p.EntityID
 		}
 	}
@@ -228,25 +250,48 @@ func (t *Tracker) Start(host string, e Entry) Entry {
 	e.Seen = e.Start
 	switch {
 	case parent != nil && parent.EntityID != e.EntityID:
-		n := min(len(parent.Ancestry), MaxAncestry-1)
-		anc := make([]string, 0, n+1)
-		anc = append(anc, parent.EntityID)
-		e.Ancestry = append(anc, parent.Ancestry[:n]...)
+		e.Ancestry = t.childAncestry(parentSlot, parent)
 	case e.ParentEntityID != "":
-		e.Ancestry = []string{e.ParentEntityID}
+		// An untracked parent's children come in runs (a log that
+		// starts after their parent did): they share one ancestry.
+		if o := &t.orphans; o.host != host || o.parent != e.ParentEntityID {
+			o.host, o.parent, o.anc = host, e.ParentEntityID, []string{e.ParentEntityID}
+		}
+		e.Ancestry = t.orphans.anc
 	default:
 		e.Ancestry = nil
 	}
 	e.End = time.Time{}
 	k := procKey{host, e.EntityID}
-	if s, ok := t.procs.peek(k); ok {
+	s, ok := t.procs.peek(k)
+	if ok {
+		// Replaced in its slot: only its pid link goes first.
 		t.unlinkPID(s)
-		t.procs.remove(s)
+		t.procs.set(s, e)
+	} else {
+		s = t.procs.insert(k, e)
 	}
-	s := t.procs.put(k, e)
 	t.linkPID(s)
 	t.changedProc(s)
 	return e
+}
+
+// childAncestry is the ancestry of p's children: p's id, then p's
+// ancestry, cut at MaxAncestry. For a live p (slot s >= 0) it is made once
+// and shared by all its children: ancestries are read-only, and a slot's
+// entry changes only through linkPID, which forgets it.
+func (t *Tracker) childAncestry(s int32, p *Entry) []string {
+	if s >= 0 && t.kids[s] != nil {
+		return t.kids[s]
+	}
+	n := min(len(p.Ancestry), MaxAncestry-1)
+	anc := make([]string, 0, n+1)
+	anc = append(anc, p.EntityID)
+	anc = append(anc, p.Ancestry[:n]...)
+	if s >= 0 {
+		t.kids[s] = anc
+	}
+	return anc
 }
 
 // ParentOf returns the tracked parent of c, found by c.ParentEntityID,
@@ -359,6 +404,13 @@ func (t *Tracker) LookupPID(host string, pid uint32, at time.Time) (Entry, bool)
 }
 
 func (t *Tracker) lookupPID(host string, pid uint32, at time.Time, touch bool) (*Entry, bool) {
+	p, _, ok := t.lookupPIDSlot(host, pid, at, touch)
+	return p, ok
+}
+
+// lookupPIDSlot is lookupPID that also gives the slot of a live process
+// (-1 for an ended one).
+func (t *Tracker) lookupPIDSlot(host string, pid uint32, at time.Time, touch bool) (*Entry, int32, bool) {
 	best := int32(-1)
 	var bestStart time.Time
 	for s, ok := t.pidHead[pidKey{host, pid}]; ok && s >= 0; s = t.pidNext[s] {
@@ -375,25 +427,25 @@ func (t *Tracker) lookupPID(host string, pid uint32, at time.Time, touch bool) (
 		// The newest holder of the pid by then has ended; any older live
 		// entry with the pid had ended before it started (pid reuse).
 		if !at.After(g.End) {
-			return g, true
+			return g, -1, true
 		}
-		return nil, false
+		return nil, -1, false
 	}
 	if best >= 0 && !at.IsZero() && t.quiet(t.procs.val(best), at) {
 		best = -1
 	}
 	if best >= 0 {
 		if touch {
-			t.procs.get(t.procs.key(best))
+			t.procs.touch(best)
 		}
-		return t.procs.val(best), true
+		return t.procs.val(best), best, true
 	}
 	if g != nil {
 		if at.IsZero() || (!g.Start.After(at) && !at.After(g.End)) {
-			return g, true
+			return g, -1, true
 		}
 	}
-	return nil, false
+	return nil, -1, false
 }
 
 // End removes a process from the live table and returns it with End set to
@@ -444,6 +496,11 @@ func (t *Tracker) linkPID(s int32) {
 	for int(s) >= len(t.pidNext) {
 		t.pidNext = append(t.pidNext, -1)
 	}
+	// Every put is followed by linkPID: the slot holds a new entry.
+	for int(s) >= len(t.kids) {
+		t.kids = append(t.kids, nil)
+	}
+	t.kids[s] = nil
 	e := t.procs.val(s)
 	k := pidKey{t.procs.key(s).host, e.PID}
 	if h, ok := t.pidHead[k]; ok {

@@ -12,6 +12,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/procbeat/procbeat/internal/lower"
 )
 
 // SysmonTimeLayout is Sysmon's UtcTime format (always UTC).
@@ -20,11 +24,57 @@ const SysmonTimeLayout = "2006-01-02 15:04:05.000"
 // ParseSysmonTime parses a Sysmon UtcTime such as "2019-05-18 20:37:10.356".
 // Fewer or more fractional digits are accepted too.
 func ParseSysmonTime(s string) (time.Time, error) {
-	t, err := time.Parse("2006-01-02 15:04:05.999999999", strings.TrimSpace(s))
+	s = strings.TrimSpace(s)
+	if t, ok := parseSysmonTimeFast(s); ok {
+		return t, nil
+	}
+	t, err := time.Parse("2006-01-02 15:04:05.999999999", s)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("sysmon UtcTime %q: %w", s, err)
 	}
 	return t, nil
+}
+
+// parseSysmonTimeFast reads the one shape Sysmon writes,
+// "2006-01-02 15:04:05.000", by hand: time.Parse costs a fifth of a
+// process event's mapping. Anything else, or a value out of range, is
+// left to time.Parse (ok false), whose results and errors stay the
+// reference.
+func parseSysmonTimeFast(s string) (t time.Time, ok bool) {
+	if len(s) != len(SysmonTimeLayout) || s[4] != '-' || s[7] != '-' || s[10] != ' ' || s[13] != ':' || s[16] != ':' || s[19] != '.' {
+		return time.Time{}, false
+	}
+	num := func(i, n int) int {
+		v := 0
+		for k := i; k < i+n; k++ {
+			c := s[k]
+			if c < '0' || c > '9' {
+				return -1
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v
+	}
+	year, month, day := num(0, 4), num(5, 2), num(8, 2)
+	hour, minute, sec, ms := num(11, 2), num(14, 2), num(17, 2), num(20, 3)
+	if year < 0 || month < 1 || month > 12 || day < 1 || day > daysIn(year, month) ||
+		hour < 0 || hour > 23 || minute < 0 || minute > 59 || sec < 0 || sec > 59 || ms < 0 {
+		return time.Time{}, false
+	}
+	return time.Date(year, time.Month(month), day, hour, minute, sec, ms*1e6, time.UTC), true
+}
+
+func daysIn(year, month int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
 }
 
 var errEmpty = errors.New("empty value")
@@ -88,6 +138,22 @@ type Hashes struct {
 // IMPHASH=.."), in any order. Values are lowercased; all-zero values (an
 // IMPHASH of a non-PE image) and unknown algorithms are dropped.
 func ParseHashes(s string) Hashes {
+	if isASCII(s) {
+		// One lower-cased copy of the whole value (Sysmon writes upper
+		// case) rather than one per hash: the hashes are substrings of it.
+		return SplitHashes(lowerHex(s))
+	}
+	// Beyond ASCII case mapping may change lengths: value by value.
+	h := SplitHashes(s)
+	h.MD5, h.SHA1, h.SHA256, h.IMPHASH = lowerHex(h.MD5), lowerHex(h.SHA1), lowerHex(h.SHA256), lowerHex(h.IMPHASH)
+	return h
+}
+
+// SplitHashes is ParseHashes without the lower-casing: the values are
+// substrings of s, as logged. ParseHashes gives strings.ToLower(v) for the
+// values v that HashNeedsLower, v itself for the others.
+func SplitHashes(s string) Hashes {
+	ascii := isASCII(s)
 	var h Hashes
 	for s != "" {
 		var part string
@@ -104,19 +170,42 @@ func ParseHashes(s string) Hashes {
 		if v == "" || allZero(v) {
 			continue
 		}
-		v = lowerHex(v)
-		switch strings.ToUpper(alg) {
-		case "MD5":
+		if !ascii {
+			alg = strings.ToUpper(alg)
+		}
+		switch {
+		case strings.EqualFold(alg, "MD5"):
 			h.MD5 = v
-		case "SHA1":
+		case strings.EqualFold(alg, "SHA1"):
 			h.SHA1 = v
-		case "SHA256":
+		case strings.EqualFold(alg, "SHA256"):
 			h.SHA256 = v
-		case "IMPHASH":
+		case strings.EqualFold(alg, "IMPHASH"):
 			h.IMPHASH = v
 		}
 	}
 	return h
+}
+
+// HashNeedsLower reports whether ParseHashes lower-cases the value v of
+// SplitHashes: when it holds an ASCII upper-case letter (then all of it is
+// lower-cased, as strings.ToLower does).
+func HashNeedsLower(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c >= 'A' && c <= 'Z' {
+			return true
+		}
+	}
+	return false
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 func allZero(s string) bool {
@@ -128,14 +217,18 @@ func allZero(s string) bool {
 	return true
 }
 
+// LowerHash is a value of SplitHashes as ParseHashes gives it.
+func LowerHash(v string) string { return lowerHex(v) }
+
 // lowerHex lowercases ASCII, allocating only when something changes.
 func lowerHex(s string) string {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= 'A' && c <= 'Z' {
-			return strings.ToLower(s)
-		}
+	if !HashNeedsLower(s) {
+		return s
 	}
-	return s
+	// One allocation, lowered a byte at a time where strings.ToLower
+	// would go through a strings.Builder.
+	b := lower.Append(make([]byte, 0, len(s)), s)
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 // Token elevation levels as Elastic Defend names them
@@ -209,19 +302,36 @@ func IntegrityFromLabel(sid string) string {
 // versions) to a Defend name. AppContainer processes run at low integrity.
 // Unknown text gives "".
 func IntegrityFromSysmon(s string) string {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "system", "protected":
-		return IntegritySystem
-	case "high":
-		return IntegrityHigh
-	case "medium", "mediumplus", "medium plus":
-		return IntegrityMedium
-	case "low", "appcontainer":
-		return IntegrityLow
-	case "untrusted":
-		return IntegrityUntrusted
+	s = strings.TrimSpace(s)
+	if isASCII(s) {
+		// Sysmon's words, without a lower-cased copy.
+		for _, w := range sysmonIntegrity {
+			if len(s) == len(w.text) && strings.EqualFold(s, w.text) {
+				return w.level
+			}
+		}
+		return ""
+	}
+	l := strings.ToLower(s)
+	for _, w := range sysmonIntegrity {
+		if l == w.text {
+			return w.level
+		}
 	}
 	return ""
+}
+
+// sysmonIntegrity is IntegrityFromSysmon's table, lower case.
+var sysmonIntegrity = [...]struct{ text, level string }{
+	{"system", IntegritySystem},
+	{"protected", IntegritySystem},
+	{"high", IntegrityHigh},
+	{"medium", IntegrityMedium},
+	{"mediumplus", IntegrityMedium},
+	{"medium plus", IntegrityMedium},
+	{"low", IntegrityLow},
+	{"appcontainer", IntegrityLow},
+	{"untrusted", IntegrityUntrusted},
 }
 
 // ParseExitStatus reads 4689's Status ("0x0", "0xc0000005") as the process

@@ -45,13 +45,22 @@ type Runner struct {
 	// channels).
 	mapMu sync.Mutex
 	// merger pairs Sysmon and Security records of one process event
-	// (nil: every record is published on its own); under mapMu.
-	merger *merge.Merger[pipeline.Ticket]
+	// (nil: every record is published on its own); under mergeMu. It is
+	// fed by the publishers (publish.go), in mapping order, so that it
+	// works beside the mapping when there are two cores.
+	merger  *merge.Merger[pipeline.Ticket]
+	mergeMu sync.Mutex
+	// arena holds the bodies of the documents release lets go until the
+	// output is done with them; under mergeMu. Run and RunTogether encode
+	// into their publisher's own.
+	arena *pipeline.Arena
 
 	mu      sync.Mutex
 	summary Summary
 	read    map[string]source.Position // where each source read to in this run
 	walk    walkFS                     // nil: the OS (tests inject failures)
+	// spareDocs are a finished publisher's queue slots (publish.go).
+	spareDocs []document.Document
 	// warners are the running sources' record-warning caps, by the name
 	// decoders give their errors (see Run).
 	warners map[string]*fileWarner
@@ -93,6 +102,7 @@ func NewRunner(o RunnerOptions) (*Runner, error) {
 	if o.Merge != nil {
 		r.merger = merge.New[pipeline.Ticket](*o.Merge)
 	}
+	r.arena = o.Pipeline.Arena()
 	// Only the records the mapping wants are decoded from EVTX (image
 	// loads only when enrichment reads them).
 	r.opts.Filter = o.Mapper.Wants
@@ -179,6 +189,9 @@ func (r *Runner) Run(ctx context.Context, src source.Source) error {
 	if rs == nil {
 		return err
 	}
+	p := r.newPublisher(ctx)
+	defer p.close()
+	rs.use(p)
 	for rs.rd.Next(ctx) {
 		if stop, err := r.step(ctx, rs); stop {
 			rs.close(r)
@@ -193,19 +206,43 @@ type reading struct {
 	id, name string
 	rd       source.Reader
 	client   *pipeline.Client
-	doc      document.Document
 	// Counts are kept locally and merged now and then: the summary's lock
 	// and maps stay off the per-record path.
-	c    fileCounts
-	outs []outgoing
-	emit merge.Emit[pipeline.Ticket]
+	c fileCounts
+	// pub publishes the documents (in mapping order).
+	pub *publisher
 	// warn caps the source's record warnings (warncap.go).
 	warn *fileWarner
 	// ns is the source's data stream namespace ("": the mapper's).
 	ns string
+	pubState
+}
+
+// use makes p the reading's publisher.
+func (rs *reading) use(p *publisher) { rs.pub = p }
+
+// published waits for the reading's queued documents, and returns the
+// error that stops the source when one failed to publish (nil when ctx
+// ended: a stop is no failure).
+func (rs *reading) published(ctx context.Context) (failed bool, _ error) {
+	rs.inflight.Wait()
+	return rs.failed(ctx)
+}
+
+// failed reports a publish failure the publisher has seen so far.
+func (rs *reading) failed(ctx context.Context) (bool, error) {
+	if !rs.pubFailed.Load() {
+		return false, nil
+	}
+	if ctx.Err() != nil {
+		return true, nil
+	}
+	return true, fmt.Errorf("%s: record %d: %w", rs.name, rs.pubRecord, rs.pubErr)
 }
 
 func (rs *reading) close(r *Runner) {
+	rs.inflight.Wait()
+	r.merge(&rs.counts)
 	r.merge(&rs.c)
 	rs.warn.finish()
 	rs.rd.Close()
@@ -234,7 +271,6 @@ func (r *Runner) open(ctx context.Context, src source.Source) (*reading, error) 
 		}
 	})
 	rs.client = r.pipe.Client(rs.id)
-	rs.emit = r.emitter(&rs.outs)
 	return rs, nil
 }
 
@@ -248,7 +284,8 @@ func (r *Runner) step(ctx context.Context, rs *reading) (stop bool, _ error) {
 		r.merge(c)
 	}
 	r.mapMu.Lock()
-	kind, err := r.mapper.Map(rec, &rs.doc)
+	doc := rs.pub.doc()
+	kind, err := r.mapper.Map(rec, doc)
 	if err != nil || kind == mapping.None {
 		r.mapMu.Unlock()
 		if err != nil {
@@ -260,44 +297,31 @@ func (r *Runner) step(ctx context.Context, rs *reading) (stop bool, _ error) {
 		return false, nil
 	}
 	if rs.ns != "" {
-		rs.doc.DataStream.Namespace = rs.ns
+		doc.DataStream.Namespace = rs.ns
 	}
 	p := rs.rd.Position()
 	pos := pipeline.Position{Offset: p.Offset, Check: p.Check, Bookmark: p.Bookmark}
-	if r.merger == nil {
-		if r.observe != nil {
-			r.observe(&rs.doc)
-		}
-		ev := pipeline.Event{Index: r.mapper.IndexIn(kind, rs.doc.DataStream.Namespace), ID: rs.doc.Event.ID, Body: r.encode(&rs.doc), Pos: pos}
-		r.mapMu.Unlock()
-		err = rs.client.Publish(ctx, ev)
-		if err == nil {
-			// Counted once published: a document refused at SIGINT is not one.
-			c.kinds[kind]++
-		}
-	} else {
+	j := pubJob{rs: rs, kind: kind, record: rec.RecordID, pos: pos}
+	if r.merger != nil {
 		// The record's ticket is taken now, in its source's order: while
 		// the merger holds it the source's checkpoint stays before it.
-		t := rs.client.Reserve(pos)
-		err = r.merger.Add(merge.Item[pipeline.Ticket]{Kind: kind, Doc: &rs.doc, Logged: rec.TimeCreated, Image: mapping.RecordImage(rec), Ack: t}, rs.emit)
-		r.mapMu.Unlock()
-		if err == nil {
-			err = r.publishOut(ctx, &rs.outs, c)
-		}
+		j.t[0], j.n = rs.client.Reserve(pos), 1
+		j.merge = true
+		j.logged, j.image = rec.TimeCreated, mapping.RecordImage(rec)
 	}
-	if err != nil {
-		if ctx.Err() != nil {
-			return true, nil
-		}
-		return true, fmt.Errorf("%s: record %d: %w", rs.name, rec.RecordID, err)
-	}
-	return false, nil
+	rs.pub.queue(j)
+	r.mapMu.Unlock()
+	return rs.failed(ctx)
 }
 
 // finish ends a source read to its end (or to ctx's): its read error, its
 // counts, where a later scan continues.
 func (r *Runner) finish(ctx context.Context, rs *reading) error {
 	defer rs.close(r)
+	if stop, err := rs.published(ctx); stop {
+		// As when a record's publishing stops the source.
+		return err
+	}
 	rd, c, name := rs.rd, &rs.c, rs.name
 	// Records a reader dropped before decoding (EVTX's filter) were read
 	// too: count them so "records read" means the same for every format.
@@ -343,6 +367,8 @@ func (r *Runner) finish(ctx context.Context, rs *reading) error {
 // each source's error, in srcs' order.
 func (r *Runner) RunTogether(ctx context.Context, srcs []source.Source) []error {
 	errs := make([]error, len(srcs))
+	p := r.newPublisher(ctx)
+	defer p.close()
 	var live []*reading
 	idx := map[*reading]int{}
 	for i, src := range srcs {
@@ -352,6 +378,7 @@ func (r *Runner) RunTogether(ctx context.Context, srcs []source.Source) []error 
 			continue
 		}
 		idx[rs] = i
+		rs.use(p)
 		if rs.rd.Next(ctx) {
 			live = append(live, rs)
 		} else {
@@ -398,14 +425,14 @@ type outgoing struct {
 }
 
 // emitter returns the merger's Emit: it observes and encodes each
-// document into outs, to be published (and counted) once mapMu is released.
+// document into outs, to be published (and counted) once mergeMu is
+// released.
 func (r *Runner) emitter(outs *[]outgoing) merge.Emit[pipeline.Ticket] {
 	return func(kind mapping.Kind, d *document.Document, acks []pipeline.Ticket) error {
 		if r.observe != nil {
 			r.observe(d)
 		}
-		o := outgoing{ev: pipeline.Event{Index: r.mapper.IndexIn(kind, d.DataStream.Namespace), ID: d.Event.ID, Body: r.encode(d),
-			Pos: pipeline.Position{Source: acks[0].Source}}, kind: kind}
+		o := outgoing{ev: r.event(r.arena, kind, d, pipeline.Position{Source: acks[0].Source}), kind: kind}
 		o.n = copy(o.t[:], acks)
 		*outs = append(*outs, o)
 		return nil
@@ -471,9 +498,9 @@ func (r *Runner) Declare(ctx context.Context, paths []string, format source.Form
 				hostsOf[i] = map[string]bool{}
 			}
 			hostsOf[i][hp.host] = true
-			r.mapMu.Lock()
+			r.mergeMu.Lock()
 			r.merger.Declare(hp.host, hp.provider)
-			r.mapMu.Unlock()
+			r.mergeMu.Unlock()
 		}
 		rd.Close()
 	}
@@ -507,9 +534,9 @@ func (r *Runner) release(ctx context.Context, f func(merge.Emit[pipeline.Ticket]
 	var c fileCounts
 	defer r.merge(&c)
 	var outs []outgoing
-	r.mapMu.Lock()
+	r.mergeMu.Lock()
 	err := f(r.emitter(&outs))
-	r.mapMu.Unlock()
+	r.mergeMu.Unlock()
 	if err == nil {
 		err = r.publishOut(ctx, &outs, &c)
 	}
@@ -591,13 +618,19 @@ func (r *Runner) fileError(path string, err error) {
 	r.log.Errorf("%v", err)
 }
 
-// encode renders the document for the output; the pipeline keeps the bytes
-// until the output acknowledges them, so each event gets its own buffer.
-func (r *Runner) encode(d *document.Document) []byte {
+// event renders the document for the output. The body goes into a, the
+// pipeline's arena, which recycles it once the output is done with it: no
+// buffer per document.
+func (r *Runner) event(a *pipeline.Arena, kind mapping.Kind, d *document.Document, pos pipeline.Position) pipeline.Event {
+	ev := pipeline.Event{Index: r.mapper.IndexIn(kind, d.DataStream.Namespace), ID: d.Event.ID, Pos: pos}
+	// A newline after each body lets NDJSON outputs write runs of bodies
+	// without copying them (pipeline.WriteLines).
 	if r.codec == "car" {
-		return car.Append(make([]byte, 0, 1024), d)
+		a.SetLine(&ev, append(car.Append(a.Room(), d), '\n'))
+	} else {
+		a.SetLine(&ev, append(d.AppendJSON(a.Room()), '\n'))
 	}
-	return d.AppendJSON(make([]byte, 0, 2048))
+	return ev
 }
 
 // fileCounts are one file's counts not yet merged into the summary.

@@ -1,6 +1,8 @@
 // Package pipeline moves encoded documents from producers to an output
 // with backpressure, and reports acknowledgements, in order per source, to
-// a checkpoint store (the registry).
+// a checkpoint store (the registry). Producers encode bodies into an
+// Arena, whose memory the pipeline recycles once the output is done with
+// each batch: no buffer, and no garbage, per document.
 package pipeline
 
 import (
@@ -14,6 +16,11 @@ type Event struct {
 	ID    string   // deterministic _id, so a replay never indexes twice
 	Body  []byte   // the final JSON document; the pipeline never re-parses it
 	Pos   Position // where the event came from, for checkpoints
+	// chunk holds Body when an Arena placed it there; the pipeline gives
+	// it back once the output is done with the event.
+	chunk *chunk
+	// newline says a '\n' follows Body in chunk (Arena.SetLine).
+	newline bool
 }
 
 // Position locates an event in its source: the source's identity and, kept

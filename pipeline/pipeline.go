@@ -114,6 +114,7 @@ type Pipeline struct {
 	cancel context.CancelFunc
 
 	budget  *budget
+	chunks  *chunkPool
 	in      chan item
 	batches chan *batch
 	free    chan *batch
@@ -144,6 +145,7 @@ func New(ctx context.Context, out Output, cp Checkpoints, opts Options) *Pipelin
 		ctx:     pctx,
 		cancel:  cancel,
 		budget:  newBudget(opts.MaxBytesInFlight),
+		chunks:  newChunkPool(opts.MaxBytesInFlight),
 		in:      make(chan item, lim.MaxEvents),
 		batches: make(chan *batch),
 		free:    make(chan *batch, lim.Workers+2),
@@ -223,6 +225,7 @@ func (p *Pipeline) publish(ctx context.Context, ev Event, reserved []Ticket) err
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
+		ev.release()
 		return ErrClosed
 	}
 	p.publishers.Add(1)
@@ -231,6 +234,7 @@ func (p *Pipeline) publish(ctx context.Context, ev Event, reserved []Ticket) err
 
 	size := int64(len(ev.Body)+len(ev.Index)+len(ev.ID)) + eventOverhead
 	if err := p.budget.acquire(ctx, p.ctx.Done(), size); err != nil {
+		ev.release()
 		return fmt.Errorf("publish %s offset %d: %w", ev.Pos.Source, ev.Pos.Offset, err)
 	}
 	it := item{ev: ev, size: size}
@@ -251,9 +255,11 @@ func (p *Pipeline) publish(ctx context.Context, ev Event, reserved []Ticket) err
 		return nil
 	case <-ctx.Done():
 		p.unpublish(size)
+		ev.release()
 		return fmt.Errorf("publish %s offset %d: %w", ev.Pos.Source, ev.Pos.Offset, ctx.Err())
 	case <-p.ctx.Done():
 		p.unpublish(size)
+		ev.release()
 		return fmt.Errorf("publish %s offset %d: %w", ev.Pos.Source, ev.Pos.Offset, ErrClosed)
 	}
 }
@@ -359,6 +365,8 @@ func (p *Pipeline) unpublish(size int64) {
 func (p *Pipeline) deliver(b *batch) {
 	n := int64(len(b.events))
 	err := p.out.Publish(p.ctx, b.events)
+	// Delivered or not, the output keeps no body now.
+	releaseBodies(b.events)
 	if err != nil {
 		// Only an abort ends a batch unacknowledged; its events stay behind
 		// the checkpoint and are replayed on restart.

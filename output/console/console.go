@@ -102,15 +102,21 @@ func (o *Output) write(events []pipeline.Event) error {
 	// bufio.Writer keeps its first error forever; start each attempt clean
 	// (what a failed attempt left buffered is dropped and written anew).
 	o.w.Reset(o.dst)
+	if !o.cfg.Pretty {
+		// Runs of bodies that lie one after the other in memory (the
+		// pipeline's arena) are written whole, without a copy.
+		if err := pipeline.WriteLines(o.w, events); err != nil {
+			return err
+		}
+		return o.w.Flush()
+	}
 	for i := range events {
 		body := events[i].Body
-		if o.cfg.Pretty {
-			// Bodies are our encoders' JSON; one that would not indent is
-			// written as it is, since retrying the batch cannot change it.
-			o.pretty.Reset()
-			if json.Indent(&o.pretty, body, "", "  ") == nil {
-				body = o.pretty.Bytes()
-			}
+		// Bodies are our encoders' JSON; one that would not indent is
+		// written as it is, since retrying the batch cannot change it.
+		o.pretty.Reset()
+		if json.Indent(&o.pretty, body, "", "  ") == nil {
+			body = o.pretty.Bytes()
 		}
 		if _, err := o.w.Write(body); err != nil {
 			return err

@@ -2,6 +2,7 @@ package beater
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -13,7 +14,9 @@ import (
 	"github.com/procbeat/procbeat/esclient"
 	"github.com/procbeat/procbeat/fields/document"
 	"github.com/procbeat/procbeat/hostmeta"
+	"github.com/procbeat/procbeat/internal/fielderr"
 	"github.com/procbeat/procbeat/logging"
+	"github.com/procbeat/procbeat/module/process/enrich/image/winpath"
 	"github.com/procbeat/procbeat/module/process/mapping"
 	"github.com/procbeat/procbeat/module/process/merge"
 	"github.com/procbeat/procbeat/module/process/source"
@@ -234,19 +237,11 @@ func (b *Beater) output(o Options) (pipeline.Output, string, error) {
 	out := b.cfg.Output
 	switch {
 	case out.Elasticsearch != nil && out.Elasticsearch.Enabled:
-		es := out.Elasticsearch
-		client, err := esclient.New(ClientConfig(es), esclient.WithLogger(logpOf(b.log)))
+		client, err := NewClient(out.Elasticsearch, esclient.WithLogger(logpOf(b.log)))
 		if err != nil {
-			return nil, "", fmt.Errorf("output.elasticsearch: %w", err)
+			return nil, "", err
 		}
-		oc := esout.DefaultConfig()
-		oc.BulkMaxSize = es.BulkMaxSize
-		oc.FlushInterval = es.FlushInterval
-		oc.CompressionLevel = es.CompressionLevel
-		oc.Timeout = es.Timeout
-		oc.BackoffInit, oc.BackoffMax = es.Backoff.Init, es.Backoff.Max
-		oc.DeadLetterPath = es.DeadLetterPath
-		oc.DeadLetterMaxBytes = es.DeadLetterMaxBytes
+		oc := out.Elasticsearch.Config
 		if oc.DeadLetterPath == "" {
 			oc.DeadLetterPath = filepath.Join(b.cfg.Path.Resolve(b.cfg.Path.Data), "dead-letter.ndjson")
 			if err := os.MkdirAll(filepath.Dir(oc.DeadLetterPath), 0o750); err != nil {
@@ -259,27 +254,20 @@ func (b *Beater) output(o Options) (pipeline.Output, string, error) {
 			tr = o.WrapES(client)
 		}
 		out, err := esout.New(tr, oc, b.counters, monitoring.Named(b.log, logging.SelectorES))
-		return out, "json", err
+		return out, "json", fielderr.Under("output.elasticsearch", err)
 	case out.File != nil && out.File.Enabled:
-		f := out.File
-		fc := file.DefaultConfig()
-		fc.Path, fc.Filename = f.Path, f.Filename
-		fc.RotateEveryKB, fc.NumberOfFiles = uint(f.RotateEveryKB), uint(f.NumberOfFiles)
-		fc.Permissions = os.FileMode(f.Permissions)
-		o, err := file.New(fc, b.counters, monitoring.Named(b.log, logging.SelectorFile))
-		return o, f.Codec, err
+		o, err := file.New(out.File.Config, b.counters, monitoring.Named(b.log, logging.SelectorFile))
+		return o, out.File.Codec, fielderr.Under("output.file", err)
 	default:
 		w := o.Stdout
 		if w == nil {
 			w = os.Stdout
 		}
-		codec := "json"
-		cc := console.DefaultConfig()
+		cn := config.DefaultConsole()
 		if out.Console != nil {
-			codec = out.Console.Codec
-			cc.Pretty = out.Console.Pretty
+			cn = *out.Console
 		}
-		return console.New(w, cc, b.counters, monitoring.Named(b.log, logging.SelectorConsole)), codec, nil
+		return console.New(w, cn.Config, b.counters, monitoring.Named(b.log, logging.SelectorConsole)), cn.Codec, nil
 	}
 }
 
@@ -293,18 +281,44 @@ func ReplayDrainTimeout(cfg config.Config) time.Duration {
 	return 0
 }
 
-// ClientConfig turns output.elasticsearch into the client's settings.
-func ClientConfig(es *config.Elasticsearch) esclient.Config {
-	c := esclient.DefaultConfig()
-	c.Hosts = es.Hosts
-	c.Protocol, c.Path = es.Protocol, es.Path
-	c.Username, c.Password, c.APIKey = es.Username, es.Password, es.APIKey
-	c.SSL = es.SSL
-	c.ProxyURL, c.ProxyDisable, c.ProxyHeaders = es.ProxyURL, es.ProxyDisable, es.ProxyHeaders
-	c.Timeout = es.Timeout
-	// Bulk bodies are compressed by the output itself.
-	c.CompressionLevel = 0
-	return c
+// NewClient returns the client of output.elasticsearch: its settings
+// validated and its TLS material read, nothing contacted yet.
+func NewClient(es *config.Elasticsearch, opts ...esclient.Option) (*esclient.Client, error) {
+	c, err := esclient.New(es.ClientConfig(), opts...)
+	return c, fielderr.Under("output.elasticsearch", err)
+}
+
+// Check runs every check of the configuration that a run or a replay
+// makes before it reads or sends anything, so that `procbeat test config`
+// (which runs Check alone) refuses what they would: config.Validate (each
+// section's own validation), then what New does with the settings: the
+// output's client is built (its TLS material read, nothing contacted), the
+// enrichment's trusted roots parsed and its image root opened. Every error
+// is returned, each naming its key.
+func Check(cfg config.Config) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	var errs []error
+	if es := cfg.Output.Elasticsearch; es != nil && es.Enabled {
+		if _, err := NewClient(es); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if e := cfg.Enrich; e.Enabled {
+		if _, err := trustedRoots(e); err != nil {
+			errs = append(errs, err)
+		}
+		if e.ImageRoot != "" {
+			img, err := winpath.NewImage(e.ImageRoot, e.Drives)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("enrich.image_root: %w", err))
+			} else {
+				img.Close()
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Replay reads the files (directories and patterns expanded). A file that

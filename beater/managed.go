@@ -100,9 +100,9 @@ func (m *Managed) ReplaceOutput(out config.Output) error {
 }
 
 // KeepsBatching reports whether out batches as the running output does:
-// the pipeline takes bulk_max_size, flush_interval and max_bytes_in_flight
-// from the first output for its whole life, so an output differing in them
-// needs a new Managed rather than ReplaceOutput.
+// the pipeline takes bulk_max_size, bulk_max_bytes, worker, flush_interval
+// and max_bytes_in_flight from the first output for its whole life, so an
+// output differing in them needs a new Managed rather than ReplaceOutput.
 func (m *Managed) KeepsBatching(out config.Output) bool {
 	m.mu.Lock()
 	cur := m.b.cfg.Output.Elasticsearch
@@ -111,7 +111,8 @@ func (m *Managed) KeepsBatching(out config.Output) bool {
 	if cur == nil || next == nil {
 		return cur == next
 	}
-	return cur.BulkMaxSize == next.BulkMaxSize && cur.FlushInterval == next.FlushInterval && cur.MaxBytesInFlight == next.MaxBytesInFlight
+	return cur.BulkMaxSize == next.BulkMaxSize && cur.BulkMaxBytes == next.BulkMaxBytes && cur.Workers == next.Workers &&
+		cur.FlushInterval == next.FlushInterval && cur.MaxBytesInFlight == next.MaxBytesInFlight
 }
 
 // StartInput runs in under id until StopInput(id); an input already

@@ -4,7 +4,10 @@
 //
 // Files and overrides are read with elastic-agent-libs config (go-ucfg: YAML,
 // ${VAR} expansion, dotted keys) and decoded with mapstructure, which reports
-// unknown keys and wrong types with the key's path.
+// unknown keys and wrong types with the key's path. A component's section
+// embeds the component's own configuration type (`config:",inline"`):
+// its defaults and validation are the component's, its keys moved under
+// the section's path (internal/fielderr).
 package config
 
 import (
@@ -20,12 +23,19 @@ import (
 	"time"
 
 	libconfig "github.com/elastic/elastic-agent-libs/config"
+	agentfile "github.com/elastic/elastic-agent-libs/file"
 	"github.com/elastic/elastic-agent-libs/keystore"
+	"github.com/elastic/elastic-agent-libs/logp"
 	"github.com/elastic/go-ucfg"
 	"github.com/elastic/go-ucfg/parse"
 	"github.com/go-viper/mapstructure/v2"
 
 	"github.com/procbeat/procbeat/esclient"
+	"github.com/procbeat/procbeat/internal/fielderr"
+	"github.com/procbeat/procbeat/module/process/tracker"
+	"github.com/procbeat/procbeat/output/console"
+	esout "github.com/procbeat/procbeat/output/elasticsearch"
+	"github.com/procbeat/procbeat/output/file"
 )
 
 // Config is the whole of procbeat.yml.
@@ -179,59 +189,28 @@ type Output struct {
 	Console       *Console       `config:"console"`
 }
 
-// Elasticsearch is output.elasticsearch.
+// Elasticsearch is output.elasticsearch: whether it is on, and the
+// output's own configuration (esout.Config, which holds the client's
+// esclient.Config inline), its defaults and validation being theirs.
 type Elasticsearch struct {
-	Enabled          bool          `config:"enabled"`
-	Hosts            []string      `config:"hosts"`
-	Protocol         string        `config:"protocol"`
-	Path             string        `config:"path"`
-	Username         string        `config:"username"`
-	Password         string        `config:"password"`
-	APIKey           string        `config:"api_key"`
-	SSL              SSL           `config:"ssl"`
-	Timeout          time.Duration `config:"timeout"`
-	CompressionLevel int           `config:"compression_level"`
-	BulkMaxSize      int           `config:"bulk_max_size"`
-	FlushInterval    time.Duration `config:"flush_interval"`
-	Backoff          Backoff       `config:"backoff"`
-	// MaxBytesInFlight bounds encoded bytes waiting for acknowledgement.
-	MaxBytesInFlight int `config:"max_bytes_in_flight"`
-	// DeadLetterPath receives documents Elasticsearch rejects for good.
-	DeadLetterPath string `config:"dead_letter_path"`
-	// DeadLetterMaxBytes caps the dead-letter file; 0 is no cap.
-	DeadLetterMaxBytes int64 `config:"dead_letter_max_bytes"`
-	// ProxyURL, ProxyDisable and ProxyHeaders: see esclient.Config.
-	ProxyURL     string            `config:"proxy_url"`
-	ProxyDisable bool              `config:"proxy_disable"`
-	ProxyHeaders map[string]string `config:"proxy_headers"`
+	Enabled      bool `config:"enabled"`
+	esout.Config `config:",inline"`
 }
 
-// SSL configures TLS to Elasticsearch: Beats' ssl.* keys, checked and
-// applied by esclient (through elastic-agent-libs tlscommon).
-type SSL = esclient.SSLConfig
-
-// Backoff is the retry backoff.
-type Backoff struct {
-	Init time.Duration `config:"init"`
-	Max  time.Duration `config:"max"`
-}
-
-// File is output.file.
+// File is output.file: whether it is on, the codec of its documents, and
+// the file output's own configuration.
 type File struct {
-	Enabled       bool   `config:"enabled"`
-	Path          string `config:"path"`
-	Filename      string `config:"filename"`
-	RotateEveryKB int    `config:"rotate_every_kb"`
-	NumberOfFiles int    `config:"number_of_files"`
-	Permissions   uint32 `config:"permissions"`
-	Codec         string `config:"codec"`
+	Enabled     bool   `config:"enabled"`
+	Codec       string `config:"codec"`
+	file.Config `config:",inline"`
 }
 
-// Console is output.console.
+// Console is output.console: whether it is on, the codec of its
+// documents, and the console output's own configuration.
 type Console struct {
-	Enabled bool   `config:"enabled"`
-	Pretty  bool   `config:"pretty"`
-	Codec   string `config:"codec"`
+	Enabled        bool   `config:"enabled"`
+	Codec          string `config:"codec"`
+	console.Config `config:",inline"`
 }
 
 // Setup is what `procbeat setup` installs.
@@ -262,29 +241,30 @@ type Template struct {
 	Replicas      *int   `config:"number_of_replicas"`
 }
 
-// Logging is as in Beats.
+// Logging is as in Beats, with elastic-agent-libs logp's types for the
+// level, the files and the metrics line. logp.Config itself is not used: it
+// holds settings procbeat does not implement (to_syslog, to_eventlog,
+// with_fields) and fields that are no settings (Beat, AddCaller), which
+// the decoder would accept as keys.
 type Logging struct {
-	Level     string   `config:"level"`
-	ToStderr  bool     `config:"to_stderr"`
-	ToFiles   bool     `config:"to_files"`
-	JSON      bool     `config:"json"`
-	Selectors []string `config:"selectors"`
-	Files     LogFiles `config:"files"`
-	Metrics   Metrics  `config:"metrics"`
+	Level     logp.Level `config:"level"`
+	ToStderr  bool       `config:"to_stderr"`
+	ToFiles   bool       `config:"to_files"`
+	JSON      bool       `config:"json"`
+	Selectors []string   `config:"selectors"`
+	// Files are the rotating log files (path defaults to path.logs).
+	Files logp.FileConfig `config:"files"`
+	// Metrics is the periodic metrics log line.
+	Metrics logp.MetricsConfig `config:"metrics"`
 }
 
-// LogFiles is logging.files.
-type LogFiles struct {
-	Path             string `config:"path"`
-	Name             string `config:"name"`
-	KeepFiles        int    `config:"keepfiles"`
-	RotateEveryBytes int    `config:"rotateeverybytes"`
-}
-
-// Metrics is the periodic metrics log line.
-type Metrics struct {
-	Enabled bool          `config:"enabled"`
-	Period  time.Duration `config:"period"`
+// DefaultLogging is logp's defaults (level info, rotating files of 10 MiB,
+// 7 kept, metrics every 30s), the files named procbeat, in ECS JSON as
+// Beats 8 write their logs.
+func DefaultLogging() Logging {
+	lc := logp.DefaultConfig(logp.DefaultEnvironment)
+	lc.Files.Name = "procbeat"
+	return Logging{Level: lc.Level, ToStderr: lc.ToStderr, ToFiles: lc.ToFiles, JSON: true, Files: lc.Files, Metrics: lc.Metrics}
 }
 
 // HTTP is the optional monitoring endpoint.
@@ -336,7 +316,7 @@ func Default() Config {
 		Procbeat: Procbeat{
 			Host:          Host{RefreshFrequency: 10 * time.Minute},
 			Namespace:     "default",
-			Tracker:       Tracker{MaxProcesses: 100000},
+			Tracker:       Tracker{MaxProcesses: tracker.DefaultMaxProcesses},
 			ScanFrequency: 10 * time.Second,
 			Archives:      Archives{MaxUncompressedBytes: 32 << 30, MaxRatio: 200, MaxDepth: 3},
 			MergeSources:  true,
@@ -347,15 +327,8 @@ func Default() Config {
 			FieldTypes: "auto",
 			Priority:   210,
 		}},
-		Logging: Logging{
-			Level:   "info",
-			ToFiles: true,
-			// ECS JSON lines, as Beats 8 write their logs.
-			JSON:    true,
-			Files:   LogFiles{Name: "procbeat", KeepFiles: 7, RotateEveryBytes: 10 * 1024 * 1024},
-			Metrics: Metrics{Enabled: true, Period: 30 * time.Second},
-		},
-		HTTP: HTTP{Host: "localhost", Port: 5066},
+		Logging: DefaultLogging(),
+		HTTP:    HTTP{Host: "localhost", Port: 5066},
 		// Empty paths take their defaults from path.home (Path.Effective).
 		Path: Path{},
 
@@ -367,31 +340,20 @@ func Default() Config {
 }
 
 // DefaultElasticsearch is output.elasticsearch's defaults, applied when the
-// section is present.
+// section is present: the output's and the client's.
 func DefaultElasticsearch() Elasticsearch {
-	return Elasticsearch{
-		Enabled:          true,
-		Hosts:            []string{"localhost:9200"},
-		Timeout:          90 * time.Second,
-		CompressionLevel: 1,
-		BulkMaxSize:      1600,
-		FlushInterval:    time.Second,
-		Backoff:          Backoff{Init: time.Second, Max: 60 * time.Second},
-		MaxBytesInFlight: 32 << 20,
-		SSL:              SSL{VerificationMode: "full"},
-		// Enough for a whole replay rejected by a broken template, small
-		// enough not to fill a disk unnoticed.
-		DeadLetterMaxBytes: 1 << 30,
-	}
+	return Elasticsearch{Enabled: true, Config: esout.DefaultConfig()}
 }
 
 // DefaultFile is output.file's defaults.
 func DefaultFile() File {
-	return File{Enabled: true, Path: "procbeat-out", Filename: "procbeat", RotateEveryKB: 10240, NumberOfFiles: 7, Permissions: 0o600, Codec: "json"}
+	return File{Enabled: true, Codec: "json", Config: file.DefaultConfig()}
 }
 
 // DefaultConsole is output.console's defaults.
-func DefaultConsole() Console { return Console{Enabled: true, Codec: "json"} }
+func DefaultConsole() Console {
+	return Console{Enabled: true, Codec: "json", Config: console.DefaultConfig()}
+}
 
 // Read loads the file at path (when path is not empty) and merges the
 // overrides (-E flags) on top, with ${VAR} expansion from the environment.
@@ -426,6 +388,21 @@ func Decode(raw *libconfig.C) (Config, error) { return DecodeWith(raw, nil) }
 // DecodeWith is Decode with ${KEY} references resolved from secrets (a
 // keystore) first, then from the environment, as Beats do.
 func DecodeWith(raw *libconfig.C, secrets keystore.Keystore) (Config, error) {
+	cfg, err := DecodeUnchecked(raw, secrets)
+	if err != nil {
+		return Config{}, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// DecodeUnchecked is DecodeWith without Validate: unknown keys, wrong
+// types and unresolved references are still errors, but values are not
+// checked. `procbeat export config` shows with it what procbeat made of
+// settings that Validate then rejects.
+func DecodeUnchecked(raw *libconfig.C, secrets keystore.Keystore) (Config, error) {
 	var tree map[string]any
 	if err := (*ucfg.Config)(raw).Unpack(&tree, resolveOptions(secrets, nil)...); err != nil {
 		if ref := unresolved(raw, secrets); ref != nil {
@@ -457,12 +434,16 @@ func DecodeWith(raw *libconfig.C, secrets keystore.Keystore) (Config, error) {
 		}
 	}
 	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{
-		TagName:     "config",
-		ErrorUnused: true,
-		ZeroFields:  false,
-		Result:      &cfg,
+		TagName: "config",
+		// Components' settings are embedded in their section with
+		// `config:",inline"` (go-ucfg's name for it).
+		SquashTagOption: "inline",
+		ErrorUnused:     true,
+		ZeroFields:      false,
+		Result:          &cfg,
 		DecodeHook: mapstructure.ComposeDecodeHookFunc(
 			durationHook,
+			levelHook,
 			mapstructure.StringToTimeDurationHookFunc(),
 			singleToSliceHook,
 		),
@@ -481,9 +462,6 @@ func DecodeWith(raw *libconfig.C, secrets keystore.Keystore) (Config, error) {
 		return Config{}, fmt.Errorf("path.home: locating the procbeat binary: %w", err)
 	}
 	cfg.Path = cfg.Path.Effective(exe, runtime.GOOS, os.Getenv("ProgramData"))
-	if err := cfg.Validate(); err != nil {
-		return Config{}, err
-	}
 	return cfg, nil
 }
 
@@ -503,6 +481,19 @@ func durationHook(from, to reflect.Type, data any) (any, error) {
 	return data, nil
 }
 
+// levelHook decodes logging.level with logp's names.
+func levelHook(from, to reflect.Type, data any) (any, error) {
+	s, ok := data.(string)
+	if to != reflect.TypeOf(logp.Level(0)) || !ok {
+		return data, nil
+	}
+	var l logp.Level
+	if err := l.Unpack(s); err != nil {
+		return nil, fmt.Errorf("%q is not one of debug, info, warning, error, critical", s)
+	}
+	return l, nil
+}
+
 // singleToSliceHook lets `hosts: "a:9200"` stand for a one-element list.
 func singleToSliceHook(from, to reflect.Type, data any) (any, error) {
 	if to.Kind() == reflect.Slice && to.Elem().Kind() == reflect.String && from.Kind() == reflect.String {
@@ -518,13 +509,7 @@ var namespaceRE = regexp.MustCompile(`^[a-z0-9_]{1,100}$`)
 var retentionRE = regexp.MustCompile(`^[0-9]+(d|h|m|s|ms)$`)
 
 // FieldError is an invalid value at a key path.
-type FieldError struct {
-	Key string
-	Err error
-}
-
-func (e *FieldError) Error() string { return e.Key + ": " + e.Err.Error() }
-func (e *FieldError) Unwrap() error { return e.Err }
+type FieldError = fielderr.Error
 
 func bad(key, format string, args ...any) error {
 	return &FieldError{Key: key, Err: fmt.Errorf(format, args...)}
@@ -586,45 +571,16 @@ func (c *Config) Validate() error {
 	if c.ShutdownTimeout < 0 {
 		errs = append(errs, bad("shutdown_timeout", "must not be negative, got %s", c.ShutdownTimeout))
 	}
+	// Each output validates its own section; its keys are moved under
+	// the section's path.
 	enabled := 0
 	if es := c.Output.Elasticsearch; es != nil && es.Enabled {
 		enabled++
-		if len(es.Hosts) == 0 {
-			errs = append(errs, bad("output.elasticsearch.hosts", "at least one host is required"))
-		}
-		if es.APIKey != "" && (es.Username != "" || es.Password != "") {
-			errs = append(errs, bad("output.elasticsearch.api_key", "set either api_key or username/password, not both"))
-		}
-		if es.APIKey != "" && !strings.Contains(es.APIKey, ":") {
-			errs = append(errs, bad("output.elasticsearch.api_key", "must be id:api_key"))
-		}
-		if err := es.SSL.Validate(); err != nil {
-			errs = append(errs, err)
-		}
-		if err := esclient.ValidateProxyURL(es.ProxyURL); err != nil {
-			errs = append(errs, err)
-		}
-		if es.CompressionLevel < 0 || es.CompressionLevel > 9 {
-			errs = append(errs, bad("output.elasticsearch.compression_level", "must be 0-9, got %d", es.CompressionLevel))
-		}
-		if es.BulkMaxSize < 1 {
-			errs = append(errs, bad("output.elasticsearch.bulk_max_size", "must be at least 1, got %d", es.BulkMaxSize))
-		}
-		if es.MaxBytesInFlight < 1<<20 {
-			errs = append(errs, bad("output.elasticsearch.max_bytes_in_flight", "must be at least 1 MiB, got %d", es.MaxBytesInFlight))
-		}
-		if es.DeadLetterMaxBytes < 0 {
-			errs = append(errs, bad("output.elasticsearch.dead_letter_max_bytes", "must be 0 (no cap) or positive, got %d", es.DeadLetterMaxBytes))
-		}
+		errs = append(errs, fielderr.Under("output.elasticsearch", es.Validate()))
 	}
 	if f := c.Output.File; f != nil && f.Enabled {
 		enabled++
-		if f.Path == "" || f.Filename == "" {
-			errs = append(errs, bad("output.file.path", "path and filename are required"))
-		}
-		if f.NumberOfFiles < 2 || f.NumberOfFiles > 1024 {
-			errs = append(errs, bad("output.file.number_of_files", "must be 2-1024, got %d", f.NumberOfFiles))
-		}
+		errs = append(errs, fielderr.Under("output.file", f.Validate()))
 	}
 	if f := c.Output.File; f != nil && !validCodec(f.Codec) {
 		errs = append(errs, bad("output.file.codec", "%q is not one of json, car", f.Codec))
@@ -632,8 +588,9 @@ func (c *Config) Validate() error {
 	if cn := c.Output.Console; cn != nil && !validCodec(cn.Codec) {
 		errs = append(errs, bad("output.console.codec", "%q is not one of json, car", cn.Codec))
 	}
-	if c.Output.Console != nil && c.Output.Console.Enabled {
+	if cn := c.Output.Console; cn != nil && cn.Enabled {
 		enabled++
+		errs = append(errs, fielderr.Under("output.console", cn.Validate()))
 	}
 	if enabled > 1 {
 		errs = append(errs, bad("output", "only one output may be enabled, %d are", enabled))
@@ -658,10 +615,20 @@ func (c *Config) Validate() error {
 	if t.Priority < 0 {
 		errs = append(errs, bad("setup.template.priority", "must not be negative"))
 	}
-	switch c.Logging.Level {
-	case "debug", "info", "warning", "error", "critical":
-	default:
-		errs = append(errs, bad("logging.level", "%q is not one of debug, info, warning, error, critical", c.Logging.Level))
+	if f := c.Logging.Files; f.MaxSize < 1 {
+		errs = append(errs, bad("logging.files.rotateeverybytes", "must be at least 1, got %d", f.MaxSize))
+	}
+	if f := c.Logging.Files; f.MaxBackups > agentfile.MaxBackupsLimit {
+		errs = append(errs, bad("logging.files.keepfiles", "must be at most %d, got %d", agentfile.MaxBackupsLimit, f.MaxBackups))
+	}
+	if p := c.Logging.Files.Permissions; p == 0 || p > uint32(os.ModePerm) {
+		errs = append(errs, bad("logging.files.permissions", "%#o: want file permission bits such as 0600", p))
+	}
+	if c.Logging.Files.Interval < 0 {
+		errs = append(errs, bad("logging.files.interval", "must not be negative, got %s", c.Logging.Files.Interval))
+	}
+	if c.Logging.Metrics.Enabled && c.Logging.Metrics.Period <= 0 {
+		errs = append(errs, bad("logging.metrics.period", "must be positive, got %s", c.Logging.Metrics.Period))
 	}
 	if c.Procbeat.Host.RefreshFrequency < 0 {
 		errs = append(errs, bad("procbeat.host.refresh_frequency", "must not be negative"))

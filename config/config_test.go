@@ -10,6 +10,7 @@ import (
 	"time"
 
 	libconfig "github.com/elastic/elastic-agent-libs/config"
+	"github.com/elastic/elastic-agent-libs/logp"
 
 	"github.com/procbeat/procbeat/config"
 )
@@ -103,6 +104,11 @@ func keys(t reflect.Type, prefix string) []string {
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		key := f.Tag.Get("config")
+		if key == ",inline" {
+			// A component's settings, keys of the section they sit in.
+			out = append(out, keys(f.Type, prefix)...)
+			continue
+		}
 		if prefix != "" {
 			key = prefix + "." + key
 		}
@@ -258,5 +264,81 @@ func TestPathsDefaultAsInBeats(t *testing.T) {
 		if got := tc.in.Effective("/opt/procbeat/procbeat", tc.goos, tc.pd); got != tc.want {
 			t.Errorf("%s: got %+v, want %+v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// logging.level takes logp's level names; another is refused naming the key.
+func TestLoggingLevel(t *testing.T) {
+	cfg, err := load(t, "logging:\n  level: Debug\n  files.keepfiles: 3\n")
+	if err != nil || cfg.Logging.Level != logp.DebugLevel || cfg.Logging.Files.MaxBackups != 3 {
+		t.Fatalf("level %v, keepfiles %d, err %v", cfg.Logging.Level, cfg.Logging.Files.MaxBackups, err)
+	}
+	if _, err := load(t, "logging.level: loud\n"); err == nil || !strings.Contains(err.Error(), "logging.level") || !strings.Contains(err.Error(), `"loud" is not one of debug`) {
+		t.Errorf("level loud: %v", err)
+	}
+	if _, err := load(t, "logging.files.rotateeverybytes: 0\n"); err == nil || !strings.Contains(err.Error(), "logging.files.rotateeverybytes: must be at least 1") {
+		t.Errorf("rotateeverybytes 0: %v", err)
+	}
+}
+
+// The output sections decode the same through the config package
+// (mapstructure, which also refuses unknown keys) and through go-ucfg's
+// typed unpack (how Beats and Elastic Agent code read a section): the
+// components' settings sit inline in their section for both.
+func TestSectionsDecodeAsGoUcfgUnpacks(t *testing.T) {
+	const es = `
+enabled: true
+hosts: ["https://es1:9200", "es2"]
+username: elastic
+password: changeme
+ssl.verification_mode: none
+timeout: 5s
+bulk_max_size: 100
+worker: 3
+backoff: {init: 2s, max: 10s}
+dead_letter_path: /tmp/dlq.ndjson
+`
+	const file = "enabled: true\npath: /tmp/out\nnumber_of_files: 3\nrotate_on_startup: false\ncodec: car\n"
+	const console = "enabled: true\npretty: true\nbatch_size: 10\n"
+	indent := func(s string) string { return strings.ReplaceAll(strings.TrimSpace(s), "\n", "\n    ") }
+	cfg, err := load(t, "output:\n  elasticsearch:\n    "+indent(es)+"\n  file:\n    enabled: false\n  console:\n    enabled: false\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	unpack := func(yml string, into any) {
+		t.Helper()
+		raw, err := libconfig.NewConfigWithYAML([]byte(yml), "section")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := raw.Unpack(into); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantES := config.DefaultElasticsearch()
+	unpack(es, &wantES)
+	if !reflect.DeepEqual(*cfg.Output.Elasticsearch, wantES) {
+		t.Errorf("output.elasticsearch:\n config %+v\n go-ucfg %+v", *cfg.Output.Elasticsearch, wantES)
+	}
+	if wantES.Workers != 3 || wantES.Username != "elastic" || wantES.SSL.VerificationMode != "none" || wantES.Backoff.Max != 10*time.Second {
+		t.Errorf("go-ucfg did not fill the inline settings: %+v", wantES)
+	}
+	cfg, err = load(t, "output:\n  file:\n    "+indent(file)+"\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantFile := config.DefaultFile()
+	unpack(file, &wantFile)
+	if !reflect.DeepEqual(*cfg.Output.File, wantFile) || wantFile.NumberOfFiles != 3 || wantFile.Codec != "car" {
+		t.Errorf("output.file:\n config %+v\n go-ucfg %+v", *cfg.Output.File, wantFile)
+	}
+	cfg, err = load(t, "output:\n  console:\n    "+indent(console)+"\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantConsole := config.DefaultConsole()
+	unpack(console, &wantConsole)
+	if !reflect.DeepEqual(*cfg.Output.Console, wantConsole) || !wantConsole.Pretty || wantConsole.BatchSize != 10 {
+		t.Errorf("output.console:\n config %+v\n go-ucfg %+v", *cfg.Output.Console, wantConsole)
 	}
 }

@@ -1,9 +1,12 @@
 package config
 
 import (
+	"maps"
 	"reflect"
 	"strings"
 	"time"
+
+	"github.com/elastic/elastic-agent-libs/logp"
 )
 
 // Tree renders c as the settings tree it amounts to: every key with its
@@ -16,11 +19,17 @@ func (c Config) Tree() map[string]any {
 	return t
 }
 
-var durationType = reflect.TypeOf(time.Duration(0))
+var (
+	durationType = reflect.TypeOf(time.Duration(0))
+	levelType    = reflect.TypeOf(logp.Level(0))
+)
 
 func treeOf(v reflect.Value) any {
-	if v.Type() == durationType {
+	switch v.Type() {
+	case durationType:
 		return time.Duration(v.Int()).String()
+	case levelType:
+		return logp.Level(v.Int()).String()
 	}
 	switch v.Kind() {
 	case reflect.Pointer, reflect.Interface:
@@ -32,7 +41,14 @@ func treeOf(v reflect.Value) any {
 		m := make(map[string]any, v.NumField())
 		for i := range v.NumField() {
 			f := v.Type().Field(i)
-			name, _, _ := strings.Cut(f.Tag.Get("config"), ",")
+			name, opts, _ := strings.Cut(f.Tag.Get("config"), ",")
+			if name == "" && opts == "inline" {
+				// A component's settings embedded in their section.
+				if sub, ok := treeOf(v.Field(i)).(map[string]any); ok {
+					maps.Copy(m, sub)
+				}
+				continue
+			}
 			if name == "" || name == "-" || !f.IsExported() {
 				continue
 			}

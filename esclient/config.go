@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/procbeat/procbeat/internal/fielderr"
 	"github.com/procbeat/procbeat/internal/redact"
 )
 
@@ -62,46 +63,51 @@ func DefaultConfig() Config {
 }
 
 // Validate checks the settings without touching the network or files.
-// Errors name the offending key under output.elasticsearch. go-ucfg calls
-// it on unpack.
+// Errors are *fielderr.Error with keys relative to the section (protocol,
+// hosts.1): whoever unpacked the section puts them under its path
+// (output.elasticsearch in procbeat.yml). go-ucfg calls it on unpack.
 func (c Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) { errs = append(errs, fielderr.New(key, format, args...)) }
 	if len(c.Hosts) == 0 {
-		return errors.New("output.elasticsearch.hosts: at least one host is required")
+		bad("hosts", "at least one host is required")
 	}
 	switch strings.ToLower(c.Protocol) {
 	case "", "http", "https":
-	default:
-		return fmt.Errorf("output.elasticsearch.protocol: %q is not http or https", c.Protocol)
-	}
-	for i, h := range c.Hosts {
-		if _, err := hostURL(h, c.Protocol, c.Path); err != nil {
-			return fmt.Errorf("output.elasticsearch.hosts[%d]: %w", i, err)
+		for i, h := range c.Hosts {
+			if _, err := hostURL(h, c.Protocol, c.Path); err != nil {
+				bad(fmt.Sprintf("hosts.%d", i), "%w", err)
+			}
 		}
+	default:
+		bad("protocol", "%q is not http or https", c.Protocol)
 	}
 	if c.APIKey != "" {
 		if id, key, ok := strings.Cut(c.APIKey, ":"); !ok || id == "" || key == "" {
-			return errors.New(`output.elasticsearch.api_key: want "id:key"`)
+			bad("api_key", `want "id:key"`)
 		}
 		if c.Username != "" || c.Password != "" {
-			return errors.New("output.elasticsearch.api_key: cannot be combined with username/password")
+			bad("api_key", "cannot be combined with username/password")
 		}
 	}
 	if c.Password != "" && c.Username == "" {
-		return errors.New("output.elasticsearch.username: required when password is set")
+		bad("username", "required when password is set")
 	}
 	if c.Timeout <= 0 {
-		return fmt.Errorf("output.elasticsearch.timeout: %v is not positive", c.Timeout)
+		bad("timeout", "%v is not positive", c.Timeout)
 	}
 	if c.CompressionLevel < 0 || c.CompressionLevel > 9 {
-		return fmt.Errorf("output.elasticsearch.compression_level: %d is outside 0..9", c.CompressionLevel)
+		bad("compression_level", "%d is outside 0..9", c.CompressionLevel)
 	}
+	// The ssl and proxy checks name the full key (output.elasticsearch.ssl.…)
+	// themselves; fielderr.Under leaves their errors as they are.
 	if err := c.SSL.Validate(); err != nil {
-		return err
+		errs = append(errs, err)
 	}
 	if err := ValidateProxyURL(c.ProxyURL); err != nil {
-		return err
+		errs = append(errs, err)
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // URLs returns the hosts as base URLs, in order.
@@ -110,7 +116,7 @@ func (c Config) URLs() ([]string, error) {
 	for i, h := range c.Hosts {
 		u, err := hostURL(h, c.Protocol, c.Path)
 		if err != nil {
-			return nil, fmt.Errorf("output.elasticsearch.hosts[%d]: %w", i, err)
+			return nil, fielderr.New(fmt.Sprintf("hosts.%d", i), "%w", err)
 		}
 		out = append(out, u)
 	}

@@ -60,10 +60,7 @@ func New(cfg config.Logging, paths config.Path, o Options) (*logp.Logger, func()
 // NewLeveled is New with the logger's level returned, to change it while
 // procbeat runs (Elastic Agent sets it per unit).
 func NewLeveled(cfg config.Logging, paths config.Path, o Options) (*logp.Logger, zap.AtomicLevel, func() error, error) {
-	var level logp.Level
-	if err := level.Unpack(cfg.Level); err != nil {
-		return nil, zap.AtomicLevel{}, nil, fmt.Errorf("logging.level: %w", err)
-	}
+	level := cfg.Level
 	selectors := append([]string(nil), cfg.Selectors...)
 	for _, d := range o.Debug {
 		for _, s := range strings.Split(d, ",") {
@@ -96,9 +93,10 @@ func NewLeveled(cfg config.Logging, paths config.Path, o Options) (*logp.Logger,
 		if cfg.Files.Path != "" {
 			dir = paths.Resolve(cfg.Files.Path)
 		}
-		rot, err := file.NewFileRotator(filepath.Join(dir, cfg.Files.Name),
-			file.MaxBackups(uint(cfg.Files.KeepFiles)), file.MaxSizeBytes(uint(cfg.Files.RotateEveryBytes)),
-			file.Permissions(0o600))
+		f := cfg.Files
+		rot, err := file.NewFileRotator(filepath.Join(dir, f.Name),
+			file.MaxBackups(f.MaxBackups), file.MaxSizeBytes(f.MaxSize), file.Permissions(os.FileMode(f.Permissions)),
+			file.Interval(f.Interval), file.RotateOnStartup(f.RotateOnStartup), file.RedirectStderr(f.RedirectStderr))
 		if err != nil {
 			return nil, zap.AtomicLevel{}, nil, fmt.Errorf("logging.files: %w", err)
 		}

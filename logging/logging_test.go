@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -50,10 +51,25 @@ func TestFilesPathRelativeToHome(t *testing.T) {
 	}
 }
 
-func TestBadLevel(t *testing.T) {
+// logging.files.permissions (logp's FileConfig) reaches the log file.
+func TestFilesPermissions(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("file modes are ACLs on Windows")
+	}
+	dir := t.TempDir()
 	cfg := config.Default().Logging
-	cfg.Level = "loud"
-	if _, _, err := logging.New(cfg, config.Path{}, logging.Options{}); err == nil || !strings.Contains(err.Error(), "logging.level") {
-		t.Errorf("err %v", err)
+	cfg.Files.Path, cfg.Files.Permissions = dir, 0o640
+	log, closeLog, err := logging.New(cfg, config.Path{}, logging.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log.Infof("written")
+	closeLog()
+	files, _ := filepath.Glob(filepath.Join(dir, "procbeat*"))
+	if len(files) != 1 {
+		t.Fatalf("files %v", files)
+	}
+	if st, err := os.Stat(files[0]); err != nil || st.Mode().Perm() != 0o640 {
+		t.Errorf("log file mode %v (%v), want 0640", st.Mode().Perm(), err)
 	}
 }

@@ -69,9 +69,11 @@ func newExportCmd(g *globals) *cobra.Command {
 	cfgCmd := &cobra.Command{
 		Use:   "config",
 		Short: "Print the effective configuration: defaults, file, -E overrides, keystore and environment, secrets masked",
-		Args:  cobra.NoArgs,
+		Long: "Print the effective configuration: defaults, file, -E overrides, keystore and environment, secrets masked.\n" +
+			"Values that `procbeat test config` refuses are printed too, then listed on stderr (exit status 1).",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := g.load(cmd)
+			cfg, err := g.decode(cmd)
 			if err != nil {
 				return err
 			}
@@ -81,8 +83,16 @@ func newExportCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			_, err = cmd.OutOrStdout().Write(out)
-			return err
+			if _, err := cmd.OutOrStdout().Write(out); err != nil {
+				return err
+			}
+			// What procbeat made of the settings helps most when they are
+			// refused: shown first, then why.
+			if err := beater.Check(cfg); err != nil {
+				printErrors(cmd, err)
+				return exitError{1}
+			}
+			return nil
 		},
 	}
 	cmd.AddCommand(tmpl, fieldsCmd, cfgCmd, newExportCoverageCmd(g))

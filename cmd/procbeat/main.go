@@ -14,6 +14,7 @@ import (
 	"github.com/elastic/elastic-agent-libs/logp"
 	"github.com/spf13/cobra"
 
+	"github.com/procbeat/procbeat/beater"
 	"github.com/procbeat/procbeat/config"
 	"github.com/procbeat/procbeat/logging"
 )
@@ -95,8 +96,21 @@ func newRoot() *cobra.Command {
 }
 
 // load reads the configuration: the -c file when it exists (a missing
-// default procbeat.yml is fine, an explicit missing file is not), then -E.
+// default procbeat.yml is fine, an explicit missing file is not), then -E;
+// and checks it as `procbeat test config` does (beater.Check).
 func (g *globals) load(cmd *cobra.Command) (config.Config, error) {
+	cfg, err := g.decode(cmd)
+	if err != nil {
+		return config.Config{}, err
+	}
+	if err := beater.Check(cfg); err != nil {
+		return config.Config{}, err
+	}
+	return cfg, nil
+}
+
+// decode is load without the checks of the values.
+func (g *globals) decode(cmd *cobra.Command) (config.Config, error) {
 	raw, err := g.raw(cmd)
 	if err != nil {
 		return config.Config{}, err
@@ -105,7 +119,7 @@ func (g *globals) load(cmd *cobra.Command) (config.Config, error) {
 	if err != nil {
 		return config.Config{}, err
 	}
-	return config.DecodeWith(raw, ks)
+	return config.DecodeUnchecked(raw, ks)
 }
 
 // raw reads the configuration file and the overrides. -c is relative to

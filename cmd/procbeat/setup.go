@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/procbeat/procbeat/beater"
 	"github.com/procbeat/procbeat/config"
 	"github.com/procbeat/procbeat/esclient"
 	"github.com/procbeat/procbeat/fields/template"
@@ -23,7 +22,7 @@ func (g *globals) loadES(cmd *cobra.Command) (config.Config, esclient.Config, er
 	if cfg.Output.Elasticsearch == nil || !cfg.Output.Elasticsearch.Enabled {
 		return config.Config{}, esclient.Config{}, errNoElasticsearch
 	}
-	return cfg, beater.ClientConfig(cfg.Output.Elasticsearch), nil
+	return cfg, cfg.Output.Elasticsearch.ClientConfig(), nil
 }
 
 func newSetupCmd(g *globals) *cobra.Command {

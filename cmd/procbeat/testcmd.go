@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -14,10 +13,10 @@ func newTestCmd(g *globals) *cobra.Command {
 		Short: "Check the configuration: unknown keys, wrong types, invalid values",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// The checks of every command that loads the configuration,
+			// run and replay included (beater.Check).
 			if _, err := g.load(cmd); err != nil {
-				for _, e := range flatten(err) {
-					fmt.Fprintln(cmd.ErrOrStderr(), e)
-				}
+				printErrors(cmd, err)
 				return exitError{1}
 			}
 			_, err := fmt.Fprintln(cmd.OutOrStdout(), "Config OK")
@@ -28,15 +27,9 @@ func newTestCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-// flatten lists the errors joined inside err, one per line.
-func flatten(err error) []error {
-	var joined interface{ Unwrap() []error }
-	if errors.As(err, &joined) {
-		var out []error
-		for _, e := range joined.Unwrap() {
-			out = append(out, flatten(e)...)
-		}
-		return out
-	}
-	return []error{err}
+// printErrors writes the errors joined in err to stderr, one per line:
+// errors.Join already puts each on its own line. (Unwrapping instead would
+// also split a joined error wrapped with context, and lose the context.)
+func printErrors(cmd *cobra.Command, err error) {
+	fmt.Fprintln(cmd.ErrOrStderr(), err)
 }

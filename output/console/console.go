@@ -7,11 +7,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
 	"time"
 
+	"github.com/procbeat/procbeat/internal/fielderr"
 	"github.com/procbeat/procbeat/monitoring"
 	"github.com/procbeat/procbeat/pipeline"
 )
@@ -28,6 +30,19 @@ type Config struct {
 // DefaultConfig batches like Beats' console output.
 func DefaultConfig() Config {
 	return Config{BatchSize: 2048, FlushInterval: time.Second}
+}
+
+// Validate reports settings that cannot work. Errors are *fielderr.Error
+// with keys relative to the section.
+func (c Config) Validate() error {
+	var errs []error
+	if c.BatchSize < 1 {
+		errs = append(errs, fielderr.New("batch_size", "must be at least 1, got %d", c.BatchSize))
+	}
+	if c.FlushInterval <= 0 {
+		errs = append(errs, fielderr.New("flush_interval", "must be positive, got %s", c.FlushInterval))
+	}
+	return errors.Join(errs...)
 }
 
 // Output implements pipeline.Output.

@@ -25,7 +25,7 @@ func fastConfig(dlq string) elasticsearch.Config {
 	cfg.FlushInterval = 5 * time.Millisecond
 	cfg.Workers = 3
 	cfg.Timeout = 150 * time.Millisecond
-	cfg.BackoffInit, cfg.BackoffMax = time.Millisecond, 20*time.Millisecond
+	cfg.Backoff = elasticsearch.Backoff{Init: time.Millisecond, Max: 20 * time.Millisecond}
 	cfg.DeadLetterPath = dlq
 	return cfg
 }

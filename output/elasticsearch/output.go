@@ -323,14 +323,14 @@ func (o *Output) reject(ctx context.Context, events []pipeline.Event, dead []rej
 	}
 }
 
-// backoff is exponential from BackoffInit to BackoffMax, with "equal
+// backoff is exponential from Backoff.Init to Backoff.Max, with "equal
 // jitter" (half fixed, half random) so that workers do not retry in step.
 func (o *Output) backoff(attempt int) time.Duration {
-	d := o.cfg.BackoffInit
-	for i := 1; i < attempt && d < o.cfg.BackoffMax; i++ {
+	d := o.cfg.Backoff.Init
+	for i := 1; i < attempt && d < o.cfg.Backoff.Max; i++ {
 		d *= 2
 	}
-	d = min(d, o.cfg.BackoffMax)
+	d = min(d, o.cfg.Backoff.Max)
 	half := d / 2
 	return half + rand.N(half+1)
 }

@@ -4,6 +4,7 @@ package file
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -15,11 +16,14 @@ import (
 
 	agentfile "github.com/elastic/elastic-agent-libs/file"
 
+	"github.com/procbeat/procbeat/internal/fielderr"
 	"github.com/procbeat/procbeat/monitoring"
 	"github.com/procbeat/procbeat/pipeline"
 )
 
-// Config is output.file.* as in Beats.
+// Config is output.file.* as in Beats (procbeat's section adds enabled and
+// codec, which choose the output and the encoding, not how files are
+// written).
 type Config struct {
 	Path            string        `config:"path"`
 	Filename        string        `config:"filename"`
@@ -31,9 +35,11 @@ type Config struct {
 	FlushInterval   time.Duration `config:"flush_interval"`
 }
 
-// DefaultConfig mirrors Beats' file output defaults.
+// DefaultConfig mirrors Beats' file output defaults; the directory is
+// procbeat-out (relative to the working directory).
 func DefaultConfig() Config {
 	return Config{
+		Path:            "procbeat-out",
 		Filename:        "procbeat",
 		RotateEveryKB:   10 * 1024,
 		NumberOfFiles:   7,
@@ -44,21 +50,33 @@ func DefaultConfig() Config {
 	}
 }
 
-// Validate reports settings that cannot work.
+// Validate reports settings that cannot work. Errors are *fielderr.Error
+// with keys relative to the section.
 func (c Config) Validate() error {
-	switch {
-	case c.Path == "":
-		return fmt.Errorf("output.file.path is required")
-	case c.Filename == "":
-		return fmt.Errorf("output.file.filename is required")
-	case c.RotateEveryKB == 0:
-		return fmt.Errorf("output.file.rotate_every_kb must be positive")
-	case c.NumberOfFiles < 2 || c.NumberOfFiles > agentfile.MaxBackupsLimit:
-		return fmt.Errorf("output.file.number_of_files %d: must be 2 to %d", c.NumberOfFiles, agentfile.MaxBackupsLimit)
-	case c.Permissions == 0 || c.Permissions > os.ModePerm:
-		return fmt.Errorf("output.file.permissions %o: invalid", c.Permissions)
+	var errs []error
+	bad := func(key, format string, args ...any) { errs = append(errs, fielderr.New(key, format, args...)) }
+	if c.Path == "" {
+		bad("path", "is required")
 	}
-	return nil
+	if c.Filename == "" {
+		bad("filename", "is required")
+	}
+	if c.RotateEveryKB == 0 {
+		bad("rotate_every_kb", "must be positive")
+	}
+	if c.NumberOfFiles < 2 || c.NumberOfFiles > agentfile.MaxBackupsLimit {
+		bad("number_of_files", "must be 2-%d, got %d", agentfile.MaxBackupsLimit, c.NumberOfFiles)
+	}
+	if c.Permissions == 0 || c.Permissions > os.ModePerm {
+		bad("permissions", "%#o: want file permission bits such as 0600", uint32(c.Permissions))
+	}
+	if c.BatchSize < 1 {
+		bad("batch_size", "must be at least 1, got %d", c.BatchSize)
+	}
+	if c.FlushInterval <= 0 {
+		bad("flush_interval", "must be positive, got %s", c.FlushInterval)
+	}
+	return errors.Join(errs...)
 }
 
 // Output implements pipeline.Output.

@@ -141,12 +141,13 @@ func TestPipelineCheckpoints(t *testing.T) {
 
 func TestValidate(t *testing.T) {
 	cfg := file.DefaultConfig()
-	if _, err := file.New(cfg, nil, nil); err == nil {
-		t.Error("no path accepted")
+	cfg.Path = ""
+	if _, err := file.New(cfg, nil, nil); err == nil || !strings.HasPrefix(err.Error(), "path: ") {
+		t.Errorf("no path accepted: %v", err)
 	}
 	cfg.Path, cfg.NumberOfFiles = t.TempDir(), 1
-	if _, err := file.New(cfg, nil, nil); err == nil {
-		t.Error("number_of_files 1 accepted")
+	if _, err := file.New(cfg, nil, nil); err == nil || !strings.HasPrefix(err.Error(), "number_of_files: ") {
+		t.Errorf("number_of_files 1 accepted: %v", err)
 	}
 }
 

@@ -30,7 +30,8 @@ const MaxAncestry = 20
 
 // Defaults for Options.
 const (
-	DefaultMaxProcesses = 1 << 16
+	// DefaultMaxProcesses is also procbeat.tracker.max_processes' default.
+	DefaultMaxProcesses = 100000
 	DefaultMaxSIDs      = 1 << 14
 	DefaultGrace        = 1024
 	// DefaultMaxQuiet is how long a process whose end was not seen is

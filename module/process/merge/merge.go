@@ -159,9 +159,12 @@ type slot struct {
 	arrived time.Time
 	seq     uint64 // 0: free
 	next    int32  // chain of one key, -1 at its end
-	key     key
-	image   string
-	st      *stream
+	// prev links the chain backwards (-1 at its head), so that removing a
+	// record costs the same however many records share its key.
+	prev  int32
+	key   key
+	image string
+	st    *stream
 	// remembered: a Sysmon record already emitted, kept to link its
 	// Security twin (Options.Link); it has no handle and leaves silently.
 	remembered bool
@@ -376,8 +379,12 @@ func (m *Merger[T]) hold(k key, prov provider, st *stream, it Item[T]) {
 		m.acks = append(m.acks, zero)
 	}
 	m.seq++
+	head := m.headOf(k)
 	m.slots[s] = slot{doc: *it.Doc, kind: it.Kind, prov: prov, logged: it.Logged, arrived: m.opts.Now(),
-		seq: m.seq, next: m.headOf(k), key: k, image: it.image(), st: st}
+		seq: m.seq, next: head, prev: -1, key: k, image: it.image(), st: st}
+	if head >= 0 {
+		m.slots[head].prev = s
+	}
 	m.acks[s] = it.Ack
 	m.byKey[k] = s
 	if len(st.q) >= 2*m.opts.MaxHeld+16 {
@@ -407,19 +414,16 @@ func (m *Merger[T]) remove(s int32) {
 	if h.seq == 0 {
 		return
 	}
-	if head := m.byKey[h.key]; head == s {
-		if h.next < 0 {
-			delete(m.byKey, h.key)
-		} else {
-			m.byKey[h.key] = h.next
-		}
-	} else {
-		for p := head; p >= 0; p = m.slots[p].next {
-			if m.slots[p].next == s {
-				m.slots[p].next = h.next
-				break
-			}
-		}
+	switch {
+	case h.prev >= 0:
+		m.slots[h.prev].next = h.next
+	case h.next < 0:
+		delete(m.byKey, h.key)
+	default:
+		m.byKey[h.key] = h.next
+	}
+	if h.next >= 0 {
+		m.slots[h.next].prev = h.prev
 	}
 	*h = slot{}
 	var zero T

@@ -124,3 +124,29 @@ func BenchmarkAppend(b *testing.B) {
 		})
 	}
 }
+
+// Runs of backslashes and quotes (which now stay on the word scan) and
+// every tail length (scanned as the string's last word) escape as the
+// byte at a time reference does.
+func TestAppendRunsAndTails(t *testing.T) {
+	parts := []string{`\`, `\\`, `"`, "a", "é", "\n", " ", "\x1f", "\xff", "\u2028"}
+	for n := 0; n <= 24; n++ {
+		for _, p := range parts {
+			for _, q := range parts {
+				s := ""
+				for len(s) < n {
+					s += p
+					if len(s) < n {
+						s += "xy" + q
+					}
+				}
+				for cut := 0; cut <= len(s); cut++ {
+					in := s[cut:]
+					if got, want := Append(nil, in), reference(nil, in); string(got) != string(want) {
+						t.Fatalf("%q: %s, want %s", in, got, want)
+					}
+				}
+			}
+		}
+	}
+}

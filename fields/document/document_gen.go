@@ -353,481 +353,468 @@ type WinlogEventData struct {
 
 func (x *Document) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	b = append(b, '{')
-	n := 0
 	if !x.Timestamp.IsZero() {
-		b = appendKey(b, &n, "\"@timestamp\":")
+		b = append(b, ",\"@timestamp\":"...)
 		b = appendTime(b, x.Timestamp)
 	}
 	{
-		mark, m := len(b), n
-		b = appendKey(b, &n, "\"agent\":")
+		mark := len(b)
+		b = append(b, ",\"agent\":"...)
 		var ok bool
 		if b, ok = x.Agent.appendJSON(b); !ok {
-			b, n = b[:mark], m
+			b = b[:mark]
 		}
 	}
 	{
-		mark, m := len(b), n
-		b = appendKey(b, &n, "\"data_stream\":")
+		mark := len(b)
+		b = append(b, ",\"data_stream\":"...)
 		var ok bool
 		if b, ok = x.DataStream.appendJSON(b); !ok {
-			b, n = b[:mark], m
+			b = b[:mark]
 		}
 	}
 	{
-		mark, m := len(b), n
-		b = appendKey(b, &n, "\"ecs\":")
+		mark := len(b)
+		b = append(b, ",\"ecs\":"...)
 		var ok bool
 		if b, ok = x.ECS.appendJSON(b); !ok {
-			b, n = b[:mark], m
+			b = b[:mark]
 		}
 	}
 	{
-		mark, m := len(b), n
-		b = appendKey(b, &n, "\"elastic\":")
+		mark := len(b)
+		b = append(b, ",\"elastic\":"...)
 		var ok bool
 		if b, ok = x.Elastic.appendJSON(b); !ok {
-			b, n = b[:mark], m
+			b = b[:mark]
 		}
 	}
 	{
-		mark, m := len(b), n
-		b = appendKey(b, &n, "\"event\":")
+		mark := len(b)
+		b = append(b, ",\"event\":"...)
 		var ok bool
 		if b, ok = x.Event.appendJSON(b); !ok {
-			b, n = b[:mark], m
+			b = b[:mark]
 		}
 	}
 	{
-		mark, m := len(b), n
-		b = appendKey(b, &n, "\"host\":")
+		mark := len(b)
+		b = append(b, ",\"host\":"...)
 		var ok bool
 		if b, ok = x.Host.appendJSON(b); !ok {
-			b, n = b[:mark], m
+			b = b[:mark]
 		}
 	}
 	if len(x.Labels.json) > 0 {
-		b = appendKey(b, &n, "\"labels\":")
+		b = append(b, ",\"labels\":"...)
 		b = append(b, x.Labels.json...)
 	}
 	if x.Message != "" {
-		b = appendKey(b, &n, "\"message\":")
+		b = append(b, ",\"message\":"...)
 		b = appendString(b, x.Message)
 	}
 	{
-		mark, m := len(b), n
-		b = appendKey(b, &n, "\"process\":")
+		mark := len(b)
+		b = append(b, ",\"process\":"...)
 		var ok bool
 		if b, ok = x.Process.appendJSON(b); !ok {
-			b, n = b[:mark], m
+			b = b[:mark]
 		}
 	}
 	if len(x.Tags) > 0 {
-		b = appendKey(b, &n, "\"tags\":")
+		b = append(b, ",\"tags\":"...)
 		b = appendStrings(b, x.Tags)
 	}
 	{
-		mark, m := len(b), n
-		b = appendKey(b, &n, "\"user\":")
+		mark := len(b)
+		b = append(b, ",\"user\":"...)
 		var ok bool
 		if b, ok = x.User.appendJSON(b); !ok {
-			b, n = b[:mark], m
+			b = b[:mark]
 		}
 	}
 	{
-		mark, m := len(b), n
-		b = appendKey(b, &n, "\"Target\":")
+		mark := len(b)
+		b = append(b, ",\"Target\":"...)
 		var ok bool
 		if b, ok = x.Target.appendJSON(b); !ok {
-			b, n = b[:mark], m
+			b = b[:mark]
 		}
 	}
 	{
-		mark, m := len(b), n
-		b = appendKey(b, &n, "\"winlog\":")
+		mark := len(b)
+		b = append(b, ",\"winlog\":"...)
 		var ok bool
 		if b, ok = x.Winlog.appendJSON(b); !ok {
-			b, n = b[:mark], m
+			b = b[:mark]
 		}
 	}
-	if n == 0 {
-		return b[:start], false
+	if len(b) == start {
+		return b, false
 	}
+	b[start] = '{'
 	return append(b, '}'), true
 }
 
 func (x *Agent) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	b = append(b, '{')
-	n := 0
 	if x.ID != "" {
-		b = appendKey(b, &n, "\"id\":")
+		b = append(b, ",\"id\":"...)
 		b = appendString(b, x.ID)
 	}
 	if x.Type != "" {
-		b = appendKey(b, &n, "\"type\":")
+		b = append(b, ",\"type\":"...)
 		b = appendString(b, x.Type)
 	}
 	if x.Version != "" {
-		b = appendKey(b, &n, "\"version\":")
+		b = append(b, ",\"version\":"...)
 		b = appendString(b, x.Version)
 	}
-	if n == 0 {
-		return b[:start], false
+	if len(b) == start {
+		return b, false
 	}
+	b[start] = '{'
 	return append(b, '}'), true
 }
 
 func (x *DataStream) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	b = append(b, '{')
-	n := 0
 	if x.Dataset != "" {
-		b = appendKey(b, &n, "\"dataset\":")
+		b = append(b, ",\"dataset\":"...)
 		b = appendString(b, x.Dataset)
 	}
 	if x.Namespace != "" {
-		b = appendKey(b, &n, "\"namespace\":")
+		b = append(b, ",\"namespace\":"...)
 		b = appendString(b, x.Namespace)
 	}
 	if x.Type != "" {
-		b = appendKey(b, &n, "\"type\":")
+		b = append(b, ",\"type\":"...)
 		b = appendString(b, x.Type)
 	}
-	if n == 0 {
-		return b[:start], false
+	if len(b) == start {
+		return b, false
 	}
+	b[start] = '{'
 	return append(b, '}'), true
 }
 
 func (x *ECS) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	b = append(b, '{')
-	n := 0
 	if x.Version != "" {
-		b = appendKey(b, &n, "\"version\":")
+		b = append(b, ",\"version\":"...)
 		b = appendString(b, x.Version)
 	}
-	if n == 0 {
-		return b[:start], false
+	if len(b) == start {
+		return b, false
 	}
+	b[start] = '{'
 	return append(b, '}'), true
 }
 
 func (x *Elastic) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	b = append(b, '{')
-	n := 0
 	{
-		mark, m := len(b), n
-		b = appendKey(b, &n, "\"agent\":")
+		mark := len(b)
+		b = append(b, ",\"agent\":"...)
 		var ok bool
 		if b, ok = x.Agent.appendJSON(b); !ok {
-			b, n = b[:mark], m
+			b = b[:mark]
 		}
 	}
-	if n == 0 {
-		return b[:start], false
+	if len(b) == start {
+		return b, false
 	}
+	b[start] = '{'
 	return append(b, '}'), true
 }
 
 func (x *ElasticAgent) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	b = append(b, '{')
-	n := 0
 	if x.ID != "" {
-		b = appendKey(b, &n, "\"id\":")
+		b = append(b, ",\"id\":"...)
 		b = appendString(b, x.ID)
 	}
-	if n == 0 {
-		return b[:start], false
+	if len(b) == start {
+		return b, false
 	}
+	b[start] = '{'
 	return append(b, '}'), true
 }
 
 func (x *Event) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	b = append(b, '{')
-	n := 0
 	if x.Action != "" {
-		b = appendKey(b, &n, "\"action\":")
+		b = append(b, ",\"action\":"...)
 		b = appendString(b, x.Action)
 	}
 	if len(x.Category) > 0 {
-		b = appendKey(b, &n, "\"category\":")
+		b = append(b, ",\"category\":"...)
 		b = appendStrings(b, x.Category)
 	}
 	if !x.Created.IsZero() {
-		b = appendKey(b, &n, "\"created\":")
+		b = append(b, ",\"created\":"...)
 		b = appendTime(b, x.Created)
 	}
 	if x.Dataset != "" {
-		b = appendKey(b, &n, "\"dataset\":")
+		b = append(b, ",\"dataset\":"...)
 		b = appendString(b, x.Dataset)
 	}
 	if x.ID != "" {
-		b = appendKey(b, &n, "\"id\":")
+		b = append(b, ",\"id\":"...)
 		b = appendString(b, x.ID)
 	}
 	if !x.Ingested.IsZero() {
-		b = appendKey(b, &n, "\"ingested\":")
+		b = append(b, ",\"ingested\":"...)
 		b = appendTime(b, x.Ingested)
 	}
 	if x.Provider != "" {
-		b = appendKey(b, &n, "\"provider\":")
+		b = append(b, ",\"provider\":"...)
 		b = appendString(b, x.Provider)
 	}
 	if x.Kind != "" {
-		b = appendKey(b, &n, "\"kind\":")
+		b = append(b, ",\"kind\":"...)
 		b = appendString(b, x.Kind)
 	}
 	if x.Module != "" {
-		b = appendKey(b, &n, "\"module\":")
+		b = append(b, ",\"module\":"...)
 		b = appendString(b, x.Module)
 	}
 	if x.Outcome != "" {
-		b = appendKey(b, &n, "\"outcome\":")
+		b = append(b, ",\"outcome\":"...)
 		b = appendString(b, x.Outcome)
 	}
 	if x.Sequence.Valid {
-		b = appendKey(b, &n, "\"sequence\":")
+		b = append(b, ",\"sequence\":"...)
 		b = x.Sequence.appendJSON(b)
 	}
 	if len(x.Type) > 0 {
-		b = appendKey(b, &n, "\"type\":")
+		b = append(b, ",\"type\":"...)
 		b = appendStrings(b, x.Type)
 	}
 	if x.Code != "" {
-		b = appendKey(b, &n, "\"code\":")
+		b = append(b, ",\"code\":"...)
 		b = appendString(b, x.Code)
 	}
-	if n == 0 {
-		return b[:start], false
+	if len(b) == start {
+		return b, false
 	}
+	b[start] = '{'
 	return append(b, '}'), true
 }
 
 func (x *Host) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	b = append(b, '{')
-	n := 0
 	if x.Architecture != "" {
-		b = appendKey(b, &n, "\"architecture\":")
+		b = append(b, ",\"architecture\":"...)
 		b = appendString(b, x.Architecture)
 	}
 	if x.Hostname != "" {
-		b = appendKey(b, &n, "\"hostname\":")
+		b = append(b, ",\"hostname\":"...)
 		b = appendString(b, x.Hostname)
 	}
 	if x.ID != "" {
-		b = appendKey(b, &n, "\"id\":")
+		b = append(b, ",\"id\":"...)
 		b = appendString(b, x.ID)
 	}
 	if len(x.IP) > 0 {
-		b = appendKey(b, &n, "\"ip\":")
+		b = append(b, ",\"ip\":"...)
 		b = appendStrings(b, x.IP)
 	}
 	if len(x.MAC) > 0 {
-		b = appendKey(b, &n, "\"mac\":")
+		b = append(b, ",\"mac\":"...)
 		b = appendStrings(b, x.MAC)
 	}
 	if x.Name != "" {
-		b = appendKey(b, &n, "\"name\":")
+		b = append(b, ",\"name\":"...)
 		b = appendString(b, x.Name)
 	}
 	{
-		mark, m := len(b), n
-		b = appendKey(b, &n, "\"os\":")
+		mark := len(b)
+		b = append(b, ",\"os\":"...)
 		var ok bool
 		if b, ok = x.OS.appendJSON(b); !ok {
-			b, n = b[:mark], m
+			b = b[:mark]
 		}
 	}
-	if n == 0 {
-		return b[:start], false
+	if len(b) == start {
+		return b, false
 	}
+	b[start] = '{'
 	return append(b, '}'), true
 }
 
 func (x *HostOS) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	b = append(b, '{')
-	n := 0
 	{
-		mark, m := len(b), n
-		b = appendKey(b, &n, "\"Ext\":")
+		mark := len(b)
+		b = append(b, ",\"Ext\":"...)
 		var ok bool
 		if b, ok = x.Ext.appendJSON(b); !ok {
-			b, n = b[:mark], m
+			b = b[:mark]
 		}
 	}
 	if x.Family != "" {
-		b = appendKey(b, &n, "\"family\":")
+		b = append(b, ",\"family\":"...)
 		b = appendString(b, x.Family)
 	}
 	if x.Full != "" {
-		b = appendKey(b, &n, "\"full\":")
+		b = append(b, ",\"full\":"...)
 		b = appendString(b, x.Full)
 	}
 	if x.Kernel != "" {
-		b = appendKey(b, &n, "\"kernel\":")
+		b = append(b, ",\"kernel\":"...)
 		b = appendString(b, x.Kernel)
 	}
 	if x.Name != "" {
-		b = appendKey(b, &n, "\"name\":")
+		b = append(b, ",\"name\":"...)
 		b = appendString(b, x.Name)
 	}
 	if x.Platform != "" {
-		b = appendKey(b, &n, "\"platform\":")
+		b = append(b, ",\"platform\":"...)
 		b = appendString(b, x.Platform)
 	}
 	if x.Type != "" {
-		b = appendKey(b, &n, "\"type\":")
+		b = append(b, ",\"type\":"...)
 		b = appendString(b, x.Type)
 	}
 	if x.Version != "" {
-		b = appendKey(b, &n, "\"version\":")
+		b = append(b, ",\"version\":"...)
 		b = appendString(b, x.Version)
 	}
-	if n == 0 {
-		return b[:start], false
+	if len(b) == start {
+		return b, false
 	}
+	b[start] = '{'
 	return append(b, '}'), true
 }
 
 func (x *HostOSExt) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	b = append(b, '{')
-	n := 0
 	if x.Variant != "" {
-		b = appendKey(b, &n, "\"variant\":")
+		b = append(b, ",\"variant\":"...)
 		b = appendString(b, x.Variant)
 	}
-	if n == 0 {
-		return b[:start], false
+	if len(b) == start {
+		return b, false
 	}
+	b[start] = '{'
 	return append(b, '}'), true
 }
 
 func (x *Process) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	b = append(b, '{')
-	n := 0
 	{
-		mark, m := len(b), n
-		b = appendKey(b, &n, "\"Ext\":")
+		mark := len(b)
+		b = append(b, ",\"Ext\":"...)
 		var ok bool
 		if b, ok = x.Ext.appendJSON(b); !ok {
-			b, n = b[:mark], m
+			b = b[:mark]
 		}
 	}
 	if len(x.Args) > 0 {
-		b = appendKey(b, &n, "\"args\":")
+		b = append(b, ",\"args\":"...)
 		b = appendStrings(b, x.Args)
 	}
 	if x.ArgsCount.Valid {
-		b = appendKey(b, &n, "\"args_count\":")
+		b = append(b, ",\"args_count\":"...)
 		b = x.ArgsCount.appendJSON(b)
 	}
 	{
-		mark, m := len(b), n
-		b = appendKey(b, &n, "\"code_signature\":")
+		mark := len(b)
+		b = append(b, ",\"code_signature\":"...)
 		var ok bool
 		if b, ok = x.CodeSignature.appendJSON(b); !ok {
-			b, n = b[:mark], m
+			b = b[:mark]
 		}
 	}
 	if x.CommandLine != "" {
-		b = appendKey(b, &n, "\"command_line\":")
+		b = append(b, ",\"command_line\":"...)
 		b = appendString(b, x.CommandLine)
 	}
 	if x.EntityID != "" {
-		b = appendKey(b, &n, "\"entity_id\":")
+		b = append(b, ",\"entity_id\":"...)
 		b = appendString(b, x.EntityID)
 	}
 	if x.Executable != "" {
-		b = appendKey(b, &n, "\"executable\":")
+		b = append(b, ",\"executable\":"...)
 		b = appendString(b, x.Executable)
 	}
 	if x.ExitCode.Valid {
-		b = appendKey(b, &n, "\"exit_code\":")
+		b = append(b, ",\"exit_code\":"...)
 		b = x.ExitCode.appendJSON(b)
 	}
 	{
-		mark, m := len(b), n
-		b = appendKey(b, &n, "\"hash\":")
+		mark := len(b)
+		b = append(b, ",\"hash\":"...)
 		var ok bool
 		if b, ok = x.Hash.appendJSON(b); !ok {
-			b, n = b[:mark], m
+			b = b[:mark]
 		}
 	}
 	if x.Name != "" {
-		b = appendKey(b, &n, "\"name\":")
+		b = append(b, ",\"name\":"...)
 		b = appendString(b, x.Name)
 	}
 	if x.OriginReferrerURL != "" {
-		b = appendKey(b, &n, "\"origin_referrer_url\":")
+		b = append(b, ",\"origin_referrer_url\":"...)
 		b = appendString(b, x.OriginReferrerURL)
 	}
 	if x.OriginURL != "" {
-		b = appendKey(b, &n, "\"origin_url\":")
+		b = append(b, ",\"origin_url\":"...)
 		b = appendString(b, x.OriginURL)
 	}
 	{
-		mark, m := len(b), n
-		b = appendKey(b, &n, "\"parent\":")
+		mark := len(b)
+		b = append(b, ",\"parent\":"...)
 		var ok bool
 		if b, ok = x.Parent.appendJSON(b); !ok {
-			b, n = b[:mark], m
+			b = b[:mark]
 		}
 	}
 	{
-		mark, m := len(b), n
-		b = appendKey(b, &n, "\"pe\":")
+		mark := len(b)
+		b = append(b, ",\"pe\":"...)
 		var ok bool
 		if b, ok = x.PE.appendJSON(b); !ok {
-			b, n = b[:mark], m
+			b = b[:mark]
 		}
 	}
 	if x.PID.Valid {
-		b = appendKey(b, &n, "\"pid\":")
+		b = append(b, ",\"pid\":"...)
 		b = x.PID.appendJSON(b)
 	}
 	if x.WorkingDirectory != "" {
-		b = appendKey(b, &n, "\"working_directory\":")
+		b = append(b, ",\"working_directory\":"...)
 		b = appendString(b, x.WorkingDirectory)
 	}
 	{
-		mark, m := len(b), n
-		b = appendKey(b, &n, "\"thread\":")
+		mark := len(b)
+		b = append(b, ",\"thread\":"...)
 		var ok bool
 		if b, ok = x.Thread.appendJSON(b); !ok {
-			b, n = b[:mark], m
+			b = b[:mark]
 		}
 	}
-	if n == 0 {
-		return b[:start], false
+	if len(b) == start {
+		return b, false
 	}
+	b[start] = '{'
 	return append(b, '}'), true
 }
 
 func (x *ProcessExt) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	b = append(b, '{')
-	n := 0
 	if len(x.Ancestry) > 0 {
-		b = appendKey(b, &n, "\"ancestry\":")
+		b = append(b, ",\"ancestry\":"...)
 		b = appendStrings(b, x.Ancestry)
 	}
 	if x.AuthenticationID != "" {
-		b = appendKey(b, &n, "\"authentication_id\":")
+		b = append(b, ",\"authentication_id\":"...)
 		b = appendString(b, x.AuthenticationID)
 	}
 	if len(x.CodeSignature) > 0 {
-		mark, m := len(b), n
-		b = appendKey(b, &n, "\"code_signature\":")
+		mark := len(b)
+		b = append(b, ",\"code_signature\":"...)
 		b = append(b, '[')
 		k := 0
 		for i := range x.CodeSignature {
@@ -842,438 +829,426 @@ func (x *ProcessExt) appendJSON(b []byte) ([]byte, bool) {
 			}
 		}
 		if k == 0 {
-			b, n = b[:mark], m
+			b = b[:mark]
 		} else {
 			b = append(b, ']')
 		}
 	}
 	if x.CommandLineTruncated.Valid {
-		b = appendKey(b, &n, "\"command_line_truncated\":")
+		b = append(b, ",\"command_line_truncated\":"...)
 		b = x.CommandLineTruncated.appendJSON(b)
 	}
 	if x.CreatedSuspended.Valid {
-		b = appendKey(b, &n, "\"created_suspended\":")
+		b = append(b, ",\"created_suspended\":"...)
 		b = x.CreatedSuspended.appendJSON(b)
 	}
 	if len(x.DefenseEvasions) > 0 {
-		b = appendKey(b, &n, "\"defense_evasions\":")
+		b = append(b, ",\"defense_evasions\":"...)
 		b = appendStrings(b, x.DefenseEvasions)
 	}
 	if x.DesktopName != "" {
-		b = appendKey(b, &n, "\"desktop_name\":")
+		b = append(b, ",\"desktop_name\":"...)
 		b = appendString(b, x.DesktopName)
 	}
 	{
-		mark, m := len(b), n
-		b = appendKey(b, &n, "\"device\":")
+		mark := len(b)
+		b = append(b, ",\"device\":"...)
 		var ok bool
 		if b, ok = x.Device.appendJSON(b); !ok {
-			b, n = b[:mark], m
+			b = b[:mark]
 		}
 	}
 	{
-		mark, m := len(b), n
-		b = appendKey(b, &n, "\"effective_parent\":")
+		mark := len(b)
+		b = append(b, ",\"effective_parent\":"...)
 		var ok bool
 		if b, ok = x.EffectiveParent.appendJSON(b); !ok {
-			b, n = b[:mark], m
+			b = b[:mark]
 		}
 	}
 	if len(x.MitigationPolicies) > 0 {
-		b = appendKey(b, &n, "\"mitigation_policies\":")
+		b = append(b, ",\"mitigation_policies\":"...)
 		b = appendStrings(b, x.MitigationPolicies)
 	}
 	if x.Protection != "" {
-		b = appendKey(b, &n, "\"protection\":")
+		b = append(b, ",\"protection\":"...)
 		b = appendString(b, x.Protection)
 	}
 	if x.RelativeFileCreationTime.Valid {
-		b = appendKey(b, &n, "\"relative_file_creation_time\":")
+		b = append(b, ",\"relative_file_creation_time\":"...)
 		b = x.RelativeFileCreationTime.appendJSON(b)
 	}
 	if x.RelativeFileNameModifyTime.Valid {
-		b = appendKey(b, &n, "\"relative_file_name_modify_time\":")
+		b = append(b, ",\"relative_file_name_modify_time\":"...)
 		b = x.RelativeFileNameModifyTime.appendJSON(b)
 	}
 	{
-		mark, m := len(b), n
-		b = appendKey(b, &n, "\"session_info\":")
+		mark := len(b)
+		b = append(b, ",\"session_info\":"...)
 		var ok bool
 		if b, ok = x.SessionInfo.appendJSON(b); !ok {
-			b, n = b[:mark], m
+			b = b[:mark]
 		}
 	}
 	{
-		mark, m := len(b), n
-		b = appendKey(b, &n, "\"token\":")
+		mark := len(b)
+		b = append(b, ",\"token\":"...)
 		var ok bool
 		if b, ok = x.Token.appendJSON(b); !ok {
-			b, n = b[:mark], m
+			b = b[:mark]
 		}
 	}
 	if x.Trusted.Valid {
-		b = appendKey(b, &n, "\"trusted\":")
+		b = append(b, ",\"trusted\":"...)
 		b = x.Trusted.appendJSON(b)
 	}
 	if x.TrustedDescendant.Valid {
-		b = appendKey(b, &n, "\"trusted_descendant\":")
+		b = append(b, ",\"trusted_descendant\":"...)
 		b = x.TrustedDescendant.appendJSON(b)
 	}
 	{
-		mark, m := len(b), n
-		b = appendKey(b, &n, "\"windows\":")
+		mark := len(b)
+		b = append(b, ",\"windows\":"...)
 		var ok bool
 		if b, ok = x.Windows.appendJSON(b); !ok {
-			b, n = b[:mark], m
+			b = b[:mark]
 		}
 	}
 	{
-		mark, m := len(b), n
-		b = appendKey(b, &n, "\"api\":")
+		mark := len(b)
+		b = append(b, ",\"api\":"...)
 		var ok bool
 		if b, ok = x.API.appendJSON(b); !ok {
-			b, n = b[:mark], m
+			b = b[:mark]
 		}
 	}
-	if n == 0 {
-		return b[:start], false
+	if len(b) == start {
+		return b, false
 	}
+	b[start] = '{'
 	return append(b, '}'), true
 }
 
 func (x *ProcessExtCodeSignature) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	b = append(b, '{')
-	n := 0
 	if x.Exists.Valid {
-		b = appendKey(b, &n, "\"exists\":")
+		b = append(b, ",\"exists\":"...)
 		b = x.Exists.appendJSON(b)
 	}
 	if x.Status != "" {
-		b = appendKey(b, &n, "\"status\":")
+		b = append(b, ",\"status\":"...)
 		b = appendString(b, x.Status)
 	}
 	if x.SubjectName != "" {
-		b = appendKey(b, &n, "\"subject_name\":")
+		b = append(b, ",\"subject_name\":"...)
 		b = appendString(b, x.SubjectName)
 	}
 	if x.ThumbprintSHA256 != "" {
-		b = appendKey(b, &n, "\"thumbprint_sha256\":")
+		b = append(b, ",\"thumbprint_sha256\":"...)
 		b = appendString(b, x.ThumbprintSHA256)
 	}
 	if x.Trusted.Valid {
-		b = appendKey(b, &n, "\"trusted\":")
+		b = append(b, ",\"trusted\":"...)
 		b = x.Trusted.appendJSON(b)
 	}
-	if n == 0 {
-		return b[:start], false
+	if len(b) == start {
+		return b, false
 	}
+	b[start] = '{'
 	return append(b, '}'), true
 }
 
 func (x *ProcessExtDevice) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	b = append(b, '{')
-	n := 0
 	if x.BusType != "" {
-		b = appendKey(b, &n, "\"bus_type\":")
+		b = append(b, ",\"bus_type\":"...)
 		b = appendString(b, x.BusType)
 	}
 	if x.DosName != "" {
-		b = appendKey(b, &n, "\"dos_name\":")
+		b = append(b, ",\"dos_name\":"...)
 		b = appendString(b, x.DosName)
 	}
 	if x.FileSystemType != "" {
-		b = appendKey(b, &n, "\"file_system_type\":")
+		b = append(b, ",\"file_system_type\":"...)
 		b = appendString(b, x.FileSystemType)
 	}
 	if x.NtName != "" {
-		b = appendKey(b, &n, "\"nt_name\":")
+		b = append(b, ",\"nt_name\":"...)
 		b = appendString(b, x.NtName)
 	}
 	if x.ProductID != "" {
-		b = appendKey(b, &n, "\"product_id\":")
+		b = append(b, ",\"product_id\":"...)
 		b = appendString(b, x.ProductID)
 	}
 	if x.VendorID != "" {
-		b = appendKey(b, &n, "\"vendor_id\":")
+		b = append(b, ",\"vendor_id\":"...)
 		b = appendString(b, x.VendorID)
 	}
 	if x.VolumeDeviceType != "" {
-		b = appendKey(b, &n, "\"volume_device_type\":")
+		b = append(b, ",\"volume_device_type\":"...)
 		b = appendString(b, x.VolumeDeviceType)
 	}
-	if n == 0 {
-		return b[:start], false
+	if len(b) == start {
+		return b, false
 	}
+	b[start] = '{'
 	return append(b, '}'), true
 }
 
 func (x *ProcessExtEffectiveParent) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	b = append(b, '{')
-	n := 0
 	if x.EntityID != "" {
-		b = appendKey(b, &n, "\"entity_id\":")
+		b = append(b, ",\"entity_id\":"...)
 		b = appendString(b, x.EntityID)
 	}
 	if x.Executable != "" {
-		b = appendKey(b, &n, "\"executable\":")
+		b = append(b, ",\"executable\":"...)
 		b = appendString(b, x.Executable)
 	}
 	if x.Name != "" {
-		b = appendKey(b, &n, "\"name\":")
+		b = append(b, ",\"name\":"...)
 		b = appendString(b, x.Name)
 	}
 	if x.PID.Valid {
-		b = appendKey(b, &n, "\"pid\":")
+		b = append(b, ",\"pid\":"...)
 		b = x.PID.appendJSON(b)
 	}
-	if n == 0 {
-		return b[:start], false
+	if len(b) == start {
+		return b, false
 	}
+	b[start] = '{'
 	return append(b, '}'), true
 }
 
 func (x *ProcessExtSessionInfo) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	b = append(b, '{')
-	n := 0
 	if x.AuthenticationPackage != "" {
-		b = appendKey(b, &n, "\"authentication_package\":")
+		b = append(b, ",\"authentication_package\":"...)
 		b = appendString(b, x.AuthenticationPackage)
 	}
 	if x.ClientAddress != "" {
-		b = appendKey(b, &n, "\"client_address\":")
+		b = append(b, ",\"client_address\":"...)
 		b = appendString(b, x.ClientAddress)
 	}
 	if x.ID.Valid {
-		b = appendKey(b, &n, "\"id\":")
+		b = append(b, ",\"id\":"...)
 		b = x.ID.appendJSON(b)
 	}
 	if x.LogonType != "" {
-		b = appendKey(b, &n, "\"logon_type\":")
+		b = append(b, ",\"logon_type\":"...)
 		b = appendString(b, x.LogonType)
 	}
 	if x.RelativeLogonTime.Valid {
-		b = appendKey(b, &n, "\"relative_logon_time\":")
+		b = append(b, ",\"relative_logon_time\":"...)
 		b = x.RelativeLogonTime.appendJSON(b)
 	}
 	if x.RelativePasswordAge.Valid {
-		b = appendKey(b, &n, "\"relative_password_age\":")
+		b = append(b, ",\"relative_password_age\":"...)
 		b = x.RelativePasswordAge.appendJSON(b)
 	}
 	if len(x.UserFlags) > 0 {
-		b = appendKey(b, &n, "\"user_flags\":")
+		b = append(b, ",\"user_flags\":"...)
 		b = appendStrings(b, x.UserFlags)
 	}
-	if n == 0 {
-		return b[:start], false
+	if len(b) == start {
+		return b, false
 	}
+	b[start] = '{'
 	return append(b, '}'), true
 }
 
 func (x *ProcessExtToken) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	b = append(b, '{')
-	n := 0
 	if x.ElevationLevel != "" {
-		b = appendKey(b, &n, "\"elevation_level\":")
+		b = append(b, ",\"elevation_level\":"...)
 		b = appendString(b, x.ElevationLevel)
 	}
 	if x.IntegrityLevelName != "" {
-		b = appendKey(b, &n, "\"integrity_level_name\":")
+		b = append(b, ",\"integrity_level_name\":"...)
 		b = appendString(b, x.IntegrityLevelName)
 	}
 	if len(x.SecurityAttributes) > 0 {
-		b = appendKey(b, &n, "\"security_attributes\":")
+		b = append(b, ",\"security_attributes\":"...)
 		b = appendStrings(b, x.SecurityAttributes)
 	}
-	if n == 0 {
-		return b[:start], false
+	if len(b) == start {
+		return b, false
 	}
+	b[start] = '{'
 	return append(b, '}'), true
 }
 
 func (x *ProcessExtWindows) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	b = append(b, '{')
-	n := 0
 	if x.ZoneIdentifier != "" {
-		b = appendKey(b, &n, "\"zone_identifier\":")
+		b = append(b, ",\"zone_identifier\":"...)
 		b = appendString(b, x.ZoneIdentifier)
 	}
-	if n == 0 {
-		return b[:start], false
+	if len(b) == start {
+		return b, false
 	}
+	b[start] = '{'
 	return append(b, '}'), true
 }
 
 func (x *ProcessExtAPI) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	b = append(b, '{')
-	n := 0
 	if x.Name != "" {
-		b = appendKey(b, &n, "\"name\":")
+		b = append(b, ",\"name\":"...)
 		b = appendString(b, x.Name)
 	}
 	{
-		mark, m := len(b), n
-		b = appendKey(b, &n, "\"parameters\":")
+		mark := len(b)
+		b = append(b, ",\"parameters\":"...)
 		var ok bool
 		if b, ok = x.Parameters.appendJSON(b); !ok {
-			b, n = b[:mark], m
+			b = b[:mark]
 		}
 	}
 	if x.Summary != "" {
-		b = appendKey(b, &n, "\"summary\":")
+		b = append(b, ",\"summary\":"...)
 		b = appendString(b, x.Summary)
 	}
-	if n == 0 {
-		return b[:start], false
+	if len(b) == start {
+		return b, false
 	}
+	b[start] = '{'
 	return append(b, '}'), true
 }
 
 func (x *ProcessExtAPIParameters) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	b = append(b, '{')
-	n := 0
 	if len(x.DesiredAccess) > 0 {
-		b = appendKey(b, &n, "\"desired_access\":")
+		b = append(b, ",\"desired_access\":"...)
 		b = appendStrings(b, x.DesiredAccess)
 	}
 	if x.DesiredAccessNumeric.Valid {
-		b = appendKey(b, &n, "\"desired_access_numeric\":")
+		b = append(b, ",\"desired_access_numeric\":"...)
 		b = x.DesiredAccessNumeric.appendJSON(b)
 	}
-	if n == 0 {
-		return b[:start], false
+	if len(b) == start {
+		return b, false
 	}
+	b[start] = '{'
 	return append(b, '}'), true
 }
 
 func (x *ProcessCodeSignature) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	b = append(b, '{')
-	n := 0
 	if x.Exists.Valid {
-		b = appendKey(b, &n, "\"exists\":")
+		b = append(b, ",\"exists\":"...)
 		b = x.Exists.appendJSON(b)
 	}
 	if x.Status != "" {
-		b = appendKey(b, &n, "\"status\":")
+		b = append(b, ",\"status\":"...)
 		b = appendString(b, x.Status)
 	}
 	if x.SubjectName != "" {
-		b = appendKey(b, &n, "\"subject_name\":")
+		b = append(b, ",\"subject_name\":"...)
 		b = appendString(b, x.SubjectName)
 	}
 	if x.ThumbprintSHA256 != "" {
-		b = appendKey(b, &n, "\"thumbprint_sha256\":")
+		b = append(b, ",\"thumbprint_sha256\":"...)
 		b = appendString(b, x.ThumbprintSHA256)
 	}
 	if x.Trusted.Valid {
-		b = appendKey(b, &n, "\"trusted\":")
+		b = append(b, ",\"trusted\":"...)
 		b = x.Trusted.appendJSON(b)
 	}
-	if n == 0 {
-		return b[:start], false
+	if len(b) == start {
+		return b, false
 	}
+	b[start] = '{'
 	return append(b, '}'), true
 }
 
 func (x *ProcessHash) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	b = append(b, '{')
-	n := 0
 	if x.MD5 != "" {
-		b = appendKey(b, &n, "\"md5\":")
+		b = append(b, ",\"md5\":"...)
 		b = appendString(b, x.MD5)
 	}
 	if x.SHA1 != "" {
-		b = appendKey(b, &n, "\"sha1\":")
+		b = append(b, ",\"sha1\":"...)
 		b = appendString(b, x.SHA1)
 	}
 	if x.SHA256 != "" {
-		b = appendKey(b, &n, "\"sha256\":")
+		b = append(b, ",\"sha256\":"...)
 		b = appendString(b, x.SHA256)
 	}
-	if n == 0 {
-		return b[:start], false
+	if len(b) == start {
+		return b, false
 	}
+	b[start] = '{'
 	return append(b, '}'), true
 }
 
 func (x *ProcessParent) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	b = append(b, '{')
-	n := 0
 	{
-		mark, m := len(b), n
-		b = appendKey(b, &n, "\"Ext\":")
+		mark := len(b)
+		b = append(b, ",\"Ext\":"...)
 		var ok bool
 		if b, ok = x.Ext.appendJSON(b); !ok {
-			b, n = b[:mark], m
+			b = b[:mark]
 		}
 	}
 	if len(x.Args) > 0 {
-		b = appendKey(b, &n, "\"args\":")
+		b = append(b, ",\"args\":"...)
 		b = appendStrings(b, x.Args)
 	}
 	if x.ArgsCount.Valid {
-		b = appendKey(b, &n, "\"args_count\":")
+		b = append(b, ",\"args_count\":"...)
 		b = x.ArgsCount.appendJSON(b)
 	}
 	{
-		mark, m := len(b), n
-		b = appendKey(b, &n, "\"code_signature\":")
+		mark := len(b)
+		b = append(b, ",\"code_signature\":"...)
 		var ok bool
 		if b, ok = x.CodeSignature.appendJSON(b); !ok {
-			b, n = b[:mark], m
+			b = b[:mark]
 		}
 	}
 	if x.CommandLine != "" {
-		b = appendKey(b, &n, "\"command_line\":")
+		b = append(b, ",\"command_line\":"...)
 		b = appendString(b, x.CommandLine)
 	}
 	if x.EntityID != "" {
-		b = appendKey(b, &n, "\"entity_id\":")
+		b = append(b, ",\"entity_id\":"...)
 		b = appendString(b, x.EntityID)
 	}
 	if x.Executable != "" {
-		b = appendKey(b, &n, "\"executable\":")
+		b = append(b, ",\"executable\":"...)
 		b = appendString(b, x.Executable)
 	}
 	if x.Name != "" {
-		b = appendKey(b, &n, "\"name\":")
+		b = append(b, ",\"name\":"...)
 		b = appendString(b, x.Name)
 	}
 	if x.PID.Valid {
-		b = appendKey(b, &n, "\"pid\":")
+		b = append(b, ",\"pid\":"...)
 		b = x.PID.appendJSON(b)
 	}
 	{
-		mark, m := len(b), n
-		b = appendKey(b, &n, "\"thread\":")
+		mark := len(b)
+		b = append(b, ",\"thread\":"...)
 		var ok bool
 		if b, ok = x.Thread.appendJSON(b); !ok {
-			b, n = b[:mark], m
+			b = b[:mark]
 		}
 	}
-	if n == 0 {
-		return b[:start], false
+	if len(b) == start {
+		return b, false
 	}
+	b[start] = '{'
 	return append(b, '}'), true
 }
 
 func (x *ProcessParentExt) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	b = append(b, '{')
-	n := 0
 	if len(x.CodeSignature) > 0 {
-		mark, m := len(b), n
-		b = appendKey(b, &n, "\"code_signature\":")
+		mark := len(b)
+		b = append(b, ",\"code_signature\":"...)
 		b = append(b, '[')
 		k := 0
 		for i := range x.CodeSignature {
@@ -1288,132 +1263,127 @@ func (x *ProcessParentExt) appendJSON(b []byte) ([]byte, bool) {
 			}
 		}
 		if k == 0 {
-			b, n = b[:mark], m
+			b = b[:mark]
 		} else {
 			b = append(b, ']')
 		}
 	}
 	if x.CommandLineTruncated.Valid {
-		b = appendKey(b, &n, "\"command_line_truncated\":")
+		b = append(b, ",\"command_line_truncated\":"...)
 		b = x.CommandLineTruncated.appendJSON(b)
 	}
 	{
-		mark, m := len(b), n
-		b = appendKey(b, &n, "\"real\":")
+		mark := len(b)
+		b = append(b, ",\"real\":"...)
 		var ok bool
 		if b, ok = x.Real.appendJSON(b); !ok {
-			b, n = b[:mark], m
+			b = b[:mark]
 		}
 	}
-	if n == 0 {
-		return b[:start], false
+	if len(b) == start {
+		return b, false
 	}
+	b[start] = '{'
 	return append(b, '}'), true
 }
 
 func (x *ProcessParentExtCodeSignature) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	b = append(b, '{')
-	n := 0
 	if x.Exists.Valid {
-		b = appendKey(b, &n, "\"exists\":")
+		b = append(b, ",\"exists\":"...)
 		b = x.Exists.appendJSON(b)
 	}
 	if x.Status != "" {
-		b = appendKey(b, &n, "\"status\":")
+		b = append(b, ",\"status\":"...)
 		b = appendString(b, x.Status)
 	}
 	if x.SubjectName != "" {
-		b = appendKey(b, &n, "\"subject_name\":")
+		b = append(b, ",\"subject_name\":"...)
 		b = appendString(b, x.SubjectName)
 	}
 	if x.ThumbprintSHA256 != "" {
-		b = appendKey(b, &n, "\"thumbprint_sha256\":")
+		b = append(b, ",\"thumbprint_sha256\":"...)
 		b = appendString(b, x.ThumbprintSHA256)
 	}
 	if x.Trusted.Valid {
-		b = appendKey(b, &n, "\"trusted\":")
+		b = append(b, ",\"trusted\":"...)
 		b = x.Trusted.appendJSON(b)
 	}
-	if n == 0 {
-		return b[:start], false
+	if len(b) == start {
+		return b, false
 	}
+	b[start] = '{'
 	return append(b, '}'), true
 }
 
 func (x *ProcessParentExtReal) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	b = append(b, '{')
-	n := 0
 	if x.EntityID != "" {
-		b = appendKey(b, &n, "\"entity_id\":")
+		b = append(b, ",\"entity_id\":"...)
 		b = appendString(b, x.EntityID)
 	}
 	if x.PID.Valid {
-		b = appendKey(b, &n, "\"pid\":")
+		b = append(b, ",\"pid\":"...)
 		b = x.PID.appendJSON(b)
 	}
-	if n == 0 {
-		return b[:start], false
+	if len(b) == start {
+		return b, false
 	}
+	b[start] = '{'
 	return append(b, '}'), true
 }
 
 func (x *ProcessParentCodeSignature) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	b = append(b, '{')
-	n := 0
 	if x.Exists.Valid {
-		b = appendKey(b, &n, "\"exists\":")
+		b = append(b, ",\"exists\":"...)
 		b = x.Exists.appendJSON(b)
 	}
 	if x.Status != "" {
-		b = appendKey(b, &n, "\"status\":")
+		b = append(b, ",\"status\":"...)
 		b = appendString(b, x.Status)
 	}
 	if x.SubjectName != "" {
-		b = appendKey(b, &n, "\"subject_name\":")
+		b = append(b, ",\"subject_name\":"...)
 		b = appendString(b, x.SubjectName)
 	}
 	if x.ThumbprintSHA256 != "" {
-		b = appendKey(b, &n, "\"thumbprint_sha256\":")
+		b = append(b, ",\"thumbprint_sha256\":"...)
 		b = appendString(b, x.ThumbprintSHA256)
 	}
 	if x.Trusted.Valid {
-		b = appendKey(b, &n, "\"trusted\":")
+		b = append(b, ",\"trusted\":"...)
 		b = x.Trusted.appendJSON(b)
 	}
-	if n == 0 {
-		return b[:start], false
+	if len(b) == start {
+		return b, false
 	}
+	b[start] = '{'
 	return append(b, '}'), true
 }
 
 func (x *ProcessParentThread) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	b = append(b, '{')
-	n := 0
 	{
-		mark, m := len(b), n
-		b = appendKey(b, &n, "\"Ext\":")
+		mark := len(b)
+		b = append(b, ",\"Ext\":"...)
 		var ok bool
 		if b, ok = x.Ext.appendJSON(b); !ok {
-			b, n = b[:mark], m
+			b = b[:mark]
 		}
 	}
-	if n == 0 {
-		return b[:start], false
+	if len(b) == start {
+		return b, false
 	}
+	b[start] = '{'
 	return append(b, '}'), true
 }
 
 func (x *ProcessParentThreadExt) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	b = append(b, '{')
-	n := 0
 	if len(x.CallStack) > 0 {
-		mark, m := len(b), n
-		b = appendKey(b, &n, "\"call_stack\":")
+		mark := len(b)
+		b = append(b, ",\"call_stack\":"...)
 		b = append(b, '[')
 		k := 0
 		for i := range x.CallStack {
@@ -1428,114 +1398,110 @@ func (x *ProcessParentThreadExt) appendJSON(b []byte) ([]byte, bool) {
 			}
 		}
 		if k == 0 {
-			b, n = b[:mark], m
+			b = b[:mark]
 		} else {
 			b = append(b, ']')
 		}
 	}
 	if x.CallStackContainsUnbacked.Valid {
-		b = appendKey(b, &n, "\"call_stack_contains_unbacked\":")
+		b = append(b, ",\"call_stack_contains_unbacked\":"...)
 		b = x.CallStackContainsUnbacked.appendJSON(b)
 	}
 	if x.CallStackSummary != "" {
-		b = appendKey(b, &n, "\"call_stack_summary\":")
+		b = append(b, ",\"call_stack_summary\":"...)
 		b = appendString(b, x.CallStackSummary)
 	}
-	if n == 0 {
-		return b[:start], false
+	if len(b) == start {
+		return b, false
 	}
+	b[start] = '{'
 	return append(b, '}'), true
 }
 
 func (x *ProcessParentThreadExtCallStack) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	b = append(b, '{')
-	n := 0
 	if x.CallsiteLeadingBytes != "" {
-		b = appendKey(b, &n, "\"callsite_leading_bytes\":")
+		b = append(b, ",\"callsite_leading_bytes\":"...)
 		b = appendString(b, x.CallsiteLeadingBytes)
 	}
 	if x.CallsiteTrailingBytes != "" {
-		b = appendKey(b, &n, "\"callsite_trailing_bytes\":")
+		b = append(b, ",\"callsite_trailing_bytes\":"...)
 		b = appendString(b, x.CallsiteTrailingBytes)
 	}
 	if x.Protection != "" {
-		b = appendKey(b, &n, "\"protection\":")
+		b = append(b, ",\"protection\":"...)
 		b = appendString(b, x.Protection)
 	}
 	if x.SymbolInfo != "" {
-		b = appendKey(b, &n, "\"symbol_info\":")
+		b = append(b, ",\"symbol_info\":"...)
 		b = appendString(b, x.SymbolInfo)
 	}
-	if n == 0 {
-		return b[:start], false
+	if len(b) == start {
+		return b, false
 	}
+	b[start] = '{'
 	return append(b, '}'), true
 }
 
 func (x *ProcessPE) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	b = append(b, '{')
-	n := 0
 	if x.Imphash != "" {
-		b = appendKey(b, &n, "\"imphash\":")
+		b = append(b, ",\"imphash\":"...)
 		b = appendString(b, x.Imphash)
 	}
 	if x.OriginalFileName != "" {
-		b = appendKey(b, &n, "\"original_file_name\":")
+		b = append(b, ",\"original_file_name\":"...)
 		b = appendString(b, x.OriginalFileName)
 	}
 	if x.Company != "" {
-		b = appendKey(b, &n, "\"company\":")
+		b = append(b, ",\"company\":"...)
 		b = appendString(b, x.Company)
 	}
 	if x.Description != "" {
-		b = appendKey(b, &n, "\"description\":")
+		b = append(b, ",\"description\":"...)
 		b = appendString(b, x.Description)
 	}
 	if x.FileVersion != "" {
-		b = appendKey(b, &n, "\"file_version\":")
+		b = append(b, ",\"file_version\":"...)
 		b = appendString(b, x.FileVersion)
 	}
 	if x.Product != "" {
-		b = appendKey(b, &n, "\"product\":")
+		b = append(b, ",\"product\":"...)
 		b = appendString(b, x.Product)
 	}
-	if n == 0 {
-		return b[:start], false
+	if len(b) == start {
+		return b, false
 	}
+	b[start] = '{'
 	return append(b, '}'), true
 }
 
 func (x *ProcessThread) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	b = append(b, '{')
-	n := 0
 	if x.ID.Valid {
-		b = appendKey(b, &n, "\"id\":")
+		b = append(b, ",\"id\":"...)
 		b = x.ID.appendJSON(b)
 	}
 	{
-		mark, m := len(b), n
-		b = appendKey(b, &n, "\"Ext\":")
+		mark := len(b)
+		b = append(b, ",\"Ext\":"...)
 		var ok bool
 		if b, ok = x.Ext.appendJSON(b); !ok {
-			b, n = b[:mark], m
+			b = b[:mark]
 		}
 	}
-	if n == 0 {
-		return b[:start], false
+	if len(b) == start {
+		return b, false
 	}
+	b[start] = '{'
 	return append(b, '}'), true
 }
 
 func (x *ProcessThreadExt) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	b = append(b, '{')
-	n := 0
 	if len(x.CallStack) > 0 {
-		mark, m := len(b), n
-		b = appendKey(b, &n, "\"call_stack\":")
+		mark := len(b)
+		b = append(b, ",\"call_stack\":"...)
 		b = append(b, '[')
 		k := 0
 		for i := range x.CallStack {
@@ -1550,165 +1516,160 @@ func (x *ProcessThreadExt) appendJSON(b []byte) ([]byte, bool) {
 			}
 		}
 		if k == 0 {
-			b, n = b[:mark], m
+			b = b[:mark]
 		} else {
 			b = append(b, ']')
 		}
 	}
 	if x.CallStackSummary != "" {
-		b = appendKey(b, &n, "\"call_stack_summary\":")
+		b = append(b, ",\"call_stack_summary\":"...)
 		b = appendString(b, x.CallStackSummary)
 	}
 	if x.CallStackContainsUnbacked.Valid {
-		b = appendKey(b, &n, "\"call_stack_contains_unbacked\":")
+		b = append(b, ",\"call_stack_contains_unbacked\":"...)
 		b = x.CallStackContainsUnbacked.appendJSON(b)
 	}
-	if n == 0 {
-		return b[:start], false
+	if len(b) == start {
+		return b, false
 	}
+	b[start] = '{'
 	return append(b, '}'), true
 }
 
 func (x *ProcessThreadExtCallStack) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	b = append(b, '{')
-	n := 0
 	if x.SymbolInfo != "" {
-		b = appendKey(b, &n, "\"symbol_info\":")
+		b = append(b, ",\"symbol_info\":"...)
 		b = appendString(b, x.SymbolInfo)
 	}
-	if n == 0 {
-		return b[:start], false
+	if len(b) == start {
+		return b, false
 	}
+	b[start] = '{'
 	return append(b, '}'), true
 }
 
 func (x *User) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	b = append(b, '{')
-	n := 0
 	if x.Domain != "" {
-		b = appendKey(b, &n, "\"domain\":")
+		b = append(b, ",\"domain\":"...)
 		b = appendString(b, x.Domain)
 	}
 	if x.ID != "" {
-		b = appendKey(b, &n, "\"id\":")
+		b = append(b, ",\"id\":"...)
 		b = appendString(b, x.ID)
 	}
 	if x.Name != "" {
-		b = appendKey(b, &n, "\"name\":")
+		b = append(b, ",\"name\":"...)
 		b = appendString(b, x.Name)
 	}
-	if n == 0 {
-		return b[:start], false
+	if len(b) == start {
+		return b, false
 	}
+	b[start] = '{'
 	return append(b, '}'), true
 }
 
 func (x *Target) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	b = append(b, '{')
-	n := 0
 	{
-		mark, m := len(b), n
-		b = appendKey(b, &n, "\"process\":")
+		mark := len(b)
+		b = append(b, ",\"process\":"...)
 		var ok bool
 		if b, ok = x.Process.appendJSON(b); !ok {
-			b, n = b[:mark], m
+			b = b[:mark]
 		}
 	}
-	if n == 0 {
-		return b[:start], false
+	if len(b) == start {
+		return b, false
 	}
+	b[start] = '{'
 	return append(b, '}'), true
 }
 
 func (x *TargetProcess) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	b = append(b, '{')
-	n := 0
 	if x.EntityID != "" {
-		b = appendKey(b, &n, "\"entity_id\":")
+		b = append(b, ",\"entity_id\":"...)
 		b = appendString(b, x.EntityID)
 	}
 	if x.Executable != "" {
-		b = appendKey(b, &n, "\"executable\":")
+		b = append(b, ",\"executable\":"...)
 		b = appendString(b, x.Executable)
 	}
 	if x.Name != "" {
-		b = appendKey(b, &n, "\"name\":")
+		b = append(b, ",\"name\":"...)
 		b = appendString(b, x.Name)
 	}
 	if x.PID.Valid {
-		b = appendKey(b, &n, "\"pid\":")
+		b = append(b, ",\"pid\":"...)
 		b = x.PID.appendJSON(b)
 	}
-	if n == 0 {
-		return b[:start], false
+	if len(b) == start {
+		return b, false
 	}
+	b[start] = '{'
 	return append(b, '}'), true
 }
 
 func (x *Winlog) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	b = append(b, '{')
-	n := 0
 	{
-		mark, m := len(b), n
-		b = appendKey(b, &n, "\"event_data\":")
+		mark := len(b)
+		b = append(b, ",\"event_data\":"...)
 		var ok bool
 		if b, ok = x.EventData.appendJSON(b); !ok {
-			b, n = b[:mark], m
+			b = b[:mark]
 		}
 	}
-	if n == 0 {
-		return b[:start], false
+	if len(b) == start {
+		return b, false
 	}
+	b[start] = '{'
 	return append(b, '}'), true
 }
 
 func (x *WinlogEventData) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	b = append(b, '{')
-	n := 0
 	if x.IntegrityLevel != "" {
-		b = appendKey(b, &n, "\"IntegrityLevel\":")
+		b = append(b, ",\"IntegrityLevel\":"...)
 		b = appendString(b, x.IntegrityLevel)
 	}
 	if x.SubjectUserName != "" {
-		b = appendKey(b, &n, "\"SubjectUserName\":")
+		b = append(b, ",\"SubjectUserName\":"...)
 		b = appendString(b, x.SubjectUserName)
 	}
 	if x.TargetImage != "" {
-		b = appendKey(b, &n, "\"TargetImage\":")
+		b = append(b, ",\"TargetImage\":"...)
 		b = appendString(b, x.TargetImage)
 	}
 	if x.TargetProcessGUID != "" {
-		b = appendKey(b, &n, "\"TargetProcessGUID\":")
+		b = append(b, ",\"TargetProcessGUID\":"...)
 		b = appendString(b, x.TargetProcessGUID)
 	}
 	if x.TargetProcessId != "" {
-		b = appendKey(b, &n, "\"TargetProcessId\":")
+		b = append(b, ",\"TargetProcessId\":"...)
 		b = appendString(b, x.TargetProcessId)
 	}
 	if x.GrantedAccess != "" {
-		b = appendKey(b, &n, "\"GrantedAccess\":")
+		b = append(b, ",\"GrantedAccess\":"...)
 		b = appendString(b, x.GrantedAccess)
 	}
 	if x.CallTrace != "" {
-		b = appendKey(b, &n, "\"CallTrace\":")
+		b = append(b, ",\"CallTrace\":"...)
 		b = appendString(b, x.CallTrace)
 	}
 	if x.SourceUser != "" {
-		b = appendKey(b, &n, "\"SourceUser\":")
+		b = append(b, ",\"SourceUser\":"...)
 		b = appendString(b, x.SourceUser)
 	}
 	if x.TargetUser != "" {
-		b = appendKey(b, &n, "\"TargetUser\":")
+		b = append(b, ",\"TargetUser\":"...)
 		b = appendString(b, x.TargetUser)
 	}
-	if n == 0 {
-		return b[:start], false
+	if len(b) == start {
+		return b, false
 	}
+	b[start] = '{'
 	return append(b, '}'), true
 }

@@ -60,16 +60,6 @@ func (d *Document) AppendJSON(b []byte) []byte {
 	return b
 }
 
-// appendKey writes a separator when the object has members already, then
-// key, which the generator gives as the quoted name and its colon.
-func appendKey(b []byte, n *int, key string) []byte {
-	if *n > 0 {
-		b = append(b, ',')
-	}
-	*n++
-	return append(b, key...)
-}
-
 // appendTime writes RFC 3339 with milliseconds in UTC, the form Defend uses.
 func appendTime(b []byte, t time.Time) []byte {
 	b = append(b, '"')

@@ -186,36 +186,41 @@ func writeType(b *bytes.Buffer, n *node) {
 	b.WriteString("}\n\n")
 }
 
+// writeEncoder writes n's appendJSON. Every member is written with a
+// leading comma, so no member needs to know whether one came before it: the
+// first member's comma becomes the object's '{' at the end, and an object
+// that wrote nothing returns b as it was, for its parent to drop the key.
 func writeEncoder(b *bytes.Buffer, n *node) {
 	fmt.Fprintf(b, "func (x *%s) appendJSON(b []byte) ([]byte, bool) {\n", n.typeName)
-	b.WriteString("\tstart := len(b)\n\tb = append(b, '{')\n\tn := 0\n")
+	b.WriteString("\tstart := len(b)\n")
 	for _, s := range n.order {
-		// The key with its quotes and colon is one constant: one append.
-		key := fmt.Sprintf("%q", `"`+s+`":`)
+		// The comma, the key with its quotes and the colon are one
+		// constant: one append.
+		key := fmt.Sprintf("%q", `,"`+s+`":`)
 		name := goName(s)
 		if c, ok := n.children[s]; ok {
 			if c.array {
-				fmt.Fprintf(b, "\tif len(x.%s) > 0 {\n\t\tmark, m := len(b), n\n\t\tb = appendKey(b, &n, %s)\n\t\tb = append(b, '[')\n\t\tk := 0\n", name, key)
+				fmt.Fprintf(b, "\tif len(x.%s) > 0 {\n\t\tmark := len(b)\n\t\tb = append(b, %s...)\n\t\tb = append(b, '[')\n\t\tk := 0\n", name, key)
 				fmt.Fprintf(b, "\t\tfor i := range x.%s {\n\t\t\tif k > 0 {\n\t\t\t\tb = append(b, ',')\n\t\t\t}\n\t\t\tvar ok bool\n\t\t\tif b, ok = x.%s[i].appendJSON(b); ok {\n\t\t\t\tk++\n\t\t\t} else if k > 0 {\n\t\t\t\tb = b[:len(b)-1]\n\t\t\t}\n\t\t}\n", name, name)
-				b.WriteString("\t\tif k == 0 {\n\t\t\tb, n = b[:mark], m\n\t\t} else {\n\t\t\tb = append(b, ']')\n\t\t}\n\t}\n")
+				b.WriteString("\t\tif k == 0 {\n\t\t\tb = b[:mark]\n\t\t} else {\n\t\t\tb = append(b, ']')\n\t\t}\n\t}\n")
 				continue
 			}
-			fmt.Fprintf(b, "\t{\n\t\tmark, m := len(b), n\n\t\tb = appendKey(b, &n, %s)\n\t\tvar ok bool\n\t\tif b, ok = x.%s.appendJSON(b); !ok {\n\t\t\tb, n = b[:mark], m\n\t\t}\n\t}\n", key, name)
+			fmt.Fprintf(b, "\t{\n\t\tmark := len(b)\n\t\tb = append(b, %s...)\n\t\tvar ok bool\n\t\tif b, ok = x.%s.appendJSON(b); !ok {\n\t\t\tb = b[:mark]\n\t\t}\n\t}\n", key, name)
 			continue
 		}
 		f := n.leaves[s]
 		switch goType(f) {
 		case "time.Time":
-			fmt.Fprintf(b, "\tif !x.%s.IsZero() {\n\t\tb = appendKey(b, &n, %s)\n\t\tb = appendTime(b, x.%s)\n\t}\n", name, key, name)
+			fmt.Fprintf(b, "\tif !x.%s.IsZero() {\n\t\tb = append(b, %s...)\n\t\tb = appendTime(b, x.%s)\n\t}\n", name, key, name)
 		case "Long", "Ulong", "Double", "Bool":
-			fmt.Fprintf(b, "\tif x.%s.Valid {\n\t\tb = appendKey(b, &n, %s)\n\t\tb = x.%s.appendJSON(b)\n\t}\n", name, key, name)
+			fmt.Fprintf(b, "\tif x.%s.Valid {\n\t\tb = append(b, %s...)\n\t\tb = x.%s.appendJSON(b)\n\t}\n", name, key, name)
 		case "[]string":
-			fmt.Fprintf(b, "\tif len(x.%s) > 0 {\n\t\tb = appendKey(b, &n, %s)\n\t\tb = appendStrings(b, x.%s)\n\t}\n", name, key, name)
+			fmt.Fprintf(b, "\tif len(x.%s) > 0 {\n\t\tb = append(b, %s...)\n\t\tb = appendStrings(b, x.%s)\n\t}\n", name, key, name)
 		case "RawObject":
-			fmt.Fprintf(b, "\tif len(x.%s.json) > 0 {\n\t\tb = appendKey(b, &n, %s)\n\t\tb = append(b, x.%s.json...)\n\t}\n", name, key, name)
+			fmt.Fprintf(b, "\tif len(x.%s.json) > 0 {\n\t\tb = append(b, %s...)\n\t\tb = append(b, x.%s.json...)\n\t}\n", name, key, name)
 		default:
-			fmt.Fprintf(b, "\tif x.%s != \"\" {\n\t\tb = appendKey(b, &n, %s)\n\t\tb = appendString(b, x.%s)\n\t}\n", name, key, name)
+			fmt.Fprintf(b, "\tif x.%s != \"\" {\n\t\tb = append(b, %s...)\n\t\tb = appendString(b, x.%s)\n\t}\n", name, key, name)
 		}
 	}
-	b.WriteString("\tif n == 0 {\n\t\treturn b[:start], false\n\t}\n\treturn append(b, '}'), true\n}\n\n")
+	b.WriteString("\tif len(b) == start {\n\t\treturn b, false\n\t}\n\tb[start] = '{'\n\treturn append(b, '}'), true\n}\n\n")
 }

@@ -357,7 +357,7 @@ func (x *Document) appendJSON(b []byte) ([]byte, bool) {
 		b = append(b, ",\"@timestamp\":"...)
 		b = appendTime(b, x.Timestamp)
 	}
-	{
+	if x.Agent != (Agent{}) {
 		mark := len(b)
 		b = append(b, ",\"agent\":"...)
 		var ok bool
@@ -365,7 +365,7 @@ func (x *Document) appendJSON(b []byte) ([]byte, bool) {
 			b = b[:mark]
 		}
 	}
-	{
+	if x.DataStream != (DataStream{}) {
 		mark := len(b)
 		b = append(b, ",\"data_stream\":"...)
 		var ok bool
@@ -373,7 +373,7 @@ func (x *Document) appendJSON(b []byte) ([]byte, bool) {
 			b = b[:mark]
 		}
 	}
-	{
+	if x.ECS != (ECS{}) {
 		mark := len(b)
 		b = append(b, ",\"ecs\":"...)
 		var ok bool
@@ -381,7 +381,7 @@ func (x *Document) appendJSON(b []byte) ([]byte, bool) {
 			b = b[:mark]
 		}
 	}
-	{
+	if x.Elastic != (Elastic{}) {
 		mark := len(b)
 		b = append(b, ",\"elastic\":"...)
 		var ok bool
@@ -425,7 +425,7 @@ func (x *Document) appendJSON(b []byte) ([]byte, bool) {
 		b = append(b, ",\"tags\":"...)
 		b = appendStrings(b, x.Tags)
 	}
-	{
+	if x.User != (User{}) {
 		mark := len(b)
 		b = append(b, ",\"user\":"...)
 		var ok bool
@@ -433,7 +433,7 @@ func (x *Document) appendJSON(b []byte) ([]byte, bool) {
 			b = b[:mark]
 		}
 	}
-	{
+	if x.Target != (Target{}) {
 		mark := len(b)
 		b = append(b, ",\"Target\":"...)
 		var ok bool
@@ -441,7 +441,7 @@ func (x *Document) appendJSON(b []byte) ([]byte, bool) {
 			b = b[:mark]
 		}
 	}
-	{
+	if x.Winlog != (Winlog{}) {
 		mark := len(b)
 		b = append(b, ",\"winlog\":"...)
 		var ok bool
@@ -513,7 +513,7 @@ func (x *ECS) appendJSON(b []byte) ([]byte, bool) {
 
 func (x *Elastic) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	{
+	if x.Agent != (ElasticAgent{}) {
 		mark := len(b)
 		b = append(b, ",\"agent\":"...)
 		var ok bool
@@ -628,7 +628,7 @@ func (x *Host) appendJSON(b []byte) ([]byte, bool) {
 		b = append(b, ",\"name\":"...)
 		b = appendString(b, x.Name)
 	}
-	{
+	if x.OS != (HostOS{}) {
 		mark := len(b)
 		b = append(b, ",\"os\":"...)
 		var ok bool
@@ -645,7 +645,7 @@ func (x *Host) appendJSON(b []byte) ([]byte, bool) {
 
 func (x *HostOS) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	{
+	if x.Ext != (HostOSExt{}) {
 		mark := len(b)
 		b = append(b, ",\"Ext\":"...)
 		var ok bool
@@ -719,7 +719,7 @@ func (x *Process) appendJSON(b []byte) ([]byte, bool) {
 		b = append(b, ",\"args_count\":"...)
 		b = x.ArgsCount.appendJSON(b)
 	}
-	{
+	if x.CodeSignature != (ProcessCodeSignature{}) {
 		mark := len(b)
 		b = append(b, ",\"code_signature\":"...)
 		var ok bool
@@ -743,7 +743,7 @@ func (x *Process) appendJSON(b []byte) ([]byte, bool) {
 		b = append(b, ",\"exit_code\":"...)
 		b = x.ExitCode.appendJSON(b)
 	}
-	{
+	if x.Hash != (ProcessHash{}) {
 		mark := len(b)
 		b = append(b, ",\"hash\":"...)
 		var ok bool
@@ -771,7 +771,7 @@ func (x *Process) appendJSON(b []byte) ([]byte, bool) {
 			b = b[:mark]
 		}
 	}
-	{
+	if x.PE != (ProcessPE{}) {
 		mark := len(b)
 		b = append(b, ",\"pe\":"...)
 		var ok bool
@@ -850,7 +850,7 @@ func (x *ProcessExt) appendJSON(b []byte) ([]byte, bool) {
 		b = append(b, ",\"desktop_name\":"...)
 		b = appendString(b, x.DesktopName)
 	}
-	{
+	if x.Device != (ProcessExtDevice{}) {
 		mark := len(b)
 		b = append(b, ",\"device\":"...)
 		var ok bool
@@ -858,7 +858,7 @@ func (x *ProcessExt) appendJSON(b []byte) ([]byte, bool) {
 			b = b[:mark]
 		}
 	}
-	{
+	if x.EffectiveParent != (ProcessExtEffectiveParent{}) {
 		mark := len(b)
 		b = append(b, ",\"effective_parent\":"...)
 		var ok bool
@@ -906,7 +906,7 @@ func (x *ProcessExt) appendJSON(b []byte) ([]byte, bool) {
 		b = append(b, ",\"trusted_descendant\":"...)
 		b = x.TrustedDescendant.appendJSON(b)
 	}
-	{
+	if x.Windows != (ProcessExtWindows{}) {
 		mark := len(b)
 		b = append(b, ",\"windows\":"...)
 		var ok bool
@@ -1201,7 +1201,7 @@ func (x *ProcessParent) appendJSON(b []byte) ([]byte, bool) {
 		b = append(b, ",\"args_count\":"...)
 		b = x.ArgsCount.appendJSON(b)
 	}
-	{
+	if x.CodeSignature != (ProcessParentCodeSignature{}) {
 		mark := len(b)
 		b = append(b, ",\"code_signature\":"...)
 		var ok bool
@@ -1272,7 +1272,7 @@ func (x *ProcessParentExt) appendJSON(b []byte) ([]byte, bool) {
 		b = append(b, ",\"command_line_truncated\":"...)
 		b = x.CommandLineTruncated.appendJSON(b)
 	}
-	{
+	if x.Real != (ProcessParentExtReal{}) {
 		mark := len(b)
 		b = append(b, ",\"real\":"...)
 		var ok bool
@@ -1572,7 +1572,7 @@ func (x *User) appendJSON(b []byte) ([]byte, bool) {
 
 func (x *Target) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	{
+	if x.Process != (TargetProcess{}) {
 		mark := len(b)
 		b = append(b, ",\"process\":"...)
 		var ok bool
@@ -1614,7 +1614,7 @@ func (x *TargetProcess) appendJSON(b []byte) ([]byte, bool) {
 
 func (x *Winlog) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	{
+	if x.EventData != (WinlogEventData{}) {
 		mark := len(b)
 		b = append(b, ",\"event_data\":"...)
 		var ok bool

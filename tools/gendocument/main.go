@@ -205,7 +205,14 @@ func writeEncoder(b *bytes.Buffer, n *node) {
 				b.WriteString("\t\tif k == 0 {\n\t\t\tb = b[:mark]\n\t\t} else {\n\t\t\tb = append(b, ']')\n\t\t}\n\t}\n")
 				continue
 			}
-			fmt.Fprintf(b, "\t{\n\t\tmark := len(b)\n\t\tb = append(b, %s...)\n\t\tvar ok bool\n\t\tif b, ok = x.%s.appendJSON(b); !ok {\n\t\t\tb = b[:mark]\n\t\t}\n\t}\n", key, name)
+			// An object of comparable type that is all zero writes
+			// nothing: one compare skips the key, the call and the
+			// rollback. Others find out by writing.
+			open := "{"
+			if isComparable(c) {
+				open = fmt.Sprintf("if x.%s != (%s{}) {", name, c.typeName)
+			}
+			fmt.Fprintf(b, "\t%s\n\t\tmark := len(b)\n\t\tb = append(b, %s...)\n\t\tvar ok bool\n\t\tif b, ok = x.%s.appendJSON(b); !ok {\n\t\t\tb = b[:mark]\n\t\t}\n\t}\n", open, key, name)
 			continue
 		}
 		f := n.leaves[s]
@@ -223,4 +230,22 @@ func writeEncoder(b *bytes.Buffer, n *node) {
 		}
 	}
 	b.WriteString("\tif len(b) == start {\n\t\treturn b, false\n\t}\n\tb[start] = '{'\n\treturn append(b, '}'), true\n}\n\n")
+}
+
+// isComparable reports whether n's Go type supports ==: no slices (string
+// arrays, object arrays, raw objects) anywhere in it.
+func isComparable(n *node) bool {
+	for _, s := range n.order {
+		if c, ok := n.children[s]; ok {
+			if c.array || !isComparable(c) {
+				return false
+			}
+			continue
+		}
+		switch goType(n.leaves[s]) {
+		case "[]string", "RawObject":
+			return false
+		}
+	}
+	return true
 }

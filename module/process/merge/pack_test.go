@@ -1,0 +1,88 @@
+package merge
+
+import (
+	"reflect"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/procbeat/procbeat/fields/document"
+)
+
+// heapDoc returns a start document whose values live on the heap only, so
+// that a garbage collection frees them unless the packed form keeps them.
+func heapDoc(i int) *document.Document {
+	n := strconv.Itoa(i)
+	d := &document.Document{}
+	d.Timestamp = time.Date(2024, 3, 5, 10, 0, i, 7, time.FixedZone("x", 3600))
+	d.Event.Provider = strings.Repeat("p", 3) + n
+	d.Event.Code = "1"
+	d.Event.Category = []string{"process" + n}
+	d.Event.Sequence = document.LongOf(int64(i))
+	d.Host.Name = "host-" + n
+	d.Message = strings.Repeat("m", 100) + n
+	d.Process.PID = document.LongOf(-1)
+	d.Process.Executable = `C:\x\` + n + `.exe`
+	d.Process.CommandLine = d.Process.Executable + " /q"
+	d.Process.Args = []string{d.Process.Executable, "/q" + n}
+	d.Process.Parent.PID = document.LongOf(0) // valid zero: a word that is not zero
+	d.Process.Ext.Ancestry = []string{"{a" + n + "}"}
+	d.User.Name = "u" + n
+	return d
+}
+
+func TestPackRoundTrip(t *testing.T) {
+	l := documentLayout()
+	if l.words*int(wordSize) != int(unsafe.Sizeof(document.Document{})) {
+		t.Fatalf("layout has %d words for a %d-byte document", l.words, unsafe.Sizeof(document.Document{}))
+	}
+	var want []document.Document
+	ps := make([]packed, 64)
+	for i := range ps {
+		d := heapDoc(i)
+		want = append(want, *heapDoc(i))
+		l.pack(&ps[i], d)
+	}
+	// The originals are garbage now: what the packed documents point to
+	// must survive collections.
+	runtime.GC()
+	runtime.GC()
+	var got document.Document
+	got.Message = "left over from an earlier document"
+	for i := range ps {
+		l.unpack(&got, &ps[i])
+		if !reflect.DeepEqual(got, want[i]) {
+			t.Fatalf("document %d: unpacked %+v, held %+v", i, got, want[i])
+		}
+		if words := len(ps[i].ptrs) + len(ps[i].vals); words*4 > l.words {
+			t.Errorf("document %d packs into %d of %d words", i, words, l.words)
+		}
+	}
+	// A slot reused for a sparser document keeps nothing of the last one.
+	var sparse document.Document
+	sparse.Host.Name = "h"
+	l.pack(&ps[0], &sparse)
+	l.unpack(&got, &ps[0])
+	if !reflect.DeepEqual(got, sparse) {
+		t.Fatalf("unpacked %+v, held %+v", got, sparse)
+	}
+	ps[0].release()
+	if len(ps[0].ptrs) != 0 || cap(ps[0].ptrs) == 0 {
+		t.Errorf("release: %d pointers left, capacity %d", len(ps[0].ptrs), cap(ps[0].ptrs))
+	}
+}
+
+func BenchmarkPackUnpack(b *testing.B) {
+	l := documentLayout()
+	d := heapDoc(1)
+	var p packed
+	var got document.Document
+	b.ReportAllocs()
+	for b.Loop() {
+		l.pack(&p, d)
+		l.unpack(&got, &p)
+	}
+}

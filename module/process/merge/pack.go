@@ -1,7 +1,7 @@
 package merge
 
 import (
-	"math/bits"
+	"encoding/binary"
 	"reflect"
 	"unsafe"
 
@@ -20,29 +20,30 @@ import (
 //
 // Words that hold pointers are kept in a []unsafe.Pointer, so that the
 // garbage collector still sees (and keeps) what the held document points
-// to; the other words are kept as plain integers.
+// to; the other words (mostly string lengths, small) as varints in a byte
+// stream, each after the distance from the previous word kept.
 
 const wordSize = unsafe.Sizeof(uintptr(0))
 
 // layout is where document.Document holds pointers, word by word, and
 // the base the Merger's documents are packed against.
 type layout struct {
-	words int
+	n     int // words in a document
 	ptr   []bool
 	base  document.Document
 	based bool
-	// ptrs and vals collect a document's words before they are copied to
-	// its slot, at their size.
-	ptrs []unsafe.Pointer
-	vals []uintptr
+	// ptrs and words collect a document before it is copied to its slot,
+	// at its size.
+	ptrs  []unsafe.Pointer
+	words []byte
 }
 
 // documentLayout reads document.Document's layout once per Merger (New),
 // never per record.
 func documentLayout() layout {
 	t := reflect.TypeFor[document.Document]()
-	l := layout{words: int(t.Size() / wordSize)}
-	l.ptr = make([]bool, l.words)
+	l := layout{n: int(t.Size() / wordSize)}
+	l.ptr = make([]bool, l.n)
 	markPointers(t, 0, l.ptr)
 	return l
 }
@@ -72,9 +73,11 @@ func markPointers(t reflect.Type, off uintptr, ptr []bool) {
 // held record to the next of the same slot, so holding allocates only
 // while the hold grows.
 type packed struct {
-	set  []uint64 // bit i: word i is not zero
-	ptrs []unsafe.Pointer
-	vals []uintptr
+	// words is, for each word that differs from the base, the distance
+	// from the previous one (uvarint) and, unless it is a pointer, its
+	// value (uvarint).
+	words []byte
+	ptrs  []unsafe.Pointer
 }
 
 // pack stores d into p.
@@ -82,33 +85,30 @@ func (l *layout) pack(p *packed, d *document.Document) {
 	if !l.based {
 		l.base, l.based = *d, true
 	}
-	n := (l.words + 63) / 64
-	if cap(p.set) < n {
-		p.set = make([]uint64, n)
-	}
-	p.set = p.set[:n]
-	clear(p.set)
-	l.ptrs, l.vals = l.ptrs[:0], l.vals[:0]
+	l.ptrs, l.words = l.ptrs[:0], l.words[:0]
 	doc, base := unsafe.Pointer(d), unsafe.Pointer(&l.base)
-	for i := range l.words {
+	last := -1
+	for i := range l.n {
 		off := uintptr(i) * wordSize
 		if l.ptr[i] {
 			v := *(*unsafe.Pointer)(unsafe.Add(doc, off))
 			if v == *(*unsafe.Pointer)(unsafe.Add(base, off)) {
 				continue
 			}
+			l.words = binary.AppendUvarint(l.words, uint64(i-last))
 			l.ptrs = append(l.ptrs, v)
 		} else {
 			v := *(*uintptr)(unsafe.Add(doc, off))
 			if v == *(*uintptr)(unsafe.Add(base, off)) {
 				continue
 			}
-			l.vals = append(l.vals, v)
+			l.words = binary.AppendUvarint(l.words, uint64(i-last))
+			l.words = binary.AppendUvarint(l.words, uint64(v))
 		}
-		p.set[i/64] |= 1 << (i % 64)
+		last = i
 	}
 	p.ptrs = fit(p.ptrs, l.ptrs)
-	p.vals = fit(p.vals, l.vals)
+	p.words = fit(p.words, l.words)
 	clear(l.ptrs) // the scratch must not keep what d points to
 }
 
@@ -126,21 +126,21 @@ func fit[E any](dst, src []E) []E {
 // unpack writes the document p holds into d.
 func (l *layout) unpack(d *document.Document, p *packed) {
 	*d = l.base
-	base := unsafe.Pointer(d)
-	pi, vi := 0, 0
-	for j, set := range p.set {
-		for set != 0 {
-			i := j*64 + bits.TrailingZeros64(set)
-			set &= set - 1
-			w := unsafe.Add(base, uintptr(i)*wordSize)
-			if l.ptr[i] {
-				*(*unsafe.Pointer)(w) = p.ptrs[pi]
-				pi++
-			} else {
-				*(*uintptr)(w) = p.vals[vi]
-				vi++
-			}
+	doc := unsafe.Pointer(d)
+	i, pi := -1, 0
+	for b := p.words; len(b) > 0; {
+		gap, n := binary.Uvarint(b)
+		b = b[n:]
+		i += int(gap)
+		w := unsafe.Add(doc, uintptr(i)*wordSize)
+		if l.ptr[i] {
+			*(*unsafe.Pointer)(w) = p.ptrs[pi]
+			pi++
+			continue
 		}
+		v, n := binary.Uvarint(b)
+		b = b[n:]
+		*(*uintptr)(w) = uintptr(v)
 	}
 }
 
@@ -148,5 +148,5 @@ func (l *layout) unpack(d *document.Document, p *packed) {
 func (p *packed) release() {
 	clear(p.ptrs)
 	p.ptrs = p.ptrs[:0]
-	p.vals = p.vals[:0]
+	p.words = p.words[:0]
 }

@@ -36,8 +36,8 @@ func heapDoc(i int) *document.Document {
 
 func TestPackRoundTrip(t *testing.T) {
 	l := documentLayout()
-	if l.words*int(wordSize) != int(unsafe.Sizeof(document.Document{})) {
-		t.Fatalf("layout has %d words for a %d-byte document", l.words, unsafe.Sizeof(document.Document{}))
+	if l.n*int(wordSize) != int(unsafe.Sizeof(document.Document{})) {
+		t.Fatalf("layout has %d words for a %d-byte document", l.n, unsafe.Sizeof(document.Document{}))
 	}
 	var want []document.Document
 	ps := make([]packed, 64)
@@ -57,8 +57,9 @@ func TestPackRoundTrip(t *testing.T) {
 		if !reflect.DeepEqual(got, want[i]) {
 			t.Fatalf("document %d: unpacked %+v, held %+v", i, got, want[i])
 		}
-		if words := len(ps[i].ptrs) + len(ps[i].vals); words*4 > l.words {
-			t.Errorf("document %d packs into %d of %d words", i, words, l.words)
+		size := len(ps[i].ptrs)*int(wordSize) + len(ps[i].words)
+		if size*4 > l.n*int(wordSize) {
+			t.Errorf("document %d packs into %d bytes of %d", i, size, l.n*int(wordSize))
 		}
 	}
 	// A slot reused for a sparser document keeps nothing of the last one.
@@ -77,8 +78,9 @@ func TestPackRoundTrip(t *testing.T) {
 
 func BenchmarkPackUnpack(b *testing.B) {
 	l := documentLayout()
-	d := heapDoc(1)
 	var p packed
+	l.pack(&p, heapDoc(0)) // the base
+	d := heapDoc(1)
 	var got document.Document
 	b.ReportAllocs()
 	for b.Loop() {

@@ -9,7 +9,8 @@ import (
 )
 
 // A held document is kept packed: only the machine words in which it
-// differs from a base document (the first one the Merger held). A
+// differs from a base document (the first one the Merger held, kept,
+// with what it points to, as long as the Merger). A
 // document.Document is about 2.3 KiB, most of it zero or the same in
 // every document (agent, data stream, event kind and module...); with
 // MaxHeld records held (a replay whose event time rewinds keeps the hold
@@ -71,7 +72,7 @@ func markPointers(t reflect.Type, off uintptr, ptr []bool) {
 
 // packed is one held document. Its slices keep their capacity from one
 // held record to the next of the same slot, so holding allocates only
-// while the hold grows.
+// when a slot gets a document larger than any it held before (fit).
 type packed struct {
 	// words is, for each word that differs from the base, the distance
 	// from the previous one (uvarint) and, unless it is a pointer, its

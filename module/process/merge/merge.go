@@ -152,7 +152,6 @@ type ref struct {
 }
 
 type slot struct {
-	doc     document.Document
 	kind    mapping.Kind
 	prov    provider
 	logged  time.Time
@@ -164,7 +163,11 @@ type slot struct {
 	prev  int32
 	key   key
 	image string
-	st    *stream
+	// cmdline and ppid are the held document's, for compatible: the
+	// document itself is packed (packs).
+	cmdline string
+	ppid    document.Long
+	st      *stream
 	// remembered: a Sysmon record already emitted, kept to link its
 	// Security twin (Options.Link); it has no handle and leaves silently.
 	remembered bool
@@ -172,21 +175,27 @@ type slot struct {
 
 // Merger pairs twins. It is not safe for concurrent use.
 type Merger[T any] struct {
-	opts    Options
-	slots   []slot
-	acks    []T // parallel to slots: the handle of each held record
+	opts  Options
+	slots []slot
+	acks  []T // parallel to slots: the handle of each held record
+	// packs is parallel to slots: the document of each held record.
+	packs   []packed
+	layout  layout
 	free    []int32
 	byKey   map[key]int32
 	streams map[streamKey]*stream
 	held    int
 	seq     uint64
 	scratch document.Document
-	out     [2]T
+	// unpacked is a held document unpacked, for the call that emits it.
+	unpacked document.Document
+	out      [2]T
 }
 
 // New returns a Merger.
 func New[T any](opts Options) *Merger[T] {
-	return &Merger[T]{opts: opts.withDefaults(), byKey: map[key]int32{}, streams: map[streamKey]*stream{}}
+	return &Merger[T]{opts: opts.withDefaults(), byKey: map[key]int32{}, streams: map[streamKey]*stream{},
+		layout: documentLayout()}
 }
 
 // Len is the number of records held (remembered ones included).
@@ -243,7 +252,8 @@ func (m *Merger[T]) link(k key, prov provider, st *stream, it Item[T], emit Emit
 	}
 	if s := m.twin(k, prov, it.Logged, it.image(), &it.Doc.Process); s >= 0 {
 		m.scratch = *it.Doc
-		Link(&m.slots[s].doc, &m.scratch)
+		m.layout.unpack(&m.unpacked, &m.packs[s])
+		Link(&m.unpacked, &m.scratch)
 		m.remove(s)
 		if err := emit(it.Kind, &m.scratch, m.out[:1]); err != nil {
 			return err
@@ -288,7 +298,7 @@ func (m *Merger[T]) twin(k key, prov provider, logged time.Time, image string, p
 	best, bestD := int32(-1), time.Duration(0)
 	for s := m.headOf(k); s >= 0; s = m.slots[s].next {
 		c := &m.slots[s]
-		if c.prov == prov || !sameImage(c.image, image) || !compatible(k.kind, &c.doc.Process, p) {
+		if c.prov == prov || !sameImage(c.image, image) || !compatible(k.kind, c.cmdline, c.ppid, p) {
 			continue
 		}
 		d := c.logged.Sub(logged)
@@ -316,14 +326,14 @@ func (m *Merger[T]) headOf(k key) int32 {
 // command line and parent pid are compared for starts only: an end event
 // carries neither, its document has them from the process table, whose
 // guess (4689 names the process by pid) must not keep twins apart.
-func compatible(kind mapping.Kind, a, b *document.Process) bool {
+func compatible(kind mapping.Kind, aCmd string, aPPID document.Long, b *document.Process) bool {
 	if kind != mapping.Start {
 		return true
 	}
-	if a.CommandLine != "" && b.CommandLine != "" && a.CommandLine != b.CommandLine {
+	if aCmd != "" && b.CommandLine != "" && aCmd != b.CommandLine {
 		return false
 	}
-	return !a.Parent.PID.Valid || !b.Parent.PID.Valid || a.Parent.PID.Value == b.Parent.PID.Value
+	return !aPPID.Valid || !b.Parent.PID.Valid || aPPID.Value == b.Parent.PID.Value
 }
 
 // sameImage compares two images as Windows does (ASCII case folding is
@@ -353,10 +363,10 @@ func sameImage(a, b string) bool {
 
 // pair emits held slot s with its twin it.
 func (m *Merger[T]) pair(s int32, it Item[T], prov provider, emit Emit[T]) error {
-	h := &m.slots[s]
-	sys, sec := &h.doc, it.Doc
+	m.layout.unpack(&m.unpacked, &m.packs[s])
+	sys, sec := &m.unpacked, it.Doc
 	if prov == sysmon {
-		sys, sec = it.Doc, &h.doc
+		sys, sec = it.Doc, &m.unpacked
 	}
 	m.scratch = *sys
 	Fuse(it.Kind, &m.scratch, sec)
@@ -377,11 +387,14 @@ func (m *Merger[T]) hold(k key, prov provider, st *stream, it Item[T]) {
 		m.slots = append(m.slots, slot{})
 		var zero T
 		m.acks = append(m.acks, zero)
+		m.packs = append(m.packs, packed{})
 	}
 	m.seq++
 	head := m.headOf(k)
-	m.slots[s] = slot{doc: *it.Doc, kind: it.Kind, prov: prov, logged: it.Logged, arrived: m.opts.Now(),
-		seq: m.seq, next: head, prev: -1, key: k, image: it.image(), st: st}
+	m.slots[s] = slot{kind: it.Kind, prov: prov, logged: it.Logged, arrived: m.opts.Now(),
+		seq: m.seq, next: head, prev: -1, key: k, image: it.image(),
+		cmdline: it.Doc.Process.CommandLine, ppid: it.Doc.Process.Parent.PID, st: st}
+	m.layout.pack(&m.packs[s], it.Doc)
 	if head >= 0 {
 		m.slots[head].prev = s
 	}
@@ -426,6 +439,7 @@ func (m *Merger[T]) remove(s int32) {
 		m.slots[h.next].prev = h.prev
 	}
 	*h = slot{}
+	m.packs[s].release()
 	var zero T
 	m.acks[s] = zero
 	m.free = append(m.free, s)
@@ -455,7 +469,8 @@ func (m *Merger[T]) emitAlone(s int32, emit Emit[T]) error {
 		return nil
 	}
 	m.out[0] = m.acks[s]
-	if err := emit(h.kind, &h.doc, m.out[:1]); err != nil {
+	m.layout.unpack(&m.unpacked, &m.packs[s])
+	if err := emit(h.kind, &m.unpacked, m.out[:1]); err != nil {
 		return err
 	}
 	m.remove(s)

@@ -70,9 +70,10 @@ func New(w io.Writer, cfg Config, c *monitoring.Counters, log monitoring.Logger)
 	return &Output{cfg: cfg, c: c, log: log, retry: time.Second, dst: w, w: bufio.NewWriterSize(w, 64<<10)}
 }
 
-// Limits implements pipeline.Output; one writer keeps lines in order.
+// Limits implements pipeline.Output; one writer keeps lines in order,
+// in batches no larger than a writer needs.
 func (o *Output) Limits() pipeline.Limits {
-	return pipeline.Limits{MaxEvents: o.cfg.BatchSize, FlushInterval: o.cfg.FlushInterval, Workers: 1}
+	return pipeline.Limits{MaxEvents: o.cfg.BatchSize, MaxBytes: pipeline.WriterBatchBytes, FlushInterval: o.cfg.FlushInterval, Workers: 1}
 }
 
 // Publish writes the batch and flushes it. A failed write (a closed pipe)

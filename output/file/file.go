@@ -160,9 +160,10 @@ func (o *Output) checkRotation() {
 	}
 }
 
-// Limits implements pipeline.Output; one writer keeps lines in order.
+// Limits implements pipeline.Output; one writer keeps lines in order,
+// in batches no larger than a writer needs.
 func (o *Output) Limits() pipeline.Limits {
-	return pipeline.Limits{MaxEvents: o.cfg.BatchSize, FlushInterval: o.cfg.FlushInterval, Workers: 1}
+	return pipeline.Limits{MaxEvents: o.cfg.BatchSize, MaxBytes: pipeline.WriterBatchBytes, FlushInterval: o.cfg.FlushInterval, Workers: 1}
 }
 
 // Publish writes the batch and fsyncs it. A failed write is retried with

@@ -10,8 +10,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/procbeat/procbeat/internal/durable"
 	"github.com/procbeat/procbeat/monitoring"
-	"github.com/procbeat/procbeat/registry"
 )
 
 // agentID returns this installation's agent.id, kept in <data>/meta.json
@@ -44,33 +44,8 @@ func agentID(dataDir string, log monitoring.Logger) (string, error) {
 	b[8] = b[8]&0x3f | 0x80 // RFC 4122 variant
 	meta.UUID = fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 	raw, _ = json.Marshal(meta)
-	if err := writeFileSync(path, raw); err != nil {
+	if err := durable.WriteFile(path, raw, 0o600); err != nil {
 		return "", fmt.Errorf("%s: %w", path, err)
 	}
 	return meta.UUID, nil
-}
-
-// writeFileSync replaces path with data durably: temp file, fsync, rename,
-// fsync of the directory.
-func writeFileSync(path string, data []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		_ = os.Remove(tmp)
-		return err
-	}
-	return registry.OS{}.SyncDir(filepath.Dir(path))
 }

@@ -32,6 +32,8 @@ import (
 
 	"github.com/procbeat/procbeat/esclient"
 	"github.com/procbeat/procbeat/internal/fielderr"
+	"github.com/procbeat/procbeat/module/process/merge"
+	"github.com/procbeat/procbeat/module/process/source"
 	"github.com/procbeat/procbeat/module/process/tracker"
 	"github.com/procbeat/procbeat/output/console"
 	esout "github.com/procbeat/procbeat/output/elasticsearch"
@@ -318,9 +320,11 @@ func Default() Config {
 			Namespace:     "default",
 			Tracker:       Tracker{MaxProcesses: tracker.DefaultMaxProcesses},
 			ScanFrequency: 10 * time.Second,
-			Archives:      Archives{MaxUncompressedBytes: 32 << 30, MaxRatio: 200, MaxDepth: 3},
-			MergeSources:  true,
-			Merge:         Merge{Tolerance: time.Second, Window: 5 * time.Second, MaxHeld: 4096},
+			Archives: Archives{MaxUncompressedBytes: source.DefaultArchiveMaxBytes,
+				MaxRatio: source.DefaultArchiveMaxRatio, MaxDepth: source.DefaultArchiveMaxDepth},
+			MergeSources: true,
+			Merge: Merge{Tolerance: merge.DefaultTolerance, Window: merge.DefaultWindow,
+				MaxHeld: merge.DefaultMaxHeld},
 		},
 		Setup: Setup{Template: Template{
 			Enabled:    true,

@@ -3,6 +3,8 @@ package registry
 import (
 	"io"
 	"os"
+
+	"github.com/procbeat/procbeat/internal/durable"
 )
 
 // FS is the file system the registry writes through. Tests inject faults
@@ -41,4 +43,4 @@ func (OS) Rename(oldpath, newpath string) error      { return os.Rename(oldpath,
 func (OS) Remove(name string) error                  { return os.Remove(name) }
 func (OS) ReadFile(name string) ([]byte, error)      { return os.ReadFile(name) }
 func (OS) ReadDir(dir string) ([]os.DirEntry, error) { return os.ReadDir(dir) }
-func (OS) SyncDir(dir string) error                  { return syncDir(dir) }
+func (OS) SyncDir(dir string) error                  { return durable.SyncDir(dir) }

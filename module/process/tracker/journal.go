@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+
+	"github.com/procbeat/procbeat/internal/durable"
 )
 
 // The tracker is persisted in its own files in path.data, not in the
@@ -322,7 +324,7 @@ func (j *Journal) compact() error {
 		err = os.Rename(tmp, j.path(snapshotFile))
 	}
 	if err == nil {
-		err = syncDir(j.dir)
+		err = durable.SyncDir(j.dir)
 	}
 	if err != nil {
 		_ = os.Remove(tmp)

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"runtime"
 
 	"github.com/procbeat/procbeat/module/process/argv"
 	"github.com/procbeat/procbeat/module/process/winfmt"
@@ -208,23 +206,6 @@ func (t *Tracker) shareAncestry(host string, e *Entry) {
 	if e.ParentEntityID != "" && len(e.Ancestry) > 0 && e.Ancestry[0] == e.ParentEntityID {
 		e.ParentEntityID = e.Ancestry[0]
 	}
-}
-
-// syncDir makes a rename in dir durable. Windows cannot fsync a directory
-// (NTFS journals the rename itself).
-func syncDir(dir string) error {
-	if runtime.GOOS == "windows" {
-		return nil
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // persisted is e as state files have always held it, hashes lower-cased

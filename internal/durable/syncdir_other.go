@@ -1,6 +1,6 @@
 //go:build !windows
 
-package registry
+package durable
 
 import "os"
 

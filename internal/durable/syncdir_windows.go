@@ -1,6 +1,6 @@
 //go:build windows
 
-package registry
+package durable
 
 // syncDir is a no-op: Windows cannot fsync a directory handle, and
 // MoveFileEx (os.Rename) with the file already flushed is what it offers.

@@ -24,7 +24,7 @@ func parseProxyURL(raw string) (*url.URL, error) {
 	if err != nil {
 		return nil, fmt.Errorf("output.elasticsearch.proxy_url: %q: %s", redact.URLs(withScheme), redact.URLs(err.Error()))
 	}
-	shown := redactedURL(u)
+	shown := redact.URLs(u.String())
 	known := false
 	for _, s := range proxySchemes {
 		known = known || u.Scheme == s
@@ -45,18 +45,6 @@ func ValidateProxyURL(raw string) error {
 	}
 	_, err := parseProxyURL(raw)
 	return err
-}
-
-// redactedURL is u with its password (if any) masked.
-func redactedURL(u *url.URL) string {
-	if u.User == nil {
-		return u.String()
-	}
-	hidden := *u
-	if _, ok := u.User.Password(); ok {
-		hidden.User = url.UserPassword(u.User.Username(), redact.Mask)
-	}
-	return hidden.String()
 }
 
 // proxy returns the transport's Proxy function: none with proxy_disable,

@@ -141,11 +141,11 @@ func ParseHashes(s string) Hashes {
 	if isASCII(s) {
 		// One lower-cased copy of the whole value (Sysmon writes upper
 		// case) rather than one per hash: the hashes are substrings of it.
-		return SplitHashes(lowerHex(s))
+		return SplitHashes(LowerHash(s))
 	}
 	// Beyond ASCII case mapping may change lengths: value by value.
 	h := SplitHashes(s)
-	h.MD5, h.SHA1, h.SHA256, h.IMPHASH = lowerHex(h.MD5), lowerHex(h.SHA1), lowerHex(h.SHA256), lowerHex(h.IMPHASH)
+	h.MD5, h.SHA1, h.SHA256, h.IMPHASH = LowerHash(h.MD5), LowerHash(h.SHA1), LowerHash(h.SHA256), LowerHash(h.IMPHASH)
 	return h
 }
 
@@ -217,11 +217,9 @@ func allZero(s string) bool {
 	return true
 }
 
-// LowerHash is a value of SplitHashes as ParseHashes gives it.
-func LowerHash(v string) string { return lowerHex(v) }
-
-// lowerHex lowercases ASCII, allocating only when something changes.
-func lowerHex(s string) string {
+// LowerHash is a value of SplitHashes as ParseHashes gives it: ASCII
+// lower-cased, allocating only when something changes.
+func LowerHash(s string) string {
 	if !HashNeedsLower(s) {
 		return s
 	}

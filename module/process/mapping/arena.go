@@ -59,7 +59,7 @@ func (a *arena) init() {
 	a.frames.size = 256
 }
 
-// strings returns a copy of s that lives in the arena.
+// stringsOf returns a copy of s that lives in the arena.
 func (a *arena) stringsOf(s []string) []string {
 	out := a.strings.take(len(s))
 	copy(out, s)

@@ -23,7 +23,6 @@ import (
 
 	"github.com/sassoftware/relic/v7/lib/pkcs7"
 	"github.com/tc-hib/winres"
-	"github.com/tc-hib/winres/version"
 
 	"github.com/procbeat/procbeat/module/process/enrich/image/authenticode"
 	"github.com/procbeat/procbeat/module/process/enrich/image/catalog"
@@ -42,19 +41,7 @@ func BuildPE(t testing.TB, v Version) []byte {
 	src := "package main\n\nimport \"os\"\n\nfunc main() { os.Exit(len(os.Args) - 1) }\n"
 	write(t, filepath.Join(dir, "main.go"), []byte(src))
 	write(t, filepath.Join(dir, "go.mod"), []byte("module tiny\n\ngo 1.22\n"))
-	var rs winres.ResourceSet
-	var vi version.Info
-	for k, val := range map[string]string{
-		version.OriginalFilename: v.OriginalFilename, version.FileVersion: v.FileVersion,
-		version.ProductName: v.ProductName, version.CompanyName: v.CompanyName, version.FileDescription: v.FileDescription,
-	} {
-		if val != "" {
-			if err := vi.Set(0x409, k, val); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	rs.SetVersionInfo(vi)
+	rs := versionResources(t, v)
 	f, err := os.Create(filepath.Join(dir, "rsrc_windows_amd64.syso"))
 	if err != nil {
 		t.Fatal(err)

@@ -18,19 +18,7 @@ import (
 // rewritten in pure Go: much faster than building again).
 func Stamp(t testing.TB, image []byte, v Version) []byte {
 	t.Helper()
-	var rs winres.ResourceSet
-	var vi version.Info
-	for k, val := range map[string]string{
-		version.OriginalFilename: v.OriginalFilename, version.FileVersion: v.FileVersion,
-		version.ProductName: v.ProductName, version.CompanyName: v.CompanyName, version.FileDescription: v.FileDescription,
-	} {
-		if val != "" {
-			if err := vi.Set(0x409, k, val); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	rs.SetVersionInfo(vi)
+	rs := versionResources(t, v)
 	var out bytes.Buffer
 	if err := rs.WriteToEXE(&out, bytes.NewReader(image)); err != nil {
 		t.Fatalf("stamping a version resource: %v", err)
@@ -106,4 +94,23 @@ func Timeline(t testing.TB, root string) []byte {
 		t.Fatal(err)
 	}
 	return b.Bytes()
+}
+
+// versionResources is a resource set holding v as the version resource.
+func versionResources(t testing.TB, v Version) *winres.ResourceSet {
+	t.Helper()
+	var rs winres.ResourceSet
+	var vi version.Info
+	for k, val := range map[string]string{
+		version.OriginalFilename: v.OriginalFilename, version.FileVersion: v.FileVersion,
+		version.ProductName: v.ProductName, version.CompanyName: v.CompanyName, version.FileDescription: v.FileDescription,
+	} {
+		if val != "" {
+			if err := vi.Set(0x409, k, val); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	rs.SetVersionInfo(vi)
+	return &rs
 }

@@ -111,15 +111,24 @@ func (img *Image) Close() error {
 	return nil
 }
 
-// Open opens the file winPath names inside the image.
-func (img *Image) Open(winPath string) (*os.File, error) {
+// locate splits winPath and finds the root its drive letter maps to.
+func (img *Image) locate(winPath string) (*os.Root, []string, error) {
 	drive, parts, err := Split(winPath)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	root := img.drives[drive]
 	if root == nil {
-		return nil, fmt.Errorf("%q: %w", winPath, ErrNoDrive)
+		return nil, nil, fmt.Errorf("%q: %w", winPath, ErrNoDrive)
+	}
+	return root, parts, nil
+}
+
+// Open opens the file winPath names inside the image.
+func (img *Image) Open(winPath string) (*os.File, error) {
+	root, parts, err := img.locate(winPath)
+	if err != nil {
+		return nil, err
 	}
 	key := strings.ToUpper(winPath)
 	img.mu.Lock()
@@ -151,13 +160,9 @@ func (img *Image) Open(winPath string) (*os.File, error) {
 // system confined to it. The directory stays open for the life of the
 // process: it is meant for the catalogs, loaded once.
 func (img *Image) Dir(winPath string) (fs.FS, error) {
-	drive, parts, err := Split(winPath)
+	root, parts, err := img.locate(winPath)
 	if err != nil {
 		return nil, err
-	}
-	root := img.drives[drive]
-	if root == nil {
-		return nil, fmt.Errorf("%q: %w", winPath, ErrNoDrive)
 	}
 	rel, err := resolve(root, parts)
 	if err != nil {

@@ -9,16 +9,9 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
-EVTX_RS_VERSION="${EVTX_RS_VERSION:-0.15.1}"
-EVTX_RS_ROOT="${EVTX_RS_ROOT:-$HOME/.cache/procbeat/evtx-rs}"
+. tools/evtxbench/lib.sh
 REPS="${REPS:-5}"
-RECORDS="${RECORDS:-200000}"
-
-dump="$EVTX_RS_ROOT/bin/evtx_dump"
-if ! [ -x "$dump" ] || [ "$("$dump" --version 2>/dev/null)" != "EVTX Parser $EVTX_RS_VERSION" ]; then
-	echo "building evtx_dump $EVTX_RS_VERSION into $EVTX_RS_ROOT (default features)" >&2
-	cargo install evtx --version "$EVTX_RS_VERSION" --locked --force --root "$EVTX_RS_ROOT" >&2
-fi
+ensure_evtx_dump
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/evtxbench.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
@@ -27,14 +20,7 @@ file="$work/bench.evtx"
 go build -o "$work/evtxbench" ./tools/evtxbench
 ours="$work/evtxbench"
 
-# The input: clean corpus chunks holding process events, repeated (see
-# evtx/bigfile_test.go). The test skips, and so we stop, without the corpus.
-info="$(cd evtx && PROCBEAT_EVTX_BENCH_OUT="$file" PROCBEAT_EVTX_BENCH_RECORDS="$RECORDS" \
-	go test -run '^TestWriteBenchFile$' -count=1 -v . | grep '^records=' || true)"
-if [ -z "$info" ]; then
-	echo "compare.sh: no bench file written (is ../shared/corpus present?)" >&2
-	exit 1
-fi
+info="$(write_bench_file "$file")"
 total="$(sed -E 's/^records=([0-9]+).*/\1/' <<<"$info")"
 bytes="$(sed -E 's/.*bytes=([0-9]+).*/\1/' <<<"$info")"
 

@@ -26,20 +26,14 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 repo="$PWD"
 
-EVTX_RS_VERSION="${EVTX_RS_VERSION:-0.15.1}"
-EVTX_RS_ROOT="${EVTX_RS_ROOT:-$HOME/.cache/procbeat/evtx-rs}"
+. tools/evtxbench/lib.sh
 REPS="${REPS:-7}"
-RECORDS="${RECORDS:-200000}"
 
 if ! [ -x /usr/bin/time ]; then
 	echo "goals.sh: needs /usr/bin/time (apt-get install time)" >&2
 	exit 1
 fi
-dump="$EVTX_RS_ROOT/bin/evtx_dump"
-if ! [ -x "$dump" ] || [ "$("$dump" --version 2>/dev/null)" != "EVTX Parser $EVTX_RS_VERSION" ]; then
-	echo "building evtx_dump $EVTX_RS_VERSION into $EVTX_RS_ROOT (default features)" >&2
-	cargo install evtx --version "$EVTX_RS_VERSION" --locked --force --root "$EVTX_RS_ROOT" >&2
-fi
+ensure_evtx_dump
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/evtxgoals.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
@@ -49,12 +43,7 @@ go build -o "$work/evtxbench" ./tools/evtxbench
 file="${FILE:-}"
 if [ -z "$file" ]; then
 	file="$work/bench.evtx"
-	info="$(cd evtx && PROCBEAT_EVTX_BENCH_OUT="$file" PROCBEAT_EVTX_BENCH_RECORDS="$RECORDS" \
-		go test -run '^TestWriteBenchFile$' -count=1 -v . | grep '^records=' || true)"
-	if [ -z "$info" ]; then
-		echo "goals.sh: no bench file written (is ../shared/corpus present?)" >&2
-		exit 1
-	fi
+	write_bench_file "$file" >/dev/null
 fi
 
 # procbeat runs in an empty directory: no procbeat.yml is picked up, and

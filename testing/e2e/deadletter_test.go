@@ -31,11 +31,8 @@ func TestWriteBlockLiftedMidReplay(t *testing.T) {
 	atBlock := waitForDocs(t, e, processStream(ns), want.total()/10, run)
 	e.do(http.MethodPut, "/"+processStream(ns)+"/_settings", map[string]any{"index.blocks.write": true})
 	time.Sleep(4 * time.Second)
-	select {
-	case err := <-run.done:
-		run.done <- err
+	if ended, err := run.exited(); ended {
 		t.Fatalf("procbeat ended while the index was blocked (%v)\nstderr:\n%s", err, tail(run.stderr(), 30))
-	default:
 	}
 	e.do(http.MethodPut, "/"+processStream(ns)+"/_settings", map[string]any{"index.blocks.write": nil})
 	if err := run.wait(t, 3*time.Minute); err != nil {
@@ -122,11 +119,8 @@ func waitForDocs(t *testing.T, e es, stream string, n int, s *started) int {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for time.Now().Before(deadline) {
-		select {
-		case err := <-s.done:
-			s.done <- err
+		if ended, err := s.exited(); ended {
 			t.Fatalf("procbeat ended (%v) before %s held %d documents\nstderr:\n%s", err, stream, n, tail(s.stderr(), 20))
-		default:
 		}
 		e.try(http.MethodPost, "/"+stream+"/_refresh", nil)
 		if status, body := e.try(http.MethodPost, "/"+stream+"/_count", nil); status == http.StatusOK {

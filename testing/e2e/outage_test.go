@@ -38,11 +38,8 @@ func TestOutageRetriesExactlyOnce(t *testing.T) {
 	}
 	stopped := time.Since(begin)
 	time.Sleep(3 * time.Second)
-	select {
-	case err := <-run.done:
-		run.done <- err
+	if ended, err := run.exited(); ended {
 		t.Fatalf("procbeat ended during the outage (%v): it must wait for the cluster\nstderr:\n%s", err, tail(run.stderr(), 30))
-	default:
 	}
 	oldURL := c.URL
 	if err := c.Start(ctx); err != nil {

@@ -74,17 +74,25 @@ func (s *started) wait(t *testing.T, timeout time.Duration) error {
 	}
 }
 
+// exited reports whether the process has ended, and how.
+func (s *started) exited() (bool, error) {
+	select {
+	case err := <-s.done:
+		s.done <- err // later calls see it too
+		return true, err
+	default:
+		return false, nil
+	}
+}
+
 // waitForCount polls target until it holds at least n documents, failing
 // if the process ends or a minute passes first. It returns the count seen.
 func waitForCount(t *testing.T, e es, target string, n int, s *started) int {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for time.Now().Before(deadline) {
-		select {
-		case err := <-s.done:
-			s.done <- err
+		if ended, err := s.exited(); ended {
 			t.Fatalf("procbeat ended (%v) before %s held %d documents: the input is too small to interrupt\nstderr:\n%s", err, target, n, tail(s.stderr(), 20))
-		default:
 		}
 		// target is a wildcard: before the first document it matches
 		// nothing, which counts as 0. Just after a data stream is created
@@ -104,11 +112,8 @@ func waitForCheckpoint(t *testing.T, path string, s *started) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for time.Now().Before(deadline) {
-		select {
-		case err := <-s.done:
-			s.done <- err
+		if ended, err := s.exited(); ended {
 			t.Fatalf("procbeat ended (%v) before it wrote a checkpoint\nstderr:\n%s", err, tail(s.stderr(), 20))
-		default:
 		}
 		// A read may meet the file mid-rename on some systems; a decode
 		// error is polled again like a missing file.

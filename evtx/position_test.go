@@ -17,14 +17,7 @@ const wrappedCorpusFile = "omerbenamram-evtx/samples/2-system-Microsoft-Windows-
 
 func corpusFile(t *testing.T, rel string) []byte {
 	t.Helper()
-	c := findCorpus()
-	if c == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("corpus ../shared/corpus absent in CI")
-		}
-		t.Skip("corpus ../shared/corpus absent")
-	}
-	b, err := os.ReadFile(filepath.Join(c, rel))
+	b, err := os.ReadFile(filepath.Join(corpusDir(t), rel))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -95,7 +95,7 @@ func mixCheck(ident, salt uint64) uint64 {
 // first record numbers are not increasing in file order the log is
 // wrapped, and the salt is derived from the highest record id of any
 // chunk, so that any write to a wrapped log changes every Check. It reads
-// identLen bytes per chunk slot.
+// the first 40 bytes of each chunk slot's header.
 func fileSalt(src io.ReaderAt, nchunks int) (uint64, error) {
 	var prev, maxLast uint64
 	wrapped := false

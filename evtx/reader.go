@@ -79,8 +79,8 @@ type Reader struct {
 	// limit is the number of chunk slots: known at once for a
 	// random-access file, when the stream ends for a stream.
 	limit atomic.Int64
-	// salt is mixed into every Check (see fileSalt); saltErr defers a
-	// failure to compute it to the first Position call.
+	// salt is mixed into every Check (see fileSalt); saltDone is false
+	// while it is still to be computed, on the first Position call.
 	salt     uint64
 	saltDone bool
 	reset    string // why Options.Start was dropped, "" if it was not

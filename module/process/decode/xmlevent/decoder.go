@@ -211,13 +211,7 @@ func (d *Decoder) decode(data []byte) (int, string, error) {
 			break
 		}
 		if data[s.pos] != '<' {
-			var err error
-			if n := len(d.stack); n > 0 && d.stack[n-1].role != rOther {
-				d.vals, err = s.text(d.vals, 0, false)
-			} else {
-				d.skip, err = s.text(d.skip[:0], 0, false)
-			}
-			if err != nil {
+			if err := d.text(&s, false); err != nil {
 				return syntax(err)
 			}
 			continue
@@ -276,13 +270,8 @@ func (d *Decoder) decode(data []byte) (int, string, error) {
 						err = s.errAt("invalid <![ sequence")
 					}
 				}
-				if err != nil {
-					break
-				}
-				if n := len(d.stack); n > 0 && d.stack[n-1].role != rOther {
-					d.vals, err = s.text(d.vals, 0, true)
-				} else {
-					d.skip, err = s.text(d.skip[:0], 0, true)
+				if err == nil {
+					err = d.text(&s, true)
 				}
 			default:
 				err = s.directive()
@@ -306,6 +295,17 @@ func (d *Decoder) decode(data []byte) (int, string, error) {
 		}
 	}
 	return d.finish(d.haveID, string(d.tbuf))
+}
+
+// text reads character data, or a CDATA section's once "<![CDATA[" is
+// read: into vals inside an element whose text is kept, else into skip.
+func (d *Decoder) text(s *scanner, cdata bool) (err error) {
+	if n := len(d.stack); n > 0 && d.stack[n-1].role != rOther {
+		d.vals, err = s.text(d.vals, 0, cdata)
+	} else {
+		d.skip, err = s.text(d.skip[:0], 0, cdata)
+	}
+	return err
 }
 
 // finish checks the event's EventID, sets its time from the SystemTime

@@ -81,9 +81,9 @@ value:
 		// Garbage: outside an array report the rest of the line once;
 		// inside one skip the element (nested arrays and strings included)
 		// up to the next separator.
-		depth, inStr, esc := 0, false, false
+		var n nesting
 		for {
-			if f.array && depth == 0 && !inStr {
+			if f.array && n.depth == 0 && !n.inStr {
 				if b, err := f.r.Peek(1); err == nil && (b[0] == ',' || b[0] == ']') {
 					break
 				}
@@ -95,25 +95,15 @@ value:
 				}
 				break
 			}
-			switch {
-			case inStr && esc:
-				esc = false
-			case inStr && c == '\\':
-				esc = true
-			case c == '"':
-				inStr = !inStr
-			case !inStr && (c == '[' || c == '{'):
-				depth++
-			case !inStr && (c == ']' || c == '}'):
-				depth--
-			}
+			n = n.step(c)
 		}
 		fr.bad, fr.size = errNotObject, f.off-start
 		return fr, nil
 	}
 	// The object: runs of the buffered input are scanned in one loop,
 	// then counted, captured and discarded together.
-	depth, inStr, esc, sawNL := 0, false, false, false
+	var n nesting
+	sawNL := false
 	for done := false; !done; {
 		if _, err := f.r.Peek(1); err != nil {
 			if err == io.EOF {
@@ -132,31 +122,14 @@ value:
 				sawNL = true
 				// JSON forbids raw newlines in strings; on one-record-per-line
 				// input an open object at a newline is a cut line.
-				if inStr || (f.single == 1 && !f.array && depth > 0) {
+				if n.inStr || (f.single == 1 && !f.array && n.depth > 0) {
 					cut = true
 					break
 				}
 			}
-			if inStr {
-				switch {
-				case esc:
-					esc = false
-				case c == '\\':
-					esc = true
-				case c == '"':
-					inStr = false
-				}
-				continue
-			}
-			switch c {
-			case '"':
-				inStr = true
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-			}
-			done = depth == 0
+			n = n.step(c)
+			// Inside a string depth is above 0: the object is open.
+			done = n.depth == 0
 		}
 		seg := p[:k]
 		f.off += int64(k)

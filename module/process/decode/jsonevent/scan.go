@@ -222,32 +222,44 @@ func isNumber(b []byte) bool {
 	return digits
 }
 
+// nesting follows JSON strings and bracket depth byte by byte, to skip a
+// value without parsing it (skipArray, the framer).
+type nesting struct {
+	depth      int
+	inStr, esc bool
+}
+
+// step returns the state after byte c.
+func (n nesting) step(c byte) nesting {
+	if n.inStr {
+		switch {
+		case n.esc:
+			n.esc = false
+		case c == '\\':
+			n.esc = true
+		case c == '"':
+			n.inStr = false
+		}
+		return n
+	}
+	switch c {
+	case '"':
+		n.inStr = true
+	case '[', '{':
+		n.depth++
+	case ']', '}':
+		n.depth--
+	}
+	return n
+}
+
 func (s *scanner) skipArray() error {
-	depth, inStr, esc := 0, false, false
+	var n nesting
 	for ; s.pos < len(s.data); s.pos++ {
 		c := s.data[s.pos]
-		if inStr {
-			switch {
-			case esc:
-				esc = false
-			case c == '\\':
-				esc = true
-			case c == '"':
-				inStr = false
-			}
-			continue
-		}
-		switch c {
-		case '"':
-			inStr = true
-		case '[', '{':
-			depth++
-		case ']', '}':
-			depth--
-			if depth == 0 {
-				s.pos++
-				return nil
-			}
+		if n = n.step(c); n.depth == 0 && !n.inStr && (c == ']' || c == '}') {
+			s.pos++
+			return nil
 		}
 	}
 	return s.fail("unterminated array")

@@ -21,20 +21,8 @@ import (
 // record's Data stays empty. The output is exactly appendRecordJSON of the
 // record the decoder would otherwise have filled (TestDumpJSONMatchesRecords):
 // UTF-8 from appendUTF16/appendValue, escaped as jsonstr.Append escapes.
-
-// appendRecordJSON renders a record as one JSON object.
-func appendRecordJSON(dst []byte, r *winevent.Record) []byte {
-	dst = appendRecordJSONHead(dst, r, nil)
-	for i, d := range r.Data {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = appendDataJSONName(dst, d.Name)
-		dst = jsonstr.Append(dst, d.Value)
-		dst = append(dst, '}')
-	}
-	return append(dst, ']', '}')
-}
+// appendRecordJSON, the reference the tests compare with, is in
+// dumpjson_test.go.
 
 // jsonStrings keeps the JSON of the record's string fields as last
 // rendered: within a file they rarely change, and interned strings that

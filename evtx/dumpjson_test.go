@@ -11,7 +11,23 @@ import (
 	"testing"
 
 	"github.com/procbeat/procbeat/internal/jsonstr"
+	"github.com/procbeat/procbeat/winevent"
 )
+
+// appendRecordJSON renders a record as one JSON object: what Dump's JSON
+// mode (dumpjson.go) must write for it.
+func appendRecordJSON(dst []byte, r *winevent.Record) []byte {
+	dst = appendRecordJSONHead(dst, r, nil)
+	for i, d := range r.Data {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendDataJSONName(dst, d.Name)
+		dst = jsonstr.Append(dst, d.Value)
+		dst = append(dst, '}')
+	}
+	return append(dst, ']', '}')
+}
 
 // escapedRef is the definition the JSON mode must match: render, then
 // escape as jsonstr.Append does, without the quotes.

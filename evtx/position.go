@@ -65,17 +65,18 @@ func chunkIdent(b []byte) uint64 {
 	if len(b) < identLen || string(b[:8]) != chunkMagic {
 		return 0
 	}
-	h := uint64(14695981039346656037)
-	for _, c := range b[8:16] { // first record number
+	h := fnv1a(14695981039346656037, b[8:16])   // first record number
+	h = fnv1a(h, b[24:32])                      // first record identifier
+	h = fnv1a(h, b[chunkHeaderSize+8:identLen]) // first record's number and time
+	return h | 1                                // never 0: 0 means "no chunk"
+}
+
+// fnv1a continues the FNV-1a hash h over b.
+func fnv1a(h uint64, b []byte) uint64 {
+	for _, c := range b {
 		h = (h ^ uint64(c)) * 1099511628211
 	}
-	for _, c := range b[24:32] { // first record identifier
-		h = (h ^ uint64(c)) * 1099511628211
-	}
-	for _, c := range b[chunkHeaderSize+8 : identLen] {
-		h = (h ^ uint64(c)) * 1099511628211
-	}
-	return h | 1 // never 0: 0 means "no chunk"
+	return h
 }
 
 // mixCheck combines a chunk's identity with the file's salt (0 when the log
@@ -84,11 +85,9 @@ func mixCheck(ident, salt uint64) uint64 {
 	if salt == 0 {
 		return ident
 	}
-	h := ident
-	for i := 0; i < 8; i++ {
-		h = (h ^ (salt >> (8 * i) & 0xff)) * 1099511628211
-	}
-	return h | 1
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], salt)
+	return fnv1a(ident, b[:]) | 1
 }
 
 // fileSalt scans the chunk headers of a random-access file: when the chunks'

@@ -340,15 +340,9 @@ func (e *Enricher) FillProcess(host string, start time.Time, p *document.Process
 		return
 	}
 	h := &p.Hash
-	if h.MD5 == "" {
-		h.MD5 = info.MD5
-	}
-	if h.SHA1 == "" {
-		h.SHA1 = info.SHA1
-	}
-	if h.SHA256 == "" {
-		h.SHA256 = info.SHA256
-	}
+	fill(&h.MD5, info.MD5)
+	fill(&h.SHA1, info.SHA1)
+	fill(&h.SHA256, info.SHA256)
 	if !info.IsPE {
 		return
 	}

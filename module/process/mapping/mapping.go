@@ -813,6 +813,15 @@ func (m *Mapper) fillParentFromEntry(p *document.ProcessParent, e *tracker.Entry
 	}
 }
 
+// lookup is the tracked process of entity id id; an event without one
+// (no GUID) names no tracked process, and costs no lookup.
+func (m *Mapper) lookup(host, id string) (tracker.Entry, bool) {
+	if id == "" {
+		return tracker.Entry{}, false
+	}
+	return m.tr.Lookup(host, id)
+}
+
 func fillUser(u *document.User, e tracker.User) {
 	u.Domain, u.Name, u.ID = e.Domain, e.Name, e.ID
 }
@@ -840,7 +849,7 @@ func (m *Mapper) sysmonAccess(rec *winevent.Record, d *document.Document) error 
 		p.Thread.ID = document.LongOf(int64(tid))
 	}
 	var logon string
-	if src, ok := m.tr.Lookup(host, p.EntityID); ok && p.EntityID != "" && sameProcess(&src, pid, ts) {
+	if src, ok := m.lookup(host, p.EntityID); ok && sameProcess(&src, pid, ts) {
 		// The start event's image wins over a placeholder or a late rename.
 		if src.Executable != "" {
 			p.Executable, p.Name = src.Executable, src.Name
@@ -863,7 +872,7 @@ func (m *Mapper) sysmonAccess(rec *winevent.Record, d *document.Document) error 
 	if hasTPID {
 		t.PID = document.LongOf(int64(tpid))
 	}
-	if tp, ok := m.tr.Lookup(host, t.EntityID); ok && t.EntityID != "" && tp.Executable != "" && (!hasTPID || sameProcess(&tp, tpid, ts)) {
+	if tp, ok := m.lookup(host, t.EntityID); ok && tp.Executable != "" && (!hasTPID || sameProcess(&tp, tpid, ts)) {
 		t.Executable = tp.Executable
 	}
 	t.Name = baseName(t.Executable)

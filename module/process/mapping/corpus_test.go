@@ -247,21 +247,7 @@ func TestCorpusEventIDsAcrossFormats(t *testing.T) {
 // as their rendered XML.
 func TestWinlogbeatExportSameEventIDs(t *testing.T) {
 	xmlRecs := readRecords(t, "testdata/scenario.xml")
-	f, err := os.Open("testdata/scenario.winlogbeat.ndjson")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	d := jsonevent.NewDecoder(f, "scenario.winlogbeat.ndjson", decode.Options{})
-	var jsonRecs []winevent.Record
-	for d.Next() {
-		r := *d.Record()
-		r.Data = append([]winevent.Data(nil), r.Data...)
-		jsonRecs = append(jsonRecs, r)
-	}
-	if d.Err() != nil || d.ErrorCount() != 0 {
-		t.Fatalf("decode: %v %v", d.Err(), d.Errors())
-	}
+	jsonRecs := readWinlogbeatRecords(t, "testdata/scenario.winlogbeat.ndjson")
 	each := func(recs []winevent.Record) func(func(*winevent.Record)) {
 		return func(fn func(*winevent.Record)) {
 			for i := range recs {

@@ -108,9 +108,9 @@ type Mapper struct {
 	hash    *xxhash.Digest
 	hashBuf []byte
 	hostIDs hostIDs
-	// lastHost caches the lower-casing of the last record's Computer:
-	// records come in runs of one host.
-	lastHost struct{ computer, name string }
+	// lastHost caches the names and host.id of the last record's
+	// Computer: records come in runs of one host.
+	lastHost hostNames
 	// arena holds the values only a document holds (message, event id,
 	// call stack); scratch is where they are built.
 	arena   arena
@@ -278,8 +278,8 @@ func (m *Mapper) common(rec *winevent.Record, kind Kind, d *document.Document) {
 	e.Ingested = e.Created
 	e.Provider = rec.Provider
 	// host.name is the lower-cased Computer; the event id hashes the same.
-	hostName := m.hostName(rec.Computer)
-	e.ID = m.eventID(rec, hostName)
+	hn := m.hostOf(rec.Computer)
+	e.ID = m.eventID(rec, hn.name)
 	e.Outcome = "success"
 	if rec.RecordID != 0 {
 		e.Sequence = document.LongOf(int64(rec.RecordID))
@@ -300,7 +300,7 @@ func (m *Mapper) common(rec *winevent.Record, kind Kind, d *document.Document) {
 		e.Action = "OpenProcess"
 	}
 	e.Dataset = d.DataStream.Dataset
-	m.host(hostName, &d.Host)
+	m.host(hn, &d.Host)
 	m.scratch = appendMessage(m.scratch[:0], kind, d)
 	d.Message = m.arena.string(m.scratch)
 }
@@ -323,13 +323,22 @@ func eventCode(id uint16) string {
 	return strconv.Itoa(int(id))
 }
 
-// hostName is the lower-cased Computer, lower-cased once per run of
-// records of one host.
-func (m *Mapper) hostName(computer string) string {
-	if computer != m.lastHost.computer {
-		m.lastHost.computer, m.lastHost.name = computer, strings.ToLower(computer)
+// hostNames is what a record's Computer gives its document: host.name
+// (the lower-cased Computer), host.hostname (its first label) and host.id.
+type hostNames struct {
+	computer, name, short, id string
+	set                       bool
+}
+
+// hostOf is the names and host.id of computer, worked out once per run of
+// records of one host (host.id is a function of the name).
+func (m *Mapper) hostOf(computer string) *hostNames {
+	if l := &m.lastHost; !l.set || computer != l.computer {
+		l.computer, l.name, l.set = computer, strings.ToLower(computer), true
+		l.short, _, _ = strings.Cut(l.name, ".")
+		l.id = m.hostIDs.id(l.name, l.short)
 	}
-	return m.lastHost.name
+	return &m.lastHost
 }
 
 // Shared read-only slices: documents only ever read them.
@@ -341,19 +350,14 @@ var (
 	typeAccess      = []string{"access"}
 )
 
-func (m *Mapper) host(name string, h *document.Host) {
-	if name != "" {
-		h.Name = name
-		short, _, _ := strings.Cut(h.Name, ".")
-		h.Hostname = short
-	}
+func (m *Mapper) host(hn *hostNames, h *document.Host) {
+	h.Name, h.Hostname, h.ID = hn.name, hn.short, hn.id
 	meta := &m.opts.Host
 	if m.opts.HostMeta != nil {
-		if meta = m.opts.HostMeta(name); meta == nil {
+		if meta = m.opts.HostMeta(hn.name); meta == nil {
 			meta = &Host{}
 		}
 	}
-	h.ID = m.hostIDs.id(h.Name, h.Hostname)
 	h.Architecture = meta.Architecture
 	h.IP = meta.IP
 	h.MAC = meta.MAC
@@ -809,6 +813,15 @@ func (m *Mapper) fillParentFromEntry(p *document.ProcessParent, e *tracker.Entry
 	}
 }
 
+// lookup is the tracked process of entity id id; an event without one
+// (no GUID) names no tracked process, and costs no lookup.
+func (m *Mapper) lookup(host, id string) (tracker.Entry, bool) {
+	if id == "" {
+		return tracker.Entry{}, false
+	}
+	return m.tr.Lookup(host, id)
+}
+
 func fillUser(u *document.User, e tracker.User) {
 	u.Domain, u.Name, u.ID = e.Domain, e.Name, e.ID
 }
@@ -836,7 +849,7 @@ func (m *Mapper) sysmonAccess(rec *winevent.Record, d *document.Document) error 
 		p.Thread.ID = document.LongOf(int64(tid))
 	}
 	var logon string
-	if src, ok := m.tr.Lookup(host, p.EntityID); ok && p.EntityID != "" && sameProcess(&src, pid, ts) {
+	if src, ok := m.lookup(host, p.EntityID); ok && sameProcess(&src, pid, ts) {
 		// The start event's image wins over a placeholder or a late rename.
 		if src.Executable != "" {
 			p.Executable, p.Name = src.Executable, src.Name
@@ -859,7 +872,7 @@ func (m *Mapper) sysmonAccess(rec *winevent.Record, d *document.Document) error 
 	if hasTPID {
 		t.PID = document.LongOf(int64(tpid))
 	}
-	if tp, ok := m.tr.Lookup(host, t.EntityID); ok && t.EntityID != "" && tp.Executable != "" && (!hasTPID || sameProcess(&tp, tpid, ts)) {
+	if tp, ok := m.lookup(host, t.EntityID); ok && tp.Executable != "" && (!hasTPID || sameProcess(&tp, tpid, ts)) {
 		t.Executable = tp.Executable
 	}
 	t.Name = baseName(t.Executable)

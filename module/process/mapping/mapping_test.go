@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -53,6 +54,28 @@ func readRecords(t *testing.T, path string) []winevent.Record {
 	}
 	if d.ErrorCount() != 0 {
 		t.Fatalf("fixture has decode errors: %v", d.Errors())
+	}
+	return recs
+}
+
+// readWinlogbeatRecords decodes a Winlogbeat JSON export, which must
+// decode without errors.
+func readWinlogbeatRecords(t *testing.T, path string) []winevent.Record {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	d := jsonevent.NewDecoder(f, filepath.Base(path), decode.Options{})
+	var recs []winevent.Record
+	for d.Next() {
+		r := *d.Record()
+		r.Data = append([]winevent.Data(nil), r.Data...)
+		recs = append(recs, r)
+	}
+	if d.Err() != nil || d.ErrorCount() != 0 {
+		t.Fatalf("decode: %v %v", d.Err(), d.Errors())
 	}
 	return recs
 }
@@ -274,21 +297,7 @@ func BenchmarkMap(b *testing.B) {
 // TestJSONExportMapsLikeXML: the same events exported by Winlogbeat (JSON)
 // give the same documents as their rendered XML.
 func TestJSONExportMapsLikeXML(t *testing.T) {
-	f, err := os.Open("testdata/scenario.winlogbeat.ndjson")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	d := jsonevent.NewDecoder(f, "scenario.winlogbeat.ndjson", decode.Options{})
-	var recs []winevent.Record
-	for d.Next() {
-		r := *d.Record()
-		r.Data = append([]winevent.Data(nil), r.Data...)
-		recs = append(recs, r)
-	}
-	if d.Err() != nil || d.ErrorCount() != 0 {
-		t.Fatalf("decode: %v %v", d.Err(), d.Errors())
-	}
+	recs := readWinlogbeatRecords(t, "testdata/scenario.winlogbeat.ndjson")
 	got, _ := mapAll(t, newMapper(tracker.New(tracker.Options{})), recs)
 	golden(t, "testdata/scenario.golden", got)
 }

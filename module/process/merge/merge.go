@@ -244,10 +244,10 @@ func (m *Merger[T]) link(k key, prov provider, st *stream, it Item[T], emit Emit
 		if err := emit(it.Kind, it.Doc, m.out[:1]); err != nil {
 			return err
 		}
-		m.hold(k, prov, st, it)
-		m.slots[m.byKey[k]].remembered = true
+		s := m.hold(k, prov, st, it)
+		m.slots[s].remembered = true
 		var zero T
-		m.acks[m.byKey[k]] = zero
+		m.acks[s] = zero
 		return m.release(st, emit)
 	}
 	if s := m.twin(k, prov, it.Logged, it.image(), &it.Doc.Process); s >= 0 {
@@ -378,7 +378,8 @@ func (m *Merger[T]) pair(s int32, it Item[T], prov provider, emit Emit[T]) error
 	return nil
 }
 
-func (m *Merger[T]) hold(k key, prov provider, st *stream, it Item[T]) {
+// hold keeps it in a free slot, which it returns.
+func (m *Merger[T]) hold(k key, prov provider, st *stream, it Item[T]) int32 {
 	var s int32
 	if n := len(m.free); n > 0 {
 		s, m.free = m.free[n-1], m.free[:n-1]
@@ -405,6 +406,7 @@ func (m *Merger[T]) hold(k key, prov provider, st *stream, it Item[T]) {
 	}
 	st.q = append(st.q, ref{slot: s, seq: m.seq})
 	m.held++
+	return s
 }
 
 // compact drops the refs of emitted records from st's queue, so that a

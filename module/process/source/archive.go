@@ -365,18 +365,13 @@ func (w *walker) stream(ctx context.Context, name, prefix, kind string, r io.Rea
 			base = path.Base(strings.ReplaceAll(name, "\\", "/"))
 		}
 		member := strings.TrimSuffix(base, path.Ext(base))
-		live := true
-		open := func(ctx context.Context) (io.ReadCloser, error) {
-			if live {
-				live = false
-				return io.NopCloser(in), nil
-			}
+		open := firstThen(in, func(ctx context.Context) (io.ReadCloser, error) {
 			d, c, err := decompressed(ctx)
 			if err != nil {
 				return nil, err
 			}
 			return readCloser{d, c}, nil
-		}
+		})
 		return w.memberAny(ctx, name, join(member), open, depth)
 	}
 	tr := tar.NewReader(in)
@@ -397,12 +392,8 @@ func (w *walker) stream(ctx context.Context, name, prefix, kind string, r io.Rea
 		if h.Typeflag != tar.TypeReg {
 			continue
 		}
-		live, n := true, ordinal
-		open := func(ctx context.Context) (io.ReadCloser, error) {
-			if live {
-				live = false
-				return io.NopCloser(tr), nil
-			}
+		n := ordinal
+		open := firstThen(tr, func(ctx context.Context) (io.ReadCloser, error) {
 			// Stream the archive again up to the member.
 			d, c, err := decompressed(ctx)
 			if err != nil {
@@ -416,10 +407,24 @@ func (w *walker) stream(ctx context.Context, name, prefix, kind string, r io.Rea
 				}
 			}
 			return readCloser{t, c}, nil
-		}
+		})
 		if err := w.member(ctx, name, join(h.Name), open, depth); err != nil {
 			return err
 		}
+	}
+}
+
+// firstThen is a member's open: the first call reads the member from the
+// stream being walked (first), later ones from again, which reads the
+// archive anew.
+func firstThen(first io.Reader, again func(context.Context) (io.ReadCloser, error)) func(context.Context) (io.ReadCloser, error) {
+	live := true
+	return func(ctx context.Context) (io.ReadCloser, error) {
+		if live {
+			live = false
+			return io.NopCloser(first), nil
+		}
+		return again(ctx)
 	}
 }
 

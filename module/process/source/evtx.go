@@ -92,13 +92,7 @@ func (a *evtxReader) Position() Position       { return a.pos }
 // format.
 func (a *evtxReader) Filtered() int64 { return int64(a.r.Stats().Filtered) }
 
-func (a *evtxReader) Err() error {
-	err := a.r.Err()
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return nil
-	}
-	return err
-}
+func (a *evtxReader) Err() error { return unlessEnded(a.r.Err()) }
 
 func (a *evtxReader) Close() error {
 	err := a.r.Close()

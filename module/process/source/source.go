@@ -7,6 +7,8 @@ package source
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -95,4 +97,13 @@ scan:
 		return FormatEVTX
 	}
 	return FormatUnknown
+}
+
+// unlessEnded is a decoder's error, or nil when it is only the context
+// having ended (a cancelled read is not a fault of the input).
+func unlessEnded(err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return nil
+	}
+	return err
 }

@@ -3,7 +3,6 @@ package source
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 
@@ -166,13 +165,7 @@ func (t *textReader) Record() *winevent.Record { return t.d.Record() }
 func (t *textReader) Position() Position       { return t.pos }
 
 // Err is the decoder's fatal error; an ended context is not one.
-func (t *textReader) Err() error {
-	err := t.d.Err()
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return nil
-	}
-	return err
-}
+func (t *textReader) Err() error { return unlessEnded(t.d.Err()) }
 
 func (t *textReader) Close() error {
 	if t.closer == nil {

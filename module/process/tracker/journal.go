@@ -166,7 +166,7 @@ func OpenJournal(dir string, t *Tracker, warn func(format string, args ...any)) 
 func (j *Journal) Empty() bool {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return j.snapSize == 0 && j.size <= int64(j.headerLen())
+	return j.snapSize == 0 && j.size <= int64(len(j.header()))
 }
 
 func (j *Journal) path(name string) string { return filepath.Join(j.dir, name) }
@@ -237,15 +237,15 @@ func (j *Journal) replayJournal(snapGen uint64, warn func(string, ...any)) error
 	return j.restart()
 }
 
-func (j *Journal) headerLen() int {
+// header is the journal's first line for j.gen, newline included.
+func (j *Journal) header() []byte {
 	b, _ := json.Marshal(journalHeader{Format: journalName, Version: formatVersion, Generation: j.gen})
-	return len(b) + 1
+	return append(b, '\n')
 }
 
 // restart empties the journal and writes its header for j.gen.
 func (j *Journal) restart() error {
-	hdr, _ := json.Marshal(journalHeader{Format: journalName, Version: formatVersion, Generation: j.gen})
-	hdr = append(hdr, '\n')
+	hdr := j.header()
 	if err := j.f.Truncate(0); err != nil {
 		return fmt.Errorf("tracker journal: %w", err)
 	}

@@ -13,6 +13,7 @@
 package image
 
 import (
+	"bytes"
 	"container/list"
 	"crypto/md5"
 	"crypto/sha1"
@@ -29,6 +30,7 @@ import (
 	"time"
 
 	"github.com/procbeat/procbeat/fields/document"
+	"github.com/procbeat/procbeat/internal/lower"
 	"github.com/procbeat/procbeat/module/process/enrich/image/authenticode"
 	"github.com/procbeat/procbeat/module/process/enrich/image/catalog"
 	"github.com/procbeat/procbeat/module/process/enrich/image/filetimes"
@@ -175,9 +177,12 @@ func (e *Enricher) forHost(host string) bool {
 	if e.hosts == nil {
 		return true
 	}
-	h := strings.ToLower(host)
-	short, _, _ := strings.Cut(h, ".")
-	return e.hosts[h] || e.hosts[short]
+	// Lower-cased on the stack: a document asks up to three times, and
+	// Computer names are mostly upper case.
+	var buf [64]byte
+	h := lower.Append(buf[:0], host)
+	short, _, _ := bytes.Cut(h, []byte{'.'})
+	return e.hosts[string(h)] || e.hosts[string(short)]
 }
 
 // Lookup returns what the file at the Windows path exe says, reading it if
@@ -340,15 +345,9 @@ func (e *Enricher) FillProcess(host string, start time.Time, p *document.Process
 		return
 	}
 	h := &p.Hash
-	if h.MD5 == "" {
-		h.MD5 = info.MD5
-	}
-	if h.SHA1 == "" {
-		h.SHA1 = info.SHA1
-	}
-	if h.SHA256 == "" {
-		h.SHA256 = info.SHA256
-	}
+	fill(&h.MD5, info.MD5)
+	fill(&h.SHA1, info.SHA1)
+	fill(&h.SHA256, info.SHA256)
 	if !info.IsPE {
 		return
 	}

@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Times are what the timeline says about one file.
@@ -106,12 +107,35 @@ func parseTime(s string) (time.Time, error) {
 
 // Key normalises a Windows or timeline path: drive letter and leading
 // separators dropped, slashes made backslashes, upper case.
-func Key(p string) string {
+func Key(p string) string { return string(appendKey(nil, p)) }
+
+// appendKey appends Key(p) to dst: byte by byte for ASCII, so that a
+// lookup (one per process start) can build its key on the stack.
+func appendKey(dst []byte, p string) []byte {
 	if len(p) >= 2 && p[1] == ':' {
 		p = p[2:]
 	}
-	p = strings.ToUpper(strings.ReplaceAll(p, "/", `\`))
-	return strings.TrimLeft(p, `\`)
+	for i := 0; i < len(p); i++ {
+		if p[i] >= utf8.RuneSelf {
+			p = strings.ToUpper(strings.ReplaceAll(p, "/", `\`))
+			return append(dst, strings.TrimLeft(p, `\`)...)
+		}
+	}
+	start := len(dst)
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		switch {
+		case c == '/':
+			c = '\\'
+		case 'a' <= c && c <= 'z':
+			c -= 'a' - 'A'
+		}
+		if c == '\\' && len(dst) == start {
+			continue // leading separators
+		}
+		dst = append(dst, c)
+	}
+	return dst
 }
 
 // Lookup returns the times of a file.
@@ -119,7 +143,8 @@ func (ix *Index) Lookup(winPath string) (Times, bool) {
 	if ix == nil {
 		return Times{}, false
 	}
-	t, ok := ix.times[Key(winPath)]
+	var buf [256]byte
+	t, ok := ix.times[string(appendKey(buf[:0], winPath))]
 	return t, ok
 }
 

@@ -43,3 +43,20 @@ func FuzzRead(f *testing.F) {
 		}
 	})
 }
+
+// TestKeyLikeReference: Key, built byte by byte for ASCII, is the plain
+// definition.
+func TestKeyLikeReference(t *testing.T) {
+	ref := func(p string) string {
+		if len(p) >= 2 && p[1] == ':' {
+			p = p[2:]
+		}
+		return strings.TrimLeft(strings.ToUpper(strings.ReplaceAll(p, "/", `\`)), `\`)
+	}
+	for _, p := range []string{"", "c", "c:", `C:\`, `c:\Windows\System32\cmd.exe`, "C:/Users/bob/x.exe",
+		`/\/a\b`, "//x", `\\server\share\ä.exe`, "c:/Grüße/ſ.EXE", "x:y", "\xff/a"} {
+		if got, want := Key(p), ref(p); got != want {
+			t.Errorf("Key(%q) = %q, want %q", p, got, want)
+		}
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"unicode/utf8"
+
+	"github.com/procbeat/procbeat/internal/utf16le"
 )
 
 // BinXML tokens (MS-EVEN6 2.2.12). The 0x40 bit on some tokens means "more
@@ -123,7 +125,7 @@ func (d *decoder) nameAt(off uint32) (string, int, error) {
 	if o+8+2*n > len(d.chunk) {
 		return "", 0, fmt.Errorf("name at %#x: %w", off, ErrTruncated)
 	}
-	d.scratch = appendUTF16(d.scratch[:0], d.chunk[o+8:o+8+2*n])
+	d.scratch = utf16le.Append(d.scratch[:0], d.chunk[o+8:o+8+2*n])
 	s := d.intern(d.scratch)
 	size := 8 + 2*n + 2
 	d.nameIdx.set(off, int32(len(d.names)))

@@ -60,7 +60,7 @@ func (cb *chunkBuilder) u16(v uint16) { cb.c = binary.LittleEndian.AppendUint16(
 func (cb *chunkBuilder) u32(v uint32) { cb.c = binary.LittleEndian.AppendUint32(cb.c, v) }
 func (cb *chunkBuilder) u64(v uint64) { cb.c = binary.LittleEndian.AppendUint64(cb.c, v) }
 
-func utf16le(s string) []byte {
+func toUTF16(s string) []byte {
 	var b []byte
 	for _, u := range utf16.Encode([]rune(s)) {
 		b = binary.LittleEndian.AppendUint16(b, u)
@@ -78,14 +78,14 @@ func (cb *chunkBuilder) name(s string) {
 	cb.u32(off)
 	cb.u32(0)
 	cb.u16(0)
-	u := utf16le(s)
+	u := toUTF16(s)
 	cb.u16(uint16(len(u) / 2))
 	cb.c = append(cb.c, u...)
 	cb.u16(0)
 }
 
 func (cb *chunkBuilder) text(s string) {
-	u := utf16le(s)
+	u := toUTF16(s)
 	cb.u16(uint16(len(u) / 2))
 	cb.c = append(cb.c, u...)
 }
@@ -270,7 +270,7 @@ func buildFile(chunks [][]byte, declared int, flags uint32) []byte {
 }
 
 // Value constructors.
-func vStr(s string) val      { return val{tString, append(utf16le(s), 0, 0)} }
+func vStr(s string) val      { return val{tString, append(toUTF16(s), 0, 0)} }
 func vU8(v uint8) val        { return val{tUint8, []byte{v}} }
 func vU16(v uint16) val      { return val{tUint16, binary.LittleEndian.AppendUint16(nil, v)} }
 func vU32(v uint32) val      { return val{tUint32, binary.LittleEndian.AppendUint32(nil, v)} }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/procbeat/procbeat/internal/utf16le"
 	"github.com/procbeat/procbeat/winevent"
 )
 
@@ -750,7 +751,7 @@ func (d *decoder) attrTime(a int32, fr frame) time.Time {
 // appendText appends a text node's content.
 func (d *decoder) appendText(dst []byte, nd *node) []byte {
 	if nd.tlen > 0 {
-		return appendUTF16(dst, d.chunk[nd.toff:nd.toff+nd.tlen])
+		return utf16le.Append(dst, d.chunk[nd.toff:nd.toff+nd.tlen])
 	}
 	return append(dst, nd.text...)
 }

@@ -148,7 +148,7 @@ func TestValueRendering(t *testing.T) {
 		{vSID(5, 21, 1, 2, 500), "S-1-5-21-1-2-500"},
 		{val{tHexInt32, le.AppendUint32(nil, 0x1410)}, "0x1410"},
 		{vHex64(0x3e7), "0x3e7"},
-		{val{tString | tArray, append(append(utf16le("a"), 0, 0), append(utf16le("bc"), 0, 0)...)}, "a,bc"},
+		{val{tString | tArray, append(append(toUTF16("a"), 0, 0), append(toUTF16("bc"), 0, 0)...)}, "a,bc"},
 		{val{tUint16 | tArray, []byte{1, 0, 2, 0}}, "1,2"},
 		{val{tHexInt64 | tArray, le.AppendUint64(le.AppendUint64(nil, 1), 255)}, "0x1,0xff"},
 		{val{tGUID | tArray, append(append([]byte{}, guid...), guid...)}, "{12345678-9ABC-DEF0-0102-030405060708},{12345678-9ABC-DEF0-0102-030405060708}"},
@@ -177,7 +177,7 @@ func TestTokensAndDump(t *testing.T) {
 	// a processing instruction and UserData.
 	cdata := []byte{tokCDATA}
 	cdata = binary.LittleEndian.AppendUint16(cdata, 3)
-	cdata = append(cdata, utf16le("x<y")...)
+	cdata = append(cdata, toUTF16("x<y")...)
 	charRef := binary.LittleEndian.AppendUint16([]byte{tokCharRef}, 'Z')
 	body := el("Event", nil,
 		el("System", nil,
@@ -208,7 +208,7 @@ func TestTokensAndDump(t *testing.T) {
 	// by record 7.
 	pi := binary.LittleEndian.AppendUint32([]byte{tokPITarget}, cb.names["Inner"])
 	pi = binary.LittleEndian.AppendUint16(append(pi, tokPIData), 3)
-	pi = append(pi, utf16le("d=1")...)
+	pi = append(pi, toUTF16("d=1")...)
 	cb.rawRecord(9, el("Event", nil, el("EventData", nil, rawTok(pi...))))
 	file := buildFile([][]byte{cb.bytes()}, 1, 0)
 	recs, errs, _ := decodeBytes(t, file, Options{Workers: 1})

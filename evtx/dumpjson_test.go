@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/procbeat/procbeat/internal/jsonstr"
+	"github.com/procbeat/procbeat/internal/utf16le"
 	"github.com/procbeat/procbeat/winevent"
 )
 
@@ -43,7 +44,7 @@ func TestAppendUTF16JSONMatchesReference(t *testing.T) {
 	alphabet := []uint16{'a', 'Z', ' ', '"', '\\', '/', '\n', '\r', '\t', 0x01, 0x1f, 0x7f, 0, 0x80, 0xe9, 0x2028, 0x2029, 0x4e2d, 0xd83d, 0xde00, 0xdc00, 0xfffd, 0x5c00, 0x225c}
 	for n := 0; n < 20000; n++ {
 		b := randUTF16(rng, alphabet, 40, 3)
-		raw := appendUTF16(nil, b)
+		raw := utf16le.Append(nil, b)
 		got, n := appendUTF16JSON([]byte("pre"), b)
 		if want := append([]byte("pre"), escapedRef(raw)...); !bytes.Equal(got, want) || n != len(raw) {
 			t.Fatalf("appendUTF16JSON(% x) = %q (raw %d), want %q (raw %d)", b, got, n, want, len(raw))
@@ -54,7 +55,7 @@ func TestAppendUTF16JSONMatchesReference(t *testing.T) {
 func TestAppendValueJSON(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	d := newDecoder("t", &Options{})
-	strs := [][]byte{utf16le("C:\\a \"b\"\n"), utf16le("é\u2028x"), []byte("ansi\x01\"\\\xff\x00")}
+	strs := [][]byte{toUTF16("C:\\a \"b\"\n"), toUTF16("é\u2028x"), []byte("ansi\x01\"\\\xff\x00")}
 	for typ := 0; typ < 256; typ++ {
 		if typ == tBinXML {
 			continue // never rendered as a value

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/procbeat/procbeat/internal/utf16le"
 )
 
 // refUTF16 is the plain definition appendUTF16 must match: decode up to the
@@ -57,10 +59,10 @@ func TestAppendUTF16MatchesReference(t *testing.T) {
 	for n := 0; n < 3000; n++ {
 		b := randUTF16(rng, alphabet, 24, 4)
 		prefix := []byte("pre")
-		got := appendUTF16(append([]byte(nil), prefix...), b)
+		got := utf16le.Append(append([]byte(nil), prefix...), b)
 		want := append(append([]byte(nil), prefix...), refUTF16(b[:len(b)/2*2])...)
 		if !bytes.Equal(got, want) {
-			t.Fatalf("appendUTF16(% x) = %q, want %q", b, got, want)
+			t.Fatalf("utf16le.Append(% x) = %q, want %q", b, got, want)
 		}
 	}
 }
@@ -77,7 +79,7 @@ func benchUTF16() [][]byte {
 		`-`,
 		`Medium`,
 	} {
-		in = append(in, utf16le(s)) // values carry no NUL, as in real records
+		in = append(in, toUTF16(s)) // values carry no NUL, as in real records
 	}
 	return in
 }
@@ -99,7 +101,7 @@ func BenchmarkAppendUTF16(b *testing.B) {
 					if json {
 						dst, _ = appendUTF16JSON(dst, s)
 					} else {
-						dst = appendUTF16(dst, s)
+						dst = utf16le.Append(dst, s)
 					}
 				}
 			}

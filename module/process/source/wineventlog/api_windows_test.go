@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/procbeat/procbeat/internal/utf16le"
 )
 
 // These tests exercise the real wevtapi layer on a Windows machine, on the
@@ -60,7 +62,7 @@ func TestWevtapiReadsRendersAndBookmarks(t *testing.T) {
 	if err != nil || used != need {
 		t.Fatalf("render: %d of %d, %v", used, need, err)
 	}
-	text := string(appendUTF16LE(nil, buf[:used]))
+	text := string(utf16le.Append(nil, buf[:used]))
 	if !strings.HasPrefix(text, "<Event ") || !strings.HasSuffix(text, "</Event>") {
 		t.Fatalf("rendered %q", text)
 	}
@@ -77,7 +79,7 @@ func TestWevtapiReadsRendersAndBookmarks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bmXML := string(appendUTF16LE(nil, bbuf[:used]))
+	bmXML := string(utf16le.Append(nil, bbuf[:used]))
 	if !strings.Contains(bmXML, "RecordId=") {
 		t.Fatalf("bookmark %q", bmXML)
 	}

@@ -16,7 +16,7 @@ type staticAPI struct {
 	event, bookmark []byte
 }
 
-func utf16le(s string) []byte {
+func toUTF16(s string) []byte {
 	var b []byte
 	for _, c := range utf16.Encode([]rune(s + "\x00")) {
 		b = append(b, byte(c), byte(c>>8))
@@ -59,7 +59,7 @@ func (staticSub) Wait(time.Duration) (bool, error) { return true, nil }
 // render per batch of 100.
 func BenchmarkReadLive(b *testing.B) {
 	rec := fakeRecord{id: 7, provider: winevent.ProviderSysmon, eventID: 1, time: t0, computer: "ws1.corp.example"}
-	api := &staticAPI{event: utf16le(eventXML(sysmon, rec)), bookmark: utf16le("<BookmarkList><Bookmark Channel='x' RecordId='7'/></BookmarkList>")}
+	api := &staticAPI{event: toUTF16(eventXML(sysmon, rec)), bookmark: toUTF16("<BookmarkList><Bookmark Channel='x' RecordId='7'/></BookmarkList>")}
 	src, err := New(Config{Channel: sysmon}, Options{API: api})
 	if err != nil {
 		b.Fatal(err)

@@ -35,6 +35,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/procbeat/procbeat/internal/utf16le"
 	"github.com/procbeat/procbeat/module/process/decode"
 	"github.com/procbeat/procbeat/module/process/decode/xmlevent"
 	"github.com/procbeat/procbeat/module/process/source"
@@ -393,7 +394,7 @@ func (r *reader) render(h Handle, bookmark bool) ([]byte, error) {
 		if r.buf[used-2] != 0 || r.buf[used-1] != 0 {
 			return nil, fmt.Errorf("rendering: no terminator within the %d bytes used: the XML was cut short", used)
 		}
-		r.text = appendUTF16LE(r.text[:0], r.buf[:used])
+		r.text = utf16le.Append(r.text[:0], r.buf[:used])
 		return r.text, nil
 	}
 }

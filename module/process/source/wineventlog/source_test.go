@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/procbeat/procbeat/internal/utf16le"
 	"github.com/procbeat/procbeat/module/process/decode"
 	"github.com/procbeat/procbeat/module/process/mapping"
 	"github.com/procbeat/procbeat/module/process/source"
@@ -516,7 +517,7 @@ func TestAppendUTF16LE(t *testing.T) {
 	// "a", U+00E9, U+1F600 (a surrogate pair), an unpaired high surrogate,
 	// then the terminator and garbage after it.
 	in := []byte{'a', 0, 0xE9, 0, 0x3D, 0xD8, 0x00, 0xDE, 0x3D, 0xD8, 'b', 0, 0, 0, 'x', 0}
-	if got := string(appendUTF16LE(nil, in)); got != "a\u00e9\U0001F600\uFFFDb" {
+	if got := string(utf16le.Append(nil, in)); got != "a\u00e9\U0001F600\uFFFDb" {
 		t.Fatalf("%q", got)
 	}
 }

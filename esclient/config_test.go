@@ -80,19 +80,28 @@ func TestURLs(t *testing.T) {
 	}
 }
 
+// unpackUcfg unpacks settings over DefaultConfig with go-ucfg, as Beats'
+// typed unpack does.
+func unpackUcfg(t *testing.T, settings map[string]any) (Config, error) {
+	t.Helper()
+	raw, err := ucfg.NewFrom(settings, ucfg.PathSep("."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := DefaultConfig()
+	err = raw.Unpack(&c)
+	return c, err
+}
+
 func TestUnpackWithUcfg(t *testing.T) {
-	raw, err := ucfg.NewFrom(map[string]any{
+	c, err := unpackUcfg(t, map[string]any{
 		"hosts":    []string{"es:9200"},
 		"username": "u",
 		"password": "p",
 		"timeout":  "5s",
 		"ssl":      map[string]any{"verification_mode": "none"},
-	}, ucfg.PathSep("."))
+	})
 	if err != nil {
-		t.Fatal(err)
-	}
-	c := DefaultConfig()
-	if err := raw.Unpack(&c); err != nil {
 		t.Fatal(err)
 	}
 	if c.Timeout != 5*time.Second || c.Username != "u" || c.SSL.VerificationMode != VerifyNone ||
@@ -100,12 +109,7 @@ func TestUnpackWithUcfg(t *testing.T) {
 		t.Errorf("unpacked %+v", c)
 	}
 
-	bad, err := ucfg.NewFrom(map[string]any{"compression_level": 12}, ucfg.PathSep("."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c = DefaultConfig()
-	if err := bad.Unpack(&c); err == nil || !strings.Contains(err.Error(), "compression_level") {
+	if _, err := unpackUcfg(t, map[string]any{"compression_level": 12}); err == nil || !strings.Contains(err.Error(), "compression_level") {
 		t.Errorf("unpack of a bad level: err = %v, want one naming compression_level", err)
 	}
 }
@@ -138,7 +142,7 @@ func TestHostCredentialsRedacted(t *testing.T) {
 // The new ssl and proxy keys unpack with go-ucfg too (Beats' typed
 // unpack, which names the key path in errors).
 func TestUnpackTLSAndProxyWithUcfg(t *testing.T) {
-	raw, err := ucfg.NewFrom(map[string]any{
+	c, err := unpackUcfg(t, map[string]any{
 		"hosts":         []string{"https://es:9200"},
 		"proxy_url":     "socks5://proxy:1080",
 		"proxy_headers": map[string]any{"X-Case": "17"},
@@ -146,24 +150,15 @@ func TestUnpackTLSAndProxyWithUcfg(t *testing.T) {
 			"enabled": true, "verification_mode": "strict", "supported_protocols": []string{"TLSv1.3"},
 			"certificate": "c.pem", "key": "k.pem", "key_passphrase": "p", "cipher_suites": []string{"ECDHE-RSA-AES-128-GCM-SHA256"},
 		},
-	}, ucfg.PathSep("."))
+	})
 	if err != nil {
-		t.Fatal(err)
-	}
-	c := DefaultConfig()
-	if err := raw.Unpack(&c); err != nil {
 		t.Fatal(err)
 	}
 	if c.SSL.Enabled == nil || !*c.SSL.Enabled || c.SSL.VerificationMode != VerifyStrict || c.SSL.Certificate != "c.pem" ||
 		c.SSL.SupportedProtocols[0] != "TLSv1.3" || c.ProxyURL != "socks5://proxy:1080" || c.ProxyHeaders["X-Case"] != "17" {
 		t.Errorf("unpacked %+v", c)
 	}
-	bad, err := ucfg.NewFrom(map[string]any{"ssl": map[string]any{"curve_types": []string{"P-1"}}}, ucfg.PathSep("."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c = DefaultConfig()
-	if err := bad.Unpack(&c); err == nil || !strings.Contains(err.Error(), "ssl.curve_types[0]") {
+	if _, err := unpackUcfg(t, map[string]any{"ssl": map[string]any{"curve_types": []string{"P-1"}}}); err == nil || !strings.Contains(err.Error(), "ssl.curve_types[0]") {
 		t.Errorf("bad curve: err = %v, want one naming ssl.curve_types[0]", err)
 	}
 }

@@ -49,11 +49,6 @@ func (r *DeadLetterRecord) Body() []byte {
 	return []byte(r.DocumentText)
 }
 
-// Reason is the rejection in one line, for messages.
-func (r *DeadLetterRecord) Reason() string {
-	return fmt.Sprintf("status %d %s: %s", r.Status, r.Error.Type, r.Error.Reason)
-}
-
 // ErrDeadLetterFull is returned (wrapped) when writing would take the
 // dead-letter file past its cap. The events concerned are not acknowledged:
 // they stay behind the checkpoint and are sent again by the next run.

@@ -12,14 +12,8 @@
 package agenttest
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net"
 	"slices"
 	"sync"
@@ -34,6 +28,8 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	protobuf "google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/procbeat/procbeat/testing/certs"
 )
 
 // wait is how long a check-in waits for a change before ending the
@@ -69,7 +65,7 @@ func Start(t testing.TB, withTLS bool) *Agent {
 		ActionsChan: make(chan *mock.PerformAction, 10)}
 	var opts []grpc.ServerOption
 	if withTLS {
-		creds, files, err := newTLS()
+		creds, files, err := newTLS(t)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -246,61 +242,21 @@ func InOrder[S comparable](got, want []S) bool {
 
 // newTLS makes a CA, a server certificate for localhost and a client
 // certificate, as Agent does for each component.
-func newTLS() (credentials.TransportCredentials, *tlsFiles, error) {
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, nil, err
-	}
-	now := time.Now()
-	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "agenttest CA"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		return nil, nil, err
-	}
-	ca, err := x509.ParseCertificate(caDER)
-	if err != nil {
-		return nil, nil, err
-	}
-	leaf := func(serial int64, usage x509.ExtKeyUsage) (certPEM, keyPEM []byte, err error) {
-		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			return nil, nil, err
-		}
-		tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: "localhost"},
-			DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
-			NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
-			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage}}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-		if err != nil {
-			return nil, nil, err
-		}
-		kb, err := x509.MarshalECPrivateKey(key)
-		if err != nil {
-			return nil, nil, err
-		}
-		return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-			pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), nil
-	}
-	srvCert, srvKey, err := leaf(2, x509.ExtKeyUsageServerAuth)
-	if err != nil {
-		return nil, nil, err
-	}
-	cliCert, cliKey, err := leaf(3, x509.ExtKeyUsageClientAuth)
-	if err != nil {
-		return nil, nil, err
-	}
-	pair, err := tls.X509KeyPair(srvCert, srvKey)
+func newTLS(t testing.TB) (credentials.TransportCredentials, *tlsFiles, error) {
+	dir := t.TempDir()
+	ca := certs.NewCA(t, dir, "agenttest CA")
+	names := certs.Names{CommonName: "localhost", DNS: []string{"localhost"}, IPs: []net.IP{net.ParseIP("127.0.0.1")}}
+	srv := ca.Server(t, dir, "server", names)
+	cli := ca.Client(t, dir, "client", names)
+	pair, err := tls.X509KeyPair(srv.CertPEM, srv.KeyPEM)
 	if err != nil {
 		return nil, nil, err
 	}
 	pool := x509.NewCertPool()
-	pool.AddCert(ca)
+	pool.AddCert(ca.Cert)
 	creds := credentials.NewTLS(&tls.Config{Certificates: []tls.Certificate{pair}, ClientCAs: pool,
 		ClientAuth: tls.RequireAndVerifyClientCert, MinVersion: tls.VersionTLS12})
-	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})
-	return creds, &tlsFiles{caPEM: caPEM, clientCert: cliCert, clientKey: cliKey}, nil
+	return creds, &tlsFiles{caPEM: ca.CertPEM, clientCert: cli.CertPEM, clientKey: cli.KeyPEM}, nil
 }
 
 // Watched is a client of the fake Agent that also samples, every few

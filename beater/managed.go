@@ -16,6 +16,7 @@ import (
 	"github.com/procbeat/procbeat/module/process/source"
 	"github.com/procbeat/procbeat/monitoring"
 	esout "github.com/procbeat/procbeat/output/elasticsearch"
+	"github.com/procbeat/procbeat/pipeline"
 )
 
 // Managed is a Beater reconfigured while it runs, as a manager (Elastic
@@ -314,7 +315,7 @@ func (m *Managed) StopInput(id string) error {
 	<-mi.done
 	timeout := m.opts.DrainTimeout
 	if timeout <= 0 {
-		timeout = 30 * time.Second
+		timeout = pipeline.DefaultDrainTimeout
 	}
 	deadline := time.Now().Add(timeout)
 	if others == 0 {

@@ -232,16 +232,14 @@ const (
 )
 
 func (m *Managed) runChannel(ctx context.Context, mi *managedInput, s source.Source) {
-	wait := liveRetryInit
+	first := liveRetryInit
 	if m.opts.LiveRetry > 0 {
-		wait = m.opts.LiveRetry
+		first = m.opts.LiveRetry
 	}
+	wait := first
 	w := &watchedSource{Source: s, opened: func() {
 		mi.setChannelErr(s.ID(), nil)
-		wait = liveRetryInit
-		if m.opts.LiveRetry > 0 {
-			wait = m.opts.LiveRetry
-		}
+		wait = first
 	}}
 	for ctx.Err() == nil {
 		err := m.b.runner.Run(ctx, w)

@@ -252,7 +252,7 @@ func (b *Beater) output(o Options) (pipeline.Output, string, error) {
 			tr = o.WrapES(client)
 		}
 		out, err := esout.New(tr, oc, b.counters, monitoring.Named(b.log, logging.SelectorES))
-		return out, "json", fielderr.Under("output.elasticsearch", err)
+		return out, CodecJSON, fielderr.Under("output.elasticsearch", err)
 	case out.File != nil && out.File.Enabled:
 		o, err := file.New(out.File.Config, b.counters, monitoring.Named(b.log, logging.SelectorFile))
 		return o, out.File.Codec, fielderr.Under("output.file", err)

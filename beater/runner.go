@@ -631,7 +631,7 @@ func (r *Runner) event(a *pipeline.Arena, kind mapping.Kind, d *document.Documen
 	ev := pipeline.Event{Index: r.mapper.IndexIn(kind, d.DataStream.Namespace), ID: d.Event.ID, Pos: pos}
 	// A newline after each body lets NDJSON outputs write runs of bodies
 	// without copying them (pipeline.WriteLines).
-	if r.codec == "car" {
+	if r.codec == CodecCAR {
 		a.SetLine(&ev, append(car.Append(a.Room(), d), '\n'))
 	} else {
 		a.SetLine(&ev, append(d.AppendJSON(a.Room()), '\n'))

@@ -134,35 +134,37 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 	b.progress = o.Progress
 	b.out = out
 	b.eventLog = o.EventLog
+	// A failure closes the output (through the pipeline once there is
+	// one), then lets the lock go.
+	defer func() {
+		if rerr == nil {
+			return
+		}
+		if b.pipe != nil {
+			b.pipe.Close()
+		} else {
+			out.Close()
+		}
+		_ = b.lock.release()
+	}()
 	labels, err := cfg.LabelValues()
 	if err != nil {
-		out.Close()
 		return nil, err
 	}
 	var id string
 	if o.Resume {
 		path := filepath.Join(cfg.Path.Resolve(cfg.Path.Data), "registry.json")
 		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-			out.Close()
 			return nil, fmt.Errorf("path.data: %w", err)
 		}
 		if b.lock, err = lockDataPath(filepath.Dir(path), log); err != nil {
-			out.Close()
 			return nil, err
 		}
-		// Every later failure of assemble lets the lock go.
-		defer func() {
-			if rerr != nil {
-				_ = b.lock.release()
-			}
-		}()
 		if id, err = agentID(filepath.Dir(path), log); err != nil {
-			out.Close()
 			return nil, fmt.Errorf("path.data: %w", err)
 		}
 		b.reg, err = registry.OpenOrFresh(path, registry.Options{Logger: monitoring.Named(log, logging.SelectorRegistrar), Counters: b.counters})
 		if err != nil {
-			out.Close()
 			return nil, err
 		}
 	}
@@ -171,7 +173,6 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 	if b.reg != nil {
 		// The process table is kept beside the registry, journaled.
 		if b.journal, err = openTrackerState(filepath.Dir(b.reg.Path()), tr, b.reg, log); err != nil {
-			out.Close()
 			return nil, err
 		}
 		cp = &journaledCheckpoints{reg: b.reg, j: b.journal}
@@ -185,7 +186,6 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 	b.cancel = cancel
 	b.pipe = pipeline.New(pctx, out, cp, pipeline.Options{MaxBytesInFlight: maxBytes, DrainTimeout: o.DrainTimeout, Counters: b.counters, Logger: monitoring.Named(log, logging.SelectorPublisher)})
 	if b.images, err = newImages(cfg.Enrich, log); err != nil {
-		b.pipe.Close()
 		return nil, err
 	}
 	h := cfg.Procbeat.Host
@@ -221,11 +221,9 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 			MaxHeld: cfg.Procbeat.Merge.MaxHeld, Link: !cfg.Procbeat.MergeSources},
 	})
 	if err != nil {
-		b.pipe.Close()
 		return nil, err
 	}
 	if err := b.startMonitoring(pctx, id); err != nil {
-		b.pipe.Close()
 		return nil, err
 	}
 	return b, nil
@@ -254,7 +252,7 @@ func (b *Beater) output(o Options) (pipeline.Output, string, error) {
 			tr = o.WrapES(client)
 		}
 		out, err := esout.New(tr, oc, b.counters, monitoring.Named(b.log, logging.SelectorES))
-		return out, "json", fielderr.Under("output.elasticsearch", err)
+		return out, CodecJSON, fielderr.Under("output.elasticsearch", err)
 	case out.File != nil && out.File.Enabled:
 		o, err := file.New(out.File.Config, b.counters, monitoring.Named(b.log, logging.SelectorFile))
 		return o, out.File.Codec, fielderr.Under("output.file", err)

@@ -67,7 +67,7 @@ func deadLetterIdentity(ctx context.Context, path string) (id string, ok bool, e
 // documents rejected again during this run are appended to the file (it may
 // be the output's own) and wait for the next replay.
 func (b *Beater) replayDeadLetters(ctx context.Context, path, id string) error {
-	if b.runner.codec == "car" {
+	if b.runner.codec == CodecCAR {
 		return fmt.Errorf("%s: a dead-letter file holds Elasticsearch documents; --codec car does not apply to it", path)
 	}
 	f, err := source.OS{}.Open(ctx, path)

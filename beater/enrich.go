@@ -119,11 +119,9 @@ func (im *images) close() {
 		return
 	}
 	s := im.enricher.Stats()
-	var b strings.Builder
-	fmt.Fprintf(&b, "enrich: %d lookups, %d files read, %d missing, %d not on a mapped drive, %d refused (leaving the root), %d unreadable, %d too large, %d not PE, %d over budget, %d catalogs (%d unusable)",
+	im.log.Infof("enrich: %d lookups, %d files read, %d missing, %d not on a mapped drive, %d refused (leaving the root), %d unreadable, %d too large, %d not PE, %d over budget, %d catalogs (%d unusable)",
 		s.Lookups.Load(), s.Reads.Load(), s.Missing.Load(), s.Unmapped.Load(), s.Refused.Load(), s.Unreadable.Load(), s.TooLarge.Load(), s.NotPE.Load(),
 		s.Timeouts.Load(), s.CatalogFiles.Load(), s.CatalogErrors.Load())
-	im.log.Infof("%s", b.String())
 	if im.root != nil {
 		im.root.Close()
 	}

@@ -19,13 +19,7 @@ import (
 // exactly what the first did not).
 func TestWrappedEVTXExactlyOnceIntoElasticsearch(t *testing.T) {
 	path, nchunks := wrappedSysmonEVTX(t, t.TempDir())
-	all := newIDOutput(-1)
-	b := testBeater(t, t.TempDir(), all)
-	if _, err := b.Replay(context.Background(), []string{path}); err != nil {
-		t.Fatal(err)
-	}
-	b.Close()
-	want := len(all.stored())
+	want := len(replayIDs(t, t.TempDir(), path))
 
 	c := estest.Start(t)
 	ctx := context.Background()

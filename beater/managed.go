@@ -16,6 +16,7 @@ import (
 	"github.com/procbeat/procbeat/module/process/source"
 	"github.com/procbeat/procbeat/monitoring"
 	esout "github.com/procbeat/procbeat/output/elasticsearch"
+	"github.com/procbeat/procbeat/pipeline"
 )
 
 // Managed is a Beater reconfigured while it runs, as a manager (Elastic
@@ -231,16 +232,14 @@ const (
 )
 
 func (m *Managed) runChannel(ctx context.Context, mi *managedInput, s source.Source) {
-	wait := liveRetryInit
+	first := liveRetryInit
 	if m.opts.LiveRetry > 0 {
-		wait = m.opts.LiveRetry
+		first = m.opts.LiveRetry
 	}
+	wait := first
 	w := &watchedSource{Source: s, opened: func() {
 		mi.setChannelErr(s.ID(), nil)
-		wait = liveRetryInit
-		if m.opts.LiveRetry > 0 {
-			wait = m.opts.LiveRetry
-		}
+		wait = first
 	}}
 	for ctx.Err() == nil {
 		err := m.b.runner.Run(ctx, w)
@@ -314,7 +313,7 @@ func (m *Managed) StopInput(id string) error {
 	<-mi.done
 	timeout := m.opts.DrainTimeout
 	if timeout <= 0 {
-		timeout = 30 * time.Second
+		timeout = pipeline.DefaultDrainTimeout
 	}
 	deadline := time.Now().Add(timeout)
 	if others == 0 {

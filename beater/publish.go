@@ -151,11 +151,7 @@ func (p *publisher) publish(j *pubJob) {
 // emitMerged is the merger's Emit: it observes, encodes and publishes what
 // the merger lets go while it takes emitTo's document, under mergeMu.
 func (p *publisher) emitMerged(kind mapping.Kind, d *document.Document, acks []pipeline.Ticket) error {
-	if p.r.observe != nil {
-		p.r.observe(d)
-	}
-	ev := p.r.event(p.arena, kind, d, pipeline.Position{Source: acks[0].Source})
-	return p.send(p.emitTo.rs, kind, ev, acks)
+	return p.send(p.emitTo.rs, kind, p.r.released(p.arena, kind, d, acks), acks)
 }
 
 // send publishes ev for rs, with the tickets Reserve took if any, and

@@ -107,37 +107,35 @@ func (b *Beater) scan(ctx context.Context, patterns []string, format source.Form
 		changed = append(changed, p)
 		states[p] = now
 	}
+	// ended records how reading p ended; stop says ctx ended.
+	ended := func(p string, err error) (stop bool) {
+		if err == nil {
+			seen[p] = states[p]
+			return false
+		}
+		if ctx.Err() != nil {
+			return true
+		}
+		b.log.Errorf("%v", err)
+		failed = append(failed, err)
+		return false
+	}
 	together := b.runner.Declare(ctx, changed, format)
 	done := make(map[string]bool, len(together))
 	for i, err := range b.runner.ReplayTogether(ctx, together, format, sc) {
 		p := together[i]
 		done[p] = true
-		if err != nil {
-			if ctx.Err() != nil {
-				return failed
-			}
-			b.log.Errorf("%v", err)
-			failed = append(failed, err)
-			continue
+		if ended(p, err) {
+			return failed
 		}
-		seen[p] = states[p]
 	}
 	for _, p := range changed {
 		if ctx.Err() != nil {
 			return failed
 		}
-		if done[p] {
-			continue
+		if !done[p] && ended(p, b.runner.replayFile(ctx, p, format, sc)) {
+			return failed
 		}
-		if err := b.runner.replayFile(ctx, p, format, sc); err != nil {
-			if ctx.Err() != nil {
-				return failed
-			}
-			b.log.Errorf("%v", err)
-			failed = append(failed, err)
-			continue
-		}
-		seen[p] = states[p]
 	}
 	// The end of a scan: what is still held waits no longer (a twin in a
 	// file written later comes too late to be held for).

@@ -429,14 +429,20 @@ type outgoing struct {
 // released.
 func (r *Runner) emitter(outs *[]outgoing) merge.Emit[pipeline.Ticket] {
 	return func(kind mapping.Kind, d *document.Document, acks []pipeline.Ticket) error {
-		if r.observe != nil {
-			r.observe(d)
-		}
-		o := outgoing{ev: r.event(r.arena, kind, d, pipeline.Position{Source: acks[0].Source}), kind: kind}
+		o := outgoing{ev: r.released(r.arena, kind, d, acks), kind: kind}
 		o.n = copy(o.t[:], acks)
 		*outs = append(*outs, o)
 		return nil
 	}
+}
+
+// released observes and encodes, into a, a document the merger lets go
+// for the records of acks.
+func (r *Runner) released(a *pipeline.Arena, kind mapping.Kind, d *document.Document, acks []pipeline.Ticket) pipeline.Event {
+	if r.observe != nil {
+		r.observe(d)
+	}
+	return r.event(a, kind, d, pipeline.Position{Source: acks[0].Source})
 }
 
 // publishOut publishes what the merger let go, counting each document in c
@@ -625,7 +631,7 @@ func (r *Runner) event(a *pipeline.Arena, kind mapping.Kind, d *document.Documen
 	ev := pipeline.Event{Index: r.mapper.IndexIn(kind, d.DataStream.Namespace), ID: d.Event.ID, Pos: pos}
 	// A newline after each body lets NDJSON outputs write runs of bodies
 	// without copying them (pipeline.WriteLines).
-	if r.codec == "car" {
+	if r.codec == CodecCAR {
 		a.SetLine(&ev, append(car.Append(a.Room(), d), '\n'))
 	} else {
 		a.SetLine(&ev, append(d.AppendJSON(a.Room()), '\n'))

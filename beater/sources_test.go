@@ -54,6 +54,19 @@ func (o *idOutput) Publish(ctx context.Context, evs []pipeline.Event) error {
 	return nil
 }
 
+// replayIDs replays paths with data as the data directory and returns the
+// _ids stored.
+func replayIDs(t *testing.T, data string, paths ...string) map[string]int {
+	t.Helper()
+	out := newIDOutput(-1)
+	b := testBeater(t, data, out)
+	if _, err := b.Replay(context.Background(), paths); err != nil {
+		t.Fatal(err)
+	}
+	b.Close()
+	return out.stored()
+}
+
 func (o *idOutput) stored() map[string]int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -175,13 +188,7 @@ func exactlyOnce(t *testing.T, what string, want map[string]int, runs ...map[str
 // highest record id, as procbeat did, lost every chunk after the wrap.
 func TestWrappedEVTXInterruptedAtEveryChunkBoundary(t *testing.T) {
 	path, nchunks := wrappedSysmonEVTX(t, t.TempDir())
-	all := newIDOutput(-1)
-	b := testBeater(t, t.TempDir(), all)
-	if _, err := b.Replay(context.Background(), []string{path}); err != nil {
-		t.Fatal(err)
-	}
-	b.Close()
-	want := all.stored()
+	want := replayIDs(t, t.TempDir(), path)
 	if len(want) < 200 {
 		t.Fatalf("%d documents in the wrapped log", len(want))
 	}
@@ -194,13 +201,7 @@ func TestWrappedEVTXInterruptedAtEveryChunkBoundary(t *testing.T) {
 			t.Fatal(err)
 		}
 		b.Close()
-		second := newIDOutput(-1)
-		b = testBeater(t, data, second)
-		if _, err := b.Replay(context.Background(), []string{path}); err != nil {
-			t.Fatal(err)
-		}
-		b.Close()
-		exactlyOnce(t, fmt.Sprintf("chunk boundary %d", boundary), want, first.stored(), second.stored())
+		exactlyOnce(t, fmt.Sprintf("chunk boundary %d", boundary), want, first.stored(), replayIDs(t, data, path))
 	}
 }
 
@@ -235,13 +236,7 @@ func TestRestartAfterKillEveryKind(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range []string{evtxPath, xmlPath, jsonPath, zipPath} {
-		all := newIDOutput(-1)
-		b := testBeater(t, t.TempDir(), all)
-		if _, err := b.Replay(context.Background(), []string{p}); err != nil {
-			t.Fatal(err)
-		}
-		b.Close()
-		want := all.stored()
+		want := replayIDs(t, t.TempDir(), p)
 		for _, accept := range []int{0, 7, len(want) / 2} {
 			data := t.TempDir()
 			first := newIDOutput(accept)
@@ -253,13 +248,7 @@ func TestRestartAfterKillEveryKind(t *testing.T) {
 			}
 			b.Close() // gives up on the hung batches
 			kill()
-			second := newIDOutput(-1)
-			b = testBeater(t, data, second)
-			if _, err := b.Replay(context.Background(), []string{p}); err != nil {
-				t.Fatal(err)
-			}
-			b.Close()
-			exactlyOnce(t, filepath.Base(p), want, first.stored(), second.stored())
+			exactlyOnce(t, filepath.Base(p), want, first.stored(), replayIDs(t, data, p))
 		}
 	}
 }

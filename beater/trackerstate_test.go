@@ -20,53 +20,27 @@ import (
 // the journal once and leaves the registry, which then stays small.
 func TestTrackerStateMigratesFromRegistry(t *testing.T) {
 	dir := t.TempDir()
-	old := tracker.New(tracker.Options{})
-	old.Start("h", tracker.Entry{EntityID: "{parent}", PID: 10, Start: time.Unix(100, 0)})
-	var buf bytes.Buffer
-	if err := old.Save(&buf); err != nil {
-		t.Fatal(err)
-	}
+	table := oldProcessTable(t)
 	path := filepath.Join(dir, "registry.json")
 	reg, err := registry.Open(path, registry.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg.SetExtra(buf.Bytes())
+	reg.SetExtra(table)
 	if err := reg.Flush(); err != nil {
 		t.Fatal(err)
 	}
 
-	reg, err = registry.Open(path, registry.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := tracker.New(tracker.Options{})
-	j, err := openTrackerState(dir, tr, reg, monitoring.NopLogger{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg, tr, j := openRegistryAndState(t, dir, path)
 	if _, ok := tr.Lookup("h", "{parent}"); !ok {
 		t.Fatal("process of the registry's table not loaded")
 	}
-	cp := &journaledCheckpoints{reg: reg, j: j}
-	cp.Done([]pipeline.Ticket{cp.Begin(pipeline.Position{Source: "s", Offset: 1})})
-	if err := cp.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	j.Close()
+	checkpointOnce(t, reg, j)
 	if st, err := os.Stat(path); err != nil || st.Size() > 1024 {
 		t.Errorf("registry after migration: %v, %d bytes", err, st.Size())
 	}
 
-	reg, err = registry.Open(path, registry.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr2 := tracker.New(tracker.Options{})
-	j2, err := openTrackerState(dir, tr2, reg, monitoring.NopLogger{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg, tr2, j2 := openRegistryAndState(t, dir, path)
 	defer j2.Close()
 	if _, ok := tr2.Lookup("h", "{parent}"); !ok || len(reg.Extra()) != 0 {
 		t.Errorf("after restart: found %v, registry extra %d bytes", ok, len(reg.Extra()))
@@ -79,15 +53,10 @@ func TestTrackerStateMigratesFromRegistry(t *testing.T) {
 // next is a version 2 one without it.
 func TestTrackerStateMigratesFromVersion1Registry(t *testing.T) {
 	dir := t.TempDir()
-	old := tracker.New(tracker.Options{})
-	old.Start("h", tracker.Entry{EntityID: "{parent}", PID: 10, Start: time.Unix(100, 0)})
-	var buf bytes.Buffer
-	if err := old.Save(&buf); err != nil {
-		t.Fatal(err)
-	}
+	table := oldProcessTable(t)
 	payload, err := json.Marshal(map[string]any{
 		"positions": []map[string]any{{"source": "file:/logs/a.evtx", "offset": 42}},
-		"extra":     buf.Bytes(),
+		"extra":     table,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -99,6 +68,40 @@ func TestTrackerStateMigratesFromVersion1Registry(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	reg, tr, j := openRegistryAndState(t, dir, path)
+	if _, ok := tr.Lookup("h", "{parent}"); !ok {
+		t.Fatal("process of the version 1 registry's table not loaded")
+	}
+	checkpointOnce(t, reg, j)
+	b, err := os.ReadFile(path)
+	if err != nil || !bytes.HasPrefix(b, []byte("procbeat-registry 2 ")) || bytes.Contains(b, []byte(`"extra"`)) {
+		t.Fatalf("registry after migration: %v\n%s", err, b)
+	}
+
+	reg, tr2, j2 := openRegistryAndState(t, dir, path)
+	defer j2.Close()
+	if _, ok := tr2.Lookup("h", "{parent}"); !ok {
+		t.Error("after restart: process not in the journal")
+	}
+}
+
+// oldProcessTable is a process table saved the old way: one process,
+// {parent} on host h.
+func oldProcessTable(t *testing.T) []byte {
+	t.Helper()
+	old := tracker.New(tracker.Options{})
+	old.Start("h", tracker.Entry{EntityID: "{parent}", PID: 10, Start: time.Unix(100, 0)})
+	var buf bytes.Buffer
+	if err := old.Save(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// openRegistryAndState opens the registry at path and loads a new
+// tracker's state from dir, as the Beater does at start.
+func openRegistryAndState(t *testing.T, dir, path string) (*registry.Registry, *tracker.Tracker, *tracker.Journal) {
+	t.Helper()
 	reg, err := registry.Open(path, registry.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -108,31 +111,17 @@ func TestTrackerStateMigratesFromVersion1Registry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := tr.Lookup("h", "{parent}"); !ok {
-		t.Fatal("process of the version 1 registry's table not loaded")
-	}
+	return reg, tr, j
+}
+
+// checkpointOnce acknowledges one event through the journaled checkpoints,
+// writes them and closes the journal.
+func checkpointOnce(t *testing.T, reg *registry.Registry, j *tracker.Journal) {
+	t.Helper()
 	cp := &journaledCheckpoints{reg: reg, j: j}
 	cp.Done([]pipeline.Ticket{cp.Begin(pipeline.Position{Source: "s", Offset: 1})})
 	if err := cp.Flush(); err != nil {
 		t.Fatal(err)
 	}
 	j.Close()
-	b, err := os.ReadFile(path)
-	if err != nil || !bytes.HasPrefix(b, []byte("procbeat-registry 2 ")) || bytes.Contains(b, []byte(`"extra"`)) {
-		t.Fatalf("registry after migration: %v\n%s", err, b)
-	}
-
-	reg, err = registry.Open(path, registry.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr2 := tracker.New(tracker.Options{})
-	j2, err := openTrackerState(dir, tr2, reg, monitoring.NopLogger{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer j2.Close()
-	if _, ok := tr2.Lookup("h", "{parent}"); !ok {
-		t.Error("after restart: process not in the journal")
-	}
 }

@@ -256,8 +256,8 @@ func (r *Registry) Done(tickets []pipeline.Ticket) {
 	defer r.mu.Unlock()
 	if r.links > 0 {
 		for _, t := range tickets {
-			if w := r.sources[t.Source]; w != nil && t.Seq >= w.base && t.Seq < w.next {
-				w.q[w.start+int(t.Seq-w.base)].acked = true
+			if _, s := r.slot(t); s != nil {
+				s.acked = true
 			}
 		}
 		r.settle()
@@ -265,11 +265,11 @@ func (r *Registry) Done(tickets []pipeline.Ticket) {
 	}
 	var last *window
 	for _, t := range tickets {
-		w := r.sources[t.Source]
-		if w == nil || t.Seq < w.base || t.Seq >= w.next {
+		w, s := r.slot(t)
+		if s == nil {
 			continue // unknown or already passed: nothing to do
 		}
-		w.q[w.start+int(t.Seq-w.base)].acked = true
+		s.acked = true
 		if w != last {
 			if last != nil {
 				r.advance(last)
@@ -282,6 +282,16 @@ func (r *Registry) Done(tickets []pipeline.Ticket) {
 	}
 }
 
+// slot is t's event in its source's window, nil when the source is
+// unknown or its checkpoint passed the event already; under mu.
+func (r *Registry) slot(t pipeline.Ticket) (*window, *slot) {
+	w := r.sources[t.Source]
+	if w == nil || t.Seq < w.base || t.Seq >= w.next {
+		return w, nil
+	}
+	return w, &w.q[w.start+int(t.Seq-w.base)]
+}
+
 // Link ties two events of different sources that went into one document
 // (pipeline.Linker): neither source's checkpoint passes its event until
 // the other's could pass the other, so a restart reads both again or
@@ -290,11 +300,10 @@ func (r *Registry) Link(a, b pipeline.Ticket) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, t := range [2][2]pipeline.Ticket{{a, b}, {b, a}} {
-		w := r.sources[t[0].Source]
-		if w == nil || t[0].Seq < w.base || t[0].Seq >= w.next {
+		_, s := r.slot(t[0])
+		if s == nil {
 			continue // passed already: nothing to hold
 		}
-		s := &w.q[w.start+int(t[0].Seq-w.base)]
 		if !s.linked {
 			r.links++
 		}

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cespare/xxhash/v2"
@@ -103,11 +104,14 @@ type Mapper struct {
 	tr      *tracker.Tracker
 	indices [4]string
 	// others are the data streams of namespaces other than opts.Namespace
-	// (inputs of their own namespace), made once each.
-	others  map[string]*[4]string
-	hash    *xxhash.Digest
-	hashBuf []byte
-	hostIDs hostIDs
+	// (inputs of their own namespace), made once each. IndexIn is called
+	// by the publishers of concurrent runs (live channels), unlike the
+	// rest of the Mapper: othersMu guards the map.
+	othersMu sync.RWMutex
+	others   map[string]*[4]string
+	hash     *xxhash.Digest
+	hashBuf  []byte
+	hostIDs  hostIDs
 	// lastHost caches the names and host.id of the last record's
 	// Computer: records come in runs of one host.
 	lastHost hostNames
@@ -189,14 +193,20 @@ func (m *Mapper) IndexIn(k Kind, ns string) string {
 	if ns == "" || ns == m.opts.Namespace {
 		return m.indices[k]
 	}
+	m.othersMu.RLock()
 	ix, ok := m.others[ns]
+	m.othersMu.RUnlock()
 	if !ok {
-		if m.others == nil {
-			m.others = map[string]*[4]string{}
+		m.othersMu.Lock()
+		if ix, ok = m.others[ns]; !ok {
+			if m.others == nil {
+				m.others = map[string]*[4]string{}
+			}
+			v := indices(ns)
+			ix = &v
+			m.others[ns] = ix
 		}
-		v := indices(ns)
-		ix = &v
-		m.others[ns] = ix
+		m.othersMu.Unlock()
 	}
 	return ix[k]
 }

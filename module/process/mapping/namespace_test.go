@@ -1,6 +1,8 @@
 package mapping_test
 
 import (
+	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/procbeat/procbeat/module/process/mapping"
@@ -35,4 +37,26 @@ func TestIndexIn(t *testing.T) {
 	}); n != 0 {
 		t.Errorf("%.1f allocations per document of another namespace", n)
 	}
+}
+
+// TestIndexInConcurrent: the publishers of concurrent runs (live channels
+// of inputs with namespaces of their own) ask for data streams at once;
+// run with -race.
+func TestIndexInConcurrent(t *testing.T) {
+	m := mapping.New(tracker.New(tracker.Options{}), mapping.Options{Namespace: "prod"})
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 200 {
+				ns := fmt.Sprintf("ns%d", (i+g)%7)
+				if got, want := m.IndexIn(mapping.Start, ns), "logs-endpoint.events.process-"+ns; got != want {
+					t.Errorf("IndexIn(Start, %s) = %s, want %s", ns, got, want)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }

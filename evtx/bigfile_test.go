@@ -18,7 +18,12 @@ type corpusChunk struct {
 // processChunks returns the clean chunks (both checksums valid, decoded
 // without error) of the corpus files that hold process events, in manifest
 // order. It skips the test when the corpus is absent.
-func processChunks(tb testing.TB) []corpusChunk {
+func processChunks(tb testing.TB) []corpusChunk { return corpusChunks(tb, false) }
+
+// corpusChunks returns the clean chunks of the corpus files that hold
+// process events or, with all, of every corpus EVTX file: a mixed file
+// where process events are a minority, as in a host's whole collection.
+func corpusChunks(tb testing.TB, all bool) []corpusChunk {
 	tb.Helper()
 	corpus := corpusDir(tb)
 	opts := Options{}
@@ -26,7 +31,7 @@ func processChunks(tb testing.TB) []corpusChunk {
 	res := &chunkResult{}
 	var chunks []corpusChunk
 	for _, e := range readManifest(tb, corpus) {
-		if e.sysmon1+e.sysmon5+e.sysmon10+e.sec4688 == 0 {
+		if !all && e.sysmon1+e.sysmon5+e.sysmon10+e.sec4688 == 0 {
 			continue
 		}
 		data, err := os.ReadFile(filepath.Join(corpus, e.path))
@@ -56,9 +61,9 @@ func processChunks(tb testing.TB) []corpusChunk {
 // minRecords records and minBytes bytes. It returns the record and chunk
 // counts. The file is written chunk by chunk, so a 1 GB file costs no more
 // memory than the corpus chunks themselves.
-func writeCorpusEVTX(tb testing.TB, path string, minRecords int, minBytes int64) (records, chunks int) {
+func writeCorpusEVTX(tb testing.TB, path string, minRecords int, minBytes int64, all bool) (records, chunks int) {
 	tb.Helper()
-	src := processChunks(tb)
+	src := corpusChunks(tb, all)
 	// Count first: the header declares the chunk count.
 	size := int64(fileHeaderBlock)
 	for records < minRecords || size < minBytes {
@@ -96,7 +101,9 @@ func writeCorpusEVTX(tb testing.TB, path string, minRecords int, minBytes int64)
 // TestWriteBenchFile writes the benchmark input to the path in
 // PROCBEAT_EVTX_BENCH_OUT, for tools/evtxbench (comparison with other
 // parsers, RSS of the replay path). PROCBEAT_EVTX_BENCH_RECORDS (default
-// 200000) and PROCBEAT_EVTX_BENCH_BYTES (default 0) set the minimum size.
+// 200000) and PROCBEAT_EVTX_BENCH_BYTES (default 0) set the minimum size;
+// PROCBEAT_EVTX_BENCH_MIX=all takes the chunks of every corpus file instead
+// of only those holding process events.
 // It prints "records=N chunks=N bytes=N" on stdout.
 func TestWriteBenchFile(t *testing.T) {
 	out := os.Getenv("PROCBEAT_EVTX_BENCH_OUT")
@@ -118,7 +125,15 @@ func TestWriteBenchFile(t *testing.T) {
 		}
 		minBytes = n
 	}
-	records, chunks := writeCorpusEVTX(t, out, minRecords, minBytes)
+	all := false
+	switch v := os.Getenv("PROCBEAT_EVTX_BENCH_MIX"); v {
+	case "", "process":
+	case "all":
+		all = true
+	default:
+		t.Fatalf("PROCBEAT_EVTX_BENCH_MIX=%q: want process or all", v)
+	}
+	records, chunks := writeCorpusEVTX(t, out, minRecords, minBytes, all)
 	fi, err := os.Stat(out)
 	if err != nil {
 		t.Fatal(err)

@@ -109,7 +109,15 @@ func AppendAfterQuote(b []byte, s string) []byte {
 			if n == 0 {
 				break
 			}
-			x := tail(s, i)
+			var x uint64
+			if len(s) >= 8 {
+				// The string's last word with the bytes before i
+				// shifted out (tail's first case, kept here where it
+				// inlines).
+				x = load8(s, len(s)-8) >> (uint(8-n) * 8)
+			} else {
+				x = tail(s, i)
+			}
 			binary.LittleEndian.PutUint64(out[o:o+8], x)
 			if m = special(x) & (highs >> (uint(8-n) * 8)); m == 0 {
 				o += n
@@ -133,8 +141,9 @@ func AppendAfterQuote(b []byte, s string) []byte {
 			out = out[:cap(out)]
 		}
 	}
-	out = out[:o]
-	return append(out, '"')
+	// The room left always holds the closing quote.
+	out[o] = '"'
+	return out[:o+1]
 }
 
 // appendHard writes the byte or rune at s[i], flagged by special but

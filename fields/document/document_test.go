@@ -156,3 +156,40 @@ func BenchmarkAppendTime(b *testing.B) {
 		buf = document.AppendTime(buf[:0], t)
 	}
 }
+
+// Values the generated encoder matches as constants (tools/gendocument's
+// frequentValues) and values near them, which take the escaping path,
+// encode alike: as encoding/json reads them back.
+func TestFrequentValuesEncodeAsOthers(t *testing.T) {
+	for _, v := range []string{"event", "even", "events", "Event", "event\"", "endpoint.events.process", "endpoint.events.proces"} {
+		var d document.Document
+		d.Event.Kind = v
+		d.Event.Category = []string{v}
+		d.Event.Type = []string{v, "start"}
+		d.DataStream.Dataset = v
+		var back struct {
+			Event struct {
+				Kind     string
+				Category []string
+				Type     []string
+			}
+			DataStream struct {
+				Dataset string
+			} `json:"data_stream"`
+		}
+		raw := d.AppendJSON(nil)
+		if err := json.Unmarshal(raw, &back); err != nil {
+			t.Fatalf("%q: %s: %v", v, raw, err)
+		}
+		if back.Event.Kind != v || len(back.Event.Category) != 1 || back.Event.Category[0] != v ||
+			len(back.Event.Type) != 2 || back.Event.Type[0] != v || back.Event.Type[1] != "start" || back.DataStream.Dataset != v {
+			t.Errorf("%q: %s", v, raw)
+		}
+	}
+	var d document.Document
+	d.Event.Kind = "event"
+	d.Event.Category = []string{"process"}
+	if got, want := string(d.AppendJSON(nil)), `{"event":{"category":["process"],"kind":"event"}}`; got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+}

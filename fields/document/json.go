@@ -62,24 +62,33 @@ func (d *Document) AppendJSON(b []byte) []byte {
 
 // appendTime writes RFC 3339 with milliseconds in UTC, the form Defend uses.
 func appendTime(b []byte, t time.Time) []byte {
-	b = append(b, '"')
+	return appendTimeAfterQuote(append(b, '"'), t)
+}
+
+// appendTimeAfterQuote is appendTime for a b that ends with the opening
+// quote already (the generated encoder writes it with the key).
+func appendTimeAfterQuote(b []byte, t time.Time) []byte {
 	b = rfc3339.AppendMillisUTC(b, t)
 	return append(b, '"')
 }
 
-func appendStrings(b []byte, ss []string) []byte {
-	b = append(b, '[')
-	for i, s := range ss {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendString(b, s)
+// appendStringsAfterQuote writes ss, not empty, as a JSON array for a b
+// that ends with its opening bracket and its first string's opening quote.
+func appendStringsAfterQuote(b []byte, ss []string) []byte {
+	b = jsonstr.AppendAfterQuote(b, ss[0])
+	for _, s := range ss[1:] {
+		b = append(b, ',', '"')
+		b = jsonstr.AppendAfterQuote(b, s)
 	}
 	return append(b, ']')
 }
 
 // appendString writes s as a JSON string.
 func appendString(b []byte, s string) []byte { return jsonstr.Append(b, s) }
+
+// appendStringAfterQuote writes s as a JSON string for a b that ends with
+// the opening quote already.
+func appendStringAfterQuote(b []byte, s string) []byte { return jsonstr.AppendAfterQuote(b, s) }
 
 // AppendString appends s as a JSON string, for encoders of other shapes
 // (the CAR codec) that must escape exactly as documents do.

@@ -40,25 +40,25 @@ func load8(s string, i int) uint64 {
 		uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
 }
 
-// tail returns the last n = len(s)-i < 8 bytes of s, from i on,
-// little-endian in a word padded with zeros: without a loop, from the
-// string's last word or from two overlapping loads of 4 or 2 bytes (the
-// bytes both hold are the same, so or-ing them is exact).
-func tail(s string, i int) uint64 {
-	n := len(s) - i
+// load4 returns the 4 bytes of s at i, little-endian.
+func load4(s string, i int) uint64 {
+	w := s[i : i+4]
+	return uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24
+}
+
+// short returns the bytes of s, shorter than 8, little-endian in a word
+// padded with zeros: without a loop, from two overlapping loads of 4 or 2
+// bytes (the bytes both hold are the same, so or-ing them is exact).
+func short(s string) uint64 {
+	n := len(s)
 	switch {
-	case len(s) >= 8:
-		// The string's last word with the bytes before i shifted out.
-		return load8(s, len(s)-8) >> (uint(8-n) * 8)
 	case n >= 4:
-		lo, hi := s[i:i+4], s[len(s)-4:]
-		return uint64(lo[0]) | uint64(lo[1])<<8 | uint64(lo[2])<<16 | uint64(lo[3])<<24 |
-			(uint64(hi[0])|uint64(hi[1])<<8|uint64(hi[2])<<16|uint64(hi[3])<<24)<<(uint(n-4)*8)
+		return load4(s, 0) | load4(s, n-4)<<(uint(n-4)*8)
 	case n >= 2:
-		lo, hi := s[i:i+2], s[len(s)-2:]
+		lo, hi := s[:2], s[n-2:]
 		return uint64(lo[0]) | uint64(lo[1])<<8 | (uint64(hi[0])|uint64(hi[1])<<8)<<(uint(n-2)*8)
 	case n == 1:
-		return uint64(s[i])
+		return uint64(s[0])
 	}
 	return 0
 }
@@ -86,6 +86,30 @@ func Append(b []byte, s string) []byte {
 // test and a store.
 func AppendAfterQuote(b []byte, s string) []byte {
 	o := len(b)
+	// Strings of up to 16 bytes are over half of a document's, and most
+	// have nothing to escape: one or two words (overlapping when shorter
+	// than 16) are tested and stored without the loop.
+	if n := len(s); n <= 16 && cap(b)-o >= 16+slack {
+		out := b[:o+16+slack]
+		switch {
+		case n >= 8:
+			x, y := load8(s, 0), load8(s, n-8)
+			if special(x)|special(y) == 0 {
+				binary.LittleEndian.PutUint64(out[o:o+8], x)
+				binary.LittleEndian.PutUint64(out[o+n-8:o+n], y)
+				out[o+n] = '"'
+				return out[:o+n+1]
+			}
+		case n >= 4:
+			x, y := load4(s, 0), load4(s, n-4)
+			if special(x|y<<32) == 0 {
+				binary.LittleEndian.PutUint32(out[o:o+4], uint32(x))
+				binary.LittleEndian.PutUint32(out[o+n-4:o+n], uint32(y))
+				out[o+n] = '"'
+				return out[:o+n+1]
+			}
+		}
+	}
 	if cap(b)-o < len(s)+slack {
 		b = slices.Grow(b, len(s)+slack)
 	}
@@ -112,11 +136,10 @@ func AppendAfterQuote(b []byte, s string) []byte {
 			var x uint64
 			if len(s) >= 8 {
 				// The string's last word with the bytes before i
-				// shifted out (tail's first case, kept here where it
-				// inlines).
+				// shifted out.
 				x = load8(s, len(s)-8) >> (uint(8-n) * 8)
 			} else {
-				x = tail(s, i)
+				x = short(s[i:])
 			}
 			binary.LittleEndian.PutUint64(out[o:o+8], x)
 			if m = special(x) & (highs >> (uint(8-n) * 8)); m == 0 {

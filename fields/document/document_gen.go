@@ -570,6 +570,8 @@ func (x *ElasticAgent) appendJSON(b []byte) ([]byte, bool) {
 
 func (x *Event) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
+	var lastDate time.Time
+	dateAt, dateEnd := 0, 0
 	if x.Action != "" {
 		switch x.Action {
 		case "start":
@@ -596,7 +598,11 @@ func (x *Event) appendJSON(b []byte) ([]byte, bool) {
 	}
 	if !x.Created.IsZero() {
 		b = append(b, ",\"created\":\""...)
-		b = appendTimeAfterQuote(b, x.Created)
+		{
+			at := len(b)
+			b = appendTimeAfterQuote(b, x.Created)
+			lastDate, dateAt, dateEnd = x.Created, at, len(b)
+		}
 	}
 	if x.Dataset != "" {
 		switch x.Dataset {
@@ -615,7 +621,11 @@ func (x *Event) appendJSON(b []byte) ([]byte, bool) {
 	}
 	if !x.Ingested.IsZero() {
 		b = append(b, ",\"ingested\":\""...)
-		b = appendTimeAfterQuote(b, x.Ingested)
+		if dateEnd > 0 && x.Ingested.Equal(lastDate) {
+			b = append(b, b[dateAt:dateEnd]...)
+		} else {
+			b = appendTimeAfterQuote(b, x.Ingested)
+		}
 	}
 	if x.Provider != "" {
 		switch x.Provider {

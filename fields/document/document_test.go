@@ -193,3 +193,27 @@ func TestFrequentValuesEncodeAsOthers(t *testing.T) {
 		t.Errorf("got %s, want %s", got, want)
 	}
 }
+
+// A date equal to the one before it in its object is copied from that
+// one's text: equal instants in other zones copy, others are formatted.
+func TestEqualDatesShareText(t *testing.T) {
+	at := time.Date(2026, 11, 27, 21, 30, 0, 123456789, time.UTC)
+	east := time.FixedZone("east", 3600)
+	for _, c := range []struct {
+		created, ingested time.Time
+		want              string
+	}{
+		{at, at, `{"event":{"created":"2026-11-27T21:30:00.123Z","ingested":"2026-11-27T21:30:00.123Z"}}`},
+		{at, at.In(east), `{"event":{"created":"2026-11-27T21:30:00.123Z","ingested":"2026-11-27T21:30:00.123Z"}}`},
+		{at, at.Add(time.Millisecond), `{"event":{"created":"2026-11-27T21:30:00.123Z","ingested":"2026-11-27T21:30:00.124Z"}}`},
+		{at, at.Add(time.Nanosecond), `{"event":{"created":"2026-11-27T21:30:00.123Z","ingested":"2026-11-27T21:30:00.123Z"}}`},
+		{time.Time{}, at, `{"event":{"ingested":"2026-11-27T21:30:00.123Z"}}`},
+		{at, time.Time{}, `{"event":{"created":"2026-11-27T21:30:00.123Z"}}`},
+	} {
+		var d document.Document
+		d.Event.Created, d.Event.Ingested = c.created, c.ingested
+		if got := string(d.AppendJSON([]byte("x"))); got != "x"+c.want {
+			t.Errorf("%v, %v: got %s, want %s", c.created, c.ingested, got, c.want)
+		}
+	}
+}

@@ -200,6 +200,19 @@ func writeType(b *bytes.Buffer, n *node) {
 func writeEncoder(b *bytes.Buffer, n *node) {
 	fmt.Fprintf(b, "func (x *%s) appendJSON(b []byte) ([]byte, bool) {\n", n.typeName)
 	b.WriteString("\tstart := len(b)\n")
+	// A date equal to the one the object wrote before it (event.created
+	// and event.ingested are one instant) copies that one's text, kept as
+	// b[dateAt:dateEnd], instead of formatting it again.
+	dates := 0
+	for _, s := range n.order {
+		if f, ok := n.leaves[s]; ok && goType(f) == "time.Time" {
+			dates++
+		}
+	}
+	if dates > 1 {
+		b.WriteString("\tvar lastDate time.Time\n\tdateAt, dateEnd := 0, 0\n")
+	}
+	date := 0
 	for _, s := range n.order {
 		// The comma, the key with its quotes and the colon are one
 		// constant: one append.
@@ -229,7 +242,24 @@ func writeEncoder(b *bytes.Buffer, n *node) {
 		quoted := fmt.Sprintf("%q", `,"`+s+`":"`)
 		switch goType(f) {
 		case "time.Time":
-			fmt.Fprintf(b, "\tif !x.%s.IsZero() {\n\t\tb = append(b, %s...)\n\t\tb = appendTimeAfterQuote(b, x.%s)\n\t}\n", name, quoted, name)
+			date++
+			fmt.Fprintf(b, "\tif !x.%s.IsZero() {\n\t\tb = append(b, %s...)\n", name, quoted)
+			if dates == 1 {
+				fmt.Fprintf(b, "\t\tb = appendTimeAfterQuote(b, x.%s)\n\t}\n", name)
+				break
+			}
+			if date == 1 {
+				b.WriteString("\t\t{\n")
+			} else {
+				fmt.Fprintf(b, "\t\tif dateEnd > 0 && x.%s.Equal(lastDate) {\n\t\t\tb = append(b, b[dateAt:dateEnd]...)\n\t\t} else {\n", name)
+			}
+			if date < dates {
+				fmt.Fprintf(b, "\t\t\tat := len(b)\n\t\t\tb = appendTimeAfterQuote(b, x.%s)\n", name)
+				fmt.Fprintf(b, "\t\t\tlastDate, dateAt, dateEnd = x.%s, at, len(b)\n", name)
+			} else {
+				fmt.Fprintf(b, "\t\t\tb = appendTimeAfterQuote(b, x.%s)\n", name)
+			}
+			b.WriteString("\t\t}\n\t}\n")
 		case "Long", "Ulong", "Double", "Bool":
 			fmt.Fprintf(b, "\tif x.%s.Valid {\n\t\tb = append(b, %s...)\n\t\tb = x.%s.appendJSON(b)\n\t}\n", name, key, name)
 		case "[]string":

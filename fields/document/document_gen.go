@@ -911,7 +911,7 @@ func (x *Process) appendJSON(b []byte) ([]byte, bool) {
 		b = append(b, ",\"working_directory\":\""...)
 		b = appendStringAfterQuote(b, x.WorkingDirectory)
 	}
-	{
+	if !(!x.Thread.ID.Valid && len(x.Thread.Ext.CallStack) == 0 && x.Thread.Ext.CallStackSummary == "" && !x.Thread.Ext.CallStackContainsUnbacked.Valid) {
 		mark := len(b)
 		b = append(b, ",\"thread\":"...)
 		var ok bool
@@ -1014,7 +1014,7 @@ func (x *ProcessExt) appendJSON(b []byte) ([]byte, bool) {
 			b = b[:mark]
 		}
 	}
-	{
+	if !(x.Token.ElevationLevel == "" && x.Token.IntegrityLevelName == "" && len(x.Token.SecurityAttributes) == 0) {
 		mark := len(b)
 		b = append(b, ",\"token\":"...)
 		var ok bool
@@ -1038,7 +1038,7 @@ func (x *ProcessExt) appendJSON(b []byte) ([]byte, bool) {
 			b = b[:mark]
 		}
 	}
-	{
+	if !(x.API.Name == "" && len(x.API.Parameters.DesiredAccess) == 0 && !x.API.Parameters.DesiredAccessNumeric.Valid && x.API.Summary == "") {
 		mark := len(b)
 		b = append(b, ",\"api\":"...)
 		var ok bool
@@ -1243,7 +1243,7 @@ func (x *ProcessExtAPI) appendJSON(b []byte) ([]byte, bool) {
 		b = append(b, ",\"name\":\""...)
 		b = appendStringAfterQuote(b, x.Name)
 	}
-	{
+	if !(len(x.Parameters.DesiredAccess) == 0 && !x.Parameters.DesiredAccessNumeric.Valid) {
 		mark := len(b)
 		b = append(b, ",\"parameters\":"...)
 		var ok bool
@@ -1331,7 +1331,7 @@ func (x *ProcessHash) appendJSON(b []byte) ([]byte, bool) {
 
 func (x *ProcessParent) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	{
+	if !(len(x.Ext.CodeSignature) == 0 && !x.Ext.CommandLineTruncated.Valid && x.Ext.Real == (ProcessParentExtReal{})) {
 		mark := len(b)
 		b = append(b, ",\"Ext\":"...)
 		var ok bool
@@ -1375,7 +1375,7 @@ func (x *ProcessParent) appendJSON(b []byte) ([]byte, bool) {
 		b = append(b, ",\"pid\":"...)
 		b = x.PID.appendJSON(b)
 	}
-	{
+	if !(len(x.Thread.Ext.CallStack) == 0 && !x.Thread.Ext.CallStackContainsUnbacked.Valid && x.Thread.Ext.CallStackSummary == "") {
 		mark := len(b)
 		b = append(b, ",\"thread\":"...)
 		var ok bool
@@ -1510,7 +1510,7 @@ func (x *ProcessParentCodeSignature) appendJSON(b []byte) ([]byte, bool) {
 
 func (x *ProcessParentThread) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	{
+	if !(len(x.Ext.CallStack) == 0 && !x.Ext.CallStackContainsUnbacked.Valid && x.Ext.CallStackSummary == "") {
 		mark := len(b)
 		b = append(b, ",\"Ext\":"...)
 		var ok bool
@@ -1628,7 +1628,7 @@ func (x *ProcessThread) appendJSON(b []byte) ([]byte, bool) {
 		b = append(b, ",\"id\":"...)
 		b = x.ID.appendJSON(b)
 	}
-	{
+	if !(len(x.Ext.CallStack) == 0 && x.Ext.CallStackSummary == "" && !x.Ext.CallStackContainsUnbacked.Valid) {
 		mark := len(b)
 		b = append(b, ",\"Ext\":"...)
 		var ok bool

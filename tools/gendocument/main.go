@@ -227,10 +227,14 @@ func writeEncoder(b *bytes.Buffer, n *node) {
 			}
 			// An object of comparable type that is all zero writes
 			// nothing: one compare skips the key, the call and the
-			// rollback. Others find out by writing.
+			// rollback. A small one of other type is tested member by
+			// member (most documents leave the thread, API and parent
+			// Ext objects empty); larger ones find out by writing.
 			open := "{"
 			if isComparable(c) {
 				open = fmt.Sprintf("if x.%s != (%s{}) {", name, c.typeName)
+			} else if terms := emptyTerms(c, "x."+name); len(terms) <= maxEmptyTerms {
+				open = fmt.Sprintf("if !(%s) {", strings.Join(terms, " && "))
 			}
 			fmt.Fprintf(b, "\t%s\n\t\tmark := len(b)\n\t\tb = append(b, %s...)\n\t\tvar ok bool\n\t\tif b, ok = x.%s.appendJSON(b); !ok {\n\t\t\tb = b[:mark]\n\t\t}\n\t}\n", open, key, name)
 			continue
@@ -296,6 +300,44 @@ func writeEncoder(b *bytes.Buffer, n *node) {
 		}
 	}
 	b.WriteString("\tif len(b) == start {\n\t\treturn b, false\n\t}\n\tb[start] = '{'\n\treturn append(b, '}'), true\n}\n\n")
+}
+
+// maxEmptyTerms bounds the test emptyTerms makes before an object's call:
+// past it the call's own tests cost as much.
+const maxEmptyTerms = 6
+
+// emptyTerms returns the conditions that together say the object n at
+// expression x writes nothing: every member absent (a comparable child
+// compared with its zero value as a whole).
+func emptyTerms(n *node, x string) []string {
+	var terms []string
+	for _, s := range n.order {
+		m := x + "." + goName(s)
+		if c, ok := n.children[s]; ok {
+			switch {
+			case c.array:
+				terms = append(terms, "len("+m+") == 0")
+			case isComparable(c):
+				terms = append(terms, m+" == ("+c.typeName+"{})")
+			default:
+				terms = append(terms, emptyTerms(c, m)...)
+			}
+			continue
+		}
+		switch goType(n.leaves[s]) {
+		case "time.Time":
+			terms = append(terms, m+".IsZero()")
+		case "Long", "Ulong", "Double", "Bool":
+			terms = append(terms, "!"+m+".Valid")
+		case "[]string":
+			terms = append(terms, "len("+m+") == 0")
+		case "RawObject":
+			terms = append(terms, "len("+m+".json) == 0")
+		default:
+			terms = append(terms, m+` == ""`)
+		}
+	}
+	return terms
 }
 
 // isComparable reports whether n's Go type supports ==: no slices (string

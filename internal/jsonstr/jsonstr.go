@@ -25,10 +25,13 @@ const (
 // hashes, most of paths and command lines) are long runs of plain ASCII,
 // which this skips 8 bytes per step.
 func special(x uint64) uint64 {
-	// x itself: bytes >= 0x80. x - 0x20: bytes < 0x20 borrow into their
-	// high bit. (x ^ c) - 1: a byte equal to c becomes 0xff. For bytes
+	// x itself: bytes >= 0x80. (x ^ 0x02) - 0x21: flipping bit 1 turns
+	// '"' (0x22) into 0x20 and keeps bytes < 0x20 below 0x20, while
+	// every other byte below 0x80 stays at 0x21 or above, so one
+	// subtraction borrows into the high bit of control characters and
+	// quotes both. (x ^ '\\') - 1: a backslash becomes 0xff. For bytes
 	// below 0x80 no other byte value sets the high bit.
-	return (x | (x - 0x20*ones) | ((x ^ '"'*ones) - ones) | ((x ^ '\\'*ones) - ones)) & highs
+	return (x | ((x ^ 0x02*ones) - 0x21*ones) | ((x ^ '\\'*ones) - ones)) & highs
 }
 
 // load8 returns the 8 bytes of s at i, little-endian.

@@ -80,9 +80,14 @@ func FuzzAppendMillisUTC(f *testing.F) {
 	})
 }
 
-// Every day of the hand path's years, at the first and last second.
+// Every day of the Gregorian years around ours (1583 to 2599), and every
+// 97th elsewhere in the hand path's years, at the first and last second.
 func TestAppendMillisUTCEveryDay(t *testing.T) {
+	from, to := time.Date(1583, 1, 1, 0, 0, 0, 0, time.UTC).Unix(), time.Date(2600, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
 	for sec := int64(minSec); sec < maxSec; sec += 86400 {
+		if sec < from || sec >= to {
+			sec += 96 * 86400
+		}
 		for _, tm := range []time.Time{time.Unix(sec, 0), time.Unix(sec+86399, 999999999)} {
 			want := tm.UTC().AppendFormat(nil, "2006-01-02T15:04:05.000Z07:00")
 			if got := AppendMillisUTC(nil, tm); string(got) != string(want) {

@@ -64,6 +64,20 @@ func IsUpper(s string) bool {
 	return (seen|lower)&highs == 0
 }
 
+// IsASCII reports whether s is all ASCII (then Append and strings.ToLower
+// map it byte for byte), eight bytes at a time.
+func IsASCII(s string) bool {
+	var seen uint64
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		seen |= load64(s[i:])
+	}
+	for ; i < len(s); i++ {
+		seen |= uint64(s[i])
+	}
+	return seen&highs == 0
+}
+
 // load64 reads s[0:8] as a little-endian word (one load: the compiler
 // merges the byte reads).
 func load64(s string) uint64 {

@@ -75,3 +75,19 @@ func TestAppendEveryByte(t *testing.T) {
 		}
 	}
 }
+
+func FuzzIsASCII(f *testing.F) {
+	f.Add("C:\\Windows\\System32\\cmd.exe")
+	f.Add("SHA1=AB,MD5=É")
+	f.Fuzz(func(t *testing.T, s string) {
+		want := true
+		for i := 0; i < len(s); i++ {
+			if s[i] >= 0x80 {
+				want = false
+			}
+		}
+		if got := IsASCII(s); got != want {
+			t.Errorf("IsASCII(%q) = %v, want %v", s, got, want)
+		}
+	})
+}

@@ -162,24 +162,30 @@ func (l *layout) fits(data []winevent.Data) bool {
 	}
 	for i := range data {
 		a, b := data[i].Name, l.names[i]
-		if len(a) != len(b) || (unsafe.StringData(a) != unsafe.StringData(b) && a != b) {
+		if len(a) != len(b) {
 			return false
+		}
+		if unsafe.StringData(a) != unsafe.StringData(b) {
+			if a != b {
+				return false
+			}
+			// The same name in other memory (another reader, or one
+			// that interns anew): the next records likely share it.
+			l.names[i] = a
 		}
 	}
 	return true
 }
 
-// fill makes l the layout of data. With keep, l keeps copies of the
-// names (it outlives the record); without, it shares them.
-func (l *layout) fill(data []winevent.Data, keep bool) {
+// fill makes l the layout of data. It shares data's names, which readers
+// intern, so that records of its template mostly give names of the same
+// memory: a kept layout may thus keep a reader's buffer alive, but there
+// are at most maxLayouts of them.
+func (l *layout) fill(data []winevent.Data) {
 	l.pos = [numFields]uint8{}
 	l.names = l.names[:0]
 	for i := range data {
 		name := data[i].Name
-		if keep {
-			// A name may be a slice of a reader's larger buffer.
-			name = strings.Clone(name)
-		}
 		l.names = append(l.names, name)
 		if i >= maxLayoutNames {
 			continue
@@ -226,7 +232,7 @@ func (ls *layouts) of(rec *winevent.Record) *layout {
 		}
 	}
 	if len(rec.Data) > maxLayoutNames {
-		ls.scratch.fill(rec.Data, false)
+		ls.scratch.fill(rec.Data)
 		return &ls.scratch
 	}
 	// A new template: the least recently used layout makes room.
@@ -234,7 +240,7 @@ func (ls *layouts) of(rec *winevent.Record) *layout {
 	if l == nil {
 		l = new(layout)
 	}
-	l.fill(rec.Data, true)
+	l.fill(rec.Data)
 	copy(ls.recent[1:], ls.recent[:maxLayouts-1])
 	ls.recent[0] = l
 	return l

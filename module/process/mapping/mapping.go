@@ -109,7 +109,6 @@ type Mapper struct {
 	// rest of the Mapper: othersMu guards the map.
 	othersMu sync.RWMutex
 	others   map[string]*[4]string
-	hash     *xxhash.Digest
 	hashBuf  []byte
 	hostIDs  hostIDs
 	// lastHost caches the names and host.id of the last record's
@@ -122,13 +121,9 @@ type Mapper struct {
 	args    []string
 	// takeBytes is m.arena.bytes.take, made once.
 	takeBytes func(n int) []byte
-	// lastArgs are the last command lines splitArgs split, newest
-	// first, and their arguments (in the arena: documents share them
-	// read-only).
-	lastArgs [2]struct {
-		cmdline string
-		args    []string
-	}
+	// split caches the arguments of the command lines splitArgs split
+	// (in the arena: documents share them read-only).
+	split argsCache
 	// layouts find the values of records in the templates seen last.
 	layouts layouts
 }
@@ -141,7 +136,7 @@ func New(tr *tracker.Tracker, opts Options) *Mapper {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	m := &Mapper{opts: opts, tr: tr, hash: xxhash.New()}
+	m := &Mapper{opts: opts, tr: tr}
 	m.hostIDs.init(opts.Host, opts.HostIDs)
 	m.arena.init()
 	m.takeBytes = m.arena.bytes.take
@@ -394,7 +389,8 @@ func (m *Mapper) host(hn *hostNames, h *document.Host) {
 // records with equal data a millisecond apart keep two ids. It also serves
 // as the document's _id, so a replayed record is never indexed twice.
 func (m *Mapper) eventID(rec *winevent.Record, hostName string) string {
-	b := m.hashBuf[:0]
+	// The second half hashes the same bytes after 0x9e: b holds both.
+	b := append(m.hashBuf[:0], 0x9e)
 	b = append(b, hostName...)
 	b = append(b, 0)
 	b = append(b, rec.Channel...)
@@ -415,11 +411,8 @@ func (m *Mapper) eventID(rec *winevent.Record, hostName string) string {
 	}
 	m.hashBuf = b
 	var sum [16]byte
-	binary.BigEndian.PutUint64(sum[:8], xxhash.Sum64(b))
-	m.hash.Reset()
-	_, _ = m.hash.Write([]byte{0x9e})
-	_, _ = m.hash.Write(b)
-	binary.BigEndian.PutUint64(sum[8:], m.hash.Sum64())
+	binary.BigEndian.PutUint64(sum[:8], xxhash.Sum64(b[1:]))
+	binary.BigEndian.PutUint64(sum[8:], xxhash.Sum64(b))
 	var id [22]byte // base64.RawURLEncoding.EncodedLen(16)
 	base64.RawURLEncoding.Encode(id[:], sum[:])
 	return m.arena.id(id[:])
@@ -489,15 +482,17 @@ func (m *Mapper) sysmonStart(rec *winevent.Record, d *document.Document) error {
 	}
 	e.User.Domain, e.User.Name = winfmt.SplitUser(f.get(fUser))
 	e.User.ID, _ = m.tr.SIDFor(host, e.User.Domain, e.User.Name, e.AuthenticationID)
-	stored := m.tr.Start(host, e)
+	// e becomes the entry stored; its parent is found at once.
+	var parent tracker.Entry
+	known := m.tr.StartParent(host, &e, &parent)
+	stored := &e
 	d.Timestamp = ts
-	m.fillProcess(&d.Process, &stored)
+	m.fillProcess(&d.Process, stored)
 	fillUser(&d.User, stored.User)
 	d.Winlog.EventData.IntegrityLevel = f.get(fIntegrityLevel)
 
 	// The parent as the event describes it, completed from the tracker.
 	p := &d.Process.Parent
-	parent, known := m.parentOf(host, &stored)
 	p.EntityID = stored.ParentEntityID
 	if hasPPID {
 		p.PID = document.LongOf(int64(ppid))
@@ -554,9 +549,11 @@ func (m *Mapper) securityStart(rec *winevent.Record, d *document.Document) error
 	}
 	e.User = tracker.User{Domain: f.get(who.domain), Name: f.get(who.user), ID: f.id(who.sid)}
 	e.AuthenticationID = strings.ToLower(f.id(who.logon))
-	stored := m.tr.Start(host, e)
+	var parent tracker.Entry
+	known := m.tr.StartParent(host, &e, &parent)
+	stored := &e
 	d.Timestamp = rec.TimeCreated
-	m.fillProcess(&d.Process, &stored)
+	m.fillProcess(&d.Process, stored)
 	fillUser(&d.User, stored.User)
 	d.Winlog.EventData.SubjectUserName = f.get(fSubjectUserName)
 
@@ -566,7 +563,7 @@ func (m *Mapper) securityStart(rec *winevent.Record, d *document.Document) error
 		p.PID = document.LongOf(int64(ppid))
 	}
 	p.Executable = stored.ParentExecutable
-	if parent, ok := m.parentOf(host, &stored); ok {
+	if known {
 		m.fillParentFromEntry(p, &parent)
 	}
 	if p.Name == "" {
@@ -662,17 +659,12 @@ func (m *Mapper) fillEnd(host string, d *document.Document, e *tracker.Entry) {
 		p.PID = document.LongOf(int64(e.ParentPID))
 	}
 	p.Executable = e.ParentExecutable
-	if parent, ok := m.parentOf(host, e); ok {
+	if parent, ok := m.tr.ParentOf(host, e); ok {
 		m.fillParentFromEntry(p, &parent)
 	}
 	if p.Name == "" {
 		p.Name = baseName(p.Executable)
 	}
-}
-
-// parentOf finds the tracked parent of e.
-func (m *Mapper) parentOf(host string, e *tracker.Entry) (tracker.Entry, bool) {
-	return m.tr.ParentOf(host, e)
 }
 
 // sameProcess reports whether the tracked e can be the process an event
@@ -720,23 +712,50 @@ func (m *Mapper) argsOf(e *tracker.Entry) []string {
 }
 
 // splitArgs is argv.Split(cmdline) in the arena: only documents hold
-// them. The last two lines split are remembered: a start's document
-// splits the line the start split, and siblings share their parent's.
+// them. Lines repeat (a start's document splits the line the start
+// split, siblings share their parent's, services and their parents run
+// the same lines again and again): the cache gives the arguments of a line
+// split not long ago.
 func (m *Mapper) splitArgs(cmdline string) []string {
 	if cmdline == "" {
 		return nil
 	}
-	for i := range m.lastArgs {
-		if l := &m.lastArgs[i]; l.cmdline == cmdline {
-			return l.args
-		}
+	e := m.split.entry(cmdline)
+	if e.cmdline == cmdline && e.args != nil {
+		return e.args
 	}
 	m.args = argv.AppendSplitAlloc(m.args[:0], cmdline, m.takeBytes)
 	args := m.arena.stringsOf(m.args)
 	clear(m.args)
-	m.lastArgs[1] = m.lastArgs[0]
-	m.lastArgs[0].cmdline, m.lastArgs[0].args = cmdline, args
+	e.cmdline, e.args = cmdline, args
 	return args
+}
+
+// argsCacheSize is the slots of an argsCache: with 64, two thirds of the
+// lines of a mixed collection are found. Each slot may keep an arena
+// block alive (20 kB at most), a bounded cost.
+const argsCacheSize = 64
+
+// argsCache holds the arguments of command lines, a slot per line by its
+// hash, the last line asked apart (each start asks its line twice).
+type argsCache struct {
+	last  *argsEntry
+	slots [argsCacheSize]argsEntry
+}
+
+type argsEntry struct {
+	cmdline string
+	args    []string
+}
+
+// entry is the slot of cmdline: its arguments if they are cached, else the
+// slot to store them in.
+func (c *argsCache) entry(cmdline string) *argsEntry {
+	if l := c.last; l != nil && l.cmdline == cmdline {
+		return l
+	}
+	c.last = &c.slots[xxhash.Sum64String(cmdline)%argsCacheSize]
+	return c.last
 }
 
 // lowerHash is a hash as ParseHashes gives it, lower-cased into the arena

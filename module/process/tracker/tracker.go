@@ -221,6 +221,35 @@ func SyntheticEntityID(host string, pid uint32, start time.Time) string {
 func (t *Tracker) Start(host string, e Entry) Entry {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.start(host, &e)
+	return e
+}
+
+// StartParent is Start and then ParentOf of the started process, at once:
+// it records *e, which it leaves as Start returns it, and puts in *parent
+// what ParentOf(host, e) returns. The mapping asks both for every start;
+// the parent Start found is most often the one ParentOf finds, without
+// a second search.
+func (t *Tracker) StartParent(host string, e, parent *Entry) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s := t.start(host, e)
+	if s >= 0 && e.ParentEntityID != "" && t.procs.key(s) == (procKey{host, e.ParentEntityID}) {
+		// Still in its slot (inserting e evicted another): ParentOf's
+		// search would find this slot, and touch it.
+		t.procs.touch(s)
+		if p := t.procs.val(s); t.couldBeParent(p, e) {
+			*parent = *p
+			return true
+		}
+		return false
+	}
+	return t.parentOf(host, e, parent)
+}
+
+// start is Start under the lock. It returns the slot of the live parent
+// it found, -1 when it found none or an ended one.
+func (t *Tracker) start(host string, e *Entry) int32 {
 	if e.EntityID == "" {
 		e.EntityID = SyntheticEntityID(host, e.PID, e.Start)
 	}
@@ -235,11 +264,11 @@ func (t *Tracker) Start(host string, e Entry) Entry {
 		} else if g := t.grace.byID(host, e.ParentEntityID); g != nil {
 			parent = g
 		}
-		if parent != nil && !t.couldBeParent(parent, &e) {
+		if parent != nil && !t.couldBeParent(parent, e) {
 			parent = nil
 		}
 	} else if e.ParentPID != 0 {
-		if p, s, ok := t.lookupPIDSlot(host, e.ParentPID, e.Start, true); ok && t.couldBeParent(p, &e) {
+		if p, s, ok := t.lookupPIDSlot(host, e.ParentPID, e.Start, true); ok && t.couldBeParent(p, e) {
 			parent, parentSlot = p, s
 			e.ParentEntityID = p.EntityID
 		}
@@ -267,13 +296,16 @@ func (t *Tracker) Start(host string, e Entry) Entry {
 	if ok {
 		// Replaced in its slot: only its pid link goes first.
 		t.unlinkPID(s)
-		t.procs.set(s, e)
+		t.procs.set(s, *e)
 	} else {
-		s = t.procs.insert(k, e)
+		s = t.procs.insert(k, *e)
 	}
 	t.linkPID(s)
 	t.changedProc(s)
-	return e
+	if parent == nil {
+		return -1
+	}
+	return parentSlot
 }
 
 // childAncestry is the ancestry of p's children: p's id, then p's
@@ -304,16 +336,27 @@ func (t *Tracker) ParentOf(host string, c *Entry) (Entry, bool) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	var p Entry
+	ok := t.parentOf(host, c, &p)
+	return p, ok
+}
+
+// parentOf is ParentOf under the lock, the parent put in *parent.
+func (t *Tracker) parentOf(host string, c, parent *Entry) bool {
+	if c.ParentEntityID == "" {
+		return false
+	}
 	var p *Entry
 	if s, ok := t.procs.get(procKey{host, c.ParentEntityID}); ok {
 		p = t.procs.val(s)
 	} else if p = t.grace.byID(host, c.ParentEntityID); p == nil {
-		return Entry{}, false
+		return false
 	}
 	if !t.couldBeParent(p, c) {
-		return Entry{}, false
+		return false
 	}
-	return *p, true
+	*parent = *p
+	return true
 }
 
 // couldBeParent reports whether p can be the parent of the starting

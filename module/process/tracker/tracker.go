@@ -127,8 +127,8 @@ type Tracker struct {
 	opts    Options
 	procs   *lru[procKey, Entry]
 	pidHead map[pidKey]int32 // newest slot per (host, pid)
-	pidNext []int32          // chain through slots, parallel to procs.nodes
-	// kids holds, parallel to procs.nodes, the ancestry a live process
+	pidNext []int32          // chain through slots, parallel to procs' slots
+	// kids holds, parallel to procs' slots, the ancestry a live process
 	// gives its children once one has started (childAncestry): one
 	// allocation per parent instead of one per child.
 	kids [][]string

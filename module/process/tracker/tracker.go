@@ -116,18 +116,13 @@ type Entry struct {
 
 type procKey struct{ host, id string }
 
-type pidKey struct {
-	host string
-	pid  uint32
-}
-
 // Tracker is the per-host process table. Create it with New.
 type Tracker struct {
 	mu      sync.Mutex
 	opts    Options
 	procs   *lru[procKey, Entry]
-	pidHead map[pidKey]int32 // newest slot per (host, pid)
-	pidNext []int32          // chain through slots, parallel to procs' slots
+	pidHead pidIndex // newest slot per (host, pid)
+	pidNext []int32  // chain through slots, parallel to procs' slots
 	// kids holds, parallel to procs' slots, the ancestry a live process
 	// gives its children once one has started (childAncestry): one
 	// allocation per parent instead of one per child.
@@ -159,7 +154,7 @@ func New(opts Options) *Tracker {
 	if opts.MaxQuiet <= 0 {
 		opts.MaxQuiet = DefaultMaxQuiet
 	}
-	t := &Tracker{opts: opts, pidHead: make(map[pidKey]int32)}
+	t := &Tracker{opts: opts, pidHead: newPIDIndex()}
 	t.procs = newLRU[procKey, Entry](opts.MaxProcesses)
 	t.procs.onEvict = t.unlinkPID
 	t.grace.init(opts.Grace)
@@ -456,7 +451,7 @@ func (t *Tracker) lookupPID(host string, pid uint32, at time.Time, touch bool) (
 func (t *Tracker) lookupPIDSlot(host string, pid uint32, at time.Time, touch bool) (*Entry, int32, bool) {
 	best := int32(-1)
 	var bestStart time.Time
-	for s, ok := t.pidHead[pidKey{host, pid}]; ok && s >= 0; s = t.pidNext[s] {
+	for s, ok := t.pidHead.get(host, pid); ok && s >= 0; s = t.pidNext[s] {
 		e := t.procs.val(s)
 		if !at.IsZero() && e.Start.After(at) {
 			continue
@@ -545,27 +540,27 @@ func (t *Tracker) linkPID(s int32) {
 	}
 	t.kids[s] = nil
 	e := t.procs.val(s)
-	k := pidKey{t.procs.key(s).host, e.PID}
-	if h, ok := t.pidHead[k]; ok {
+	host := t.procs.key(s).host
+	if h, ok := t.pidHead.get(host, e.PID); ok {
 		t.pidNext[s] = h
 	} else {
 		t.pidNext[s] = -1
 	}
-	t.pidHead[k] = s
+	t.pidHead.set(host, e.PID, s)
 }
 
 func (t *Tracker) unlinkPID(s int32) {
 	e := t.procs.val(s)
-	k := pidKey{t.procs.key(s).host, e.PID}
-	h, ok := t.pidHead[k]
+	host := t.procs.key(s).host
+	h, ok := t.pidHead.get(host, e.PID)
 	if !ok {
 		return
 	}
 	if h == s {
 		if n := t.pidNext[s]; n >= 0 {
-			t.pidHead[k] = n
+			t.pidHead.set(host, e.PID, n)
 		} else {
-			delete(t.pidHead, k)
+			t.pidHead.delete(host, e.PID)
 		}
 		t.pidNext[s] = -1
 		return
@@ -585,7 +580,7 @@ type graceRing struct {
 	slots []graceSlot
 	next  int
 	ids   map[procKey]int32
-	pids  map[pidKey]int32
+	pids  pidIndex
 }
 
 type graceSlot struct {
@@ -601,7 +596,7 @@ func (g *graceRing) init(n int) {
 	g.slots = make([]graceSlot, n)
 	g.next = 0
 	g.ids = make(map[procKey]int32)
-	g.pids = make(map[pidKey]int32)
+	g.pids = newPIDIndex()
 }
 
 func (g *graceRing) push(host string, e Entry) {
@@ -614,13 +609,13 @@ func (g *graceRing) push(host string, e Entry) {
 		if g.ids[procKey{old.host, old.e.EntityID}] == i {
 			delete(g.ids, procKey{old.host, old.e.EntityID})
 		}
-		if g.pids[pidKey{old.host, old.e.PID}] == i {
-			delete(g.pids, pidKey{old.host, old.e.PID})
+		if j, ok := g.pids.get(old.host, old.e.PID); ok && j == i {
+			g.pids.delete(old.host, old.e.PID)
 		}
 	}
 	*old = graceSlot{host: host, e: e, used: true}
 	g.ids[procKey{host, e.EntityID}] = i
-	g.pids[pidKey{host, e.PID}] = i
+	g.pids.set(host, e.PID, i)
 	g.next = (g.next + 1) % len(g.slots)
 }
 
@@ -632,7 +627,7 @@ func (g *graceRing) byID(host, id string) *Entry {
 }
 
 func (g *graceRing) byPID(host string, pid uint32) *Entry {
-	if i, ok := g.pids[pidKey{host, pid}]; ok {
+	if i, ok := g.pids.get(host, pid); ok {
 		return &g.slots[i].e
 	}
 	return nil

@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -106,4 +107,27 @@ func FuzzFieldsAsGet(f *testing.F) {
 			checkFields(t, m, &rec)
 		}
 	})
+}
+
+// TestLowerHashKept: hashes kept from earlier documents are the right
+// ones, whatever slots they share.
+func TestLowerHashKept(t *testing.T) {
+	m := New(nil, Options{})
+	var vals []string
+	for i := 0; i < 500; i++ {
+		vals = append(vals, strings.ToUpper(fmt.Sprintf("%032x", uint64(i)*0x9e3779b97f4a7c15)))
+	}
+	vals = append(vals, "already lower", "MiXeD", "")
+	for round := 0; round < 3; round++ {
+		for i := range vals {
+			v := vals[(i*7+round)%len(vals)]
+			want := v
+			if winfmt.HashNeedsLower(v) {
+				want = strings.ToLower(v)
+			}
+			if got := m.lowerHash(v); got != want {
+				t.Fatalf("lowerHash(%q) = %q, want %q", v, got, want)
+			}
+		}
+	}
 }

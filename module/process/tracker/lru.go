@@ -7,10 +7,15 @@ package tracker
 //
 // The slab grows a page at a time and never moves: an entry of the process
 // table is half a kilobyte, and a slab grown by append would copy (and
-// allocate) the table over and over as it fills.
+// allocate) the table over and over as it fills. The list's links are
+// apart from the entries, eight bytes a slot: marking an entry recently
+// used rewrites its neighbours' links, and in a large table those are far
+// apart, so a compact array of links costs fewer cache misses than the
+// entries themselves.
 type lru[K comparable, V any] struct {
 	idx   map[K]int32
 	pages [][]lruNode[K, V] // each lruPage nodes long
+	links []lruLink         // by slot
 	n     int32             // slots made, in pages
 	head  int32             // most recently used, -1 when empty
 	tail  int32             // least recently used, -1 when empty
@@ -21,11 +26,14 @@ type lru[K comparable, V any] struct {
 }
 
 type lruNode[K comparable, V any] struct {
-	key        K
-	val        V
-	prev, next int32
-	used       bool
+	key  K
+	val  V
+	used bool
 }
+
+// lruLink links a slot to its neighbours in recency order, or (next) a
+// free slot to the next free one.
+type lruLink struct{ prev, next int32 }
 
 // lruPage is the nodes per page of an lru's slab.
 const lruPage = 256
@@ -44,6 +52,7 @@ func (l *lru[K, V]) newSlot() int32 {
 	if int(s/lruPage) == len(l.pages) {
 		l.pages = append(l.pages, make([]lruNode[K, V], lruPage))
 	}
+	l.links = append(l.links, lruLink{-1, -1})
 	l.n++
 	return s
 }
@@ -55,14 +64,14 @@ func newLRU[K comparable, V any](max int) *lru[K, V] {
 func (l *lru[K, V]) len() int { return len(l.idx) }
 
 func (l *lru[K, V]) unlink(s int32) {
-	n := l.node(s)
+	n := &l.links[s]
 	if n.prev >= 0 {
-		l.node(n.prev).next = n.next
+		l.links[n.prev].next = n.next
 	} else {
 		l.head = n.next
 	}
 	if n.next >= 0 {
-		l.node(n.next).prev = n.prev
+		l.links[n.next].prev = n.prev
 	} else {
 		l.tail = n.prev
 	}
@@ -70,10 +79,10 @@ func (l *lru[K, V]) unlink(s int32) {
 }
 
 func (l *lru[K, V]) pushFront(s int32) {
-	n := l.node(s)
+	n := &l.links[s]
 	n.prev, n.next = -1, l.head
 	if l.head >= 0 {
-		l.node(l.head).prev = s
+		l.links[l.head].prev = s
 	}
 	l.head = s
 	if l.tail < 0 {
@@ -133,11 +142,11 @@ func (l *lru[K, V]) insert(k K, v V) int32 {
 	var s int32
 	if l.free >= 0 {
 		s = l.free
-		l.free = l.node(s).next
+		l.free = l.links[s].next
 	} else {
 		s = l.newSlot()
 	}
-	*l.node(s) = lruNode[K, V]{key: k, val: v, prev: -1, next: -1, used: true}
+	*l.node(s) = lruNode[K, V]{key: k, val: v, used: true}
 	l.idx[k] = s
 	l.pushFront(s)
 	return s
@@ -160,13 +169,13 @@ func (l *lru[K, V]) remove(s int32) {
 	delete(l.idx, n.key)
 	var zero lruNode[K, V]
 	*n = zero
-	n.next = l.free
+	l.links[s].next = l.free
 	l.free = s
 }
 
 // each calls fn from the least to the most recently used entry.
 func (l *lru[K, V]) each(fn func(s int32) error) error {
-	for s := l.tail; s >= 0; s = l.node(s).prev {
+	for s := l.tail; s >= 0; s = l.links[s].prev {
 		if err := fn(s); err != nil {
 			return err
 		}
@@ -178,5 +187,6 @@ func (l *lru[K, V]) clear() {
 	clear(l.idx)
 	// The pages stay, as a slab's capacity would: slots are made anew.
 	l.n = 0
+	l.links = l.links[:0]
 	l.head, l.tail, l.free = -1, -1, -1
 }

@@ -357,7 +357,7 @@ func (x *Document) appendJSON(b []byte) ([]byte, bool) {
 		b = append(b, ",\"@timestamp\":\""...)
 		b = appendTimeAfterQuote(b, x.Timestamp)
 	}
-	if x.Agent != (Agent{}) {
+	if !(x.Agent.ID == "" && x.Agent.Type == "" && x.Agent.Version == "") {
 		mark := len(b)
 		b = append(b, ",\"agent\":"...)
 		var ok bool
@@ -365,7 +365,7 @@ func (x *Document) appendJSON(b []byte) ([]byte, bool) {
 			b = b[:mark]
 		}
 	}
-	if x.DataStream != (DataStream{}) {
+	if !(x.DataStream.Dataset == "" && x.DataStream.Namespace == "" && x.DataStream.Type == "") {
 		mark := len(b)
 		b = append(b, ",\"data_stream\":"...)
 		var ok bool
@@ -373,7 +373,7 @@ func (x *Document) appendJSON(b []byte) ([]byte, bool) {
 			b = b[:mark]
 		}
 	}
-	if x.ECS != (ECS{}) {
+	if !(x.ECS.Version == "") {
 		mark := len(b)
 		b = append(b, ",\"ecs\":"...)
 		var ok bool
@@ -381,7 +381,7 @@ func (x *Document) appendJSON(b []byte) ([]byte, bool) {
 			b = b[:mark]
 		}
 	}
-	if x.Elastic != (Elastic{}) {
+	if !(x.Elastic.Agent.ID == "") {
 		mark := len(b)
 		b = append(b, ",\"elastic\":"...)
 		var ok bool
@@ -425,7 +425,7 @@ func (x *Document) appendJSON(b []byte) ([]byte, bool) {
 		b = append(b, ",\"tags\":[\""...)
 		b = appendStringsAfterQuote(b, x.Tags)
 	}
-	if x.User != (User{}) {
+	if !(x.User.Domain == "" && x.User.ID == "" && x.User.Name == "") {
 		mark := len(b)
 		b = append(b, ",\"user\":"...)
 		var ok bool
@@ -433,7 +433,7 @@ func (x *Document) appendJSON(b []byte) ([]byte, bool) {
 			b = b[:mark]
 		}
 	}
-	if x.Target != (Target{}) {
+	if !(x.Target.Process.EntityID == "" && x.Target.Process.Executable == "" && x.Target.Process.Name == "" && !x.Target.Process.PID.Valid) {
 		mark := len(b)
 		b = append(b, ",\"Target\":"...)
 		var ok bool
@@ -540,7 +540,7 @@ func (x *ECS) appendJSON(b []byte) ([]byte, bool) {
 
 func (x *Elastic) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	if x.Agent != (ElasticAgent{}) {
+	if !(x.Agent.ID == "") {
 		mark := len(b)
 		b = append(b, ",\"agent\":"...)
 		var ok bool
@@ -732,7 +732,7 @@ func (x *Host) appendJSON(b []byte) ([]byte, bool) {
 		b = append(b, ",\"name\":\""...)
 		b = appendStringAfterQuote(b, x.Name)
 	}
-	if x.OS != (HostOS{}) {
+	if !(x.OS.Ext.Variant == "" && x.OS.Family == "" && x.OS.Full == "" && x.OS.Kernel == "" && x.OS.Name == "" && x.OS.Platform == "" && x.OS.Type == "" && x.OS.Version == "") {
 		mark := len(b)
 		b = append(b, ",\"os\":"...)
 		var ok bool
@@ -749,7 +749,7 @@ func (x *Host) appendJSON(b []byte) ([]byte, bool) {
 
 func (x *HostOS) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	if x.Ext != (HostOSExt{}) {
+	if !(x.Ext.Variant == "") {
 		mark := len(b)
 		b = append(b, ",\"Ext\":"...)
 		var ok bool
@@ -843,7 +843,7 @@ func (x *Process) appendJSON(b []byte) ([]byte, bool) {
 		b = append(b, ",\"args_count\":"...)
 		b = x.ArgsCount.appendJSON(b)
 	}
-	if x.CodeSignature != (ProcessCodeSignature{}) {
+	if !(!x.CodeSignature.Exists.Valid && x.CodeSignature.Status == "" && x.CodeSignature.SubjectName == "" && x.CodeSignature.ThumbprintSHA256 == "" && !x.CodeSignature.Trusted.Valid) {
 		mark := len(b)
 		b = append(b, ",\"code_signature\":"...)
 		var ok bool
@@ -867,7 +867,7 @@ func (x *Process) appendJSON(b []byte) ([]byte, bool) {
 		b = append(b, ",\"exit_code\":"...)
 		b = x.ExitCode.appendJSON(b)
 	}
-	if x.Hash != (ProcessHash{}) {
+	if !(x.Hash.MD5 == "" && x.Hash.SHA1 == "" && x.Hash.SHA256 == "") {
 		mark := len(b)
 		b = append(b, ",\"hash\":"...)
 		var ok bool
@@ -895,7 +895,7 @@ func (x *Process) appendJSON(b []byte) ([]byte, bool) {
 			b = b[:mark]
 		}
 	}
-	if x.PE != (ProcessPE{}) {
+	if !(x.PE.Imphash == "" && x.PE.OriginalFileName == "" && x.PE.Company == "" && x.PE.Description == "" && x.PE.FileVersion == "" && x.PE.Product == "") {
 		mark := len(b)
 		b = append(b, ",\"pe\":"...)
 		var ok bool
@@ -974,7 +974,7 @@ func (x *ProcessExt) appendJSON(b []byte) ([]byte, bool) {
 		b = append(b, ",\"desktop_name\":\""...)
 		b = appendStringAfterQuote(b, x.DesktopName)
 	}
-	if x.Device != (ProcessExtDevice{}) {
+	if !(x.Device.BusType == "" && x.Device.DosName == "" && x.Device.FileSystemType == "" && x.Device.NtName == "" && x.Device.ProductID == "" && x.Device.VendorID == "" && x.Device.VolumeDeviceType == "") {
 		mark := len(b)
 		b = append(b, ",\"device\":"...)
 		var ok bool
@@ -982,7 +982,7 @@ func (x *ProcessExt) appendJSON(b []byte) ([]byte, bool) {
 			b = b[:mark]
 		}
 	}
-	if x.EffectiveParent != (ProcessExtEffectiveParent{}) {
+	if !(x.EffectiveParent.EntityID == "" && x.EffectiveParent.Executable == "" && x.EffectiveParent.Name == "" && !x.EffectiveParent.PID.Valid) {
 		mark := len(b)
 		b = append(b, ",\"effective_parent\":"...)
 		var ok bool
@@ -1006,7 +1006,7 @@ func (x *ProcessExt) appendJSON(b []byte) ([]byte, bool) {
 		b = append(b, ",\"relative_file_name_modify_time\":"...)
 		b = x.RelativeFileNameModifyTime.appendJSON(b)
 	}
-	{
+	if !(x.SessionInfo.AuthenticationPackage == "" && x.SessionInfo.ClientAddress == "" && !x.SessionInfo.ID.Valid && x.SessionInfo.LogonType == "" && !x.SessionInfo.RelativeLogonTime.Valid && !x.SessionInfo.RelativePasswordAge.Valid && len(x.SessionInfo.UserFlags) == 0) {
 		mark := len(b)
 		b = append(b, ",\"session_info\":"...)
 		var ok bool
@@ -1030,7 +1030,7 @@ func (x *ProcessExt) appendJSON(b []byte) ([]byte, bool) {
 		b = append(b, ",\"trusted_descendant\":"...)
 		b = x.TrustedDescendant.appendJSON(b)
 	}
-	if x.Windows != (ProcessExtWindows{}) {
+	if !(x.Windows.ZoneIdentifier == "") {
 		mark := len(b)
 		b = append(b, ",\"windows\":"...)
 		var ok bool
@@ -1331,7 +1331,7 @@ func (x *ProcessHash) appendJSON(b []byte) ([]byte, bool) {
 
 func (x *ProcessParent) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	if !(len(x.Ext.CodeSignature) == 0 && !x.Ext.CommandLineTruncated.Valid && x.Ext.Real == (ProcessParentExtReal{})) {
+	if !(len(x.Ext.CodeSignature) == 0 && !x.Ext.CommandLineTruncated.Valid && x.Ext.Real.EntityID == "" && !x.Ext.Real.PID.Valid) {
 		mark := len(b)
 		b = append(b, ",\"Ext\":"...)
 		var ok bool
@@ -1347,7 +1347,7 @@ func (x *ProcessParent) appendJSON(b []byte) ([]byte, bool) {
 		b = append(b, ",\"args_count\":"...)
 		b = x.ArgsCount.appendJSON(b)
 	}
-	if x.CodeSignature != (ProcessParentCodeSignature{}) {
+	if !(!x.CodeSignature.Exists.Valid && x.CodeSignature.Status == "" && x.CodeSignature.SubjectName == "" && x.CodeSignature.ThumbprintSHA256 == "" && !x.CodeSignature.Trusted.Valid) {
 		mark := len(b)
 		b = append(b, ",\"code_signature\":"...)
 		var ok bool
@@ -1418,7 +1418,7 @@ func (x *ProcessParentExt) appendJSON(b []byte) ([]byte, bool) {
 		b = append(b, ",\"command_line_truncated\":"...)
 		b = x.CommandLineTruncated.appendJSON(b)
 	}
-	if x.Real != (ProcessParentExtReal{}) {
+	if !(x.Real.EntityID == "" && !x.Real.PID.Valid) {
 		mark := len(b)
 		b = append(b, ",\"real\":"...)
 		var ok bool
@@ -1718,7 +1718,7 @@ func (x *User) appendJSON(b []byte) ([]byte, bool) {
 
 func (x *Target) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	if x.Process != (TargetProcess{}) {
+	if !(x.Process.EntityID == "" && x.Process.Executable == "" && x.Process.Name == "" && !x.Process.PID.Valid) {
 		mark := len(b)
 		b = append(b, ",\"process\":"...)
 		var ok bool

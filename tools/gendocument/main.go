@@ -225,16 +225,19 @@ func writeEncoder(b *bytes.Buffer, n *node) {
 				b.WriteString("\t\tif k == 0 {\n\t\t\tb = b[:mark]\n\t\t} else {\n\t\t\tb = append(b, ']')\n\t\t}\n\t}\n")
 				continue
 			}
-			// An object of comparable type that is all zero writes
-			// nothing: one compare skips the key, the call and the
-			// rollback. A small one of other type is tested member by
-			// member (most documents leave the thread, API and parent
-			// Ext objects empty); larger ones find out by writing.
+			// An object with every member absent writes nothing: a
+			// test of its members inline (a length or a flag each,
+			// stopping at the first present) skips the key, the call
+			// and the rollback. Most documents leave the thread, API,
+			// device, target and parent Ext objects empty. A larger
+			// object of comparable type is compared with its zero
+			// value as a whole (a call to its equality function);
+			// others find out by writing.
 			open := "{"
-			if isComparable(c) {
-				open = fmt.Sprintf("if x.%s != (%s{}) {", name, c.typeName)
-			} else if terms := emptyTerms(c, "x."+name); len(terms) <= maxEmptyTerms {
+			if terms := emptyTerms(c, "x."+name); len(terms) <= maxEmptyTerms {
 				open = fmt.Sprintf("if !(%s) {", strings.Join(terms, " && "))
+			} else if isComparable(c) {
+				open = fmt.Sprintf("if x.%s != (%s{}) {", name, c.typeName)
 			}
 			fmt.Fprintf(b, "\t%s\n\t\tmark := len(b)\n\t\tb = append(b, %s...)\n\t\tvar ok bool\n\t\tif b, ok = x.%s.appendJSON(b); !ok {\n\t\t\tb = b[:mark]\n\t\t}\n\t}\n", open, key, name)
 			continue
@@ -304,22 +307,18 @@ func writeEncoder(b *bytes.Buffer, n *node) {
 
 // maxEmptyTerms bounds the test emptyTerms makes before an object's call:
 // past it the call's own tests cost as much.
-const maxEmptyTerms = 6
+const maxEmptyTerms = 8
 
 // emptyTerms returns the conditions that together say the object n at
-// expression x writes nothing: every member absent (a comparable child
-// compared with its zero value as a whole).
+// expression x writes nothing: every member absent, through its children.
 func emptyTerms(n *node, x string) []string {
 	var terms []string
 	for _, s := range n.order {
 		m := x + "." + goName(s)
 		if c, ok := n.children[s]; ok {
-			switch {
-			case c.array:
+			if c.array {
 				terms = append(terms, "len("+m+") == 0")
-			case isComparable(c):
-				terms = append(terms, m+" == ("+c.typeName+"{})")
-			default:
+			} else {
 				terms = append(terms, emptyTerms(c, m)...)
 			}
 			continue

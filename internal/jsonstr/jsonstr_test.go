@@ -187,15 +187,15 @@ func TestAppendRunsAndTails(t *testing.T) {
 	}
 }
 
-// Strings of every length up to past the short path's 16 bytes, with one
+// Strings of every length up to past the short path's shortMax, with one
 // or two bytes of every kind at every place, escape as the reference does.
 func TestAppendShortEveryPlace(t *testing.T) {
 	kinds := []byte{'a', '"', '\\', '\n', 0x01, 0x1f, ' ', 0x7f, 0x80, 0xc3, 0xe2, 0xff}
-	for n := 1; n <= 18; n++ {
+	for n := 1; n <= shortMax+2; n++ {
 		for pos := 0; pos < n; pos++ {
 			for _, c := range kinds {
 				for _, d := range kinds {
-					s := []byte("abcdefghijklmnopqr"[:n])
+					s := []byte("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQR"[:n])
 					s[pos] = c
 					s[n-1-pos] = d
 					checkAppend(t, string(s))

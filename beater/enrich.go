@@ -30,7 +30,13 @@ func newImages(cfg config.Enrich, log monitoring.Logger) (*images, error) {
 	if !cfg.Enabled {
 		return nil, nil
 	}
-	roots, err := trustedRoots(cfg)
+	// Signatures are only verified in files read (an image root, or the
+	// live file system on Windows). Loading the system's roots parses every
+	// certificate of the system store (about half of a small replay's
+	// start-up CPU), so a replay that reads no file does not load them; the
+	// configured files are still read, so a bad one is still an error.
+	readsFiles := cfg.ImageRoot != "" || runtime.GOOS == "windows"
+	roots, err := trustedRoots(cfg, cfg.SystemRoots && readsFiles)
 	if err != nil {
 		return nil, err
 	}
@@ -85,10 +91,11 @@ func readTimelines(cfg config.Enrich) (*filetimes.Index, error) {
 	return ix, nil
 }
 
-// trustedRoots is the pool signatures must chain to.
-func trustedRoots(cfg config.Enrich) (*x509.CertPool, error) {
+// trustedRoots is the pool signatures must chain to: the configured files,
+// and the system's roots when system is set.
+func trustedRoots(cfg config.Enrich, system bool) (*x509.CertPool, error) {
 	pool := x509.NewCertPool()
-	if cfg.SystemRoots {
+	if system {
 		if sys, err := x509.SystemCertPool(); err == nil {
 			pool = sys
 		}

@@ -206,5 +206,6 @@ func (g *globals) loadWithLogger(cmd *cobra.Command, foreground bool) (config.Co
 		log.Info(g.configNote)
 	}
 	applyMemoryLimit(cfg)
-	return cfg, log, closeLog, nil
+	stopFloor := applyHeapFloor()
+	return cfg, log, func() error { stopFloor(); return closeLog() }, nil
 }

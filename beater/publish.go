@@ -42,9 +42,11 @@ type publisher struct {
 	one  document.Document
 	jobs chan pubJob // nil: publish in the caller's goroutine
 	done chan struct{}
-	// emit is emitMerged; emitTo the job the merger is taking.
+	// emit is emitMerged; emitTo the reading whose record the merger is
+	// taking (the reading, not the job: a pointer to the job kept here
+	// would move every job to the heap).
 	emit   merge.Emit[pipeline.Ticket]
-	emitTo *pubJob
+	emitTo *reading
 }
 
 // pubJob is one document to encode and publish.
@@ -131,7 +133,7 @@ func (p *publisher) publish(j *pubJob) {
 	}
 	var err error
 	if j.merge {
-		p.emitTo = j
+		p.emitTo = rs
 		r := p.r
 		r.mergeMu.Lock()
 		err = r.merger.Add(merge.Item[pipeline.Ticket]{Kind: j.kind, Doc: j.doc, Logged: j.logged, Image: j.image, Ack: j.t[0]}, p.emit)
@@ -151,7 +153,7 @@ func (p *publisher) publish(j *pubJob) {
 // emitMerged is the merger's Emit: it observes, encodes and publishes what
 // the merger lets go while it takes emitTo's document, under mergeMu.
 func (p *publisher) emitMerged(kind mapping.Kind, d *document.Document, acks []pipeline.Ticket) error {
-	return p.send(p.emitTo.rs, kind, p.r.released(p.arena, kind, d, acks), acks)
+	return p.send(p.emitTo, kind, p.r.released(p.arena, kind, d, acks), acks)
 }
 
 // send publishes ev for rs, with the tickets Reserve took if any, and

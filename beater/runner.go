@@ -415,27 +415,6 @@ func (r *Runner) RunTogether(ctx context.Context, srcs []source.Source) []error 
 	return errs
 }
 
-// outgoing is a document the merger let go, encoded, with the tickets of
-// the records it stands for.
-type outgoing struct {
-	ev   pipeline.Event
-	kind mapping.Kind
-	t    [2]pipeline.Ticket
-	n    int
-}
-
-// emitter returns the merger's Emit: it observes and encodes each
-// document into outs, to be published (and counted) once mergeMu is
-// released.
-func (r *Runner) emitter(outs *[]outgoing) merge.Emit[pipeline.Ticket] {
-	return func(kind mapping.Kind, d *document.Document, acks []pipeline.Ticket) error {
-		o := outgoing{ev: r.released(r.arena, kind, d, acks), kind: kind}
-		o.n = copy(o.t[:], acks)
-		*outs = append(*outs, o)
-		return nil
-	}
-}
-
 // released observes and encodes, into a, a document the merger lets go
 // for the records of acks.
 func (r *Runner) released(a *pipeline.Arena, kind mapping.Kind, d *document.Document, acks []pipeline.Ticket) pipeline.Event {
@@ -443,23 +422,6 @@ func (r *Runner) released(a *pipeline.Arena, kind mapping.Kind, d *document.Docu
 		r.observe(d)
 	}
 	return r.event(a, kind, d, pipeline.Position{Source: acks[0].Source})
-}
-
-// publishOut publishes what the merger let go, counting each document in c
-// once published, and empties outs.
-func (r *Runner) publishOut(ctx context.Context, outs *[]outgoing, c *fileCounts) error {
-	defer func() {
-		clear(*outs)
-		*outs = (*outs)[:0]
-	}()
-	for i := range *outs {
-		o := &(*outs)[i]
-		if err := r.pipe.PublishReserved(ctx, o.ev, o.t[:o.n]...); err != nil {
-			return err
-		}
-		c.kinds[o.kind]++
-	}
-	return nil
 }
 
 // declarePeek is how many records of a file Declare reads: an EVTX file
@@ -535,18 +497,24 @@ func (r *Runner) ExpireHeld(ctx context.Context) error {
 	return r.release(ctx, r.merger.Expire)
 }
 
-// release publishes what f (the merger's Flush or Expire) lets go.
+// release publishes what f (the merger's Flush or Expire) lets go, as it
+// lets it go, under mergeMu as the publishers do (emitMerged): gathering
+// a full hold's documents first had every body of it encoded, and held in
+// the arena, before the first was written. A document that fails to
+// publish stays held with those after it (merge.Emit).
 func (r *Runner) release(ctx context.Context, f func(merge.Emit[pipeline.Ticket]) error) error {
 	var c fileCounts
 	defer r.merge(&c)
-	var outs []outgoing
 	r.mergeMu.Lock()
-	err := f(r.emitter(&outs))
-	r.mergeMu.Unlock()
-	if err == nil {
-		err = r.publishOut(ctx, &outs, &c)
-	}
-	return err
+	defer r.mergeMu.Unlock()
+	return f(func(kind mapping.Kind, d *document.Document, acks []pipeline.Ticket) error {
+		if err := r.pipe.PublishReserved(ctx, r.released(r.arena, kind, d, acks), acks...); err != nil {
+			return err
+		}
+		// Counted once published: a document refused at SIGINT is not one.
+		c.kinds[kind]++
+		return nil
+	})
 }
 
 // RunExpiry calls ExpireHeld every period until ctx ends; sources that

@@ -142,7 +142,7 @@ type streamKey struct {
 // and its held records in arrival order.
 type stream struct {
 	wm    time.Time
-	q     []ref
+	q     queue
 	other *stream // the other provider's stream of the host, once seen
 }
 
@@ -150,6 +150,19 @@ type ref struct {
 	slot int32
 	seq  uint64
 }
+
+// queue is a FIFO of refs to held records, in arrival order. The ref of a
+// record emitted meanwhile stays until it reaches the front (front) or
+// the queue is compacted (push).
+type queue struct {
+	r    []ref
+	head int // r[:head] are gone
+}
+
+// smallQueue is the capacity a stream's emptied queue keeps: a host
+// whose records pair or go at once does not allocate for each, and one
+// that held many at once gives their memory back.
+const smallQueue = 64
 
 type slot struct {
 	kind    mapping.Kind
@@ -186,6 +199,8 @@ type Merger[T any] struct {
 	streams map[streamKey]*stream
 	held    int
 	seq     uint64
+	// order holds every held record, in arrival order (oldest).
+	order   queue
 	scratch document.Document
 	// unpacked is a held document unpacked, for the call that emits it.
 	unpacked document.Document
@@ -401,25 +416,36 @@ func (m *Merger[T]) hold(k key, prov provider, st *stream, it Item[T]) int32 {
 	}
 	m.acks[s] = it.Ack
 	m.byKey[k] = s
-	if len(st.q) >= 2*m.opts.MaxHeld+16 {
-		m.compact(st)
-	}
-	st.q = append(st.q, ref{slot: s, seq: m.seq})
+	m.push(&st.q, ref{slot: s, seq: m.seq})
+	m.push(&m.order, ref{slot: s, seq: m.seq})
 	m.held++
 	return s
 }
 
-// compact drops the refs of emitted records from st's queue, so that a
-// record held at its front cannot make the queue grow without bound.
-func (m *Merger[T]) compact(st *stream) {
-	q := st.q[:0]
-	for _, r := range st.q {
+// push appends x to q. The refs of emitted records are dropped first when
+// there are many (compact), so that a record held at its front cannot
+// make the queue grow without bound, and the live ones slide down to the
+// start rather than the queue grow when it is half gone.
+func (m *Merger[T]) push(q *queue, x ref) {
+	if len(q.r)-q.head >= 2*m.opts.MaxHeld+16 {
+		m.compact(q)
+	}
+	if len(q.r) == cap(q.r) && q.head > 0 && q.head >= len(q.r)/2 {
+		n := copy(q.r, q.r[q.head:])
+		q.r, q.head = q.r[:n], 0
+	}
+	q.r = append(q.r, x)
+}
+
+// compact keeps the refs of q's held records only.
+func (m *Merger[T]) compact(q *queue) {
+	live := q.r[:0]
+	for _, r := range q.r[q.head:] {
 		if m.slots[r.slot].seq == r.seq {
-			q = append(q, r)
+			live = append(live, r)
 		}
 	}
-	clear(st.q[len(q):])
-	st.q = q
+	q.r, q.head = live, 0
 }
 
 // remove frees slot s: out of its key's chain; its stream's queue skips it
@@ -448,19 +474,26 @@ func (m *Merger[T]) remove(s int32) {
 	m.held--
 }
 
-// front returns the oldest live record of st's queue, dropping the refs of
+// front returns the oldest live record of q, dropping the refs of
 // records already emitted; -1 when none.
-func (m *Merger[T]) front(st *stream) int32 {
-	for len(st.q) > 0 {
-		r := st.q[0]
-		if m.slots[r.slot].seq == r.seq {
+func (m *Merger[T]) front(q *queue) int32 {
+	for ; q.head < len(q.r); q.head++ {
+		if r := q.r[q.head]; m.slots[r.slot].seq == r.seq {
 			return r.slot
 		}
-		st.q[0] = ref{}
-		st.q = st.q[1:]
 	}
-	st.q = st.q[:0:0] // let the emptied backing array go
+	q.r, q.head = q.r[:0], 0
 	return -1
+}
+
+// frontOf is front of st's queue; an emptied large queue lets its
+// backing array go.
+func (m *Merger[T]) frontOf(st *stream) int32 {
+	s := m.front(&st.q)
+	if s < 0 && cap(st.q.r) > smallQueue {
+		st.q.r = nil
+	}
+	return s
 }
 
 // emitAlone emits held slot s without a twin.
@@ -487,7 +520,7 @@ func (m *Merger[T]) release(st *stream, emit Emit[T]) error {
 		if a == nil || a.other == nil {
 			continue
 		}
-		for s := m.front(a); s >= 0 && m.slots[s].logged.Add(m.opts.Window).Before(a.other.wm); s = m.front(a) {
+		for s := m.frontOf(a); s >= 0 && m.slots[s].logged.Add(m.opts.Window).Before(a.other.wm); s = m.frontOf(a) {
 			if err := m.emitAlone(s, emit); err != nil {
 				return err
 			}
@@ -502,15 +535,7 @@ func (m *Merger[T]) release(st *stream, emit Emit[T]) error {
 }
 
 // oldest is the held record that arrived first; -1 when none.
-func (m *Merger[T]) oldest() int32 {
-	best := int32(-1)
-	for _, st := range m.streams {
-		if s := m.front(st); s >= 0 && (best < 0 || m.slots[s].seq < m.slots[best].seq) {
-			best = s
-		}
-	}
-	return best
-}
+func (m *Merger[T]) oldest() int32 { return m.front(&m.order) }
 
 // Expire emits, alone, every record held for longer than Window of wall
 // time, so that live collection adds at most Window of latency when a
@@ -518,7 +543,7 @@ func (m *Merger[T]) oldest() int32 {
 func (m *Merger[T]) Expire(emit Emit[T]) error {
 	limit := m.opts.Now().Add(-m.opts.Window)
 	for _, st := range m.streams {
-		for s := m.front(st); s >= 0 && m.slots[s].arrived.Before(limit); s = m.front(st) {
+		for s := m.frontOf(st); s >= 0 && m.slots[s].arrived.Before(limit); s = m.frontOf(st) {
 			if err := m.emitAlone(s, emit); err != nil {
 				return err
 			}

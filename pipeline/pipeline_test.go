@@ -94,19 +94,7 @@ func TestBackpressure(t *testing.T) {
 	c := &monitoring.Counters{}
 	p := pipeline.New(context.Background(), out, newReg(t), pipeline.Options{MaxBytesInFlight: 10 * (1000 + 64 + 10), Counters: c})
 	cl := p.Client("s")
-	published := 0
-	for off := uint64(1); off <= 100; off++ {
-		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-		err := cl.Publish(ctx, ev("s", off, 1000))
-		cancel()
-		if err != nil {
-			if !errors.Is(err, context.DeadlineExceeded) {
-				t.Fatalf("publish: %v", err)
-			}
-			break
-		}
-		published++
-	}
+	published := publishUntilBlocked(t, cl, 1000)
 	if published < 8 || published > 10 {
 		t.Fatalf("published %d events of 1 KB under a ~10 KB budget before blocking", published)
 	}
@@ -301,19 +289,7 @@ func TestFullBatchesHoldProducers(t *testing.T) {
 	reg := newReg(t)
 	p := pipeline.New(context.Background(), out, reg, pipeline.Options{})
 	cl := p.Client("s")
-	published := 0
-	for off := uint64(1); off <= 100; off++ {
-		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-		err := cl.Publish(ctx, ev("s", off, 10))
-		cancel()
-		if err != nil {
-			if !errors.Is(err, context.DeadlineExceeded) {
-				t.Fatalf("publish: %v", err)
-			}
-			break
-		}
-		published++
-	}
+	published := publishUntilBlocked(t, cl, 10)
 	// One batch at the worker, one the batcher offers it, one ready and
 	// the full one producers append to.
 	if published != 8 {
@@ -334,4 +310,24 @@ func TestFullBatchesHoldProducers(t *testing.T) {
 	if pos, _ := reg.Position("s"); pos.Offset != next {
 		t.Errorf("checkpoint %d, want %d", pos.Offset, next)
 	}
+}
+
+// publishUntilBlocked publishes events of size bytes from offset 1 on,
+// until one waits for 50 ms, and returns how many were published.
+func publishUntilBlocked(t *testing.T, cl *pipeline.Client, size int) int {
+	t.Helper()
+	published := 0
+	for off := uint64(1); off <= 100; off++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		err := cl.Publish(ctx, ev("s", off, size))
+		cancel()
+		if err != nil {
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("publish: %v", err)
+			}
+			break
+		}
+		published++
+	}
+	return published
 }

@@ -28,6 +28,7 @@ package merge
 
 import (
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/procbeat/procbeat/fields/document"
@@ -127,15 +128,24 @@ func providerOf(p string) provider {
 	return other
 }
 
+// key is a record's host, kind and pid, as two words without padding:
+// hashed a word at a time, not the host's name for every record.
 type key struct {
-	host string
-	pid  int64
-	kind mapping.Kind
+	hostKind uint64 // host.id<<8 | kind
+	pid      int64
 }
 
-type streamKey struct {
-	host string
-	prov provider
+func keyOf(h *host, kind mapping.Kind, pid int64) key {
+	return key{hostKind: uint64(h.id)<<8 | uint64(kind), pid: pid}
+}
+
+func (k key) kind() mapping.Kind { return mapping.Kind(k.hostKind & 0xff) }
+
+// host is what the Merger knows of one host: its number in keys and its
+// streams, by provider (sysmon, security).
+type host struct {
+	id int32
+	st [2]*stream
 }
 
 // stream is one provider's records of one host: its event-time watermark
@@ -192,11 +202,17 @@ type Merger[T any] struct {
 	slots []slot
 	acks  []T // parallel to slots: the handle of each held record
 	// packs is parallel to slots: the document of each held record.
-	packs   []packed
-	layout  layout
-	free    []int32
-	byKey   map[key]int32
-	streams map[streamKey]*stream
+	packs  []packed
+	layout layout
+	free   []int32
+	byKey  map[key]int32
+	hosts  map[string]*host
+	// last is the host of the last record (lastName): records come in
+	// runs of one host.
+	last     *host
+	lastName string
+	// streams are every host's, in the order they were seen.
+	streams []*stream
 	held    int
 	seq     uint64
 	// order holds every held record, in arrival order (oldest).
@@ -209,7 +225,7 @@ type Merger[T any] struct {
 
 // New returns a Merger.
 func New[T any](opts Options) *Merger[T] {
-	return &Merger[T]{opts: opts.withDefaults(), byKey: map[key]int32{}, streams: map[streamKey]*stream{},
+	return &Merger[T]{opts: opts.withDefaults(), byKey: map[key]int32{}, hosts: map[string]*host{},
 		layout: documentLayout()}
 }
 
@@ -226,8 +242,9 @@ func (m *Merger[T]) Add(it Item[T], emit Emit[T]) error {
 		m.out[0] = it.Ack
 		return emit(it.Kind, it.Doc, m.out[:1])
 	}
-	k := key{host: it.Doc.Host.Name, pid: it.Doc.Process.PID.Value, kind: it.Kind}
-	st := m.stream(k.host, prov)
+	h := m.host(it.Doc.Host.Name)
+	k := keyOf(h, it.Kind, it.Doc.Process.PID.Value)
+	st := m.stream(h, prov)
 	if it.Logged.After(st.wm) {
 		st.wm = it.Logged
 	}
@@ -287,18 +304,34 @@ func (m *Merger[T]) link(k key, prov provider, st *stream, it Item[T], emit Emit
 // declaration a provider counts from its host's first record on.
 func (m *Merger[T]) Declare(host, provider string) {
 	if p := providerOf(provider); p != other {
-		m.stream(host, p)
+		m.stream(m.host(host), p)
 	}
 }
 
-func (m *Merger[T]) stream(host string, prov provider) *stream {
-	st, ok := m.streams[streamKey{host, prov}]
-	if !ok {
-		st = &stream{}
-		m.streams[streamKey{host, prov}] = st
-		if o, ok := m.streams[streamKey{host, 1 - prov}]; ok {
-			st.other, o.other = o, st
-		}
+// host returns what is known of the host named name, new if nothing.
+func (m *Merger[T]) host(name string) *host {
+	if m.last != nil && name == m.lastName {
+		return m.last
+	}
+	h := m.hosts[name]
+	if h == nil {
+		h = &host{id: int32(len(m.hosts))}
+		m.hosts[name] = h
+	}
+	m.last, m.lastName = h, name
+	return h
+}
+
+// stream returns h's stream of prov, new if none.
+func (m *Merger[T]) stream(h *host, prov provider) *stream {
+	if st := h.st[prov]; st != nil {
+		return st
+	}
+	st := &stream{}
+	h.st[prov] = st
+	m.streams = append(m.streams, st)
+	if o := h.st[1-prov]; o != nil {
+		st.other, o.other = o, st
 	}
 	return st
 }
@@ -313,7 +346,7 @@ func (m *Merger[T]) twin(k key, prov provider, logged time.Time, image string, p
 	best, bestD := int32(-1), time.Duration(0)
 	for s := m.headOf(k); s >= 0; s = m.slots[s].next {
 		c := &m.slots[s]
-		if c.prov == prov || !sameImage(c.image, image) || !compatible(k.kind, c.cmdline, c.ppid, p) {
+		if c.prov == prov || !sameImage(c.image, image) || !compatible(k.kind(), c.cmdline, c.ppid, p) {
 			continue
 		}
 		d := c.logged.Sub(logged)
@@ -400,10 +433,12 @@ func (m *Merger[T]) hold(k key, prov provider, st *stream, it Item[T]) int32 {
 		s, m.free = m.free[n-1], m.free[:n-1]
 	} else {
 		s = int32(len(m.slots))
-		m.slots = append(m.slots, slot{})
-		var zero T
-		m.acks = append(m.acks, zero)
-		m.packs = append(m.packs, packed{})
+		if int(s) == min(cap(m.slots), cap(m.acks), cap(m.packs)) {
+			m.grow()
+		}
+		m.slots = m.slots[:s+1]
+		m.acks = m.acks[:s+1]
+		m.packs = m.packs[:s+1]
 	}
 	m.seq++
 	head := m.headOf(k)
@@ -435,6 +470,19 @@ func (m *Merger[T]) push(q *queue, x ref) {
 		q.r, q.head = q.r[:n], 0
 	}
 	q.r = append(q.r, x)
+}
+
+// grow makes room for more slots: twice as many, but never more than the
+// hold can use (MaxHeld, and one arriving), which append's growth would
+// overshoot by a quarter once the hold is full.
+func (m *Merger[T]) grow() {
+	n := min(max(2*len(m.slots), 64), m.opts.MaxHeld+1)
+	if n <= len(m.slots) {
+		n = len(m.slots) + 1 // Link's remembered records
+	}
+	m.slots = slices.Grow(m.slots, n-len(m.slots))
+	m.acks = slices.Grow(m.acks, n-len(m.acks))
+	m.packs = slices.Grow(m.packs, n-len(m.packs))
 }
 
 // compact keeps the refs of q's held records only.

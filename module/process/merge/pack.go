@@ -106,22 +106,18 @@ func (l *layout) pack(p *packed, d *document.Document) {
 	p.diff = p.diff[:len(l.ptr)]
 	clear(p.diff)
 	doc, base := unsafe.Pointer(d), unsafe.Pointer(&l.base)
-	for i := 0; i < l.n; i += 4 {
+	dw, bw := unsafe.Slice((*uintptr)(doc), l.n), unsafe.Slice((*uintptr)(base), l.n)
+	n4 := l.n &^ 3
+	for i := 0; i < n4; i += 4 {
 		// i is a multiple of 4: the run's bits lie in one bitmap word.
-		a := (*[4]uintptr)(unsafe.Add(doc, uintptr(i)*wordSize))
-		b := (*[4]uintptr)(unsafe.Add(base, uintptr(i)*wordSize))
-		if i+4 > l.n {
-			for j := i; j < l.n; j++ {
-				if a[j-i] != b[j-i] {
-					p.diff[j/64] |= 1 << (j % 64)
-				}
-			}
-			break
-		}
-		if *a == *b {
+		a, b := (*[4]uintptr)(dw[i:i+4]), (*[4]uintptr)(bw[i:i+4])
+		if (a[0]^b[0])|(a[1]^b[1])|(a[2]^b[2])|(a[3]^b[3]) == 0 {
 			continue
 		}
 		p.diff[i/64] |= (ne(a[0], b[0]) | ne(a[1], b[1])<<1 | ne(a[2], b[2])<<2 | ne(a[3], b[3])<<3) << (i % 64)
+	}
+	for j := n4; j < l.n; j++ {
+		p.diff[j/64] |= ne(dw[j], bw[j]) << (j % 64)
 	}
 	np, nv := 0, 0
 	for w, diff := range p.diff {

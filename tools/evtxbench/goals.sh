@@ -17,7 +17,8 @@
 # medians. CPU is user+sys. Not run in CI: it builds evtx_dump the first
 # time (see compare.sh) and writes a ~460 MB file. Needs /usr/bin/time.
 #
-#   bash tools/evtxbench/goals.sh                 # REPS=7 RECORDS=200000
+#   bash tools/evtxbench/goals.sh                 # REPS=7 RECORDS=200000 MIX=all
+#   MIX=process bash tools/evtxbench/goals.sh     # only process-bearing chunks
 #   FILE=/path/to/big.evtx bash tools/evtxbench/goals.sh
 #   COLD_BUILD=1 bash tools/evtxbench/goals.sh    # also a cold go build
 #   BEFORE=/tmp/procbeat.old bash tools/evtxbench/goals.sh
@@ -26,6 +27,9 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 repo="$PWD"
 
+# The goals are judged on a mixed file, as the issue measured them; MIX=process
+# gives the worst case (more than half of the records are process events).
+MIX="${MIX:-all}"
 . tools/evtxbench/lib.sh
 REPS="${REPS:-7}"
 
@@ -44,6 +48,9 @@ file="${FILE:-}"
 if [ -z "$file" ]; then
 	file="$work/bench.evtx"
 	write_bench_file "$file" >/dev/null
+	what="bench file MIX=$MIX"
+else
+	what="$file"
 fi
 
 # procbeat runs in an empty directory: no procbeat.yml is picked up, and
@@ -100,7 +107,7 @@ rss() { awk '{print $4}' "$work/$1.times" | sort -n | tail -1; }
 div() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 
 echo
-echo "file: $total records, $docs process documents; $REPS repetitions; evtx_dump $EVTX_RS_VERSION;" \
+echo "file: $what, $total records, $docs process documents; $REPS repetitions; evtx_dump $EVTX_RS_VERSION;" \
 	"$(go version | cut -d' ' -f3); $(nproc) CPUs; $(date -u +%F)"
 echo
 printf '| %-15s | %7s | %6s | %11s | %11s |\n' config "cpu s" "wall s" "µs cpu/rec" "max RSS MiB"

@@ -1,6 +1,7 @@
 package image
 
 import (
+	"encoding/binary"
 	"strings"
 	"sync"
 
@@ -23,22 +24,48 @@ type observedLoad struct {
 	mapping.ImageLoad
 }
 
-// keyOf hashes host and path case-insensitively (FNV-1a over ASCII-folded
-// bytes) so that lookups, one per document, allocate nothing; a hit is
-// confirmed with strings.EqualFold.
+// keyOf hashes host and path case-insensitively (ASCII folding, as the
+// lookups compare with strings.EqualFold) so that lookups, two per
+// document, allocate nothing; a hit is confirmed with strings.EqualFold.
+// It works eight bytes at a time: a byte-wise FNV-1a over a path was a
+// tenth of a microsecond per lookup, a visible share of a document's cost.
 func keyOf(host, path string) uint64 {
-	h := uint64(14695981039346656037)
-	for _, s := range [2]string{host, path} {
-		for i := 0; i < len(s); i++ {
-			c := s[i]
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			h = (h ^ uint64(c)) * 1099511628211
-		}
-		h = (h ^ 0xff) * 1099511628211
+	h := foldHash(uint64(len(host))*0x9e3779b97f4a7c15, host)
+	return foldHash(h^uint64(len(path)), path)
+}
+
+// foldHash continues h over s with its ASCII upper-case letters lowered.
+func foldHash(h uint64, s string) uint64 {
+	for len(s) >= 8 {
+		h = mixWord(h, foldASCII(binary.LittleEndian.Uint64([]byte(s[:8]))))
+		s = s[8:]
+	}
+	if len(s) > 0 {
+		var b [8]byte
+		copy(b[:], s)
+		h = mixWord(h, foldASCII(binary.LittleEndian.Uint64(b[:])))
 	}
 	return h
+}
+
+// foldASCII lowers the ASCII upper-case letters of the eight bytes of w
+// and leaves every other byte (non-ASCII ones included) as it is.
+func foldASCII(w uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	low7 := w &^ highs
+	// A byte's high bit is set in ge when its low seven bits are >= 'A',
+	// in gt when they are > 'Z'; no byte carries into the next.
+	ge := low7 + (0x80-'A')*ones
+	gt := low7 + (0x80-'Z'-1)*ones
+	upper := ge &^ gt &^ w & highs
+	return w | upper>>2 // 0x80 >> 2 is 0x20, 'a' - 'A'
+}
+
+// mixWord folds one word into h (multiply-xorshift: every input bit
+// reaches the high bits, which the map's own hash then spreads).
+func mixWord(h, w uint64) uint64 {
+	h = (h ^ w) * 0xff51afd7ed558ccd
+	return h ^ h>>32
 }
 
 func (o *observed) put(host string, l mapping.ImageLoad) {

@@ -128,18 +128,25 @@ func providerOf(p string) provider {
 	return other
 }
 
-// key is a record's host, kind and pid, as two words without padding:
-// hashed a word at a time, not the host's name for every record.
+// key is a record's host, kind, provider and pid, as two words without
+// padding: hashed a word at a time, not the host's name for every record.
+// The provider keeps the records of one provider in chains of their own:
+// a twin is looked for among the other provider's only, and a reused pid
+// makes long chains of one provider's records.
 type key struct {
-	hostKind uint64 // host.id<<8 | kind
+	hostKind uint64 // host.id<<16 | kind<<8 | provider
 	pid      int64
 }
 
-func keyOf(h *host, kind mapping.Kind, pid int64) key {
-	return key{hostKind: uint64(h.id)<<8 | uint64(kind), pid: pid}
+func keyOf(h *host, kind mapping.Kind, prov provider, pid int64) key {
+	return key{hostKind: uint64(h.id)<<16 | uint64(kind)<<8 | uint64(prov), pid: pid}
 }
 
-func (k key) kind() mapping.Kind { return mapping.Kind(k.hostKind & 0xff) }
+func (k key) kind() mapping.Kind { return mapping.Kind(k.hostKind >> 8 & 0xff) }
+
+// twins is the key of the records of the other provider k's record may
+// pair with.
+func (k key) twins() key { return key{hostKind: k.hostKind ^ 1, pid: k.pid} }
 
 // host is what the Merger knows of one host: its number in keys and its
 // streams, by provider (sysmon, security).
@@ -246,7 +253,7 @@ func (m *Merger[T]) Add(it Item[T], emit Emit[T]) error {
 		return emit(it.Kind, it.Doc, m.out[:1])
 	}
 	h := m.host(it.Doc.Host.Name)
-	k := keyOf(h, it.Kind, it.Doc.Process.PID.Value)
+	k := keyOf(h, it.Kind, prov, it.Doc.Process.PID.Value)
 	st := m.stream(h, prov)
 	if it.Logged.After(st.wm) {
 		st.wm = it.Logged
@@ -365,7 +372,7 @@ func (m *Merger[T]) stream(h *host, prov provider) *stream {
 // told apart by them, and otherwise by each channel logging in time order.
 func (m *Merger[T]) twin(k key, prov provider, logged time.Time, image string, p *document.Process) int32 {
 	best, bestD := int32(-1), time.Duration(0)
-	for s := m.headOf(k); s >= 0; s = m.slots[s].next {
+	for s := m.headOf(k.twins()); s >= 0; s = m.slots[s].next {
 		c := &m.slots[s]
 		if c.prov == prov || !sameImage(c.image, image) || !compatible(k.kind(), c.cmdline, c.ppid, p) {
 			continue

@@ -59,8 +59,8 @@ type Runner struct {
 	summary Summary
 	read    map[string]source.Position // where each source read to in this run
 	walk    walkFS                     // nil: the OS (tests inject failures)
-	// spareDocs are a finished publisher's queue slots (publish.go).
-	spareDocs []document.Document
+	// spareStage is a finished publisher's queue (publish.go).
+	spareStage stage
 	// warners are the running sources' record-warning caps, by the name
 	// decoders give their errors (see Run).
 	warners map[string]*fileWarner
@@ -142,10 +142,10 @@ func (r *Runner) replayFile(ctx context.Context, path string, format source.Form
 	opts := r.opts
 	opts.Format = format
 	if source.ArchiveKind(path) == "" {
-		return r.Run(ctx, inScope(source.NewFile(path, opts), sc))
+		return r.run(ctx, inScope(source.NewFile(path, opts), sc), true)
 	}
 	err := source.WalkArchive(ctx, path, opts, func(s source.Source) error {
-		if err := r.Run(ctx, inScope(s, sc)); err != nil {
+		if err := r.run(ctx, inScope(s, sc), true); err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -185,11 +185,17 @@ func sourceName(s source.Source) string {
 // live channel); the mapping is serialized between them. One source must
 // not be run twice at once.
 func (r *Runner) Run(ctx context.Context, src source.Source) error {
+	return r.run(ctx, src, false)
+}
+
+// run is Run; finite says src ends (a file), so that its documents may
+// wait for others before they go to the publisher goroutine.
+func (r *Runner) run(ctx context.Context, src source.Source, finite bool) error {
 	rs, err := r.open(ctx, src)
 	if rs == nil {
 		return err
 	}
-	p := r.newPublisher(ctx)
+	p := r.newPublisher(ctx, finite)
 	defer p.close()
 	rs.use(p)
 	for rs.rd.Next(ctx) {
@@ -225,6 +231,7 @@ func (rs *reading) use(p *publisher) { rs.pub = p }
 // error that stops the source when one failed to publish (nil when ctx
 // ended: a stop is no failure).
 func (rs *reading) published(ctx context.Context) (failed bool, _ error) {
+	rs.pub.flush()
 	rs.inflight.Wait()
 	return rs.failed(ctx)
 }
@@ -241,6 +248,7 @@ func (rs *reading) failed(ctx context.Context) (bool, error) {
 }
 
 func (rs *reading) close(r *Runner) {
+	rs.pub.flush()
 	rs.inflight.Wait()
 	r.merge(&rs.counts)
 	r.merge(&rs.c)
@@ -367,7 +375,7 @@ func (r *Runner) finish(ctx context.Context, rs *reading) error {
 // each source's error, in srcs' order.
 func (r *Runner) RunTogether(ctx context.Context, srcs []source.Source) []error {
 	errs := make([]error, len(srcs))
-	p := r.newPublisher(ctx)
+	p := r.newPublisher(ctx, true)
 	defer p.close()
 	var live []*reading
 	idx := map[*reading]int{}

@@ -502,19 +502,24 @@ func (r *Runner) ExpireHeld(ctx context.Context) error {
 	if r.merger == nil {
 		return nil
 	}
-	return r.release(ctx, r.merger.Expire)
+	return r.release(ctx, r.merger.Expire, false)
 }
 
 // release publishes what f (the merger's Flush or Expire) lets go, as it
 // lets it go, under mergeMu as the publishers do (emitMerged): gathering
 // a full hold's documents first had every body of it encoded, and held in
 // the arena, before the first was written. A document that fails to
-// publish stays held with those after it (merge.Emit).
-func (r *Runner) release(ctx context.Context, f func(merge.Emit[pipeline.Ticket]) error) error {
+// publish stays held with those after it (merge.Emit). With parallel
+// (Flush) and many records held, helpers encode them (flush.go).
+func (r *Runner) release(ctx context.Context, f func(merge.Emit[pipeline.Ticket]) error, parallel bool) error {
 	var c fileCounts
 	defer r.merge(&c)
 	r.mergeMu.Lock()
 	defer r.mergeMu.Unlock()
+	if n := flushers(r.merger.Len()); parallel && n > 0 {
+		pf := r.newParallelFlush(ctx, n, &c)
+		return pf.finish(f(pf.emit))
+	}
 	return f(func(kind mapping.Kind, d *document.Document, acks []pipeline.Ticket) error {
 		if err := r.pipe.PublishReserved(ctx, r.released(r.arena, kind, d, acks), acks...); err != nil {
 			return err
@@ -565,7 +570,7 @@ func (r *Runner) FlushHeld(ctx context.Context) error {
 	if r.merger == nil {
 		return nil
 	}
-	return r.release(ctx, r.merger.Flush)
+	return r.release(ctx, r.merger.Flush, true)
 }
 
 // startPosition is where src resumes: where this run last read it, else

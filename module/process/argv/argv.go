@@ -40,7 +40,10 @@
 // argv[0].
 package argv
 
-import "unsafe"
+import (
+	"strings"
+	"unsafe"
+)
 
 // Split returns the arguments of cmdline.
 func Split(cmdline string) []string {
@@ -70,9 +73,9 @@ func AppendSplitAlloc(dst []string, cmdline string, alloc func(n int) []byte) []
 	i := 0
 	// argv[0].
 	if s[0] == '"' {
-		j := 1
-		for j < len(s) && s[j] != '"' {
-			j++
+		j := len(s)
+		if k := strings.IndexByte(s[1:], '"'); k >= 0 {
+			j = 1 + k
 		}
 		dst = append(dst, s[1:j])
 		i = j
@@ -103,6 +106,16 @@ func AppendSplitAlloc(dst []string, cmdline string, alloc func(n int) []byte) []
 		inQuote := false
 		bufStart := 0
 		for i < len(s) {
+			if plain {
+				// Still the text itself (so not in quotes): bytes that
+				// neither end it nor escape go by at once.
+				for i < len(s) && !special(s[i]) {
+					i++
+				}
+				if i >= len(s) {
+					break
+				}
+			}
 			c := s[i]
 			if !inQuote && (c == ' ' || c == '\t') {
 				break
@@ -165,6 +178,16 @@ func AppendSplitAlloc(dst []string, cmdline string, alloc func(n int) []byte) []
 			dst = append(dst, bytesString(buf[bufStart:]))
 		}
 	}
+}
+
+// special reports whether c separates (space, tab), quotes or escapes:
+// one test for most bytes, through a mask of those below 64.
+func special(c byte) bool {
+	const below64 = 1<<' ' | 1<<'\t' | 1<<'"'
+	if c < 64 {
+		return below64>>c&1 != 0
+	}
+	return c == '\\'
 }
 
 // bytesString views b as a string. Safe here because buf is never written

@@ -21,22 +21,22 @@ func (m *Mapper) imageLoad(rec *winevent.Record) {
 	if m.opts.Images == nil {
 		return
 	}
-	f := fields{rec}
-	l := ImageLoad{Image: f.get("ImageLoaded")}
+	f := m.fieldsOf(rec)
+	l := ImageLoad{Image: f.get(fImageLoaded)}
 	// Only images processes start from matter: the process's own image,
 	// or a program loaded by another; libraries (most image loads by far)
 	// would only churn the enricher's bounded memory.
-	if !strings.EqualFold(l.Image, f.get("Image")) && !isProgram(l.Image) {
+	if !strings.EqualFold(l.Image, f.get(fImage)) && !isProgram(l.Image) {
 		return
 	}
-	signed := strings.ToLower(f.get("Signed"))
+	signed := strings.ToLower(f.get(fSigned))
 	if l.Image == "" || (signed != "true" && signed != "false") {
 		return
 	}
 	l.Signed = signed == "true"
 	if l.Signed {
-		l.SubjectName = f.get("Signature")
-		switch st := f.get("SignatureStatus"); st {
+		l.SubjectName = f.get(fSignature)
+		switch st := f.get(fSignatureStatus); st {
 		case "Valid":
 			l.Trusted, l.Status = true, "trusted"
 		case "Expired":

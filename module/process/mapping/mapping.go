@@ -109,7 +109,6 @@ type Mapper struct {
 	// rest of the Mapper: othersMu guards the map.
 	othersMu sync.RWMutex
 	others   map[string]*[4]string
-	hash     *xxhash.Digest
 	hashBuf  []byte
 	hostIDs  hostIDs
 	// lastHost caches the names and host.id of the last record's
@@ -122,13 +121,13 @@ type Mapper struct {
 	args    []string
 	// takeBytes is m.arena.bytes.take, made once.
 	takeBytes func(n int) []byte
-	// lastArgs are the last command lines splitArgs split, newest
-	// first, and their arguments (in the arena: documents share them
-	// read-only).
-	lastArgs [2]struct {
-		cmdline string
-		args    []string
-	}
+	// split caches the arguments of the command lines splitArgs split
+	// (in the arena: documents share them read-only).
+	split argsCache
+	// layouts find the values of records in the templates seen last.
+	layouts layouts
+	// hashes are hashes as logged and lower-cased (lowerHash).
+	hashes [hashCacheSize]struct{ logged, lower string }
 }
 
 // New returns a Mapper that enriches through tr.
@@ -139,7 +138,7 @@ func New(tr *tracker.Tracker, opts Options) *Mapper {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	m := &Mapper{opts: opts, tr: tr, hash: xxhash.New()}
+	m := &Mapper{opts: opts, tr: tr}
 	m.hostIDs.init(opts.Host, opts.HostIDs)
 	m.arena.init()
 	m.takeBytes = m.arena.bytes.take
@@ -392,7 +391,8 @@ func (m *Mapper) host(hn *hostNames, h *document.Host) {
 // records with equal data a millisecond apart keep two ids. It also serves
 // as the document's _id, so a replayed record is never indexed twice.
 func (m *Mapper) eventID(rec *winevent.Record, hostName string) string {
-	b := m.hashBuf[:0]
+	// The second half hashes the same bytes after 0x9e: b holds both.
+	b := append(m.hashBuf[:0], 0x9e)
 	b = append(b, hostName...)
 	b = append(b, 0)
 	b = append(b, rec.Channel...)
@@ -413,72 +413,16 @@ func (m *Mapper) eventID(rec *winevent.Record, hostName string) string {
 	}
 	m.hashBuf = b
 	var sum [16]byte
-	binary.BigEndian.PutUint64(sum[:8], xxhash.Sum64(b))
-	m.hash.Reset()
-	_, _ = m.hash.Write([]byte{0x9e})
-	_, _ = m.hash.Write(b)
-	binary.BigEndian.PutUint64(sum[8:], m.hash.Sum64())
+	binary.BigEndian.PutUint64(sum[:8], xxhash.Sum64(b[1:]))
+	binary.BigEndian.PutUint64(sum[8:], xxhash.Sum64(b))
 	var id [22]byte // base64.RawURLEncoding.EncodedLen(16)
 	base64.RawURLEncoding.Encode(id[:], sum[:])
 	return m.arena.id(id[:])
 }
 
-// fields reads a record's event data by name.
-type fields struct{ rec *winevent.Record }
-
-// get returns the value of name exactly as logged, or "" when it is absent
-// or a placeholder (winfmt.IsAbsent). Nothing is trimmed: rules compare
-// command lines, paths and names byte for byte, and a trailing space is
-// part of what the process was given.
-func (f fields) get(name string) string {
-	v, _ := f.rec.Get(name)
-	return winfmt.Present(v)
-}
-
-// id reads a value that is a number, GUID, SID or logon id, where padding
-// carries no meaning: surrounding white space is dropped.
-func (f fields) id(name string) string {
-	v, _ := f.rec.Get(name)
-	return winfmt.Present(strings.TrimSpace(v))
-}
-
-// guid reads a GUID in upper case: exports differ in case (EVTX renders
-// upper, some JSON exports lower), and one process must keep one entity id.
-func (f fields) guid(name string) string {
-	return strings.ToUpper(f.id(name))
-}
-
-// pid reads a process id (decimal or hex) that must be there.
-func (f fields) pid(name string, hex bool) (uint32, error) {
-	v := f.id(name)
-	if v == "" {
-		return 0, &FieldError{Field: name, Err: fmt.Errorf("missing")}
-	}
-	var p uint32
-	var err error
-	if hex {
-		p, err = winfmt.ParseHexPID(v)
-	} else {
-		p, err = winfmt.ParsePID(v)
-	}
-	if err != nil {
-		return 0, &FieldError{Field: name, Value: v, Err: err}
-	}
-	return p, nil
-}
-
-// optionalPID reads a process id that may be absent.
-func (f fields) optionalPID(name string, hex bool) (uint32, bool, error) {
-	if f.id(name) == "" {
-		return 0, false, nil
-	}
-	p, err := f.pid(name, hex)
-	return p, err == nil, err
-}
-
 // sysmonTime is the event's UtcTime, or the record's time without it.
 func sysmonTime(f fields) (time.Time, error) {
-	v := f.id("UtcTime")
+	v := f.id(fUtcTime)
 	if v == "" {
 		return f.rec.TimeCreated, nil
 	}
@@ -490,71 +434,73 @@ func sysmonTime(f fields) (time.Time, error) {
 }
 
 func (m *Mapper) sysmonStart(rec *winevent.Record, d *document.Document) error {
-	f := fields{rec}
+	f := m.fieldsOf(rec)
 	host := rec.Computer
 	ts, err := sysmonTime(f)
 	if err != nil {
 		return err
 	}
-	pid, err := f.pid("ProcessId", false)
+	pid, err := f.pid(fProcessID, false)
 	if err != nil {
 		return err
 	}
-	ppid, hasPPID, err := f.optionalPID("ParentProcessId", false)
+	ppid, hasPPID, err := f.optionalPID(fParentProcessID, false)
 	if err != nil {
 		return err
 	}
 	e := tracker.Entry{
-		EntityID:         f.guid("ProcessGuid"),
+		EntityID:         f.guid(fProcessGUID),
 		PID:              pid,
-		ParentEntityID:   f.guid("ParentProcessGuid"),
+		ParentEntityID:   f.guid(fParentProcessGUID),
 		ParentPID:        ppid,
-		ParentExecutable: f.get("ParentImage"),
-		Executable:       f.get("Image"),
-		CommandLine:      f.get("CommandLine"),
+		ParentExecutable: f.get(fParentImage),
+		Executable:       f.get(fImage),
+		CommandLine:      f.get(fCommandLine),
 		// As logged: documents get them lower-cased (fillProcess), the
 		// tracker keeps no copy.
-		Hashes:           winfmt.SplitHashes(f.get("Hashes")),
-		AuthenticationID: strings.ToLower(f.id("LogonId")),
-		WorkingDirectory: f.get("CurrentDirectory"),
+		Hashes:           winfmt.SplitHashes(f.get(fHashes)),
+		AuthenticationID: strings.ToLower(f.id(fLogonID)),
+		WorkingDirectory: f.get(fCurrentDirectory),
 		Start:            ts,
 		PE: tracker.PE{
-			OriginalFileName: f.get("OriginalFileName"),
-			FileVersion:      f.get("FileVersion"),
-			Description:      f.get("Description"),
-			Product:          f.get("Product"),
-			Company:          f.get("Company"),
+			OriginalFileName: f.get(fOriginalFileName),
+			FileVersion:      f.get(fFileVersion),
+			Description:      f.get(fDescription),
+			Product:          f.get(fProduct),
+			Company:          f.get(fCompany),
 		},
-		Token: tracker.Token{IntegrityLevelName: winfmt.IntegrityFromSysmon(f.get("IntegrityLevel"))},
+		Token: tracker.Token{IntegrityLevelName: winfmt.IntegrityFromSysmon(f.get(fIntegrityLevel))},
 	}
 	e.Name = baseName(e.Executable)
 	// The tracker keeps the count, not the arguments: documents split
 	// the command line into the arena (argsOf).
 	e.ArgsCount = len(m.splitArgs(e.CommandLine))
-	if s := f.id("TerminalSessionId"); s != "" {
+	if s := f.id(fTerminalSessionID); s != "" {
 		n, err := strconv.ParseUint(s, 10, 32)
 		if err != nil {
 			return &FieldError{Field: "TerminalSessionId", Value: s, Err: err}
 		}
 		e.SessionID, e.HasSessionID = uint32(n), true
 	}
-	e.User.Domain, e.User.Name = winfmt.SplitUser(f.get("User"))
+	e.User.Domain, e.User.Name = winfmt.SplitUser(f.get(fUser))
 	e.User.ID, _ = m.tr.SIDFor(host, e.User.Domain, e.User.Name, e.AuthenticationID)
-	stored := m.tr.Start(host, e)
+	// e becomes the entry stored; its parent is found at once.
+	var parent tracker.Entry
+	known := m.tr.StartParent(host, &e, &parent)
+	stored := &e
 	d.Timestamp = ts
-	m.fillProcess(&d.Process, &stored)
+	m.fillProcess(&d.Process, stored)
 	fillUser(&d.User, stored.User)
-	d.Winlog.EventData.IntegrityLevel = f.get("IntegrityLevel")
+	d.Winlog.EventData.IntegrityLevel = f.get(fIntegrityLevel)
 
 	// The parent as the event describes it, completed from the tracker.
 	p := &d.Process.Parent
-	parent, known := m.parentOf(host, &stored)
 	p.EntityID = stored.ParentEntityID
 	if hasPPID {
 		p.PID = document.LongOf(int64(ppid))
 	}
 	p.Executable = stored.ParentExecutable
-	p.CommandLine = f.get("ParentCommandLine")
+	p.CommandLine = f.get(fParentCommandLine)
 	if known {
 		m.fillParentFromEntry(p, &parent)
 	}
@@ -569,28 +515,28 @@ func (m *Mapper) sysmonStart(rec *winevent.Record, d *document.Document) error {
 }
 
 func (m *Mapper) securityStart(rec *winevent.Record, d *document.Document) error {
-	f := fields{rec}
+	f := m.fieldsOf(rec)
 	host := rec.Computer
-	pid, err := f.pid("NewProcessId", true)
+	pid, err := f.pid(fNewProcessID, true)
 	if err != nil {
 		return err
 	}
-	ppid, hasPPID, err := f.optionalPID("ProcessId", true)
+	ppid, hasPPID, err := f.optionalPID(fProcessID, true)
 	if err != nil {
 		return err
 	}
-	m.learn(host, f, "Subject")
-	m.learn(host, f, "Target")
+	m.learn(host, f, subject)
+	m.learn(host, f, target)
 	e := tracker.Entry{
 		PID:              pid,
 		ParentPID:        ppid,
-		ParentExecutable: f.get("ParentProcessName"),
-		Executable:       f.get("NewProcessName"),
-		CommandLine:      f.get("CommandLine"),
+		ParentExecutable: f.get(fParentProcessName),
+		Executable:       f.get(fNewProcessName),
+		CommandLine:      f.get(fCommandLine),
 		Start:            rec.TimeCreated,
 		Token: tracker.Token{
-			ElevationLevel:     winfmt.ElevationLevel(f.get("TokenElevationType")),
-			IntegrityLevelName: winfmt.IntegrityFromLabel(f.get("MandatoryLabel")),
+			ElevationLevel:     winfmt.ElevationLevel(f.get(fTokenElevationType)),
+			IntegrityLevelName: winfmt.IntegrityFromLabel(f.get(fMandatoryLabel)),
 		},
 	}
 	e.Name = baseName(e.Executable)
@@ -599,17 +545,19 @@ func (m *Mapper) securityStart(rec *winevent.Record, d *document.Document) error
 	e.ArgsCount = len(m.splitArgs(e.CommandLine))
 	// The new process runs as the target account when 4688 names one
 	// (version 2); S-1-0-0 there means "same as the subject".
-	who := "Subject"
-	if sid := f.id("TargetUserSid"); sid != "" && sid != "S-1-0-0" {
-		who = "Target"
+	who := subject
+	if sid := f.id(fTargetUserSid); sid != "" && sid != "S-1-0-0" {
+		who = target
 	}
-	e.User = tracker.User{Domain: f.get(who + "DomainName"), Name: f.get(who + "UserName"), ID: f.id(who + "UserSid")}
-	e.AuthenticationID = strings.ToLower(f.id(who + "LogonId"))
-	stored := m.tr.Start(host, e)
+	e.User = tracker.User{Domain: f.get(who.domain), Name: f.get(who.user), ID: f.id(who.sid)}
+	e.AuthenticationID = strings.ToLower(f.id(who.logon))
+	var parent tracker.Entry
+	known := m.tr.StartParent(host, &e, &parent)
+	stored := &e
 	d.Timestamp = rec.TimeCreated
-	m.fillProcess(&d.Process, &stored)
+	m.fillProcess(&d.Process, stored)
 	fillUser(&d.User, stored.User)
-	d.Winlog.EventData.SubjectUserName = f.get("SubjectUserName")
+	d.Winlog.EventData.SubjectUserName = f.get(fSubjectUserName)
 
 	p := &d.Process.Parent
 	p.EntityID = stored.ParentEntityID
@@ -617,7 +565,7 @@ func (m *Mapper) securityStart(rec *winevent.Record, d *document.Document) error
 		p.PID = document.LongOf(int64(ppid))
 	}
 	p.Executable = stored.ParentExecutable
-	if parent, ok := m.parentOf(host, &stored); ok {
+	if known {
 		m.fillParentFromEntry(p, &parent)
 	}
 	if p.Name == "" {
@@ -627,22 +575,22 @@ func (m *Mapper) securityStart(rec *winevent.Record, d *document.Document) error
 }
 
 // learn records what a Security event says about an account's SID.
-func (m *Mapper) learn(host string, f fields, who string) {
-	m.tr.Learn(host, f.get(who+"DomainName"), f.get(who+"UserName"), f.id(who+"LogonId"), f.id(who+"UserSid"))
+func (m *Mapper) learn(host string, f fields, who account) {
+	m.tr.Learn(host, f.get(who.domain), f.get(who.user), f.id(who.logon), f.id(who.sid))
 }
 
 func (m *Mapper) sysmonEnd(rec *winevent.Record, d *document.Document) error {
-	f := fields{rec}
+	f := m.fieldsOf(rec)
 	host := rec.Computer
 	ts, err := sysmonTime(f)
 	if err != nil {
 		return err
 	}
-	pid, err := f.pid("ProcessId", false)
+	pid, err := f.pid(fProcessID, false)
 	if err != nil {
 		return err
 	}
-	id := f.guid("ProcessGuid")
+	id := f.guid(fProcessGUID)
 	var started tracker.Entry
 	var known bool
 	if id != "" {
@@ -660,11 +608,11 @@ func (m *Mapper) sysmonEnd(rec *winevent.Record, d *document.Document) error {
 	}
 	// What the start event recorded wins: Sysmon may no longer know the
 	// image of an ending process ("<unknown process>", absent here).
-	if img := f.get("Image"); img != "" && started.Executable == "" {
+	if img := f.get(fImage); img != "" && started.Executable == "" {
 		started.Executable = img
 		started.Name = baseName(img)
 	}
-	if u := f.get("User"); u != "" && started.User.Name == "" {
+	if u := f.get(fUser); u != "" && started.User.Name == "" {
 		started.User.Domain, started.User.Name = winfmt.SplitUser(u)
 		started.User.ID, _ = m.tr.SIDFor(host, started.User.Domain, started.User.Name, started.AuthenticationID)
 	}
@@ -674,24 +622,24 @@ func (m *Mapper) sysmonEnd(rec *winevent.Record, d *document.Document) error {
 }
 
 func (m *Mapper) securityEnd(rec *winevent.Record, d *document.Document) error {
-	f := fields{rec}
+	f := m.fieldsOf(rec)
 	host := rec.Computer
-	pid, err := f.pid("ProcessId", true)
+	pid, err := f.pid(fProcessID, true)
 	if err != nil {
 		return err
 	}
-	m.learn(host, f, "Subject")
+	m.learn(host, f, subject)
 	started, known := m.tr.EndPID(host, pid, rec.TimeCreated)
 	if !known {
 		started = tracker.Entry{PID: pid}
-		started.User = tracker.User{Domain: f.get("SubjectDomainName"), Name: f.get("SubjectUserName"), ID: f.id("SubjectUserSid")}
-		started.AuthenticationID = strings.ToLower(f.id("SubjectLogonId"))
+		started.User = tracker.User{Domain: f.get(fSubjectDomainName), Name: f.get(fSubjectUserName), ID: f.id(fSubjectUserSid)}
+		started.AuthenticationID = strings.ToLower(f.id(fSubjectLogonID))
 	}
-	if img := f.get("ProcessName"); img != "" && started.Executable == "" {
+	if img := f.get(fProcessName); img != "" && started.Executable == "" {
 		started.Executable = img
 		started.Name = baseName(img)
 	}
-	if s := f.id("Status"); s != "" {
+	if s := f.id(fStatus); s != "" {
 		code, err := winfmt.ParseExitStatus(s)
 		if err != nil {
 			return &FieldError{Field: "Status", Value: s, Err: err}
@@ -713,17 +661,12 @@ func (m *Mapper) fillEnd(host string, d *document.Document, e *tracker.Entry) {
 		p.PID = document.LongOf(int64(e.ParentPID))
 	}
 	p.Executable = e.ParentExecutable
-	if parent, ok := m.parentOf(host, e); ok {
+	if parent, ok := m.tr.ParentOf(host, e); ok {
 		m.fillParentFromEntry(p, &parent)
 	}
 	if p.Name == "" {
 		p.Name = baseName(p.Executable)
 	}
-}
-
-// parentOf finds the tracked parent of e.
-func (m *Mapper) parentOf(host string, e *tracker.Entry) (tracker.Entry, bool) {
-	return m.tr.ParentOf(host, e)
 }
 
 // sameProcess reports whether the tracked e can be the process an event
@@ -771,33 +714,71 @@ func (m *Mapper) argsOf(e *tracker.Entry) []string {
 }
 
 // splitArgs is argv.Split(cmdline) in the arena: only documents hold
-// them. The last two lines split are remembered: a start's document
-// splits the line the start split, and siblings share their parent's.
+// them. Lines repeat (a start's document splits the line the start
+// split, siblings share their parent's, services and their parents run
+// the same lines again and again): the cache gives the arguments of a line
+// split not long ago.
 func (m *Mapper) splitArgs(cmdline string) []string {
 	if cmdline == "" {
 		return nil
 	}
-	for i := range m.lastArgs {
-		if l := &m.lastArgs[i]; l.cmdline == cmdline {
-			return l.args
-		}
+	e := m.split.entry(cmdline)
+	if e.cmdline == cmdline && e.args != nil {
+		return e.args
 	}
 	m.args = argv.AppendSplitAlloc(m.args[:0], cmdline, m.takeBytes)
 	args := m.arena.stringsOf(m.args)
 	clear(m.args)
-	m.lastArgs[1] = m.lastArgs[0]
-	m.lastArgs[0].cmdline, m.lastArgs[0].args = cmdline, args
+	e.cmdline, e.args = cmdline, args
 	return args
 }
 
+// argsCacheSize is the slots of an argsCache: with 64, two thirds of the
+// lines of a mixed collection are found. Each slot may keep an arena
+// block alive (20 kB at most), a bounded cost.
+const argsCacheSize = 64
+
+// argsCache holds the arguments of command lines, a slot per line by its
+// hash, the last line asked apart (each start asks its line twice).
+type argsCache struct {
+	last  *argsEntry
+	slots [argsCacheSize]argsEntry
+}
+
+type argsEntry struct {
+	cmdline string
+	args    []string
+}
+
+// entry is the slot of cmdline: its arguments if they are cached, else the
+// slot to store them in.
+func (c *argsCache) entry(cmdline string) *argsEntry {
+	if l := c.last; l != nil && l.cmdline == cmdline {
+		return l
+	}
+	c.last = &c.slots[xxhash.Sum64String(cmdline)%argsCacheSize]
+	return c.last
+}
+
 // lowerHash is a hash as ParseHashes gives it, lower-cased into the arena
-// when it needs to be.
+// when it needs to be. Processes start from the same images again and
+// again (three quarters of the hashes of a mixed collection are among the
+// last 64 seen): the hashes lower-cased last are kept, a slot per hash,
+// and documents share them.
 func (m *Mapper) lowerHash(v string) string {
 	if !winfmt.HashNeedsLower(v) {
 		return v
 	}
-	return m.arena.lower(v)
+	e := &m.hashes[xxhash.Sum64String(v)%hashCacheSize]
+	if e.logged != v {
+		e.logged, e.lower = v, m.arena.lower(v)
+	}
+	return e.lower
 }
+
+// hashCacheSize is the slots of Mapper.hashes. Each may keep an arena
+// block alive (16 kB), a bounded cost.
+const hashCacheSize = 64
 
 // fillParentFromEntry completes process.parent from the parent's own start
 // event, keeping what the child's event said.
@@ -837,23 +818,23 @@ func fillUser(u *document.User, e tracker.User) {
 }
 
 func (m *Mapper) sysmonAccess(rec *winevent.Record, d *document.Document) error {
-	f := fields{rec}
+	f := m.fieldsOf(rec)
 	host := rec.Computer
 	ts, err := sysmonTime(f)
 	if err != nil {
 		return err
 	}
 	d.Timestamp = ts
-	pid, err := f.pid("SourceProcessId", false)
+	pid, err := f.pid(fSourceProcessID, false)
 	if err != nil {
 		return err
 	}
 	p := &d.Process
 	p.PID = document.LongOf(int64(pid))
-	p.EntityID = f.guid("SourceProcessGUID")
-	p.Executable = f.get("SourceImage")
+	p.EntityID = f.guid(fSourceProcessGUID)
+	p.Executable = f.get(fSourceImage)
 	p.Name = baseName(p.Executable)
-	if tid, ok, err := f.optionalPID("SourceThreadId", false); err != nil {
+	if tid, ok, err := f.optionalPID(fSourceThreadID, false); err != nil {
 		return err
 	} else if ok {
 		p.Thread.ID = document.LongOf(int64(tid))
@@ -867,15 +848,15 @@ func (m *Mapper) sysmonAccess(rec *winevent.Record, d *document.Document) error 
 		fillUser(&d.User, src.User)
 		logon = src.AuthenticationID
 	}
-	if su := f.get("SourceUser"); su != "" {
+	if su := f.get(fSourceUser); su != "" {
 		d.User.Domain, d.User.Name = winfmt.SplitUser(su)
 		d.User.ID, _ = m.tr.SIDFor(host, d.User.Domain, d.User.Name, logon)
 	}
 
 	t := &d.Target.Process
-	t.EntityID = f.guid("TargetProcessGUID")
-	t.Executable = f.get("TargetImage")
-	tpid, hasTPID, err := f.optionalPID("TargetProcessId", false)
+	t.EntityID = f.guid(fTargetProcessGUID)
+	t.Executable = f.get(fTargetImage)
+	tpid, hasTPID, err := f.optionalPID(fTargetProcessID, false)
 	if err != nil {
 		return err
 	}
@@ -889,7 +870,7 @@ func (m *Mapper) sysmonAccess(rec *winevent.Record, d *document.Document) error 
 
 	api := &p.Ext.API
 	api.Name = "OpenProcess"
-	granted := f.get("GrantedAccess")
+	granted := f.get(fGrantedAccess)
 	if granted != "" {
 		mask, err := parseAccessMask(granted)
 		if err != nil {
@@ -911,18 +892,18 @@ func (m *Mapper) sysmonAccess(rec *winevent.Record, d *document.Document) error 
 		m.scratch = b
 		api.Summary = m.arena.string(b)
 	}
-	trace := f.get("CallTrace")
+	trace := f.get(fCallTrace)
 	if trace != "" {
 		m.callStack(trace, &p.Thread.Ext)
 	}
 	w := &d.Winlog.EventData
-	w.TargetImage = f.get("TargetImage")
-	w.TargetProcessGUID = f.get("TargetProcessGUID")
-	w.TargetProcessId = f.get("TargetProcessId")
+	w.TargetImage = f.get(fTargetImage)
+	w.TargetProcessGUID = f.get(fTargetProcessGUID)
+	w.TargetProcessId = f.get(fTargetProcessID)
 	w.GrantedAccess = granted
 	w.CallTrace = trace
-	w.SourceUser = f.get("SourceUser")
-	w.TargetUser = f.get("TargetUser")
+	w.SourceUser = f.get(fSourceUser)
+	w.TargetUser = f.get(fTargetUser)
 	return nil
 }
 
@@ -986,14 +967,18 @@ func Message(k Kind, d *document.Document) string { return string(appendMessage(
 // Sysmon's Image, Security's NewProcessName (4688) or ProcessName (4689);
 // "" when absent or for other records.
 func RecordImage(rec *winevent.Record) string {
-	f := fields{rec}
+	var name string
 	switch rec.EventID {
 	case 1, 5:
-		return f.get("Image")
+		name = "Image"
 	case 4688:
-		return f.get("NewProcessName")
+		name = "NewProcessName"
 	case 4689:
-		return f.get("ProcessName")
+		name = "ProcessName"
+	default:
+		return ""
 	}
-	return ""
+	// One value: a search costs less than a layout.
+	v, _ := rec.Get(name)
+	return winfmt.Present(v)
 }

@@ -2,6 +2,7 @@ package tracker
 
 import (
 	"encoding/base64"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -77,4 +78,73 @@ func TestSavedEntriesAsBefore(t *testing.T) {
 	if e, _ := tr.Lookup("h", "{A}"); e.Hashes.MD5 != "ABCDEF" || e.Args != nil {
 		t.Errorf("saving changed the live entry: %+v", e)
 	}
+}
+
+// FuzzStartParentIsStartThenParentOf: StartParent gives what Start and
+// then ParentOf gave, and leaves the tracker as they did, for any sequence
+// of starts and ends on trackers small enough to evict (issue 17).
+func FuzzStartParentIsStartThenParentOf(f *testing.F) {
+	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}, uint8(2))
+	f.Add([]byte{0, 0, 0, 0, 255, 255, 255, 255, 7, 7, 7, 7, 200, 100, 50, 25}, uint8(1))
+	f.Fuzz(func(t *testing.T, ops []byte, size uint8) {
+		opts := Options{MaxProcesses: int(size%5) + 1, Grace: int(size/5%3) - 1, MaxQuiet: time.Hour}
+		fused, apart := New(opts), New(opts)
+		base := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+		hosts := []string{"a", "b"}
+		images := []string{"", `C:\x.exe`, `C:\Y.EXE`, `C:\Windows\System32\smss.exe`}
+		for len(ops) >= 4 {
+			op, a, b, c := ops[0], ops[1], ops[2], ops[3]
+			ops = ops[4:]
+			host := hosts[op&1]
+			at := base.Add(time.Duration(c) * 10 * time.Minute)
+			if op&2 != 0 && a&1 == 0 {
+				at = time.Time{}
+			}
+			switch op >> 2 % 4 {
+			case 0, 1:
+				e := Entry{PID: uint32(a % 6), ParentPID: uint32(b % 6), Start: at,
+					Executable: images[a>>4%4], ParentExecutable: images[b>>4%4]}
+				if a&8 != 0 {
+					e.EntityID = "{" + strconv.Itoa(int(a%7)) + "}"
+				}
+				if b&8 != 0 {
+					e.ParentEntityID = "{" + strconv.Itoa(int(b%7)) + "}"
+				}
+				if e.Executable == images[3] {
+					e.Name, e.ParentPID = "smss.exe", 4
+				}
+				got := e
+				var gotParent Entry
+				gotKnown := fused.StartParent(host, &got, &gotParent)
+				want := apart.Start(host, e)
+				wantParent, wantKnown := apart.ParentOf(host, &want)
+				if !reflect.DeepEqual(got, want) || gotKnown != wantKnown || !reflect.DeepEqual(gotParent, wantParent) {
+					t.Fatalf("StartParent(%+v) = %+v, %v %+v; want %+v, %v %+v", e, got, gotKnown, gotParent, want, wantKnown, wantParent)
+				}
+			case 2:
+				id := "{" + strconv.Itoa(int(a%7)) + "}"
+				g, gok := fused.End(host, id, at)
+				w, wok := apart.End(host, id, at)
+				if gok != wok || !reflect.DeepEqual(g, w) {
+					t.Fatalf("End diverged: %+v %v, %+v %v", g, gok, w, wok)
+				}
+			case 3:
+				g, gok := fused.EndPID(host, uint32(a%6), at)
+				w, wok := apart.EndPID(host, uint32(a%6), at)
+				if gok != wok || !reflect.DeepEqual(g, w) {
+					t.Fatalf("EndPID diverged: %+v %v, %+v %v", g, gok, w, wok)
+				}
+			}
+		}
+		var gs, ws strings.Builder
+		if err := fused.Save(&gs); err != nil {
+			t.Fatal(err)
+		}
+		if err := apart.Save(&ws); err != nil {
+			t.Fatal(err)
+		}
+		if gs.String() != ws.String() {
+			t.Fatalf("states differ:\n%s\n%s", gs.String(), ws.String())
+		}
+	})
 }

@@ -390,12 +390,12 @@ func (t *Tracker) encodeChanges(w *bytes.Buffer) error {
 	// (records replayed) after it ended is live, and one started and
 	// ended since the last flush is no longer in a live slot.
 	for _, s := range c.procs {
-		if err == nil && int(s) < len(t.procs.nodes) && t.procs.nodes[s].used {
+		if err == nil && int(s) < t.procs.slots() && t.procs.node(s).used {
 			err = enc.Encode(line{T: "p", Host: t.procs.key(s).host, Entry: persisted(t.procs.val(s))})
 		}
 	}
 	for _, s := range c.names {
-		if err == nil && int(s) < len(t.sids.byName.nodes) && t.sids.byName.nodes[s].used {
+		if err == nil && int(s) < t.sids.byName.slots() && t.sids.byName.node(s).used {
 			k := t.sids.byName.key(s)
 			err = enc.Encode(line{T: "n", Host: k.host, Domain: k.domain, User: k.name, Logon: k.logon, SID: *t.sids.byName.val(s)})
 		}

@@ -1,25 +1,60 @@
 package tracker
 
 // lru is a bounded map with least-recently-used eviction. Entries live in
-// one slab with an intrusive doubly linked list threaded through slot
+// a slab with an intrusive doubly linked list threaded through slot
 // indexes, so get, put and remove are O(1) and, once the slab has grown to
 // its cap, allocate nothing.
+//
+// The slab grows a page at a time and never moves: an entry of the process
+// table is half a kilobyte, and a slab grown by append would copy (and
+// allocate) the table over and over as it fills. The list's links are
+// apart from the entries, eight bytes a slot: marking an entry recently
+// used rewrites its neighbours' links, and in a large table those are far
+// apart, so a compact array of links costs fewer cache misses than the
+// entries themselves.
 type lru[K comparable, V any] struct {
 	idx   map[K]int32
-	nodes []lruNode[K, V]
-	head  int32 // most recently used, -1 when empty
-	tail  int32 // least recently used, -1 when empty
-	free  int32 // free list through next, -1 when empty
+	pages [][]lruNode[K, V] // each lruPage nodes long
+	links []lruLink         // by slot
+	n     int32             // slots made, in pages
+	head  int32             // most recently used, -1 when empty
+	tail  int32             // least recently used, -1 when empty
+	free  int32             // free list through next, -1 when empty
 	max   int
 	// onEvict is called before a slot is reused or removed by eviction.
 	onEvict func(slot int32)
 }
 
 type lruNode[K comparable, V any] struct {
-	key        K
-	val        V
-	prev, next int32
-	used       bool
+	key  K
+	val  V
+	used bool
+}
+
+// lruLink links a slot to its neighbours in recency order, or (next) a
+// free slot to the next free one.
+type lruLink struct{ prev, next int32 }
+
+// lruPage is the nodes per page of an lru's slab.
+const lruPage = 256
+
+// node is slot s.
+func (l *lru[K, V]) node(s int32) *lruNode[K, V] {
+	return &l.pages[uint32(s)/lruPage][uint32(s)%lruPage]
+}
+
+// slots is how many slots were made: slot numbers are below it.
+func (l *lru[K, V]) slots() int { return int(l.n) }
+
+// newSlot makes slot l.n, zero.
+func (l *lru[K, V]) newSlot() int32 {
+	s := l.n
+	if int(s/lruPage) == len(l.pages) {
+		l.pages = append(l.pages, make([]lruNode[K, V], lruPage))
+	}
+	l.links = append(l.links, lruLink{-1, -1})
+	l.n++
+	return s
 }
 
 func newLRU[K comparable, V any](max int) *lru[K, V] {
@@ -29,14 +64,14 @@ func newLRU[K comparable, V any](max int) *lru[K, V] {
 func (l *lru[K, V]) len() int { return len(l.idx) }
 
 func (l *lru[K, V]) unlink(s int32) {
-	n := &l.nodes[s]
+	n := &l.links[s]
 	if n.prev >= 0 {
-		l.nodes[n.prev].next = n.next
+		l.links[n.prev].next = n.next
 	} else {
 		l.head = n.next
 	}
 	if n.next >= 0 {
-		l.nodes[n.next].prev = n.prev
+		l.links[n.next].prev = n.prev
 	} else {
 		l.tail = n.prev
 	}
@@ -44,10 +79,10 @@ func (l *lru[K, V]) unlink(s int32) {
 }
 
 func (l *lru[K, V]) pushFront(s int32) {
-	n := &l.nodes[s]
+	n := &l.links[s]
 	n.prev, n.next = -1, l.head
 	if l.head >= 0 {
-		l.nodes[l.head].prev = s
+		l.links[l.head].prev = s
 	}
 	l.head = s
 	if l.tail < 0 {
@@ -79,14 +114,14 @@ func (l *lru[K, V]) peek(k K) (int32, bool) {
 	return s, ok
 }
 
-func (l *lru[K, V]) val(s int32) *V { return &l.nodes[s].val }
-func (l *lru[K, V]) key(s int32) K  { return l.nodes[s].key }
+func (l *lru[K, V]) val(s int32) *V { return &l.node(s).val }
+func (l *lru[K, V]) key(s int32) K  { return l.node(s).key }
 
 // put stores v under k as the most recently used entry, evicting the least
 // recently used one when full, and returns its slot.
 func (l *lru[K, V]) put(k K, v V) int32 {
 	if s, ok := l.get(k); ok {
-		l.nodes[s].val = v
+		l.node(s).val = v
 		return s
 	}
 	return l.insert(k, v)
@@ -94,7 +129,7 @@ func (l *lru[K, V]) put(k K, v V) int32 {
 
 // set replaces the value of slot s and marks it most recently used.
 func (l *lru[K, V]) set(s int32, v V) {
-	l.nodes[s].val = v
+	l.node(s).val = v
 	l.touch(s)
 }
 
@@ -107,12 +142,11 @@ func (l *lru[K, V]) insert(k K, v V) int32 {
 	var s int32
 	if l.free >= 0 {
 		s = l.free
-		l.free = l.nodes[s].next
+		l.free = l.links[s].next
 	} else {
-		l.nodes = append(l.nodes, lruNode[K, V]{})
-		s = int32(len(l.nodes) - 1)
+		s = l.newSlot()
 	}
-	l.nodes[s] = lruNode[K, V]{key: k, val: v, prev: -1, next: -1, used: true}
+	*l.node(s) = lruNode[K, V]{key: k, val: v, used: true}
 	l.idx[k] = s
 	l.pushFront(s)
 	return s
@@ -127,7 +161,7 @@ func (l *lru[K, V]) evict(s int32) {
 
 // remove deletes slot s.
 func (l *lru[K, V]) remove(s int32) {
-	n := &l.nodes[s]
+	n := l.node(s)
 	if !n.used {
 		return
 	}
@@ -135,13 +169,13 @@ func (l *lru[K, V]) remove(s int32) {
 	delete(l.idx, n.key)
 	var zero lruNode[K, V]
 	*n = zero
-	n.next = l.free
+	l.links[s].next = l.free
 	l.free = s
 }
 
 // each calls fn from the least to the most recently used entry.
 func (l *lru[K, V]) each(fn func(s int32) error) error {
-	for s := l.tail; s >= 0; s = l.nodes[s].prev {
+	for s := l.tail; s >= 0; s = l.links[s].prev {
 		if err := fn(s); err != nil {
 			return err
 		}
@@ -151,6 +185,8 @@ func (l *lru[K, V]) each(fn func(s int32) error) error {
 
 func (l *lru[K, V]) clear() {
 	clear(l.idx)
-	l.nodes = l.nodes[:0]
+	// The pages stay, as a slab's capacity would: slots are made anew.
+	l.n = 0
+	l.links = l.links[:0]
 	l.head, l.tail, l.free = -1, -1, -1
 }

@@ -115,7 +115,7 @@ func (t *Tracker) loadFrom(r io.Reader) (uint64, error) {
 
 func (t *Tracker) reset() {
 	t.procs.clear()
-	clear(t.pidHead)
+	t.pidHead.clear()
 	t.pidNext = t.pidNext[:0]
 	clear(t.kids)
 	t.kids = t.kids[:0]

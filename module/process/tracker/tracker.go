@@ -116,19 +116,14 @@ type Entry struct {
 
 type procKey struct{ host, id string }
 
-type pidKey struct {
-	host string
-	pid  uint32
-}
-
 // Tracker is the per-host process table. Create it with New.
 type Tracker struct {
 	mu      sync.Mutex
 	opts    Options
 	procs   *lru[procKey, Entry]
-	pidHead map[pidKey]int32 // newest slot per (host, pid)
-	pidNext []int32          // chain through slots, parallel to procs.nodes
-	// kids holds, parallel to procs.nodes, the ancestry a live process
+	pidHead pidIndex // newest slot per (host, pid)
+	pidNext []int32  // chain through slots, parallel to procs' slots
+	// kids holds, parallel to procs' slots, the ancestry a live process
 	// gives its children once one has started (childAncestry): one
 	// allocation per parent instead of one per child.
 	kids [][]string
@@ -159,7 +154,7 @@ func New(opts Options) *Tracker {
 	if opts.MaxQuiet <= 0 {
 		opts.MaxQuiet = DefaultMaxQuiet
 	}
-	t := &Tracker{opts: opts, pidHead: make(map[pidKey]int32)}
+	t := &Tracker{opts: opts, pidHead: newPIDIndex()}
 	t.procs = newLRU[procKey, Entry](opts.MaxProcesses)
 	t.procs.onEvict = t.unlinkPID
 	t.grace.init(opts.Grace)
@@ -221,6 +216,35 @@ func SyntheticEntityID(host string, pid uint32, start time.Time) string {
 func (t *Tracker) Start(host string, e Entry) Entry {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.start(host, &e)
+	return e
+}
+
+// StartParent is Start and then ParentOf of the started process, at once:
+// it records *e, which it leaves as Start returns it, and puts in *parent
+// what ParentOf(host, e) returns. The mapping asks both for every start;
+// the parent Start found is most often the one ParentOf finds, without
+// a second search.
+func (t *Tracker) StartParent(host string, e, parent *Entry) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s := t.start(host, e)
+	if s >= 0 && e.ParentEntityID != "" && t.procs.key(s) == (procKey{host, e.ParentEntityID}) {
+		// Still in its slot (inserting e evicted another): ParentOf's
+		// search would find this slot, and touch it.
+		t.procs.touch(s)
+		if p := t.procs.val(s); t.couldBeParent(p, e) {
+			*parent = *p
+			return true
+		}
+		return false
+	}
+	return t.parentOf(host, e, parent)
+}
+
+// start is Start under the lock. It returns the slot of the live parent
+// it found, -1 when it found none or an ended one.
+func (t *Tracker) start(host string, e *Entry) int32 {
 	if e.EntityID == "" {
 		e.EntityID = SyntheticEntityID(host, e.PID, e.Start)
 	}
@@ -235,11 +259,11 @@ func (t *Tracker) Start(host string, e Entry) Entry {
 		} else if g := t.grace.byID(host, e.ParentEntityID); g != nil {
 			parent = g
 		}
-		if parent != nil && !t.couldBeParent(parent, &e) {
+		if parent != nil && !t.couldBeParent(parent, e) {
 			parent = nil
 		}
 	} else if e.ParentPID != 0 {
-		if p, s, ok := t.lookupPIDSlot(host, e.ParentPID, e.Start, true); ok && t.couldBeParent(p, &e) {
+		if p, s, ok := t.lookupPIDSlot(host, e.ParentPID, e.Start, true); ok && t.couldBeParent(p, e) {
 			parent, parentSlot = p, s
 			e.ParentEntityID = p.EntityID
 		}
@@ -267,13 +291,16 @@ func (t *Tracker) Start(host string, e Entry) Entry {
 	if ok {
 		// Replaced in its slot: only its pid link goes first.
 		t.unlinkPID(s)
-		t.procs.set(s, e)
+		t.procs.set(s, *e)
 	} else {
-		s = t.procs.insert(k, e)
+		s = t.procs.insert(k, *e)
 	}
 	t.linkPID(s)
 	t.changedProc(s)
-	return e
+	if parent == nil {
+		return -1
+	}
+	return parentSlot
 }
 
 // childAncestry is the ancestry of p's children: p's id, then p's
@@ -304,16 +331,27 @@ func (t *Tracker) ParentOf(host string, c *Entry) (Entry, bool) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	var p Entry
+	ok := t.parentOf(host, c, &p)
+	return p, ok
+}
+
+// parentOf is ParentOf under the lock, the parent put in *parent.
+func (t *Tracker) parentOf(host string, c, parent *Entry) bool {
+	if c.ParentEntityID == "" {
+		return false
+	}
 	var p *Entry
 	if s, ok := t.procs.get(procKey{host, c.ParentEntityID}); ok {
 		p = t.procs.val(s)
 	} else if p = t.grace.byID(host, c.ParentEntityID); p == nil {
-		return Entry{}, false
+		return false
 	}
 	if !t.couldBeParent(p, c) {
-		return Entry{}, false
+		return false
 	}
-	return *p, true
+	*parent = *p
+	return true
 }
 
 // couldBeParent reports whether p can be the parent of the starting
@@ -413,7 +451,7 @@ func (t *Tracker) lookupPID(host string, pid uint32, at time.Time, touch bool) (
 func (t *Tracker) lookupPIDSlot(host string, pid uint32, at time.Time, touch bool) (*Entry, int32, bool) {
 	best := int32(-1)
 	var bestStart time.Time
-	for s, ok := t.pidHead[pidKey{host, pid}]; ok && s >= 0; s = t.pidNext[s] {
+	for s, ok := t.pidHead.get(host, pid); ok && s >= 0; s = t.pidNext[s] {
 		e := t.procs.val(s)
 		if !at.IsZero() && e.Start.After(at) {
 			continue
@@ -502,27 +540,27 @@ func (t *Tracker) linkPID(s int32) {
 	}
 	t.kids[s] = nil
 	e := t.procs.val(s)
-	k := pidKey{t.procs.key(s).host, e.PID}
-	if h, ok := t.pidHead[k]; ok {
+	host := t.procs.key(s).host
+	if h, ok := t.pidHead.get(host, e.PID); ok {
 		t.pidNext[s] = h
 	} else {
 		t.pidNext[s] = -1
 	}
-	t.pidHead[k] = s
+	t.pidHead.set(host, e.PID, s)
 }
 
 func (t *Tracker) unlinkPID(s int32) {
 	e := t.procs.val(s)
-	k := pidKey{t.procs.key(s).host, e.PID}
-	h, ok := t.pidHead[k]
+	host := t.procs.key(s).host
+	h, ok := t.pidHead.get(host, e.PID)
 	if !ok {
 		return
 	}
 	if h == s {
 		if n := t.pidNext[s]; n >= 0 {
-			t.pidHead[k] = n
+			t.pidHead.set(host, e.PID, n)
 		} else {
-			delete(t.pidHead, k)
+			t.pidHead.delete(host, e.PID)
 		}
 		t.pidNext[s] = -1
 		return
@@ -542,7 +580,7 @@ type graceRing struct {
 	slots []graceSlot
 	next  int
 	ids   map[procKey]int32
-	pids  map[pidKey]int32
+	pids  pidIndex
 }
 
 type graceSlot struct {
@@ -558,7 +596,7 @@ func (g *graceRing) init(n int) {
 	g.slots = make([]graceSlot, n)
 	g.next = 0
 	g.ids = make(map[procKey]int32)
-	g.pids = make(map[pidKey]int32)
+	g.pids = newPIDIndex()
 }
 
 func (g *graceRing) push(host string, e Entry) {
@@ -571,13 +609,13 @@ func (g *graceRing) push(host string, e Entry) {
 		if g.ids[procKey{old.host, old.e.EntityID}] == i {
 			delete(g.ids, procKey{old.host, old.e.EntityID})
 		}
-		if g.pids[pidKey{old.host, old.e.PID}] == i {
-			delete(g.pids, pidKey{old.host, old.e.PID})
+		if j, ok := g.pids.get(old.host, old.e.PID); ok && j == i {
+			g.pids.delete(old.host, old.e.PID)
 		}
 	}
 	*old = graceSlot{host: host, e: e, used: true}
 	g.ids[procKey{host, e.EntityID}] = i
-	g.pids[pidKey{host, e.PID}] = i
+	g.pids.set(host, e.PID, i)
 	g.next = (g.next + 1) % len(g.slots)
 }
 
@@ -589,7 +627,7 @@ func (g *graceRing) byID(host, id string) *Entry {
 }
 
 func (g *graceRing) byPID(host string, pid uint32) *Entry {
-	if i, ok := g.pids[pidKey{host, pid}]; ok {
+	if i, ok := g.pids.get(host, pid); ok {
 		return &g.slots[i].e
 	}
 	return nil

@@ -177,8 +177,8 @@ func TestEvictionLRU(t *testing.T) {
 	for i := 0; i < 1000; i++ {
 		tr.Start("h", proc(fmt.Sprint("n", i), uint32(i%7), "", t0.Add(time.Duration(i))))
 	}
-	if tr.Len() != 3 || len(tr.procs.nodes) != 3 || len(tr.pidHead) > 3 {
-		t.Errorf("len %d nodes %d pid heads %d", tr.Len(), len(tr.procs.nodes), len(tr.pidHead))
+	if tr.Len() != 3 || tr.procs.slots() != 3 || tr.pidHead.len() > 3 {
+		t.Errorf("len %d nodes %d pid heads %d", tr.Len(), tr.procs.slots(), tr.pidHead.len())
 	}
 	if e, ok := tr.LookupPID("h", uint32(999%7), time.Time{}); !ok || e.EntityID != "n999" {
 		t.Errorf("newest pid lookup: %+v", e)

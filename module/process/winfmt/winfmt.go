@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 	"unsafe"
 
 	"github.com/procbeat/procbeat/internal/lower"
@@ -199,14 +198,7 @@ func HashNeedsLower(v string) bool {
 	return false
 }
 
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
-}
+func isASCII(s string) bool { return lower.IsASCII(s) }
 
 func allZero(s string) bool {
 	for i := 0; i < len(s); i++ {

@@ -442,17 +442,18 @@ func (d *decoder) clearUnset() {
 // per chunk and the record only supplies values (ti is then its index).
 // Anything else is decoded as a tree of its own.
 func (d *decoder) recordRoot(pos, size int) (root int32, fr frame, ti int32, err error) {
-	c := cursor{b: d.chunk, off: pos + recordHeaderSize, end: pos + size - 4}
+	// One parser from the start: copying a cursor built just before
+	// stalls on the stores that built it (this runs for every record).
+	p := parser{d: d, c: cursor{b: d.chunk, off: pos + recordHeaderSize, end: pos + size - 4}}
 	for {
-		t, ok := c.peek()
+		t, ok := p.c.peek()
 		if !ok || t != tokFragmentHeader {
 			break
 		}
-		c.skip(4)
+		p.c.skip(4)
 	}
-	if t, _ := c.peek(); t == tokTemplate && c.err == nil {
-		c.off++
-		p := parser{d: d, c: c}
+	if t, _ := p.c.peek(); t == tokTemplate && p.c.err == nil {
+		p.c.off++
 		ti, valOff, err := p.instanceHeader()
 		if err != nil {
 			return -1, frame{}, -1, err
@@ -463,7 +464,6 @@ func (d *decoder) recordRoot(pos, size int) (root int32, fr frame, ti int32, err
 		}
 		return d.templates[ti].root, frame{vs, ve}, ti, nil
 	}
-	p := parser{d: d, c: c}
 	root, err = p.content(0, true)
 	return root, frame{}, -1, err
 }
@@ -700,7 +700,13 @@ func (d *decoder) addParts(name string, first int32, fr frame) {
 		rec.Data = append(rec.Data, winevent.Data{Name: name})
 	}
 	start := len(d.out)
-	d.out = d.appendParts(d.out, first, fr)
+	if out := d.appendParts(d.out, first, fr); cap(out) == cap(d.out) {
+		// Same array (appends only grow it): storing the length alone
+		// spares a pointer store, and its write barrier, per pair.
+		d.out = d.out[:len(out)]
+	} else {
+		d.out = out
+	}
 	if len(d.out) > start {
 		d.spans = append(d.spans, span{len(rec.Data) - 1, start, len(d.out)})
 	}

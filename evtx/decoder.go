@@ -442,9 +442,11 @@ func (d *decoder) clearUnset() {
 // per chunk and the record only supplies values (ti is then its index).
 // Anything else is decoded as a tree of its own.
 func (d *decoder) recordRoot(pos, size int) (root int32, fr frame, ti int32, err error) {
-	// One parser from the start: copying a cursor built just before
-	// stalls on the stores that built it (this runs for every record).
-	p := parser{d: d, c: cursor{b: d.chunk, off: pos + recordHeaderSize, end: pos + size - 4}}
+	// The parser is filled field by field: built as a composite literal
+	// it is copied from a temporary, and loading what was just stored
+	// stalls (this runs for every record).
+	var p parser
+	p.d, p.c.b, p.c.off, p.c.end = d, d.chunk, pos+recordHeaderSize, pos+size-4
 	for {
 		t, ok := p.c.peek()
 		if !ok || t != tokFragmentHeader {

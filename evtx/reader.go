@@ -323,6 +323,15 @@ func (r *Reader) endStream(n int, err error) {
 	close(r.eofc)
 }
 
+// chunkBuf returns a buffer for take to read chunks into; a mapped file
+// needs none.
+func (r *Reader) chunkBuf() []byte {
+	if r.mem != nil {
+		return nil
+	}
+	return make([]byte, chunkSize)
+}
+
 // decodeNext takes the next chunk slot and decodes it with dec into res.
 func (r *Reader) decodeNext(dec *decoder, buf []byte, res *chunkResult) bool {
 	i, b, off, err, ok := r.take(buf)
@@ -384,7 +393,7 @@ func (r *Reader) nextChunk(ctx context.Context) (*chunkResult, bool) {
 			if r.hook != nil {
 				r.hook(r.dec)
 			}
-			r.buf = make([]byte, chunkSize)
+			r.buf = r.chunkBuf()
 			r.cur = &chunkResult{}
 		}
 		res := r.cur
@@ -446,7 +455,7 @@ func (r *Reader) worker() {
 	defer r.wg.Done()
 	dec := newDecoder(r.name, &r.opts)
 	dec.json = r.json
-	buf := make([]byte, chunkSize)
+	buf := r.chunkBuf()
 	for {
 		var res *chunkResult
 		select {

@@ -330,7 +330,11 @@ func (d *decoder) safeRecord(pos, size int, rec *winevent.Record) (keep bool, er
 // decodeRecord decodes the record at chunk offset pos into rec. It returns
 // false when the filter rejects the record.
 func (d *decoder) decodeRecord(pos, size int, rec *winevent.Record) (bool, error) {
-	d.rec = rec
+	if d.rec != rec {
+		// Records the filter drops reuse one slot: no pointer store
+		// (and write barrier) for each.
+		d.rec = rec
+	}
 	d.out = d.out[:0]
 	d.spans = d.spans[:0]
 	d.vals = d.vals[:0]

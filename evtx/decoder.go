@@ -171,7 +171,7 @@ func (d *decoder) decodeChunk(idx int, off int64, b []byte, res *chunkResult) {
 			return
 		}
 		if r := recover(); r != nil {
-			res.errs = append(res.errs, &ChunkError{File: d.file, Chunk: idx, Offset: off, Err: fmt.Errorf("%w: %v", ErrPanic, r)})
+			res.errs = append(res.errs, &ChunkError{File: d.file, Chunk: idx, Offset: off, Err: recovered(r)})
 		}
 	}()
 	if len(b) < chunkHeaderSize {
@@ -321,7 +321,7 @@ func (d *decoder) safeRecord(pos, size int, rec *winevent.Record) (keep bool, er
 			return
 		}
 		if r := recover(); r != nil {
-			keep, err = false, fmt.Errorf("%w: %v", ErrPanic, r)
+			keep, err = false, recovered(r)
 		}
 	}()
 	return d.decodeRecord(pos, size, rec)

@@ -16,7 +16,7 @@ import (
 // A file that shrinks while it is read makes a read of the mapping past
 // its new end fault, and so does an I/O error (pread would return it): the
 // decoding goroutines turn that fault into a panic (debug.SetPanicOnFault),
-// which decodeChunk reports as that chunk's error (ErrPanic).
+// which decodeChunk reports as that chunk's error (ErrUnreadable).
 type fileMap struct {
 	data  []byte
 	first int            // first chunk slot read (Options.Start)

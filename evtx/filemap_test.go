@@ -157,8 +157,8 @@ func TestMappedFileShrinks(t *testing.T) {
 		}
 		for _, e := range errs {
 			var ce *ChunkError
-			if !errors.As(e, &ce) || !errors.Is(e, ErrPanic) {
-				t.Fatalf("workers %d: error %v, want a chunk error matching ErrPanic", workers, e)
+			if !errors.As(e, &ce) || !errors.Is(e, ErrUnreadable) {
+				t.Fatalf("workers %d: error %v, want a chunk error matching ErrUnreadable", workers, e)
 			}
 		}
 		if err := os.WriteFile(path, buildFile(chunks, len(chunks), 0), 0o600); err != nil {

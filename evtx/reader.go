@@ -485,8 +485,31 @@ func (r *Reader) Record() *winevent.Record {
 
 // Position returns the physical position just past the current record:
 // a Reader opened with it as Options.Start continues with the next record.
-func (r *Reader) Position() Position {
+func (r *Reader) Position() Position { return r.PositionOf(r.Mark()) }
+
+// Mark is where a Reader stands, as Position would give it but without the
+// file's salt: cheap enough to take at every record. PositionOf turns it
+// into the Position. A caller that may need the position after a record
+// but seldom does (a source that checkpoints only some records, or a
+// peek at a file's first records) takes Marks, and spares the scan of
+// every chunk header that the salt costs the first time.
+type Mark struct {
+	chunk, offset int
+	ident         uint64
+	set           bool // false: the reader stood before its first record
+}
+
+// Mark returns the Mark of the current record.
+func (r *Reader) Mark() Mark {
 	if r.Record() == nil {
+		return Mark{}
+	}
+	return Mark{chunk: r.cur.index, offset: int(r.cur.ends[r.pos]), ident: r.cur.ident, set: true}
+}
+
+// PositionOf returns the Position of a Mark this reader returned.
+func (r *Reader) PositionOf(m Mark) Position {
+	if !m.set {
 		return r.opts.Start
 	}
 	if !r.saltDone {
@@ -503,7 +526,7 @@ func (r *Reader) Position() Position {
 		}
 		r.salt = salt
 	}
-	return Position{Chunk: r.cur.index, Offset: int(r.cur.ends[r.pos]), Check: mixCheck(r.cur.ident, r.salt)}
+	return Position{Chunk: m.chunk, Offset: m.offset, Check: mixCheck(m.ident, r.salt)}
 }
 
 // Err returns the error that stopped the iteration (I/O or cancellation).

@@ -400,6 +400,12 @@ func (t *Tracker) quiet(p *Entry, at time.Time) bool {
 // it: a reboot ended them whether or not their end was logged. They leave
 // the table rather than the grace ring, which a boot would flush.
 func (t *Tracker) boot(host string, at time.Time) {
+	if t.pidHead.of(host, false) == nil {
+		// No live process of host (every live one is in the pid index):
+		// nothing to end, no need to go through every host's processes,
+		// as the first boot of each recording in a collection would.
+		return
+	}
 	var dead []int32
 	_ = t.procs.each(func(s int32) error {
 		if t.procs.key(s).host == host && t.procs.val(s).Start.Before(at) {
@@ -526,7 +532,7 @@ func (t *Tracker) end(host string, s int32, at time.Time) Entry {
 	t.unlinkPID(s)
 	t.procs.remove(s)
 	t.endingProc()
-	t.grace.push(host, e)
+	t.grace.push(host, &e)
 	return e
 }
 
@@ -599,7 +605,8 @@ func (g *graceRing) init(n int) {
 	g.pids = newPIDIndex()
 }
 
-func (g *graceRing) push(host string, e Entry) {
+// push keeps a copy of *e (half a kilobyte: by pointer, copied once).
+func (g *graceRing) push(host string, e *Entry) {
 	if len(g.slots) == 0 {
 		return
 	}
@@ -613,7 +620,7 @@ func (g *graceRing) push(host string, e Entry) {
 			g.pids.delete(old.host, old.e.PID)
 		}
 	}
-	*old = graceSlot{host: host, e: e, used: true}
+	old.host, old.e, old.used = host, *e, true
 	g.ids[procKey{host, e.EntityID}] = i
 	g.pids.set(host, e.PID, i)
 	g.next = (g.next + 1) % len(g.slots)

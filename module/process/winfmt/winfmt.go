@@ -344,6 +344,17 @@ func IntegrityFromLabel(sid string) string {
 // versions) to a Defend name. AppContainer processes run at low integrity.
 // Unknown text gives "".
 func IntegrityFromSysmon(s string) string {
+	// Sysmon's own spellings first, as they are: one comparison.
+	switch s {
+	case "Medium":
+		return IntegrityMedium
+	case "High":
+		return IntegrityHigh
+	case "System":
+		return IntegritySystem
+	case "Low", "AppContainer":
+		return IntegrityLow
+	}
 	s = strings.TrimSpace(s)
 	if isASCII(s) {
 		// Sysmon's words, without a lower-cased copy.

@@ -291,9 +291,9 @@ func (t *Tracker) start(host string, e *Entry) int32 {
 	if ok {
 		// Replaced in its slot: only its pid link goes first.
 		t.unlinkPID(s)
-		t.procs.set(s, *e)
+		t.procs.set(s, e)
 	} else {
-		s = t.procs.insert(k, *e)
+		s = t.procs.insert(k, e)
 	}
 	t.linkPID(s)
 	t.changedProc(s)

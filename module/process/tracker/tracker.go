@@ -400,19 +400,30 @@ func (t *Tracker) quiet(p *Entry, at time.Time) bool {
 // it: a reboot ended them whether or not their end was logged. They leave
 // the table rather than the grace ring, which a boot would flush.
 func (t *Tracker) boot(host string, at time.Time) {
-	if t.pidHead.of(host, false) == nil {
-		// No live process of host (every live one is in the pid index):
-		// nothing to end, no need to go through every host's processes,
-		// as the first boot of each recording in a collection would.
+	// The host's live processes are those of its pid index: counting
+	// the ones that started before at touches only them, and most boots
+	// (the first of each recording in a collection) end none.
+	n := 0
+	for _, s := range t.pidHead.of(host, false) {
+		for ; s >= 0; s = t.pidNext[s] {
+			if t.procs.val(s).Start.Before(at) {
+				n++
+			}
+		}
+	}
+	if n == 0 {
 		return
 	}
-	var dead []int32
-	_ = t.procs.each(func(s int32) error {
+	// They leave in recency order, least recent first, as they always
+	// did: the order their slots are freed in decides the slots of the
+	// next processes, and so the order of the journal's lines. The walk
+	// stops at the last of them.
+	dead := make([]int32, 0, n)
+	for s := t.procs.tail; s >= 0 && len(dead) < n; s = t.procs.links[s].prev {
 		if t.procs.key(s).host == host && t.procs.val(s).Start.Before(at) {
 			dead = append(dead, s)
 		}
-		return nil
-	})
+	}
 	for _, s := range dead {
 		t.unlinkPID(s)
 		t.procs.remove(s)

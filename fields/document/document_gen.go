@@ -354,10 +354,10 @@ type WinlogEventData struct {
 func (x *Document) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
 	if !x.Timestamp.IsZero() {
-		b = append(b, ",\"@timestamp\":"...)
-		b = appendTime(b, x.Timestamp)
+		b = append(b, ",\"@timestamp\":\""...)
+		b = appendTimeAfterQuote(b, x.Timestamp)
 	}
-	if x.Agent != (Agent{}) {
+	if !(x.Agent.ID == "" && x.Agent.Type == "" && x.Agent.Version == "") {
 		mark := len(b)
 		b = append(b, ",\"agent\":"...)
 		var ok bool
@@ -365,7 +365,7 @@ func (x *Document) appendJSON(b []byte) ([]byte, bool) {
 			b = b[:mark]
 		}
 	}
-	if x.DataStream != (DataStream{}) {
+	if !(x.DataStream.Dataset == "" && x.DataStream.Namespace == "" && x.DataStream.Type == "") {
 		mark := len(b)
 		b = append(b, ",\"data_stream\":"...)
 		var ok bool
@@ -373,7 +373,7 @@ func (x *Document) appendJSON(b []byte) ([]byte, bool) {
 			b = b[:mark]
 		}
 	}
-	if x.ECS != (ECS{}) {
+	if !(x.ECS.Version == "") {
 		mark := len(b)
 		b = append(b, ",\"ecs\":"...)
 		var ok bool
@@ -381,7 +381,7 @@ func (x *Document) appendJSON(b []byte) ([]byte, bool) {
 			b = b[:mark]
 		}
 	}
-	if x.Elastic != (Elastic{}) {
+	if !(x.Elastic.Agent.ID == "") {
 		mark := len(b)
 		b = append(b, ",\"elastic\":"...)
 		var ok bool
@@ -410,8 +410,8 @@ func (x *Document) appendJSON(b []byte) ([]byte, bool) {
 		b = append(b, x.Labels.json...)
 	}
 	if x.Message != "" {
-		b = append(b, ",\"message\":"...)
-		b = appendString(b, x.Message)
+		b = append(b, ",\"message\":\""...)
+		b = appendStringAfterQuote(b, x.Message)
 	}
 	{
 		mark := len(b)
@@ -422,10 +422,10 @@ func (x *Document) appendJSON(b []byte) ([]byte, bool) {
 		}
 	}
 	if len(x.Tags) > 0 {
-		b = append(b, ",\"tags\":"...)
-		b = appendStrings(b, x.Tags)
+		b = append(b, ",\"tags\":[\""...)
+		b = appendStringsAfterQuote(b, x.Tags)
 	}
-	if x.User != (User{}) {
+	if !(x.User.Domain == "" && x.User.ID == "" && x.User.Name == "") {
 		mark := len(b)
 		b = append(b, ",\"user\":"...)
 		var ok bool
@@ -433,7 +433,7 @@ func (x *Document) appendJSON(b []byte) ([]byte, bool) {
 			b = b[:mark]
 		}
 	}
-	if x.Target != (Target{}) {
+	if !(x.Target.Process.EntityID == "" && x.Target.Process.Executable == "" && x.Target.Process.Name == "" && !x.Target.Process.PID.Valid) {
 		mark := len(b)
 		b = append(b, ",\"Target\":"...)
 		var ok bool
@@ -459,16 +459,21 @@ func (x *Document) appendJSON(b []byte) ([]byte, bool) {
 func (x *Agent) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
 	if x.ID != "" {
-		b = append(b, ",\"id\":"...)
-		b = appendString(b, x.ID)
+		b = append(b, ",\"id\":\""...)
+		b = appendStringAfterQuote(b, x.ID)
 	}
 	if x.Type != "" {
-		b = append(b, ",\"type\":"...)
-		b = appendString(b, x.Type)
+		switch x.Type {
+		case "endpoint":
+			b = append(b, ",\"type\":\"endpoint\""...)
+		default:
+			b = append(b, ",\"type\":\""...)
+			b = appendStringAfterQuote(b, x.Type)
+		}
 	}
 	if x.Version != "" {
-		b = append(b, ",\"version\":"...)
-		b = appendString(b, x.Version)
+		b = append(b, ",\"version\":\""...)
+		b = appendStringAfterQuote(b, x.Version)
 	}
 	if len(b) == start {
 		return b, false
@@ -480,16 +485,33 @@ func (x *Agent) appendJSON(b []byte) ([]byte, bool) {
 func (x *DataStream) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
 	if x.Dataset != "" {
-		b = append(b, ",\"dataset\":"...)
-		b = appendString(b, x.Dataset)
+		switch x.Dataset {
+		case "endpoint.events.process":
+			b = append(b, ",\"dataset\":\"endpoint.events.process\""...)
+		case "endpoint.events.api":
+			b = append(b, ",\"dataset\":\"endpoint.events.api\""...)
+		default:
+			b = append(b, ",\"dataset\":\""...)
+			b = appendStringAfterQuote(b, x.Dataset)
+		}
 	}
 	if x.Namespace != "" {
-		b = append(b, ",\"namespace\":"...)
-		b = appendString(b, x.Namespace)
+		switch x.Namespace {
+		case "default":
+			b = append(b, ",\"namespace\":\"default\""...)
+		default:
+			b = append(b, ",\"namespace\":\""...)
+			b = appendStringAfterQuote(b, x.Namespace)
+		}
 	}
 	if x.Type != "" {
-		b = append(b, ",\"type\":"...)
-		b = appendString(b, x.Type)
+		switch x.Type {
+		case "logs":
+			b = append(b, ",\"type\":\"logs\""...)
+		default:
+			b = append(b, ",\"type\":\""...)
+			b = appendStringAfterQuote(b, x.Type)
+		}
 	}
 	if len(b) == start {
 		return b, false
@@ -501,8 +523,13 @@ func (x *DataStream) appendJSON(b []byte) ([]byte, bool) {
 func (x *ECS) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
 	if x.Version != "" {
-		b = append(b, ",\"version\":"...)
-		b = appendString(b, x.Version)
+		switch x.Version {
+		case "8.11.0":
+			b = append(b, ",\"version\":\"8.11.0\""...)
+		default:
+			b = append(b, ",\"version\":\""...)
+			b = appendStringAfterQuote(b, x.Version)
+		}
 	}
 	if len(b) == start {
 		return b, false
@@ -513,7 +540,7 @@ func (x *ECS) appendJSON(b []byte) ([]byte, bool) {
 
 func (x *Elastic) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	if x.Agent != (ElasticAgent{}) {
+	if !(x.Agent.ID == "") {
 		mark := len(b)
 		b = append(b, ",\"agent\":"...)
 		var ok bool
@@ -531,8 +558,8 @@ func (x *Elastic) appendJSON(b []byte) ([]byte, bool) {
 func (x *ElasticAgent) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
 	if x.ID != "" {
-		b = append(b, ",\"id\":"...)
-		b = appendString(b, x.ID)
+		b = append(b, ",\"id\":\""...)
+		b = appendStringAfterQuote(b, x.ID)
 	}
 	if len(b) == start {
 		return b, false
@@ -543,57 +570,134 @@ func (x *ElasticAgent) appendJSON(b []byte) ([]byte, bool) {
 
 func (x *Event) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
+	var lastDate time.Time
+	dateAt, dateEnd := 0, 0
 	if x.Action != "" {
-		b = append(b, ",\"action\":"...)
-		b = appendString(b, x.Action)
+		switch x.Action {
+		case "start":
+			b = append(b, ",\"action\":\"start\""...)
+		case "end":
+			b = append(b, ",\"action\":\"end\""...)
+		case "OpenProcess":
+			b = append(b, ",\"action\":\"OpenProcess\""...)
+		default:
+			b = append(b, ",\"action\":\""...)
+			b = appendStringAfterQuote(b, x.Action)
+		}
 	}
 	if len(x.Category) > 0 {
-		b = append(b, ",\"category\":"...)
-		b = appendStrings(b, x.Category)
+		switch {
+		case len(x.Category) == 1 && x.Category[0] == "process":
+			b = append(b, ",\"category\":[\"process\"]"...)
+		case len(x.Category) == 1 && x.Category[0] == "api":
+			b = append(b, ",\"category\":[\"api\"]"...)
+		default:
+			b = append(b, ",\"category\":[\""...)
+			b = appendStringsAfterQuote(b, x.Category)
+		}
 	}
 	if !x.Created.IsZero() {
-		b = append(b, ",\"created\":"...)
-		b = appendTime(b, x.Created)
+		b = append(b, ",\"created\":\""...)
+		{
+			at := len(b)
+			b = appendTimeAfterQuote(b, x.Created)
+			lastDate, dateAt, dateEnd = x.Created, at, len(b)
+		}
 	}
 	if x.Dataset != "" {
-		b = append(b, ",\"dataset\":"...)
-		b = appendString(b, x.Dataset)
+		switch x.Dataset {
+		case "endpoint.events.process":
+			b = append(b, ",\"dataset\":\"endpoint.events.process\""...)
+		case "endpoint.events.api":
+			b = append(b, ",\"dataset\":\"endpoint.events.api\""...)
+		default:
+			b = append(b, ",\"dataset\":\""...)
+			b = appendStringAfterQuote(b, x.Dataset)
+		}
 	}
 	if x.ID != "" {
-		b = append(b, ",\"id\":"...)
-		b = appendString(b, x.ID)
+		b = append(b, ",\"id\":\""...)
+		b = appendStringAfterQuote(b, x.ID)
 	}
 	if !x.Ingested.IsZero() {
-		b = append(b, ",\"ingested\":"...)
-		b = appendTime(b, x.Ingested)
+		b = append(b, ",\"ingested\":\""...)
+		if dateEnd > 0 && x.Ingested.Equal(lastDate) {
+			b = append(b, b[dateAt:dateEnd]...)
+		} else {
+			b = appendTimeAfterQuote(b, x.Ingested)
+		}
 	}
 	if x.Provider != "" {
-		b = append(b, ",\"provider\":"...)
-		b = appendString(b, x.Provider)
+		switch x.Provider {
+		case "Microsoft-Windows-Sysmon":
+			b = append(b, ",\"provider\":\"Microsoft-Windows-Sysmon\""...)
+		case "Microsoft-Windows-Security-Auditing":
+			b = append(b, ",\"provider\":\"Microsoft-Windows-Security-Auditing\""...)
+		default:
+			b = append(b, ",\"provider\":\""...)
+			b = appendStringAfterQuote(b, x.Provider)
+		}
 	}
 	if x.Kind != "" {
-		b = append(b, ",\"kind\":"...)
-		b = appendString(b, x.Kind)
+		switch x.Kind {
+		case "event":
+			b = append(b, ",\"kind\":\"event\""...)
+		default:
+			b = append(b, ",\"kind\":\""...)
+			b = appendStringAfterQuote(b, x.Kind)
+		}
 	}
 	if x.Module != "" {
-		b = append(b, ",\"module\":"...)
-		b = appendString(b, x.Module)
+		switch x.Module {
+		case "endpoint":
+			b = append(b, ",\"module\":\"endpoint\""...)
+		default:
+			b = append(b, ",\"module\":\""...)
+			b = appendStringAfterQuote(b, x.Module)
+		}
 	}
 	if x.Outcome != "" {
-		b = append(b, ",\"outcome\":"...)
-		b = appendString(b, x.Outcome)
+		switch x.Outcome {
+		case "success":
+			b = append(b, ",\"outcome\":\"success\""...)
+		default:
+			b = append(b, ",\"outcome\":\""...)
+			b = appendStringAfterQuote(b, x.Outcome)
+		}
 	}
 	if x.Sequence.Valid {
 		b = append(b, ",\"sequence\":"...)
 		b = x.Sequence.appendJSON(b)
 	}
 	if len(x.Type) > 0 {
-		b = append(b, ",\"type\":"...)
-		b = appendStrings(b, x.Type)
+		switch {
+		case len(x.Type) == 1 && x.Type[0] == "start":
+			b = append(b, ",\"type\":[\"start\"]"...)
+		case len(x.Type) == 1 && x.Type[0] == "end":
+			b = append(b, ",\"type\":[\"end\"]"...)
+		case len(x.Type) == 1 && x.Type[0] == "access":
+			b = append(b, ",\"type\":[\"access\"]"...)
+		default:
+			b = append(b, ",\"type\":[\""...)
+			b = appendStringsAfterQuote(b, x.Type)
+		}
 	}
 	if x.Code != "" {
-		b = append(b, ",\"code\":"...)
-		b = appendString(b, x.Code)
+		switch x.Code {
+		case "1":
+			b = append(b, ",\"code\":\"1\""...)
+		case "5":
+			b = append(b, ",\"code\":\"5\""...)
+		case "10":
+			b = append(b, ",\"code\":\"10\""...)
+		case "4688":
+			b = append(b, ",\"code\":\"4688\""...)
+		case "4689":
+			b = append(b, ",\"code\":\"4689\""...)
+		default:
+			b = append(b, ",\"code\":\""...)
+			b = appendStringAfterQuote(b, x.Code)
+		}
 	}
 	if len(b) == start {
 		return b, false
@@ -605,30 +709,30 @@ func (x *Event) appendJSON(b []byte) ([]byte, bool) {
 func (x *Host) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
 	if x.Architecture != "" {
-		b = append(b, ",\"architecture\":"...)
-		b = appendString(b, x.Architecture)
+		b = append(b, ",\"architecture\":\""...)
+		b = appendStringAfterQuote(b, x.Architecture)
 	}
 	if x.Hostname != "" {
-		b = append(b, ",\"hostname\":"...)
-		b = appendString(b, x.Hostname)
+		b = append(b, ",\"hostname\":\""...)
+		b = appendStringAfterQuote(b, x.Hostname)
 	}
 	if x.ID != "" {
-		b = append(b, ",\"id\":"...)
-		b = appendString(b, x.ID)
+		b = append(b, ",\"id\":\""...)
+		b = appendStringAfterQuote(b, x.ID)
 	}
 	if len(x.IP) > 0 {
-		b = append(b, ",\"ip\":"...)
-		b = appendStrings(b, x.IP)
+		b = append(b, ",\"ip\":[\""...)
+		b = appendStringsAfterQuote(b, x.IP)
 	}
 	if len(x.MAC) > 0 {
-		b = append(b, ",\"mac\":"...)
-		b = appendStrings(b, x.MAC)
+		b = append(b, ",\"mac\":[\""...)
+		b = appendStringsAfterQuote(b, x.MAC)
 	}
 	if x.Name != "" {
-		b = append(b, ",\"name\":"...)
-		b = appendString(b, x.Name)
+		b = append(b, ",\"name\":\""...)
+		b = appendStringAfterQuote(b, x.Name)
 	}
-	if x.OS != (HostOS{}) {
+	if !(x.OS.Ext.Variant == "" && x.OS.Family == "" && x.OS.Full == "" && x.OS.Kernel == "" && x.OS.Name == "" && x.OS.Platform == "" && x.OS.Type == "" && x.OS.Version == "") {
 		mark := len(b)
 		b = append(b, ",\"os\":"...)
 		var ok bool
@@ -645,7 +749,7 @@ func (x *Host) appendJSON(b []byte) ([]byte, bool) {
 
 func (x *HostOS) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	if x.Ext != (HostOSExt{}) {
+	if !(x.Ext.Variant == "") {
 		mark := len(b)
 		b = append(b, ",\"Ext\":"...)
 		var ok bool
@@ -654,32 +758,52 @@ func (x *HostOS) appendJSON(b []byte) ([]byte, bool) {
 		}
 	}
 	if x.Family != "" {
-		b = append(b, ",\"family\":"...)
-		b = appendString(b, x.Family)
+		switch x.Family {
+		case "windows":
+			b = append(b, ",\"family\":\"windows\""...)
+		default:
+			b = append(b, ",\"family\":\""...)
+			b = appendStringAfterQuote(b, x.Family)
+		}
 	}
 	if x.Full != "" {
-		b = append(b, ",\"full\":"...)
-		b = appendString(b, x.Full)
+		b = append(b, ",\"full\":\""...)
+		b = appendStringAfterQuote(b, x.Full)
 	}
 	if x.Kernel != "" {
-		b = append(b, ",\"kernel\":"...)
-		b = appendString(b, x.Kernel)
+		b = append(b, ",\"kernel\":\""...)
+		b = appendStringAfterQuote(b, x.Kernel)
 	}
 	if x.Name != "" {
-		b = append(b, ",\"name\":"...)
-		b = appendString(b, x.Name)
+		switch x.Name {
+		case "Windows":
+			b = append(b, ",\"name\":\"Windows\""...)
+		default:
+			b = append(b, ",\"name\":\""...)
+			b = appendStringAfterQuote(b, x.Name)
+		}
 	}
 	if x.Platform != "" {
-		b = append(b, ",\"platform\":"...)
-		b = appendString(b, x.Platform)
+		switch x.Platform {
+		case "windows":
+			b = append(b, ",\"platform\":\"windows\""...)
+		default:
+			b = append(b, ",\"platform\":\""...)
+			b = appendStringAfterQuote(b, x.Platform)
+		}
 	}
 	if x.Type != "" {
-		b = append(b, ",\"type\":"...)
-		b = appendString(b, x.Type)
+		switch x.Type {
+		case "windows":
+			b = append(b, ",\"type\":\"windows\""...)
+		default:
+			b = append(b, ",\"type\":\""...)
+			b = appendStringAfterQuote(b, x.Type)
+		}
 	}
 	if x.Version != "" {
-		b = append(b, ",\"version\":"...)
-		b = appendString(b, x.Version)
+		b = append(b, ",\"version\":\""...)
+		b = appendStringAfterQuote(b, x.Version)
 	}
 	if len(b) == start {
 		return b, false
@@ -691,8 +815,8 @@ func (x *HostOS) appendJSON(b []byte) ([]byte, bool) {
 func (x *HostOSExt) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
 	if x.Variant != "" {
-		b = append(b, ",\"variant\":"...)
-		b = appendString(b, x.Variant)
+		b = append(b, ",\"variant\":\""...)
+		b = appendStringAfterQuote(b, x.Variant)
 	}
 	if len(b) == start {
 		return b, false
@@ -712,14 +836,14 @@ func (x *Process) appendJSON(b []byte) ([]byte, bool) {
 		}
 	}
 	if len(x.Args) > 0 {
-		b = append(b, ",\"args\":"...)
-		b = appendStrings(b, x.Args)
+		b = append(b, ",\"args\":[\""...)
+		b = appendStringsAfterQuote(b, x.Args)
 	}
 	if x.ArgsCount.Valid {
 		b = append(b, ",\"args_count\":"...)
 		b = x.ArgsCount.appendJSON(b)
 	}
-	if x.CodeSignature != (ProcessCodeSignature{}) {
+	if !(!x.CodeSignature.Exists.Valid && x.CodeSignature.Status == "" && x.CodeSignature.SubjectName == "" && x.CodeSignature.ThumbprintSHA256 == "" && !x.CodeSignature.Trusted.Valid) {
 		mark := len(b)
 		b = append(b, ",\"code_signature\":"...)
 		var ok bool
@@ -728,22 +852,22 @@ func (x *Process) appendJSON(b []byte) ([]byte, bool) {
 		}
 	}
 	if x.CommandLine != "" {
-		b = append(b, ",\"command_line\":"...)
-		b = appendString(b, x.CommandLine)
+		b = append(b, ",\"command_line\":\""...)
+		b = appendStringAfterQuote(b, x.CommandLine)
 	}
 	if x.EntityID != "" {
-		b = append(b, ",\"entity_id\":"...)
-		b = appendString(b, x.EntityID)
+		b = append(b, ",\"entity_id\":\""...)
+		b = appendStringAfterQuote(b, x.EntityID)
 	}
 	if x.Executable != "" {
-		b = append(b, ",\"executable\":"...)
-		b = appendString(b, x.Executable)
+		b = append(b, ",\"executable\":\""...)
+		b = appendStringAfterQuote(b, x.Executable)
 	}
 	if x.ExitCode.Valid {
 		b = append(b, ",\"exit_code\":"...)
 		b = x.ExitCode.appendJSON(b)
 	}
-	if x.Hash != (ProcessHash{}) {
+	if !(x.Hash.MD5 == "" && x.Hash.SHA1 == "" && x.Hash.SHA256 == "") {
 		mark := len(b)
 		b = append(b, ",\"hash\":"...)
 		var ok bool
@@ -752,16 +876,16 @@ func (x *Process) appendJSON(b []byte) ([]byte, bool) {
 		}
 	}
 	if x.Name != "" {
-		b = append(b, ",\"name\":"...)
-		b = appendString(b, x.Name)
+		b = append(b, ",\"name\":\""...)
+		b = appendStringAfterQuote(b, x.Name)
 	}
 	if x.OriginReferrerURL != "" {
-		b = append(b, ",\"origin_referrer_url\":"...)
-		b = appendString(b, x.OriginReferrerURL)
+		b = append(b, ",\"origin_referrer_url\":\""...)
+		b = appendStringAfterQuote(b, x.OriginReferrerURL)
 	}
 	if x.OriginURL != "" {
-		b = append(b, ",\"origin_url\":"...)
-		b = appendString(b, x.OriginURL)
+		b = append(b, ",\"origin_url\":\""...)
+		b = appendStringAfterQuote(b, x.OriginURL)
 	}
 	{
 		mark := len(b)
@@ -771,7 +895,7 @@ func (x *Process) appendJSON(b []byte) ([]byte, bool) {
 			b = b[:mark]
 		}
 	}
-	if x.PE != (ProcessPE{}) {
+	if !(x.PE.Imphash == "" && x.PE.OriginalFileName == "" && x.PE.Company == "" && x.PE.Description == "" && x.PE.FileVersion == "" && x.PE.Product == "") {
 		mark := len(b)
 		b = append(b, ",\"pe\":"...)
 		var ok bool
@@ -784,10 +908,10 @@ func (x *Process) appendJSON(b []byte) ([]byte, bool) {
 		b = x.PID.appendJSON(b)
 	}
 	if x.WorkingDirectory != "" {
-		b = append(b, ",\"working_directory\":"...)
-		b = appendString(b, x.WorkingDirectory)
+		b = append(b, ",\"working_directory\":\""...)
+		b = appendStringAfterQuote(b, x.WorkingDirectory)
 	}
-	{
+	if !(!x.Thread.ID.Valid && len(x.Thread.Ext.CallStack) == 0 && x.Thread.Ext.CallStackSummary == "" && !x.Thread.Ext.CallStackContainsUnbacked.Valid) {
 		mark := len(b)
 		b = append(b, ",\"thread\":"...)
 		var ok bool
@@ -805,12 +929,12 @@ func (x *Process) appendJSON(b []byte) ([]byte, bool) {
 func (x *ProcessExt) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
 	if len(x.Ancestry) > 0 {
-		b = append(b, ",\"ancestry\":"...)
-		b = appendStrings(b, x.Ancestry)
+		b = append(b, ",\"ancestry\":[\""...)
+		b = appendStringsAfterQuote(b, x.Ancestry)
 	}
 	if x.AuthenticationID != "" {
-		b = append(b, ",\"authentication_id\":"...)
-		b = appendString(b, x.AuthenticationID)
+		b = append(b, ",\"authentication_id\":\""...)
+		b = appendStringAfterQuote(b, x.AuthenticationID)
 	}
 	if len(x.CodeSignature) > 0 {
 		mark := len(b)
@@ -843,14 +967,14 @@ func (x *ProcessExt) appendJSON(b []byte) ([]byte, bool) {
 		b = x.CreatedSuspended.appendJSON(b)
 	}
 	if len(x.DefenseEvasions) > 0 {
-		b = append(b, ",\"defense_evasions\":"...)
-		b = appendStrings(b, x.DefenseEvasions)
+		b = append(b, ",\"defense_evasions\":[\""...)
+		b = appendStringsAfterQuote(b, x.DefenseEvasions)
 	}
 	if x.DesktopName != "" {
-		b = append(b, ",\"desktop_name\":"...)
-		b = appendString(b, x.DesktopName)
+		b = append(b, ",\"desktop_name\":\""...)
+		b = appendStringAfterQuote(b, x.DesktopName)
 	}
-	if x.Device != (ProcessExtDevice{}) {
+	if !(x.Device.BusType == "" && x.Device.DosName == "" && x.Device.FileSystemType == "" && x.Device.NtName == "" && x.Device.ProductID == "" && x.Device.VendorID == "" && x.Device.VolumeDeviceType == "") {
 		mark := len(b)
 		b = append(b, ",\"device\":"...)
 		var ok bool
@@ -858,7 +982,7 @@ func (x *ProcessExt) appendJSON(b []byte) ([]byte, bool) {
 			b = b[:mark]
 		}
 	}
-	if x.EffectiveParent != (ProcessExtEffectiveParent{}) {
+	if !(x.EffectiveParent.EntityID == "" && x.EffectiveParent.Executable == "" && x.EffectiveParent.Name == "" && !x.EffectiveParent.PID.Valid) {
 		mark := len(b)
 		b = append(b, ",\"effective_parent\":"...)
 		var ok bool
@@ -867,12 +991,12 @@ func (x *ProcessExt) appendJSON(b []byte) ([]byte, bool) {
 		}
 	}
 	if len(x.MitigationPolicies) > 0 {
-		b = append(b, ",\"mitigation_policies\":"...)
-		b = appendStrings(b, x.MitigationPolicies)
+		b = append(b, ",\"mitigation_policies\":[\""...)
+		b = appendStringsAfterQuote(b, x.MitigationPolicies)
 	}
 	if x.Protection != "" {
-		b = append(b, ",\"protection\":"...)
-		b = appendString(b, x.Protection)
+		b = append(b, ",\"protection\":\""...)
+		b = appendStringAfterQuote(b, x.Protection)
 	}
 	if x.RelativeFileCreationTime.Valid {
 		b = append(b, ",\"relative_file_creation_time\":"...)
@@ -882,7 +1006,7 @@ func (x *ProcessExt) appendJSON(b []byte) ([]byte, bool) {
 		b = append(b, ",\"relative_file_name_modify_time\":"...)
 		b = x.RelativeFileNameModifyTime.appendJSON(b)
 	}
-	{
+	if !(x.SessionInfo.AuthenticationPackage == "" && x.SessionInfo.ClientAddress == "" && !x.SessionInfo.ID.Valid && x.SessionInfo.LogonType == "" && !x.SessionInfo.RelativeLogonTime.Valid && !x.SessionInfo.RelativePasswordAge.Valid && len(x.SessionInfo.UserFlags) == 0) {
 		mark := len(b)
 		b = append(b, ",\"session_info\":"...)
 		var ok bool
@@ -890,7 +1014,7 @@ func (x *ProcessExt) appendJSON(b []byte) ([]byte, bool) {
 			b = b[:mark]
 		}
 	}
-	{
+	if !(x.Token.ElevationLevel == "" && x.Token.IntegrityLevelName == "" && len(x.Token.SecurityAttributes) == 0) {
 		mark := len(b)
 		b = append(b, ",\"token\":"...)
 		var ok bool
@@ -906,7 +1030,7 @@ func (x *ProcessExt) appendJSON(b []byte) ([]byte, bool) {
 		b = append(b, ",\"trusted_descendant\":"...)
 		b = x.TrustedDescendant.appendJSON(b)
 	}
-	if x.Windows != (ProcessExtWindows{}) {
+	if !(x.Windows.ZoneIdentifier == "") {
 		mark := len(b)
 		b = append(b, ",\"windows\":"...)
 		var ok bool
@@ -914,7 +1038,7 @@ func (x *ProcessExt) appendJSON(b []byte) ([]byte, bool) {
 			b = b[:mark]
 		}
 	}
-	{
+	if !(x.API.Name == "" && len(x.API.Parameters.DesiredAccess) == 0 && !x.API.Parameters.DesiredAccessNumeric.Valid && x.API.Summary == "") {
 		mark := len(b)
 		b = append(b, ",\"api\":"...)
 		var ok bool
@@ -936,16 +1060,16 @@ func (x *ProcessExtCodeSignature) appendJSON(b []byte) ([]byte, bool) {
 		b = x.Exists.appendJSON(b)
 	}
 	if x.Status != "" {
-		b = append(b, ",\"status\":"...)
-		b = appendString(b, x.Status)
+		b = append(b, ",\"status\":\""...)
+		b = appendStringAfterQuote(b, x.Status)
 	}
 	if x.SubjectName != "" {
-		b = append(b, ",\"subject_name\":"...)
-		b = appendString(b, x.SubjectName)
+		b = append(b, ",\"subject_name\":\""...)
+		b = appendStringAfterQuote(b, x.SubjectName)
 	}
 	if x.ThumbprintSHA256 != "" {
-		b = append(b, ",\"thumbprint_sha256\":"...)
-		b = appendString(b, x.ThumbprintSHA256)
+		b = append(b, ",\"thumbprint_sha256\":\""...)
+		b = appendStringAfterQuote(b, x.ThumbprintSHA256)
 	}
 	if x.Trusted.Valid {
 		b = append(b, ",\"trusted\":"...)
@@ -961,32 +1085,32 @@ func (x *ProcessExtCodeSignature) appendJSON(b []byte) ([]byte, bool) {
 func (x *ProcessExtDevice) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
 	if x.BusType != "" {
-		b = append(b, ",\"bus_type\":"...)
-		b = appendString(b, x.BusType)
+		b = append(b, ",\"bus_type\":\""...)
+		b = appendStringAfterQuote(b, x.BusType)
 	}
 	if x.DosName != "" {
-		b = append(b, ",\"dos_name\":"...)
-		b = appendString(b, x.DosName)
+		b = append(b, ",\"dos_name\":\""...)
+		b = appendStringAfterQuote(b, x.DosName)
 	}
 	if x.FileSystemType != "" {
-		b = append(b, ",\"file_system_type\":"...)
-		b = appendString(b, x.FileSystemType)
+		b = append(b, ",\"file_system_type\":\""...)
+		b = appendStringAfterQuote(b, x.FileSystemType)
 	}
 	if x.NtName != "" {
-		b = append(b, ",\"nt_name\":"...)
-		b = appendString(b, x.NtName)
+		b = append(b, ",\"nt_name\":\""...)
+		b = appendStringAfterQuote(b, x.NtName)
 	}
 	if x.ProductID != "" {
-		b = append(b, ",\"product_id\":"...)
-		b = appendString(b, x.ProductID)
+		b = append(b, ",\"product_id\":\""...)
+		b = appendStringAfterQuote(b, x.ProductID)
 	}
 	if x.VendorID != "" {
-		b = append(b, ",\"vendor_id\":"...)
-		b = appendString(b, x.VendorID)
+		b = append(b, ",\"vendor_id\":\""...)
+		b = appendStringAfterQuote(b, x.VendorID)
 	}
 	if x.VolumeDeviceType != "" {
-		b = append(b, ",\"volume_device_type\":"...)
-		b = appendString(b, x.VolumeDeviceType)
+		b = append(b, ",\"volume_device_type\":\""...)
+		b = appendStringAfterQuote(b, x.VolumeDeviceType)
 	}
 	if len(b) == start {
 		return b, false
@@ -998,16 +1122,16 @@ func (x *ProcessExtDevice) appendJSON(b []byte) ([]byte, bool) {
 func (x *ProcessExtEffectiveParent) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
 	if x.EntityID != "" {
-		b = append(b, ",\"entity_id\":"...)
-		b = appendString(b, x.EntityID)
+		b = append(b, ",\"entity_id\":\""...)
+		b = appendStringAfterQuote(b, x.EntityID)
 	}
 	if x.Executable != "" {
-		b = append(b, ",\"executable\":"...)
-		b = appendString(b, x.Executable)
+		b = append(b, ",\"executable\":\""...)
+		b = appendStringAfterQuote(b, x.Executable)
 	}
 	if x.Name != "" {
-		b = append(b, ",\"name\":"...)
-		b = appendString(b, x.Name)
+		b = append(b, ",\"name\":\""...)
+		b = appendStringAfterQuote(b, x.Name)
 	}
 	if x.PID.Valid {
 		b = append(b, ",\"pid\":"...)
@@ -1023,20 +1147,20 @@ func (x *ProcessExtEffectiveParent) appendJSON(b []byte) ([]byte, bool) {
 func (x *ProcessExtSessionInfo) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
 	if x.AuthenticationPackage != "" {
-		b = append(b, ",\"authentication_package\":"...)
-		b = appendString(b, x.AuthenticationPackage)
+		b = append(b, ",\"authentication_package\":\""...)
+		b = appendStringAfterQuote(b, x.AuthenticationPackage)
 	}
 	if x.ClientAddress != "" {
-		b = append(b, ",\"client_address\":"...)
-		b = appendString(b, x.ClientAddress)
+		b = append(b, ",\"client_address\":\""...)
+		b = appendStringAfterQuote(b, x.ClientAddress)
 	}
 	if x.ID.Valid {
 		b = append(b, ",\"id\":"...)
 		b = x.ID.appendJSON(b)
 	}
 	if x.LogonType != "" {
-		b = append(b, ",\"logon_type\":"...)
-		b = appendString(b, x.LogonType)
+		b = append(b, ",\"logon_type\":\""...)
+		b = appendStringAfterQuote(b, x.LogonType)
 	}
 	if x.RelativeLogonTime.Valid {
 		b = append(b, ",\"relative_logon_time\":"...)
@@ -1047,8 +1171,8 @@ func (x *ProcessExtSessionInfo) appendJSON(b []byte) ([]byte, bool) {
 		b = x.RelativePasswordAge.appendJSON(b)
 	}
 	if len(x.UserFlags) > 0 {
-		b = append(b, ",\"user_flags\":"...)
-		b = appendStrings(b, x.UserFlags)
+		b = append(b, ",\"user_flags\":[\""...)
+		b = appendStringsAfterQuote(b, x.UserFlags)
 	}
 	if len(b) == start {
 		return b, false
@@ -1060,16 +1184,38 @@ func (x *ProcessExtSessionInfo) appendJSON(b []byte) ([]byte, bool) {
 func (x *ProcessExtToken) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
 	if x.ElevationLevel != "" {
-		b = append(b, ",\"elevation_level\":"...)
-		b = appendString(b, x.ElevationLevel)
+		switch x.ElevationLevel {
+		case "default":
+			b = append(b, ",\"elevation_level\":\"default\""...)
+		case "limited":
+			b = append(b, ",\"elevation_level\":\"limited\""...)
+		case "full":
+			b = append(b, ",\"elevation_level\":\"full\""...)
+		default:
+			b = append(b, ",\"elevation_level\":\""...)
+			b = appendStringAfterQuote(b, x.ElevationLevel)
+		}
 	}
 	if x.IntegrityLevelName != "" {
-		b = append(b, ",\"integrity_level_name\":"...)
-		b = appendString(b, x.IntegrityLevelName)
+		switch x.IntegrityLevelName {
+		case "system":
+			b = append(b, ",\"integrity_level_name\":\"system\""...)
+		case "high":
+			b = append(b, ",\"integrity_level_name\":\"high\""...)
+		case "medium":
+			b = append(b, ",\"integrity_level_name\":\"medium\""...)
+		case "low":
+			b = append(b, ",\"integrity_level_name\":\"low\""...)
+		case "untrusted":
+			b = append(b, ",\"integrity_level_name\":\"untrusted\""...)
+		default:
+			b = append(b, ",\"integrity_level_name\":\""...)
+			b = appendStringAfterQuote(b, x.IntegrityLevelName)
+		}
 	}
 	if len(x.SecurityAttributes) > 0 {
-		b = append(b, ",\"security_attributes\":"...)
-		b = appendStrings(b, x.SecurityAttributes)
+		b = append(b, ",\"security_attributes\":[\""...)
+		b = appendStringsAfterQuote(b, x.SecurityAttributes)
 	}
 	if len(b) == start {
 		return b, false
@@ -1081,8 +1227,8 @@ func (x *ProcessExtToken) appendJSON(b []byte) ([]byte, bool) {
 func (x *ProcessExtWindows) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
 	if x.ZoneIdentifier != "" {
-		b = append(b, ",\"zone_identifier\":"...)
-		b = appendString(b, x.ZoneIdentifier)
+		b = append(b, ",\"zone_identifier\":\""...)
+		b = appendStringAfterQuote(b, x.ZoneIdentifier)
 	}
 	if len(b) == start {
 		return b, false
@@ -1094,10 +1240,10 @@ func (x *ProcessExtWindows) appendJSON(b []byte) ([]byte, bool) {
 func (x *ProcessExtAPI) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
 	if x.Name != "" {
-		b = append(b, ",\"name\":"...)
-		b = appendString(b, x.Name)
+		b = append(b, ",\"name\":\""...)
+		b = appendStringAfterQuote(b, x.Name)
 	}
-	{
+	if !(len(x.Parameters.DesiredAccess) == 0 && !x.Parameters.DesiredAccessNumeric.Valid) {
 		mark := len(b)
 		b = append(b, ",\"parameters\":"...)
 		var ok bool
@@ -1106,8 +1252,8 @@ func (x *ProcessExtAPI) appendJSON(b []byte) ([]byte, bool) {
 		}
 	}
 	if x.Summary != "" {
-		b = append(b, ",\"summary\":"...)
-		b = appendString(b, x.Summary)
+		b = append(b, ",\"summary\":\""...)
+		b = appendStringAfterQuote(b, x.Summary)
 	}
 	if len(b) == start {
 		return b, false
@@ -1119,8 +1265,8 @@ func (x *ProcessExtAPI) appendJSON(b []byte) ([]byte, bool) {
 func (x *ProcessExtAPIParameters) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
 	if len(x.DesiredAccess) > 0 {
-		b = append(b, ",\"desired_access\":"...)
-		b = appendStrings(b, x.DesiredAccess)
+		b = append(b, ",\"desired_access\":[\""...)
+		b = appendStringsAfterQuote(b, x.DesiredAccess)
 	}
 	if x.DesiredAccessNumeric.Valid {
 		b = append(b, ",\"desired_access_numeric\":"...)
@@ -1140,16 +1286,16 @@ func (x *ProcessCodeSignature) appendJSON(b []byte) ([]byte, bool) {
 		b = x.Exists.appendJSON(b)
 	}
 	if x.Status != "" {
-		b = append(b, ",\"status\":"...)
-		b = appendString(b, x.Status)
+		b = append(b, ",\"status\":\""...)
+		b = appendStringAfterQuote(b, x.Status)
 	}
 	if x.SubjectName != "" {
-		b = append(b, ",\"subject_name\":"...)
-		b = appendString(b, x.SubjectName)
+		b = append(b, ",\"subject_name\":\""...)
+		b = appendStringAfterQuote(b, x.SubjectName)
 	}
 	if x.ThumbprintSHA256 != "" {
-		b = append(b, ",\"thumbprint_sha256\":"...)
-		b = appendString(b, x.ThumbprintSHA256)
+		b = append(b, ",\"thumbprint_sha256\":\""...)
+		b = appendStringAfterQuote(b, x.ThumbprintSHA256)
 	}
 	if x.Trusted.Valid {
 		b = append(b, ",\"trusted\":"...)
@@ -1165,16 +1311,16 @@ func (x *ProcessCodeSignature) appendJSON(b []byte) ([]byte, bool) {
 func (x *ProcessHash) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
 	if x.MD5 != "" {
-		b = append(b, ",\"md5\":"...)
-		b = appendString(b, x.MD5)
+		b = append(b, ",\"md5\":\""...)
+		b = appendStringAfterQuote(b, x.MD5)
 	}
 	if x.SHA1 != "" {
-		b = append(b, ",\"sha1\":"...)
-		b = appendString(b, x.SHA1)
+		b = append(b, ",\"sha1\":\""...)
+		b = appendStringAfterQuote(b, x.SHA1)
 	}
 	if x.SHA256 != "" {
-		b = append(b, ",\"sha256\":"...)
-		b = appendString(b, x.SHA256)
+		b = append(b, ",\"sha256\":\""...)
+		b = appendStringAfterQuote(b, x.SHA256)
 	}
 	if len(b) == start {
 		return b, false
@@ -1185,7 +1331,7 @@ func (x *ProcessHash) appendJSON(b []byte) ([]byte, bool) {
 
 func (x *ProcessParent) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	{
+	if !(len(x.Ext.CodeSignature) == 0 && !x.Ext.CommandLineTruncated.Valid && x.Ext.Real.EntityID == "" && !x.Ext.Real.PID.Valid) {
 		mark := len(b)
 		b = append(b, ",\"Ext\":"...)
 		var ok bool
@@ -1194,14 +1340,14 @@ func (x *ProcessParent) appendJSON(b []byte) ([]byte, bool) {
 		}
 	}
 	if len(x.Args) > 0 {
-		b = append(b, ",\"args\":"...)
-		b = appendStrings(b, x.Args)
+		b = append(b, ",\"args\":[\""...)
+		b = appendStringsAfterQuote(b, x.Args)
 	}
 	if x.ArgsCount.Valid {
 		b = append(b, ",\"args_count\":"...)
 		b = x.ArgsCount.appendJSON(b)
 	}
-	if x.CodeSignature != (ProcessParentCodeSignature{}) {
+	if !(!x.CodeSignature.Exists.Valid && x.CodeSignature.Status == "" && x.CodeSignature.SubjectName == "" && x.CodeSignature.ThumbprintSHA256 == "" && !x.CodeSignature.Trusted.Valid) {
 		mark := len(b)
 		b = append(b, ",\"code_signature\":"...)
 		var ok bool
@@ -1210,26 +1356,26 @@ func (x *ProcessParent) appendJSON(b []byte) ([]byte, bool) {
 		}
 	}
 	if x.CommandLine != "" {
-		b = append(b, ",\"command_line\":"...)
-		b = appendString(b, x.CommandLine)
+		b = append(b, ",\"command_line\":\""...)
+		b = appendStringAfterQuote(b, x.CommandLine)
 	}
 	if x.EntityID != "" {
-		b = append(b, ",\"entity_id\":"...)
-		b = appendString(b, x.EntityID)
+		b = append(b, ",\"entity_id\":\""...)
+		b = appendStringAfterQuote(b, x.EntityID)
 	}
 	if x.Executable != "" {
-		b = append(b, ",\"executable\":"...)
-		b = appendString(b, x.Executable)
+		b = append(b, ",\"executable\":\""...)
+		b = appendStringAfterQuote(b, x.Executable)
 	}
 	if x.Name != "" {
-		b = append(b, ",\"name\":"...)
-		b = appendString(b, x.Name)
+		b = append(b, ",\"name\":\""...)
+		b = appendStringAfterQuote(b, x.Name)
 	}
 	if x.PID.Valid {
 		b = append(b, ",\"pid\":"...)
 		b = x.PID.appendJSON(b)
 	}
-	{
+	if !(len(x.Thread.Ext.CallStack) == 0 && !x.Thread.Ext.CallStackContainsUnbacked.Valid && x.Thread.Ext.CallStackSummary == "") {
 		mark := len(b)
 		b = append(b, ",\"thread\":"...)
 		var ok bool
@@ -1272,7 +1418,7 @@ func (x *ProcessParentExt) appendJSON(b []byte) ([]byte, bool) {
 		b = append(b, ",\"command_line_truncated\":"...)
 		b = x.CommandLineTruncated.appendJSON(b)
 	}
-	if x.Real != (ProcessParentExtReal{}) {
+	if !(x.Real.EntityID == "" && !x.Real.PID.Valid) {
 		mark := len(b)
 		b = append(b, ",\"real\":"...)
 		var ok bool
@@ -1294,16 +1440,16 @@ func (x *ProcessParentExtCodeSignature) appendJSON(b []byte) ([]byte, bool) {
 		b = x.Exists.appendJSON(b)
 	}
 	if x.Status != "" {
-		b = append(b, ",\"status\":"...)
-		b = appendString(b, x.Status)
+		b = append(b, ",\"status\":\""...)
+		b = appendStringAfterQuote(b, x.Status)
 	}
 	if x.SubjectName != "" {
-		b = append(b, ",\"subject_name\":"...)
-		b = appendString(b, x.SubjectName)
+		b = append(b, ",\"subject_name\":\""...)
+		b = appendStringAfterQuote(b, x.SubjectName)
 	}
 	if x.ThumbprintSHA256 != "" {
-		b = append(b, ",\"thumbprint_sha256\":"...)
-		b = appendString(b, x.ThumbprintSHA256)
+		b = append(b, ",\"thumbprint_sha256\":\""...)
+		b = appendStringAfterQuote(b, x.ThumbprintSHA256)
 	}
 	if x.Trusted.Valid {
 		b = append(b, ",\"trusted\":"...)
@@ -1319,8 +1465,8 @@ func (x *ProcessParentExtCodeSignature) appendJSON(b []byte) ([]byte, bool) {
 func (x *ProcessParentExtReal) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
 	if x.EntityID != "" {
-		b = append(b, ",\"entity_id\":"...)
-		b = appendString(b, x.EntityID)
+		b = append(b, ",\"entity_id\":\""...)
+		b = appendStringAfterQuote(b, x.EntityID)
 	}
 	if x.PID.Valid {
 		b = append(b, ",\"pid\":"...)
@@ -1340,16 +1486,16 @@ func (x *ProcessParentCodeSignature) appendJSON(b []byte) ([]byte, bool) {
 		b = x.Exists.appendJSON(b)
 	}
 	if x.Status != "" {
-		b = append(b, ",\"status\":"...)
-		b = appendString(b, x.Status)
+		b = append(b, ",\"status\":\""...)
+		b = appendStringAfterQuote(b, x.Status)
 	}
 	if x.SubjectName != "" {
-		b = append(b, ",\"subject_name\":"...)
-		b = appendString(b, x.SubjectName)
+		b = append(b, ",\"subject_name\":\""...)
+		b = appendStringAfterQuote(b, x.SubjectName)
 	}
 	if x.ThumbprintSHA256 != "" {
-		b = append(b, ",\"thumbprint_sha256\":"...)
-		b = appendString(b, x.ThumbprintSHA256)
+		b = append(b, ",\"thumbprint_sha256\":\""...)
+		b = appendStringAfterQuote(b, x.ThumbprintSHA256)
 	}
 	if x.Trusted.Valid {
 		b = append(b, ",\"trusted\":"...)
@@ -1364,7 +1510,7 @@ func (x *ProcessParentCodeSignature) appendJSON(b []byte) ([]byte, bool) {
 
 func (x *ProcessParentThread) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	{
+	if !(len(x.Ext.CallStack) == 0 && !x.Ext.CallStackContainsUnbacked.Valid && x.Ext.CallStackSummary == "") {
 		mark := len(b)
 		b = append(b, ",\"Ext\":"...)
 		var ok bool
@@ -1408,8 +1554,8 @@ func (x *ProcessParentThreadExt) appendJSON(b []byte) ([]byte, bool) {
 		b = x.CallStackContainsUnbacked.appendJSON(b)
 	}
 	if x.CallStackSummary != "" {
-		b = append(b, ",\"call_stack_summary\":"...)
-		b = appendString(b, x.CallStackSummary)
+		b = append(b, ",\"call_stack_summary\":\""...)
+		b = appendStringAfterQuote(b, x.CallStackSummary)
 	}
 	if len(b) == start {
 		return b, false
@@ -1421,20 +1567,20 @@ func (x *ProcessParentThreadExt) appendJSON(b []byte) ([]byte, bool) {
 func (x *ProcessParentThreadExtCallStack) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
 	if x.CallsiteLeadingBytes != "" {
-		b = append(b, ",\"callsite_leading_bytes\":"...)
-		b = appendString(b, x.CallsiteLeadingBytes)
+		b = append(b, ",\"callsite_leading_bytes\":\""...)
+		b = appendStringAfterQuote(b, x.CallsiteLeadingBytes)
 	}
 	if x.CallsiteTrailingBytes != "" {
-		b = append(b, ",\"callsite_trailing_bytes\":"...)
-		b = appendString(b, x.CallsiteTrailingBytes)
+		b = append(b, ",\"callsite_trailing_bytes\":\""...)
+		b = appendStringAfterQuote(b, x.CallsiteTrailingBytes)
 	}
 	if x.Protection != "" {
-		b = append(b, ",\"protection\":"...)
-		b = appendString(b, x.Protection)
+		b = append(b, ",\"protection\":\""...)
+		b = appendStringAfterQuote(b, x.Protection)
 	}
 	if x.SymbolInfo != "" {
-		b = append(b, ",\"symbol_info\":"...)
-		b = appendString(b, x.SymbolInfo)
+		b = append(b, ",\"symbol_info\":\""...)
+		b = appendStringAfterQuote(b, x.SymbolInfo)
 	}
 	if len(b) == start {
 		return b, false
@@ -1446,28 +1592,28 @@ func (x *ProcessParentThreadExtCallStack) appendJSON(b []byte) ([]byte, bool) {
 func (x *ProcessPE) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
 	if x.Imphash != "" {
-		b = append(b, ",\"imphash\":"...)
-		b = appendString(b, x.Imphash)
+		b = append(b, ",\"imphash\":\""...)
+		b = appendStringAfterQuote(b, x.Imphash)
 	}
 	if x.OriginalFileName != "" {
-		b = append(b, ",\"original_file_name\":"...)
-		b = appendString(b, x.OriginalFileName)
+		b = append(b, ",\"original_file_name\":\""...)
+		b = appendStringAfterQuote(b, x.OriginalFileName)
 	}
 	if x.Company != "" {
-		b = append(b, ",\"company\":"...)
-		b = appendString(b, x.Company)
+		b = append(b, ",\"company\":\""...)
+		b = appendStringAfterQuote(b, x.Company)
 	}
 	if x.Description != "" {
-		b = append(b, ",\"description\":"...)
-		b = appendString(b, x.Description)
+		b = append(b, ",\"description\":\""...)
+		b = appendStringAfterQuote(b, x.Description)
 	}
 	if x.FileVersion != "" {
-		b = append(b, ",\"file_version\":"...)
-		b = appendString(b, x.FileVersion)
+		b = append(b, ",\"file_version\":\""...)
+		b = appendStringAfterQuote(b, x.FileVersion)
 	}
 	if x.Product != "" {
-		b = append(b, ",\"product\":"...)
-		b = appendString(b, x.Product)
+		b = append(b, ",\"product\":\""...)
+		b = appendStringAfterQuote(b, x.Product)
 	}
 	if len(b) == start {
 		return b, false
@@ -1482,7 +1628,7 @@ func (x *ProcessThread) appendJSON(b []byte) ([]byte, bool) {
 		b = append(b, ",\"id\":"...)
 		b = x.ID.appendJSON(b)
 	}
-	{
+	if !(len(x.Ext.CallStack) == 0 && x.Ext.CallStackSummary == "" && !x.Ext.CallStackContainsUnbacked.Valid) {
 		mark := len(b)
 		b = append(b, ",\"Ext\":"...)
 		var ok bool
@@ -1522,8 +1668,8 @@ func (x *ProcessThreadExt) appendJSON(b []byte) ([]byte, bool) {
 		}
 	}
 	if x.CallStackSummary != "" {
-		b = append(b, ",\"call_stack_summary\":"...)
-		b = appendString(b, x.CallStackSummary)
+		b = append(b, ",\"call_stack_summary\":\""...)
+		b = appendStringAfterQuote(b, x.CallStackSummary)
 	}
 	if x.CallStackContainsUnbacked.Valid {
 		b = append(b, ",\"call_stack_contains_unbacked\":"...)
@@ -1539,8 +1685,8 @@ func (x *ProcessThreadExt) appendJSON(b []byte) ([]byte, bool) {
 func (x *ProcessThreadExtCallStack) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
 	if x.SymbolInfo != "" {
-		b = append(b, ",\"symbol_info\":"...)
-		b = appendString(b, x.SymbolInfo)
+		b = append(b, ",\"symbol_info\":\""...)
+		b = appendStringAfterQuote(b, x.SymbolInfo)
 	}
 	if len(b) == start {
 		return b, false
@@ -1552,16 +1698,16 @@ func (x *ProcessThreadExtCallStack) appendJSON(b []byte) ([]byte, bool) {
 func (x *User) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
 	if x.Domain != "" {
-		b = append(b, ",\"domain\":"...)
-		b = appendString(b, x.Domain)
+		b = append(b, ",\"domain\":\""...)
+		b = appendStringAfterQuote(b, x.Domain)
 	}
 	if x.ID != "" {
-		b = append(b, ",\"id\":"...)
-		b = appendString(b, x.ID)
+		b = append(b, ",\"id\":\""...)
+		b = appendStringAfterQuote(b, x.ID)
 	}
 	if x.Name != "" {
-		b = append(b, ",\"name\":"...)
-		b = appendString(b, x.Name)
+		b = append(b, ",\"name\":\""...)
+		b = appendStringAfterQuote(b, x.Name)
 	}
 	if len(b) == start {
 		return b, false
@@ -1572,7 +1718,7 @@ func (x *User) appendJSON(b []byte) ([]byte, bool) {
 
 func (x *Target) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
-	if x.Process != (TargetProcess{}) {
+	if !(x.Process.EntityID == "" && x.Process.Executable == "" && x.Process.Name == "" && !x.Process.PID.Valid) {
 		mark := len(b)
 		b = append(b, ",\"process\":"...)
 		var ok bool
@@ -1590,16 +1736,16 @@ func (x *Target) appendJSON(b []byte) ([]byte, bool) {
 func (x *TargetProcess) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
 	if x.EntityID != "" {
-		b = append(b, ",\"entity_id\":"...)
-		b = appendString(b, x.EntityID)
+		b = append(b, ",\"entity_id\":\""...)
+		b = appendStringAfterQuote(b, x.EntityID)
 	}
 	if x.Executable != "" {
-		b = append(b, ",\"executable\":"...)
-		b = appendString(b, x.Executable)
+		b = append(b, ",\"executable\":\""...)
+		b = appendStringAfterQuote(b, x.Executable)
 	}
 	if x.Name != "" {
-		b = append(b, ",\"name\":"...)
-		b = appendString(b, x.Name)
+		b = append(b, ",\"name\":\""...)
+		b = appendStringAfterQuote(b, x.Name)
 	}
 	if x.PID.Valid {
 		b = append(b, ",\"pid\":"...)
@@ -1632,40 +1778,55 @@ func (x *Winlog) appendJSON(b []byte) ([]byte, bool) {
 func (x *WinlogEventData) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
 	if x.IntegrityLevel != "" {
-		b = append(b, ",\"IntegrityLevel\":"...)
-		b = appendString(b, x.IntegrityLevel)
+		switch x.IntegrityLevel {
+		case "System":
+			b = append(b, ",\"IntegrityLevel\":\"System\""...)
+		case "High":
+			b = append(b, ",\"IntegrityLevel\":\"High\""...)
+		case "Medium":
+			b = append(b, ",\"IntegrityLevel\":\"Medium\""...)
+		case "Low":
+			b = append(b, ",\"IntegrityLevel\":\"Low\""...)
+		case "AppContainer":
+			b = append(b, ",\"IntegrityLevel\":\"AppContainer\""...)
+		case "Untrusted":
+			b = append(b, ",\"IntegrityLevel\":\"Untrusted\""...)
+		default:
+			b = append(b, ",\"IntegrityLevel\":\""...)
+			b = appendStringAfterQuote(b, x.IntegrityLevel)
+		}
 	}
 	if x.SubjectUserName != "" {
-		b = append(b, ",\"SubjectUserName\":"...)
-		b = appendString(b, x.SubjectUserName)
+		b = append(b, ",\"SubjectUserName\":\""...)
+		b = appendStringAfterQuote(b, x.SubjectUserName)
 	}
 	if x.TargetImage != "" {
-		b = append(b, ",\"TargetImage\":"...)
-		b = appendString(b, x.TargetImage)
+		b = append(b, ",\"TargetImage\":\""...)
+		b = appendStringAfterQuote(b, x.TargetImage)
 	}
 	if x.TargetProcessGUID != "" {
-		b = append(b, ",\"TargetProcessGUID\":"...)
-		b = appendString(b, x.TargetProcessGUID)
+		b = append(b, ",\"TargetProcessGUID\":\""...)
+		b = appendStringAfterQuote(b, x.TargetProcessGUID)
 	}
 	if x.TargetProcessId != "" {
-		b = append(b, ",\"TargetProcessId\":"...)
-		b = appendString(b, x.TargetProcessId)
+		b = append(b, ",\"TargetProcessId\":\""...)
+		b = appendStringAfterQuote(b, x.TargetProcessId)
 	}
 	if x.GrantedAccess != "" {
-		b = append(b, ",\"GrantedAccess\":"...)
-		b = appendString(b, x.GrantedAccess)
+		b = append(b, ",\"GrantedAccess\":\""...)
+		b = appendStringAfterQuote(b, x.GrantedAccess)
 	}
 	if x.CallTrace != "" {
-		b = append(b, ",\"CallTrace\":"...)
-		b = appendString(b, x.CallTrace)
+		b = append(b, ",\"CallTrace\":\""...)
+		b = appendStringAfterQuote(b, x.CallTrace)
 	}
 	if x.SourceUser != "" {
-		b = append(b, ",\"SourceUser\":"...)
-		b = appendString(b, x.SourceUser)
+		b = append(b, ",\"SourceUser\":\""...)
+		b = appendStringAfterQuote(b, x.SourceUser)
 	}
 	if x.TargetUser != "" {
-		b = append(b, ",\"TargetUser\":"...)
-		b = appendString(b, x.TargetUser)
+		b = append(b, ",\"TargetUser\":\""...)
+		b = appendStringAfterQuote(b, x.TargetUser)
 	}
 	if len(b) == start {
 		return b, false

@@ -156,3 +156,64 @@ func BenchmarkAppendTime(b *testing.B) {
 		buf = document.AppendTime(buf[:0], t)
 	}
 }
+
+// Values the generated encoder matches as constants (tools/gendocument's
+// frequentValues) and values near them, which take the escaping path,
+// encode alike: as encoding/json reads them back.
+func TestFrequentValuesEncodeAsOthers(t *testing.T) {
+	for _, v := range []string{"event", "even", "events", "Event", "event\"", "endpoint.events.process", "endpoint.events.proces"} {
+		var d document.Document
+		d.Event.Kind = v
+		d.Event.Category = []string{v}
+		d.Event.Type = []string{v, "start"}
+		d.DataStream.Dataset = v
+		var back struct {
+			Event struct {
+				Kind     string
+				Category []string
+				Type     []string
+			}
+			DataStream struct {
+				Dataset string
+			} `json:"data_stream"`
+		}
+		raw := d.AppendJSON(nil)
+		if err := json.Unmarshal(raw, &back); err != nil {
+			t.Fatalf("%q: %s: %v", v, raw, err)
+		}
+		if back.Event.Kind != v || len(back.Event.Category) != 1 || back.Event.Category[0] != v ||
+			len(back.Event.Type) != 2 || back.Event.Type[0] != v || back.Event.Type[1] != "start" || back.DataStream.Dataset != v {
+			t.Errorf("%q: %s", v, raw)
+		}
+	}
+	var d document.Document
+	d.Event.Kind = "event"
+	d.Event.Category = []string{"process"}
+	if got, want := string(d.AppendJSON(nil)), `{"event":{"category":["process"],"kind":"event"}}`; got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+}
+
+// A date equal to the one before it in its object is copied from that
+// one's text: equal instants in other zones copy, others are formatted.
+func TestEqualDatesShareText(t *testing.T) {
+	at := time.Date(2026, 11, 27, 21, 30, 0, 123456789, time.UTC)
+	east := time.FixedZone("east", 3600)
+	for _, c := range []struct {
+		created, ingested time.Time
+		want              string
+	}{
+		{at, at, `{"event":{"created":"2026-11-27T21:30:00.123Z","ingested":"2026-11-27T21:30:00.123Z"}}`},
+		{at, at.In(east), `{"event":{"created":"2026-11-27T21:30:00.123Z","ingested":"2026-11-27T21:30:00.123Z"}}`},
+		{at, at.Add(time.Millisecond), `{"event":{"created":"2026-11-27T21:30:00.123Z","ingested":"2026-11-27T21:30:00.124Z"}}`},
+		{at, at.Add(time.Nanosecond), `{"event":{"created":"2026-11-27T21:30:00.123Z","ingested":"2026-11-27T21:30:00.123Z"}}`},
+		{time.Time{}, at, `{"event":{"ingested":"2026-11-27T21:30:00.123Z"}}`},
+		{at, time.Time{}, `{"event":{"created":"2026-11-27T21:30:00.123Z"}}`},
+	} {
+		var d document.Document
+		d.Event.Created, d.Event.Ingested = c.created, c.ingested
+		if got := string(d.AppendJSON([]byte("x"))); got != "x"+c.want {
+			t.Errorf("%v, %v: got %s, want %s", c.created, c.ingested, got, c.want)
+		}
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/procbeat/procbeat/internal/cputime"
 )
 
 func TestAppendRoundTrips(t *testing.T) {
@@ -39,7 +41,32 @@ func FuzzAppend(f *testing.F) {
 		if got, want := Append(nil, s), reference(nil, s); string(got) != string(want) {
 			t.Fatalf("%q: %s, byte at a time %s", s, got, want)
 		}
+		checkAppend(t, s)
+		// After a prefix of every length mod 8, which moves s's words
+		// against the output's, in a buffer with and without room.
+		for p := range 8 {
+			for _, room := range []int{0, 64} {
+				pre := append(make([]byte, 0, p+room), "01234567"[:p]...)
+				if got, want := Append(pre, s), previous(pre, s); string(got) != string(want) {
+					t.Fatalf("%q after %d bytes: %s, previous %s", s, p, got, want)
+				}
+			}
+		}
 	})
+}
+
+// checkAppend compares Append with the reference for s, into a buffer
+// without room (the loop, after growing it) and into one with room (short
+// strings take a path of their own there).
+func checkAppend(t *testing.T, s string) {
+	t.Helper()
+	want := reference(nil, s)
+	for _, b := range [][]byte{nil, make([]byte, 3, 100+len(s))} {
+		got := Append(b, s)
+		if string(got[len(b):]) != string(want) || string(got[:len(b)]) != string(b) {
+			t.Fatalf("%q: %s, want %s", s, got[len(b):], want)
+		}
+	}
 }
 
 // reference is Append one byte at a time, as it was before the word at a
@@ -92,18 +119,20 @@ func TestAppendEveryByteEveryPlace(t *testing.T) {
 				if second >= 0 && pos+3 < len(s) {
 					s[pos+3] = byte(second)
 				}
-				if got, want := Append(nil, string(s)), reference(nil, string(s)); string(got) != string(want) {
-					t.Fatalf("%q: %s, want %s", s, got, want)
-				}
+				checkAppend(t, string(s))
 			}
 		}
 	}
 }
 
-// benchStrings are the kinds of values documents carry: ids and names
+// benchStrings are the kinds of values documents carry: short fixed
+// values (a third of a document's strings are under 8 bytes), ids and names
 // (plain ASCII), paths and command lines (backslashes), and text outside
 // ASCII.
 var benchStrings = map[string]string{
+	"enum":    "logs",
+	"version": "8.11.0",
+	"name":    "powershell.exe",
 	"guid":    "{a1b2c3d4-0000-1111-2222-333344445555}",
 	"message": "Process started: powershell.exe (pid 4312), parent explorer.exe, user alice on host WORKSTATION-01",
 	"path":    `C:\Program Files\WindowsApps\Microsoft.WindowsTerminal_1.18.3181.0_x64__8wekyb3d8bbwe\WindowsTerminal.exe`,
@@ -111,17 +140,26 @@ var benchStrings = map[string]string{
 	"utf8":    "C:\\Users\\José\\Documents\\報告書\\résumé — final.docx",
 }
 
+// BenchmarkAppend runs Append and previous (the code it replaced) on each
+// kind of value, side by side in one run, as the machine's load varies.
 func BenchmarkAppend(b *testing.B) {
-	for _, name := range []string{"guid", "message", "path", "cmdline", "utf8"} {
+	for _, name := range []string{"enum", "version", "name", "guid", "message", "path", "cmdline", "utf8"} {
 		s := benchStrings[name]
-		b.Run(name, func(b *testing.B) {
-			buf := make([]byte, 0, 1024)
-			b.SetBytes(int64(len(s)))
-			b.ReportAllocs()
-			for b.Loop() {
-				buf = Append(buf[:0], s)
-			}
-		})
+		for _, f := range []struct {
+			name   string
+			append func([]byte, string) []byte
+		}{{"", Append}, {"/previous", previous}} {
+			b.Run(name+f.name, func(b *testing.B) {
+				buf := make([]byte, 0, 1024)
+				b.SetBytes(int64(len(s)))
+				b.ReportAllocs()
+				cpu0 := cputime.Process()
+				for b.Loop() {
+					buf = f.append(buf[:0], s)
+				}
+				b.ReportMetric(float64((cputime.Process()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+			})
+		}
 	}
 }
 
@@ -142,9 +180,25 @@ func TestAppendRunsAndTails(t *testing.T) {
 				}
 				for cut := 0; cut <= len(s); cut++ {
 					in := s[cut:]
-					if got, want := Append(nil, in), reference(nil, in); string(got) != string(want) {
-						t.Fatalf("%q: %s, want %s", in, got, want)
-					}
+					checkAppend(t, in)
+				}
+			}
+		}
+	}
+}
+
+// Strings of every length up to past the short path's shortMax, with one
+// or two bytes of every kind at every place, escape as the reference does.
+func TestAppendShortEveryPlace(t *testing.T) {
+	kinds := []byte{'a', '"', '\\', '\n', 0x01, 0x1f, ' ', 0x7f, 0x80, 0xc3, 0xe2, 0xff}
+	for n := 1; n <= shortMax+2; n++ {
+		for pos := 0; pos < n; pos++ {
+			for _, c := range kinds {
+				for _, d := range kinds {
+					s := []byte("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQR"[:n])
+					s[pos] = c
+					s[n-1-pos] = d
+					checkAppend(t, string(s))
 				}
 			}
 		}

@@ -6,29 +6,34 @@ package rfc3339
 
 import "time"
 
+// The Unix seconds of 0000-01-01T00:00:00Z and 10000-01-01T00:00:00Z: the
+// years the hand path writes as four digits.
+const (
+	minSec = -62167219200
+	maxSec = 253402300800
+)
+
 // AppendMillisUTC appends t in UTC as 2006-01-02T15:04:05.000Z, exactly as
 // t.UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z07:00") does.
 func AppendMillisUTC(b []byte, t time.Time) []byte {
-	t = t.UTC()
-	year, month, day := t.Date()
-	if year < 0 || year > 9999 {
-		return t.AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+	sec := t.Unix()
+	if sec < minSec || sec >= maxSec {
+		return t.UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
 	}
-	b = appendDateTime(b, year, month, day, t)
+	b = appendDateTime(b, sec)
 	ms := t.Nanosecond() / 1e6
-	b = append(b, '.', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
-	return append(b, 'Z')
+	return append(b, '.', byte('0'+ms/100), digits2[ms%100*2], digits2[ms%100*2+1], 'Z')
 }
 
 // AppendNano appends t as time.RFC3339Nano does (fraction without
 // trailing zeros, none when zero), by hand when t is in UTC and through
 // AppendFormat otherwise.
 func AppendNano(b []byte, t time.Time) []byte {
-	year, month, day := t.Date()
-	if t.Location() != time.UTC || year < 0 || year > 9999 {
+	sec := t.Unix()
+	if t.Location() != time.UTC || sec < minSec || sec >= maxSec {
 		return t.AppendFormat(b, time.RFC3339Nano)
 	}
-	b = appendDateTime(b, year, month, day, t)
+	b = appendDateTime(b, sec)
 	if ns := t.Nanosecond(); ns != 0 {
 		var frac [10]byte
 		frac[0] = '.'
@@ -45,14 +50,44 @@ func AppendNano(b []byte, t time.Time) []byte {
 	return append(b, 'Z')
 }
 
-func appendDateTime(b []byte, year int, month time.Month, day int, t time.Time) []byte {
-	hour, minute, sec := t.Clock()
-	m := int(month)
+// digits2 holds 00 to 99, two bytes each.
+const digits2 = "00010203040506070809" + "10111213141516171819" + "20212223242526272829" +
+	"30313233343536373839" + "40414243444546474849" + "50515253545556575859" +
+	"60616263646566676869" + "70717273747576777879" + "80818283848586878889" +
+	"90919293949596979899"
+
+// appendDateTime appends 2006-01-02T15:04:05 in UTC for Unix second sec in
+// [minSec, maxSec). The date comes from the day number by the
+// civil-from-days arithmetic (Howard Hinnant's "chrono-compatible low-level
+// date algorithms", public domain): a few divisions by constants, where
+// time.Time's Date and Clock split the time once each.
+func appendDateTime(b []byte, sec int64) []byte {
+	s := sec - minSec // from 0000-01-01, never negative
+	sod := int(s % 86400)
+	// Days from -0400-03-01: years start in March, so that the leap day
+	// is a year's last; 0000-01-01 is 60 days before 0000-03-01 (0000 is
+	// a leap year), and one era of 400 years (146097 days) earlier keeps
+	// every day positive.
+	z := int(s/86400) - 60 + 146097
+	era := z / 146097
+	doe := z - era*146097                                  // day of era, [0, 146096]
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365 // year of era, [0, 399]
+	year := yoe + era*400 - 400
+	doy := doe - (365*yoe + yoe/4 - yoe/100) // day of the March year, [0, 365]
+	mp := (5*doy + 2) / 153                  // month from March, [0, 11]
+	day := doy - (153*mp+2)/5 + 1
+	month := mp + 3
+	if mp >= 10 {
+		month = mp - 9
+		year++
+	}
+	hour, minute, second := sod/3600, sod/60%60, sod%60
+	y1, y2 := year/100*2, year%100*2
 	return append(b,
-		byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-',
-		byte('0'+m/10), byte('0'+m%10), '-',
-		byte('0'+day/10), byte('0'+day%10), 'T',
-		byte('0'+hour/10), byte('0'+hour%10), ':',
-		byte('0'+minute/10), byte('0'+minute%10), ':',
-		byte('0'+sec/10), byte('0'+sec%10))
+		digits2[y1], digits2[y1+1], digits2[y2], digits2[y2+1], '-',
+		digits2[month*2], digits2[month*2+1], '-',
+		digits2[day*2], digits2[day*2+1], 'T',
+		digits2[hour*2], digits2[hour*2+1], ':',
+		digits2[minute*2], digits2[minute*2+1], ':',
+		digits2[second*2], digits2[second*2+1])
 }

@@ -18,6 +18,27 @@ import (
 // waiting for each other at every document, little memory (2.3 KiB each).
 const stageDocs = 256
 
+// stageBatch is how many documents of a finite source (a file) go to the
+// publisher at once: a handoff per document (two channel operations on
+// each side, and the publisher woken each time) cost more than the rest
+// of the stage. A live channel's document goes at once: it must not wait
+// for the next record, which may be long in coming.
+const stageBatch = 16
+
+// jobBatch is a handoff to the publisher goroutine: jobs[:n], whose
+// documents are the batch's own slots in docs.
+type jobBatch struct {
+	jobs [stageBatch]pubJob
+	n    int
+}
+
+// stage is a publisher goroutine's queue: stageDocs documents, in
+// batches of stageBatch.
+type stage struct {
+	docs    []document.Document
+	batches []jobBatch
+}
+
 // publisher takes the mapped documents of one Run (or RunTogether) in the
 // order they were mapped, through the merger when there is one, encodes
 // and publishes them. With more than one core it does so in a goroutine
@@ -33,25 +54,30 @@ type publisher struct {
 	r     *Runner
 	ctx   context.Context
 	arena *pipeline.Arena
-	// docs are the queued documents (async only); free their indexes;
-	// next is the one the mapping writes to, -1 when none is taken.
-	docs []document.Document
-	free chan int32
-	next int32
+	// stage holds the queued documents (async only); free has the
+	// indexes of its free batches, jobs those handed to the goroutine;
+	// cur is the batch the mapping fills, -1 when none is taken. A batch
+	// is handed over with per jobs (stageBatch, or 1 for an endless
+	// source).
+	stage stage
+	free  chan int32
+	cur   int32
+	per   int
 	// one is the document the mapping writes to when inline.
 	one  document.Document
-	jobs chan pubJob // nil: publish in the caller's goroutine
+	jobs chan int32 // nil: publish in the caller's goroutine
 	done chan struct{}
-	// emit is emitMerged; emitTo the job the merger is taking.
+	// emit is emitMerged; emitTo the reading whose record the merger is
+	// taking (the reading, not the job: a pointer to the job kept here
+	// would move every job to the heap).
 	emit   merge.Emit[pipeline.Ticket]
-	emitTo *pubJob
+	emitTo *reading
 }
 
 // pubJob is one document to encode and publish.
 type pubJob struct {
 	rs     *reading
 	doc    *document.Document
-	slot   int32 // in docs; -1 when doc is the caller's (inline)
 	kind   mapping.Kind
 	record uint64            // the record being read when it was queued, for messages
 	pos    pipeline.Position // published by rs.client when n == 0
@@ -64,16 +90,23 @@ type pubJob struct {
 	image  string
 }
 
-func (r *Runner) newPublisher(ctx context.Context) *publisher {
-	p := &publisher{r: r, ctx: ctx, arena: r.pipe.Arena(), next: -1}
+// newPublisher returns the publisher of a Run or RunTogether; finite says
+// its sources end (files), so that documents may wait for a batch to
+// fill before the publisher goroutine takes them.
+func (r *Runner) newPublisher(ctx context.Context, finite bool) *publisher {
+	p := &publisher{r: r, ctx: ctx, arena: r.pipe.Arena(), cur: -1, per: 1}
 	p.emit = p.emitMerged
+	if finite {
+		p.per = stageBatch
+	}
 	if runtime.GOMAXPROCS(0) > 1 {
-		p.docs = r.takeDocs()
-		p.free = make(chan int32, stageDocs)
-		for i := range stageDocs {
+		p.stage = r.takeStage()
+		n := len(p.stage.batches)
+		p.free = make(chan int32, n)
+		for i := range n {
 			p.free <- int32(i)
 		}
-		p.jobs = make(chan pubJob, stageDocs)
+		p.jobs = make(chan int32, n)
 		p.done = make(chan struct{})
 		go p.loop()
 	}
@@ -87,10 +120,10 @@ func (p *publisher) doc() *document.Document {
 	if p.jobs == nil {
 		return &p.one
 	}
-	if p.next < 0 {
-		p.next = <-p.free
+	if p.cur < 0 {
+		p.cur = <-p.free
 	}
-	return &p.docs[p.next]
+	return &p.stage.docs[int(p.cur)*stageBatch+p.stage.batches[p.cur].n]
 }
 
 // queue publishes the document doc returned, now or in turn (or hands it
@@ -104,18 +137,35 @@ func (p *publisher) queue(j pubJob) {
 	j.rs.inflight.Add(1)
 	j.doc = d
 	if p.jobs == nil {
-		j.slot = -1
 		p.publish(&j)
 		return
 	}
-	j.slot, p.next = p.next, -1
-	p.jobs <- j
+	b := &p.stage.batches[p.cur]
+	b.jobs[b.n] = j
+	if b.n++; b.n >= p.per {
+		p.flush()
+	}
+}
+
+// flush hands the batch being filled to the publisher goroutine. It must
+// come before waiting for a reading's documents (inflight).
+func (p *publisher) flush() {
+	if p.cur >= 0 && p.stage.batches[p.cur].n > 0 {
+		p.jobs <- p.cur
+		p.cur = -1
+	}
 }
 
 func (p *publisher) loop() {
 	defer close(p.done)
-	for j := range p.jobs {
-		p.publish(&j)
+	for i := range p.jobs {
+		b := &p.stage.batches[i]
+		for k := range b.n {
+			p.publish(&b.jobs[k])
+		}
+		clear(b.jobs[:b.n]) // they point to readings and strings
+		b.n = 0
+		p.free <- i
 	}
 }
 
@@ -126,20 +176,17 @@ func (p *publisher) publish(j *pubJob) {
 	rs := j.rs
 	defer rs.inflight.Done()
 	if rs.pubFailed.Load() {
-		p.release(j)
 		return
 	}
 	var err error
 	if j.merge {
-		p.emitTo = j
+		p.emitTo = rs
 		r := p.r
 		r.mergeMu.Lock()
 		err = r.merger.Add(merge.Item[pipeline.Ticket]{Kind: j.kind, Doc: j.doc, Logged: j.logged, Image: j.image, Ack: j.t[0]}, p.emit)
 		r.mergeMu.Unlock()
-		p.release(j)
 	} else {
 		ev := p.r.event(p.arena, j.kind, j.doc, j.pos)
-		p.release(j)
 		err = p.send(rs, j.kind, ev, j.t[:j.n])
 	}
 	if err != nil {
@@ -151,7 +198,7 @@ func (p *publisher) publish(j *pubJob) {
 // emitMerged is the merger's Emit: it observes, encodes and publishes what
 // the merger lets go while it takes emitTo's document, under mergeMu.
 func (p *publisher) emitMerged(kind mapping.Kind, d *document.Document, acks []pipeline.Ticket) error {
-	return p.send(p.emitTo.rs, kind, p.r.released(p.arena, kind, d, acks), acks)
+	return p.send(p.emitTo, kind, p.r.released(p.arena, kind, d, acks), acks)
 }
 
 // send publishes ev for rs, with the tickets Reserve took if any, and
@@ -175,39 +222,34 @@ func (p *publisher) send(rs *reading, kind mapping.Kind, ev pipeline.Event, tick
 	return nil
 }
 
-func (p *publisher) release(j *pubJob) {
-	if j.slot >= 0 {
-		p.free <- j.slot
-	}
-}
-
 // close publishes what is queued and ends the goroutine.
 func (p *publisher) close() {
 	if p.jobs != nil {
+		p.flush()
 		close(p.jobs)
 		<-p.done
-		p.r.giveDocs(p.docs)
-		p.docs = nil
+		p.r.giveStage(p.stage)
+		p.stage = stage{}
 	}
 	p.arena.Close()
 }
 
-// takeDocs returns the queue slots of a publisher: those a finished one
-// left (a replay of many small files runs one publisher per file), or new.
-func (r *Runner) takeDocs() []document.Document {
+// takeStage returns the queue of a publisher: the one a finished one left
+// (a replay of many small files runs one publisher per file), or new.
+func (r *Runner) takeStage() stage {
 	r.mu.Lock()
-	docs := r.spareDocs
-	r.spareDocs = nil
+	s := r.spareStage
+	r.spareStage = stage{}
 	r.mu.Unlock()
-	if docs == nil {
-		docs = make([]document.Document, stageDocs)
+	if s.docs == nil {
+		s = stage{docs: make([]document.Document, stageDocs), batches: make([]jobBatch, stageDocs/stageBatch)}
 	}
-	return docs
+	return s
 }
 
-func (r *Runner) giveDocs(docs []document.Document) {
+func (r *Runner) giveStage(s stage) {
 	r.mu.Lock()
-	r.spareDocs = docs
+	r.spareStage = s
 	r.mu.Unlock()
 }
 

@@ -59,8 +59,8 @@ type Runner struct {
 	summary Summary
 	read    map[string]source.Position // where each source read to in this run
 	walk    walkFS                     // nil: the OS (tests inject failures)
-	// spareDocs are a finished publisher's queue slots (publish.go).
-	spareDocs []document.Document
+	// spareStage is a finished publisher's queue (publish.go).
+	spareStage stage
 	// warners are the running sources' record-warning caps, by the name
 	// decoders give their errors (see Run).
 	warners map[string]*fileWarner
@@ -142,10 +142,10 @@ func (r *Runner) replayFile(ctx context.Context, path string, format source.Form
 	opts := r.opts
 	opts.Format = format
 	if source.ArchiveKind(path) == "" {
-		return r.Run(ctx, inScope(source.NewFile(path, opts), sc))
+		return r.run(ctx, inScope(source.NewFile(path, opts), sc), true)
 	}
 	err := source.WalkArchive(ctx, path, opts, func(s source.Source) error {
-		if err := r.Run(ctx, inScope(s, sc)); err != nil {
+		if err := r.run(ctx, inScope(s, sc), true); err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -185,11 +185,17 @@ func sourceName(s source.Source) string {
 // live channel); the mapping is serialized between them. One source must
 // not be run twice at once.
 func (r *Runner) Run(ctx context.Context, src source.Source) error {
+	return r.run(ctx, src, false)
+}
+
+// run is Run; finite says src ends (a file), so that its documents may
+// wait for others before they go to the publisher goroutine.
+func (r *Runner) run(ctx context.Context, src source.Source, finite bool) error {
 	rs, err := r.open(ctx, src)
 	if rs == nil {
 		return err
 	}
-	p := r.newPublisher(ctx)
+	p := r.newPublisher(ctx, finite)
 	defer p.close()
 	rs.use(p)
 	for rs.rd.Next(ctx) {
@@ -225,6 +231,7 @@ func (rs *reading) use(p *publisher) { rs.pub = p }
 // error that stops the source when one failed to publish (nil when ctx
 // ended: a stop is no failure).
 func (rs *reading) published(ctx context.Context) (failed bool, _ error) {
+	rs.pub.flush()
 	rs.inflight.Wait()
 	return rs.failed(ctx)
 }
@@ -241,6 +248,7 @@ func (rs *reading) failed(ctx context.Context) (bool, error) {
 }
 
 func (rs *reading) close(r *Runner) {
+	rs.pub.flush()
 	rs.inflight.Wait()
 	r.merge(&rs.counts)
 	r.merge(&rs.c)
@@ -367,7 +375,7 @@ func (r *Runner) finish(ctx context.Context, rs *reading) error {
 // each source's error, in srcs' order.
 func (r *Runner) RunTogether(ctx context.Context, srcs []source.Source) []error {
 	errs := make([]error, len(srcs))
-	p := r.newPublisher(ctx)
+	p := r.newPublisher(ctx, true)
 	defer p.close()
 	var live []*reading
 	idx := map[*reading]int{}
@@ -415,27 +423,6 @@ func (r *Runner) RunTogether(ctx context.Context, srcs []source.Source) []error 
 	return errs
 }
 
-// outgoing is a document the merger let go, encoded, with the tickets of
-// the records it stands for.
-type outgoing struct {
-	ev   pipeline.Event
-	kind mapping.Kind
-	t    [2]pipeline.Ticket
-	n    int
-}
-
-// emitter returns the merger's Emit: it observes and encodes each
-// document into outs, to be published (and counted) once mergeMu is
-// released.
-func (r *Runner) emitter(outs *[]outgoing) merge.Emit[pipeline.Ticket] {
-	return func(kind mapping.Kind, d *document.Document, acks []pipeline.Ticket) error {
-		o := outgoing{ev: r.released(r.arena, kind, d, acks), kind: kind}
-		o.n = copy(o.t[:], acks)
-		*outs = append(*outs, o)
-		return nil
-	}
-}
-
 // released observes and encodes, into a, a document the merger lets go
 // for the records of acks.
 func (r *Runner) released(a *pipeline.Arena, kind mapping.Kind, d *document.Document, acks []pipeline.Ticket) pipeline.Event {
@@ -443,23 +430,6 @@ func (r *Runner) released(a *pipeline.Arena, kind mapping.Kind, d *document.Docu
 		r.observe(d)
 	}
 	return r.event(a, kind, d, pipeline.Position{Source: acks[0].Source})
-}
-
-// publishOut publishes what the merger let go, counting each document in c
-// once published, and empties outs.
-func (r *Runner) publishOut(ctx context.Context, outs *[]outgoing, c *fileCounts) error {
-	defer func() {
-		clear(*outs)
-		*outs = (*outs)[:0]
-	}()
-	for i := range *outs {
-		o := &(*outs)[i]
-		if err := r.pipe.PublishReserved(ctx, o.ev, o.t[:o.n]...); err != nil {
-			return err
-		}
-		c.kinds[o.kind]++
-	}
-	return nil
 }
 
 // declarePeek is how many records of a file Declare reads: an EVTX file
@@ -532,21 +502,32 @@ func (r *Runner) ExpireHeld(ctx context.Context) error {
 	if r.merger == nil {
 		return nil
 	}
-	return r.release(ctx, r.merger.Expire)
+	return r.release(ctx, r.merger.Expire, false)
 }
 
-// release publishes what f (the merger's Flush or Expire) lets go.
-func (r *Runner) release(ctx context.Context, f func(merge.Emit[pipeline.Ticket]) error) error {
+// release publishes what f (the merger's Flush or Expire) lets go, as it
+// lets it go, under mergeMu as the publishers do (emitMerged): gathering
+// a full hold's documents first had every body of it encoded, and held in
+// the arena, before the first was written. A document that fails to
+// publish stays held with those after it (merge.Emit). With parallel
+// (Flush) and many records held, helpers encode them (flush.go).
+func (r *Runner) release(ctx context.Context, f func(merge.Emit[pipeline.Ticket]) error, parallel bool) error {
 	var c fileCounts
 	defer r.merge(&c)
-	var outs []outgoing
 	r.mergeMu.Lock()
-	err := f(r.emitter(&outs))
-	r.mergeMu.Unlock()
-	if err == nil {
-		err = r.publishOut(ctx, &outs, &c)
+	defer r.mergeMu.Unlock()
+	if n := flushers(r.merger.Len()); parallel && n > 0 {
+		pf := r.newParallelFlush(ctx, n, &c)
+		return pf.finish(f(pf.emit))
 	}
-	return err
+	return f(func(kind mapping.Kind, d *document.Document, acks []pipeline.Ticket) error {
+		if err := r.pipe.PublishReserved(ctx, r.released(r.arena, kind, d, acks), acks...); err != nil {
+			return err
+		}
+		// Counted once published: a document refused at SIGINT is not one.
+		c.kinds[kind]++
+		return nil
+	})
 }
 
 // RunExpiry calls ExpireHeld every period until ctx ends; sources that
@@ -589,7 +570,7 @@ func (r *Runner) FlushHeld(ctx context.Context) error {
 	if r.merger == nil {
 		return nil
 	}
-	return r.release(ctx, r.merger.Flush)
+	return r.release(ctx, r.merger.Flush, true)
 }
 
 // startPosition is where src resumes: where this run last read it, else

@@ -551,7 +551,12 @@ func (d *decoder) readValues(c *cursor, off int) (int, int, error) {
 	// Every record reads its values: the descriptors (checked to fit
 	// above) and the slots are sliced once, not appended one by one.
 	ds := c.b[desc:data]
-	d.vals = slices.Grow(d.vals, n)[:start+n]
+	if n <= cap(d.vals)-start {
+		// The length alone: no pointer store, no write barrier.
+		d.vals = d.vals[:start+n]
+	} else {
+		d.vals = slices.Grow(d.vals, n)[:start+n]
+	}
 	vs := d.vals[start:]
 	for i := range vs {
 		e := ds[4*i : 4*i+4]

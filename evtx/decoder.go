@@ -67,6 +67,7 @@ type decoder struct {
 	unnamed   int
 	strs      map[string]string
 	rec       *winevent.Record
+	strSet    uint8 // the rec string fields set so far (setStr)
 
 	// budget is the node visits left for the current record: substitution
 	// values may repeat nested BinXML, so output could otherwise grow
@@ -152,14 +153,13 @@ func (r *chunkResult) reset(index int) {
 	r.text = r.text[:0]
 }
 
-// next returns a record slot to decode into, reusing earlier Data capacity.
+// next returns a record slot to decode into, reusing earlier Data capacity;
+// decodeRecord clears what it does not set.
 func (r *chunkResult) next() *winevent.Record {
 	if r.n == len(r.records) {
 		r.records = append(r.records, winevent.Record{})
 	}
-	rec := &r.records[r.n]
-	rec.Reset()
-	return rec
+	return &r.records[r.n]
 }
 
 // decodeChunk decodes chunk index idx (file offset off) held in b.
@@ -171,7 +171,7 @@ func (d *decoder) decodeChunk(idx int, off int64, b []byte, res *chunkResult) {
 			return
 		}
 		if r := recover(); r != nil {
-			res.errs = append(res.errs, &ChunkError{File: d.file, Chunk: idx, Offset: off, Err: fmt.Errorf("%w: %v", ErrPanic, r)})
+			res.errs = append(res.errs, &ChunkError{File: d.file, Chunk: idx, Offset: off, Err: recovered(r)})
 		}
 	}()
 	if len(b) < chunkHeaderSize {
@@ -321,7 +321,7 @@ func (d *decoder) safeRecord(pos, size int, rec *winevent.Record) (keep bool, er
 			return
 		}
 		if r := recover(); r != nil {
-			keep, err = false, fmt.Errorf("%w: %v", ErrPanic, r)
+			keep, err = false, recovered(r)
 		}
 	}()
 	return d.decodeRecord(pos, size, rec)
@@ -330,7 +330,11 @@ func (d *decoder) safeRecord(pos, size int, rec *winevent.Record) (keep bool, er
 // decodeRecord decodes the record at chunk offset pos into rec. It returns
 // false when the filter rejects the record.
 func (d *decoder) decodeRecord(pos, size int, rec *winevent.Record) (bool, error) {
-	d.rec = rec
+	if d.rec != rec {
+		// Records the filter drops reuse one slot: no pointer store
+		// (and write barrier) for each.
+		d.rec = rec
+	}
 	d.out = d.out[:0]
 	d.spans = d.spans[:0]
 	d.vals = d.vals[:0]
@@ -338,11 +342,6 @@ func (d *decoder) decodeRecord(pos, size int, rec *winevent.Record) (bool, error
 	d.jdata, d.jraw = 0, 0
 	d.budget = maxVisits
 	d.nested = d.nested[:0]
-	// The record header's number is only a fallback for events without a
-	// System/EventRecordID (the walk below sets it from there): the two
-	// differ in most exported and forwarded logs, and the event's own
-	// number is what XML and JSON renderings of the same event carry.
-	rec.RecordID = binary.LittleEndian.Uint64(d.chunk[pos+8:])
 	root, fr, ti, err := d.recordRoot(pos, size)
 	if err != nil {
 		return false, err
@@ -359,6 +358,22 @@ func (d *decoder) decodeRecord(pos, size int, rec *winevent.Record) (bool, error
 			filtered = true
 		}
 	}
+	// The slot still holds an earlier record. Its number fields are
+	// cleared; its strings and Data are overwritten as they are decoded,
+	// each only when it changes, and those this record lacks are cleared
+	// after the walk (see setStr): a pointer store costs a write barrier
+	// while the GC marks, and most of them would store what is there.
+	d.strSet = 0
+	rec.Data = rec.Data[:0]
+	rec.EventID, rec.Version, rec.ProcessID, rec.ThreadID = 0, 0, 0, 0
+	if rec.TimeCreated != (time.Time{}) {
+		rec.TimeCreated = time.Time{}
+	}
+	// The record header's number is only a fallback for events without a
+	// System/EventRecordID (the walk below sets it from there): the two
+	// differ in most exported and forwarded logs, and the event's own
+	// number is what XML and JSON renderings of the same event carry.
+	rec.RecordID = binary.LittleEndian.Uint64(d.chunk[pos+8:])
 	if ti >= 0 {
 		err = d.walkInstance(ti, rNone, fr, 0)
 	} else {
@@ -367,20 +382,63 @@ func (d *decoder) decodeRecord(pos, size int, rec *winevent.Record) (bool, error
 	if err != nil {
 		return false, err
 	}
+	d.clearUnset()
 	if !filtered && d.filter != nil && !d.filter(rec.Provider, rec.EventID) {
 		return false, nil
 	}
 	if rec.TimeCreated.IsZero() {
 		rec.TimeCreated = filetimeToTime(binary.LittleEndian.Uint64(d.chunk[pos+16:]))
 	}
+	// One allocation holds every event data value of the record. Spans
+	// are in Data order, at most one per pair.
+	s := ""
 	if len(d.spans) > 0 {
-		// One allocation holds every event data value of the record.
-		s := string(d.out)
-		for _, sp := range d.spans {
-			rec.Data[sp.data].Value = s[sp.start:sp.end]
+		s = string(d.out)
+	}
+	spans := d.spans
+	for i := range rec.Data {
+		dp := &rec.Data[i]
+		if len(spans) > 0 && spans[0].data == i {
+			dp.Value = s[spans[0].start:spans[0].end]
+			spans = spans[1:]
+		} else if dp.Value != "" {
+			dp.Value = ""
 		}
 	}
 	return true, nil
+}
+
+// The string fields of winevent.Record that decodeRecord sets through
+// setStr, as bits of decoder.strSet.
+const (
+	setProvider = 1 << iota
+	setChannel
+	setComputer
+	setUserID
+)
+
+// setStr stores s in the current record's string field p (bit: which one)
+// unless it holds s already: interned strings repeat from record to
+// record, and a store that changes nothing still costs a write barrier.
+func (d *decoder) setStr(p *string, bit uint8, s string) {
+	d.strSet |= bit
+	if *p != s {
+		*p = s
+	}
+}
+
+// clearUnset clears the string fields the record did not set, which still
+// hold an earlier record's.
+func (d *decoder) clearUnset() {
+	rec := d.rec
+	for _, f := range [...]struct {
+		p   *string
+		bit uint8
+	}{{&rec.Provider, setProvider}, {&rec.Channel, setChannel}, {&rec.Computer, setComputer}, {&rec.UserID, setUserID}} {
+		if d.strSet&f.bit == 0 && *f.p != "" {
+			*f.p = ""
+		}
+	}
 }
 
 // recordRoot decodes the BinXML of the record at pos up to its node tree.
@@ -388,17 +446,20 @@ func (d *decoder) decodeRecord(pos, size int, rec *winevent.Record) (bool, error
 // per chunk and the record only supplies values (ti is then its index).
 // Anything else is decoded as a tree of its own.
 func (d *decoder) recordRoot(pos, size int) (root int32, fr frame, ti int32, err error) {
-	c := cursor{b: d.chunk, off: pos + recordHeaderSize, end: pos + size - 4}
+	// The parser is filled field by field: built as a composite literal
+	// it is copied from a temporary, and loading what was just stored
+	// stalls (this runs for every record).
+	var p parser
+	p.d, p.c.b, p.c.off, p.c.end = d, d.chunk, pos+recordHeaderSize, pos+size-4
 	for {
-		t, ok := c.peek()
+		t, ok := p.c.peek()
 		if !ok || t != tokFragmentHeader {
 			break
 		}
-		c.skip(4)
+		p.c.skip(4)
 	}
-	if t, _ := c.peek(); t == tokTemplate && c.err == nil {
-		c.off++
-		p := parser{d: d, c: c}
+	if t, _ := p.c.peek(); t == tokTemplate && p.c.err == nil {
+		p.c.off++
 		ti, valOff, err := p.instanceHeader()
 		if err != nil {
 			return -1, frame{}, -1, err
@@ -409,7 +470,6 @@ func (d *decoder) recordRoot(pos, size int) (root int32, fr frame, ti int32, err
 		}
 		return d.templates[ti].root, frame{vs, ve}, ti, nil
 	}
-	p := parser{d: d, c: c}
 	root, err = p.content(0, true)
 	return root, frame{}, -1, err
 }
@@ -552,7 +612,7 @@ func (d *decoder) walkElem(n int32, parent role, fr frame, depth int) error {
 		return d.walk(d.nodes[n].first, r, fr, depth)
 	case rProvider:
 		if a := d.attr(n, "Name"); a >= 0 {
-			rec.Provider = d.attrString(a, fr)
+			d.setStr(&rec.Provider, setProvider, d.attrString(a, fr))
 		}
 	case rEventID:
 		v, _ := d.contentUint(n, fr)
@@ -561,9 +621,9 @@ func (d *decoder) walkElem(n int32, parent role, fr frame, depth int) error {
 		v, _ := d.contentUint(n, fr)
 		rec.Version = uint8(v)
 	case rChannel:
-		rec.Channel = d.contentString(n, fr)
+		d.setStr(&rec.Channel, setChannel, d.contentString(n, fr))
 	case rComputer:
-		rec.Computer = d.contentString(n, fr)
+		d.setStr(&rec.Computer, setComputer, d.contentString(n, fr))
 	case rTimeCreated:
 		if a := d.attr(n, "SystemTime"); a >= 0 {
 			rec.TimeCreated = d.attrTime(a, fr)
@@ -574,7 +634,7 @@ func (d *decoder) walkElem(n int32, parent role, fr frame, depth int) error {
 		}
 	case rSecurity:
 		if a := d.attr(n, "UserID"); a >= 0 {
-			rec.UserID = d.attrString(a, fr)
+			d.setStr(&rec.UserID, setUserID, d.attrString(a, fr))
 		}
 	case rExecution:
 		if a := d.attr(n, "ProcessID"); a >= 0 {
@@ -635,9 +695,24 @@ func (d *decoder) addParts(name string, first int32, fr frame) {
 		return
 	}
 	rec := d.rec
-	rec.Data = append(rec.Data, winevent.Data{Name: name})
+	// The slot's Data keeps an earlier record's pairs: the name is stored
+	// only when it differs, the value at the end (decodeRecord).
+	if i := len(rec.Data); i < cap(rec.Data) {
+		rec.Data = rec.Data[:i+1]
+		if dp := &rec.Data[i]; dp.Name != name {
+			dp.Name = name
+		}
+	} else {
+		rec.Data = append(rec.Data, winevent.Data{Name: name})
+	}
 	start := len(d.out)
-	d.out = d.appendParts(d.out, first, fr)
+	if out := d.appendParts(d.out, first, fr); cap(out) == cap(d.out) {
+		// Same array (appends only grow it): storing the length alone
+		// spares a pointer store, and its write barrier, per pair.
+		d.out = d.out[:len(out)]
+	} else {
+		d.out = out
+	}
 	if len(d.out) > start {
 		d.spans = append(d.spans, span{len(rec.Data) - 1, start, len(d.out)})
 	}

@@ -22,7 +22,20 @@ var (
 	ErrRecursion      = errors.New("recursive template")
 	ErrTooLarge       = errors.New("structure exceeds decoder limits")
 	ErrPanic          = errors.New("internal decoder panic")
+	// ErrUnreadable is a read of a memory-mapped file that faulted: the
+	// file shrank while it was read, or the disk failed.
+	ErrUnreadable = errors.New("file unreadable while mapped (it shrank, or an I/O error)")
 )
+
+// recovered turns what a decoding goroutine recovered into the error to
+// report: a memory fault (debug.SetPanicOnFault's runtime.Error carries the
+// address) is the file's, anything else the decoder's.
+func recovered(r any) error {
+	if f, ok := r.(interface{ Addr() uintptr }); ok {
+		return fmt.Errorf("%w: fault at address %#x", ErrUnreadable, f.Addr())
+	}
+	return fmt.Errorf("%w: %v", ErrPanic, r)
+}
 
 // RecordError reports a record that could not be decoded. Its neighbours are
 // still delivered.

@@ -74,6 +74,37 @@ func fuzzDecode(t *testing.T, data []byte) {
 	if fmt.Sprint(jres.errs) != fmt.Sprint(res.errs) || jres.stats != res.stats {
 		t.Fatalf("JSON mode: errors %v, stats %+v; records: %v, %+v", jres.errs, jres.stats, res.errs, res.stats)
 	}
+	// Decoded into record slots an earlier chunk filled (decodeRecord
+	// stores only what changes), the chunk gives the same records.
+	rd := newDecoder("fuzz", &opts)
+	rd.noRecover = true
+	var rres chunkResult
+	rd.decodeChunk(0, 0, dirtyChunk(), &rres)
+	rd.decodeChunk(0, 0, data, &rres)
+	if got, want := renderResult(&rres), renderResult(&res); got != want {
+		t.Fatalf("decoded into used slots:\n%s\nfresh:\n%s", got, want)
+	}
+}
+
+// dirtyChunk holds records with every System field and more event data
+// pairs than most, to leave values in the slots of a chunkResult.
+func dirtyChunk() []byte {
+	cb := newChunkBuilder()
+	names := []string{"A", "B", "C", "D", "E", "F", "G", "H"}
+	for i := 0; i < 30; i++ {
+		vals := systemVals(winevent.ProviderSecurity, uint16(4688+i%2))
+		for j := range names {
+			vals = append(vals, vStr(fmt.Sprintf("value %d %d", i, j)))
+		}
+		cb.record(uint64(100+i), "dirty", eventTemplate(names...), vals)
+	}
+	return cb.bytes()
+}
+
+// renderResult is what a chunkResult delivers: its kept records and
+// their ends, its errors and counts.
+func renderResult(r *chunkResult) string {
+	return fmt.Sprintf("%d %+v %v %v %+v", r.n, r.records[:r.n], r.ends[:r.n], r.errs, r.stats)
 }
 
 func FuzzChunk(f *testing.F) {

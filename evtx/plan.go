@@ -269,7 +269,7 @@ func (d *decoder) runPlan(ops []planOp, fr frame) error {
 				}
 			}
 		case opProvider:
-			rec.Provider = d.cachedParts(op, op.first, fr)
+			d.setStr(&rec.Provider, setProvider, d.cachedParts(op, op.first, fr))
 		case opEventID:
 			v, _ := d.partsUint(op.first, fr)
 			rec.EventID = uint16(v)
@@ -277,13 +277,13 @@ func (d *decoder) runPlan(ops []planOp, fr frame) error {
 			v, _ := d.partsUint(op.first, fr)
 			rec.Version = uint8(v)
 		case opChannel:
-			rec.Channel = d.cachedParts(op, op.first, fr)
+			d.setStr(&rec.Channel, setChannel, d.cachedParts(op, op.first, fr))
 		case opComputer:
-			rec.Computer = d.cachedParts(op, op.first, fr)
+			d.setStr(&rec.Computer, setComputer, d.cachedParts(op, op.first, fr))
 		case opTime:
 			rec.TimeCreated = d.attrTime(op.first, fr)
 		case opUserID:
-			rec.UserID = d.cachedParts(op, op.first, fr)
+			d.setStr(&rec.UserID, setUserID, d.cachedParts(op, op.first, fr))
 		case opProcessID:
 			v, _ := d.partsUint(op.first, fr)
 			rec.ProcessID = uint32(v)

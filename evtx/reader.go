@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 
@@ -75,6 +76,7 @@ type Reader struct {
 	opts   Options
 	header FileHeader
 	closer io.Closer
+	mem    *fileMap // the file mapped (Open, Dump on Linux), or nil
 
 	// limit is the number of chunk slots: known at once for a
 	// random-access file, when the stream ends for a stream.
@@ -139,7 +141,9 @@ func Open(path string, opts Options) (*Reader, error) {
 
 // NewReader reads an EVTX file from r, which holds size bytes; name is used
 // in errors. Every chunk slot the file holds is read, whatever the header
-// says (dirty files declare fewer chunks than they use).
+// says (dirty files declare fewer chunks than they use). When r is an
+// *os.File it may be mapped into memory until Close (see fileMap); the
+// caller still closes it, before or after the Reader.
 func NewReader(r io.ReaderAt, size int64, name string, opts Options) (*Reader, error) {
 	hb := make([]byte, 128)
 	if _, err := r.ReadAt(hb, 0); err != nil {
@@ -165,6 +169,9 @@ func NewReader(r io.ReaderAt, size int64, name string, opts Options) (*Reader, e
 			return nil, &FileError{File: name, Err: fmt.Errorf("checking the saved position: %w", err)}
 		}
 		rd.setStart(start, why)
+	}
+	if f, ok := r.(*os.File); ok {
+		rd.mapFrom(f)
 	}
 	return rd, nil
 }
@@ -271,6 +278,9 @@ func (r *Reader) take(buf []byte) (i int, b []byte, off int64, err error, ok boo
 		}
 		off = int64(fileHeaderBlock) + int64(i)*chunkSize
 		n := min(int64(chunkSize), r.size-off)
+		if r.mem != nil {
+			return i, r.mem.chunk(off, n), off, nil, true
+		}
 		b = buf[:n]
 		if _, err := r.src.ReadAt(b, off); err != nil && err != io.EOF {
 			return i, nil, off, err, true
@@ -313,6 +323,15 @@ func (r *Reader) endStream(n int, err error) {
 	close(r.eofc)
 }
 
+// chunkBuf returns a buffer for take to read chunks into; a mapped file
+// needs none.
+func (r *Reader) chunkBuf() []byte {
+	if r.mem != nil {
+		return nil
+	}
+	return make([]byte, chunkSize)
+}
+
 // decodeNext takes the next chunk slot and decodes it with dec into res.
 func (r *Reader) decodeNext(dec *decoder, buf []byte, res *chunkResult) bool {
 	i, b, off, err, ok := r.take(buf)
@@ -324,6 +343,12 @@ func (r *Reader) decodeNext(dec *decoder, buf []byte, res *chunkResult) bool {
 		res.stats.Chunks = 1
 		res.errs = append(res.errs, &ChunkError{File: r.name, Chunk: i, Offset: off, Err: err})
 		return true
+	}
+	if r.mem != nil {
+		// A fault reading the mapping (the file shrank) becomes a
+		// panic that decodeChunk reports, rather than a crash.
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+		defer r.mem.release(i, int(r.limit.Load()))
 	}
 	dec.decodeChunk(i, off, b, res)
 	return true
@@ -368,7 +393,7 @@ func (r *Reader) nextChunk(ctx context.Context) (*chunkResult, bool) {
 			if r.hook != nil {
 				r.hook(r.dec)
 			}
-			r.buf = make([]byte, chunkSize)
+			r.buf = r.chunkBuf()
 			r.cur = &chunkResult{}
 		}
 		res := r.cur
@@ -430,7 +455,7 @@ func (r *Reader) worker() {
 	defer r.wg.Done()
 	dec := newDecoder(r.name, &r.opts)
 	dec.json = r.json
-	buf := make([]byte, chunkSize)
+	buf := r.chunkBuf()
 	for {
 		var res *chunkResult
 		select {
@@ -460,8 +485,31 @@ func (r *Reader) Record() *winevent.Record {
 
 // Position returns the physical position just past the current record:
 // a Reader opened with it as Options.Start continues with the next record.
-func (r *Reader) Position() Position {
+func (r *Reader) Position() Position { return r.PositionOf(r.Mark()) }
+
+// Mark is where a Reader stands, as Position would give it but without the
+// file's salt: cheap enough to take at every record. PositionOf turns it
+// into the Position. A caller that may need the position after a record
+// but seldom does (a source that checkpoints only some records, or a
+// peek at a file's first records) takes Marks, and spares the scan of
+// every chunk header that the salt costs the first time.
+type Mark struct {
+	chunk, offset int
+	ident         uint64
+	set           bool // false: the reader stood before its first record
+}
+
+// Mark returns the Mark of the current record.
+func (r *Reader) Mark() Mark {
 	if r.Record() == nil {
+		return Mark{}
+	}
+	return Mark{chunk: r.cur.index, offset: int(r.cur.ends[r.pos]), ident: r.cur.ident, set: true}
+}
+
+// PositionOf returns the Position of a Mark this reader returned.
+func (r *Reader) PositionOf(m Mark) Position {
+	if !m.set {
 		return r.opts.Start
 	}
 	if !r.saltDone {
@@ -478,7 +526,7 @@ func (r *Reader) Position() Position {
 		}
 		r.salt = salt
 	}
-	return Position{Chunk: r.cur.index, Offset: int(r.cur.ends[r.pos]), Check: mixCheck(r.cur.ident, r.salt)}
+	return Position{Chunk: m.chunk, Offset: m.offset, Check: mixCheck(m.ident, r.salt)}
 }
 
 // Err returns the error that stopped the iteration (I/O or cancellation).
@@ -500,6 +548,10 @@ func (r *Reader) Close() error {
 	if r.started {
 		close(r.done)
 		r.wg.Wait()
+	}
+	if r.mem != nil {
+		r.mem.close()
+		r.mem = nil
 	}
 	if r.closer != nil {
 		return r.closer.Close()

@@ -86,13 +86,6 @@ func (l Limits) withDefaults() Limits {
 	return l
 }
 
-type item struct {
-	ev   Event
-	t    [2]Ticket // the records the event stands for: one, or two merged
-	nt   int
-	size int64
-}
-
 // Linker is implemented by checkpoint stores that can tie two records of
 // different sources that went into one document (a merged Sysmon and
 // Security event): neither source's checkpoint passes its record before
@@ -107,6 +100,7 @@ type batch struct {
 	events  []Event
 	tickets []Ticket
 	bytes   int64
+	born    time.Time // when its first event came, for FlushInterval
 }
 
 // Pipeline batches published events, hands batches to the output's workers
@@ -124,9 +118,24 @@ type Pipeline struct {
 
 	budget  *budget
 	chunks  *chunkPool
-	in      chan item
 	batches chan *batch
 	free    chan *batch
+
+	// Producers append their events to cur themselves, under bmu: a
+	// handoff per event to the batcher (a channel send, a select, often
+	// a goroutine switch) cost more than the rest of the pipeline. A full
+	// cur moves to ready, which the batcher hands to the workers; while
+	// ready is taken and cur is full, producers wait (freed), before
+	// adding their event, as they waited on a full channel: so a producer
+	// that gives up (its ctx) has put nothing in a batch. kick wakes the
+	// batcher when a batch starts (its age counts from then) or is full;
+	// closing asks it to hand over what is left and end.
+	bmu     sync.Mutex
+	cur     *batch
+	ready   *batch
+	freed   chan struct{} // closed when ready is taken; nil: nobody waits
+	kick    chan struct{}
+	closing chan struct{}
 
 	mu         sync.Mutex
 	closed     bool
@@ -155,8 +164,9 @@ func New(ctx context.Context, out Output, cp Checkpoints, opts Options) *Pipelin
 		cancel:  cancel,
 		budget:  newBudget(opts.MaxBytesInFlight),
 		chunks:  newChunkPool(opts.MaxBytesInFlight),
-		in:      make(chan item, lim.MaxEvents),
 		batches: make(chan *batch),
+		kick:    make(chan struct{}, 1),
+		closing: make(chan struct{}),
 		free:    make(chan *batch, lim.Workers+2),
 	}
 	p.running.Add(1 + lim.Workers)
@@ -246,30 +256,75 @@ func (p *Pipeline) publish(ctx context.Context, ev Event, reserved []Ticket) err
 		ev.release()
 		return fmt.Errorf("publish %s offset %d: %w", ev.Pos.Source, ev.Pos.Offset, err)
 	}
-	it := item{ev: ev, size: size}
-	if reserved == nil {
-		it.t[0], it.nt = p.cp.Begin(ev.Pos), 1
-	} else {
-		it.nt = copy(it.t[:], reserved)
+	if err := p.admit(ctx); err != nil {
+		p.budget.release(size)
+		ev.release()
+		return fmt.Errorf("publish %s offset %d: %w", ev.Pos.Source, ev.Pos.Offset, err)
 	}
-	// Counted before the send: once sent, the event may be delivered and
-	// acknowledged before this goroutine runs again, and counters must
-	// never show it acknowledged and not published.
+	// bmu is held: the event goes into cur.
+	b := p.cur
+	if b == nil {
+		b = p.getBatch()
+		b.born = time.Now()
+		p.cur = b
+		p.wake() // the batch's age counts from now
+	}
+	b.events = append(b.events, ev)
+	if reserved == nil {
+		b.tickets = append(b.tickets, p.cp.Begin(ev.Pos))
+	} else {
+		b.tickets = append(b.tickets, reserved...)
+	}
+	b.bytes += size
+	// Counted before bmu is released: once the batch leaves, the event
+	// may be delivered and acknowledged before this goroutine runs again,
+	// and counters must never show it acknowledged and not published.
 	p.pending.Add(1)
 	p.c.EventsPublished.Add(1)
 	p.c.QueueDepth.Add(1)
 	p.c.BytesInFlight.Add(size)
+	if p.full(b) {
+		if p.ready == nil {
+			p.ready, p.cur = b, nil
+		}
+		p.wake()
+	}
+	p.bmu.Unlock()
+	return nil
+}
+
+// admit returns with bmu held once cur has room for an event, or an
+// error (ctx ended, the pipeline aborted) without it.
+func (p *Pipeline) admit(ctx context.Context) error {
+	for {
+		p.bmu.Lock()
+		if p.cur == nil || !p.full(p.cur) {
+			return nil
+		}
+		if p.freed == nil {
+			p.freed = make(chan struct{})
+		}
+		freed := p.freed
+		p.bmu.Unlock()
+		select {
+		case <-freed:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-p.ctx.Done():
+			return ErrClosed
+		}
+	}
+}
+
+func (p *Pipeline) full(b *batch) bool {
+	return len(b.events) >= p.lim.MaxEvents || b.bytes >= int64(p.lim.MaxBytes)
+}
+
+// wake kicks the batcher, unless it has a kick pending already.
+func (p *Pipeline) wake() {
 	select {
-	case p.in <- it:
-		return nil
-	case <-ctx.Done():
-		p.unpublish(size)
-		ev.release()
-		return fmt.Errorf("publish %s offset %d: %w", ev.Pos.Source, ev.Pos.Offset, ctx.Err())
-	case <-p.ctx.Done():
-		p.unpublish(size)
-		ev.release()
-		return fmt.Errorf("publish %s offset %d: %w", ev.Pos.Source, ev.Pos.Offset, ErrClosed)
+	case p.kick <- struct{}{}:
+	default:
 	}
 }
 
@@ -294,57 +349,73 @@ func (p *Pipeline) putBatch(b *batch) {
 	}
 }
 
-// batchLoop cuts the input into batches by count, bytes and age.
+// batchLoop hands the batches the producers filled (ready), or that
+// reached FlushInterval of age (cur), to the workers, in order.
 func (p *Pipeline) batchLoop() {
 	defer p.running.Done()
 	defer close(p.batches)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
-	var (
-		cur    *batch
-		timerC <-chan time.Time
-	)
-	send := func() bool {
-		b := cur
-		cur, timerC = nil, nil
-		timer.Stop()
-		select {
-		case p.batches <- b:
-			return true
-		case <-p.ctx.Done():
-			return false
-		}
-	}
+	var timerC <-chan time.Time
+	closing := p.closing
 	for {
 		select {
-		case it, ok := <-p.in:
-			if !ok {
-				if cur != nil {
-					send()
-				}
-				return
-			}
-			if cur == nil {
-				cur = p.getBatch()
-				timer.Reset(p.lim.FlushInterval)
-				timerC = timer.C
-			}
-			cur.events = append(cur.events, it.ev)
-			cur.tickets = append(cur.tickets, it.t[:it.nt]...)
-			cur.bytes += it.size
-			if len(cur.events) >= p.lim.MaxEvents || cur.bytes >= int64(p.lim.MaxBytes) {
-				if !send() {
-					return
-				}
-			}
+		case <-p.kick:
 		case <-timerC:
-			if !send() {
-				return
-			}
+			timerC = nil
+		case <-closing:
+			closing = nil
 		case <-p.ctx.Done():
 			return
 		}
+		for {
+			b, wait := p.take(closing == nil)
+			if b == nil {
+				if closing == nil {
+					return // closed, and everything handed over
+				}
+				if wait > 0 && timerC == nil {
+					timer.Reset(wait)
+					timerC = timer.C
+				}
+				break
+			}
+			select {
+			case p.batches <- b:
+			case <-p.ctx.Done():
+				return
+			}
+		}
 	}
+}
+
+// take returns the next batch to hand to the workers: ready, else cur
+// when it is full, FlushInterval old or all is closing; nil and how long
+// until cur is old enough when there is none.
+func (p *Pipeline) take(closing bool) (*batch, time.Duration) {
+	p.bmu.Lock()
+	defer p.bmu.Unlock()
+	b := p.ready
+	p.ready = nil
+	if p.freed != nil {
+		close(p.freed)
+		p.freed = nil
+	}
+	cur := p.cur
+	if cur == nil {
+		return b, 0
+	}
+	age := time.Since(cur.born)
+	switch {
+	case b != nil && p.full(cur):
+		p.ready, p.cur = cur, nil
+	case b == nil && (closing || p.full(cur) || age >= p.lim.FlushInterval):
+		b, p.cur = cur, nil
+	}
+	if b == nil {
+		return nil, p.lim.FlushInterval - age
+	}
+	return b, 0
 }
 
 func (p *Pipeline) worker() {
@@ -448,7 +519,7 @@ func (p *Pipeline) Close() error {
 	}
 	aborted := p.ctx.Err() != nil
 	wait(&p.publishers)
-	close(p.in)
+	close(p.closing)
 	wait(&p.running)
 	p.cancel()
 	p.ticker.Wait()

@@ -94,19 +94,7 @@ func TestBackpressure(t *testing.T) {
 	c := &monitoring.Counters{}
 	p := pipeline.New(context.Background(), out, newReg(t), pipeline.Options{MaxBytesInFlight: 10 * (1000 + 64 + 10), Counters: c})
 	cl := p.Client("s")
-	published := 0
-	for off := uint64(1); off <= 100; off++ {
-		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-		err := cl.Publish(ctx, ev("s", off, 1000))
-		cancel()
-		if err != nil {
-			if !errors.Is(err, context.DeadlineExceeded) {
-				t.Fatalf("publish: %v", err)
-			}
-			break
-		}
-		published++
-	}
+	published := publishUntilBlocked(t, cl, 1000)
 	if published < 8 || published > 10 {
 		t.Fatalf("published %d events of 1 KB under a ~10 KB budget before blocking", published)
 	}
@@ -291,4 +279,55 @@ func TestAbortUnblocksProducers(t *testing.T) {
 	if err := p.Close(); err == nil {
 		t.Error("Close after abort reported no unacknowledged events")
 	}
+}
+
+// While the workers are busy and a full batch waits for them, a producer
+// waits before its event goes into a batch: one that gives up (its ctx)
+// has published nothing, and the events queued before it are delivered.
+func TestFullBatchesHoldProducers(t *testing.T) {
+	out := &gateOutput{lim: pipeline.Limits{MaxEvents: 2, FlushInterval: time.Hour, Workers: 1}, gate: make(chan struct{})}
+	reg := newReg(t)
+	p := pipeline.New(context.Background(), out, reg, pipeline.Options{})
+	cl := p.Client("s")
+	published := publishUntilBlocked(t, cl, 10)
+	// One batch at the worker, one the batcher offers it, one ready and
+	// the full one producers append to.
+	if published != 8 {
+		t.Fatalf("published %d events in batches of 2 before blocking, want 8", published)
+	}
+	close(out.gate)
+	next := uint64(published + 2) // offsets need only increase
+	if err := cl.Publish(context.Background(), ev("s", next, 10)); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got := out.delivered()
+	if len(got) != published+1 || got[fmt.Sprintf("s-%d", published+1)] != 0 {
+		t.Errorf("delivered %v, want s-1..s-%d and s-%d", got, published, next)
+	}
+	if pos, _ := reg.Position("s"); pos.Offset != next {
+		t.Errorf("checkpoint %d, want %d", pos.Offset, next)
+	}
+}
+
+// publishUntilBlocked publishes events of size bytes from offset 1 on,
+// until one waits for 50 ms, and returns how many were published.
+func publishUntilBlocked(t *testing.T, cl *pipeline.Client, size int) int {
+	t.Helper()
+	published := 0
+	for off := uint64(1); off <= 100; off++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		err := cl.Publish(ctx, ev("s", off, size))
+		cancel()
+		if err != nil {
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("publish: %v", err)
+			}
+			break
+		}
+		published++
+	}
+	return published
 }

@@ -28,6 +28,7 @@ package merge
 
 import (
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/procbeat/procbeat/fields/document"
@@ -127,22 +128,38 @@ func providerOf(p string) provider {
 	return other
 }
 
+// key is a record's host, kind, provider and pid, as two words without
+// padding: hashed a word at a time, not the host's name for every record.
+// The provider keeps the records of one provider in chains of their own:
+// a twin is looked for among the other provider's only, and a reused pid
+// makes long chains of one provider's records.
 type key struct {
-	host string
-	pid  int64
-	kind mapping.Kind
+	hostKind uint64 // host.id<<16 | kind<<8 | provider
+	pid      int64
 }
 
-type streamKey struct {
-	host string
-	prov provider
+func keyOf(h *host, kind mapping.Kind, prov provider, pid int64) key {
+	return key{hostKind: uint64(h.id)<<16 | uint64(kind)<<8 | uint64(prov), pid: pid}
+}
+
+func (k key) kind() mapping.Kind { return mapping.Kind(k.hostKind >> 8 & 0xff) }
+
+// twins is the key of the records of the other provider k's record may
+// pair with.
+func (k key) twins() key { return key{hostKind: k.hostKind ^ 1, pid: k.pid} }
+
+// host is what the Merger knows of one host: its number in keys and its
+// streams, by provider (sysmon, security).
+type host struct {
+	id int32
+	st [2]*stream
 }
 
 // stream is one provider's records of one host: its event-time watermark
 // and its held records in arrival order.
 type stream struct {
 	wm    time.Time
-	q     []ref
+	q     queue
 	other *stream // the other provider's stream of the host, once seen
 }
 
@@ -150,6 +167,19 @@ type ref struct {
 	slot int32
 	seq  uint64
 }
+
+// queue is a FIFO of refs to held records, in arrival order. The ref of a
+// record emitted meanwhile stays until it reaches the front (front) or
+// the queue is compacted (push).
+type queue struct {
+	r    []ref
+	head int // r[:head] are gone
+}
+
+// smallQueue is the capacity a stream's emptied queue keeps: a host
+// whose records pair or go at once does not allocate for each, and one
+// that held many at once gives their memory back.
+const smallQueue = 64
 
 type slot struct {
 	kind    mapping.Kind
@@ -179,22 +209,33 @@ type Merger[T any] struct {
 	slots []slot
 	acks  []T // parallel to slots: the handle of each held record
 	// packs is parallel to slots: the document of each held record.
-	packs   []packed
-	layout  layout
-	free    []int32
-	byKey   map[key]int32
-	streams map[streamKey]*stream
+	packs  []packed
+	layout layout
+	free   []int32
+	byKey  map[key]int32
+	hosts  map[string]*host
+	// last is the host of the last record (lastName): records come in
+	// runs of one host.
+	last     *host
+	lastName string
+	// streams are every host's, in the order they were seen.
+	streams []*stream
 	held    int
 	seq     uint64
+	// order holds every held record, in arrival order (oldest).
+	order   queue
 	scratch document.Document
 	// unpacked is a held document unpacked, for the call that emits it.
 	unpacked document.Document
 	out      [2]T
+	// holdAll turns passed's shortcut off: every record without a twin
+	// is held (the reference of FuzzPassedShortcut).
+	holdAll bool
 }
 
 // New returns a Merger.
 func New[T any](opts Options) *Merger[T] {
-	return &Merger[T]{opts: opts.withDefaults(), byKey: map[key]int32{}, streams: map[streamKey]*stream{},
+	return &Merger[T]{opts: opts.withDefaults(), byKey: map[key]int32{}, hosts: map[string]*host{},
 		layout: documentLayout()}
 }
 
@@ -211,8 +252,9 @@ func (m *Merger[T]) Add(it Item[T], emit Emit[T]) error {
 		m.out[0] = it.Ack
 		return emit(it.Kind, it.Doc, m.out[:1])
 	}
-	k := key{host: it.Doc.Host.Name, pid: it.Doc.Process.PID.Value, kind: it.Kind}
-	st := m.stream(k.host, prov)
+	h := m.host(it.Doc.Host.Name)
+	k := keyOf(h, it.Kind, prov, it.Doc.Process.PID.Value)
+	st := m.stream(h, prov)
 	if it.Logged.After(st.wm) {
 		st.wm = it.Logged
 	}
@@ -229,10 +271,28 @@ func (m *Merger[T]) Add(it Item[T], emit Emit[T]) error {
 		if err := m.pair(s, it, prov, emit); err != nil {
 			return err
 		}
+	} else if m.passed(st, it.Logged) {
+		// Held, it would be the first record release lets go, at once:
+		// it goes out as it is, not packed and unpacked. Half the records
+		// a replay holds are so (event time rewinds where the bench file's
+		// chunks, or a log's, change).
+		m.out[0] = it.Ack
+		if err := emit(it.Kind, it.Doc, m.out[:1]); err != nil {
+			m.hold(k, prov, st, it) // as when emitAlone fails: it stays
+			return err
+		}
 	} else {
 		m.hold(k, prov, st, it)
 	}
 	return m.release(st, emit)
+}
+
+// passed reports whether a record of st logged at logged, held now,
+// would be let go at once by release: st holds nothing before it (a
+// record st holds did not pass, or release would have let it go when the
+// other stream last moved) and the other stream has moved Window past it.
+func (m *Merger[T]) passed(st *stream, logged time.Time) bool {
+	return !m.holdAll && st.other != nil && m.frontOf(st) < 0 && logged.Add(m.opts.Window).Before(st.other.wm)
 }
 
 // link emits it at once: a Sysmon record is remembered for a Security
@@ -272,18 +332,34 @@ func (m *Merger[T]) link(k key, prov provider, st *stream, it Item[T], emit Emit
 // declaration a provider counts from its host's first record on.
 func (m *Merger[T]) Declare(host, provider string) {
 	if p := providerOf(provider); p != other {
-		m.stream(host, p)
+		m.stream(m.host(host), p)
 	}
 }
 
-func (m *Merger[T]) stream(host string, prov provider) *stream {
-	st, ok := m.streams[streamKey{host, prov}]
-	if !ok {
-		st = &stream{}
-		m.streams[streamKey{host, prov}] = st
-		if o, ok := m.streams[streamKey{host, 1 - prov}]; ok {
-			st.other, o.other = o, st
-		}
+// host returns what is known of the host named name, new if nothing.
+func (m *Merger[T]) host(name string) *host {
+	if m.last != nil && name == m.lastName {
+		return m.last
+	}
+	h := m.hosts[name]
+	if h == nil {
+		h = &host{id: int32(len(m.hosts))}
+		m.hosts[name] = h
+	}
+	m.last, m.lastName = h, name
+	return h
+}
+
+// stream returns h's stream of prov, new if none.
+func (m *Merger[T]) stream(h *host, prov provider) *stream {
+	if st := h.st[prov]; st != nil {
+		return st
+	}
+	st := &stream{}
+	h.st[prov] = st
+	m.streams = append(m.streams, st)
+	if o := h.st[1-prov]; o != nil {
+		st.other, o.other = o, st
 	}
 	return st
 }
@@ -296,9 +372,9 @@ func (m *Merger[T]) stream(host string, prov provider) *stream {
 // told apart by them, and otherwise by each channel logging in time order.
 func (m *Merger[T]) twin(k key, prov provider, logged time.Time, image string, p *document.Process) int32 {
 	best, bestD := int32(-1), time.Duration(0)
-	for s := m.headOf(k); s >= 0; s = m.slots[s].next {
+	for s := m.headOf(k.twins()); s >= 0; s = m.slots[s].next {
 		c := &m.slots[s]
-		if c.prov == prov || !sameImage(c.image, image) || !compatible(k.kind, c.cmdline, c.ppid, p) {
+		if c.prov == prov || !sameImage(c.image, image) || !compatible(k.kind(), c.cmdline, c.ppid, p) {
 			continue
 		}
 		d := c.logged.Sub(logged)
@@ -385,10 +461,12 @@ func (m *Merger[T]) hold(k key, prov provider, st *stream, it Item[T]) int32 {
 		s, m.free = m.free[n-1], m.free[:n-1]
 	} else {
 		s = int32(len(m.slots))
-		m.slots = append(m.slots, slot{})
-		var zero T
-		m.acks = append(m.acks, zero)
-		m.packs = append(m.packs, packed{})
+		if int(s) == min(cap(m.slots), cap(m.acks), cap(m.packs)) {
+			m.grow()
+		}
+		m.slots = m.slots[:s+1]
+		m.acks = m.acks[:s+1]
+		m.packs = m.packs[:s+1]
 	}
 	m.seq++
 	head := m.headOf(k)
@@ -401,25 +479,49 @@ func (m *Merger[T]) hold(k key, prov provider, st *stream, it Item[T]) int32 {
 	}
 	m.acks[s] = it.Ack
 	m.byKey[k] = s
-	if len(st.q) >= 2*m.opts.MaxHeld+16 {
-		m.compact(st)
-	}
-	st.q = append(st.q, ref{slot: s, seq: m.seq})
+	m.push(&st.q, ref{slot: s, seq: m.seq})
+	m.push(&m.order, ref{slot: s, seq: m.seq})
 	m.held++
 	return s
 }
 
-// compact drops the refs of emitted records from st's queue, so that a
-// record held at its front cannot make the queue grow without bound.
-func (m *Merger[T]) compact(st *stream) {
-	q := st.q[:0]
-	for _, r := range st.q {
+// push appends x to q. The refs of emitted records are dropped first when
+// there are many (compact), so that a record held at its front cannot
+// make the queue grow without bound, and the live ones slide down to the
+// start rather than the queue grow when it is half gone.
+func (m *Merger[T]) push(q *queue, x ref) {
+	if len(q.r)-q.head >= 2*m.opts.MaxHeld+16 {
+		m.compact(q)
+	}
+	if len(q.r) == cap(q.r) && q.head > 0 && q.head >= len(q.r)/2 {
+		n := copy(q.r, q.r[q.head:])
+		q.r, q.head = q.r[:n], 0
+	}
+	q.r = append(q.r, x)
+}
+
+// grow makes room for more slots: twice as many, but never more than the
+// hold can use (MaxHeld, and one arriving), which append's growth would
+// overshoot by a quarter once the hold is full.
+func (m *Merger[T]) grow() {
+	n := min(max(2*len(m.slots), 64), m.opts.MaxHeld+1)
+	if n <= len(m.slots) {
+		n = len(m.slots) + 1 // Link's remembered records
+	}
+	m.slots = slices.Grow(m.slots, n-len(m.slots))
+	m.acks = slices.Grow(m.acks, n-len(m.acks))
+	m.packs = slices.Grow(m.packs, n-len(m.packs))
+}
+
+// compact keeps the refs of q's held records only.
+func (m *Merger[T]) compact(q *queue) {
+	live := q.r[:0]
+	for _, r := range q.r[q.head:] {
 		if m.slots[r.slot].seq == r.seq {
-			q = append(q, r)
+			live = append(live, r)
 		}
 	}
-	clear(st.q[len(q):])
-	st.q = q
+	q.r, q.head = live, 0
 }
 
 // remove frees slot s: out of its key's chain; its stream's queue skips it
@@ -448,19 +550,26 @@ func (m *Merger[T]) remove(s int32) {
 	m.held--
 }
 
-// front returns the oldest live record of st's queue, dropping the refs of
+// front returns the oldest live record of q, dropping the refs of
 // records already emitted; -1 when none.
-func (m *Merger[T]) front(st *stream) int32 {
-	for len(st.q) > 0 {
-		r := st.q[0]
-		if m.slots[r.slot].seq == r.seq {
+func (m *Merger[T]) front(q *queue) int32 {
+	for ; q.head < len(q.r); q.head++ {
+		if r := q.r[q.head]; m.slots[r.slot].seq == r.seq {
 			return r.slot
 		}
-		st.q[0] = ref{}
-		st.q = st.q[1:]
 	}
-	st.q = st.q[:0:0] // let the emptied backing array go
+	q.r, q.head = q.r[:0], 0
 	return -1
+}
+
+// frontOf is front of st's queue; an emptied large queue lets its
+// backing array go.
+func (m *Merger[T]) frontOf(st *stream) int32 {
+	s := m.front(&st.q)
+	if s < 0 && cap(st.q.r) > smallQueue {
+		st.q.r = nil
+	}
+	return s
 }
 
 // emitAlone emits held slot s without a twin.
@@ -487,7 +596,7 @@ func (m *Merger[T]) release(st *stream, emit Emit[T]) error {
 		if a == nil || a.other == nil {
 			continue
 		}
-		for s := m.front(a); s >= 0 && m.slots[s].logged.Add(m.opts.Window).Before(a.other.wm); s = m.front(a) {
+		for s := m.frontOf(a); s >= 0 && m.slots[s].logged.Add(m.opts.Window).Before(a.other.wm); s = m.frontOf(a) {
 			if err := m.emitAlone(s, emit); err != nil {
 				return err
 			}
@@ -502,15 +611,7 @@ func (m *Merger[T]) release(st *stream, emit Emit[T]) error {
 }
 
 // oldest is the held record that arrived first; -1 when none.
-func (m *Merger[T]) oldest() int32 {
-	best := int32(-1)
-	for _, st := range m.streams {
-		if s := m.front(st); s >= 0 && (best < 0 || m.slots[s].seq < m.slots[best].seq) {
-			best = s
-		}
-	}
-	return best
-}
+func (m *Merger[T]) oldest() int32 { return m.front(&m.order) }
 
 // Expire emits, alone, every record held for longer than Window of wall
 // time, so that live collection adds at most Window of latency when a
@@ -518,7 +619,7 @@ func (m *Merger[T]) oldest() int32 {
 func (m *Merger[T]) Expire(emit Emit[T]) error {
 	limit := m.opts.Now().Add(-m.opts.Window)
 	for _, st := range m.streams {
-		for s := m.front(st); s >= 0 && m.slots[s].arrived.Before(limit); s = m.front(st) {
+		for s := m.frontOf(st); s >= 0 && m.slots[s].arrived.Before(limit); s = m.frontOf(st) {
 			if err := m.emitAlone(s, emit); err != nil {
 				return err
 			}

@@ -15,9 +15,16 @@ import (
 // chunk decoder; its positions are evtx.Position packed into Offset and
 // Check.
 type evtxReader struct {
-	r      *evtx.Reader
-	errs   decode.ErrorLog
+	r    *evtx.Reader
+	errs decode.ErrorLog
+	// pos is the position after the last record whose position was
+	// asked for (or the start); mark, when marked, that of the current
+	// record, turned into a Position only when asked for: a Declare peek
+	// never asks, and so never pays for the scan of every chunk header
+	// the first position costs (evtx.Reader.PositionOf).
 	pos    Position
+	mark   evtx.Mark
+	marked bool
 	closer io.Closer
 }
 
@@ -79,13 +86,19 @@ func (a *evtxReader) Next(ctx context.Context) bool {
 	if !a.r.Next(ctx) {
 		return false
 	}
-	off, check := a.r.Position().Pack()
-	a.pos = Position{Offset: off, Check: check}
+	a.mark, a.marked = a.r.Mark(), true
 	return true
 }
 
 func (a *evtxReader) Record() *winevent.Record { return a.r.Record() }
-func (a *evtxReader) Position() Position       { return a.pos }
+
+func (a *evtxReader) Position() Position {
+	if a.marked {
+		off, check := a.r.PositionOf(a.mark).Pack()
+		a.pos, a.marked = Position{Offset: off, Check: check}, false
+	}
+	return a.pos
+}
 
 // Filtered is how many records the filter dropped before decoding them:
 // they were read too, so that "records read" means the same for every

@@ -148,3 +148,64 @@ func FuzzStartParentIsStartThenParentOf(f *testing.F) {
 		}
 	})
 }
+
+// bootReference is boot as it was before it counted the host's processes
+// through the pid index first (issue 17): a scan of every process.
+func bootReference(t *Tracker, host string, at time.Time) {
+	var dead []int32
+	_ = t.procs.each(func(s int32) error {
+		if t.procs.key(s).host == host && t.procs.val(s).Start.Before(at) {
+			dead = append(dead, s)
+		}
+		return nil
+	})
+	for _, s := range dead {
+		t.unlinkPID(s)
+		t.procs.remove(s)
+	}
+}
+
+// FuzzBootIsReference checks that boot ends the same processes as
+// bootReference and frees their slots in the same order: two trackers
+// built alike, booted each way, then given the same starts, hold the same
+// entries in the same slots.
+func FuzzBootIsReference(f *testing.F) {
+	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20}, uint8(30), uint8(7))
+	f.Add([]byte{0, 0, 0, 0, 255, 255, 255, 255, 7, 7, 7, 7, 200, 100, 50, 25}, uint8(0), uint8(200))
+	f.Fuzz(func(t *testing.T, ops []byte, size, when uint8) {
+		opts := Options{MaxProcesses: int(size%9) + 1, MaxQuiet: time.Hour}
+		fast, ref := New(opts), New(opts)
+		base := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+		hosts := []string{"a", "b"}
+		apply := func(op, a, b byte) {
+			for _, tr := range []*Tracker{fast, ref} {
+				host := hosts[op&1]
+				at := base.Add(time.Duration(b) * time.Minute)
+				if op&2 != 0 {
+					tr.End(host, "{"+strconv.Itoa(int(a%11))+"}", at)
+					continue
+				}
+				tr.Start(host, Entry{EntityID: "{" + strconv.Itoa(int(a%11)) + "}", PID: uint32(a % 5), Start: at})
+			}
+		}
+		half := len(ops) / 2 / 3 * 3
+		for i := 0; i+3 <= half; i += 3 {
+			apply(ops[i], ops[i+1], ops[i+2])
+		}
+		host, at := hosts[when&1], base.Add(time.Duration(when/2)*time.Minute)
+		fast.boot(host, at)
+		bootReference(ref, host, at)
+		for i := half; i+3 <= len(ops); i += 3 {
+			apply(ops[i], ops[i+1], ops[i+2])
+		}
+		if fast.procs.slots() != ref.procs.slots() || fast.procs.free != ref.procs.free || fast.procs.len() != ref.procs.len() {
+			t.Fatalf("tables differ: %d slots, free %d, %d live; want %d, %d, %d",
+				fast.procs.slots(), fast.procs.free, fast.procs.len(), ref.procs.slots(), ref.procs.free, ref.procs.len())
+		}
+		for s := int32(0); int(s) < fast.procs.slots(); s++ {
+			if g, w := fast.procs.node(s), ref.procs.node(s); !reflect.DeepEqual(g, w) || fast.procs.links[s] != ref.procs.links[s] {
+				t.Fatalf("slot %d: %+v, want %+v", s, g, w)
+			}
+		}
+	})
+}

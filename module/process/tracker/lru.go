@@ -124,18 +124,20 @@ func (l *lru[K, V]) put(k K, v V) int32 {
 		l.node(s).val = v
 		return s
 	}
-	return l.insert(k, v)
+	return l.insert(k, &v)
 }
 
-// set replaces the value of slot s and marks it most recently used.
-func (l *lru[K, V]) set(s int32, v V) {
-	l.node(s).val = v
+// set replaces the value of slot s with *v and marks it most recently
+// used. Values come by pointer, as insert's: the process table's are
+// half a kilobyte, copied once into the slot.
+func (l *lru[K, V]) set(s int32, v *V) {
+	l.node(s).val = *v
 	l.touch(s)
 }
 
 // insert stores v under k, which is not there (peek said so), as put
 // does.
-func (l *lru[K, V]) insert(k K, v V) int32 {
+func (l *lru[K, V]) insert(k K, v *V) int32 {
 	if l.max > 0 && len(l.idx) >= l.max {
 		l.evict(l.tail)
 	}
@@ -146,7 +148,8 @@ func (l *lru[K, V]) insert(k K, v V) int32 {
 	} else {
 		s = l.newSlot()
 	}
-	*l.node(s) = lruNode[K, V]{key: k, val: v, used: true}
+	n := l.node(s)
+	n.key, n.val, n.used = k, *v, true
 	l.idx[k] = s
 	l.pushFront(s)
 	return s

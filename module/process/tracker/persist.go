@@ -168,7 +168,7 @@ func (t *Tracker) apply(l *line, n int) error {
 			t.procs.remove(s)
 		}
 		if l.T == "g" {
-			t.grace.push(l.Host, *l.Entry)
+			t.grace.push(l.Host, l.Entry)
 			return nil
 		}
 		t.linkPID(t.procs.put(k, *l.Entry))

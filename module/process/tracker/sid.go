@@ -73,7 +73,9 @@ func upperKey(buf []byte, s string) string {
 // are needed.
 func (t *Tracker) Learn(host, domain, name, logonID, sid string) {
 	sid = strings.TrimSpace(sid)
-	if winfmt.IsAbsent(sid) || sid == "S-1-0-0" || !strings.HasPrefix(strings.ToUpper(sid), "S-1-") {
+	// A SID as Windows writes it starts "S-1-" as it is: no upper-cased
+	// copy to look at.
+	if winfmt.IsAbsent(sid) || sid == "S-1-0-0" || !strings.HasPrefix(sid, "S-1-") && !strings.HasPrefix(strings.ToUpper(sid), "S-1-") {
 		return
 	}
 	l, err := winfmt.ParseLogonID(logonID)

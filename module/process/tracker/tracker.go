@@ -291,9 +291,9 @@ func (t *Tracker) start(host string, e *Entry) int32 {
 	if ok {
 		// Replaced in its slot: only its pid link goes first.
 		t.unlinkPID(s)
-		t.procs.set(s, *e)
+		t.procs.set(s, e)
 	} else {
-		s = t.procs.insert(k, *e)
+		s = t.procs.insert(k, e)
 	}
 	t.linkPID(s)
 	t.changedProc(s)
@@ -400,13 +400,30 @@ func (t *Tracker) quiet(p *Entry, at time.Time) bool {
 // it: a reboot ended them whether or not their end was logged. They leave
 // the table rather than the grace ring, which a boot would flush.
 func (t *Tracker) boot(host string, at time.Time) {
-	var dead []int32
-	_ = t.procs.each(func(s int32) error {
+	// The host's live processes are those of its pid index: counting
+	// the ones that started before at touches only them, and most boots
+	// (the first of each recording in a collection) end none.
+	n := 0
+	for _, s := range t.pidHead.of(host, false) {
+		for ; s >= 0; s = t.pidNext[s] {
+			if t.procs.val(s).Start.Before(at) {
+				n++
+			}
+		}
+	}
+	if n == 0 {
+		return
+	}
+	// They leave in recency order, least recent first, as they always
+	// did: the order their slots are freed in decides the slots of the
+	// next processes, and so the order of the journal's lines. The walk
+	// stops at the last of them.
+	dead := make([]int32, 0, n)
+	for s := t.procs.tail; s >= 0 && len(dead) < n; s = t.procs.links[s].prev {
 		if t.procs.key(s).host == host && t.procs.val(s).Start.Before(at) {
 			dead = append(dead, s)
 		}
-		return nil
-	})
+	}
 	for _, s := range dead {
 		t.unlinkPID(s)
 		t.procs.remove(s)
@@ -526,7 +543,7 @@ func (t *Tracker) end(host string, s int32, at time.Time) Entry {
 	t.unlinkPID(s)
 	t.procs.remove(s)
 	t.endingProc()
-	t.grace.push(host, e)
+	t.grace.push(host, &e)
 	return e
 }
 
@@ -599,7 +616,8 @@ func (g *graceRing) init(n int) {
 	g.pids = newPIDIndex()
 }
 
-func (g *graceRing) push(host string, e Entry) {
+// push keeps a copy of *e (half a kilobyte: by pointer, copied once).
+func (g *graceRing) push(host string, e *Entry) {
 	if len(g.slots) == 0 {
 		return
 	}
@@ -613,7 +631,7 @@ func (g *graceRing) push(host string, e Entry) {
 			g.pids.delete(old.host, old.e.PID)
 		}
 	}
-	*old = graceSlot{host: host, e: e, used: true}
+	old.host, old.e, old.used = host, *e, true
 	g.ids[procKey{host, e.EntityID}] = i
 	g.pids.set(host, e.PID, i)
 	g.next = (g.next + 1) % len(g.slots)

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // The functions below are ParseHashes and IntegrityFromSysmon as they were
@@ -42,6 +43,43 @@ func parseHashesReference(s string) Hashes {
 	return h
 }
 
+// splitHashesReference is SplitHashes before its one-pass form for the
+// names as Sysmon writes them (issue 17).
+func splitHashesReference(s string) Hashes {
+	ascii := isASCII(s)
+	var h Hashes
+	for s != "" {
+		var part string
+		if i := strings.IndexByte(s, ','); i >= 0 {
+			part, s = s[:i], s[i+1:]
+		} else {
+			part, s = s, ""
+		}
+		eq := strings.IndexByte(part, '=')
+		if eq < 0 {
+			continue
+		}
+		alg, v := strings.TrimSpace(part[:eq]), strings.TrimSpace(part[eq+1:])
+		if v == "" || allZero(v) {
+			continue
+		}
+		if !ascii {
+			alg = strings.ToUpper(alg)
+		}
+		switch {
+		case strings.EqualFold(alg, "MD5"):
+			h.MD5 = v
+		case strings.EqualFold(alg, "SHA1"):
+			h.SHA1 = v
+		case strings.EqualFold(alg, "SHA256"):
+			h.SHA256 = v
+		case strings.EqualFold(alg, "IMPHASH"):
+			h.IMPHASH = v
+		}
+	}
+	return h
+}
+
 func lowerHexReference(s string) string {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c >= 'A' && c <= 'Z' {
@@ -69,13 +107,17 @@ func integrityReference(s string) string {
 
 var equivSeeds = []string{
 	"SHA1=E50D9E3BD91908E13A26B3E23EDEAF577FB3A095,MD5=27304B246C7D5B4E149124D5F93C5B01,IMPHASH=00000000000000000000000000000000",
-	"md5=ABC , ImpHash=C1E5,bogus,SHA384=ff,=", "sha256=ÄBC,MD5=É", "ſha1=AB", "\u212aimphash=AB", "High", " MEDIUM plus ", "AppContainer", "ſystem", "LOW\u212a", "",
+	"md5=ABC , ImpHash=C1E5,bogus,SHA384=ff,=",
+	"SHA1= AB ,MD5=\u00a0CD\u2003,SHA256=0000,IMPHASH=,SHA1=EF=01,MD5", "SHA1=AB,ſha1=CD", "SHA256=AB,sha256=CD,SHA256 =EF", "IMPHASH=ı,ımphash=AB", "sha256=ÄBC,MD5=É", "ſha1=AB", "\u212aimphash=AB", "High", " MEDIUM plus ", "AppContainer", "ſystem", "LOW\u212a", "",
 }
 
 func TestFastEqualsReference(t *testing.T) {
 	for _, s := range equivSeeds {
 		if got, want := ParseHashes(s), parseHashesReference(s); got != want {
 			t.Errorf("ParseHashes(%q) = %+v, want %+v", s, got, want)
+		}
+		if got, want := SplitHashes(s), splitHashesReference(s); got != want || !sameMemory(got, want) {
+			t.Errorf("SplitHashes(%q) = %+v, want %+v", s, got, want)
 		}
 		if got, want := IntegrityFromSysmon(s), integrityReference(s); got != want {
 			t.Errorf("IntegrityFromSysmon(%q) = %q, want %q", s, got, want)
@@ -90,6 +132,9 @@ func FuzzFastEqualsReference(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		if got, want := ParseHashes(s), parseHashesReference(s); got != want {
 			t.Errorf("ParseHashes(%q) = %+v, want %+v", s, got, want)
+		}
+		if got, want := SplitHashes(s), splitHashesReference(s); got != want || !sameMemory(got, want) {
+			t.Errorf("SplitHashes(%q) = %+v, want %+v", s, got, want)
 		}
 		if got, want := IntegrityFromSysmon(s), integrityReference(s); got != want {
 			t.Errorf("IntegrityFromSysmon(%q) = %q, want %q", s, got, want)
@@ -109,4 +154,11 @@ func FuzzSysmonTimeEqualsTimeParse(f *testing.F) {
 			t.Errorf("ParseSysmonTime(%q) = %v, %v; time.Parse gives %v, %v", s, got, gotErr, want, wantErr)
 		}
 	})
+}
+
+// sameMemory reports whether a's values are b's substrings of the same
+// input, not equal copies: SplitHashes' values are substrings of s.
+func sameMemory(a, b Hashes) bool {
+	same := func(x, y string) bool { return len(x) == 0 || unsafe.StringData(x) == unsafe.StringData(y) }
+	return same(a.MD5, b.MD5) && same(a.SHA1, b.SHA1) && same(a.SHA256, b.SHA256) && same(a.IMPHASH, b.IMPHASH)
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/procbeat/procbeat/internal/lower"
@@ -152,6 +153,57 @@ func ParseHashes(s string) Hashes {
 // substrings of s, as logged. ParseHashes gives strings.ToLower(v) for the
 // values v that HashNeedsLower, v itself for the others.
 func SplitHashes(s string) Hashes {
+	// Sysmon writes the algorithms' names in upper case, without spaces:
+	// those are matched as they are, in one pass over s. Anything else
+	// (spaces, other cases, other letters) is left to splitHashesFolded,
+	// which gives the same answer for these.
+	var h Hashes
+	for rest := s; rest != ""; {
+		part := rest
+		if i := strings.IndexByte(rest, ','); i >= 0 {
+			part, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = ""
+		}
+		eq := strings.IndexByte(part, '=')
+		if eq < 0 {
+			continue
+		}
+		var dst *string
+		switch part[:eq] {
+		case "SHA1":
+			dst = &h.SHA1
+		case "MD5":
+			dst = &h.MD5
+		case "SHA256":
+			dst = &h.SHA256
+		case "IMPHASH":
+			dst = &h.IMPHASH
+		default:
+			return splitHashesFolded(s)
+		}
+		v := part[eq+1:]
+		if n := len(v); n == 0 || !notSpace(v[0]) || !notSpace(v[n-1]) {
+			v = strings.TrimSpace(v)
+		}
+		if v == "" || allZero(v) {
+			continue
+		}
+		*dst = v
+	}
+	return h
+}
+
+// notSpace reports whether c is an ASCII byte other than white space:
+// a value that starts and ends with one has nothing to trim.
+func notSpace(c byte) bool {
+	return c < utf8.RuneSelf && c != ' ' && (c < '\t' || c > '\r')
+}
+
+// splitHashesFolded is SplitHashes for any spelling of the names: trimmed,
+// compared without case (upper-cased first when s is not ASCII, as
+// strings.ToUpper folds more than strings.EqualFold).
+func splitHashesFolded(s string) Hashes {
 	ascii := isASCII(s)
 	var h Hashes
 	for s != "" {
@@ -292,6 +344,17 @@ func IntegrityFromLabel(sid string) string {
 // versions) to a Defend name. AppContainer processes run at low integrity.
 // Unknown text gives "".
 func IntegrityFromSysmon(s string) string {
+	// Sysmon's own spellings first, as they are: one comparison.
+	switch s {
+	case "Medium":
+		return IntegrityMedium
+	case "High":
+		return IntegrityHigh
+	case "System":
+		return IntegritySystem
+	case "Low", "AppContainer":
+		return IntegrityLow
+	}
 	s = strings.TrimSpace(s)
 	if isASCII(s) {
 		// Sysmon's words, without a lower-cased copy.

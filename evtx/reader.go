@@ -432,7 +432,7 @@ func (r *Reader) nextChunk(ctx context.Context) (*chunkResult, bool) {
 }
 
 // slotsPerWorker is how many decoded chunks per worker the pool holds.
-const slotsPerWorker = 8
+const slotsPerWorker = 4
 
 // start launches the workers. Each worker takes a free result slot before
 // it takes the next chunk index, so the earliest undelivered chunk always
@@ -440,12 +440,12 @@ const slotsPerWorker = 8
 func (r *Reader) start() {
 	r.started = true
 	w := r.opts.Workers
-	// Eight decoded chunks per worker can wait for the consumer: with two,
+	// Four decoded chunks per worker can wait for the consumer: with two,
 	// a worker often waited for a slot while the consumer waited for the
-	// chunk in order, and a replay on two cores took 12% longer (wall time,
-	// 150 -> 131 ms on tools/evtxbench's mixed file). A slot holds one
-	// chunk's records (a chunk's bytes stay in the mapping or the
-	// worker's buffer), so this costs little memory.
+	// chunk in order, and a replay on two cores took 10% longer (wall
+	// time, 150 -> 136 ms on tools/evtxbench's mixed file). Eight gained
+	// 4% more but added 3 MB to a 1 GiB replay's peak RSS (57 -> 60 MiB,
+	// near its 64 MiB bound): a slot holds one chunk's records.
 	slots := slotsPerWorker * w
 	r.done = make(chan struct{})
 	r.results = make(chan *chunkResult, slots)

@@ -480,6 +480,14 @@ func (r *Reader) worker() {
 		case <-r.done:
 			return
 		}
+		// The consumer, woken by the send, waits in this P's queue
+		// while the worker decodes its next chunk, up to a time slice:
+		// yield, so that the consumer (the replay's ordered, serial
+		// stage) runs at once. On two cores a replay of
+		// tools/evtxbench's mixed file took 5% less wall time (152 ->
+		// 145 ms in process); the execution trace showed the consumer
+		// runnable but waiting for most of its time.
+		runtime.Gosched()
 	}
 }
 

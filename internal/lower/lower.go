@@ -28,7 +28,7 @@ func Append(dst []byte, s string) []byte {
 	for ; i+8 <= len(s); i += 8 {
 		w := load64(s[i:])
 		seen |= w
-		binary.LittleEndian.PutUint64(out[i:], w|upperBits(w)>>2)
+		binary.LittleEndian.PutUint64(out[i:], Word(w))
 	}
 	for ; i < len(s); i++ {
 		c := s[i]
@@ -85,6 +85,10 @@ func load64(s string) uint64 {
 	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
 		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
+
+// Word lowers the ASCII upper-case letters among the eight bytes of w
+// and leaves every other byte (non-ASCII ones included) as it is.
+func Word(w uint64) uint64 { return w | upperBits(w)>>2 } // 0x80 >> 2 is 'a' - 'A'
 
 // upperBits has the high bit of each byte of w that is an ASCII upper-case
 // letter set, and no other bit. Bytes are taken without their high bit

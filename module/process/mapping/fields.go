@@ -3,7 +3,6 @@ package mapping
 import (
 	"fmt"
 	"strings"
-	"unicode/utf8"
 	"unsafe"
 
 	"github.com/procbeat/procbeat/internal/lower"
@@ -281,22 +280,7 @@ func (f fields) get(k field) string {
 // id reads a value that is a number, GUID, SID or logon id, where padding
 // carries no meaning: surrounding white space is dropped.
 func (f fields) id(k field) string {
-	return winfmt.Present(trimSpace(f.raw(k)))
-}
-
-// trimSpace is strings.TrimSpace, with the common case (nothing to trim)
-// settled inline: a value that starts and ends with an ASCII byte that is
-// not a space has nothing to trim.
-func trimSpace(s string) string {
-	if n := len(s); n > 0 && notSpace(s[0]) && notSpace(s[n-1]) {
-		return s
-	}
-	return strings.TrimSpace(s)
-}
-
-// notSpace reports whether c is an ASCII byte other than white space.
-func notSpace(c byte) bool {
-	return c < utf8.RuneSelf && c != ' ' && (c < '\t' || c > '\r')
+	return winfmt.Present(winfmt.TrimSpace(f.raw(k)))
 }
 
 // guid reads a GUID in upper case: exports differ in case (EVTX renders

@@ -182,10 +182,7 @@ func SplitHashes(s string) Hashes {
 		default:
 			return splitHashesFolded(s)
 		}
-		v := part[eq+1:]
-		if n := len(v); n == 0 || !notSpace(v[0]) || !notSpace(v[n-1]) {
-			v = strings.TrimSpace(v)
-		}
+		v := TrimSpace(part[eq+1:])
 		if v == "" || allZero(v) {
 			continue
 		}
@@ -194,8 +191,17 @@ func SplitHashes(s string) Hashes {
 	return h
 }
 
-// notSpace reports whether c is an ASCII byte other than white space:
-// a value that starts and ends with one has nothing to trim.
+// TrimSpace is strings.TrimSpace with the common case (nothing to trim)
+// settled inline: a value that starts and ends with an ASCII byte that is
+// not white space has nothing to trim.
+func TrimSpace(s string) string {
+	if n := len(s); n > 0 && notSpace(s[0]) && notSpace(s[n-1]) {
+		return s
+	}
+	return strings.TrimSpace(s)
+}
+
+// notSpace reports whether c is an ASCII byte other than white space.
 func notSpace(c byte) bool {
 	return c < utf8.RuneSelf && c != ' ' && (c < '\t' || c > '\r')
 }

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/procbeat/procbeat/fields/document"
+	"github.com/procbeat/procbeat/internal/lower"
 	"github.com/procbeat/procbeat/module/process/mapping"
 )
 
@@ -37,28 +38,15 @@ func keyOf(host, path string) uint64 {
 // foldHash continues h over s with its ASCII upper-case letters lowered.
 func foldHash(h uint64, s string) uint64 {
 	for len(s) >= 8 {
-		h = mixWord(h, foldASCII(binary.LittleEndian.Uint64([]byte(s[:8]))))
+		h = mixWord(h, lower.Word(binary.LittleEndian.Uint64([]byte(s[:8]))))
 		s = s[8:]
 	}
 	if len(s) > 0 {
 		var b [8]byte
 		copy(b[:], s)
-		h = mixWord(h, foldASCII(binary.LittleEndian.Uint64(b[:])))
+		h = mixWord(h, lower.Word(binary.LittleEndian.Uint64(b[:])))
 	}
 	return h
-}
-
-// foldASCII lowers the ASCII upper-case letters of the eight bytes of w
-// and leaves every other byte (non-ASCII ones included) as it is.
-func foldASCII(w uint64) uint64 {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	low7 := w &^ highs
-	// A byte's high bit is set in ge when its low seven bits are >= 'A',
-	// in gt when they are > 'Z'; no byte carries into the next.
-	ge := low7 + (0x80-'A')*ones
-	gt := low7 + (0x80-'Z'-1)*ones
-	upper := ge &^ gt &^ w & highs
-	return w | upper>>2 // 0x80 >> 2 is 0x20, 'a' - 'A'
 }
 
 // mixWord folds one word into h (multiply-xorshift: every input bit

@@ -4,9 +4,11 @@ import (
 	"encoding/binary"
 	"strings"
 	"testing"
+
+	"github.com/procbeat/procbeat/internal/lower"
 )
 
-// lowerASCII is foldASCII's reference: byte by byte.
+// lowerASCII is lower.Word's reference: byte by byte.
 func lowerASCII(s string) string {
 	b := []byte(s)
 	for i, c := range b {
@@ -25,10 +27,10 @@ func FuzzKeyOf(f *testing.F) {
 		// Every byte of a word is folded as the byte-wise reference folds it.
 		var w [8]byte
 		copy(w[:], path)
-		got := foldASCII(binary.LittleEndian.Uint64(w[:]))
+		got := lower.Word(binary.LittleEndian.Uint64(w[:]))
 		want := binary.LittleEndian.Uint64([]byte(lowerASCII(string(w[:]))))
 		if got != want {
-			t.Fatalf("foldASCII(%q) = %#x, want %#x", w[:], got, want)
+			t.Fatalf("lower.Word(%q) = %#x, want %#x", w[:], got, want)
 		}
 		// Names that differ only in ASCII case share a key, so a lookup
 		// finds what strings.EqualFold confirms.

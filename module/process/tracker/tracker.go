@@ -15,6 +15,7 @@ package tracker
 
 import (
 	"encoding/base64"
+	"hash/maphash"
 	"strconv"
 	"strings"
 	"sync"
@@ -138,7 +139,39 @@ type Tracker struct {
 	// changes, when a Journal is attached, marks what changed since its
 	// last Flush (journal.go).
 	changes *changes
+	// seed hashes the keys of the tables (procHash, nameHash); lastHost's
+	// hash is kept, as records come in runs of one host.
+	seed     maphash.Seed
+	keyBuf   [2][64]byte // learnedSlot's, under mu
+	lastHost struct {
+		name string
+		hash uint64
+		set  bool
+	}
 }
+
+// hostHash is the hash of host, kept for the next records of the host.
+func (t *Tracker) hostHash(host string) uint64 {
+	l := &t.lastHost
+	if !l.set || host != l.name {
+		l.name, l.hash, l.set = host, maphash.String(t.seed, host), true
+	}
+	return l.hash
+}
+
+// hashMix folds the hash of a key's next part into h.
+func hashMix(h, part uint64) uint64 { return (h^part)*0x9e3779b97f4a7c15 + part }
+
+// procHash is the process table's hash of k (see lru).
+func (t *Tracker) procHash(k procKey) uint64 {
+	return hashMix(t.hostHash(k.host), maphash.String(t.seed, k.id))
+}
+
+// getProc is t.procs.get(k), hashed without an indirect call.
+func (t *Tracker) getProc(k procKey) (int32, bool) { return t.procs.getHashed(k, t.procHash(k)) }
+
+// peekProc is t.procs.peek(k), hashed without an indirect call.
+func (t *Tracker) peekProc(k procKey) (int32, bool) { return t.procs.find(k, t.procHash(k)) }
 
 // New returns an empty tracker.
 func New(opts Options) *Tracker {
@@ -154,11 +187,13 @@ func New(opts Options) *Tracker {
 	if opts.MaxQuiet <= 0 {
 		opts.MaxQuiet = DefaultMaxQuiet
 	}
-	t := &Tracker{opts: opts, pidHead: newPIDIndex()}
+	t := &Tracker{opts: opts, pidHead: newPIDIndex(), seed: maphash.MakeSeed()}
 	t.procs = newLRU[procKey, Entry](opts.MaxProcesses)
+	t.procs.hash = t.procHash
 	t.procs.onEvict = t.unlinkPID
 	t.grace.init(opts.Grace)
 	t.sids.init(opts.MaxSIDs)
+	t.sids.byName.hash = t.nameHash
 	return t
 }
 
@@ -254,7 +289,7 @@ func (t *Tracker) start(host string, e *Entry) int32 {
 	var parent *Entry
 	parentSlot := int32(-1) // when live
 	if e.ParentEntityID != "" {
-		if s, ok := t.procs.get(procKey{host, e.ParentEntityID}); ok {
+		if s, ok := t.getProc(procKey{host, e.ParentEntityID}); ok {
 			parent, parentSlot = t.procs.val(s), s
 		} else if g := t.grace.byID(host, e.ParentEntityID); g != nil {
 			parent = g
@@ -287,13 +322,14 @@ func (t *Tracker) start(host string, e *Entry) int32 {
 	}
 	e.End = time.Time{}
 	k := procKey{host, e.EntityID}
-	s, ok := t.procs.peek(k)
+	h := t.procHash(k) // one hash for the search and the insertion
+	s, ok := t.procs.find(k, h)
 	if ok {
 		// Replaced in its slot: only its pid link goes first.
 		t.unlinkPID(s)
 		t.procs.set(s, e)
 	} else {
-		s = t.procs.insert(k, e)
+		s = t.procs.insertHashed(k, h, e)
 	}
 	t.linkPID(s)
 	t.changedProc(s)
@@ -342,7 +378,7 @@ func (t *Tracker) parentOf(host string, c, parent *Entry) bool {
 		return false
 	}
 	var p *Entry
-	if s, ok := t.procs.get(procKey{host, c.ParentEntityID}); ok {
+	if s, ok := t.getProc(procKey{host, c.ParentEntityID}); ok {
 		p = t.procs.val(s)
 	} else if p = t.grace.byID(host, c.ParentEntityID); p == nil {
 		return false
@@ -435,7 +471,7 @@ func (t *Tracker) boot(host string, at time.Time) {
 func (t *Tracker) Lookup(host, entityID string) (Entry, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if s, ok := t.procs.get(procKey{host, entityID}); ok {
+	if s, ok := t.getProc(procKey{host, entityID}); ok {
 		return *t.procs.val(s), true
 	}
 	if g := t.grace.byID(host, entityID); g != nil {
@@ -511,7 +547,7 @@ func (t *Tracker) lookupPIDSlot(host string, pid uint32, at time.Time, touch boo
 func (t *Tracker) End(host, entityID string, at time.Time) (Entry, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	s, ok := t.procs.peek(procKey{host, entityID})
+	s, ok := t.peekProc(procKey{host, entityID})
 	if !ok {
 		if g := t.grace.byID(host, entityID); g != nil {
 			return *g, true
@@ -533,7 +569,7 @@ func (t *Tracker) EndPID(host string, pid uint32, at time.Time) (Entry, bool) {
 	if !p.End.IsZero() { // already in the grace ring
 		return *p, true
 	}
-	s, _ := t.procs.peek(procKey{host, p.EntityID})
+	s, _ := t.peekProc(procKey{host, p.EntityID})
 	return t.end(host, s, at), true
 }
 

@@ -119,6 +119,8 @@ func (t *Tracker) reset() {
 	t.pidNext = t.pidNext[:0]
 	clear(t.kids)
 	t.kids = t.kids[:0]
+	clear(t.starts)
+	t.starts = t.starts[:0]
 	t.grace.init(len(t.grace.slots))
 	t.sids.byName.clear()
 }

@@ -128,6 +128,12 @@ type Tracker struct {
 	// gives its children once one has started (childAncestry): one
 	// allocation per parent instead of one per child.
 	kids [][]string
+	// starts holds, parallel to procs' slots, the start of the entry
+	// there (set by linkPID, as kids): boot scans a host's processes
+	// in this compact array, not in their entries.
+	starts []time.Time
+	// bootMarks is boot's scratch: a bit per slot it ends.
+	bootMarks []uint64
 	// orphans is the ancestry of the last child started whose parent is
 	// not tracked: its parent's id alone.
 	orphans struct {
@@ -442,7 +448,11 @@ func (t *Tracker) boot(host string, at time.Time) {
 	n := 0
 	for _, s := range t.pidHead.of(host, false) {
 		for ; s >= 0; s = t.pidNext[s] {
-			if t.procs.val(s).Start.Before(at) {
+			if t.starts[s].Before(at) {
+				for int(s/64) >= len(t.bootMarks) {
+					t.bootMarks = append(t.bootMarks, 0)
+				}
+				t.bootMarks[s/64] |= 1 << (s % 64)
 				n++
 			}
 		}
@@ -453,10 +463,12 @@ func (t *Tracker) boot(host string, at time.Time) {
 	// They leave in recency order, least recent first, as they always
 	// did: the order their slots are freed in decides the slots of the
 	// next processes, and so the order of the journal's lines. The walk
-	// stops at the last of them.
+	// (through the links and the marks, not the entries) stops at the
+	// last of them, and leaves no mark behind.
 	dead := make([]int32, 0, n)
 	for s := t.procs.tail; s >= 0 && len(dead) < n; s = t.procs.links[s].prev {
-		if t.procs.key(s).host == host && t.procs.val(s).Start.Before(at) {
+		if int(s/64) < len(t.bootMarks) && t.bootMarks[s/64]&(1<<(s%64)) != 0 {
+			t.bootMarks[s/64] &^= 1 << (s % 64)
 			dead = append(dead, s)
 		}
 	}
@@ -590,9 +602,11 @@ func (t *Tracker) linkPID(s int32) {
 	// Every put is followed by linkPID: the slot holds a new entry.
 	for int(s) >= len(t.kids) {
 		t.kids = append(t.kids, nil)
+		t.starts = append(t.starts, time.Time{})
 	}
 	t.kids[s] = nil
 	e := t.procs.val(s)
+	t.starts[s] = e.Start
 	host := t.procs.key(s).host
 	if h, ok := t.pidHead.get(host, e.PID); ok {
 		t.pidNext[s] = h

@@ -10,14 +10,17 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/cespare/xxhash/v2"
 
 	"github.com/procbeat/procbeat/fields/document"
+	"github.com/procbeat/procbeat/internal/lower"
 	"github.com/procbeat/procbeat/module/process/argv"
 	"github.com/procbeat/procbeat/module/process/tracker"
 	"github.com/procbeat/procbeat/module/process/winfmt"
@@ -121,13 +124,15 @@ type Mapper struct {
 	args    []string
 	// takeBytes is m.arena.bytes.take, made once.
 	takeBytes func(n int) []byte
-	// split caches the arguments of the command lines splitArgs split
-	// (in the arena: documents share them read-only).
-	split argsCache
+	// split caches the arguments of the command lines splitArgs split,
+	// long the last line too long for it (documents share them
+	// read-only).
+	split strCache[[]string]
+	long  cacheEntry[[]string]
 	// layouts find the values of records in the templates seen last.
 	layouts layouts
 	// hashes are hashes as logged and lower-cased (lowerHash).
-	hashes [hashCacheSize]struct{ logged, lower string }
+	hashes strCache[string]
 }
 
 // New returns a Mapper that enriches through tr.
@@ -143,6 +148,8 @@ func New(tr *tracker.Tracker, opts Options) *Mapper {
 	m.arena.init()
 	m.takeBytes = m.arena.bytes.take
 	m.indices = indices(opts.Namespace)
+	m.split.init(argsSets, argsBudget)
+	m.hashes.init(hashSets, hashBudget)
 	return m
 }
 
@@ -713,72 +720,78 @@ func (m *Mapper) argsOf(e *tracker.Entry) []string {
 	return m.splitArgs(e.CommandLine)
 }
 
-// splitArgs is argv.Split(cmdline) in the arena: only documents hold
-// them. Lines repeat (a start's document splits the line the start
-// split, siblings share their parent's, services and their parents run
-// the same lines again and again): the cache gives the arguments of a line
-// split not long ago.
+// splitArgs is argv.Split(cmdline), shared read-only by documents. Lines
+// repeat (a start's document splits the line the start split, siblings
+// share their parent's, services and their parents run the same lines
+// again and again: a mixed collection of 25,000 documents asks for 63,000
+// splits of 1,800 lines): the cache gives the arguments of a line split
+// before.
 func (m *Mapper) splitArgs(cmdline string) []string {
 	if cmdline == "" {
 		return nil
 	}
 	e := m.split.entry(cmdline)
-	if e.cmdline == cmdline && e.args != nil {
-		return e.args
+	if e.set {
+		return e.val
 	}
+	if len(cmdline) <= maxCachedLine {
+		// An entry's line and arguments are allocations of its own
+		// (the line copied: the record's would keep all its values
+		// alive), made once per line while it stays cached.
+		line := strings.Clone(cmdline)
+		m.args = argv.AppendSplit(m.args[:0], line)
+		args := slices.Clone(m.args)
+		clear(m.args)
+		// Counted generously: the line, a buffer as long for quoted
+		// arguments, the arguments' headers.
+		if m.split.put(e, line, args, 2*len(line)+16*len(args)) {
+			return args
+		}
+	}
+	// Too long or too many to keep: into the arena, remembered as the
+	// last line only.
 	m.args = argv.AppendSplitAlloc(m.args[:0], cmdline, m.takeBytes)
 	args := m.arena.stringsOf(m.args)
 	clear(m.args)
-	e.cmdline, e.args = cmdline, args
+	m.split.last = &m.long
+	m.long = cacheEntry[[]string]{key: cmdline, val: args, set: true}
 	return args
 }
 
-// argsCacheSize is the slots of an argsCache: with 64, two thirds of the
-// lines of a mixed collection are found. Each slot may keep an arena
-// block alive (20 kB at most), a bounded cost.
-const argsCacheSize = 64
+// The args cache's sets (each of cacheWays entries), the bytes its
+// entries may hold, and the longest line it keeps (longer ones are
+// encoded scripts, rarely seen twice). 2,048 entries hold the 1,800
+// lines of a mixed collection, in 600 kB.
+const (
+	argsSets      = 1024
+	argsBudget    = 2 << 20
+	maxCachedLine = 8 << 10
+)
 
-// argsCache holds the arguments of command lines, a slot per line by its
-// hash, the last line asked apart (each start asks its line twice).
-type argsCache struct {
-	last  *argsEntry
-	slots [argsCacheSize]argsEntry
-}
-
-type argsEntry struct {
-	cmdline string
-	args    []string
-}
-
-// entry is the slot of cmdline: its arguments if they are cached, else the
-// slot to store them in.
-func (c *argsCache) entry(cmdline string) *argsEntry {
-	if l := c.last; l != nil && l.cmdline == cmdline {
-		return l
-	}
-	c.last = &c.slots[xxhash.Sum64String(cmdline)%argsCacheSize]
-	return c.last
-}
-
-// lowerHash is a hash as ParseHashes gives it, lower-cased into the arena
-// when it needs to be. Processes start from the same images again and
-// again (three quarters of the hashes of a mixed collection are among the
-// last 64 seen): the hashes lower-cased last are kept, a slot per hash,
-// and documents share them.
+// lowerHash is a hash as ParseHashes gives it, lower-cased when it needs
+// to be. Processes start from the same images again and again: the
+// hashes lower-cased are kept, and documents share them.
 func (m *Mapper) lowerHash(v string) string {
 	if !winfmt.HashNeedsLower(v) {
 		return v
 	}
-	e := &m.hashes[xxhash.Sum64String(v)%hashCacheSize]
-	if e.logged != v {
-		e.logged, e.lower = v, m.arena.lower(v)
+	e := m.hashes.entry(v)
+	if e.set {
+		return e.val
 	}
-	return e.lower
+	// Copied: the record's would keep all its values alive.
+	b := lower.Append(make([]byte, 0, len(v)), v) // as arena.lower
+	low := unsafe.String(unsafe.SliceData(b), len(b))
+	m.hashes.put(e, strings.Clone(v), low, 2*len(v))
+	return low
 }
 
-// hashCacheSize is the slots of Mapper.hashes. Each may keep an arena
-// block alive (16 kB), a bounded cost.
-const hashCacheSize = 64
+// The hash cache's sets (each of cacheWays entries) and the bytes its
+// entries may hold.
+const (
+	hashSets   = 1024
+	hashBudget = 256 << 10
+)
 
 // fillParentFromEntry completes process.parent from the parent's own start
 // event, keeping what the child's event said.

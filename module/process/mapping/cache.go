@@ -1,0 +1,75 @@
+package mapping
+
+import "hash/maphash"
+
+// strCache keeps values by string key, in sets of cacheWays entries chosen
+// by the key's hash, the most recently used first in each set:
+// keys that share a set (a direct-mapped cache's bane when a collection
+// cycles through a few thousand lines) stay cached side by side. An entry
+// keeps its key's hash, so that a search reads only the key that matches.
+// What the entries hold is kept within budget bytes, as their users
+// count it (entry.size).
+type strCache[V any] struct {
+	sets [][cacheWays]cacheEntry[V]
+	// last is the entry found or made last: a start asks for its line
+	// twice.
+	last   *cacheEntry[V]
+	held   int // bytes the entries hold
+	budget int
+	seed   maphash.Seed
+}
+
+const cacheWays = 4
+
+type cacheEntry[V any] struct {
+	hash uint64
+	key  string
+	val  V
+	size int // bytes held, as the user counts them
+	set  bool
+}
+
+func (c *strCache[V]) init(sets, budget int) {
+	c.sets = make([][cacheWays]cacheEntry[V], sets)
+	c.budget = budget
+	c.seed = maphash.MakeSeed()
+}
+
+// entry is the entry of key: its value when set, else the entry to store
+// them in with put (the set's least recently used one, cleared).
+func (c *strCache[V]) entry(key string) *cacheEntry[V] {
+	if l := c.last; l != nil && l.set && l.key == key {
+		return l
+	}
+	// The whole key: lines that differ in a few bytes only (a service
+	// name, an address) are common.
+	h := maphash.String(c.seed, key)
+	set := &c.sets[h%uint64(len(c.sets))]
+	i := 0
+	for ; i < cacheWays-1; i++ {
+		if set[i].set && set[i].hash == h && set[i].key == key {
+			break
+		}
+	}
+	e := set[i]
+	if !e.set || e.hash != h || e.key != key {
+		// A miss: the last entry makes room.
+		c.held -= e.size
+		e = cacheEntry[V]{hash: h}
+	}
+	copy(set[1:i+1], set[:i])
+	set[0] = e
+	c.last = &set[0]
+	return c.last
+}
+
+// put stores key and v, of size bytes, in e (from entry), if the budget
+// allows; it reports whether it did.
+func (c *strCache[V]) put(e *cacheEntry[V], key string, v V, size int) bool {
+	if c.held+size > c.budget {
+		return false
+	}
+	e.key, e.val, e.size, e.set = key, v, size, true
+	c.held += size
+	return true
+}

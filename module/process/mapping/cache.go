@@ -11,9 +11,11 @@ import "hash/maphash"
 // count it (entry.size).
 type strCache[V any] struct {
 	sets [][cacheWays]cacheEntry[V]
-	// last is the entry found or made last: a start asks for its line
-	// twice.
+	// last is the entry found or made last, asked the key asked then: a
+	// start asks for its line twice, the same string (compared by
+	// address, not by its bytes as the entry's copy would be).
 	last   *cacheEntry[V]
+	asked  string
 	held   int // bytes the entries hold
 	budget int
 	seed   maphash.Seed
@@ -38,9 +40,10 @@ func (c *strCache[V]) init(sets, budget int) {
 // entry is the entry of key: its value when set, else the entry to store
 // them in with put (the set's least recently used one, cleared).
 func (c *strCache[V]) entry(key string) *cacheEntry[V] {
-	if l := c.last; l != nil && l.set && l.key == key {
+	if l := c.last; l != nil && l.set && c.asked == key {
 		return l
 	}
+	c.asked = key
 	// The whole key: lines that differ in a few bytes only (a service
 	// name, an address) are common.
 	h := maphash.String(c.seed, key)

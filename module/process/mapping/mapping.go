@@ -730,38 +730,45 @@ func (m *Mapper) splitArgs(cmdline string) []string {
 	if cmdline == "" {
 		return nil
 	}
+	if len(cmdline) > maxCachedLine {
+		return m.splitLong(cmdline)
+	}
 	e := m.split.entry(cmdline)
 	if e.set {
 		return e.val
 	}
-	if len(cmdline) <= maxCachedLine {
-		// An entry's line and arguments are allocations of its own
-		// (the line copied: the record's would keep all its values
-		// alive), made once per line while it stays cached.
-		line := strings.Clone(cmdline)
-		m.args = argv.AppendSplit(m.args[:0], line)
-		args := slices.Clone(m.args)
-		clear(m.args)
-		// Counted generously: the line, a buffer as long for quoted
-		// arguments, the arguments' headers.
-		if m.split.put(e, line, args, 2*len(line)+16*len(args)) {
-			return args
-		}
-	}
-	// Too long or too many to keep: into the arena, remembered as the
-	// last line only.
-	m.args = argv.AppendSplitAlloc(m.args[:0], cmdline, m.takeBytes)
-	args := m.arena.stringsOf(m.args)
+	// An entry's line and arguments are allocations of its own (the
+	// line copied: the record's would keep all its values alive), made
+	// once per line while it stays cached.
+	line := strings.Clone(cmdline)
+	m.args = argv.AppendSplit(m.args[:0], line)
+	args := slices.Clone(m.args)
 	clear(m.args)
-	m.split.last = &m.long
-	m.long = cacheEntry[[]string]{key: cmdline, val: args, set: true}
+	// Counted generously: the line, a buffer as long for quoted
+	// arguments, the arguments' headers.
+	if !m.split.put(e, line, args, 2*len(line)+16*len(args)) {
+		return m.splitLong(cmdline)
+	}
 	return args
+}
+
+// splitLong is splitArgs of a line the cache does not keep (too long: an
+// encoded script, rarely seen twice; or past its budget), into the arena,
+// remembered as the last such line.
+func (m *Mapper) splitLong(cmdline string) []string {
+	if l := &m.long; l.set && l.key == cmdline {
+		return l.val
+	}
+	m.args = argv.AppendSplitAlloc(m.args[:0], cmdline, m.takeBytes)
+	m.long = cacheEntry[[]string]{key: cmdline, val: m.arena.stringsOf(m.args), set: true}
+	clear(m.args)
+	return m.long.val
 }
 
 // The args cache's sets (each of cacheWays entries), the bytes its
 // entries may hold, and the longest line it keeps (longer ones are
-// encoded scripts, rarely seen twice). 2,048 entries hold the 1,800
-// lines of a mixed collection, in 600 kB.
+// encoded scripts, rarely seen twice). Its 4,096 entries hold the
+// 1,800 lines of a mixed collection, in 630 kB.
 const (
 	argsSets      = 1024
 	argsBudget    = 2 << 20

@@ -129,8 +129,9 @@ type Tracker struct {
 	// allocation per parent instead of one per child.
 	kids [][]string
 	// starts holds, parallel to procs' slots, the start of the entry
-	// there (set by linkPID, as kids): boot scans a host's processes
-	// in this compact array, not in their entries.
+	// there (set by linkPID, as kids): boot and lookupPIDSlot compare
+	// the starts of a host's or a pid's processes in this compact
+	// array, not in their entries.
 	starts []time.Time
 	// bootMarks is boot's scratch: a bit per slot it ends.
 	bootMarks []uint64
@@ -517,12 +518,12 @@ func (t *Tracker) lookupPIDSlot(host string, pid uint32, at time.Time, touch boo
 	best := int32(-1)
 	var bestStart time.Time
 	for s, ok := t.pidHead.get(host, pid); ok && s >= 0; s = t.pidNext[s] {
-		e := t.procs.val(s)
-		if !at.IsZero() && e.Start.After(at) {
+		start := t.starts[s] // not the entry: only the best one is read
+		if !at.IsZero() && start.After(at) {
 			continue
 		}
-		if best < 0 || e.Start.After(bestStart) {
-			best, bestStart = s, e.Start
+		if best < 0 || start.After(bestStart) {
+			best, bestStart = s, start
 		}
 	}
 	g := t.grace.byPID(host, pid)

@@ -3,14 +3,14 @@ package mapping
 import "hash/maphash"
 
 // strCache keeps values by string key, in sets of cacheWays entries chosen
-// by the key's hash, the most recently used first in each set:
-// keys that share a set (a direct-mapped cache's bane when a collection
-// cycles through a few thousand lines) stay cached side by side. An entry
-// keeps its key's hash, so that a search reads only the key that matches.
-// What the entries hold is kept within budget bytes, as their users
-// count it (entry.size).
+// by the key's hash, the most recently used first in each set: keys that
+// share a set (a direct-mapped cache's bane when a collection cycles
+// through a few thousand lines) stay cached side by side. A set keeps its
+// keys' hashes together, ahead of the entries, so that a search reads one
+// cache line and then only the entry that matches. What the entries hold
+// is kept within budget bytes, as their users count it (put's size).
 type strCache[V any] struct {
-	sets [][cacheWays]cacheEntry[V]
+	sets []cacheSet[V]
 	// last is the entry found or made last, asked the key asked then: a
 	// start asks for its line twice, the same string (compared by
 	// address, not by its bytes as the entry's copy would be).
@@ -23,8 +23,12 @@ type strCache[V any] struct {
 
 const cacheWays = 4
 
+type cacheSet[V any] struct {
+	hashes [cacheWays]uint64 // of the keys of entries that are set
+	ents   [cacheWays]cacheEntry[V]
+}
+
 type cacheEntry[V any] struct {
-	hash uint64
 	key  string
 	val  V
 	size int // bytes held, as the user counts them
@@ -32,7 +36,7 @@ type cacheEntry[V any] struct {
 }
 
 func (c *strCache[V]) init(sets, budget int) {
-	c.sets = make([][cacheWays]cacheEntry[V], sets)
+	c.sets = make([]cacheSet[V], sets)
 	c.budget = budget
 	c.seed = maphash.MakeSeed()
 }
@@ -50,19 +54,20 @@ func (c *strCache[V]) entry(key string) *cacheEntry[V] {
 	set := &c.sets[h%uint64(len(c.sets))]
 	i := 0
 	for ; i < cacheWays-1; i++ {
-		if set[i].set && set[i].hash == h && set[i].key == key {
+		if set.hashes[i] == h && set.ents[i].set && set.ents[i].key == key {
 			break
 		}
 	}
-	e := set[i]
-	if !e.set || e.hash != h || e.key != key {
+	e := set.ents[i]
+	if set.hashes[i] != h || !e.set || e.key != key {
 		// A miss: the last entry makes room.
 		c.held -= e.size
-		e = cacheEntry[V]{hash: h}
+		e = cacheEntry[V]{}
 	}
-	copy(set[1:i+1], set[:i])
-	set[0] = e
-	c.last = &set[0]
+	copy(set.hashes[1:i+1], set.hashes[:i])
+	copy(set.ents[1:i+1], set.ents[:i])
+	set.hashes[0], set.ents[0] = h, e
+	c.last = &set.ents[0]
 	return c.last
 }
 

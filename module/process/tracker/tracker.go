@@ -117,22 +117,31 @@ type Entry struct {
 
 type procKey struct{ host, id string }
 
+// slotMeta is what the tracker keeps of a slot of the process table beside
+// its entry, set by linkPID (every entry stored is linked), in one array:
+// a start reads or writes all of it, and a large table's entries are
+// rarely in the cache.
+type slotMeta struct {
+	// start is the entry's start: boot and lookupPIDSlot compare the
+	// starts of a host's or a pid's processes here, not in the entries.
+	start time.Time
+	// kids is the ancestry the process gives its children once one has
+	// started (childAncestry): one allocation per parent instead of one
+	// per child.
+	kids []string
+	// pidNext chains the slots of one (host, pid), newest first.
+	pidNext int32
+}
+
 // Tracker is the per-host process table. Create it with New.
 type Tracker struct {
 	mu      sync.Mutex
 	opts    Options
 	procs   *lru[procKey, Entry]
 	pidHead pidIndex // newest slot per (host, pid)
-	pidNext []int32  // chain through slots, parallel to procs' slots
-	// kids holds, parallel to procs' slots, the ancestry a live process
-	// gives its children once one has started (childAncestry): one
-	// allocation per parent instead of one per child.
-	kids [][]string
-	// starts holds, parallel to procs' slots, the start of the entry
-	// there (set by linkPID, as kids): boot and lookupPIDSlot compare
-	// the starts of a host's or a pid's processes in this compact
-	// array, not in their entries.
-	starts []time.Time
+	// meta holds, parallel to procs' slots, what the tracker keeps of
+	// each slot apart from its entry (see slotMeta).
+	meta []slotMeta
 	// bootMarks is boot's scratch: a bit per slot it ends.
 	bootMarks []uint64
 	// orphans is the ancestry of the last child started whose parent is
@@ -351,15 +360,15 @@ func (t *Tracker) start(host string, e *Entry) int32 {
 // and shared by all its children: ancestries are read-only, and a slot's
 // entry changes only through linkPID, which forgets it.
 func (t *Tracker) childAncestry(s int32, p *Entry) []string {
-	if s >= 0 && t.kids[s] != nil {
-		return t.kids[s]
+	if s >= 0 && t.meta[s].kids != nil {
+		return t.meta[s].kids
 	}
 	n := min(len(p.Ancestry), MaxAncestry-1)
 	anc := make([]string, 0, n+1)
 	anc = append(anc, p.EntityID)
 	anc = append(anc, p.Ancestry[:n]...)
 	if s >= 0 {
-		t.kids[s] = anc
+		t.meta[s].kids = anc
 	}
 	return anc
 }
@@ -448,8 +457,8 @@ func (t *Tracker) boot(host string, at time.Time) {
 	// (the first of each recording in a collection) end none.
 	n := 0
 	for _, s := range t.pidHead.of(host, false) {
-		for ; s >= 0; s = t.pidNext[s] {
-			if t.starts[s].Before(at) {
+		for ; s >= 0; s = t.meta[s].pidNext {
+			if t.meta[s].start.Before(at) {
 				for int(s/64) >= len(t.bootMarks) {
 					t.bootMarks = append(t.bootMarks, 0)
 				}
@@ -517,8 +526,8 @@ func (t *Tracker) lookupPID(host string, pid uint32, at time.Time, touch bool) (
 func (t *Tracker) lookupPIDSlot(host string, pid uint32, at time.Time, touch bool) (*Entry, int32, bool) {
 	best := int32(-1)
 	var bestStart time.Time
-	for s, ok := t.pidHead.get(host, pid); ok && s >= 0; s = t.pidNext[s] {
-		start := t.starts[s] // not the entry: only the best one is read
+	for s, ok := t.pidHead.get(host, pid); ok && s >= 0; s = t.meta[s].pidNext {
+		start := t.meta[s].start // not the entry: only the best one is read
 		if !at.IsZero() && start.After(at) {
 			continue
 		}
@@ -597,22 +606,18 @@ func (t *Tracker) end(host string, s int32, at time.Time) Entry {
 }
 
 func (t *Tracker) linkPID(s int32) {
-	for int(s) >= len(t.pidNext) {
-		t.pidNext = append(t.pidNext, -1)
+	for int(s) >= len(t.meta) {
+		t.meta = append(t.meta, slotMeta{pidNext: -1})
 	}
 	// Every put is followed by linkPID: the slot holds a new entry.
-	for int(s) >= len(t.kids) {
-		t.kids = append(t.kids, nil)
-		t.starts = append(t.starts, time.Time{})
-	}
-	t.kids[s] = nil
 	e := t.procs.val(s)
-	t.starts[s] = e.Start
+	m := &t.meta[s]
+	m.start, m.kids = e.Start, nil
 	host := t.procs.key(s).host
 	if h, ok := t.pidHead.get(host, e.PID); ok {
-		t.pidNext[s] = h
+		m.pidNext = h
 	} else {
-		t.pidNext[s] = -1
+		m.pidNext = -1
 	}
 	t.pidHead.set(host, e.PID, s)
 }
@@ -625,18 +630,18 @@ func (t *Tracker) unlinkPID(s int32) {
 		return
 	}
 	if h == s {
-		if n := t.pidNext[s]; n >= 0 {
+		if n := t.meta[s].pidNext; n >= 0 {
 			t.pidHead.set(host, e.PID, n)
 		} else {
 			t.pidHead.delete(host, e.PID)
 		}
-		t.pidNext[s] = -1
+		t.meta[s].pidNext = -1
 		return
 	}
-	for p := h; p >= 0; p = t.pidNext[p] {
-		if t.pidNext[p] == s {
-			t.pidNext[p] = t.pidNext[s]
-			t.pidNext[s] = -1
+	for p := h; p >= 0; p = t.meta[p].pidNext {
+		if t.meta[p].pidNext == s {
+			t.meta[p].pidNext = t.meta[s].pidNext
+			t.meta[s].pidNext = -1
 			return
 		}
 	}

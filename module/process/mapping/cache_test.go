@@ -10,6 +10,7 @@ import (
 	"github.com/procbeat/procbeat/internal/lower"
 	"github.com/procbeat/procbeat/module/process/argv"
 	"github.com/procbeat/procbeat/module/process/tracker"
+	"github.com/procbeat/procbeat/module/process/winfmt"
 )
 
 // TestSplitArgsIsSplit: whatever the cache holds, evicts or refuses
@@ -45,5 +46,43 @@ func TestSplitArgsIsSplit(t *testing.T) {
 	}
 	if m.split.held > m.split.budget || m.hashes.held > m.hashes.budget {
 		t.Errorf("held %d and %d bytes, over budget", m.split.held, m.hashes.held)
+	}
+}
+
+// TestHashesOfIsSplit: hashesOf gives winfmt.SplitHashes's hashes and
+// them lower-cased as lowerHash does, cached, refused by the budget, or
+// too long to cache.
+func TestHashesOfIsSplit(t *testing.T) {
+	m := New(tracker.New(tracker.Options{}), Options{})
+	m.hashPairs.init(2, 2000)
+	r := rand.New(rand.NewPCG(3, 3))
+	var values []string
+	for i := 0; i < 200; i++ {
+		v := fmt.Sprintf("SHA1=%040X,MD5=%032x,SHA256=%064X,IMPHASH=%032X", r.IntN(50), r.IntN(50), r.IntN(50), r.IntN(3))
+		switch i % 20 {
+		case 1:
+			v = strings.ToLower(v)
+		case 2:
+			v += "," + strings.Repeat("X", maxCachedHashes) // too long to cache
+		case 3:
+			v = "MD5=ÄBC, sha1 = 00AB"
+		case 4:
+			v = ""
+		}
+		values = append(values, v)
+	}
+	for i := 0; i < 3000; i++ {
+		v := values[r.IntN(len(values))]
+		got, want := m.hashesOf(v), winfmt.SplitHashes(v)
+		low := winfmt.Hashes{MD5: lowerOwn(want.MD5), SHA1: lowerOwn(want.SHA1), SHA256: lowerOwn(want.SHA256), IMPHASH: lowerOwn(want.IMPHASH)}
+		if got.logged != want || got.lower != low {
+			t.Fatalf("hashesOf(%q) = %+v, want %+v and %+v", v, *got, want, low)
+		}
+		if want.SHA1 != "" && low.SHA1 != string(lower.Append(nil, want.SHA1)) {
+			t.Fatalf("lowerOwn(%q) = %q", want.SHA1, low.SHA1)
+		}
+	}
+	if m.hashPairs.held > m.hashPairs.budget {
+		t.Errorf("held %d bytes, over budget", m.hashPairs.held)
 	}
 }

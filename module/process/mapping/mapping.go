@@ -131,8 +131,12 @@ type Mapper struct {
 	long  cacheEntry[[]string]
 	// layouts find the values of records in the templates seen last.
 	layouts layouts
-	// hashes are hashes as logged and lower-cased (lowerHash).
-	hashes strCache[string]
+	// hashes are hashes as logged and lower-cased (lowerHash);
+	// hashPairs Hashes values split and lower-cased (hashesOf),
+	// oneHashes one not cached.
+	hashes    strCache[string]
+	hashPairs strCache[*hashPair]
+	oneHashes hashPair
 }
 
 // New returns a Mapper that enriches through tr.
@@ -150,6 +154,7 @@ func New(tr *tracker.Tracker, opts Options) *Mapper {
 	m.indices = indices(opts.Namespace)
 	m.split.init(argsSets, argsBudget)
 	m.hashes.init(hashSets, hashBudget)
+	m.hashPairs.init(hashPairSets, hashPairBudget)
 	return m
 }
 
@@ -455,6 +460,7 @@ func (m *Mapper) sysmonStart(rec *winevent.Record, d *document.Document) error {
 	if err != nil {
 		return err
 	}
+	hs := m.hashesOf(f.get(fHashes))
 	e := tracker.Entry{
 		EntityID:         f.guid(fProcessGUID),
 		PID:              pid,
@@ -463,9 +469,8 @@ func (m *Mapper) sysmonStart(rec *winevent.Record, d *document.Document) error {
 		ParentExecutable: f.get(fParentImage),
 		Executable:       f.get(fImage),
 		CommandLine:      f.get(fCommandLine),
-		// As logged: documents get them lower-cased (fillProcess), the
-		// tracker keeps no copy.
-		Hashes:           winfmt.SplitHashes(f.get(fHashes)),
+		// As logged: documents get them lower-cased (hs.lower).
+		Hashes:           hs.logged,
 		AuthenticationID: strings.ToLower(f.id(fLogonID)),
 		WorkingDirectory: f.get(fCurrentDirectory),
 		Start:            ts,
@@ -496,7 +501,7 @@ func (m *Mapper) sysmonStart(rec *winevent.Record, d *document.Document) error {
 	known := m.tr.StartParent(host, &e, &parent)
 	stored := &e
 	d.Timestamp = ts
-	m.fillProcess(&d.Process, stored)
+	m.fillProcess(&d.Process, stored, &hs.lower)
 	fillUser(&d.User, stored.User)
 	d.Winlog.EventData.IntegrityLevel = f.get(fIntegrityLevel)
 
@@ -562,7 +567,7 @@ func (m *Mapper) securityStart(rec *winevent.Record, d *document.Document) error
 	known := m.tr.StartParent(host, &e, &parent)
 	stored := &e
 	d.Timestamp = rec.TimeCreated
-	m.fillProcess(&d.Process, stored)
+	m.fillProcess(&d.Process, stored, nil)
 	fillUser(&d.User, stored.User)
 	d.Winlog.EventData.SubjectUserName = f.get(fSubjectUserName)
 
@@ -660,7 +665,7 @@ func (m *Mapper) securityEnd(rec *winevent.Record, d *document.Document) error {
 
 // fillEnd writes an end event from what its start event recorded.
 func (m *Mapper) fillEnd(host string, d *document.Document, e *tracker.Entry) {
-	m.fillProcess(&d.Process, e)
+	m.fillProcess(&d.Process, e, nil)
 	fillUser(&d.User, e.User)
 	p := &d.Process.Parent
 	p.EntityID = e.ParentEntityID
@@ -682,7 +687,9 @@ func sameProcess(e *tracker.Entry, pid uint32, at time.Time) bool {
 	return e.PID == pid && (e.Start.IsZero() || at.IsZero() || !e.Start.After(at))
 }
 
-func (m *Mapper) fillProcess(p *document.Process, e *tracker.Entry) {
+// fillProcess fills p from e; low, when not nil, is e's hashes
+// lower-cased.
+func (m *Mapper) fillProcess(p *document.Process, e *tracker.Entry, low *winfmt.Hashes) {
 	p.EntityID = e.EntityID
 	p.PID = document.LongOf(int64(e.PID))
 	p.Executable = e.Executable
@@ -693,10 +700,14 @@ func (m *Mapper) fillProcess(p *document.Process, e *tracker.Entry) {
 		p.ArgsCount = document.LongOf(int64(e.ArgsCount))
 	}
 	p.WorkingDirectory = e.WorkingDirectory
-	p.Hash.MD5 = m.lowerHash(e.Hashes.MD5)
-	p.Hash.SHA1 = m.lowerHash(e.Hashes.SHA1)
-	p.Hash.SHA256 = m.lowerHash(e.Hashes.SHA256)
-	p.PE.Imphash = m.lowerHash(e.Hashes.IMPHASH)
+	if low != nil {
+		p.Hash.MD5, p.Hash.SHA1, p.Hash.SHA256, p.PE.Imphash = low.MD5, low.SHA1, low.SHA256, low.IMPHASH
+	} else {
+		p.Hash.MD5 = m.lowerHash(e.Hashes.MD5)
+		p.Hash.SHA1 = m.lowerHash(e.Hashes.SHA1)
+		p.Hash.SHA256 = m.lowerHash(e.Hashes.SHA256)
+		p.PE.Imphash = m.lowerHash(e.Hashes.IMPHASH)
+	}
 	p.PE.OriginalFileName = e.PE.OriginalFileName
 	p.PE.FileVersion = e.PE.FileVersion
 	p.PE.Description = e.PE.Description
@@ -786,18 +797,68 @@ func (m *Mapper) lowerHash(v string) string {
 	if e.set {
 		return e.val
 	}
+	low := lowerOwn(v)
 	// Copied: the record's would keep all its values alive.
-	b := lower.Append(make([]byte, 0, len(v)), v) // as arena.lower
-	low := unsafe.String(unsafe.SliceData(b), len(b))
 	m.hashes.put(e, strings.Clone(v), low, 2*len(v))
 	return low
+}
+
+// lowerOwn is lowerHash(v) uncached, in an allocation of its own.
+func lowerOwn(v string) string {
+	if !winfmt.HashNeedsLower(v) {
+		return v
+	}
+	b := lower.Append(make([]byte, 0, len(v)), v) // as arena.lower
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 // The hash cache's sets (each of cacheWays entries) and the bytes its
 // entries may hold.
 const (
-	hashSets   = 1024
+	hashSets   = 256
 	hashBudget = 256 << 10
+)
+
+// hashPair is a Sysmon Hashes value split (winfmt.SplitHashes): the
+// hashes as logged, which the tracker keeps, and lower-cased, which
+// documents get.
+type hashPair struct{ logged, lower winfmt.Hashes }
+
+// hashesOf is the hashes of a Hashes value. Processes start from the same
+// images again and again: the pairs are cached by the value, so that a
+// start splits none and lower-cases none (a start's four hashes, each
+// looked up in lowerHash's cache, cost more than its one value here).
+// Values too long to be Sysmon's are split each time into m.oneHashes.
+func (m *Mapper) hashesOf(raw string) *hashPair {
+	if raw != "" && len(raw) <= maxCachedHashes {
+		e := m.hashPairs.entry(raw)
+		if e.set {
+			return e.val
+		}
+		// Copied: the record's would keep all its values alive.
+		key := strings.Clone(raw)
+		h := winfmt.SplitHashes(key)
+		p := &hashPair{logged: h, lower: winfmt.Hashes{
+			MD5: lowerOwn(h.MD5), SHA1: lowerOwn(h.SHA1), SHA256: lowerOwn(h.SHA256), IMPHASH: lowerOwn(h.IMPHASH),
+		}}
+		if m.hashPairs.put(e, key, p, 3*len(raw)+160) {
+			return p
+		}
+	}
+	h := winfmt.SplitHashes(raw)
+	m.oneHashes = hashPair{logged: h, lower: winfmt.Hashes{
+		MD5: m.lowerHash(h.MD5), SHA1: m.lowerHash(h.SHA1), SHA256: m.lowerHash(h.SHA256), IMPHASH: m.lowerHash(h.IMPHASH),
+	}}
+	return &m.oneHashes
+}
+
+// The Hashes cache's sets (each of cacheWays entries), the bytes its
+// entries may hold, and the longest value it keeps (Sysmon's four hashes
+// take 200 bytes).
+const (
+	hashPairSets    = 1024
+	hashPairBudget  = 2 << 20
+	maxCachedHashes = 512
 )
 
 // fillParentFromEntry completes process.parent from the parent's own start

@@ -86,3 +86,21 @@ func TestHashesOfIsSplit(t *testing.T) {
 		t.Errorf("held %d bytes, over budget", m.hashPairs.held)
 	}
 }
+
+// TestSIDForIsTrackers: sidFor answers as tracker.SIDFor does, whatever
+// names it was asked before (its memory of the last ones).
+func TestSIDForIsTrackers(t *testing.T) {
+	tr := tracker.New(tracker.Options{})
+	tr.Learn("h", "CORP", "bob", "0x1234", "S-1-5-21-1-2-3-1001")
+	m := New(tr, Options{})
+	names := [][2]string{{"NT AUTHORITY", "SYSTEM"}, {"nt authority", "local service"}, {"CORP", "bob"}, {"corp", "BOB "}, {"", "SYSTEM"}, {"Window Manager", "DWM-3"}, {"CORP", "alice"}, {"", ""}}
+	logons := []string{"0x1234", "0x3e7", "", "0x99"}
+	r := rand.New(rand.NewPCG(5, 5))
+	for i := 0; i < 2000; i++ {
+		n, l := names[r.IntN(len(names))], logons[r.IntN(len(logons))]
+		want, _ := tr.SIDFor("h", n[0], n[1], l)
+		if got := m.sidFor("h", n[0], n[1], l); got != want {
+			t.Fatalf("sidFor(%q, %q, %q) = %q, want %q", n[0], n[1], l, got, want)
+		}
+	}
+}

@@ -137,6 +137,11 @@ type Mapper struct {
 	hashes    strCache[string]
 	hashPairs strCache[*hashPair]
 	oneHashes hashPair
+	// wellKnown is what sidFor found of the last names it was asked.
+	wellKnown struct {
+		domain, name, sid string
+		known, set        bool
+	}
 }
 
 // New returns a Mapper that enriches through tr.
@@ -495,7 +500,7 @@ func (m *Mapper) sysmonStart(rec *winevent.Record, d *document.Document) error {
 		e.SessionID, e.HasSessionID = uint32(n), true
 	}
 	e.User.Domain, e.User.Name = winfmt.SplitUser(f.get(fUser))
-	e.User.ID, _ = m.tr.SIDFor(host, e.User.Domain, e.User.Name, e.AuthenticationID)
+	e.User.ID = m.sidFor(host, e.User.Domain, e.User.Name, e.AuthenticationID)
 	// e becomes the entry stored; its parent is found at once.
 	var parent tracker.Entry
 	known := m.tr.StartParent(host, &e, &parent)
@@ -586,6 +591,23 @@ func (m *Mapper) securityStart(rec *winevent.Record, d *document.Document) error
 	return nil
 }
 
+// sidFor is the SID of an account (tracker.SIDFor). Whether an account
+// is well-known, and its SID then, depends on its names alone, and records
+// name the same few accounts again and again (Sysmon's are mostly SYSTEM
+// and the service accounts): the answer for the last names is kept.
+func (m *Mapper) sidFor(host, domain, name, logonID string) string {
+	w := &m.wellKnown
+	if !w.set || domain != w.domain || name != w.name {
+		w.sid, w.known = tracker.WellKnownSID(strings.TrimSpace(domain), strings.TrimSpace(name))
+		w.domain, w.name, w.set = domain, name, true
+	}
+	if w.known {
+		return w.sid
+	}
+	sid, _ := m.tr.SessionSID(host, domain, name, logonID)
+	return sid
+}
+
 // learn records what a Security event says about an account's SID.
 func (m *Mapper) learn(host string, f fields, who account) {
 	m.tr.Learn(host, f.get(who.domain), f.get(who.user), f.id(who.logon), f.id(who.sid))
@@ -626,7 +648,7 @@ func (m *Mapper) sysmonEnd(rec *winevent.Record, d *document.Document) error {
 	}
 	if u := f.get(fUser); u != "" && started.User.Name == "" {
 		started.User.Domain, started.User.Name = winfmt.SplitUser(u)
-		started.User.ID, _ = m.tr.SIDFor(host, started.User.Domain, started.User.Name, started.AuthenticationID)
+		started.User.ID = m.sidFor(host, started.User.Domain, started.User.Name, started.AuthenticationID)
 	}
 	d.Timestamp = ts
 	m.fillEnd(host, d, &started)
@@ -931,7 +953,7 @@ func (m *Mapper) sysmonAccess(rec *winevent.Record, d *document.Document) error 
 	}
 	if su := f.get(fSourceUser); su != "" {
 		d.User.Domain, d.User.Name = winfmt.SplitUser(su)
-		d.User.ID, _ = m.tr.SIDFor(host, d.User.Domain, d.User.Name, logon)
+		d.User.ID = m.sidFor(host, d.User.Domain, d.User.Name, logon)
 	}
 
 	t := &d.Target.Process

@@ -118,10 +118,17 @@ func (t *Tracker) learnedSlot(host, domain, name string, logon uint64) (int32, b
 // what Learn was told of this account in this session. Any argument may
 // be empty; without a logon id only well-known accounts resolve.
 func (t *Tracker) SIDFor(host, domain, name, logonID string) (string, bool) {
-	domain, name = strings.TrimSpace(domain), strings.TrimSpace(name)
-	if sid, ok := WellKnownSID(domain, name); ok {
+	if sid, ok := WellKnownSID(strings.TrimSpace(domain), strings.TrimSpace(name)); ok {
 		return sid, true
 	}
+	return t.SessionSID(host, domain, name, logonID)
+}
+
+// SessionSID is SIDFor of an account that is not well-known
+// (WellKnownSID(TrimSpace(domain), TrimSpace(name)) says so), for callers
+// that know it already.
+func (t *Tracker) SessionSID(host, domain, name, logonID string) (string, bool) {
+	domain, name = strings.TrimSpace(domain), strings.TrimSpace(name)
 	logon, err := winfmt.ParseLogonID(logonID)
 	if err != nil {
 		return "", false

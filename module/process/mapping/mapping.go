@@ -835,9 +835,10 @@ func lowerOwn(v string) string {
 }
 
 // The hash cache's sets (each of cacheWays entries) and the bytes its
-// entries may hold.
+// entries may hold: it serves end events (a start's hashes come from
+// hashesOf), 512 entries.
 const (
-	hashSets   = 256
+	hashSets   = 128
 	hashBudget = 256 << 10
 )
 
@@ -876,10 +877,10 @@ func (m *Mapper) hashesOf(raw string) *hashPair {
 
 // The Hashes cache's sets (each of cacheWays entries), the bytes its
 // entries may hold, and the longest value it keeps (Sysmon's four hashes
-// take 200 bytes).
+// take 200 bytes). A mixed collection starts 300 distinct images.
 const (
-	hashPairSets    = 1024
-	hashPairBudget  = 2 << 20
+	hashPairSets    = 256
+	hashPairBudget  = 1 << 20
 	maxCachedHashes = 512
 )
 

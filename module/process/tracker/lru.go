@@ -15,17 +15,12 @@ import "hash/maphash"
 // apart, so a compact array of links costs fewer cache misses than the
 // entries themselves.
 //
-// The index maps a 64-bit hash of the key to a slot, not the key itself:
-// the process table's keys are two strings (host and entity id), which a
-// map would hash and compare as a whole on every probe, while a hash is
-// computed once per operation (the caller may cache a part of it, as the
-// tracker does for the host of a run of records) and compared as a word.
-// A slot's key is checked against the one asked for; keys whose hashes
-// collide are chained through same.
+// The index (see hashIndex) holds hashes of the keys: the process table's
+// keys are two strings (host and entity id), hashed once per operation
+// (the tracker keeps the hash of the host of a run of records).
 type lru[K comparable, V any] struct {
 	hash  func(K) uint64
-	idx   map[uint64]int32  // slot of a key with that hash
-	same  []int32           // by slot: the next slot whose key hashes alike, -1
+	idx   hashIndex
 	count int               // entries
 	pages [][]lruNode[K, V] // each lruPage nodes long
 	links []lruLink         // by slot
@@ -66,7 +61,6 @@ func (l *lru[K, V]) newSlot() int32 {
 		l.pages = append(l.pages, make([]lruNode[K, V], lruPage))
 	}
 	l.links = append(l.links, lruLink{-1, -1})
-	l.same = append(l.same, -1)
 	l.n++
 	return s
 }
@@ -78,7 +72,7 @@ func newLRU[K comparable, V any](max int) *lru[K, V] {
 	seed := maphash.MakeSeed()
 	return &lru[K, V]{
 		hash: func(k K) uint64 { return maphash.Comparable(seed, k) },
-		idx:  make(map[uint64]int32), head: -1, tail: -1, free: -1, max: max,
+		idx:  newHashIndex(), head: -1, tail: -1, free: -1, max: max,
 	}
 }
 
@@ -86,11 +80,7 @@ func (l *lru[K, V]) len() int { return l.count }
 
 // find is the slot of k, whose hash is h.
 func (l *lru[K, V]) find(k K, h uint64) (int32, bool) {
-	s, ok := l.idx[h]
-	if !ok {
-		return -1, false
-	}
-	for ; s >= 0; s = l.same[s] {
+	for s := l.idx.head(h); s >= 0; s = l.idx.next(s) {
 		if l.node(s).key == k {
 			return s, true
 		}
@@ -196,12 +186,7 @@ func (l *lru[K, V]) insertHashed(k K, h uint64, v *V) int32 {
 	}
 	n := l.node(s)
 	n.key, n.val, n.used = k, *v, true
-	if first, ok := l.idx[h]; ok {
-		l.same[s] = first
-	} else {
-		l.same[s] = -1
-	}
-	l.idx[h] = s
+	l.idx.add(h, s)
 	l.count++
 	l.pushFront(s)
 	return s
@@ -221,33 +206,12 @@ func (l *lru[K, V]) remove(s int32) {
 		return
 	}
 	l.unlink(s)
-	l.unindex(s, l.hash(n.key))
+	l.idx.remove(l.hash(n.key), s)
 	l.count--
 	var zero lruNode[K, V]
 	*n = zero
 	l.links[s].next = l.free
 	l.free = s
-}
-
-// unindex takes slot s, whose key hashes to h, out of the index.
-func (l *lru[K, V]) unindex(s int32, h uint64) {
-	first := l.idx[h]
-	next := l.same[s]
-	l.same[s] = -1
-	if first == s {
-		if next >= 0 {
-			l.idx[h] = next
-		} else {
-			delete(l.idx, h)
-		}
-		return
-	}
-	for p := first; p >= 0; p = l.same[p] {
-		if l.same[p] == s {
-			l.same[p] = next
-			return
-		}
-	}
 }
 
 // each calls fn from the least to the most recently used entry.
@@ -261,11 +225,10 @@ func (l *lru[K, V]) each(fn func(s int32) error) error {
 }
 
 func (l *lru[K, V]) clear() {
-	clear(l.idx)
+	l.idx.clear()
 	l.count = 0
 	// The pages stay, as a slab's capacity would: slots are made anew.
 	l.n = 0
 	l.links = l.links[:0]
-	l.same = l.same[:0]
 	l.head, l.tail, l.free = -1, -1, -1
 }

@@ -46,3 +46,35 @@ func TestLRUCollidingHashes(t *testing.T) {
 		}
 	}
 }
+
+// TestGraceRingCollidingHashes: the grace ring finds by id the latest
+// push of each id still in the ring, whatever ids its index chains
+// together (here most of them) and however often one id ends again.
+func TestGraceRingCollidingHashes(t *testing.T) {
+	const size = 5
+	var g graceRing
+	g.init(size, func(k procKey) uint64 { return uint64(len(k.id) % 2) })
+	r := rand.New(rand.NewPCG(2, 2))
+	var pushed []string // ids, in push order
+	for i := 0; i < 5000; i++ {
+		id := []string{"{a}", "{bb}", "{c}", "{dd}", "{e}", "{ff}", "{g}"}[r.IntN(7)]
+		g.push("h", &Entry{EntityID: id, PID: uint32(i)})
+		pushed = append(pushed, id)
+		for _, want := range []string{"{a}", "{bb}", "{c}", "{dd}", "{e}", "{ff}", "{g}"} {
+			latest := -1
+			for j := len(pushed) - 1; j >= 0 && j >= len(pushed)-size; j-- {
+				if pushed[j] == want {
+					latest = j
+					break
+				}
+			}
+			e := g.byID("h", want)
+			switch {
+			case latest < 0 && e != nil:
+				t.Fatalf("push %d: %s found (pid %d), ended too long ago", i, want, e.PID)
+			case latest >= 0 && (e == nil || e.PID != uint32(latest)):
+				t.Fatalf("push %d: %s found as %+v, want the end of push %d", i, want, e, latest)
+			}
+		}
+	}
+}

@@ -118,7 +118,7 @@ func (t *Tracker) reset() {
 	t.pidHead.clear()
 	clear(t.meta)
 	t.meta = t.meta[:0]
-	t.grace.init(len(t.grace.slots))
+	t.grace.init(len(t.grace.slots), t.procHash)
 	t.sids.byName.clear()
 }
 

@@ -207,7 +207,7 @@ func New(opts Options) *Tracker {
 	t.procs = newLRU[procKey, Entry](opts.MaxProcesses)
 	t.procs.hash = t.procHash
 	t.procs.onEvict = t.unlinkPID
-	t.grace.init(opts.Grace)
+	t.grace.init(opts.Grace, t.procHash)
 	t.sids.init(opts.MaxSIDs)
 	t.sids.byName.hash = t.nameHash
 	return t
@@ -652,7 +652,8 @@ func (t *Tracker) unlinkPID(s int32) {
 type graceRing struct {
 	slots []graceSlot
 	next  int
-	ids   map[procKey]int32
+	ids   hashIndex // by procHash
+	hash  func(procKey) uint64
 	pids  pidIndex
 }
 
@@ -662,13 +663,14 @@ type graceSlot struct {
 	used bool
 }
 
-func (g *graceRing) init(n int) {
+func (g *graceRing) init(n int, hash func(procKey) uint64) {
 	if n < 0 {
 		n = 0
 	}
 	g.slots = make([]graceSlot, n)
 	g.next = 0
-	g.ids = make(map[procKey]int32)
+	g.ids = newHashIndex()
+	g.hash = hash
 	g.pids = newPIDIndex()
 }
 
@@ -680,24 +682,41 @@ func (g *graceRing) push(host string, e *Entry) {
 	i := int32(g.next)
 	old := &g.slots[i]
 	if old.used {
-		if g.ids[procKey{old.host, old.e.EntityID}] == i {
-			delete(g.ids, procKey{old.host, old.e.EntityID})
-		}
+		g.ids.remove(g.hash(procKey{old.host, old.e.EntityID}), i)
 		if j, ok := g.pids.get(old.host, old.e.PID); ok && j == i {
 			g.pids.delete(old.host, old.e.PID)
 		}
 	}
+	k := procKey{host, e.EntityID}
+	h := g.hash(k)
+	// An ended process ended again (a replayed end) is found here
+	// first: its older slot leaves the index, as a map's key would
+	// have moved to the new slot.
+	if j, ok := g.find(k, h); ok {
+		g.ids.remove(h, j)
+	}
 	old.host, old.e, old.used = host, *e, true
-	g.ids[procKey{host, e.EntityID}] = i
+	g.ids.add(h, i)
 	g.pids.set(host, e.PID, i)
 	g.next = (g.next + 1) % len(g.slots)
 }
 
 func (g *graceRing) byID(host, id string) *Entry {
-	if i, ok := g.ids[procKey{host, id}]; ok {
+	k := procKey{host, id}
+	if i, ok := g.find(k, g.hash(k)); ok {
 		return &g.slots[i].e
 	}
 	return nil
+}
+
+// find is the slot of k, whose hash is h.
+func (g *graceRing) find(k procKey, h uint64) (int32, bool) {
+	for i := g.ids.head(h); i >= 0; i = g.ids.next(i) {
+		if s := &g.slots[i]; s.host == k.host && s.e.EntityID == k.id {
+			return i, true
+		}
+	}
+	return -1, false
 }
 
 func (g *graceRing) byPID(host string, pid uint32) *Entry {

@@ -7,9 +7,9 @@ import (
 	"testing"
 )
 
-// TestSIDTableIsModel: through Learn and SIDFor (whose lookups the last
-// accounts found are remembered for), the SID table answers as a plain
-// list of accounts kept most recently used first, with evictions.
+// TestSIDTableIsModel: through Learn and SIDFor (now on the hashed
+// index), the SID table answers as a plain list of accounts kept most
+// recently used first, with evictions.
 func TestSIDTableIsModel(t *testing.T) {
 	type acct struct {
 		key string

@@ -133,6 +133,15 @@ type slotMeta struct {
 	pidNext int32
 }
 
+// reset is m for a slot that now holds e (its pid link aside).
+func (m *slotMeta) reset(e *Entry) { m.start, m.kids = e.Start, nil }
+
+// pidHeadIs reports whether s is the newest slot of (host, pid).
+func (t *Tracker) pidHeadIs(host string, pid uint32, s int32) bool {
+	h, ok := t.pidHead.get(host, pid)
+	return ok && h == s
+}
+
 // Tracker is the per-host process table. Create it with New.
 type Tracker struct {
 	mu      sync.Mutex
@@ -340,14 +349,22 @@ func (t *Tracker) start(host string, e *Entry) int32 {
 	k := procKey{host, e.EntityID}
 	h := t.procHash(k) // one hash for the search and the insertion
 	s, ok := t.procs.find(k, h)
-	if ok {
+	switch {
+	case ok && t.procs.val(s).PID == e.PID && t.pidHeadIs(host, e.PID, s):
+		// Replaced in its slot by the same pid, the newest of its
+		// (host, pid): unlinking and linking it again would leave the
+		// pid index as it is.
+		t.procs.set(s, e)
+		t.meta[s].reset(e)
+	case ok:
 		// Replaced in its slot: only its pid link goes first.
 		t.unlinkPID(s)
 		t.procs.set(s, e)
-	} else {
+		t.linkPID(s)
+	default:
 		s = t.procs.insertHashed(k, h, e)
+		t.linkPID(s)
 	}
-	t.linkPID(s)
 	t.changedProc(s)
 	if parent == nil {
 		return -1
@@ -584,14 +601,17 @@ func (t *Tracker) End(host, entityID string, at time.Time) (Entry, bool) {
 func (t *Tracker) EndPID(host string, pid uint32, at time.Time) (Entry, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	p, ok := t.lookupPID(host, pid, at, false)
+	p, s, ok := t.lookupPIDSlot(host, pid, at, false)
 	if !ok {
 		return Entry{}, false
 	}
-	if !p.End.IsZero() { // already in the grace ring
+	if s < 0 {
+		// Already in the grace ring. (Its End may be zero, an end at an
+		// unknown time: it is the slot that says it is not live. The
+		// search by id this replaced found no slot for it then, and
+		// ended whatever slot 0 held.)
 		return *p, true
 	}
-	s, _ := t.peekProc(procKey{host, p.EntityID})
 	return t.end(host, s, at), true
 }
 
@@ -612,7 +632,7 @@ func (t *Tracker) linkPID(s int32) {
 	// Every put is followed by linkPID: the slot holds a new entry.
 	e := t.procs.val(s)
 	m := &t.meta[s]
-	m.start, m.kids = e.Start, nil
+	m.reset(e)
 	host := t.procs.key(s).host
 	if h, ok := t.pidHead.get(host, e.PID); ok {
 		m.pidNext = h

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -285,13 +286,24 @@ func (p *Pipeline) publish(ctx context.Context, ev *Event, reserved []Ticket) er
 	p.c.EventsPublished.Add(1)
 	p.c.QueueDepth.Add(1)
 	p.c.BytesInFlight.Add(size)
+	handed := false
 	if p.full(b) {
 		if p.ready == nil {
 			p.ready, p.cur = b, nil
+			handed = true
 		}
 		p.wake()
 	}
 	p.bmu.Unlock()
+	if handed {
+		// Let the batcher and the output take the batch now, rather
+		// than when this producer blocks on the next full one: on one
+		// core, the bodies of one batch in flight instead of two, so
+		// that the arena's chunks come back while still in the cache
+		// (BenchmarkDocumentPath map+encode+pipeline, batches of 2048
+		// documents: about 0.2 µs a document less).
+		runtime.Gosched()
+	}
 	return nil
 }
 

@@ -28,8 +28,16 @@ func BenchmarkDocumentPathConsole(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer null.Close()
+	publishLoop(b, recs, console.New(null, console.DefaultConfig(), nil, nil), true)
+}
+
+// publishLoop maps, encodes into the pipeline's arena and publishes to out
+// one record per op, as replay does: with line, each body followed by its
+// newline (Arena.SetLine), for outputs that write NDJSON.
+// BenchmarkDocumentPath's map+encode+pipeline is this loop without line.
+func publishLoop(b *testing.B, recs []winevent.Record, out pipeline.Output, line bool) {
 	m := mapping.New(tracker.New(tracker.Options{}), mapping.Options{})
-	p := pipeline.New(context.Background(), console.New(null, console.DefaultConfig(), nil, nil), nopCheckpoints{}, pipeline.Options{})
+	p := pipeline.New(context.Background(), out, nopCheckpoints{}, pipeline.Options{})
 	c := p.Client("file:bench")
 	a := p.Arena()
 	var doc document.Document
@@ -41,7 +49,11 @@ func BenchmarkDocumentPathConsole(b *testing.B) {
 		}
 		off++
 		ev := pipeline.Event{Index: m.Index(kind), ID: doc.Event.ID, Pos: pipeline.Position{Offset: off}}
-		a.SetLine(&ev, append(doc.AppendJSON(a.Room()), '\n'))
+		if line {
+			a.SetLine(&ev, append(doc.AppendJSON(a.Room()), '\n'))
+		} else {
+			a.Set(&ev, doc.AppendJSON(a.Room()))
+		}
 		if err := c.Publish(context.Background(), ev); err != nil {
 			b.Fatal(err)
 		}

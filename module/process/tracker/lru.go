@@ -24,6 +24,11 @@ type lru[K comparable, V any] struct {
 	count int               // entries
 	pages [][]lruNode[K, V] // each lruPage nodes long
 	links []lruLink         // by slot
+	// hashes holds each used slot's key's hash, by slot: removing a slot
+	// takes it out of the index without hashing its key again (whose
+	// strings are seldom in the cache by then: an evicted or ended
+	// process's).
+	hashes []uint64
 	n     int32             // slots made, in pages
 	head  int32             // most recently used, -1 when empty
 	tail  int32             // least recently used, -1 when empty
@@ -61,6 +66,7 @@ func (l *lru[K, V]) newSlot() int32 {
 		l.pages = append(l.pages, make([]lruNode[K, V], lruPage))
 	}
 	l.links = append(l.links, lruLink{-1, -1})
+	l.hashes = append(l.hashes, 0)
 	l.n++
 	return s
 }
@@ -186,6 +192,7 @@ func (l *lru[K, V]) insertHashed(k K, h uint64, v *V) int32 {
 	}
 	n := l.node(s)
 	n.key, n.val, n.used = k, *v, true
+	l.hashes[s] = h
 	l.idx.add(h, s)
 	l.count++
 	l.pushFront(s)
@@ -206,7 +213,7 @@ func (l *lru[K, V]) remove(s int32) {
 		return
 	}
 	l.unlink(s)
-	l.idx.remove(l.hash(n.key), s)
+	l.idx.remove(l.hashes[s], s)
 	l.count--
 	var zero lruNode[K, V]
 	*n = zero
@@ -230,5 +237,6 @@ func (l *lru[K, V]) clear() {
 	// The pages stay, as a slab's capacity would: slots are made anew.
 	l.n = 0
 	l.links = l.links[:0]
+	l.hashes = l.hashes[:0]
 	l.head, l.tail, l.free = -1, -1, -1
 }

@@ -680,6 +680,7 @@ type graceRing struct {
 type graceSlot struct {
 	host string
 	e    Entry
+	hash uint64 // of (host, e.EntityID): the slot leaves the index unhashed
 	used bool
 }
 
@@ -702,7 +703,7 @@ func (g *graceRing) push(host string, e *Entry) {
 	i := int32(g.next)
 	old := &g.slots[i]
 	if old.used {
-		g.ids.remove(g.hash(procKey{old.host, old.e.EntityID}), i)
+		g.ids.remove(old.hash, i)
 		if j, ok := g.pids.get(old.host, old.e.PID); ok && j == i {
 			g.pids.delete(old.host, old.e.PID)
 		}
@@ -715,7 +716,7 @@ func (g *graceRing) push(host string, e *Entry) {
 	if j, ok := g.find(k, h); ok {
 		g.ids.remove(h, j)
 	}
-	old.host, old.e, old.used = host, *e, true
+	old.host, old.e, old.hash, old.used = host, *e, h, true
 	g.ids.add(h, i)
 	g.pids.set(host, e.PID, i)
 	g.next = (g.next + 1) % len(g.slots)

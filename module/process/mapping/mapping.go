@@ -489,9 +489,7 @@ func (m *Mapper) sysmonStart(rec *winevent.Record, d *document.Document) error {
 		Token: tracker.Token{IntegrityLevelName: winfmt.IntegrityFromSysmon(f.get(fIntegrityLevel))},
 	}
 	e.Name = baseName(e.Executable)
-	// The tracker keeps the count, not the arguments: documents split
-	// the command line into the arena (argsOf).
-	e.ArgsCount = len(m.splitArgs(e.CommandLine))
+	m.setArgs(&e)
 	if s := f.id(fTerminalSessionID); s != "" {
 		n, err := strconv.ParseUint(s, 10, 32)
 		if err != nil {
@@ -557,9 +555,7 @@ func (m *Mapper) securityStart(rec *winevent.Record, d *document.Document) error
 		},
 	}
 	e.Name = baseName(e.Executable)
-	// The tracker keeps the count, not the arguments: documents split
-	// the command line into the arena (argsOf).
-	e.ArgsCount = len(m.splitArgs(e.CommandLine))
+	m.setArgs(&e)
 	// The new process runs as the target account when 4688 names one
 	// (version 2); S-1-0-0 there means "same as the subject".
 	who := subject
@@ -744,13 +740,31 @@ func (m *Mapper) fillProcess(p *document.Process, e *tracker.Entry, low *winfmt.
 	}
 }
 
-// argsOf is the arguments of a tracked process: its command line split
-// (entries saved by earlier versions carry them).
+// argsOf is the arguments of a tracked process: those it carries
+// (setArgs, or a state saved by an earlier version), else its command
+// line split.
 func (m *Mapper) argsOf(e *tracker.Entry) []string {
 	if len(e.Args) > 0 {
 		return e.Args
 	}
 	return m.splitArgs(e.CommandLine)
+}
+
+// setArgs sets the argument count of a starting process, and its
+// arguments when the cache keeps them: those are allocations of their
+// own, never written again, which the tracker may hold as long as it
+// likes, and documents that name the process later (its children's, its
+// end's) then find them in its entry instead of looking its line up.
+// Arguments the cache does not keep are split into the arena, which the
+// tracker must not pin: those processes keep the count alone, and their
+// documents split the line again. The tracker saves entries with their
+// arguments either way (persisted), so a saved state is the same.
+func (m *Mapper) setArgs(e *tracker.Entry) {
+	args, kept := m.splitArgsKept(e.CommandLine)
+	e.ArgsCount = len(args)
+	if kept {
+		e.Args = args
+	}
 }
 
 // splitArgs is argv.Split(cmdline), shared read-only by documents. Lines
@@ -760,29 +774,36 @@ func (m *Mapper) argsOf(e *tracker.Entry) []string {
 // splits of 1,800 lines): the cache gives the arguments of a line split
 // before.
 func (m *Mapper) splitArgs(cmdline string) []string {
+	args, _ := m.splitArgsKept(cmdline)
+	return args
+}
+
+// splitArgsKept is splitArgs, and whether the arguments are the cache's
+// (else they are the arena's: see splitLong).
+func (m *Mapper) splitArgsKept(cmdline string) (args []string, kept bool) {
 	if cmdline == "" {
-		return nil
+		return nil, false
 	}
 	if len(cmdline) > maxCachedLine {
-		return m.splitLong(cmdline)
+		return m.splitLong(cmdline), false
 	}
 	e := m.split.entry(cmdline)
 	if e.set {
-		return e.val
+		return e.val, true
 	}
 	// An entry's line and arguments are allocations of its own (the
 	// line copied: the record's would keep all its values alive), made
 	// once per line while it stays cached.
 	line := strings.Clone(cmdline)
 	m.args = argv.AppendSplit(m.args[:0], line)
-	args := slices.Clone(m.args)
+	args = slices.Clone(m.args)
 	clear(m.args)
 	// Counted generously: the line, a buffer as long for quoted
 	// arguments, the arguments' headers.
 	if !m.split.put(e, line, args, 2*len(line)+16*len(args)) {
-		return m.splitLong(cmdline)
+		return m.splitLong(cmdline), false
 	}
-	return args
+	return args, true
 }
 
 // splitLong is splitArgs of a line the cache does not keep (too long: an

@@ -29,11 +29,11 @@ type lru[K comparable, V any] struct {
 	// strings are seldom in the cache by then: an evicted or ended
 	// process's).
 	hashes []uint64
-	n     int32             // slots made, in pages
-	head  int32             // most recently used, -1 when empty
-	tail  int32             // least recently used, -1 when empty
-	free  int32             // free list through next, -1 when empty
-	max   int
+	n      int32 // slots made, in pages
+	head   int32 // most recently used, -1 when empty
+	tail   int32 // least recently used, -1 when empty
+	free   int32 // free list through next, -1 when empty
+	max    int
 	// onEvict is called before a slot is reused or removed by eviction.
 	onEvict func(slot int32)
 }

@@ -143,8 +143,12 @@ func hasPrefixFoldASCII(s, prefix string) bool {
 
 // baseName is the last element of a Windows or POSIX path.
 func baseName(p string) string {
-	if i := strings.LastIndexAny(p, `\/`); i >= 0 {
-		return p[i+1:]
+	// strings.LastIndexAny(p, `\/`) without its set made per call: the
+	// two are ASCII, never part of a longer UTF-8 sequence.
+	for i := len(p) - 1; i >= 0; i-- {
+		if c := p[i]; c == '\\' || c == '/' {
+			return p[i+1:]
+		}
 	}
 	return p
 }

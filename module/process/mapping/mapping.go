@@ -594,7 +594,7 @@ func (m *Mapper) securityStart(rec *winevent.Record, d *document.Document) error
 func (m *Mapper) sidFor(host, domain, name, logonID string) string {
 	w := &m.wellKnown
 	if !w.set || domain != w.domain || name != w.name {
-		w.sid, w.known = tracker.WellKnownSID(strings.TrimSpace(domain), strings.TrimSpace(name))
+		w.sid, w.known = tracker.WellKnownSID(winfmt.TrimSpace(domain), winfmt.TrimSpace(name))
 		w.domain, w.name, w.set = domain, name, true
 	}
 	if w.known {

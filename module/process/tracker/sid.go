@@ -79,7 +79,7 @@ func upperKey(buf []byte, s string) string {
 // S-1-0-0, the null SID) are ignored, as is the logon id 0x0; all three
 // are needed.
 func (t *Tracker) Learn(host, domain, name, logonID, sid string) {
-	sid = strings.TrimSpace(sid)
+	sid = winfmt.TrimSpace(sid)
 	// A SID as Windows writes it starts "S-1-" as it is: no upper-cased
 	// copy to look at.
 	if winfmt.IsAbsent(sid) || sid == "S-1-0-0" || !strings.HasPrefix(sid, "S-1-") && !strings.HasPrefix(strings.ToUpper(sid), "S-1-") {
@@ -89,7 +89,7 @@ func (t *Tracker) Learn(host, domain, name, logonID, sid string) {
 	if err != nil || l == 0 || winfmt.IsAbsent(name) {
 		return
 	}
-	domain, name = strings.TrimSpace(domain), strings.TrimSpace(name)
+	domain, name = winfmt.TrimSpace(domain), winfmt.TrimSpace(name)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	// Most accounts are learned again and again: only a new one needs a
@@ -118,7 +118,7 @@ func (t *Tracker) learnedSlot(host, domain, name string, logon uint64) (int32, b
 // what Learn was told of this account in this session. Any argument may
 // be empty; without a logon id only well-known accounts resolve.
 func (t *Tracker) SIDFor(host, domain, name, logonID string) (string, bool) {
-	if sid, ok := WellKnownSID(strings.TrimSpace(domain), strings.TrimSpace(name)); ok {
+	if sid, ok := WellKnownSID(winfmt.TrimSpace(domain), winfmt.TrimSpace(name)); ok {
 		return sid, true
 	}
 	return t.SessionSID(host, domain, name, logonID)
@@ -128,7 +128,7 @@ func (t *Tracker) SIDFor(host, domain, name, logonID string) (string, bool) {
 // (WellKnownSID(TrimSpace(domain), TrimSpace(name)) says so), for callers
 // that know it already.
 func (t *Tracker) SessionSID(host, domain, name, logonID string) (string, bool) {
-	domain, name = strings.TrimSpace(domain), strings.TrimSpace(name)
+	domain, name = winfmt.TrimSpace(domain), winfmt.TrimSpace(name)
 	logon, err := winfmt.ParseLogonID(logonID)
 	if err != nil {
 		return "", false

@@ -24,7 +24,7 @@ const SysmonTimeLayout = "2006-01-02 15:04:05.000"
 // ParseSysmonTime parses a Sysmon UtcTime such as "2019-05-18 20:37:10.356".
 // Fewer or more fractional digits are accepted too.
 func ParseSysmonTime(s string) (time.Time, error) {
-	s = strings.TrimSpace(s)
+	s = TrimSpace(s)
 	if t, ok := parseSysmonTimeFast(s); ok {
 		return t, nil
 	}
@@ -82,16 +82,16 @@ var errEmpty = errors.New("empty value")
 // ParsePID parses a process id written in decimal ("7256") or hex
 // ("0x1c58", as the Security log writes them; "0X" too).
 func ParsePID(s string) (uint32, error) {
-	s = strings.TrimSpace(s)
+	s = TrimSpace(s)
 	if s == "" {
 		return 0, errEmpty
 	}
 	var v uint64
 	var err error
 	if len(s) > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') {
-		v, err = strconv.ParseUint(s[2:], 16, 32)
+		v, err = parseUint32(s[2:], 16)
 	} else {
-		v, err = strconv.ParseUint(s, 10, 32)
+		v, err = parseUint32(s, 10)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("process id %q: %w", s, err)
@@ -99,9 +99,46 @@ func ParsePID(s string) (uint32, error) {
 	return uint32(v), nil
 }
 
+// parseUint32 is strconv.ParseUint(s, base, 32) for base 10 or 16. The
+// digits of a process id are read by hand when there are too few of them
+// to overflow (9 decimal, 8 hex); anything else is strconv's, whose
+// results and errors stay the reference.
+func parseUint32(s string, base uint64) (uint64, error) {
+	maxDigits := 9
+	if base == 16 {
+		maxDigits = 8
+	}
+	if len(s) == 0 || len(s) > maxDigits {
+		return strconv.ParseUint(s, int(base), 32)
+	}
+	var v uint64
+	for i := 0; i < len(s); i++ {
+		d := uint64(digitValue(s[i]))
+		if d >= base {
+			return strconv.ParseUint(s, int(base), 32)
+		}
+		v = v*base + d
+	}
+	return v, nil
+}
+
+// digitValue is the value of the digit c (either case), 255 for other
+// bytes.
+func digitValue(c byte) uint8 {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0'
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10
+	}
+	return 255
+}
+
 // ParseHexPID parses a Security-log process id: hex with or without "0x".
 func ParseHexPID(s string) (uint32, error) {
-	s = strings.TrimSpace(s)
+	s = TrimSpace(s)
 	t := s
 	if len(t) > 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X') {
 		t = t[2:]
@@ -109,7 +146,7 @@ func ParseHexPID(s string) (uint32, error) {
 	if t == "" {
 		return 0, errEmpty
 	}
-	v, err := strconv.ParseUint(t, 16, 32)
+	v, err := parseUint32(t, 16)
 	if err != nil {
 		return 0, fmt.Errorf("hex process id %q: %w", s, err)
 	}
@@ -292,7 +329,7 @@ const (
 // type 3) -> limited. Some exporters resolve the message text or give the
 // bare type number; "1".."3" are accepted too. Unknown values give "".
 func ElevationLevel(s string) string {
-	switch strings.TrimSpace(s) {
+	switch TrimSpace(s) {
 	case "%%1936", "1":
 		return ElevationDefault
 	case "%%1937", "2":
@@ -322,7 +359,7 @@ const (
 // defined levels round down to the level they satisfy. Unparsable values
 // give "".
 func IntegrityFromLabel(sid string) string {
-	sid = strings.TrimSpace(sid)
+	sid = TrimSpace(sid)
 	const prefix = "S-1-16-"
 	if len(sid) <= len(prefix) || !strings.EqualFold(sid[:len(prefix)], prefix) {
 		return ""
@@ -361,7 +398,7 @@ func IntegrityFromSysmon(s string) string {
 	case "Low", "AppContainer":
 		return IntegrityLow
 	}
-	s = strings.TrimSpace(s)
+	s = TrimSpace(s)
 	if isASCII(s) {
 		// Sysmon's words, without a lower-cased copy.
 		for _, w := range sysmonIntegrity {
@@ -402,7 +439,7 @@ var sysmonIntegrity = [...]struct{ text, level string }{
 // DWORD. Decimal input is accepted, including a negative int32 from
 // exporters that print it signed, which is mapped back to its DWORD.
 func ParseExitStatus(s string) (int64, error) {
-	s = strings.TrimSpace(s)
+	s = TrimSpace(s)
 	if s == "" {
 		return 0, errEmpty
 	}
@@ -487,7 +524,7 @@ func Present(s string) string {
 // decimal, to a number, so that differently cased or padded spellings of
 // one session compare equal.
 func ParseLogonID(s string) (uint64, error) {
-	s = strings.TrimSpace(s)
+	s = TrimSpace(s)
 	if len(s) > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') {
 		return strconv.ParseUint(s[2:], 16, 64)
 	}

@@ -61,7 +61,29 @@ func parseSysmonTimeFast(s string) (t time.Time, ok bool) {
 		hour < 0 || hour > 23 || minute < 0 || minute > 59 || sec < 0 || sec > 59 || ms < 0 {
 		return time.Time{}, false
 	}
-	return time.Date(year, time.Month(month), day, hour, minute, sec, ms*1e6, time.UTC), true
+	// time.Date's value (UTC, so no zone to look up), without its
+	// normalisation of every field: they are in range.
+	secs := daysFromCivil(year, month, day)*86400 + int64(hour*3600+minute*60+sec)
+	return time.Unix(secs, int64(ms)*1e6).UTC(), true
+}
+
+// daysFromCivil is the number of days from 1970-01-01 to the date
+// year-month-day of the proleptic Gregorian calendar (negative before),
+// counted in 400-year eras that start on 1 March, so that a leap day
+// ends its year.
+func daysFromCivil(year, month, day int) int64 {
+	if month <= 2 {
+		year--
+	}
+	era := year
+	if era < 0 {
+		era -= 399 // floor division below
+	}
+	era /= 400
+	yoe := year - era*400                     // [0, 399]
+	doy := (153*((month+9)%12)+2)/5 + day - 1 // [0, 365], from 1 March
+	doe := yoe*365 + yoe/4 - yoe/100 + doy    // [0, 146096]
+	return int64(era)*146097 + int64(doe) - 719468
 }
 
 func daysIn(year, month int) int {

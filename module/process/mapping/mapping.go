@@ -474,8 +474,11 @@ func (m *Mapper) sysmonStart(rec *winevent.Record, d *document.Document) error {
 		ParentExecutable: f.get(fParentImage),
 		Executable:       f.get(fImage),
 		CommandLine:      f.get(fCommandLine),
-		// As logged: documents get them lower-cased (hs.lower).
-		Hashes:           hs.logged,
+		// Lower-cased, as documents and saved states get them: the
+		// documents of its end need not lower-case them again. (They
+		// are the cache's, or allocations of their own: never the
+		// arena's.)
+		Hashes:           hs.lower,
 		AuthenticationID: strings.ToLower(f.id(fLogonID)),
 		WorkingDirectory: f.get(fCurrentDirectory),
 		Start:            ts,

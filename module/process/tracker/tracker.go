@@ -95,8 +95,9 @@ type Entry struct {
 	Args      []string `json:"args,omitempty"`
 	ArgsCount int      `json:"args_count,omitempty"`
 	User      User     `json:"user,omitzero"`
-	// Hashes are as the start event logged them (winfmt.SplitHashes):
-	// the mapping lower-cases them into each document.
+	// Hashes are as the start event logged them (winfmt.SplitHashes) or
+	// lower-cased (the mapping keeps them so): documents and saved states
+	// get them lower-cased.
 	Hashes           winfmt.Hashes `json:"hashes,omitzero"`
 	PE               PE            `json:"pe,omitzero"`
 	Token            Token         `json:"token,omitzero"`
@@ -129,8 +130,10 @@ type slotMeta struct {
 	// started (childAncestry): one allocation per parent instead of one
 	// per child.
 	kids []string
-	// pidNext chains the slots of one (host, pid), newest first.
-	pidNext int32
+	// pidNext chains the slots of one (host, pid), newest first, and
+	// pidPrev back (-1 at the head), so that a slot leaves its chain
+	// without a walk through the older ones' meta, seldom in the cache.
+	pidNext, pidPrev int32
 }
 
 // reset is m for a slot that now holds e (its pid link aside).
@@ -627,44 +630,45 @@ func (t *Tracker) end(host string, s int32, at time.Time) Entry {
 
 func (t *Tracker) linkPID(s int32) {
 	for int(s) >= len(t.meta) {
-		t.meta = append(t.meta, slotMeta{pidNext: -1})
+		t.meta = append(t.meta, slotMeta{pidNext: -1, pidPrev: -1})
 	}
 	// Every put is followed by linkPID: the slot holds a new entry.
 	e := t.procs.val(s)
 	m := &t.meta[s]
 	m.reset(e)
 	host := t.procs.key(s).host
+	m.pidNext, m.pidPrev = -1, -1
 	if h, ok := t.pidHead.get(host, e.PID); ok {
 		m.pidNext = h
-	} else {
-		m.pidNext = -1
+		t.meta[h].pidPrev = s
 	}
 	t.pidHead.set(host, e.PID, s)
 }
 
+// unlinkPID takes slot s out of the chain of its (host, pid), if it is
+// in it.
 func (t *Tracker) unlinkPID(s int32) {
-	e := t.procs.val(s)
-	host := t.procs.key(s).host
-	h, ok := t.pidHead.get(host, e.PID)
-	if !ok {
-		return
-	}
-	if h == s {
-		if n := t.meta[s].pidNext; n >= 0 {
-			t.pidHead.set(host, e.PID, n)
+	m := &t.meta[s]
+	next, prev := m.pidNext, m.pidPrev
+	switch {
+	case prev >= 0 && t.meta[prev].pidNext == s:
+		t.meta[prev].pidNext = next
+	default:
+		e := t.procs.val(s)
+		host := t.procs.key(s).host
+		if h, ok := t.pidHead.get(host, e.PID); !ok || h != s {
+			return // not linked
+		}
+		if next >= 0 {
+			t.pidHead.set(host, e.PID, next)
 		} else {
 			t.pidHead.delete(host, e.PID)
 		}
-		t.meta[s].pidNext = -1
-		return
 	}
-	for p := h; p >= 0; p = t.meta[p].pidNext {
-		if t.meta[p].pidNext == s {
-			t.meta[p].pidNext = t.meta[s].pidNext
-			t.meta[s].pidNext = -1
-			return
-		}
+	if next >= 0 {
+		t.meta[next].pidPrev = prev
 	}
+	m.pidNext, m.pidPrev = -1, -1
 }
 
 // graceRing keeps the last ended processes, findable by entity id and by

@@ -441,7 +441,8 @@ func (t *Tracker) couldBeParent(p, c *Entry) bool {
 	}
 	attested := false
 	if c.ParentExecutable != "" && p.Executable != "" {
-		if !strings.EqualFold(c.ParentExecutable, p.Executable) {
+		// Mostly the same bytes: compared whole before fold by fold.
+		if c.ParentExecutable != p.Executable && !strings.EqualFold(c.ParentExecutable, p.Executable) {
 			return false
 		}
 		attested = true

@@ -70,13 +70,9 @@ func accessNames(dst []string, mask uint32) []string {
 // into one entry, lower-cased, as Defend's summaries read. The frames and
 // the summary go to the Mapper's arena: the document alone holds them.
 func (m *Mapper) callStack(s string, x *document.ProcessThreadExt) {
-	n := 0
-	for frame := range strings.SplitSeq(s, "|") {
-		if frame != "" {
-			n++
-		}
-	}
-	stack := m.arena.frames.take(n)
+	// As many frames as separators and one at most (empty ones are
+	// skipped): one pass over the trace instead of a count first.
+	stack := m.arena.frames.take(strings.Count(s, "|") + 1)
 	sum := m.scratch[:0]
 	var last []byte // the previous frame's module, in sum
 	unbacked := false
@@ -104,7 +100,10 @@ func (m *Mapper) callStack(s string, x *document.ProcessThreadExt) {
 		last = mod
 	}
 	m.scratch = sum
-	x.CallStack = stack
+	if i == 0 {
+		stack = nil
+	}
+	x.CallStack = stack[:i:i]
 	x.CallStackSummary = m.arena.string(sum)
 	x.CallStackContainsUnbacked = document.BoolOf(unbacked)
 }

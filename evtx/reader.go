@@ -509,6 +509,15 @@ func (r *Reader) worker() {
 			case <-r.done:
 				return
 			}
+		} else {
+			// Holding its slot, the worker would decode ahead until
+			// the empty results ran out: after Close too (a peek at a
+			// file's first records closes its reader early).
+			select {
+			case <-r.done:
+				return
+			default:
+			}
 		}
 		if !r.decodeNext(dec, buf, res) {
 			return

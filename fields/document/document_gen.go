@@ -465,7 +465,8 @@ func (x *Agent) appendJSON(b []byte) ([]byte, bool) {
 	if x.Type != "" {
 		switch x.Type {
 		case "endpoint":
-			b = append(b, ",\"type\":\"endpoint\""...)
+			b = append(b, ",\"type\":\"endpoin"...)
+			b = append(b, "t\""...)
 		default:
 			b = append(b, ",\"type\":\""...)
 			b = appendStringAfterQuote(b, x.Type)
@@ -487,9 +488,12 @@ func (x *DataStream) appendJSON(b []byte) ([]byte, bool) {
 	if x.Dataset != "" {
 		switch x.Dataset {
 		case "endpoint.events.process":
-			b = append(b, ",\"dataset\":\"endpoint.events.process\""...)
+			b = append(b, ",\"dataset\":\"endp"...)
+			b = append(b, "oint.events.proc"...)
+			b = append(b, "ess\""...)
 		case "endpoint.events.api":
-			b = append(b, ",\"dataset\":\"endpoint.events.api\""...)
+			b = append(b, ",\"dataset\":\"endp"...)
+			b = append(b, "oint.events.api\""...)
 		default:
 			b = append(b, ",\"dataset\":\""...)
 			b = appendStringAfterQuote(b, x.Dataset)
@@ -498,7 +502,8 @@ func (x *DataStream) appendJSON(b []byte) ([]byte, bool) {
 	if x.Namespace != "" {
 		switch x.Namespace {
 		case "default":
-			b = append(b, ",\"namespace\":\"default\""...)
+			b = append(b, ",\"namespace\":\"de"...)
+			b = append(b, "fault\""...)
 		default:
 			b = append(b, ",\"namespace\":\""...)
 			b = appendStringAfterQuote(b, x.Namespace)
@@ -525,7 +530,8 @@ func (x *ECS) appendJSON(b []byte) ([]byte, bool) {
 	if x.Version != "" {
 		switch x.Version {
 		case "8.11.0":
-			b = append(b, ",\"version\":\"8.11.0\""...)
+			b = append(b, ",\"version\":\"8.11"...)
+			b = append(b, ".0\""...)
 		default:
 			b = append(b, ",\"version\":\""...)
 			b = appendStringAfterQuote(b, x.Version)
@@ -575,11 +581,13 @@ func (x *Event) appendJSON(b []byte) ([]byte, bool) {
 	if x.Action != "" {
 		switch x.Action {
 		case "start":
-			b = append(b, ",\"action\":\"start\""...)
+			b = append(b, ",\"action\":\"start"...)
+			b = append(b, "\""...)
 		case "end":
 			b = append(b, ",\"action\":\"end\""...)
 		case "OpenProcess":
-			b = append(b, ",\"action\":\"OpenProcess\""...)
+			b = append(b, ",\"action\":\"OpenP"...)
+			b = append(b, "rocess\""...)
 		default:
 			b = append(b, ",\"action\":\""...)
 			b = appendStringAfterQuote(b, x.Action)
@@ -588,9 +596,11 @@ func (x *Event) appendJSON(b []byte) ([]byte, bool) {
 	if len(x.Category) > 0 {
 		switch {
 		case len(x.Category) == 1 && x.Category[0] == "process":
-			b = append(b, ",\"category\":[\"process\"]"...)
+			b = append(b, ",\"category\":[\"pr"...)
+			b = append(b, "ocess\"]"...)
 		case len(x.Category) == 1 && x.Category[0] == "api":
-			b = append(b, ",\"category\":[\"api\"]"...)
+			b = append(b, ",\"category\":[\"ap"...)
+			b = append(b, "i\"]"...)
 		default:
 			b = append(b, ",\"category\":[\""...)
 			b = appendStringsAfterQuote(b, x.Category)
@@ -607,9 +617,12 @@ func (x *Event) appendJSON(b []byte) ([]byte, bool) {
 	if x.Dataset != "" {
 		switch x.Dataset {
 		case "endpoint.events.process":
-			b = append(b, ",\"dataset\":\"endpoint.events.process\""...)
+			b = append(b, ",\"dataset\":\"endp"...)
+			b = append(b, "oint.events.proc"...)
+			b = append(b, "ess\""...)
 		case "endpoint.events.api":
-			b = append(b, ",\"dataset\":\"endpoint.events.api\""...)
+			b = append(b, ",\"dataset\":\"endp"...)
+			b = append(b, "oint.events.api\""...)
 		default:
 			b = append(b, ",\"dataset\":\""...)
 			b = appendStringAfterQuote(b, x.Dataset)
@@ -630,9 +643,14 @@ func (x *Event) appendJSON(b []byte) ([]byte, bool) {
 	if x.Provider != "" {
 		switch x.Provider {
 		case "Microsoft-Windows-Sysmon":
-			b = append(b, ",\"provider\":\"Microsoft-Windows-Sysmon\""...)
+			b = append(b, ",\"provider\":\"Mic"...)
+			b = append(b, "rosoft-Windows-S"...)
+			b = append(b, "ysmon\""...)
 		case "Microsoft-Windows-Security-Auditing":
-			b = append(b, ",\"provider\":\"Microsoft-Windows-Security-Auditing\""...)
+			b = append(b, ",\"provider\":\"Mic"...)
+			b = append(b, "rosoft-Windows-S"...)
+			b = append(b, "ecurity-Auditing"...)
+			b = append(b, "\""...)
 		default:
 			b = append(b, ",\"provider\":\""...)
 			b = appendStringAfterQuote(b, x.Provider)
@@ -650,7 +668,8 @@ func (x *Event) appendJSON(b []byte) ([]byte, bool) {
 	if x.Module != "" {
 		switch x.Module {
 		case "endpoint":
-			b = append(b, ",\"module\":\"endpoint\""...)
+			b = append(b, ",\"module\":\"endpo"...)
+			b = append(b, "int\""...)
 		default:
 			b = append(b, ",\"module\":\""...)
 			b = appendStringAfterQuote(b, x.Module)
@@ -659,7 +678,8 @@ func (x *Event) appendJSON(b []byte) ([]byte, bool) {
 	if x.Outcome != "" {
 		switch x.Outcome {
 		case "success":
-			b = append(b, ",\"outcome\":\"success\""...)
+			b = append(b, ",\"outcome\":\"succ"...)
+			b = append(b, "ess\""...)
 		default:
 			b = append(b, ",\"outcome\":\""...)
 			b = appendStringAfterQuote(b, x.Outcome)
@@ -672,11 +692,13 @@ func (x *Event) appendJSON(b []byte) ([]byte, bool) {
 	if len(x.Type) > 0 {
 		switch {
 		case len(x.Type) == 1 && x.Type[0] == "start":
-			b = append(b, ",\"type\":[\"start\"]"...)
+			b = append(b, ",\"type\":[\"start\""...)
+			b = append(b, "]"...)
 		case len(x.Type) == 1 && x.Type[0] == "end":
 			b = append(b, ",\"type\":[\"end\"]"...)
 		case len(x.Type) == 1 && x.Type[0] == "access":
-			b = append(b, ",\"type\":[\"access\"]"...)
+			b = append(b, ",\"type\":[\"access"...)
+			b = append(b, "\"]"...)
 		default:
 			b = append(b, ",\"type\":[\""...)
 			b = appendStringsAfterQuote(b, x.Type)
@@ -709,7 +731,8 @@ func (x *Event) appendJSON(b []byte) ([]byte, bool) {
 func (x *Host) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
 	if x.Architecture != "" {
-		b = append(b, ",\"architecture\":\""...)
+		b = append(b, ",\"architecture\":"...)
+		b = append(b, "\""...)
 		b = appendStringAfterQuote(b, x.Architecture)
 	}
 	if x.Hostname != "" {
@@ -760,7 +783,8 @@ func (x *HostOS) appendJSON(b []byte) ([]byte, bool) {
 	if x.Family != "" {
 		switch x.Family {
 		case "windows":
-			b = append(b, ",\"family\":\"windows\""...)
+			b = append(b, ",\"family\":\"windo"...)
+			b = append(b, "ws\""...)
 		default:
 			b = append(b, ",\"family\":\""...)
 			b = appendStringAfterQuote(b, x.Family)
@@ -777,7 +801,8 @@ func (x *HostOS) appendJSON(b []byte) ([]byte, bool) {
 	if x.Name != "" {
 		switch x.Name {
 		case "Windows":
-			b = append(b, ",\"name\":\"Windows\""...)
+			b = append(b, ",\"name\":\"Windows"...)
+			b = append(b, "\""...)
 		default:
 			b = append(b, ",\"name\":\""...)
 			b = appendStringAfterQuote(b, x.Name)
@@ -786,7 +811,8 @@ func (x *HostOS) appendJSON(b []byte) ([]byte, bool) {
 	if x.Platform != "" {
 		switch x.Platform {
 		case "windows":
-			b = append(b, ",\"platform\":\"windows\""...)
+			b = append(b, ",\"platform\":\"win"...)
+			b = append(b, "dows\""...)
 		default:
 			b = append(b, ",\"platform\":\""...)
 			b = appendStringAfterQuote(b, x.Platform)
@@ -795,7 +821,8 @@ func (x *HostOS) appendJSON(b []byte) ([]byte, bool) {
 	if x.Type != "" {
 		switch x.Type {
 		case "windows":
-			b = append(b, ",\"type\":\"windows\""...)
+			b = append(b, ",\"type\":\"windows"...)
+			b = append(b, "\""...)
 		default:
 			b = append(b, ",\"type\":\""...)
 			b = appendStringAfterQuote(b, x.Type)
@@ -845,14 +872,16 @@ func (x *Process) appendJSON(b []byte) ([]byte, bool) {
 	}
 	if !(!x.CodeSignature.Exists.Valid && x.CodeSignature.Status == "" && x.CodeSignature.SubjectName == "" && x.CodeSignature.ThumbprintSHA256 == "" && !x.CodeSignature.Trusted.Valid) {
 		mark := len(b)
-		b = append(b, ",\"code_signature\":"...)
+		b = append(b, ",\"code_signature"...)
+		b = append(b, "\":"...)
 		var ok bool
 		if b, ok = x.CodeSignature.appendJSON(b); !ok {
 			b = b[:mark]
 		}
 	}
 	if x.CommandLine != "" {
-		b = append(b, ",\"command_line\":\""...)
+		b = append(b, ",\"command_line\":"...)
+		b = append(b, "\""...)
 		b = appendStringAfterQuote(b, x.CommandLine)
 	}
 	if x.EntityID != "" {
@@ -880,7 +909,8 @@ func (x *Process) appendJSON(b []byte) ([]byte, bool) {
 		b = appendStringAfterQuote(b, x.Name)
 	}
 	if x.OriginReferrerURL != "" {
-		b = append(b, ",\"origin_referrer_url\":\""...)
+		b = append(b, ",\"origin_referre"...)
+		b = append(b, "r_url\":\""...)
 		b = appendStringAfterQuote(b, x.OriginReferrerURL)
 	}
 	if x.OriginURL != "" {
@@ -908,7 +938,8 @@ func (x *Process) appendJSON(b []byte) ([]byte, bool) {
 		b = x.PID.appendJSON(b)
 	}
 	if x.WorkingDirectory != "" {
-		b = append(b, ",\"working_directory\":\""...)
+		b = append(b, ",\"working_direct"...)
+		b = append(b, "ory\":\""...)
 		b = appendStringAfterQuote(b, x.WorkingDirectory)
 	}
 	if !(!x.Thread.ID.Valid && len(x.Thread.Ext.CallStack) == 0 && x.Thread.Ext.CallStackSummary == "" && !x.Thread.Ext.CallStackContainsUnbacked.Valid) {
@@ -933,12 +964,14 @@ func (x *ProcessExt) appendJSON(b []byte) ([]byte, bool) {
 		b = appendStringsAfterQuote(b, x.Ancestry)
 	}
 	if x.AuthenticationID != "" {
-		b = append(b, ",\"authentication_id\":\""...)
+		b = append(b, ",\"authentication"...)
+		b = append(b, "_id\":\""...)
 		b = appendStringAfterQuote(b, x.AuthenticationID)
 	}
 	if len(x.CodeSignature) > 0 {
 		mark := len(b)
-		b = append(b, ",\"code_signature\":"...)
+		b = append(b, ",\"code_signature"...)
+		b = append(b, "\":"...)
 		b = append(b, '[')
 		k := 0
 		for i := range x.CodeSignature {
@@ -959,19 +992,23 @@ func (x *ProcessExt) appendJSON(b []byte) ([]byte, bool) {
 		}
 	}
 	if x.CommandLineTruncated.Valid {
-		b = append(b, ",\"command_line_truncated\":"...)
+		b = append(b, ",\"command_line_t"...)
+		b = append(b, "runcated\":"...)
 		b = x.CommandLineTruncated.appendJSON(b)
 	}
 	if x.CreatedSuspended.Valid {
-		b = append(b, ",\"created_suspended\":"...)
+		b = append(b, ",\"created_suspen"...)
+		b = append(b, "ded\":"...)
 		b = x.CreatedSuspended.appendJSON(b)
 	}
 	if len(x.DefenseEvasions) > 0 {
-		b = append(b, ",\"defense_evasions\":[\""...)
+		b = append(b, ",\"defense_evasio"...)
+		b = append(b, "ns\":[\""...)
 		b = appendStringsAfterQuote(b, x.DefenseEvasions)
 	}
 	if x.DesktopName != "" {
-		b = append(b, ",\"desktop_name\":\""...)
+		b = append(b, ",\"desktop_name\":"...)
+		b = append(b, "\""...)
 		b = appendStringAfterQuote(b, x.DesktopName)
 	}
 	if !(x.Device.BusType == "" && x.Device.DosName == "" && x.Device.FileSystemType == "" && x.Device.NtName == "" && x.Device.ProductID == "" && x.Device.VendorID == "" && x.Device.VolumeDeviceType == "") {
@@ -984,14 +1021,16 @@ func (x *ProcessExt) appendJSON(b []byte) ([]byte, bool) {
 	}
 	if !(x.EffectiveParent.EntityID == "" && x.EffectiveParent.Executable == "" && x.EffectiveParent.Name == "" && !x.EffectiveParent.PID.Valid) {
 		mark := len(b)
-		b = append(b, ",\"effective_parent\":"...)
+		b = append(b, ",\"effective_pare"...)
+		b = append(b, "nt\":"...)
 		var ok bool
 		if b, ok = x.EffectiveParent.appendJSON(b); !ok {
 			b = b[:mark]
 		}
 	}
 	if len(x.MitigationPolicies) > 0 {
-		b = append(b, ",\"mitigation_policies\":[\""...)
+		b = append(b, ",\"mitigation_pol"...)
+		b = append(b, "icies\":[\""...)
 		b = appendStringsAfterQuote(b, x.MitigationPolicies)
 	}
 	if x.Protection != "" {
@@ -999,11 +1038,14 @@ func (x *ProcessExt) appendJSON(b []byte) ([]byte, bool) {
 		b = appendStringAfterQuote(b, x.Protection)
 	}
 	if x.RelativeFileCreationTime.Valid {
-		b = append(b, ",\"relative_file_creation_time\":"...)
+		b = append(b, ",\"relative_file_"...)
+		b = append(b, "creation_time\":"...)
 		b = x.RelativeFileCreationTime.appendJSON(b)
 	}
 	if x.RelativeFileNameModifyTime.Valid {
-		b = append(b, ",\"relative_file_name_modify_time\":"...)
+		b = append(b, ",\"relative_file_"...)
+		b = append(b, "name_modify_time"...)
+		b = append(b, "\":"...)
 		b = x.RelativeFileNameModifyTime.appendJSON(b)
 	}
 	if !(x.SessionInfo.AuthenticationPackage == "" && x.SessionInfo.ClientAddress == "" && !x.SessionInfo.ID.Valid && x.SessionInfo.LogonType == "" && !x.SessionInfo.RelativeLogonTime.Valid && !x.SessionInfo.RelativePasswordAge.Valid && len(x.SessionInfo.UserFlags) == 0) {
@@ -1027,7 +1069,8 @@ func (x *ProcessExt) appendJSON(b []byte) ([]byte, bool) {
 		b = x.Trusted.appendJSON(b)
 	}
 	if x.TrustedDescendant.Valid {
-		b = append(b, ",\"trusted_descendant\":"...)
+		b = append(b, ",\"trusted_descen"...)
+		b = append(b, "dant\":"...)
 		b = x.TrustedDescendant.appendJSON(b)
 	}
 	if !(x.Windows.ZoneIdentifier == "") {
@@ -1064,11 +1107,13 @@ func (x *ProcessExtCodeSignature) appendJSON(b []byte) ([]byte, bool) {
 		b = appendStringAfterQuote(b, x.Status)
 	}
 	if x.SubjectName != "" {
-		b = append(b, ",\"subject_name\":\""...)
+		b = append(b, ",\"subject_name\":"...)
+		b = append(b, "\""...)
 		b = appendStringAfterQuote(b, x.SubjectName)
 	}
 	if x.ThumbprintSHA256 != "" {
-		b = append(b, ",\"thumbprint_sha256\":\""...)
+		b = append(b, ",\"thumbprint_sha"...)
+		b = append(b, "256\":\""...)
 		b = appendStringAfterQuote(b, x.ThumbprintSHA256)
 	}
 	if x.Trusted.Valid {
@@ -1093,7 +1138,8 @@ func (x *ProcessExtDevice) appendJSON(b []byte) ([]byte, bool) {
 		b = appendStringAfterQuote(b, x.DosName)
 	}
 	if x.FileSystemType != "" {
-		b = append(b, ",\"file_system_type\":\""...)
+		b = append(b, ",\"file_system_ty"...)
+		b = append(b, "pe\":\""...)
 		b = appendStringAfterQuote(b, x.FileSystemType)
 	}
 	if x.NtName != "" {
@@ -1109,7 +1155,8 @@ func (x *ProcessExtDevice) appendJSON(b []byte) ([]byte, bool) {
 		b = appendStringAfterQuote(b, x.VendorID)
 	}
 	if x.VolumeDeviceType != "" {
-		b = append(b, ",\"volume_device_type\":\""...)
+		b = append(b, ",\"volume_device_"...)
+		b = append(b, "type\":\""...)
 		b = appendStringAfterQuote(b, x.VolumeDeviceType)
 	}
 	if len(b) == start {
@@ -1147,11 +1194,13 @@ func (x *ProcessExtEffectiveParent) appendJSON(b []byte) ([]byte, bool) {
 func (x *ProcessExtSessionInfo) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
 	if x.AuthenticationPackage != "" {
-		b = append(b, ",\"authentication_package\":\""...)
+		b = append(b, ",\"authentication"...)
+		b = append(b, "_package\":\""...)
 		b = appendStringAfterQuote(b, x.AuthenticationPackage)
 	}
 	if x.ClientAddress != "" {
-		b = append(b, ",\"client_address\":\""...)
+		b = append(b, ",\"client_address"...)
+		b = append(b, "\":\""...)
 		b = appendStringAfterQuote(b, x.ClientAddress)
 	}
 	if x.ID.Valid {
@@ -1163,11 +1212,13 @@ func (x *ProcessExtSessionInfo) appendJSON(b []byte) ([]byte, bool) {
 		b = appendStringAfterQuote(b, x.LogonType)
 	}
 	if x.RelativeLogonTime.Valid {
-		b = append(b, ",\"relative_logon_time\":"...)
+		b = append(b, ",\"relative_logon"...)
+		b = append(b, "_time\":"...)
 		b = x.RelativeLogonTime.appendJSON(b)
 	}
 	if x.RelativePasswordAge.Valid {
-		b = append(b, ",\"relative_password_age\":"...)
+		b = append(b, ",\"relative_passw"...)
+		b = append(b, "ord_age\":"...)
 		b = x.RelativePasswordAge.appendJSON(b)
 	}
 	if len(x.UserFlags) > 0 {
@@ -1186,35 +1237,47 @@ func (x *ProcessExtToken) appendJSON(b []byte) ([]byte, bool) {
 	if x.ElevationLevel != "" {
 		switch x.ElevationLevel {
 		case "default":
-			b = append(b, ",\"elevation_level\":\"default\""...)
+			b = append(b, ",\"elevation_leve"...)
+			b = append(b, "l\":\"default\""...)
 		case "limited":
-			b = append(b, ",\"elevation_level\":\"limited\""...)
+			b = append(b, ",\"elevation_leve"...)
+			b = append(b, "l\":\"limited\""...)
 		case "full":
-			b = append(b, ",\"elevation_level\":\"full\""...)
+			b = append(b, ",\"elevation_leve"...)
+			b = append(b, "l\":\"full\""...)
 		default:
-			b = append(b, ",\"elevation_level\":\""...)
+			b = append(b, ",\"elevation_leve"...)
+			b = append(b, "l\":\""...)
 			b = appendStringAfterQuote(b, x.ElevationLevel)
 		}
 	}
 	if x.IntegrityLevelName != "" {
 		switch x.IntegrityLevelName {
 		case "system":
-			b = append(b, ",\"integrity_level_name\":\"system\""...)
+			b = append(b, ",\"integrity_leve"...)
+			b = append(b, "l_name\":\"system\""...)
 		case "high":
-			b = append(b, ",\"integrity_level_name\":\"high\""...)
+			b = append(b, ",\"integrity_leve"...)
+			b = append(b, "l_name\":\"high\""...)
 		case "medium":
-			b = append(b, ",\"integrity_level_name\":\"medium\""...)
+			b = append(b, ",\"integrity_leve"...)
+			b = append(b, "l_name\":\"medium\""...)
 		case "low":
-			b = append(b, ",\"integrity_level_name\":\"low\""...)
+			b = append(b, ",\"integrity_leve"...)
+			b = append(b, "l_name\":\"low\""...)
 		case "untrusted":
-			b = append(b, ",\"integrity_level_name\":\"untrusted\""...)
+			b = append(b, ",\"integrity_leve"...)
+			b = append(b, "l_name\":\"untrust"...)
+			b = append(b, "ed\""...)
 		default:
-			b = append(b, ",\"integrity_level_name\":\""...)
+			b = append(b, ",\"integrity_leve"...)
+			b = append(b, "l_name\":\""...)
 			b = appendStringAfterQuote(b, x.IntegrityLevelName)
 		}
 	}
 	if len(x.SecurityAttributes) > 0 {
-		b = append(b, ",\"security_attributes\":[\""...)
+		b = append(b, ",\"security_attri"...)
+		b = append(b, "butes\":[\""...)
 		b = appendStringsAfterQuote(b, x.SecurityAttributes)
 	}
 	if len(b) == start {
@@ -1227,7 +1290,8 @@ func (x *ProcessExtToken) appendJSON(b []byte) ([]byte, bool) {
 func (x *ProcessExtWindows) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
 	if x.ZoneIdentifier != "" {
-		b = append(b, ",\"zone_identifier\":\""...)
+		b = append(b, ",\"zone_identifie"...)
+		b = append(b, "r\":\""...)
 		b = appendStringAfterQuote(b, x.ZoneIdentifier)
 	}
 	if len(b) == start {
@@ -1265,11 +1329,13 @@ func (x *ProcessExtAPI) appendJSON(b []byte) ([]byte, bool) {
 func (x *ProcessExtAPIParameters) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
 	if len(x.DesiredAccess) > 0 {
-		b = append(b, ",\"desired_access\":[\""...)
+		b = append(b, ",\"desired_access"...)
+		b = append(b, "\":[\""...)
 		b = appendStringsAfterQuote(b, x.DesiredAccess)
 	}
 	if x.DesiredAccessNumeric.Valid {
-		b = append(b, ",\"desired_access_numeric\":"...)
+		b = append(b, ",\"desired_access"...)
+		b = append(b, "_numeric\":"...)
 		b = x.DesiredAccessNumeric.appendJSON(b)
 	}
 	if len(b) == start {
@@ -1290,11 +1356,13 @@ func (x *ProcessCodeSignature) appendJSON(b []byte) ([]byte, bool) {
 		b = appendStringAfterQuote(b, x.Status)
 	}
 	if x.SubjectName != "" {
-		b = append(b, ",\"subject_name\":\""...)
+		b = append(b, ",\"subject_name\":"...)
+		b = append(b, "\""...)
 		b = appendStringAfterQuote(b, x.SubjectName)
 	}
 	if x.ThumbprintSHA256 != "" {
-		b = append(b, ",\"thumbprint_sha256\":\""...)
+		b = append(b, ",\"thumbprint_sha"...)
+		b = append(b, "256\":\""...)
 		b = appendStringAfterQuote(b, x.ThumbprintSHA256)
 	}
 	if x.Trusted.Valid {
@@ -1349,14 +1417,16 @@ func (x *ProcessParent) appendJSON(b []byte) ([]byte, bool) {
 	}
 	if !(!x.CodeSignature.Exists.Valid && x.CodeSignature.Status == "" && x.CodeSignature.SubjectName == "" && x.CodeSignature.ThumbprintSHA256 == "" && !x.CodeSignature.Trusted.Valid) {
 		mark := len(b)
-		b = append(b, ",\"code_signature\":"...)
+		b = append(b, ",\"code_signature"...)
+		b = append(b, "\":"...)
 		var ok bool
 		if b, ok = x.CodeSignature.appendJSON(b); !ok {
 			b = b[:mark]
 		}
 	}
 	if x.CommandLine != "" {
-		b = append(b, ",\"command_line\":\""...)
+		b = append(b, ",\"command_line\":"...)
+		b = append(b, "\""...)
 		b = appendStringAfterQuote(b, x.CommandLine)
 	}
 	if x.EntityID != "" {
@@ -1394,7 +1464,8 @@ func (x *ProcessParentExt) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
 	if len(x.CodeSignature) > 0 {
 		mark := len(b)
-		b = append(b, ",\"code_signature\":"...)
+		b = append(b, ",\"code_signature"...)
+		b = append(b, "\":"...)
 		b = append(b, '[')
 		k := 0
 		for i := range x.CodeSignature {
@@ -1415,7 +1486,8 @@ func (x *ProcessParentExt) appendJSON(b []byte) ([]byte, bool) {
 		}
 	}
 	if x.CommandLineTruncated.Valid {
-		b = append(b, ",\"command_line_truncated\":"...)
+		b = append(b, ",\"command_line_t"...)
+		b = append(b, "runcated\":"...)
 		b = x.CommandLineTruncated.appendJSON(b)
 	}
 	if !(x.Real.EntityID == "" && !x.Real.PID.Valid) {
@@ -1444,11 +1516,13 @@ func (x *ProcessParentExtCodeSignature) appendJSON(b []byte) ([]byte, bool) {
 		b = appendStringAfterQuote(b, x.Status)
 	}
 	if x.SubjectName != "" {
-		b = append(b, ",\"subject_name\":\""...)
+		b = append(b, ",\"subject_name\":"...)
+		b = append(b, "\""...)
 		b = appendStringAfterQuote(b, x.SubjectName)
 	}
 	if x.ThumbprintSHA256 != "" {
-		b = append(b, ",\"thumbprint_sha256\":\""...)
+		b = append(b, ",\"thumbprint_sha"...)
+		b = append(b, "256\":\""...)
 		b = appendStringAfterQuote(b, x.ThumbprintSHA256)
 	}
 	if x.Trusted.Valid {
@@ -1490,11 +1564,13 @@ func (x *ProcessParentCodeSignature) appendJSON(b []byte) ([]byte, bool) {
 		b = appendStringAfterQuote(b, x.Status)
 	}
 	if x.SubjectName != "" {
-		b = append(b, ",\"subject_name\":\""...)
+		b = append(b, ",\"subject_name\":"...)
+		b = append(b, "\""...)
 		b = appendStringAfterQuote(b, x.SubjectName)
 	}
 	if x.ThumbprintSHA256 != "" {
-		b = append(b, ",\"thumbprint_sha256\":\""...)
+		b = append(b, ",\"thumbprint_sha"...)
+		b = append(b, "256\":\""...)
 		b = appendStringAfterQuote(b, x.ThumbprintSHA256)
 	}
 	if x.Trusted.Valid {
@@ -1550,11 +1626,13 @@ func (x *ProcessParentThreadExt) appendJSON(b []byte) ([]byte, bool) {
 		}
 	}
 	if x.CallStackContainsUnbacked.Valid {
-		b = append(b, ",\"call_stack_contains_unbacked\":"...)
+		b = append(b, ",\"call_stack_con"...)
+		b = append(b, "tains_unbacked\":"...)
 		b = x.CallStackContainsUnbacked.appendJSON(b)
 	}
 	if x.CallStackSummary != "" {
-		b = append(b, ",\"call_stack_summary\":\""...)
+		b = append(b, ",\"call_stack_sum"...)
+		b = append(b, "mary\":\""...)
 		b = appendStringAfterQuote(b, x.CallStackSummary)
 	}
 	if len(b) == start {
@@ -1567,11 +1645,13 @@ func (x *ProcessParentThreadExt) appendJSON(b []byte) ([]byte, bool) {
 func (x *ProcessParentThreadExtCallStack) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
 	if x.CallsiteLeadingBytes != "" {
-		b = append(b, ",\"callsite_leading_bytes\":\""...)
+		b = append(b, ",\"callsite_leadi"...)
+		b = append(b, "ng_bytes\":\""...)
 		b = appendStringAfterQuote(b, x.CallsiteLeadingBytes)
 	}
 	if x.CallsiteTrailingBytes != "" {
-		b = append(b, ",\"callsite_trailing_bytes\":\""...)
+		b = append(b, ",\"callsite_trail"...)
+		b = append(b, "ing_bytes\":\""...)
 		b = appendStringAfterQuote(b, x.CallsiteTrailingBytes)
 	}
 	if x.Protection != "" {
@@ -1596,7 +1676,8 @@ func (x *ProcessPE) appendJSON(b []byte) ([]byte, bool) {
 		b = appendStringAfterQuote(b, x.Imphash)
 	}
 	if x.OriginalFileName != "" {
-		b = append(b, ",\"original_file_name\":\""...)
+		b = append(b, ",\"original_file_"...)
+		b = append(b, "name\":\""...)
 		b = appendStringAfterQuote(b, x.OriginalFileName)
 	}
 	if x.Company != "" {
@@ -1608,7 +1689,8 @@ func (x *ProcessPE) appendJSON(b []byte) ([]byte, bool) {
 		b = appendStringAfterQuote(b, x.Description)
 	}
 	if x.FileVersion != "" {
-		b = append(b, ",\"file_version\":\""...)
+		b = append(b, ",\"file_version\":"...)
+		b = append(b, "\""...)
 		b = appendStringAfterQuote(b, x.FileVersion)
 	}
 	if x.Product != "" {
@@ -1668,11 +1750,13 @@ func (x *ProcessThreadExt) appendJSON(b []byte) ([]byte, bool) {
 		}
 	}
 	if x.CallStackSummary != "" {
-		b = append(b, ",\"call_stack_summary\":\""...)
+		b = append(b, ",\"call_stack_sum"...)
+		b = append(b, "mary\":\""...)
 		b = appendStringAfterQuote(b, x.CallStackSummary)
 	}
 	if x.CallStackContainsUnbacked.Valid {
-		b = append(b, ",\"call_stack_contains_unbacked\":"...)
+		b = append(b, ",\"call_stack_con"...)
+		b = append(b, "tains_unbacked\":"...)
 		b = x.CallStackContainsUnbacked.appendJSON(b)
 	}
 	if len(b) == start {
@@ -1780,24 +1864,32 @@ func (x *WinlogEventData) appendJSON(b []byte) ([]byte, bool) {
 	if x.IntegrityLevel != "" {
 		switch x.IntegrityLevel {
 		case "System":
-			b = append(b, ",\"IntegrityLevel\":\"System\""...)
+			b = append(b, ",\"IntegrityLevel"...)
+			b = append(b, "\":\"System\""...)
 		case "High":
-			b = append(b, ",\"IntegrityLevel\":\"High\""...)
+			b = append(b, ",\"IntegrityLevel"...)
+			b = append(b, "\":\"High\""...)
 		case "Medium":
-			b = append(b, ",\"IntegrityLevel\":\"Medium\""...)
+			b = append(b, ",\"IntegrityLevel"...)
+			b = append(b, "\":\"Medium\""...)
 		case "Low":
-			b = append(b, ",\"IntegrityLevel\":\"Low\""...)
+			b = append(b, ",\"IntegrityLevel"...)
+			b = append(b, "\":\"Low\""...)
 		case "AppContainer":
-			b = append(b, ",\"IntegrityLevel\":\"AppContainer\""...)
+			b = append(b, ",\"IntegrityLevel"...)
+			b = append(b, "\":\"AppContainer\""...)
 		case "Untrusted":
-			b = append(b, ",\"IntegrityLevel\":\"Untrusted\""...)
+			b = append(b, ",\"IntegrityLevel"...)
+			b = append(b, "\":\"Untrusted\""...)
 		default:
-			b = append(b, ",\"IntegrityLevel\":\""...)
+			b = append(b, ",\"IntegrityLevel"...)
+			b = append(b, "\":\""...)
 			b = appendStringAfterQuote(b, x.IntegrityLevel)
 		}
 	}
 	if x.SubjectUserName != "" {
-		b = append(b, ",\"SubjectUserName\":\""...)
+		b = append(b, ",\"SubjectUserNam"...)
+		b = append(b, "e\":\""...)
 		b = appendStringAfterQuote(b, x.SubjectUserName)
 	}
 	if x.TargetImage != "" {
@@ -1805,15 +1897,18 @@ func (x *WinlogEventData) appendJSON(b []byte) ([]byte, bool) {
 		b = appendStringAfterQuote(b, x.TargetImage)
 	}
 	if x.TargetProcessGUID != "" {
-		b = append(b, ",\"TargetProcessGUID\":\""...)
+		b = append(b, ",\"TargetProcessG"...)
+		b = append(b, "UID\":\""...)
 		b = appendStringAfterQuote(b, x.TargetProcessGUID)
 	}
 	if x.TargetProcessId != "" {
-		b = append(b, ",\"TargetProcessId\":\""...)
+		b = append(b, ",\"TargetProcessI"...)
+		b = append(b, "d\":\""...)
 		b = appendStringAfterQuote(b, x.TargetProcessId)
 	}
 	if x.GrantedAccess != "" {
-		b = append(b, ",\"GrantedAccess\":\""...)
+		b = append(b, ",\"GrantedAccess\""...)
+		b = append(b, ":\""...)
 		b = appendStringAfterQuote(b, x.GrantedAccess)
 	}
 	if x.CallTrace != "" {

@@ -4,6 +4,7 @@
 package document
 
 import (
+	"math/bits"
 	"slices"
 	"sort"
 	"strconv"
@@ -58,8 +59,13 @@ func (v Ulong) appendJSON(b []byte) []byte { return appendUint(b, v.Value) }
 // call to memmove, which showed in the encoder's profile (pids, sequence
 // numbers, counts: five or six numbers a document).
 func appendUint(b []byte, v uint64) []byte {
-	n := 1
-	for n < len(pow10) && v >= pow10[n] {
+	// The digits: log10(2) is about 1233/4096, so n is the count for
+	// the bits of v or one less, which the power of ten tells (v|1 has
+	// the digits of v, and one for zero: an even number plus one is
+	// never a power of ten).
+	u := v | 1
+	n := bits.Len64(u) * 1233 >> 12
+	if u >= pow10[n] {
 		n++
 	}
 	o := len(b)

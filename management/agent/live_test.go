@@ -146,6 +146,19 @@ func TestStopWaitsForTheInputsOwnEvents(t *testing.T) {
 	defer func() { close(stop); <-writerDone }()
 	a.WaitState(t, inputID, proto.State_HEALTHY, 20*time.Second)
 	a.WaitState(t, "procbeat-live", proto.State_HEALTHY, 20*time.Second)
+	// The unit is healthy once its input runs, which may be before the
+	// input has read its file: a stop then ends the reading, rightly, and
+	// the rest of the file is read after the next start. Stop once the
+	// file's documents are in the pipeline (the first is stored; each is
+	// acknowledged only after the slow cluster's delay), which is what
+	// this test is about.
+	deadline := time.Now().Add(20 * time.Second)
+	for count("files") == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("none of the file input's documents stored in 20 s")
+		}
+		time.Sleep(time.Millisecond)
+	}
 
 	began := time.Now()
 	a.SetState(inputID, proto.State_STOPPED)

@@ -186,7 +186,12 @@ func TestItemRetryResendsOnlyFailedItems(t *testing.T) {
 	fake := esfake.New(esfake.Faults{Seed: 7, Item429: 0.3})
 	defer fake.Close()
 	counters := &monitoring.Counters{}
-	out, err := elasticsearch.New(newClient(t, fake.URL), fastConfig(""), counters, nil)
+	// fastConfig's 150 ms timeout is a fault of its own on a loaded
+	// machine: a timed-out request is sent again, and its stored items
+	// come back as 409s. This test injects 429s alone.
+	cfg := fastConfig("")
+	cfg.Timeout = time.Minute
+	out, err := elasticsearch.New(newClient(t, fake.URL), cfg, counters, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

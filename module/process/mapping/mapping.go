@@ -10,14 +10,17 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/cespare/xxhash/v2"
 
 	"github.com/procbeat/procbeat/fields/document"
+	"github.com/procbeat/procbeat/internal/lower"
 	"github.com/procbeat/procbeat/module/process/argv"
 	"github.com/procbeat/procbeat/module/process/tracker"
 	"github.com/procbeat/procbeat/module/process/winfmt"
@@ -121,13 +124,24 @@ type Mapper struct {
 	args    []string
 	// takeBytes is m.arena.bytes.take, made once.
 	takeBytes func(n int) []byte
-	// split caches the arguments of the command lines splitArgs split
-	// (in the arena: documents share them read-only).
-	split argsCache
+	// split caches the arguments of the command lines splitArgs split,
+	// long the last line too long for it (documents share them
+	// read-only).
+	split strCache[[]string]
+	long  cacheEntry[[]string]
 	// layouts find the values of records in the templates seen last.
 	layouts layouts
-	// hashes are hashes as logged and lower-cased (lowerHash).
-	hashes [hashCacheSize]struct{ logged, lower string }
+	// hashes are hashes as logged and lower-cased (lowerHash);
+	// hashPairs Hashes values split and lower-cased (hashesOf),
+	// oneHashes one not cached.
+	hashes    strCache[string]
+	hashPairs strCache[*hashPair]
+	oneHashes hashPair
+	// wellKnown is what sidFor found of the last names it was asked.
+	wellKnown struct {
+		domain, name, sid string
+		known, set        bool
+	}
 }
 
 // New returns a Mapper that enriches through tr.
@@ -143,6 +157,9 @@ func New(tr *tracker.Tracker, opts Options) *Mapper {
 	m.arena.init()
 	m.takeBytes = m.arena.bytes.take
 	m.indices = indices(opts.Namespace)
+	m.split.init(argsSets, argsBudget)
+	m.hashes.init(hashSets, hashBudget)
+	m.hashPairs.init(hashPairSets, hashPairBudget)
 	return m
 }
 
@@ -448,6 +465,7 @@ func (m *Mapper) sysmonStart(rec *winevent.Record, d *document.Document) error {
 	if err != nil {
 		return err
 	}
+	hs := m.hashesOf(f.get(fHashes))
 	e := tracker.Entry{
 		EntityID:         f.guid(fProcessGUID),
 		PID:              pid,
@@ -456,9 +474,8 @@ func (m *Mapper) sysmonStart(rec *winevent.Record, d *document.Document) error {
 		ParentExecutable: f.get(fParentImage),
 		Executable:       f.get(fImage),
 		CommandLine:      f.get(fCommandLine),
-		// As logged: documents get them lower-cased (fillProcess), the
-		// tracker keeps no copy.
-		Hashes:           winfmt.SplitHashes(f.get(fHashes)),
+		// As logged: documents get them lower-cased (hs.lower).
+		Hashes:           hs.logged,
 		AuthenticationID: strings.ToLower(f.id(fLogonID)),
 		WorkingDirectory: f.get(fCurrentDirectory),
 		Start:            ts,
@@ -483,13 +500,13 @@ func (m *Mapper) sysmonStart(rec *winevent.Record, d *document.Document) error {
 		e.SessionID, e.HasSessionID = uint32(n), true
 	}
 	e.User.Domain, e.User.Name = winfmt.SplitUser(f.get(fUser))
-	e.User.ID, _ = m.tr.SIDFor(host, e.User.Domain, e.User.Name, e.AuthenticationID)
+	e.User.ID = m.sidFor(host, e.User.Domain, e.User.Name, e.AuthenticationID)
 	// e becomes the entry stored; its parent is found at once.
 	var parent tracker.Entry
 	known := m.tr.StartParent(host, &e, &parent)
 	stored := &e
 	d.Timestamp = ts
-	m.fillProcess(&d.Process, stored)
+	m.fillProcess(&d.Process, stored, &hs.lower)
 	fillUser(&d.User, stored.User)
 	d.Winlog.EventData.IntegrityLevel = f.get(fIntegrityLevel)
 
@@ -555,7 +572,7 @@ func (m *Mapper) securityStart(rec *winevent.Record, d *document.Document) error
 	known := m.tr.StartParent(host, &e, &parent)
 	stored := &e
 	d.Timestamp = rec.TimeCreated
-	m.fillProcess(&d.Process, stored)
+	m.fillProcess(&d.Process, stored, nil)
 	fillUser(&d.User, stored.User)
 	d.Winlog.EventData.SubjectUserName = f.get(fSubjectUserName)
 
@@ -572,6 +589,23 @@ func (m *Mapper) securityStart(rec *winevent.Record, d *document.Document) error
 		p.Name = baseName(p.Executable)
 	}
 	return nil
+}
+
+// sidFor is the SID of an account (tracker.SIDFor). Whether an account
+// is well-known, and its SID then, depends on its names alone, and records
+// name the same few accounts again and again (Sysmon's are mostly SYSTEM
+// and the service accounts): the answer for the last names is kept.
+func (m *Mapper) sidFor(host, domain, name, logonID string) string {
+	w := &m.wellKnown
+	if !w.set || domain != w.domain || name != w.name {
+		w.sid, w.known = tracker.WellKnownSID(strings.TrimSpace(domain), strings.TrimSpace(name))
+		w.domain, w.name, w.set = domain, name, true
+	}
+	if w.known {
+		return w.sid
+	}
+	sid, _ := m.tr.SessionSID(host, domain, name, logonID)
+	return sid
 }
 
 // learn records what a Security event says about an account's SID.
@@ -614,7 +648,7 @@ func (m *Mapper) sysmonEnd(rec *winevent.Record, d *document.Document) error {
 	}
 	if u := f.get(fUser); u != "" && started.User.Name == "" {
 		started.User.Domain, started.User.Name = winfmt.SplitUser(u)
-		started.User.ID, _ = m.tr.SIDFor(host, started.User.Domain, started.User.Name, started.AuthenticationID)
+		started.User.ID = m.sidFor(host, started.User.Domain, started.User.Name, started.AuthenticationID)
 	}
 	d.Timestamp = ts
 	m.fillEnd(host, d, &started)
@@ -653,7 +687,7 @@ func (m *Mapper) securityEnd(rec *winevent.Record, d *document.Document) error {
 
 // fillEnd writes an end event from what its start event recorded.
 func (m *Mapper) fillEnd(host string, d *document.Document, e *tracker.Entry) {
-	m.fillProcess(&d.Process, e)
+	m.fillProcess(&d.Process, e, nil)
 	fillUser(&d.User, e.User)
 	p := &d.Process.Parent
 	p.EntityID = e.ParentEntityID
@@ -675,7 +709,9 @@ func sameProcess(e *tracker.Entry, pid uint32, at time.Time) bool {
 	return e.PID == pid && (e.Start.IsZero() || at.IsZero() || !e.Start.After(at))
 }
 
-func (m *Mapper) fillProcess(p *document.Process, e *tracker.Entry) {
+// fillProcess fills p from e; low, when not nil, is e's hashes
+// lower-cased.
+func (m *Mapper) fillProcess(p *document.Process, e *tracker.Entry, low *winfmt.Hashes) {
 	p.EntityID = e.EntityID
 	p.PID = document.LongOf(int64(e.PID))
 	p.Executable = e.Executable
@@ -686,10 +722,14 @@ func (m *Mapper) fillProcess(p *document.Process, e *tracker.Entry) {
 		p.ArgsCount = document.LongOf(int64(e.ArgsCount))
 	}
 	p.WorkingDirectory = e.WorkingDirectory
-	p.Hash.MD5 = m.lowerHash(e.Hashes.MD5)
-	p.Hash.SHA1 = m.lowerHash(e.Hashes.SHA1)
-	p.Hash.SHA256 = m.lowerHash(e.Hashes.SHA256)
-	p.PE.Imphash = m.lowerHash(e.Hashes.IMPHASH)
+	if low != nil {
+		p.Hash.MD5, p.Hash.SHA1, p.Hash.SHA256, p.PE.Imphash = low.MD5, low.SHA1, low.SHA256, low.IMPHASH
+	} else {
+		p.Hash.MD5 = m.lowerHash(e.Hashes.MD5)
+		p.Hash.SHA1 = m.lowerHash(e.Hashes.SHA1)
+		p.Hash.SHA256 = m.lowerHash(e.Hashes.SHA256)
+		p.PE.Imphash = m.lowerHash(e.Hashes.IMPHASH)
+	}
 	p.PE.OriginalFileName = e.PE.OriginalFileName
 	p.PE.FileVersion = e.PE.FileVersion
 	p.PE.Description = e.PE.Description
@@ -713,72 +753,136 @@ func (m *Mapper) argsOf(e *tracker.Entry) []string {
 	return m.splitArgs(e.CommandLine)
 }
 
-// splitArgs is argv.Split(cmdline) in the arena: only documents hold
-// them. Lines repeat (a start's document splits the line the start
-// split, siblings share their parent's, services and their parents run
-// the same lines again and again): the cache gives the arguments of a line
-// split not long ago.
+// splitArgs is argv.Split(cmdline), shared read-only by documents. Lines
+// repeat (a start's document splits the line the start split, siblings
+// share their parent's, services and their parents run the same lines
+// again and again: a mixed collection of 25,000 documents asks for 63,000
+// splits of 1,800 lines): the cache gives the arguments of a line split
+// before.
 func (m *Mapper) splitArgs(cmdline string) []string {
 	if cmdline == "" {
 		return nil
 	}
-	e := m.split.entry(cmdline)
-	if e.cmdline == cmdline && e.args != nil {
-		return e.args
+	if len(cmdline) > maxCachedLine {
+		return m.splitLong(cmdline)
 	}
-	m.args = argv.AppendSplitAlloc(m.args[:0], cmdline, m.takeBytes)
-	args := m.arena.stringsOf(m.args)
+	e := m.split.entry(cmdline)
+	if e.set {
+		return e.val
+	}
+	// An entry's line and arguments are allocations of its own (the
+	// line copied: the record's would keep all its values alive), made
+	// once per line while it stays cached.
+	line := strings.Clone(cmdline)
+	m.args = argv.AppendSplit(m.args[:0], line)
+	args := slices.Clone(m.args)
 	clear(m.args)
-	e.cmdline, e.args = cmdline, args
+	// Counted generously: the line, a buffer as long for quoted
+	// arguments, the arguments' headers.
+	if !m.split.put(e, line, args, 2*len(line)+16*len(args)) {
+		return m.splitLong(cmdline)
+	}
 	return args
 }
 
-// argsCacheSize is the slots of an argsCache: with 64, two thirds of the
-// lines of a mixed collection are found. Each slot may keep an arena
-// block alive (20 kB at most), a bounded cost.
-const argsCacheSize = 64
-
-// argsCache holds the arguments of command lines, a slot per line by its
-// hash, the last line asked apart (each start asks its line twice).
-type argsCache struct {
-	last  *argsEntry
-	slots [argsCacheSize]argsEntry
-}
-
-type argsEntry struct {
-	cmdline string
-	args    []string
-}
-
-// entry is the slot of cmdline: its arguments if they are cached, else the
-// slot to store them in.
-func (c *argsCache) entry(cmdline string) *argsEntry {
-	if l := c.last; l != nil && l.cmdline == cmdline {
-		return l
+// splitLong is splitArgs of a line the cache does not keep (too long: an
+// encoded script, rarely seen twice; or past its budget), into the arena,
+// remembered as the last such line.
+func (m *Mapper) splitLong(cmdline string) []string {
+	if l := &m.long; l.set && l.key == cmdline {
+		return l.val
 	}
-	c.last = &c.slots[xxhash.Sum64String(cmdline)%argsCacheSize]
-	return c.last
+	m.args = argv.AppendSplitAlloc(m.args[:0], cmdline, m.takeBytes)
+	m.long = cacheEntry[[]string]{key: cmdline, val: m.arena.stringsOf(m.args), set: true}
+	clear(m.args)
+	return m.long.val
 }
 
-// lowerHash is a hash as ParseHashes gives it, lower-cased into the arena
-// when it needs to be. Processes start from the same images again and
-// again (three quarters of the hashes of a mixed collection are among the
-// last 64 seen): the hashes lower-cased last are kept, a slot per hash,
-// and documents share them.
+// The args cache's sets (each of cacheWays entries), the bytes its
+// entries may hold, and the longest line it keeps (longer ones are
+// encoded scripts, rarely seen twice). Its 4,096 entries hold the
+// 1,800 lines of a mixed collection, in 630 kB.
+const (
+	argsSets      = 1024
+	argsBudget    = 2 << 20
+	maxCachedLine = 8 << 10
+)
+
+// lowerHash is a hash as ParseHashes gives it, lower-cased when it needs
+// to be. Processes start from the same images again and again: the
+// hashes lower-cased are kept, and documents share them.
 func (m *Mapper) lowerHash(v string) string {
 	if !winfmt.HashNeedsLower(v) {
 		return v
 	}
-	e := &m.hashes[xxhash.Sum64String(v)%hashCacheSize]
-	if e.logged != v {
-		e.logged, e.lower = v, m.arena.lower(v)
+	e := m.hashes.entry(v)
+	if e.set {
+		return e.val
 	}
-	return e.lower
+	low := lowerOwn(v)
+	// Copied: the record's would keep all its values alive.
+	m.hashes.put(e, strings.Clone(v), low, 2*len(v))
+	return low
 }
 
-// hashCacheSize is the slots of Mapper.hashes. Each may keep an arena
-// block alive (16 kB), a bounded cost.
-const hashCacheSize = 64
+// lowerOwn is lowerHash(v) uncached, in an allocation of its own.
+func lowerOwn(v string) string {
+	if !winfmt.HashNeedsLower(v) {
+		return v
+	}
+	b := lower.Append(make([]byte, 0, len(v)), v) // as arena.lower
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+// The hash cache's sets (each of cacheWays entries) and the bytes its
+// entries may hold: it serves end events (a start's hashes come from
+// hashesOf), 512 entries.
+const (
+	hashSets   = 128
+	hashBudget = 256 << 10
+)
+
+// hashPair is a Sysmon Hashes value split (winfmt.SplitHashes): the
+// hashes as logged, which the tracker keeps, and lower-cased, which
+// documents get.
+type hashPair struct{ logged, lower winfmt.Hashes }
+
+// hashesOf is the hashes of a Hashes value. Processes start from the same
+// images again and again: the pairs are cached by the value, so that a
+// start splits none and lower-cases none (a start's four hashes, each
+// looked up in lowerHash's cache, cost more than its one value here).
+// Values too long to be Sysmon's are split each time into m.oneHashes.
+func (m *Mapper) hashesOf(raw string) *hashPair {
+	if raw != "" && len(raw) <= maxCachedHashes {
+		e := m.hashPairs.entry(raw)
+		if e.set {
+			return e.val
+		}
+		// Copied: the record's would keep all its values alive.
+		key := strings.Clone(raw)
+		h := winfmt.SplitHashes(key)
+		p := &hashPair{logged: h, lower: winfmt.Hashes{
+			MD5: lowerOwn(h.MD5), SHA1: lowerOwn(h.SHA1), SHA256: lowerOwn(h.SHA256), IMPHASH: lowerOwn(h.IMPHASH),
+		}}
+		if m.hashPairs.put(e, key, p, 3*len(raw)+160) {
+			return p
+		}
+	}
+	h := winfmt.SplitHashes(raw)
+	m.oneHashes = hashPair{logged: h, lower: winfmt.Hashes{
+		MD5: m.lowerHash(h.MD5), SHA1: m.lowerHash(h.SHA1), SHA256: m.lowerHash(h.SHA256), IMPHASH: m.lowerHash(h.IMPHASH),
+	}}
+	return &m.oneHashes
+}
+
+// The Hashes cache's sets (each of cacheWays entries), the bytes its
+// entries may hold, and the longest value it keeps (Sysmon's four hashes
+// take 200 bytes). A mixed collection starts 300 distinct images.
+const (
+	hashPairSets    = 256
+	hashPairBudget  = 1 << 20
+	maxCachedHashes = 512
+)
 
 // fillParentFromEntry completes process.parent from the parent's own start
 // event, keeping what the child's event said.
@@ -850,7 +954,7 @@ func (m *Mapper) sysmonAccess(rec *winevent.Record, d *document.Document) error 
 	}
 	if su := f.get(fSourceUser); su != "" {
 		d.User.Domain, d.User.Name = winfmt.SplitUser(su)
-		d.User.ID, _ = m.tr.SIDFor(host, d.User.Domain, d.User.Name, logon)
+		d.User.ID = m.sidFor(host, d.User.Domain, d.User.Name, logon)
 	}
 
 	t := &d.Target.Process

@@ -1,5 +1,7 @@
 package tracker
 
+import "hash/maphash"
+
 // lru is a bounded map with least-recently-used eviction. Entries live in
 // a slab with an intrusive doubly linked list threaded through slot
 // indexes, so get, put and remove are O(1) and, once the slab has grown to
@@ -12,8 +14,14 @@ package tracker
 // used rewrites its neighbours' links, and in a large table those are far
 // apart, so a compact array of links costs fewer cache misses than the
 // entries themselves.
+//
+// The index (see hashIndex) holds hashes of the keys: the process table's
+// keys are two strings (host and entity id), hashed once per operation
+// (the tracker keeps the hash of the host of a run of records).
 type lru[K comparable, V any] struct {
-	idx   map[K]int32
+	hash  func(K) uint64
+	idx   hashIndex
+	count int               // entries
 	pages [][]lruNode[K, V] // each lruPage nodes long
 	links []lruLink         // by slot
 	n     int32             // slots made, in pages
@@ -57,11 +65,28 @@ func (l *lru[K, V]) newSlot() int32 {
 	return s
 }
 
+// newLRU returns an lru of at most max entries (none when max <= 0)
+// whose keys hash with maphash.Comparable; setting hash before the first
+// put replaces it with a faster one.
 func newLRU[K comparable, V any](max int) *lru[K, V] {
-	return &lru[K, V]{idx: make(map[K]int32), head: -1, tail: -1, free: -1, max: max}
+	seed := maphash.MakeSeed()
+	return &lru[K, V]{
+		hash: func(k K) uint64 { return maphash.Comparable(seed, k) },
+		idx:  newHashIndex(), head: -1, tail: -1, free: -1, max: max,
+	}
 }
 
-func (l *lru[K, V]) len() int { return len(l.idx) }
+func (l *lru[K, V]) len() int { return l.count }
+
+// find is the slot of k, whose hash is h.
+func (l *lru[K, V]) find(k K, h uint64) (int32, bool) {
+	for s := l.idx.head(h); s >= 0; s = l.idx.next(s) {
+		if l.node(s).key == k {
+			return s, true
+		}
+	}
+	return -1, false
+}
 
 func (l *lru[K, V]) unlink(s int32) {
 	n := &l.links[s]
@@ -92,7 +117,14 @@ func (l *lru[K, V]) pushFront(s int32) {
 
 // get returns the slot of k and marks it most recently used.
 func (l *lru[K, V]) get(k K) (int32, bool) {
-	s, ok := l.idx[k]
+	return l.getHashed(k, l.hash(k))
+}
+
+// getHashed is get of k whose hash is h: callers that know the hash
+// function call it directly, which lets keys made on the stack stay there
+// (through the hash field, they escape).
+func (l *lru[K, V]) getHashed(k K, h uint64) (int32, bool) {
+	s, ok := l.find(k, h)
 	if !ok {
 		return -1, false
 	}
@@ -110,8 +142,7 @@ func (l *lru[K, V]) touch(s int32) {
 
 // peek returns the slot of k without touching recency.
 func (l *lru[K, V]) peek(k K) (int32, bool) {
-	s, ok := l.idx[k]
-	return s, ok
+	return l.find(k, l.hash(k))
 }
 
 func (l *lru[K, V]) val(s int32) *V { return &l.node(s).val }
@@ -138,7 +169,12 @@ func (l *lru[K, V]) set(s int32, v *V) {
 // insert stores v under k, which is not there (peek said so), as put
 // does.
 func (l *lru[K, V]) insert(k K, v *V) int32 {
-	if l.max > 0 && len(l.idx) >= l.max {
+	return l.insertHashed(k, l.hash(k), v)
+}
+
+// insertHashed is insert of k whose hash is h.
+func (l *lru[K, V]) insertHashed(k K, h uint64, v *V) int32 {
+	if l.max > 0 && l.count >= l.max {
 		l.evict(l.tail)
 	}
 	var s int32
@@ -150,7 +186,8 @@ func (l *lru[K, V]) insert(k K, v *V) int32 {
 	}
 	n := l.node(s)
 	n.key, n.val, n.used = k, *v, true
-	l.idx[k] = s
+	l.idx.add(h, s)
+	l.count++
 	l.pushFront(s)
 	return s
 }
@@ -169,7 +206,8 @@ func (l *lru[K, V]) remove(s int32) {
 		return
 	}
 	l.unlink(s)
-	delete(l.idx, n.key)
+	l.idx.remove(l.hash(n.key), s)
+	l.count--
 	var zero lruNode[K, V]
 	*n = zero
 	l.links[s].next = l.free
@@ -187,7 +225,8 @@ func (l *lru[K, V]) each(fn func(s int32) error) error {
 }
 
 func (l *lru[K, V]) clear() {
-	clear(l.idx)
+	l.idx.clear()
+	l.count = 0
 	// The pages stay, as a slab's capacity would: slots are made anew.
 	l.n = 0
 	l.links = l.links[:0]

@@ -116,10 +116,9 @@ func (t *Tracker) loadFrom(r io.Reader) (uint64, error) {
 func (t *Tracker) reset() {
 	t.procs.clear()
 	t.pidHead.clear()
-	t.pidNext = t.pidNext[:0]
-	clear(t.kids)
-	t.kids = t.kids[:0]
-	t.grace.init(len(t.grace.slots))
+	clear(t.meta)
+	t.meta = t.meta[:0]
+	t.grace.init(len(t.grace.slots), t.procHash)
 	t.sids.byName.clear()
 }
 

@@ -1,6 +1,7 @@
 package tracker
 
 import (
+	"hash/maphash"
 	"strings"
 	"unicode/utf8"
 	"unsafe"
@@ -19,6 +20,12 @@ import (
 type nameKey struct { // domain and name upper case
 	host, domain, name string
 	logon              uint64
+}
+
+// nameHash is the SID table's hash of k (see lru).
+func (t *Tracker) nameHash(k nameKey) uint64 {
+	h := hashMix(t.hostHash(k.host), maphash.String(t.seed, k.domain))
+	return hashMix(hashMix(h, maphash.String(t.seed, k.name)), k.logon)
 }
 
 type sidTables struct {
@@ -97,10 +104,12 @@ func (t *Tracker) Learn(host, domain, name, logonID, sid string) {
 }
 
 // learnedSlot finds the slot of an account already learned, marking it
-// recently used. Its key lives on the stack: it is not stored.
+// recently used. Its key is upper-cased into t.keyBuf: it is not stored.
+// (Buffers on the stack would escape through the table's generic key
+// comparison.)
 func (t *Tracker) learnedSlot(host, domain, name string, logon uint64) (int32, bool) {
-	var db, nb [64]byte
-	return t.sids.byName.get(nameKey{host, upperKey(db[:], domain), upperKey(nb[:], name), logon})
+	k := nameKey{host, upperKey(t.keyBuf[0][:], domain), upperKey(t.keyBuf[1][:], name), logon}
+	return t.sids.byName.getHashed(k, t.nameHash(k))
 }
 
 // SIDFor returns the SID of the account domain\name in the logon session
@@ -109,10 +118,17 @@ func (t *Tracker) learnedSlot(host, domain, name string, logon uint64) (int32, b
 // what Learn was told of this account in this session. Any argument may
 // be empty; without a logon id only well-known accounts resolve.
 func (t *Tracker) SIDFor(host, domain, name, logonID string) (string, bool) {
-	domain, name = strings.TrimSpace(domain), strings.TrimSpace(name)
-	if sid, ok := WellKnownSID(domain, name); ok {
+	if sid, ok := WellKnownSID(strings.TrimSpace(domain), strings.TrimSpace(name)); ok {
 		return sid, true
 	}
+	return t.SessionSID(host, domain, name, logonID)
+}
+
+// SessionSID is SIDFor of an account that is not well-known
+// (WellKnownSID(TrimSpace(domain), TrimSpace(name)) says so), for callers
+// that know it already.
+func (t *Tracker) SessionSID(host, domain, name, logonID string) (string, bool) {
+	domain, name = strings.TrimSpace(domain), strings.TrimSpace(name)
 	logon, err := winfmt.ParseLogonID(logonID)
 	if err != nil {
 		return "", false

@@ -15,6 +15,7 @@ package tracker
 
 import (
 	"encoding/base64"
+	"hash/maphash"
 	"strconv"
 	"strings"
 	"sync"
@@ -116,17 +117,42 @@ type Entry struct {
 
 type procKey struct{ host, id string }
 
+// slotMeta is what the tracker keeps of a slot of the process table beside
+// its entry, set by linkPID (every entry stored is linked), in one array:
+// a start reads or writes all of it, and a large table's entries are
+// rarely in the cache.
+type slotMeta struct {
+	// start is the entry's start: boot and lookupPIDSlot compare the
+	// starts of a host's or a pid's processes here, not in the entries.
+	start time.Time
+	// kids is the ancestry the process gives its children once one has
+	// started (childAncestry): one allocation per parent instead of one
+	// per child.
+	kids []string
+	// pidNext chains the slots of one (host, pid), newest first.
+	pidNext int32
+}
+
+// reset is m for a slot that now holds e (its pid link aside).
+func (m *slotMeta) reset(e *Entry) { m.start, m.kids = e.Start, nil }
+
+// pidHeadIs reports whether s is the newest slot of (host, pid).
+func (t *Tracker) pidHeadIs(host string, pid uint32, s int32) bool {
+	h, ok := t.pidHead.get(host, pid)
+	return ok && h == s
+}
+
 // Tracker is the per-host process table. Create it with New.
 type Tracker struct {
 	mu      sync.Mutex
 	opts    Options
 	procs   *lru[procKey, Entry]
 	pidHead pidIndex // newest slot per (host, pid)
-	pidNext []int32  // chain through slots, parallel to procs' slots
-	// kids holds, parallel to procs' slots, the ancestry a live process
-	// gives its children once one has started (childAncestry): one
-	// allocation per parent instead of one per child.
-	kids [][]string
+	// meta holds, parallel to procs' slots, what the tracker keeps of
+	// each slot apart from its entry (see slotMeta).
+	meta []slotMeta
+	// bootMarks is boot's scratch: a bit per slot it ends.
+	bootMarks []uint64
 	// orphans is the ancestry of the last child started whose parent is
 	// not tracked: its parent's id alone.
 	orphans struct {
@@ -138,7 +164,39 @@ type Tracker struct {
 	// changes, when a Journal is attached, marks what changed since its
 	// last Flush (journal.go).
 	changes *changes
+	// seed hashes the keys of the tables (procHash, nameHash); lastHost's
+	// hash is kept, as records come in runs of one host.
+	seed     maphash.Seed
+	keyBuf   [2][64]byte // learnedSlot's, under mu
+	lastHost struct {
+		name string
+		hash uint64
+		set  bool
+	}
 }
+
+// hostHash is the hash of host, kept for the next records of the host.
+func (t *Tracker) hostHash(host string) uint64 {
+	l := &t.lastHost
+	if !l.set || host != l.name {
+		l.name, l.hash, l.set = host, maphash.String(t.seed, host), true
+	}
+	return l.hash
+}
+
+// hashMix folds the hash of a key's next part into h.
+func hashMix(h, part uint64) uint64 { return (h^part)*0x9e3779b97f4a7c15 + part }
+
+// procHash is the process table's hash of k (see lru).
+func (t *Tracker) procHash(k procKey) uint64 {
+	return hashMix(t.hostHash(k.host), maphash.String(t.seed, k.id))
+}
+
+// getProc is t.procs.get(k), hashed without an indirect call.
+func (t *Tracker) getProc(k procKey) (int32, bool) { return t.procs.getHashed(k, t.procHash(k)) }
+
+// peekProc is t.procs.peek(k), hashed without an indirect call.
+func (t *Tracker) peekProc(k procKey) (int32, bool) { return t.procs.find(k, t.procHash(k)) }
 
 // New returns an empty tracker.
 func New(opts Options) *Tracker {
@@ -154,11 +212,13 @@ func New(opts Options) *Tracker {
 	if opts.MaxQuiet <= 0 {
 		opts.MaxQuiet = DefaultMaxQuiet
 	}
-	t := &Tracker{opts: opts, pidHead: newPIDIndex()}
+	t := &Tracker{opts: opts, pidHead: newPIDIndex(), seed: maphash.MakeSeed()}
 	t.procs = newLRU[procKey, Entry](opts.MaxProcesses)
+	t.procs.hash = t.procHash
 	t.procs.onEvict = t.unlinkPID
-	t.grace.init(opts.Grace)
+	t.grace.init(opts.Grace, t.procHash)
 	t.sids.init(opts.MaxSIDs)
+	t.sids.byName.hash = t.nameHash
 	return t
 }
 
@@ -254,7 +314,7 @@ func (t *Tracker) start(host string, e *Entry) int32 {
 	var parent *Entry
 	parentSlot := int32(-1) // when live
 	if e.ParentEntityID != "" {
-		if s, ok := t.procs.get(procKey{host, e.ParentEntityID}); ok {
+		if s, ok := t.getProc(procKey{host, e.ParentEntityID}); ok {
 			parent, parentSlot = t.procs.val(s), s
 		} else if g := t.grace.byID(host, e.ParentEntityID); g != nil {
 			parent = g
@@ -287,15 +347,24 @@ func (t *Tracker) start(host string, e *Entry) int32 {
 	}
 	e.End = time.Time{}
 	k := procKey{host, e.EntityID}
-	s, ok := t.procs.peek(k)
-	if ok {
+	h := t.procHash(k) // one hash for the search and the insertion
+	s, ok := t.procs.find(k, h)
+	switch {
+	case ok && t.procs.val(s).PID == e.PID && t.pidHeadIs(host, e.PID, s):
+		// Replaced in its slot by the same pid, the newest of its
+		// (host, pid): unlinking and linking it again would leave the
+		// pid index as it is.
+		t.procs.set(s, e)
+		t.meta[s].reset(e)
+	case ok:
 		// Replaced in its slot: only its pid link goes first.
 		t.unlinkPID(s)
 		t.procs.set(s, e)
-	} else {
-		s = t.procs.insert(k, e)
+		t.linkPID(s)
+	default:
+		s = t.procs.insertHashed(k, h, e)
+		t.linkPID(s)
 	}
-	t.linkPID(s)
 	t.changedProc(s)
 	if parent == nil {
 		return -1
@@ -308,15 +377,15 @@ func (t *Tracker) start(host string, e *Entry) int32 {
 // and shared by all its children: ancestries are read-only, and a slot's
 // entry changes only through linkPID, which forgets it.
 func (t *Tracker) childAncestry(s int32, p *Entry) []string {
-	if s >= 0 && t.kids[s] != nil {
-		return t.kids[s]
+	if s >= 0 && t.meta[s].kids != nil {
+		return t.meta[s].kids
 	}
 	n := min(len(p.Ancestry), MaxAncestry-1)
 	anc := make([]string, 0, n+1)
 	anc = append(anc, p.EntityID)
 	anc = append(anc, p.Ancestry[:n]...)
 	if s >= 0 {
-		t.kids[s] = anc
+		t.meta[s].kids = anc
 	}
 	return anc
 }
@@ -342,7 +411,7 @@ func (t *Tracker) parentOf(host string, c, parent *Entry) bool {
 		return false
 	}
 	var p *Entry
-	if s, ok := t.procs.get(procKey{host, c.ParentEntityID}); ok {
+	if s, ok := t.getProc(procKey{host, c.ParentEntityID}); ok {
 		p = t.procs.val(s)
 	} else if p = t.grace.byID(host, c.ParentEntityID); p == nil {
 		return false
@@ -405,8 +474,12 @@ func (t *Tracker) boot(host string, at time.Time) {
 	// (the first of each recording in a collection) end none.
 	n := 0
 	for _, s := range t.pidHead.of(host, false) {
-		for ; s >= 0; s = t.pidNext[s] {
-			if t.procs.val(s).Start.Before(at) {
+		for ; s >= 0; s = t.meta[s].pidNext {
+			if t.meta[s].start.Before(at) {
+				for int(s/64) >= len(t.bootMarks) {
+					t.bootMarks = append(t.bootMarks, 0)
+				}
+				t.bootMarks[s/64] |= 1 << (s % 64)
 				n++
 			}
 		}
@@ -417,10 +490,12 @@ func (t *Tracker) boot(host string, at time.Time) {
 	// They leave in recency order, least recent first, as they always
 	// did: the order their slots are freed in decides the slots of the
 	// next processes, and so the order of the journal's lines. The walk
-	// stops at the last of them.
+	// (through the links and the marks, not the entries) stops at the
+	// last of them, and leaves no mark behind.
 	dead := make([]int32, 0, n)
 	for s := t.procs.tail; s >= 0 && len(dead) < n; s = t.procs.links[s].prev {
-		if t.procs.key(s).host == host && t.procs.val(s).Start.Before(at) {
+		if int(s/64) < len(t.bootMarks) && t.bootMarks[s/64]&(1<<(s%64)) != 0 {
+			t.bootMarks[s/64] &^= 1 << (s % 64)
 			dead = append(dead, s)
 		}
 	}
@@ -435,7 +510,7 @@ func (t *Tracker) boot(host string, at time.Time) {
 func (t *Tracker) Lookup(host, entityID string) (Entry, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if s, ok := t.procs.get(procKey{host, entityID}); ok {
+	if s, ok := t.getProc(procKey{host, entityID}); ok {
 		return *t.procs.val(s), true
 	}
 	if g := t.grace.byID(host, entityID); g != nil {
@@ -468,13 +543,13 @@ func (t *Tracker) lookupPID(host string, pid uint32, at time.Time, touch bool) (
 func (t *Tracker) lookupPIDSlot(host string, pid uint32, at time.Time, touch bool) (*Entry, int32, bool) {
 	best := int32(-1)
 	var bestStart time.Time
-	for s, ok := t.pidHead.get(host, pid); ok && s >= 0; s = t.pidNext[s] {
-		e := t.procs.val(s)
-		if !at.IsZero() && e.Start.After(at) {
+	for s, ok := t.pidHead.get(host, pid); ok && s >= 0; s = t.meta[s].pidNext {
+		start := t.meta[s].start // not the entry: only the best one is read
+		if !at.IsZero() && start.After(at) {
 			continue
 		}
-		if best < 0 || e.Start.After(bestStart) {
-			best, bestStart = s, e.Start
+		if best < 0 || start.After(bestStart) {
+			best, bestStart = s, start
 		}
 	}
 	g := t.grace.byPID(host, pid)
@@ -511,7 +586,7 @@ func (t *Tracker) lookupPIDSlot(host string, pid uint32, at time.Time, touch boo
 func (t *Tracker) End(host, entityID string, at time.Time) (Entry, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	s, ok := t.procs.peek(procKey{host, entityID})
+	s, ok := t.peekProc(procKey{host, entityID})
 	if !ok {
 		if g := t.grace.byID(host, entityID); g != nil {
 			return *g, true
@@ -526,14 +601,17 @@ func (t *Tracker) End(host, entityID string, at time.Time) (Entry, bool) {
 func (t *Tracker) EndPID(host string, pid uint32, at time.Time) (Entry, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	p, ok := t.lookupPID(host, pid, at, false)
+	p, s, ok := t.lookupPIDSlot(host, pid, at, false)
 	if !ok {
 		return Entry{}, false
 	}
-	if !p.End.IsZero() { // already in the grace ring
+	if s < 0 {
+		// Already in the grace ring. (Its End may be zero, an end at an
+		// unknown time: it is the slot that says it is not live. The
+		// search by id this replaced found no slot for it then, and
+		// ended whatever slot 0 held.)
 		return *p, true
 	}
-	s, _ := t.procs.peek(procKey{host, p.EntityID})
 	return t.end(host, s, at), true
 }
 
@@ -548,20 +626,18 @@ func (t *Tracker) end(host string, s int32, at time.Time) Entry {
 }
 
 func (t *Tracker) linkPID(s int32) {
-	for int(s) >= len(t.pidNext) {
-		t.pidNext = append(t.pidNext, -1)
+	for int(s) >= len(t.meta) {
+		t.meta = append(t.meta, slotMeta{pidNext: -1})
 	}
 	// Every put is followed by linkPID: the slot holds a new entry.
-	for int(s) >= len(t.kids) {
-		t.kids = append(t.kids, nil)
-	}
-	t.kids[s] = nil
 	e := t.procs.val(s)
+	m := &t.meta[s]
+	m.reset(e)
 	host := t.procs.key(s).host
 	if h, ok := t.pidHead.get(host, e.PID); ok {
-		t.pidNext[s] = h
+		m.pidNext = h
 	} else {
-		t.pidNext[s] = -1
+		m.pidNext = -1
 	}
 	t.pidHead.set(host, e.PID, s)
 }
@@ -574,18 +650,18 @@ func (t *Tracker) unlinkPID(s int32) {
 		return
 	}
 	if h == s {
-		if n := t.pidNext[s]; n >= 0 {
+		if n := t.meta[s].pidNext; n >= 0 {
 			t.pidHead.set(host, e.PID, n)
 		} else {
 			t.pidHead.delete(host, e.PID)
 		}
-		t.pidNext[s] = -1
+		t.meta[s].pidNext = -1
 		return
 	}
-	for p := h; p >= 0; p = t.pidNext[p] {
-		if t.pidNext[p] == s {
-			t.pidNext[p] = t.pidNext[s]
-			t.pidNext[s] = -1
+	for p := h; p >= 0; p = t.meta[p].pidNext {
+		if t.meta[p].pidNext == s {
+			t.meta[p].pidNext = t.meta[s].pidNext
+			t.meta[s].pidNext = -1
 			return
 		}
 	}
@@ -596,7 +672,8 @@ func (t *Tracker) unlinkPID(s int32) {
 type graceRing struct {
 	slots []graceSlot
 	next  int
-	ids   map[procKey]int32
+	ids   hashIndex // by procHash
+	hash  func(procKey) uint64
 	pids  pidIndex
 }
 
@@ -606,13 +683,14 @@ type graceSlot struct {
 	used bool
 }
 
-func (g *graceRing) init(n int) {
+func (g *graceRing) init(n int, hash func(procKey) uint64) {
 	if n < 0 {
 		n = 0
 	}
 	g.slots = make([]graceSlot, n)
 	g.next = 0
-	g.ids = make(map[procKey]int32)
+	g.ids = newHashIndex()
+	g.hash = hash
 	g.pids = newPIDIndex()
 }
 
@@ -624,24 +702,41 @@ func (g *graceRing) push(host string, e *Entry) {
 	i := int32(g.next)
 	old := &g.slots[i]
 	if old.used {
-		if g.ids[procKey{old.host, old.e.EntityID}] == i {
-			delete(g.ids, procKey{old.host, old.e.EntityID})
-		}
+		g.ids.remove(g.hash(procKey{old.host, old.e.EntityID}), i)
 		if j, ok := g.pids.get(old.host, old.e.PID); ok && j == i {
 			g.pids.delete(old.host, old.e.PID)
 		}
 	}
+	k := procKey{host, e.EntityID}
+	h := g.hash(k)
+	// An ended process ended again (a replayed end) is found here
+	// first: its older slot leaves the index, as a map's key would
+	// have moved to the new slot.
+	if j, ok := g.find(k, h); ok {
+		g.ids.remove(h, j)
+	}
 	old.host, old.e, old.used = host, *e, true
-	g.ids[procKey{host, e.EntityID}] = i
+	g.ids.add(h, i)
 	g.pids.set(host, e.PID, i)
 	g.next = (g.next + 1) % len(g.slots)
 }
 
 func (g *graceRing) byID(host, id string) *Entry {
-	if i, ok := g.ids[procKey{host, id}]; ok {
+	k := procKey{host, id}
+	if i, ok := g.find(k, g.hash(k)); ok {
 		return &g.slots[i].e
 	}
 	return nil
+}
+
+// find is the slot of k, whose hash is h.
+func (g *graceRing) find(k procKey, h uint64) (int32, bool) {
+	for i := g.ids.head(h); i >= 0; i = g.ids.next(i) {
+		if s := &g.slots[i]; s.host == k.host && s.e.EntityID == k.id {
+			return i, true
+		}
+	}
+	return -1, false
 }
 
 func (g *graceRing) byPID(host string, pid uint32) *Entry {

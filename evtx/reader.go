@@ -114,11 +114,11 @@ type Reader struct {
 	free    chan *chunkResult
 	empty   chan *chunkResult // results that never hold records (emptyResult)
 	// ring holds the decoded chunks the consumer has not taken yet, chunk
-	// i at i % len(ring): the chunks taken and not yet delivered are
-	// fewer than the results (slots and empty ones), so each has an
-	// entry of its own. want is the chunk the consumer waits for (wake
-	// says it came): a worker wakes it for that chunk only, not for every
-	// chunk it decodes ahead.
+	// i at i % len(ring): each chunk a worker took and the consumer has
+	// not holds a result (a slot or an empty one), so there are at most
+	// len(ring) of them, consecutive, each with an entry of its own. want
+	// is the chunk the consumer waits for (wake says it came): a worker
+	// wakes it for that chunk only, not for every chunk it decodes ahead.
 	ring   []atomic.Pointer[chunkResult]
 	want   atomic.Int64
 	wake   chan struct{}

@@ -142,6 +142,9 @@ type chunkResult struct {
 	errs    []error
 	stats   Stats
 	text    []byte // the records' JSON lines, in JSON mode (Dump)
+	// empty: the result of a chunk that kept no record, which never holds
+	// any (Reader.emptyResult).
+	empty bool
 }
 
 func (r *chunkResult) reset(index int) {

@@ -447,3 +447,46 @@ func TestCancelAndClose(t *testing.T) {
 		t.Error("Next after Close")
 	}
 }
+
+// TestEmptyChunkResults: runs of chunks that keep no record (more than the
+// workers' empty results) among chunks that keep some, errors among
+// them, decode to the same records, errors (in order) and counts with
+// parallel workers as with one.
+func TestEmptyChunkResults(t *testing.T) {
+	chunk := func(firstID uint64, eventID uint16) []byte {
+		cb := newChunkBuilder()
+		tmpl := eventTemplate("Image", "CommandLine", "ProcessId")
+		for i := range 5 {
+			id := firstID + uint64(i)
+			cb.record(id, "ev", tmpl, append(systemVals(winevent.ProviderSysmon, eventID),
+				vStr(fmt.Sprintf(`C:\bin\p%d.exe`, id)), vStr(fmt.Sprintf("p%d.exe -x", id)), vU32(uint32(id))))
+		}
+		return cb.bytes()
+	}
+	const n = 3*emptyPerWorker + 60
+	chunks := make([][]byte, n)
+	for k := range chunks {
+		ev := uint16(7) // dropped by the filter
+		if k%97 == 3 || k == 150 || k == 151 {
+			ev = 1
+		}
+		chunks[k] = chunk(uint64(k*5+1), ev)
+	}
+	chunks[200][chunkHeaderSize+200] ^= 0xff // a data checksum error in a run of empty chunks
+	copy(chunks[230], "ElfJunk\x00")
+	file := buildFile(chunks, n, 0)
+	keep := func(p string, id uint16) bool { return id == 1 }
+	want, wantErrs, wantSt := decodeBytes(t, file, Options{Workers: 1, Filter: keep})
+	if len(want) != 5*5 || len(wantErrs) != 2 || wantSt.Filtered != 5*(n-6) {
+		t.Fatalf("one worker: %d records, errors %v, stats %+v", len(want), wantErrs, wantSt)
+	}
+	for _, workers := range []int{2, 3} {
+		got, errs, st := decodeBytes(t, file, Options{Workers: workers, Filter: keep})
+		if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
+			t.Errorf("workers %d: records differ", workers)
+		}
+		if fmt.Sprint(errs) != fmt.Sprint(wantErrs) || st != wantSt {
+			t.Errorf("workers %d: errors %v, stats %+v; want %v, %+v", workers, errs, st, wantErrs, wantSt)
+		}
+	}
+}

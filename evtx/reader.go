@@ -111,12 +111,20 @@ type Reader struct {
 	// Parallel mode.
 	started bool
 	done    chan struct{}
-	results chan *chunkResult
 	free    chan *chunkResult
-	pending map[int]*chunkResult
-	jobs    atomic.Int64
-	wg      sync.WaitGroup
-	closed  bool
+	empty   chan *chunkResult // results that never hold records (emptyResult)
+	// ring holds the decoded chunks the consumer has not taken yet, chunk
+	// i at i % len(ring): each chunk a worker took and the consumer has
+	// not holds a result (a slot or an empty one), so there are at most
+	// len(ring) of them, consecutive, each with an entry of its own. want
+	// is the chunk the consumer waits for (wake says it came): a worker
+	// wakes it for that chunk only, not for every chunk it decodes ahead.
+	ring   []atomic.Pointer[chunkResult]
+	want   atomic.Int64
+	wake   chan struct{}
+	jobs   atomic.Int64
+	wg     sync.WaitGroup
+	closed bool
 }
 
 // Open opens an EVTX file. The returned Reader must be closed.
@@ -407,21 +415,31 @@ func (r *Reader) nextChunk(ctx context.Context) (*chunkResult, bool) {
 		r.start()
 	}
 	if r.cur != nil {
-		r.free <- r.cur
+		if r.cur.empty {
+			r.empty <- r.cur
+		} else {
+			r.free <- r.cur
+		}
 		r.cur = nil
 	}
+	e := &r.ring[r.next%len(r.ring)]
 	for {
-		if res, ok := r.pending[r.next]; ok {
-			delete(r.pending, r.next)
+		if res := e.Load(); res != nil {
+			e.Store(nil)
 			r.next++
 			return res, true
 		}
 		if int64(r.next) >= r.limit.Load() {
 			return nil, false
 		}
+		// Said before looking again: either the worker delivering the
+		// chunk sees want, or this goroutine sees the chunk.
+		r.want.Store(int64(r.next))
+		if e.Load() != nil {
+			continue
+		}
 		select {
-		case res := <-r.results:
-			r.pending[res.index] = res
+		case <-r.wake:
 		case <-r.eofc:
 			r.eofc = nil // the limit is known now; look again
 		case <-ctx.Done():
@@ -433,6 +451,16 @@ func (r *Reader) nextChunk(ctx context.Context) (*chunkResult, bool) {
 
 // slotsPerWorker is how many decoded chunks per worker the pool holds.
 const slotsPerWorker = 4
+
+// emptyPerWorker is how many decoded chunks that kept no record may wait
+// for the consumer, per worker, besides the slots: they hold no record,
+// so a hundred cost a few KiB. Process events come in runs: on
+// tools/evtxbench's mixed file 56% of the chunks keep none, in runs of up
+// to 256. With only the slots, on two cores the workers waited for the
+// consumer through a run of dense chunks, then the consumer waited for
+// them through the run of empty ones after it; now they decode the empty
+// run while the consumer maps the dense one.
+const emptyPerWorker = 64
 
 // start launches the workers. Each worker takes a free result slot before
 // it takes the next chunk index, so the earliest undelivered chunk always
@@ -448,11 +476,16 @@ func (r *Reader) start() {
 	// near its 64 MiB bound): a slot holds one chunk's records.
 	slots := slotsPerWorker * w
 	r.done = make(chan struct{})
-	r.results = make(chan *chunkResult, slots)
 	r.free = make(chan *chunkResult, slots)
-	r.pending = make(map[int]*chunkResult, slots)
+	r.empty = make(chan *chunkResult, emptyPerWorker*w)
+	r.ring = make([]atomic.Pointer[chunkResult], slots+emptyPerWorker*w)
+	r.want.Store(-1)
+	r.wake = make(chan struct{}, 1)
 	for i := 0; i < slots; i++ {
 		r.free <- &chunkResult{}
+	}
+	for range emptyPerWorker * w {
+		r.empty <- &chunkResult{empty: true}
 	}
 	for i := 0; i < w; i++ {
 		r.wg.Add(1)
@@ -465,29 +498,74 @@ func (r *Reader) worker() {
 	dec := newDecoder(r.name, &r.opts)
 	dec.json = r.json
 	buf := r.chunkBuf()
+	// res is the slot the next chunk is decoded into: the worker holds
+	// one before it takes a chunk index, so the earliest undelivered
+	// chunk always has one (start).
+	var res *chunkResult
 	for {
-		var res *chunkResult
-		select {
-		case res = <-r.free:
-		case <-r.done:
-			return
+		if res == nil {
+			select {
+			case res = <-r.free:
+			case <-r.done:
+				return
+			}
+		} else {
+			// Holding its slot, the worker would decode ahead until
+			// the empty results ran out: after Close too (a peek at a
+			// file's first records closes its reader early).
+			select {
+			case <-r.done:
+				return
+			default:
+			}
 		}
 		if !r.decodeNext(dec, buf, res) {
 			return
 		}
-		select {
-		case r.results <- res:
-		case <-r.done:
-			return
+		out := r.emptyResult(res)
+		if out == nil {
+			out, res = res, nil
 		}
-		// The consumer, woken by the send, waits in this P's queue
-		// while the worker decodes its next chunk, up to a time slice:
-		// yield, so that the consumer (the replay's ordered, serial
-		// stage) runs at once. On two cores a replay of
-		// tools/evtxbench's mixed file took 5% less wall time (152 ->
-		// 145 ms in process); the execution trace showed the consumer
-		// runnable but waiting for most of its time.
-		runtime.Gosched()
+		r.deliver(out)
+	}
+}
+
+// deliver hands a decoded chunk to the consumer, and wakes it when it is
+// the chunk it waits for.
+func (r *Reader) deliver(res *chunkResult) {
+	i := res.index // res is the consumer's once stored
+	r.ring[i%len(r.ring)].Store(res)
+	if r.want.Load() != int64(i) {
+		return
+	}
+	select {
+	case r.wake <- struct{}{}:
+	default: // a wake is pending already
+	}
+	// The consumer, woken, waits in this P's queue while the worker
+	// decodes its next chunk, up to a time slice: yield, so that the
+	// consumer (the replay's ordered, serial stage) runs at once. On two
+	// cores a replay of tools/evtxbench's mixed file took 5% less wall
+	// time (152 -> 145 ms in process); the execution trace showed the
+	// consumer runnable but waiting for most of its time.
+	runtime.Gosched()
+}
+
+// emptyResult moves what the consumer needs of res, a decoded chunk that
+// kept no record, into an empty result, so that the worker keeps its slot
+// for the next chunk; nil when res kept records, or all empty results
+// wait for the consumer.
+func (r *Reader) emptyResult(res *chunkResult) *chunkResult {
+	if res.n > 0 || len(res.text) > 0 {
+		return nil
+	}
+	select {
+	case e := <-r.empty:
+		e.index, e.ident, e.stats = res.index, res.ident, res.stats
+		e.errs, res.errs = res.errs, e.errs[:0]
+		return e
+	default:
+		return nil
 	}
 }
 

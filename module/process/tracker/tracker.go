@@ -90,8 +90,10 @@ type Entry struct {
 	Executable       string `json:"executable,omitempty"`
 	Name             string `json:"name,omitempty"`
 	CommandLine      string `json:"command_line,omitempty"`
-	// Args are the arguments when the caller keeps them here; the mapping
-	// keeps only ArgsCount and splits CommandLine for each document.
+	// Args are the arguments when the caller keeps them here (read-only,
+	// shared); the mapping keeps those of the command lines its cache
+	// holds, else ArgsCount alone, and then splits CommandLine for each
+	// document.
 	Args      []string `json:"args,omitempty"`
 	ArgsCount int      `json:"args_count,omitempty"`
 	User      User     `json:"user,omitzero"`

@@ -867,8 +867,8 @@ const (
 )
 
 // hashPair is a Sysmon Hashes value split (winfmt.SplitHashes): the
-// hashes as logged, which the tracker keeps, and lower-cased, which
-// documents get.
+// hashes as logged, and lower-cased, which documents and the tracker's
+// entries get.
 type hashPair struct{ logged, lower winfmt.Hashes }
 
 // hashesOf is the hashes of a Hashes value. Processes start from the same

@@ -208,9 +208,9 @@ func (t *Tracker) shareAncestry(host string, e *Entry) {
 }
 
 // persisted is e as state files have always held it, hashes lower-cased
-// and arguments split, whatever the mapping keeps in memory (hashes as
-// logged, the argument count alone): a state file saved by this version
-// reads the same in an earlier one.
+// and arguments split, whatever callers keep in memory (hashes as logged,
+// the argument count alone): a state file saved by this version reads the
+// same in an earlier one.
 func persisted(e *Entry) *Entry {
 	h := e.Hashes
 	split := len(e.Args) == 0 && e.ArgsCount > 0 && e.CommandLine != ""

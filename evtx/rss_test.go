@@ -41,7 +41,7 @@ func TestReaderPeakRSS(t *testing.T) {
 	}
 	path := t.TempDir() + "/big.evtx"
 	start := time.Now()
-	records, chunks := writeCorpusEVTX(t, path, 0, rssInputBytes, false)
+	records, chunks := writeCorpusEVTX(t, path, 0, rssInputBytes, benchMix{})
 	t.Logf("wrote %s: %d records in %d chunks (%d MiB) in %v", path, records, chunks,
 		(int64(fileHeaderBlock)+int64(chunks)*chunkSize)>>20, time.Since(start).Round(time.Millisecond))
 

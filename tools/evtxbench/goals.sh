@@ -17,7 +17,8 @@
 # medians. CPU is user+sys. Not run in CI: it builds evtx_dump the first
 # time (see compare.sh) and writes a ~460 MB file. Needs /usr/bin/time.
 #
-#   bash tools/evtxbench/goals.sh                 # REPS=7 RECORDS=200000 MIX=all
+#   bash tools/evtxbench/goals.sh                 # REPS=7 RECORDS=200000 MIX=18%
+#   MIX=all bash tools/evtxbench/goals.sh         # every corpus chunk once (13.7%)
 #   MIX=process bash tools/evtxbench/goals.sh     # only process-bearing chunks
 #   FILE=/path/to/big.evtx bash tools/evtxbench/goals.sh
 #   COLD_BUILD=1 bash tools/evtxbench/goals.sh    # also a cold go build
@@ -27,9 +28,9 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 repo="$PWD"
 
-# The goals are judged on a mixed file, as the issue measured them; MIX=process
-# gives the worst case (more than half of the records are process events).
-MIX="${MIX:-all}"
+# The goals are judged on a mixed file like the issue's (18% of its records
+# were process events); MIX=process gives the worst case (more than half).
+MIX="${MIX:-18%}"
 . tools/evtxbench/lib.sh
 REPS="${REPS:-7}"
 

@@ -132,11 +132,11 @@ type Mapper struct {
 	// layouts find the values of records in the templates seen last.
 	layouts layouts
 	// hashes are hashes as logged and lower-cased (lowerHash);
-	// hashPairs Hashes values split and lower-cased (hashesOf),
+	// hashValues Hashes values split and lower-cased (hashesOf),
 	// oneHashes one not cached.
-	hashes    strCache[string]
-	hashPairs strCache[*hashPair]
-	oneHashes hashPair
+	hashes     strCache[string]
+	hashValues strCache[*winfmt.Hashes]
+	oneHashes  winfmt.Hashes
 	// wellKnown is what sidFor found of the last names it was asked.
 	wellKnown struct {
 		domain, name, sid string
@@ -159,7 +159,7 @@ func New(tr *tracker.Tracker, opts Options) *Mapper {
 	m.indices = indices(opts.Namespace)
 	m.split.init(argsSets, argsBudget)
 	m.hashes.init(hashSets, hashBudget)
-	m.hashPairs.init(hashPairSets, hashPairBudget)
+	m.hashValues.init(hashValueSets, hashValueBudget)
 	return m
 }
 
@@ -478,7 +478,7 @@ func (m *Mapper) sysmonStart(rec *winevent.Record, d *document.Document) error {
 		// documents of its end need not lower-case them again. (They
 		// are the cache's, or allocations of their own: never the
 		// arena's.)
-		Hashes:           hs.lower,
+		Hashes:           *hs,
 		AuthenticationID: strings.ToLower(f.id(fLogonID)),
 		WorkingDirectory: f.get(fCurrentDirectory),
 		Start:            ts,
@@ -507,7 +507,7 @@ func (m *Mapper) sysmonStart(rec *winevent.Record, d *document.Document) error {
 	known := m.tr.StartParent(host, &e, &parent)
 	stored := &e
 	d.Timestamp = ts
-	m.fillProcess(&d.Process, stored, &hs.lower)
+	m.fillProcess(&d.Process, stored, hs)
 	fillUser(&d.User, stored.User)
 	d.Winlog.EventData.IntegrityLevel = f.get(fIntegrityLevel)
 
@@ -866,45 +866,41 @@ const (
 	hashBudget = 256 << 10
 )
 
-// hashPair is a Sysmon Hashes value split (winfmt.SplitHashes): the
-// hashes as logged, and lower-cased, which documents and the tracker's
-// entries get.
-type hashPair struct{ logged, lower winfmt.Hashes }
-
-// hashesOf is the hashes of a Hashes value. Processes start from the same
-// images again and again: the pairs are cached by the value, so that a
-// start splits none and lower-cases none (a start's four hashes, each
-// looked up in lowerHash's cache, cost more than its one value here).
-// Values too long to be Sysmon's are split each time into m.oneHashes.
-func (m *Mapper) hashesOf(raw string) *hashPair {
+// hashesOf is a Hashes value split (winfmt.SplitHashes) and lower-cased,
+// as documents and the tracker's entries get it. Processes start from the
+// same images again and again: the hashes are cached by the value, so
+// that a start splits none and lower-cases none (a start's four hashes,
+// each looked up in lowerHash's cache, cost more than its one value
+// here). Values too long to be Sysmon's are split each time into
+// m.oneHashes.
+func (m *Mapper) hashesOf(raw string) *winfmt.Hashes {
 	if raw != "" && len(raw) <= maxCachedHashes {
-		e := m.hashPairs.entry(raw)
+		e := m.hashValues.entry(raw)
 		if e.set {
 			return e.val
 		}
 		// Copied: the record's would keep all its values alive.
 		key := strings.Clone(raw)
-		h := winfmt.SplitHashes(key)
-		p := &hashPair{logged: h, lower: winfmt.Hashes{
-			MD5: lowerOwn(h.MD5), SHA1: lowerOwn(h.SHA1), SHA256: lowerOwn(h.SHA256), IMPHASH: lowerOwn(h.IMPHASH),
-		}}
-		if m.hashPairs.put(e, key, p, 3*len(raw)+160) {
-			return p
+		h := lowerHashes(winfmt.SplitHashes(key), lowerOwn)
+		if m.hashValues.put(e, key, &h, 3*len(raw)+160) {
+			return &h
 		}
 	}
-	h := winfmt.SplitHashes(raw)
-	m.oneHashes = hashPair{logged: h, lower: winfmt.Hashes{
-		MD5: m.lowerHash(h.MD5), SHA1: m.lowerHash(h.SHA1), SHA256: m.lowerHash(h.SHA256), IMPHASH: m.lowerHash(h.IMPHASH),
-	}}
+	m.oneHashes = lowerHashes(winfmt.SplitHashes(raw), m.lowerHash)
 	return &m.oneHashes
+}
+
+// lowerHashes is h with each hash lower-cased by lower.
+func lowerHashes(h winfmt.Hashes, lower func(string) string) winfmt.Hashes {
+	return winfmt.Hashes{MD5: lower(h.MD5), SHA1: lower(h.SHA1), SHA256: lower(h.SHA256), IMPHASH: lower(h.IMPHASH)}
 }
 
 // The Hashes cache's sets (each of cacheWays entries), the bytes its
 // entries may hold, and the longest value it keeps (Sysmon's four hashes
 // take 200 bytes). A mixed collection starts 300 distinct images.
 const (
-	hashPairSets    = 256
-	hashPairBudget  = 1 << 20
+	hashValueSets   = 256
+	hashValueBudget = 1 << 20
 	maxCachedHashes = 512
 )
 

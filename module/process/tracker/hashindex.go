@@ -7,13 +7,11 @@ import "math/bits"
 // compared as a word, where a map keyed by the keys themselves (here two
 // strings or more) would hash and compare them whole on every probe. The
 // caller checks the key of a slot found; slots whose keys hash alike are
-// chained through same.
+// chained through same. The zero value is an empty index.
 type hashIndex struct {
 	first hashSlots // the newest slot of each hash
 	same  []int32   // by slot: the next slot whose key hashes alike, -1
 }
-
-func newHashIndex() hashIndex { return hashIndex{} }
 
 // head is the first slot whose key hashes to h, -1 when none.
 func (x *hashIndex) head(h uint64) int32 {

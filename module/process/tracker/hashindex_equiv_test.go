@@ -72,7 +72,7 @@ func FuzzHashIndexIsReference(f *testing.F) {
 	f.Add([]byte{5, 5, 5, 69, 69, 69, 133, 5, 197, 6, 7, 255, 1, 2, 3, 4, 65, 66, 67, 68, 255, 9})
 	hs := fuzzHashes()
 	f.Fuzz(func(t *testing.T, ops []byte) {
-		fast, ref := newHashIndex(), refHashIndex{first: map[uint64]int32{}}
+		fast, ref := hashIndex{}, refHashIndex{first: map[uint64]int32{}}
 		var hashOf [64]int // index in hs + 1, 0 when the slot is free
 		for i, op := range ops {
 			s := int32(op % 64)

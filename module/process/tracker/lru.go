@@ -78,7 +78,7 @@ func newLRU[K comparable, V any](max int) *lru[K, V] {
 	seed := maphash.MakeSeed()
 	return &lru[K, V]{
 		hash: func(k K) uint64 { return maphash.Comparable(seed, k) },
-		idx:  newHashIndex(), head: -1, tail: -1, free: -1, max: max,
+		head: -1, tail: -1, free: -1, max: max,
 	}
 }
 

@@ -697,7 +697,7 @@ func (g *graceRing) init(n int, hash func(procKey) uint64) {
 	}
 	g.slots = make([]graceSlot, n)
 	g.next = 0
-	g.ids = newHashIndex()
+	g.ids = hashIndex{}
 	g.hash = hash
 	g.pids = newPIDIndex()
 }

@@ -138,6 +138,7 @@ type chunkResult struct {
 	records []winevent.Record
 	ends    []uint32 // chunk-relative offset just past each kept record
 	ident   uint64   // chunkIdent of the chunk
+	head    saltHead // what the file's salt takes of the chunk slot
 	n       int
 	errs    []error
 	stats   Stats
@@ -151,6 +152,7 @@ func (r *chunkResult) reset(index int) {
 	r.index = index
 	r.n = 0
 	r.ident = 0
+	r.head = saltHead{}
 	r.errs = r.errs[:0]
 	r.stats = Stats{}
 	r.text = r.text[:0]
@@ -177,6 +179,7 @@ func (d *decoder) decodeChunk(idx int, off int64, b []byte, res *chunkResult) {
 			res.errs = append(res.errs, &ChunkError{File: d.file, Chunk: idx, Offset: off, Err: recovered(r)})
 		}
 	}()
+	res.head = readSaltHead(b)
 	if len(b) < chunkHeaderSize {
 		res.stats.EmptyChunks = 1
 		if len(b) > 0 && !allZero(b) {

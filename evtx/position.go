@@ -94,31 +94,84 @@ func mixCheck(ident, salt uint64) uint64 {
 // first record numbers are not increasing in file order the log is
 // wrapped, and the salt is derived from the highest record id of any
 // chunk, so that any write to a wrapped log changes every Check. It reads
-// the first 40 bytes of each chunk slot's header.
+// the first saltHeadLen bytes of each chunk slot's header.
 func fileSalt(src io.ReaderAt, nchunks int) (uint64, error) {
-	var prev, maxLast uint64
-	wrapped := false
-	b := make([]byte, 40)
+	var s saltScan
+	b := make([]byte, saltHeadLen)
 	for i := 0; i < nchunks; i++ {
-		if _, err := src.ReadAt(b, int64(fileHeaderBlock)+int64(i)*chunkSize); err != nil && err != io.EOF {
+		n, err := src.ReadAt(b, int64(fileHeaderBlock)+int64(i)*chunkSize)
+		if err != nil && err != io.EOF {
 			return 0, err
 		}
-		if string(b[:8]) != chunkMagic {
-			continue
-		}
-		// The record identifiers (in real logs equal to the record
-		// numbers).
-		first, last := binary.LittleEndian.Uint64(b[24:]), binary.LittleEndian.Uint64(b[32:])
-		if first < prev {
-			wrapped = true
-		}
-		prev = first
-		maxLast = max(maxLast, last)
+		s.add(i, readSaltHead(b[:n]))
 	}
-	if !wrapped {
-		return 0, nil
+	salt, _ := s.salt(nchunks)
+	return salt, nil
+}
+
+// saltHeadLen is how much of a chunk slot the salt depends on: the magic,
+// and the header's first and last record identifiers.
+const saltHeadLen = 40
+
+// saltHead is what the salt takes of one chunk slot.
+type saltHead struct {
+	known       bool // false: the slot could not be read
+	chunk       bool // the slot holds a chunk header
+	first, last uint64
+}
+
+// readSaltHead reads the saltHead of a chunk slot's bytes. A slot too
+// short for a header holds no chunk.
+func readSaltHead(b []byte) saltHead {
+	if len(b) < saltHeadLen || string(b[:8]) != chunkMagic {
+		return saltHead{known: true}
 	}
-	return maxLast<<1 | 1, nil
+	return saltHead{known: true, chunk: true,
+		first: binary.LittleEndian.Uint64(b[24:]), last: binary.LittleEndian.Uint64(b[32:])}
+}
+
+// saltScan computes the salt from the chunk slots of a file in order,
+// starting with the first. A Reader feeds it the slots it decodes, so that
+// a file read from its start to its end has its salt without a second read
+// of every chunk header (a replay asks for its end position; the scan of a
+// 270 MB file's 4,000 headers cost 2% of that replay's CPU).
+type saltScan struct {
+	next          int  // the slot expected next
+	broken        bool // a slot came out of order or unread: fileSalt must scan
+	prev, maxLast uint64
+	wrapped       bool
+}
+
+func (s *saltScan) add(slot int, h saltHead) {
+	if s.broken {
+		return
+	}
+	if slot != s.next || !h.known {
+		s.broken = true
+		return
+	}
+	s.next++
+	if !h.chunk {
+		return
+	}
+	// The record identifiers (in real logs equal to the record numbers).
+	if h.first < s.prev {
+		s.wrapped = true
+	}
+	s.prev = h.first
+	s.maxLast = max(s.maxLast, h.last)
+}
+
+// salt returns the salt of a file of nchunks slots; false unless every slot
+// was added.
+func (s *saltScan) salt(nchunks int) (uint64, bool) {
+	if s.broken || s.next != nchunks {
+		return 0, false
+	}
+	if !s.wrapped {
+		return 0, true
+	}
+	return s.maxLast<<1 | 1, true
 }
 
 // readIdent returns the identity of chunk slot i of a random-access file.

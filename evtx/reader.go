@@ -82,9 +82,12 @@ type Reader struct {
 	// random-access file, when the stream ends for a stream.
 	limit atomic.Int64
 	// salt is mixed into every Check (see fileSalt); saltDone is false
-	// while it is still to be computed, on the first Position call.
+	// while it is still to be computed, on the first Position call: from
+	// scan, which the chunks taken feed, once the file was read to its
+	// end, else by fileSalt.
 	salt     uint64
 	saltDone bool
+	scan     saltScan
 	reset    string // why Options.Start was dropped, "" if it was not
 
 	// Stream mode: chunks are taken in order under smu.
@@ -386,6 +389,9 @@ func (r *Reader) Next(ctx context.Context) bool {
 			return false
 		}
 		r.stats.add(&res.stats)
+		if !r.saltDone {
+			r.scan.add(res.index, res.head)
+		}
 		for _, e := range res.errs {
 			r.report(e)
 		}
@@ -561,7 +567,7 @@ func (r *Reader) emptyResult(res *chunkResult) *chunkResult {
 	}
 	select {
 	case e := <-r.empty:
-		e.index, e.ident, e.stats = res.index, res.ident, res.stats
+		e.index, e.ident, e.head, e.stats = res.index, res.ident, res.head, res.stats
 		e.errs, res.errs = res.errs, e.errs[:0]
 		return e
 	default:
@@ -608,20 +614,30 @@ func (r *Reader) PositionOf(m Mark) Position {
 		return r.opts.Start
 	}
 	if !r.saltDone {
-		// Computed on first use: a replay that never checkpoints does
-		// not pay for the scan of chunk headers.
 		r.saltDone = true
-		salt, err := fileSalt(r.src, int(r.limit.Load()))
-		if err != nil {
-			// Without the salt a Check could validate a position in a
-			// wrapped log that was written to since; make every Check
-			// of this reader fail instead.
-			r.report(&FileError{File: r.name, Err: fmt.Errorf("reading chunk headers for positions: %w", err)})
-			salt = 1
-		}
-		r.salt = salt
+		r.salt = r.computeSalt()
 	}
 	return Position{Chunk: m.chunk, Offset: m.offset, Check: mixCheck(m.ident, r.salt)}
+}
+
+// computeSalt returns the file's salt, computed on first use: a replay that
+// never checkpoints does not pay for it. A file read from its first chunk
+// to its last has it from the chunks read (scan): a replay that asks only
+// for its end position reads no header twice.
+func (r *Reader) computeSalt() uint64 {
+	n := int(r.limit.Load())
+	if salt, ok := r.scan.salt(n); ok {
+		return salt
+	}
+	salt, err := fileSalt(r.src, n)
+	if err != nil {
+		// Without the salt a Check could validate a position in a
+		// wrapped log that was written to since; make every Check of
+		// this reader fail instead.
+		r.report(&FileError{File: r.name, Err: fmt.Errorf("reading chunk headers for positions: %w", err)})
+		return 1
+	}
+	return salt
 }
 
 // Err returns the error that stopped the iteration (I/O or cancellation).

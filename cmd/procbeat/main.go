@@ -41,6 +41,15 @@ type exitError struct{ code int }
 func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
 func main() {
+	// The runtime samples an allocation every 512 KiB for memory profiles
+	// unless told not to, as the linker finds them reachable
+	// (elastic-agent-libs/api imports net/http/pprof). procbeat serves
+	// none: its monitoring endpoint attaches no pprof handler. Sampling
+	// cost 0.5% of a replay's CPU, and its bucket table's pages, read
+	// before they are written, 40 copy-on-write faults (each one a TLB
+	// shootdown on two cores). Set before the first allocation worth
+	// sampling.
+	runtime.MemProfileRate = 0
 	// Started by the Windows service control manager, procbeat runs as the
 	// service (service_windows.go); otherwise as a command.
 	handled, err := runService(newRoot)

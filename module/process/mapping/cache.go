@@ -1,6 +1,10 @@
 package mapping
 
-import "hash/maphash"
+import (
+	"hash/maphash"
+
+	"github.com/procbeat/procbeat/internal/prefault"
+)
 
 // strCache keeps values by string key, in sets of cacheWays entries chosen
 // by the key's hash, the most recently used first in each set: keys that
@@ -37,6 +41,8 @@ type cacheEntry[V any] struct {
 
 func (c *strCache[V]) init(sets, budget int) {
 	c.sets = make([]cacheSet[V], sets)
+	// entry reads a set before it writes it.
+	prefault.Slice(c.sets)
 	c.budget = budget
 	c.seed = maphash.MakeSeed()
 }

@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/procbeat/procbeat/fields/document"
+	"github.com/procbeat/procbeat/internal/prefault"
 	"github.com/procbeat/procbeat/module/process/mapping"
 	"github.com/procbeat/procbeat/winevent"
 )
@@ -511,6 +512,9 @@ func (m *Merger[T]) grow() {
 	m.slots = slices.Grow(m.slots, n-len(m.slots))
 	m.acks = slices.Grow(m.acks, n-len(m.acks))
 	m.packs = slices.Grow(m.packs, n-len(m.packs))
+	// The collector scans the capacity not used yet.
+	prefault.Slice(m.slots[len(m.slots):])
+	prefault.Slice(m.packs[len(m.packs):])
 }
 
 // compact keeps the refs of q's held records only.

@@ -1,6 +1,10 @@
 package tracker
 
-import "math/bits"
+import (
+	"math/bits"
+
+	"github.com/procbeat/procbeat/internal/prefault"
+)
 
 // hashIndex maps 64-bit hashes of keys to the slots (of a table kept
 // elsewhere) that hold the keys: a hash is computed once per operation and
@@ -159,6 +163,8 @@ func (t *hashSlots) grow() {
 	old := t.ents
 	size := max(16, 2*len(old))
 	t.ents = make([]hashSlot, size)
+	// set reads a slot before it writes it.
+	prefault.Slice(t.ents)
 	t.shift = uint8(64 - bits.Len(uint(size-1)))
 	t.n = 0
 	for _, e := range old {

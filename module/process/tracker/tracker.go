@@ -23,6 +23,7 @@ import (
 	"unsafe"
 
 	"github.com/procbeat/procbeat/internal/lower"
+	"github.com/procbeat/procbeat/internal/prefault"
 	"github.com/procbeat/procbeat/module/process/winfmt"
 )
 
@@ -679,12 +680,6 @@ func (t *Tracker) unlinkPID(s int32) {
 type graceRing struct {
 	slots []graceSlot
 	next  int
-	// full says every slot has been used: until then the slot at next
-	// is a fresh one, and push does not read it first. A fresh page
-	// read is mapped to the zero page, and the write that follows is
-	// a copy-on-write fault: with two cores, a TLB shootdown each (134
-	// of them in a replay of 35,000 documents).
-	full bool
 	ids   hashIndex // by procHash
 	hash  func(procKey) uint64
 	pids  pidIndex
@@ -702,7 +697,10 @@ func (g *graceRing) init(n int, hash func(procKey) uint64) {
 		n = 0
 	}
 	g.slots = make([]graceSlot, n)
-	g.next, g.full = 0, false
+	// push reads a slot before it writes it, and the collector scans
+	// those not used yet.
+	prefault.Slice(g.slots)
+	g.next = 0
 	g.ids = hashIndex{}
 	g.hash = hash
 	g.pids = newPIDIndex()
@@ -715,7 +713,7 @@ func (g *graceRing) push(host string, e *Entry) {
 	}
 	i := int32(g.next)
 	old := &g.slots[i]
-	if g.full {
+	if old.used {
 		g.ids.remove(old.hash, i)
 		if j, ok := g.pids.get(old.host, old.e.PID); ok && j == i {
 			g.pids.delete(old.host, old.e.PID)
@@ -732,9 +730,7 @@ func (g *graceRing) push(host string, e *Entry) {
 	old.host, old.e, old.hash, old.used = host, *e, h, true
 	g.ids.add(h, i)
 	g.pids.set(host, e.PID, i)
-	if g.next++; g.next == len(g.slots) {
-		g.next, g.full = 0, true
-	}
+	g.next = (g.next + 1) % len(g.slots)
 }
 
 func (g *graceRing) byID(host, id string) *Entry {

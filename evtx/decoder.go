@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/procbeat/procbeat/internal/prefault"
 	"github.com/procbeat/procbeat/internal/utf16le"
 	"github.com/procbeat/procbeat/winevent"
 )
@@ -710,6 +711,8 @@ func (d *decoder) addParts(name string, first int32, fr frame) {
 		}
 	} else {
 		rec.Data = append(rec.Data, winevent.Data{Name: name})
+		// The pairs past it are read before they are written (above).
+		prefault.Slice(rec.Data[len(rec.Data):])
 	}
 	start := len(d.out)
 	if out := d.appendParts(d.out, first, fr); cap(out) == cap(d.out) {

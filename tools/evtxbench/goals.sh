@@ -128,6 +128,7 @@ printf '| %-52s | %8s | %-8s |\n' "dump json CPU / evtx_dump CPU, all cores" "$(
 printf '| %-52s | %8s | %-8s |\n' "dump json wall / evtx_dump wall, all cores" "$(div "$(wall dump-N)" "$(wall rs-tN)")" "<= 1"
 printf '| %-52s | %8s | %-8s |\n' "replay after the reader, µs CPU/doc, whole process" "$after" "(note)"
 printf '| %-52s | %8s | %-8s |\n' "replay throughput all cores / one core (wall)" "$(div "$(wall replay-1)" "$(wall replay-N)")" ">= 1.7"
+printf '| %-52s | %8s | %-8s |\n' "evtx_dump throughput -t N / -t 1 (wall; the machine)" "$(div "$(wall rs-t1)" "$(wall rs-tN)")" "(note)"
 printf '| %-52s | %8s | %-8s |\n' "replay peak RSS, MiB (highest of all runs)" "$(awk -v k="$(rss replay-N)" 'BEGIN {printf "%.1f", k / 1024}')" "< 64"
 
 if [ -n "${BEFORE:-}" ]; then
@@ -154,4 +155,5 @@ echo "record; replay renders the process documents (and reads, filters and skips
 echo "record's System fields and event data. reader-1 is the reader with replay's filter alone (tools/evtxbench)."
 echo "The goal of at most 3 µs and 2 allocations per document for mapping, encoding and the pipeline is"
 echo "BenchmarkDocumentPath's (./beater; README section 3): the whole process adds start-up, the garbage"
-echo "collector, the heap's page faults and the merger to it."
+echo "collector, the heap's page faults and the merger to it. evtx_dump's own scaling is there to say what two"
+echo "threads of one process get on this machine (README section 3, fifth pass)."

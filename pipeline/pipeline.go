@@ -321,9 +321,12 @@ const closing = 1 << 62
 // leave ends a publish call (or an attempt refused after Close).
 func (p *Pipeline) leave() {
 	if p.publishers.Add(-1) == closing {
-		p.idleOnce.Do(func() { close(p.idle) })
+		p.setIdle()
 	}
 }
+
+// setIdle says that no publish call is in progress after Close began.
+func (p *Pipeline) setIdle() { p.idleOnce.Do(func() { close(p.idle) }) }
 
 // admit returns with bmu held once cur has room for an event, or an
 // error (ctx ended, the pipeline aborted) without it.
@@ -531,7 +534,7 @@ func (p *Pipeline) Close() error {
 		}
 		if p.publishers.CompareAndSwap(n, n+closing) {
 			if n == 0 {
-				p.idleOnce.Do(func() { close(p.idle) })
+				p.setIdle()
 			}
 			break
 		}

@@ -654,10 +654,10 @@ func (t *Tracker) linkPID(s int32) {
 func (t *Tracker) unlinkPID(s int32) {
 	m := &t.meta[s]
 	next, prev := m.pidNext, m.pidPrev
-	switch {
-	case prev >= 0 && t.meta[prev].pidNext == s:
+	if prev >= 0 && t.meta[prev].pidNext == s {
 		t.meta[prev].pidNext = next
-	default:
+	} else {
+		// s heads its chain, or is in none.
 		e := t.procs.val(s)
 		host := t.procs.key(s).host
 		if h, ok := t.pidHead.get(host, e.PID); !ok || h != s {

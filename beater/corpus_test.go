@@ -37,10 +37,7 @@ func (c *captureOutput) Publish(_ context.Context, evs []pipeline.Event) error {
 // catalog fields of the catalog's types, and end events carry their start's
 // fields whenever the start was seen.
 func TestCorpus(t *testing.T) {
-	dir, ok := corpus.Dir()
-	if !ok {
-		t.Skip("../shared/corpus is absent")
-	}
+	dir := corpus.Require(t)
 	man, err := corpus.Manifest(dir)
 	if err != nil {
 		t.Fatal(err)

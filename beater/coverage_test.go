@@ -46,10 +46,7 @@ var sourceOf = []struct {
 }
 
 func TestCoverageKeepsEverythingTheSourceCarries(t *testing.T) {
-	dir, ok := corpus.Dir()
-	if !ok {
-		t.Skip("../shared/corpus is absent")
-	}
+	dir := corpus.Require(t)
 	paths, err := beater.ExpandPaths([]string{dir})
 	if err != nil {
 		t.Fatal(err)

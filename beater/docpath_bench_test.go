@@ -3,7 +3,6 @@ package beater_test
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/procbeat/procbeat/evtx"
@@ -13,6 +12,7 @@ import (
 	"github.com/procbeat/procbeat/module/process/tracker"
 	"github.com/procbeat/procbeat/output/console"
 	"github.com/procbeat/procbeat/pipeline"
+	"github.com/procbeat/procbeat/testing/corpus"
 	"github.com/procbeat/procbeat/winevent"
 )
 
@@ -112,13 +112,7 @@ func processRecords(b *testing.B) []winevent.Record {
 	b.Helper()
 	path := os.Getenv("PROCBEAT_BENCH_EVTX")
 	if path == "" {
-		path = filepath.Join("..", "..", "shared", "corpus", "omerbenamram-evtx", "samples", "sysmon.evtx")
-		if _, err := os.Stat(path); err != nil {
-			if os.Getenv("CI") == "true" {
-				b.Fatalf("corpus missing: %v", err)
-			}
-			b.Skipf("corpus absent: %v", err)
-		}
+		path = corpus.RequireFile(b, "omerbenamram-evtx/samples/sysmon.evtx")
 	}
 	r, err := evtx.Open(path, evtx.Options{Workers: 1, Filter: mapping.Wants})
 	if err != nil {

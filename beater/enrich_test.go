@@ -79,13 +79,7 @@ func replayCorpus(t *testing.T, cfg config.Config, paths []string) []enrichedDoc
 // PROCBEAT_KEEP_IMAGE_ROOT=DIR keeps the root (and DIR.roots.pem and the
 // timeline DIR.body beside it) for the rule-field check.
 func TestEnrichCorpusFromImageRoot(t *testing.T) {
-	dir, ok := corpus.Dir()
-	if !ok {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("../shared/corpus is absent")
-		}
-		t.Skip("../shared/corpus is absent")
-	}
+	dir := corpus.Require(t)
 	imagetest.NeedOsslsigncode(t)
 	man, err := corpus.Manifest(dir)
 	if err != nil {

@@ -344,13 +344,7 @@ func mergedFields(t *testing.T, docs map[string]string) map[string]string {
 // of the directory holding both, with every process start and end of the
 // recording merged.
 func TestMergeCorpusTwoLogsAnyOrder(t *testing.T) {
-	dir, ok := corpus.Dir()
-	if !ok {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("../shared/corpus is absent in CI")
-		}
-		t.Skip("../shared/corpus is absent")
-	}
+	dir := corpus.Require(t)
 	for _, c := range []struct {
 		rel    string
 		merged int // start and end documents made of two records

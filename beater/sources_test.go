@@ -79,14 +79,7 @@ func (o *idOutput) stored() map[string]int {
 
 func corpusPath(t *testing.T, rel string) string {
 	t.Helper()
-	dir, ok := corpus.Dir()
-	if !ok {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("../shared/corpus is absent in CI")
-		}
-		t.Skip("../shared/corpus is absent")
-	}
-	return filepath.Join(dir, rel)
+	return corpus.RequireFile(t, rel)
 }
 
 // wrappedSysmonEVTX builds, from the corpus's sysmon.evtx, a wrapped log:

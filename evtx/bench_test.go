@@ -11,6 +11,7 @@ import (
 
 	vevtx "www.velocidex.com/golang/evtx"
 
+	"github.com/procbeat/procbeat/testing/corpus"
 	"github.com/procbeat/procbeat/winevent"
 )
 
@@ -22,7 +23,7 @@ const benchRecords = 200000
 // their checksums stay valid; record ids repeat from copy to copy.
 func buildBenchFile(tb testing.TB, dir string) (string, int) {
 	tb.Helper()
-	corpus := corpusDir(tb)
+	cdir := corpusDir(tb)
 	type chunk struct {
 		b []byte
 		n int
@@ -31,11 +32,11 @@ func buildBenchFile(tb testing.TB, dir string) (string, int) {
 	opts := Options{}
 	dec := newDecoder("bench", &opts)
 	res := &chunkResult{}
-	for _, e := range readManifest(tb, corpus) {
+	for _, e := range readManifest(tb, cdir) {
 		if e.sysmon1+e.sysmon5+e.sysmon10+e.sec4688 == 0 {
 			continue
 		}
-		data, err := os.ReadFile(filepath.Join(corpus, e.path))
+		data, err := os.ReadFile(filepath.Join(cdir, e.path))
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -51,7 +52,7 @@ func buildBenchFile(tb testing.TB, dir string) (string, int) {
 		}
 	}
 	if len(chunks) == 0 {
-		tb.Skip("no clean corpus chunks")
+		corpus.Skip(tb, "no clean corpus chunks")
 	}
 	var body []byte
 	total, nchunks := 0, 0

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/procbeat/procbeat/testing/corpus"
 )
 
 // corpusChunk is one clean corpus chunk, the records it holds and how
@@ -21,7 +23,7 @@ type corpusChunk struct {
 
 // processChunks returns the clean chunks (both checksums valid, decoded
 // without error) of the corpus files that hold process events, in manifest
-// order. It skips the test when the corpus is absent.
+// order. It skips the test when the corpus is absent (fails it under CI=true).
 func processChunks(tb testing.TB) []corpusChunk { return corpusChunks(tb, false) }
 
 // corpusChunks returns the clean chunks of the corpus files that hold
@@ -29,16 +31,16 @@ func processChunks(tb testing.TB) []corpusChunk { return corpusChunks(tb, false)
 // where process events are a minority, as in a host's whole collection.
 func corpusChunks(tb testing.TB, all bool) []corpusChunk {
 	tb.Helper()
-	corpus := corpusDir(tb)
+	dir := corpusDir(tb)
 	opts, procOpts := Options{}, Options{Filter: processFilter}
 	dec, procDec := newDecoder("corpus", &opts), newDecoder("corpus", &procOpts)
 	res, procRes := &chunkResult{}, &chunkResult{}
 	var chunks []corpusChunk
-	for _, e := range readManifest(tb, corpus) {
+	for _, e := range readManifest(tb, dir) {
 		if !all && e.sysmon1+e.sysmon5+e.sysmon10+e.sec4688 == 0 {
 			continue
 		}
-		data, err := os.ReadFile(filepath.Join(corpus, e.path))
+		data, err := os.ReadFile(filepath.Join(dir, e.path))
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -55,7 +57,7 @@ func corpusChunks(tb testing.TB, all bool) []corpusChunk {
 		}
 	}
 	if len(chunks) == 0 {
-		tb.Skip("no clean corpus chunks")
+		corpus.Skip(tb, "no clean corpus chunks")
 	}
 	return chunks
 }

@@ -14,43 +14,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/procbeat/procbeat/testing/corpus"
 	"github.com/procbeat/procbeat/winevent"
 )
 
-// findCorpus returns ../shared/corpus relative to the module root, or "".
-func findCorpus() string {
-	dir, err := os.Getwd()
-	if err != nil {
-		return ""
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
-	c := filepath.Join(dir, "..", "shared", "corpus")
-	if _, err := os.Stat(filepath.Join(c, "MANIFEST.tsv")); err != nil {
-		return ""
-	}
-	return c
-}
-
-// corpusDir returns the shared corpus directory or skips the test.
+// corpusDir returns the shared corpus directory, or skips the test (fails
+// it under CI=true) when the corpus is absent.
 func corpusDir(tb testing.TB) string {
 	tb.Helper()
-	c := findCorpus()
-	if c == "" {
-		if os.Getenv("CI") == "true" {
-			tb.Fatal("corpus ../shared/corpus absent (CI=true: corpus tests must run)")
-		}
-		tb.Skip("corpus ../shared/corpus absent")
-	}
-	return c
+	return corpus.Require(tb)
 }
 
 type manifestEntry struct {

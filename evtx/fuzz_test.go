@@ -8,14 +8,15 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/procbeat/procbeat/testing/corpus"
 	"github.com/procbeat/procbeat/winevent"
 )
 
 // corpusChunkSeeds returns the start of the first chunk of a few corpus
 // files, to keep fuzz inputs small. Empty without corpus.
 func corpusChunkSeeds() [][]byte {
-	dir := findCorpus()
-	if dir == "" {
+	dir, ok := corpus.Dir()
+	if !ok {
 		return nil
 	}
 	var out [][]byte

@@ -4,7 +4,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -73,18 +72,7 @@ func TestReplayCARCodec(t *testing.T) {
 // the corpus is absent the test skips, or fails under CI=true.
 func corpusFile(t *testing.T, rel string) string {
 	t.Helper()
-	dir, ok := corpus.Dir()
-	if ok {
-		p := filepath.Join(dir, rel)
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if ci, _ := strconv.ParseBool(os.Getenv("CI")); ci {
-		t.Fatalf("corpus file %s is missing under CI=true", rel)
-	}
-	t.Skipf("corpus file %s is missing (../shared/corpus)", rel)
-	return ""
+	return corpus.RequireFile(t, rel)
 }
 
 // summaryFiles returns the summary's "files with errors" lines.

@@ -53,13 +53,7 @@ func mappedDocuments(b *testing.B) []document.Document {
 	b.Helper()
 	path := os.Getenv("PROCBEAT_BENCH_EVTX")
 	if path == "" {
-		dir, ok := corpus.Dir()
-		if !ok {
-			if os.Getenv("CI") == "true" {
-				b.Fatal("CI=true but ../shared/corpus is absent")
-			}
-			b.Skip("../shared/corpus is absent")
-		}
+		dir := corpus.Require(b)
 		path = filepath.Join(dir, "omerbenamram-evtx", "samples", "sysmon.evtx")
 	}
 	r, err := evtx.Open(path, evtx.Options{Workers: 1, Filter: mapping.Wants})

@@ -1,7 +1,10 @@
 // Package corpus locates the shared third-party event corpus for tests and
 // reads its MANIFEST.tsv. The corpus lives next to the repository
 // (../shared/corpus from the directory holding go.mod) and is absent on a
-// fresh clone, so callers skip when Dir reports false.
+// fresh clone: a test that needs it takes it from Require or RequireFile,
+// which skip the test there and fail it under CI=true. CI runs beside the
+// corpus, and a corpus test that skipped in CI would pass having checked
+// nothing.
 package corpus
 
 import (
@@ -11,7 +14,48 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"testing"
 )
+
+// InCI reports whether the tests run under CI (CI=true, as .ci/run sets
+// it), where every corpus test must run.
+func InCI() bool {
+	ci, _ := strconv.ParseBool(os.Getenv("CI"))
+	return ci
+}
+
+// Skip skips tb for want of corpus input (why), or fails it under CI.
+func Skip(tb testing.TB, why string) {
+	tb.Helper()
+	if InCI() {
+		tb.Fatalf("%s (CI=true: corpus tests must run, not skip)", why)
+		return
+	}
+	tb.Skip(why)
+}
+
+// Require returns the corpus directory, or skips tb (fails it under CI)
+// when the corpus is absent.
+func Require(tb testing.TB) string {
+	tb.Helper()
+	dir, ok := Dir()
+	if !ok {
+		Skip(tb, "../shared/corpus is absent")
+	}
+	return dir
+}
+
+// RequireFile returns the path of the corpus file rel (slash-separated,
+// relative to the corpus), or skips tb (fails it under CI) when the corpus
+// or the file is absent.
+func RequireFile(tb testing.TB, rel string) string {
+	tb.Helper()
+	p := filepath.Join(Require(tb), filepath.FromSlash(rel))
+	if _, err := os.Stat(p); err != nil {
+		Skip(tb, fmt.Sprintf("corpus file %s: %v", rel, err))
+	}
+	return p
+}
 
 // Dir returns the corpus directory and whether it exists.
 func Dir() (string, bool) {

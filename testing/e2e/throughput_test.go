@@ -110,10 +110,7 @@ func TestThroughput(t *testing.T) {
 // content once.
 func benchFiles(t *testing.T) []string {
 	t.Helper()
-	dir, ok := corpus.Dir()
-	if !ok {
-		t.Skip("../shared/corpus is absent")
-	}
+	dir := corpus.Require(t)
 	man, err := corpus.Manifest(dir)
 	if err != nil {
 		t.Fatal(err)

@@ -2,36 +2,19 @@ package main
 
 import (
 	"bytes"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"testing"
+
+	"github.com/procbeat/procbeat/testing/corpus"
 )
 
-// corpusFile returns a file of ../shared/corpus (relative to the module
-// root) or skips the test.
+// corpusFile returns a file of ../shared/corpus, or skips the test (fails
+// it under CI=true) when it is absent.
 func corpusFile(t *testing.T, rel string) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("module root not found")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", "corpus", rel)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("corpus file absent: %v", err)
-	}
-	return p
+	return corpus.RequireFile(t, rel)
 }
 
 var outLine = regexp.MustCompile(`^records=(\d+) scanned=(\d+) errors=(\d+) seconds=[0-9.]+ records/s=\d+\n$`)

@@ -29,13 +29,7 @@ import (
 // check never ran.
 func corpusDir(t *testing.T) string {
 	t.Helper()
-	dir, ok := corpus.Dir()
-	if !ok {
-		if ci, _ := strconv.ParseBool(os.Getenv("CI")); ci {
-			t.Fatal("CI=true but ../shared/corpus is absent")
-		}
-		t.Skip("../shared/corpus is absent")
-	}
+	dir := corpus.Require(t)
 	return dir
 }
 

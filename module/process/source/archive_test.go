@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/procbeat/procbeat/module/process/decode"
+	"github.com/procbeat/procbeat/testing/corpus"
 	"github.com/procbeat/procbeat/winevent"
 )
 
@@ -246,13 +247,10 @@ func TestArchiveMembersResume(t *testing.T) {
 // chunk by chunk from the stream: the same records as the file, and a
 // member resumes from a position in the middle.
 func TestArchiveEVTXMember(t *testing.T) {
-	c := filepath.Join("..", "..", "..", "..", "shared", "corpus", "omerbenamram-evtx", "samples", "sysmon.evtx")
+	c := corpus.RequireFile(t, "omerbenamram-evtx/samples/sysmon.evtx")
 	raw, err := os.ReadFile(c)
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal(err)
-		}
-		t.Skip("corpus absent")
+		t.Fatal(err)
 	}
 	plain, _ := drain(t, NewFile(c, Options{}), Position{})
 	dir := t.TempDir()

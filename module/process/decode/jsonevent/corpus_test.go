@@ -49,10 +49,7 @@ func countRecords(t *testing.T, r io.Reader, name string) (corpus.Counts, int, e
 }
 
 func TestCorpusCounts(t *testing.T) {
-	dir, ok := corpus.Dir()
-	if !ok {
-		t.Skip("corpus not present at ../shared/corpus")
-	}
+	dir := corpus.Require(t)
 	manifest, err := corpus.Manifest(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -114,7 +111,7 @@ func TestCorpusCounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	if seen == 0 {
-		t.Skip("no JSON files in the corpus")
+		corpus.Skip(t, "no JSON files in the corpus")
 	}
 }
 

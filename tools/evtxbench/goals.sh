@@ -8,7 +8,10 @@
 #     one core and all cores (both render every record);
 #   - what replay costs after the reader, per document (replay minus
 #     evtxbench -filter process, the same reader and filter alone);
-#   - replay's throughput on all cores over one core (wall time);
+#   - replay's throughput on all cores over one core (wall time), and
+#     beside it what the machine gives: evtx_dump's own scaling, and two
+#     one-core replays run at once (two processes, no shared address
+#     space) against one;
 #   - replay's peak RSS (GNU time's maximum resident set size).
 #
 # Every command runs as a whole process with output to /dev/null, REPS
@@ -75,6 +78,10 @@ configs=(
 	"rs-tN||$dump -o jsonl $file"
 	"replay-N||$pb replay $file"
 	"dump-N||$pb evtx dump --format json $file"
+	# Two one-core replays at once, each in a directory of its own (a
+	# replay keeps its registry and logs in its working directory); the
+	# pair fails if either does.
+	"replay-1x2|GOMAXPROCS=1|sh -c (cd $work/pair1 && exec $pb replay $file) & p=\$!; (cd $work/pair2 && exec $pb replay $file) && wait \$p"
 )
 if [ -n "${BEFORE:-}" ]; then
 	configs+=(
@@ -85,12 +92,20 @@ if [ -n "${BEFORE:-}" ]; then
 	)
 fi
 
+mkdir -p "$work/pair1" "$work/pair2"
 echo "load before: $(uptime)"
 for ((rep = 1; rep <= REPS; rep++)); do
 	for c in "${configs[@]}"; do
 		IFS='|' read -r name envs cmd <<<"$c"
-		# shellcheck disable=SC2086 # envs and cmd are split on purpose
-		env $envs "$work/cmdtime" -o "$work/$name.times" $cmd >/dev/null 2>"$work/$name.err" || {
+		if [[ $cmd == "sh -c "* ]]; then
+			# The shell's script is one argument.
+			set -- sh -c "${cmd#sh -c }"
+		else
+			# shellcheck disable=SC2086 # cmd is split on purpose
+			set -- $cmd
+		fi
+		# shellcheck disable=SC2086 # envs is split on purpose
+		env $envs "$work/cmdtime" -o "$work/$name.times" "$@" >/dev/null 2>"$work/$name.err" || {
 			echo "goals.sh: $name failed:" >&2
 			cat "$work/$name.err" >&2
 			exit 1
@@ -129,6 +144,7 @@ printf '| %-52s | %8s | %-8s |\n' "dump json wall / evtx_dump wall, all cores" "
 printf '| %-52s | %8s | %-8s |\n' "replay after the reader, µs CPU/doc, whole process" "$after" "(note)"
 printf '| %-52s | %8s | %-8s |\n' "replay throughput all cores / one core (wall)" "$(div "$(wall replay-1)" "$(wall replay-N)")" ">= 1.7"
 printf '| %-52s | %8s | %-8s |\n' "evtx_dump throughput -t N / -t 1 (wall; the machine)" "$(div "$(wall rs-t1)" "$(wall rs-tN)")" "(note)"
+printf '| %-52s | %8s | %-8s |\n' "two 1-core replays at once / one (wall; the machine)" "$(awk -v one="$(wall replay-1)" -v two="$(wall replay-1x2)" 'BEGIN {printf "%.2f", 2 * one / two}')" "(note)"
 printf '| %-52s | %8s | %-8s |\n' "replay peak RSS, MiB (highest of all runs)" "$(awk -v k="$(rss replay-N)" 'BEGIN {printf "%.1f", k / 1024}')" "< 64"
 
 if [ -n "${BEFORE:-}" ]; then
@@ -156,4 +172,5 @@ echo "record's System fields and event data. reader-1 is the reader with replay'
 echo "The goal of at most 3 µs and 2 allocations per document for mapping, encoding and the pipeline is"
 echo "BenchmarkDocumentPath's (./beater; README section 3): the whole process adds start-up, the garbage"
 echo "collector, the heap's page faults and the merger to it. evtx_dump's own scaling is there to say what two"
-echo "threads of one process get on this machine (README section 3, fifth pass)."
+echo "threads of one process get on this machine, two replay processes at once what independent work gets"
+echo "(README section 3, fifth and sixth passes)."

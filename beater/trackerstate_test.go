@@ -80,8 +80,8 @@ func TestTrackerStateMigratesFromVersion1Registry(t *testing.T) {
 
 	reg, tr2, j2 := openRegistryAndState(t, dir, path)
 	defer j2.Close()
-	if _, ok := tr2.Lookup("h", "{parent}"); !ok {
-		t.Error("after restart: process not in the journal")
+	if _, ok := tr2.Lookup("h", "{parent}"); !ok || len(reg.Extra()) != 0 {
+		t.Errorf("after restart: found %v, registry extra %d bytes", ok, len(reg.Extra()))
 	}
 }
 

@@ -21,11 +21,6 @@ type corpusChunk struct {
 	proc int
 }
 
-// processChunks returns the clean chunks (both checksums valid, decoded
-// without error) of the corpus files that hold process events, in manifest
-// order. It skips the test when the corpus is absent (fails it under CI=true).
-func processChunks(tb testing.TB) []corpusChunk { return corpusChunks(tb, false) }
-
 // corpusChunks returns the clean chunks of the corpus files that hold
 // process events or, with all, of every corpus EVTX file: a mixed file
 // where process events are a minority, as in a host's whole collection.

@@ -116,8 +116,8 @@ var ftRef = time.Date(2019, 3, 19, 23, 34, 26, 953512400, time.UTC)
 func TestValueRendering(t *testing.T) {
 	le := binary.LittleEndian
 	guid := []byte{0x78, 0x56, 0x34, 0x12, 0xbc, 0x9a, 0xf0, 0xde, 1, 2, 3, 4, 5, 6, 7, 8}
-	systime := []byte{0xe3, 0x07, 3, 0, 2, 0, 19, 0, 23, 0, 34, 0, 26, 0, 0xe9, 0x03 - 0x03 + 0x03}
-	systime[14], systime[15] = 0x7b, 0 // 123 ms
+	// SYSTEMTIME: 2019 (0x07e3), March, Tuesday, the 19th, 23:34:26.123.
+	systime := []byte{0xe3, 0x07, 3, 0, 2, 0, 19, 0, 23, 0, 34, 0, 26, 0, 0x7b, 0}
 	cases := []struct {
 		v    val
 		want string

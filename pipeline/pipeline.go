@@ -468,15 +468,6 @@ func (p *Pipeline) worker() {
 	}
 }
 
-// unpublish takes back the counts of an event that was not sent after all.
-func (p *Pipeline) unpublish(size int64) {
-	p.budget.release(size)
-	p.pending.Add(-1)
-	p.c.EventsPublished.Add(^uint64(0))
-	p.c.QueueDepth.Add(-1)
-	p.c.BytesInFlight.Add(-size)
-}
-
 func (p *Pipeline) deliver(b *batch) {
 	n := int64(len(b.events))
 	err := p.out.Publish(p.ctx, b.events)

@@ -3,6 +3,9 @@
 package main
 
 import (
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -11,6 +14,62 @@ import (
 
 // Signals are sent to a child procbeat (startProcbeat); Windows has no
 // SIGINT to send to another process.
+
+// startProcbeat starts this test binary as procbeat with args; stderr
+// (where -e logs go) is returned once it exits.
+func startProcbeat(t *testing.T, args ...string) (*exec.Cmd, *syncBuffer) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "PROCBEAT_TEST_MAIN=1")
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	return cmd, &stderr
+}
+
+// runConfig is a `run` whose output never acknowledges: its drain can only
+// end by shutdown_timeout or a second signal.
+func runConfig(t *testing.T, shutdownTimeout string) string {
+	t.Helper()
+	sample, err := filepath.Abs("../../testdata/sample/sample.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return writeConfig(t, "procbeat.inputs:\n  - {type: xml, enabled: true, paths: ["+sample+"]}\n"+
+		"output.elasticsearch:\n  hosts: [\""+deadAddress(t)+"\"]\n  backoff: {init: 100ms, max: 200ms}\n"+
+		"path.data: "+t.TempDir()+"\nlogging.metrics.enabled: false\nshutdown_timeout: "+shutdownTimeout+"\n")
+}
+
+// waitExit waits for cmd to exit, at most limit, and returns how long it took.
+func waitExit(t *testing.T, cmd *exec.Cmd, stderr *syncBuffer, limit time.Duration) time.Duration {
+	t.Helper()
+	start := time.Now()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+		return time.Since(start)
+	case <-time.After(limit):
+		_ = cmd.Process.Kill()
+		<-done
+		t.Fatalf("still running %s after the signal:\n%s", limit, stderr)
+		return 0
+	}
+}
+
+// waitFor waits until stderr shows want (the job is under way).
+func waitFor(t *testing.T, stderr *syncBuffer, want string) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if strings.Contains(stderr.String(), want) {
+			return
+		}
+	}
+	t.Fatalf("never logged %q:\n%s", want, stderr)
+}
 
 // TestRunSecondSignalForcesExit: during a drain that could last a minute, a
 // second SIGINT stops procbeat at once, saying what it left for next time.

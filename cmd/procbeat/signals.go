@@ -49,11 +49,6 @@ func (s *stopSignals) loop() {
 	}
 }
 
-// signalled reports whether a signal (not the parent) ended ctx.
-func (s *stopSignals) signalled(parent context.Context) bool {
-	return s.ctx.Err() != nil && parent.Err() == nil
-}
-
 // stop releases the signals: the default action applies again.
 func (s *stopSignals) stop() {
 	signal.Stop(s.ch)

@@ -14,12 +14,12 @@ import (
 // both, by one only, a pid reused, records of a process in both orders.
 func workload() (sysmonCh, securityCh []rec) {
 	procs := []proc{
-		{id: "p1", pid: 100, exe: `C:.exe`, at: 0, life: 3 * time.Second},
-		{id: "p2", pid: 104, exe: `C:.exe`, at: 500 * time.Millisecond, life: 20 * time.Second},
+		{id: "p1", pid: 100, exe: `C:\a.exe`, at: 0, life: 3 * time.Second},
+		{id: "p2", pid: 104, exe: `C:\b.exe`, at: 500 * time.Millisecond, life: 20 * time.Second},
 		{id: "p3", pid: 100, exe: `C:\c.exe`, at: 4 * time.Second, life: time.Second}, // pid of p1 reused
 		{id: "p4", pid: 200, exe: `C:\d.exe`, at: 9 * time.Second, life: 2 * time.Second},
 		{id: "p5", pid: 204, exe: `C:\e.exe`, at: 15 * time.Second, life: 30 * time.Second},
-		{id: "p6", pid: 100, exe: `C:.exe`, at: 25 * time.Second, life: time.Second}, // p1's image and pid again
+		{id: "p6", pid: 100, exe: `C:\a.exe`, at: 25 * time.Second, life: time.Second}, // p1's image and pid again
 		{id: "p7", pid: 300, exe: `C:\f.exe`, at: 30 * time.Second, life: 10 * time.Second},
 		{id: "p8", pid: 304, exe: `C:\g.exe`, at: 31 * time.Second, life: 2 * time.Second},
 	}

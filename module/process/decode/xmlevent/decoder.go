@@ -325,7 +325,8 @@ func (d *Decoder) finish(haveID bool, systemTime string) (int, string, error) {
 	// One string holds every data value of the event.
 	vals := string(d.vals)
 	if !utf8.ValidString(vals) {
-		vals = strings.ToValidUTF8(vals, "\uFFFD")
+		// Each value on its own: one made valid whole could shift the
+		// values after an invalid byte.
 		for _, it := range d.items {
 			r.Data = append(r.Data, winevent.Data{Name: it.name, Value: strings.ToValidUTF8(string(d.vals[it.vs:it.ve]), "\uFFFD")})
 		}

@@ -3,17 +3,19 @@ package evtx
 import (
 	"bytes"
 	"context"
+	"sync/atomic"
 	"testing"
 )
 
-// countingReaderAt counts the reads made of a file.
+// countingReaderAt counts the reads made of a file. Workers read in
+// parallel (io.ReaderAt allows it), so the count is atomic.
 type countingReaderAt struct {
 	b     *bytes.Reader
-	reads int
+	reads atomic.Int64
 }
 
 func (c *countingReaderAt) ReadAt(p []byte, off int64) (int, error) {
-	c.reads++
+	c.reads.Add(1)
 	return c.b.ReadAt(p, off)
 }
 
@@ -44,7 +46,7 @@ func TestMarkDefersTheSalt(t *testing.T) {
 		if err := r.Err(); err != nil {
 			t.Fatal(err)
 		}
-		return marks, want, src.reads, r
+		return marks, want, int(src.reads.Load()), r
 	}
 	_, want, withPositions, _ := read(true)
 	marks, _, withMarks, r := read(false)
@@ -128,7 +130,7 @@ func checkSaltFromChunks(t *testing.T, file []byte) {
 				if err := r.Err(); err != nil {
 					t.Fatal(err)
 				}
-				readsBefore := src.reads
+				readsBefore := src.reads.Load()
 				end := r.PositionOf(last)
 				r.Close()
 				if r.salt != want {
@@ -137,8 +139,8 @@ func checkSaltFromChunks(t *testing.T, file []byte) {
 				if end.Check != mixCheck(last.ident, want) {
 					t.Errorf("%d workers, early %v: end position %+v does not carry the salt", workers, early, end)
 				}
-				if src.reads != readsBefore {
-					t.Errorf("%d workers, early %v: the end position read %d times", workers, early, src.reads-readsBefore)
+				if src.reads.Load() != readsBefore {
+					t.Errorf("%d workers, early %v: the end position read %d times", workers, early, src.reads.Load()-readsBefore)
 				}
 			}
 		}

@@ -22,7 +22,8 @@ func Build() error {
 }
 
 // Test runs every test (integration tests included when a cluster or a
-// container engine is there), then each fuzz target for a short fixed time.
+// container engine is there), then the race pass (Race), then each fuzz
+// target for a short fixed time.
 func Test() error {
 	mg.Deps(Check)
 	if err := sh.RunV("go", "test", "-count=1", "-timeout", "40m", "./..."); err != nil {
@@ -33,7 +34,23 @@ func Test() error {
 	if err := sh.RunV("go", "test", "-count=1", "-timeout", "20m", "-tags", "agent", "./management/...", "./cmd/procbeat/..."); err != nil {
 		return err
 	}
+	if err := Race(); err != nil {
+		return err
+	}
 	return Fuzz()
+}
+
+// Race runs the tests that need no Elasticsearch under the race detector,
+// the Elastic Agent build's too: the reader's workers, the pipeline, the
+// beater and the Agent client share state between goroutines. The others
+// are skipped (PROCBEAT_ES_SKIP=all): Test runs them before this pass,
+// which then needs no cluster.
+func Race() error {
+	env := map[string]string{"PROCBEAT_ES_SKIP": "all"}
+	if err := sh.RunWithV(env, "go", "test", "-race", "-count=1", "-timeout", "40m", "./..."); err != nil {
+		return err
+	}
+	return sh.RunWithV(env, "go", "test", "-race", "-count=1", "-timeout", "20m", "-tags", "agent", "./management/...", "./cmd/procbeat/...")
 }
 
 // Fuzz runs every fuzz target for FUZZTIME (default 10s) each. A target

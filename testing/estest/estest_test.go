@@ -136,6 +136,7 @@ func TestUnavailableSkipsOrFailsUnderCI(t *testing.T) {
 		{ci: "", wantFailed: false},
 		{ci: "true", wantFailed: true},
 		{ci: "true", skip: "1", wantFailed: false},
+		{ci: "true", skip: SkipAll, wantFailed: false},
 		{ci: "false", wantFailed: false},
 	} {
 		t.Run(fmt.Sprintf("CI=%s,SKIP=%s", tc.ci, tc.skip), func(t *testing.T) {
@@ -153,6 +154,20 @@ func TestUnavailableSkipsOrFailsUnderCI(t *testing.T) {
 				t.Errorf("message lacks reason or instructions: %q", r.msg)
 			}
 		})
+	}
+}
+
+// TestSkipAllSkipsWithAClusterAtHand: PROCBEAT_ES_SKIP=all gives a reason to
+// skip before any cluster is looked for, even one named by PROCBEAT_ES_URL
+// (here an address where nothing listens, which would be an error).
+func TestSkipAllSkipsWithAClusterAtHand(t *testing.T) {
+	t.Setenv(EnvSkip, SkipAll)
+	t.Setenv(EnvURL, "http://127.0.0.1:1")
+	for _, dedicated := range []bool{false, true} {
+		c, skip, err := start(context.Background(), Options{}, dedicated)
+		if c != nil || err != nil || !strings.Contains(skip, EnvSkip) {
+			t.Errorf("dedicated %v: cluster %v, skip %q, error %v; want a skip naming %s", dedicated, c, skip, err, EnvSkip)
+		}
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/procbeat/procbeat/module/process/source"
 	"github.com/procbeat/procbeat/module/process/tracker"
 	"github.com/procbeat/procbeat/pipeline"
+	"github.com/procbeat/procbeat/testing/corpus"
 )
 
 // A document the pipeline refuses stops its source with an error naming
@@ -19,7 +20,7 @@ import (
 // works in the reader's goroutine (one core) or in its own, with and
 // without the merger.
 func TestPublishFailureStopsTheSource(t *testing.T) {
-	path := corpusPath(t, "omerbenamram-evtx/samples/sysmon.evtx")
+	path := corpus.RequireFile(t, "omerbenamram-evtx/samples/sysmon.evtx")
 	for _, procs := range []int{1, 2} {
 		for _, merged := range []bool{false, true} {
 			prev := runtime.GOMAXPROCS(procs)

@@ -77,17 +77,12 @@ func (o *idOutput) stored() map[string]int {
 	return m
 }
 
-func corpusPath(t *testing.T, rel string) string {
-	t.Helper()
-	return corpus.RequireFile(t, rel)
-}
-
 // wrappedSysmonEVTX builds, from the corpus's sysmon.evtx, a wrapped log:
 // its chunks rotated so that the second half (higher record ids) comes
 // first, as in a log set to overwrite as needed.
 func wrappedSysmonEVTX(t *testing.T, dir string) (string, int) {
 	t.Helper()
-	data, err := os.ReadFile(corpusPath(t, "omerbenamram-evtx/samples/sysmon.evtx"))
+	data, err := os.ReadFile(corpus.RequireFile(t, "omerbenamram-evtx/samples/sysmon.evtx"))
 	if err != nil {
 		t.Fatal(err)
 	}

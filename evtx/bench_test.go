@@ -23,7 +23,7 @@ const benchRecords = 200000
 // their checksums stay valid; record ids repeat from copy to copy.
 func buildBenchFile(tb testing.TB, dir string) (string, int) {
 	tb.Helper()
-	cdir := corpusDir(tb)
+	cdir := corpus.Require(tb)
 	type chunk struct {
 		b []byte
 		n int

@@ -26,7 +26,7 @@ type corpusChunk struct {
 // where process events are a minority, as in a host's whole collection.
 func corpusChunks(tb testing.TB, all bool) []corpusChunk {
 	tb.Helper()
-	dir := corpusDir(tb)
+	dir := corpus.Require(tb)
 	opts, procOpts := Options{}, Options{Filter: processFilter}
 	dec, procDec := newDecoder("corpus", &opts), newDecoder("corpus", &procOpts)
 	res, procRes := &chunkResult{}, &chunkResult{}

@@ -18,13 +18,6 @@ import (
 	"github.com/procbeat/procbeat/winevent"
 )
 
-// corpusDir returns the shared corpus directory, or skips the test (fails
-// it under CI=true) when the corpus is absent.
-func corpusDir(tb testing.TB) string {
-	tb.Helper()
-	return corpus.Require(tb)
-}
-
 type manifestEntry struct {
 	path     string // relative to the corpus dir
 	total    int    // records_total (consensus)
@@ -116,7 +109,7 @@ var corpusExceptions = map[string]struct {
 }
 
 func TestCorpusCounts(t *testing.T) {
-	dir := corpusDir(t)
+	dir := corpus.Require(t)
 	entries := readManifest(t, dir)
 	if len(entries) == 0 {
 		t.Fatal("manifest lists no EVTX files")
@@ -178,7 +171,7 @@ func TestCorpusCounts(t *testing.T) {
 // TestCorpusBrokenFiles checks the deliberately broken files: errors name
 // the chunk and record, and neighbours of broken records are kept.
 func TestCorpusBrokenFiles(t *testing.T) {
-	dir := corpusDir(t)
+	dir := corpus.Require(t)
 	seen := 0
 	for _, e := range readManifest(t, dir) {
 		if !strings.Contains(e.notes, "MALFORMED") {
@@ -215,7 +208,7 @@ func TestCorpusBrokenFiles(t *testing.T) {
 // TestCorpusBrokenMemory decodes every broken file in a child process and
 // checks the memory it took from the OS stays under 64 MiB.
 func TestCorpusBrokenMemory(t *testing.T) {
-	dir := corpusDir(t)
+	dir := corpus.Require(t)
 	if os.Getenv("EVTX_MEM_CHILD") == "1" {
 		for _, e := range readManifest(t, dir) {
 			if strings.Contains(e.notes, "MALFORMED") || strings.Contains(e.notes, "EDGE") {
@@ -248,7 +241,7 @@ func TestCorpusBrokenMemory(t *testing.T) {
 // TestCorpusParallelOrder: parallel decoding yields exactly the sequential
 // record sequence.
 func TestCorpusParallelOrder(t *testing.T) {
-	dir := corpusDir(t)
+	dir := corpus.Require(t)
 	for _, f := range []string{"omerbenamram-evtx/samples/security.evtx", "python-evtx/tests/data/issue_43.evtx"} {
 		var seqs [2][]string
 		for i, w := range []int{1, 4} {

@@ -13,6 +13,7 @@ import (
 	"github.com/Velocidex/ordereddict"
 	vevtx "www.velocidex.com/golang/evtx"
 
+	"github.com/procbeat/procbeat/testing/corpus"
 	"github.com/procbeat/procbeat/winevent"
 )
 
@@ -107,7 +108,7 @@ func isProcessEvent(r *winevent.Record) bool {
 }
 
 func TestDifferentialVelocidex(t *testing.T) {
-	dir := corpusDir(t)
+	dir := corpus.Require(t)
 	files, values, records := 0, 0, 0
 	for _, e := range readManifest(t, dir) {
 		if e.sysmon1+e.sysmon5+e.sysmon10+e.sec4688 == 0 {

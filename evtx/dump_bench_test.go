@@ -3,16 +3,16 @@ package evtx
 import (
 	"context"
 	"io"
-	"path/filepath"
 	"testing"
 
+	"github.com/procbeat/procbeat/testing/corpus"
 	"github.com/procbeat/procbeat/winevent"
 )
 
 // BenchmarkDump renders whole corpus files as procbeat evtx dump does;
 // ns/record is the cost per record of reading and rendering together.
 func BenchmarkDump(b *testing.B) {
-	path := filepath.Join(corpusDir(b), "omerbenamram-evtx/samples/security.evtx")
+	path := corpus.RequireFile(b, "omerbenamram-evtx/samples/security.evtx")
 	n, _, _ := readAll(b, path, Options{Workers: 1})
 	for _, format := range []string{"json", "xml"} {
 		b.Run(format, func(b *testing.B) {
@@ -31,7 +31,7 @@ func BenchmarkDump(b *testing.B) {
 // BenchmarkRecordJSON is the JSON rendering of evtx dump alone, over the
 // records of a corpus file decoded beforehand.
 func BenchmarkRecordJSON(b *testing.B) {
-	path := filepath.Join(corpusDir(b), "omerbenamram-evtx/samples/security.evtx")
+	path := corpus.RequireFile(b, "omerbenamram-evtx/samples/security.evtx")
 	r, err := Open(path, Options{Workers: 1})
 	if err != nil {
 		b.Fatal(err)

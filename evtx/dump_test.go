@@ -8,10 +8,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/procbeat/procbeat/testing/corpus"
 )
 
 func TestDumpCorpus(t *testing.T) {
-	dir := corpusDir(t)
+	dir := corpus.Require(t)
 	for _, f := range []string{
 		"omerbenamram-evtx/samples/sysmon.evtx",
 		"Velocidex-evtx/testdata/Microsoft-Windows-CAPI2_Operational_EventID70.evtx",

@@ -12,6 +12,7 @@ import (
 
 	"github.com/procbeat/procbeat/internal/jsonstr"
 	"github.com/procbeat/procbeat/internal/utf16le"
+	"github.com/procbeat/procbeat/testing/corpus"
 	"github.com/procbeat/procbeat/winevent"
 )
 
@@ -83,7 +84,7 @@ func TestAppendValueJSON(t *testing.T) {
 // in JSON mode) with appendRecordJSON of the records a plain Reader returns,
 // line for line, over every corpus file; error lines are the reader's errors.
 func TestDumpJSONMatchesRecords(t *testing.T) {
-	dir := corpusDir(t)
+	dir := corpus.Require(t)
 	var files []string
 	filepath.WalkDir(dir, func(p string, e os.DirEntry, err error) error {
 		if err == nil && !e.IsDir() && strings.HasSuffix(p, ".evtx") {

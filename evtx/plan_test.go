@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/procbeat/procbeat/testing/corpus"
 	"github.com/procbeat/procbeat/winevent"
 )
 
@@ -55,7 +56,7 @@ func decodeBoth(data []byte) error {
 // template plans are an optimisation and must not change any record, error
 // or count.
 func TestPlanMatchesWalk(t *testing.T) {
-	dir := corpusDir(t)
+	dir := corpus.Require(t)
 	var files []string
 	err := filepath.WalkDir(dir, func(p string, e os.DirEntry, err error) error {
 		if err == nil && !e.IsDir() && strings.HasSuffix(strings.ToLower(p), ".evtx") {

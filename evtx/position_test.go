@@ -6,9 +6,10 @@ import (
 	"errors"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/procbeat/procbeat/testing/corpus"
 )
 
 // wrappedCorpusFile is the public corpus's wrapped log: its chunks hold
@@ -17,7 +18,7 @@ const wrappedCorpusFile = "omerbenamram-evtx/samples/2-system-Microsoft-Windows-
 
 func corpusFile(t *testing.T, rel string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(corpusDir(t), rel))
+	b, err := os.ReadFile(corpus.RequireFile(t, rel))
 	if err != nil {
 		t.Fatal(err)
 	}

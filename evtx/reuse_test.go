@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/procbeat/procbeat/testing/corpus"
 )
 
 // TestReusedSlotsCorpus decodes every chunk of every corpus file (broken
@@ -12,9 +14,9 @@ import (
 // only the fields that change and clears what a record lacks, so nothing
 // of an earlier record may show through.
 func TestReusedSlotsCorpus(t *testing.T) {
-	corpus := corpusDir(t)
+	dir := corpus.Require(t)
 	var files []string
-	filepath.WalkDir(corpus, func(p string, e os.DirEntry, err error) error {
+	filepath.WalkDir(dir, func(p string, e os.DirEntry, err error) error {
 		if err == nil && !e.IsDir() && filepath.Ext(p) == ".evtx" {
 			files = append(files, p)
 		}

@@ -68,13 +68,6 @@ func TestReplayCARCodec(t *testing.T) {
 	}
 }
 
-// corpusFile returns a file of the shared corpus (../shared/corpus); when
-// the corpus is absent the test skips, or fails under CI=true.
-func corpusFile(t *testing.T, rel string) string {
-	t.Helper()
-	return corpus.RequireFile(t, rel)
-}
-
 // summaryFiles returns the summary's "files with errors" lines.
 func summaryFiles(stderr string) []string {
 	_, list, ok := strings.Cut(stderr, "files with errors: ")
@@ -148,14 +141,14 @@ func TestReplayExitCodes(t *testing.T) {
 // TestReplayExitCodesEVTX: an EVTX log without process events is a clean
 // replay; a cut-off EVTX file delivers what it holds and exits 3.
 func TestReplayExitCodesEVTX(t *testing.T) {
-	noProcess := corpusFile(t, "python-evtx/tests/data/issue_38.evtx")
+	noProcess := corpus.RequireFile(t, "python-evtx/tests/data/issue_38.evtx")
 	out, stderr, code := run(t, "replay", noProcess)
 	if code != ExitOK || out != "" || !strings.Contains(stderr, "errors: none") {
 		t.Errorf("EVTX without process events: exit %d, %d documents\n%s", code, strings.Count(out, "\n"), stderr)
 	}
 
 	// The first 40000 bytes: the header and part of the first chunk.
-	full, err := os.ReadFile(corpusFile(t, "EVTX-ATTACK-SAMPLES/AutomatedTestingTools/Malware/rundll32_cmd_schtask.evtx"))
+	full, err := os.ReadFile(corpus.RequireFile(t, "EVTX-ATTACK-SAMPLES/AutomatedTestingTools/Malware/rundll32_cmd_schtask.evtx"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package document_test
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -53,8 +52,7 @@ func mappedDocuments(b *testing.B) []document.Document {
 	b.Helper()
 	path := os.Getenv("PROCBEAT_BENCH_EVTX")
 	if path == "" {
-		dir := corpus.Require(b)
-		path = filepath.Join(dir, "omerbenamram-evtx", "samples", "sysmon.evtx")
+		path = corpus.RequireFile(b, "omerbenamram-evtx/samples/sysmon.evtx")
 	}
 	r, err := evtx.Open(path, evtx.Options{Workers: 1, Filter: mapping.Wants})
 	if err != nil {

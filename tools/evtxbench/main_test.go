@@ -10,20 +10,13 @@ import (
 	"github.com/procbeat/procbeat/testing/corpus"
 )
 
-// corpusFile returns a file of ../shared/corpus, or skips the test (fails
-// it under CI=true) when it is absent.
-func corpusFile(t *testing.T, rel string) string {
-	t.Helper()
-	return corpus.RequireFile(t, rel)
-}
-
 var outLine = regexp.MustCompile(`^records=(\d+) scanned=(\d+) errors=(\d+) seconds=[0-9.]+ records/s=\d+\n$`)
 
 func TestRun(t *testing.T) {
 	// A clean file (MANIFEST.tsv): 565 records, of which 511 Sysmon 1, one
 	// Sysmon 5, one Sysmon 10 and five Sysmon 7 (image loads, which only
 	// the enrichment's filter keeps).
-	path := corpusFile(t, "EVTX-ATTACK-SAMPLES/AutomatedTestingTools/PanacheSysmon_vs_AtomicRedTeam01.evtx")
+	path := corpus.RequireFile(t, "EVTX-ATTACK-SAMPLES/AutomatedTestingTools/PanacheSysmon_vs_AtomicRedTeam01.evtx")
 	for _, tc := range []struct {
 		args             []string
 		records, scanned int

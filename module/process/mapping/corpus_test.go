@@ -24,15 +24,6 @@ import (
 	"github.com/procbeat/procbeat/winevent"
 )
 
-// corpusDir returns the shared corpus. Without it the test skips on a
-// developer's machine and fails in CI, where a skip would hide that the
-// check never ran.
-func corpusDir(t *testing.T) string {
-	t.Helper()
-	dir := corpus.Require(t)
-	return dir
-}
-
 // corpusFiles lists the corpus's .evtx and JSON files, sorted.
 func corpusFiles(t *testing.T, dir string, exts ...string) []string {
 	t.Helper()
@@ -103,7 +94,7 @@ func corpusMapper(tr *tracker.Tracker) *mapping.Mapper {
 // no process or parent field holds a Sysmon placeholder; host.id and
 // event.ingested are set.
 func TestCorpusValuesVerbatim(t *testing.T) {
-	dir := corpusDir(t)
+	dir := corpus.Require(t)
 	m := corpusMapper(tracker.New(tracker.Options{}))
 	var doc document.Document
 	starts, padded, docs := 0, 0, 0
@@ -200,7 +191,7 @@ func sameIDs(t *testing.T, what string, a, b map[string]int) {
 // that holds process events directly and as the XML `procbeat evtx dump
 // --format xml` prints for it: the two give the same event.ids.
 func TestCorpusEventIDsAcrossFormats(t *testing.T) {
-	dir := corpusDir(t)
+	dir := corpus.Require(t)
 	files, docs := 0, 0
 	for _, path := range corpusFiles(t, dir, ".evtx") {
 		rel, _ := filepath.Rel(dir, path)

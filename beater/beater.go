@@ -369,7 +369,7 @@ func (b *Beater) Replay(ctx context.Context, args []string) (Summary, error) {
 		return nil
 	}
 	inGroup := make(map[string]bool, len(together))
-	for i, err := range b.runner.ReplayTogether(ctx, together, source.FormatUnknown, nil) {
+	for i, err := range b.runner.ReplayTogether(ctx, together, source.FormatUnknown, nil, false) {
 		inGroup[together[i]] = true
 		filesDone.Add(1)
 		if st, serr := os.Stat(together[i]); serr == nil {

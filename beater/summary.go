@@ -46,9 +46,11 @@ type Summary struct {
 
 // FileErrors are one file's problems.
 type FileErrors struct {
-	// Decode counts the records that are not well-formed events (and EVTX
-	// chunks that cannot be read); Mapping the events whose values cannot
-	// make a document.
+	// Decode counts the decode errors: records that are not well-formed
+	// events, and damaged parts of EVTX files (a chunk with a bad magic,
+	// a failed checksum or cut short, a file header with a failed
+	// checksum), each once whatever the records it held, as README says;
+	// Mapping the events whose values cannot make a document.
 	Decode, Mapping int64
 	// Problem says why the file could not be read, or that it holds no
 	// Windows event at all; empty when it was read to its end.
@@ -177,8 +179,8 @@ func (s Summary) Write(w io.Writer) {
 	for _, p := range paths[:min(len(paths), maxListedFiles)] {
 		fe := s.Failed[p]
 		var what []string
-		// Decode errors are records, or an EVTX chunk whose records
-		// cannot be reached.
+		// Decode errors are records, or damaged parts of an EVTX file
+		// (FileErrors.Decode).
 		if fe.Decode > 0 {
 			what = append(what, plural(fe.Decode, "decode error"))
 		}

@@ -5,6 +5,7 @@
 package decode
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -143,4 +144,20 @@ func (b *Base) ErrorCount() int { return b.Log.Total() }
 // empty) of the current index.
 func (b *Base) Report(line int, field string, err error) {
 	b.Log.Add(&RecordError{File: b.Name, Line: line, Index: b.Index, Field: field, Err: err})
+}
+
+// ErrTruncated is matched by the error of a text export that ends inside
+// its container (a JSON array with no closing ']', an XML root element
+// with no end tag): a copy cut between two records looks complete
+// otherwise. The records before the cut are delivered.
+var ErrTruncated = errors.New("input is truncated")
+
+// ReportTruncated records that the input ended, at line, inside container
+// (as a person would name it), after the current record. It is reported
+// like a bad record, with no record index (it is no record's fault), so it
+// counts where an EVTX chunk cut short counts: a file not readable to its
+// end.
+func (b *Base) ReportTruncated(line int, container string) {
+	b.Log.Add(&RecordError{File: b.Name, Line: line,
+		Err: fmt.Errorf("%w: it ends inside %s, after record %d", ErrTruncated, container, b.Index)})
 }

@@ -115,7 +115,11 @@ func openText(ctx context.Context, in textInput, format Format, pos Position, op
 	t := &textReader{base: base, head: in.head, pos: pos, closer: in.closer, fromStart: pos.IsZero()}
 	switch format {
 	case FormatXML:
-		t.d = xmlevent.NewDecoder(src, in.name, opts.Decode)
+		d := xmlevent.NewDecoder(src, in.name, opts.Decode)
+		if !pos.IsZero() {
+			d.ResumeAfter(in.head)
+		}
+		t.d = d
 	default:
 		d := jsonevent.NewDecoder(src, in.name, opts.Decode)
 		if !pos.IsZero() && firstChar(in.head) == '[' {

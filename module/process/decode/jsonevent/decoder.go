@@ -92,8 +92,14 @@ func (d *Decoder) Next() bool {
 	for {
 		fr, err := d.fr.next()
 		if err != nil {
-			if err != io.EOF {
+			switch {
+			case err != io.EOF:
 				d.Fatal = fmt.Errorf("%s: line %d: %w", d.Name, d.fr.line, err)
+			case d.fr.array:
+				// A cut copy of an array export: every record
+				// before the cut is complete, the file is not.
+				d.fr.array = false
+				d.ReportTruncated(d.fr.endLine(), d.fr.openArray())
 			}
 			return false
 		}

@@ -119,7 +119,10 @@ func NewRunner(o RunnerOptions) (*Runner, error) {
 // sourceOptions are the file sources' settings from the configuration.
 func sourceOptions(cfg config.Config) source.Options {
 	a := cfg.Procbeat.Archives
-	return source.Options{Archive: source.ArchiveLimits{MaxBytes: a.MaxUncompressedBytes, MaxRatio: a.MaxRatio, MaxDepth: a.MaxDepth}}
+	o := source.Options{Archive: source.ArchiveLimits{MaxBytes: a.MaxUncompressedBytes, MaxRatio: a.MaxRatio, MaxDepth: a.MaxDepth}}
+	// Validate refused a timezone that does not load.
+	o.Decode.Location, _ = cfg.Procbeat.Location()
+	return o
 }
 
 // SourceID is the identity a file's checkpoint is kept under: its cleaned

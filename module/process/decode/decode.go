@@ -50,9 +50,14 @@ type Options struct {
 	// OnError, when set, is called for every per-record error as it
 	// happens, before decoding continues.
 	OnError func(*RecordError)
-	// Location is used for timestamps that carry no zone (NXLog's
-	// EventTime, OTRF's TimeCreated). Nil means UTC.
+	// Location is the zone of timestamps that carry none (NXLog's
+	// EventTime, OTRF's TimeCreated: the wall clock of the machine that
+	// rendered the record). Nil: the zone the record's own UTC @timestamp
+	// tells, else UTC, with a notice (see jsonevent).
 	Location *time.Location
+	// Notice, when set, receives what a person should know that is not an
+	// error: a zone-less time read as UTC for want of its zone.
+	Notice func(msg string)
 }
 
 // RecordError describes one record that could not be decoded. File, Line,

@@ -133,16 +133,23 @@ func (m *Mapper) callStack(s string, x *document.ProcessThreadExt) {
 
 // frameSymbol returns a module frame's symbol_info, its lower-cased path
 // and "+0x" hex offset, and its module_path, the path alone (the start of
-// the same arena string). A frame whose text after its last '+' is not hex
-// is all path: a '+' in a file name (notepad++.exe) is no offset.
+// the same arena string). Sysmon marks a 32-bit module's frame in a WOW64
+// process "+712bc(wow64)": the mark stays, after the offset, rather than a
+// guess at the SysWOW64 path Defend would name. A frame whose text after
+// its last '+' is not hex (and a mark) is all path: a '+' in a file name
+// (notepad++.exe) is no offset.
 func (m *Mapper) frameSymbol(frame string) (symbol, path string) {
-	p, off := frame, ""
-	if i := strings.LastIndexByte(frame, '+'); i >= 0 && isHex(frame[i+1:]) {
-		p, off = frame[:i], frame[i+1:]
+	p, off, mark := frame, "", ""
+	if i := strings.LastIndexByte(frame, '+'); i >= 0 {
+		rest := frame[i+1:]
+		n := hexDigits(rest)
+		if n > 0 && (n == len(rest) || isMark(rest[n:])) {
+			p, off, mark = frame[:i], rest[:n], rest[n:]
+		}
 	}
 	n := len(p)
 	if off != "" {
-		n += len("+0x") + len(off)
+		n += len("+0x") + len(off) + len(mark)
 	}
 	// ASCII lower-cases to the same length, so this fills what was taken;
 	// other text may not, and then Append gives a new array, immutable
@@ -152,9 +159,25 @@ func (m *Mapper) frameSymbol(frame string) (symbol, path string) {
 	if off != "" {
 		b = append(b, "+0x"...)
 		b = lower.Append(b, off)
+		b = lower.Append(b, mark)
 	}
 	symbol = unsafe.String(unsafe.SliceData(b), len(b))
 	return symbol, symbol[:pathLen]
+}
+
+// isMark reports whether s is a parenthesised mark, such as "(wow64)".
+func isMark(s string) bool {
+	return len(s) >= 2 && s[0] == '(' && s[len(s)-1] == ')'
+}
+
+// hexDigits is the length of the run of hex digits s starts with.
+func hexDigits(s string) int {
+	for i := 0; i < len(s); i++ {
+		if hexValue(s[i]) > 15 {
+			return i
+		}
+	}
+	return len(s)
 }
 
 // unknownAddress reads the "(address)" after UNKNOWN in a CallTrace frame:
@@ -168,7 +191,7 @@ func unknownAddress(s string) (uint64, bool) {
 	for len(h) > 1 && h[0] == '0' {
 		h = h[1:]
 	}
-	if len(h) > 16 || !isHex(h) {
+	if len(h) > 16 || hexDigits(h) != len(h) {
 		return 0, false
 	}
 	var v uint64
@@ -176,19 +199,6 @@ func unknownAddress(s string) (uint64, bool) {
 		v = v<<4 | uint64(hexValue(h[i]))
 	}
 	return v, true
-}
-
-// isHex reports whether s is one or more hex digits, of either case.
-func isHex(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if hexValue(s[i]) > 15 {
-			return false
-		}
-	}
-	return true
 }
 
 // hexValue is the value of hex digit c, or 16 when c is none.

@@ -27,7 +27,7 @@ type callTraceReference struct {
 }
 
 var (
-	hexRE     = regexp.MustCompile(`^[0-9A-Fa-f]+$`)
+	offsetRE  = regexp.MustCompile(`(?s)^([0-9A-Fa-f]+)(\(.*\))?$`)
 	unknownRE = regexp.MustCompile(`^\(0*([0-9A-Fa-f]{1,16})\)$`)
 )
 
@@ -54,9 +54,11 @@ func parseCallTraceReference(s string) callTraceReference {
 		} else {
 			path := frame
 			f.SymbolInfo = strings.ToLower(frame)
-			if i := strings.LastIndex(frame, "+"); i >= 0 && hexRE.MatchString(frame[i+1:]) {
-				path = frame[:i]
-				f.SymbolInfo = strings.ToLower(path) + "+0x" + strings.ToLower(frame[i+1:])
+			if i := strings.LastIndex(frame, "+"); i >= 0 {
+				if m := offsetRE.FindStringSubmatch(frame[i+1:]); m != nil {
+					path = frame[:i]
+					f.SymbolInfo = strings.ToLower(path) + "+0x" + strings.ToLower(m[1]+m[2])
+				}
 			}
 			f.ModulePath = strings.ToLower(path)
 			mod = strings.ToLower(baseName(path))
@@ -79,6 +81,7 @@ var accessSeeds = []string{
 	`C:\Windows\SYSTEM32\ntdll.dll+9d4c4|C:\Windows\System32\KERNELBASE.dll+2bcde|UNKNOWN(00007FFB1A2B3C4D)|unknown(1)|C:\Windows\System32\KERNELBASE.dll+1`,
 	"|+12||a+1|A+2|Ünknown|x/ÉCOLE.DLL+3|ſ",
 	`C:\Program Files\Notepad++\notepad++.exe|C:\x\a.dll+|C:\x\b.dll+0x1F|C:\x\c.dll+1g|UNKNOWN|UNKNOWN()|UNKNOWN(FFFFFFFFFFFFFFFF)|UNKNOWN(00010000000000000000)|UNKNOWN(10000000000000000)|UNKNOWN(2A)x|Unknown(0000000000000000)`,
+	`C:\Windows\System32\ntdll.dll+712bc(wow64)|C:\x\a.dll+1()|C:\x\b.dll+(wow64)|C:\x\c.dll+1(|C:\x\d.dll+2)|C:\x\e.dll+3((wow64))`,
 }
 
 func checkAccessEquiv(t *testing.T, m *Mapper, s string) {

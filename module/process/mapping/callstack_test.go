@@ -57,6 +57,17 @@ func TestCallStackDefendForms(t *testing.T) {
 			unbacked: true,
 		},
 		{
+			// A 32-bit module in a WOW64 process keeps Sysmon's mark.
+			trace: `C:\Windows\System32\ntdll.dll+712bc(wow64)|C:\Windows\System32\KERNELBASE.dll+EBD8F(WOW64)|UNKNOWN(0000000077A1B2C3)`,
+			frames: []frame{
+				{ModulePath: `c:\windows\system32\ntdll.dll`, SymbolInfo: `c:\windows\system32\ntdll.dll+0x712bc(wow64)`},
+				{ModulePath: `c:\windows\system32\kernelbase.dll`, SymbolInfo: `c:\windows\system32\kernelbase.dll+0xebd8f(wow64)`},
+				{InstructionPointer: "2007085763", SymbolInfo: "Unbacked"},
+			},
+			summary:  "ntdll.dll|kernelbase.dll|Unbacked",
+			unbacked: true,
+		},
+		{
 			trace: `C:\Windows\SYSTEM32\ntdll.dll+9c584|C:\Windows\System32\KERNELBASE.dll+305fe`,
 			frames: []frame{
 				{ModulePath: `c:\windows\system32\ntdll.dll`, SymbolInfo: `c:\windows\system32\ntdll.dll+0x9c584`},

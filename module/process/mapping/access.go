@@ -78,10 +78,10 @@ const unbacked = "Unbacked"
 // path; an unbacked frame is "Unbacked", its absolute address (decimal,
 // as Defend writes addresses) in instruction_pointer: Defend's
 // "Unbacked+0x3b5c" is an offset into the unbacked memory, and CallTrace
-// gives no base to take it from. The summary folds
-// consecutive frames of the same module into one entry, lower-cased. The
-// frames and the summary go to the Mapper's arena: the document alone
-// holds them.
+// gives no base to take it from. The summary folds consecutive frames of
+// the same module (or unbacked) into one entry, lower-cased module names
+// and "Unbacked", as Defend's summaries read. The frames and the summary
+// go to the Mapper's arena: the document alone holds them.
 func (m *Mapper) callStack(s string, x *document.ProcessThreadExt) {
 	// As many frames as separators and one at most (empty ones are
 	// skipped): one pass over the trace instead of a count first.

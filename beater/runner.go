@@ -301,7 +301,7 @@ func (r *Runner) step(ctx context.Context, rs *reading) (stop bool, _ error) {
 		r.mapMu.Unlock()
 		if err != nil {
 			r.count(func(s *Summary) { s.recordErrors(rs.name, ErrorMapping, 1) })
-			rs.warn.Warnf("%s: record %d (event %d): %v", rs.name, rec.RecordID, rec.EventID, err)
+			rs.warn.Warnf("%s: %v", recordPlace(rs, rec), err)
 		} else {
 			c.kinds[kind]++
 		}
@@ -329,6 +329,24 @@ func (r *Runner) step(ctx context.Context, rs *reading) (stop bool, _ error) {
 	rs.pub.queue(j)
 	r.mapMu.Unlock()
 	return rs.failed(ctx)
+}
+
+// recordPlace names rec, the current record of rs, in messages: by line
+// and index in an export (with its EventRecordID when it has one), by
+// EventRecordID in an EVTX file or a channel.
+func recordPlace(rs *reading, rec *winevent.Record) string {
+	if l, ok := rs.rd.(source.Locator); ok {
+		line, index := l.Where()
+		place := fmt.Sprintf("%s: record %d", rs.name, index)
+		if line > 0 {
+			place = fmt.Sprintf("%s:%d: record %d", rs.name, line, index)
+		}
+		if rec.RecordID != 0 {
+			return fmt.Sprintf("%s (event %d, EventRecordID %d)", place, rec.EventID, rec.RecordID)
+		}
+		return fmt.Sprintf("%s (event %d)", place, rec.EventID)
+	}
+	return fmt.Sprintf("%s: record %d (event %d)", rs.name, rec.RecordID, rec.EventID)
 }
 
 // finish ends a source read to its end (or to ctx's): its read error, its

@@ -18,7 +18,7 @@ import (
 )
 
 func newExportCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "export", Short: "Print templates, field docs or the effective configuration"}
+	cmd := group(&cobra.Command{Use: "export", Short: "Print templates, field docs or the effective configuration"})
 	var fieldTypes string
 	tmpl := &cobra.Command{
 		Use:   "template",

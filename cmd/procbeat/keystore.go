@@ -74,12 +74,12 @@ func (g *globals) existingKeystore(cmd *cobra.Command) (string, *keystore.FileKe
 }
 
 func newKeystoreCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{
+	cmd := group(&cobra.Command{
 		Use:   "keystore",
 		Short: "Manage secrets that ${KEY} in the configuration resolves to",
 		Long: "The keystore (keystore.path, by default procbeat.keystore in path.data) holds secrets\n" +
 			"such as output.elasticsearch.password: ${ES_PWD}. Keys resolve before environment variables.",
-	}
+	})
 	var force bool
 	create := &cobra.Command{
 		Use:   "create",

@@ -7,7 +7,7 @@ import (
 )
 
 func newTestCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "test", Short: "Test the configuration or the output"}
+	cmd := group(&cobra.Command{Use: "test", Short: "Test the configuration or the output"})
 	cmd.AddCommand(&cobra.Command{
 		Use:   "config",
 		Short: "Check the configuration: unknown keys, wrong types, invalid values",

@@ -178,18 +178,23 @@ func newExportCoverageCmd(g *globals) *cobra.Command {
 				return err
 			}
 			sum, rerr := b.Replay(cmd.Context(), args)
-			if err := b.Close(); err != nil {
-				return err
+			if failure := jobFailure(rerr, b.Close(), nil); failure != nil {
+				return failJob(cmd.ErrOrStderr(), sum, failure)
 			}
 			sum.Write(cmd.ErrOrStderr())
-			if rerr != nil {
-				return rerr
-			}
 			cat, err := fields.Load()
 			if err != nil {
 				return err
 			}
-			return rep.Write(cmd.OutOrStdout(), cat)
+			if err := rep.Write(cmd.OutOrStdout(), cat); err != nil {
+				return err
+			}
+			// The report covers what could be read; as with replay, a
+			// script learns from the exit code (3) that input was lost.
+			if code := replayExitCode(sum.InputErrors(), 0); code != ExitOK {
+				return exitWith(cmd.ErrOrStderr(), code)
+			}
+			return nil
 		},
 	}
 }

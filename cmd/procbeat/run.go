@@ -38,7 +38,7 @@ func newRunCmd(g *globals) *cobra.Command {
 			}
 			log.Infof("procbeat running: %d inputs, namespace %s", len(cfg.Procbeat.Inputs), cfg.Procbeat.Namespace)
 			runErr := b.Run(ctx)
-			log.Infof("stopping: draining events in flight for up to %s (shutdown_timeout; a second signal stops at once)", cfg.ShutdownTimeout)
+			logDraining(cfg.ShutdownTimeout, log)
 			closeErr := closeOnSignals(b, sig, cfg.ShutdownTimeout, log)
 			if runErr != nil {
 				return runErr

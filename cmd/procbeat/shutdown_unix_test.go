@@ -116,3 +116,28 @@ func TestRunShutdownTimeout(t *testing.T) {
 		}
 	}
 }
+
+// TestReplaySignalsAreAnnounced: the first SIGINT during a replay logs that
+// it drains for up to shutdown_timeout and that a second signal stops at
+// once (it waited in silence); after the second, the summary says the job
+// failed instead of "errors: none" just before the error.
+func TestReplaySignalsAreAnnounced(t *testing.T) {
+	cmd, stderr := startProcbeat(t, "replay", "--path.data", t.TempDir(), "-E", "shutdown_timeout=60s",
+		"-E", `output.elasticsearch.hosts=["`+deadAddress(t)+`"]`,
+		"-E", "output.elasticsearch.backoff.init=100ms", "-E", "output.elasticsearch.backoff.max=200ms",
+		"-E", "logging.metrics.enabled=false", "../../testdata/sample/sample.xml")
+	waitFor(t, stderr, "retrying")
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, stderr, "draining events in flight for up to 1m0s (shutdown_timeout; a second signal stops at once)")
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	waitExit(t, cmd, stderr, 10*time.Second)
+	out := stderr.String()
+	if cmd.ProcessState.ExitCode() != ExitFatal || strings.Contains(out, "errors: none") ||
+		!strings.Contains(out, "FAILED: interrupted") || !strings.Contains(out, "events unacknowledged") {
+		t.Errorf("exit %d:\n%s", cmd.ProcessState.ExitCode(), out)
+	}
+}

@@ -45,7 +45,7 @@ func newReplayCmd(g *globals) *cobra.Command {
 				log = log.WithOptions(aboveProgress(progress))
 			}
 			progress.Log = log
-			b, err := beater.New(cmd.Context(), cfg, log, beater.Options{Stdout: cmd.OutOrStdout(), Resume: resume, Codec: codec, DrainTimeout: beater.ReplayDrainTimeout(cfg),
+			b, err := beater.New(cmd.Context(), cfg, log, beater.Options{Stdout: cmd.OutOrStdout(), Resume: resume, ReadAgainForNewDestination: true, Codec: codec, DrainTimeout: beater.ReplayDrainTimeout(cfg),
 				Progress: progress})
 			if err != nil {
 				return err

@@ -656,6 +656,7 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, c.labelErrors()...)
 	errs = append(errs, c.Procbeat.Host.hostAddressErrors()...)
+	errs = append(errs, c.settingErrors()...)
 	return errors.Join(errs...)
 }
 

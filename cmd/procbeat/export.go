@@ -167,7 +167,7 @@ func newExportCoverageCmd(g *globals) *cobra.Command {
 		Short: "Replay files and print, per source and event type, the share of documents carrying each catalog and CAR field",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, log, closeLog, err := g.loadWithLogger(cmd, true)
+			cfg, log, closeLog, err := g.loadBatch(cmd)
 			if err != nil {
 				return err
 			}

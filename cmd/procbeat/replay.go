@@ -22,7 +22,10 @@ func newReplayCmd(g *globals) *cobra.Command {
 			"no output is configured. A summary goes to stderr at the end, listing the files with errors.\n\n" + exitCodesHelp(),
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, log, closeLog, err := g.loadWithLogger(cmd, true)
+			if maxUnreachable < 0 {
+				return fmt.Errorf("--max-unreachable %s: must be positive, or 0 to retry for ever", maxUnreachable)
+			}
+			cfg, log, closeLog, err := g.loadBatch(cmd)
 			if err != nil {
 				return err
 			}

@@ -42,6 +42,10 @@ type Summary struct {
 	// RotatedAway lists output files written by this run that rotation
 	// deleted: their documents are lost.
 	RotatedAway []string
+	// Failure, when set, says why the job failed after reading began (an
+	// interruption, a delivery that did not end); the errors line must
+	// not then say none.
+	Failure string
 }
 
 // FileErrors are one file's problems.
@@ -165,6 +169,10 @@ func (s Summary) Write(w io.Writer) {
 	if s.Delivery != "" {
 		fmt.Fprintf(w, "delivery FAILED: %s\n", s.Delivery)
 		errs = append(errs, "delivery failed")
+	}
+	if s.Failure != "" {
+		fmt.Fprintf(w, "FAILED: %s\n", logging.Clean(s.Failure))
+		errs = append(errs, "job failed")
 	}
 	if len(errs) == 0 {
 		fmt.Fprintln(w, "errors: none")

@@ -16,7 +16,7 @@ import (
 const maxDumpErrorsShown = 100
 
 func newEVTXCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "evtx", Short: "EVTX file tools"}
+	cmd := group(&cobra.Command{Use: "evtx", Short: "EVTX file tools"})
 	var format string
 	dump := &cobra.Command{
 		Use:   "dump FILE",

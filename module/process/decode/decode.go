@@ -58,6 +58,10 @@ type Options struct {
 	// Notice, when set, receives what a person should know that is not an
 	// error: a zone-less time read as UTC for want of its zone.
 	Notice func(msg string)
+	// Growing says the input may still be written to (procbeat run
+	// watches its files): an export that ends inside its container (an
+	// array, <Events>) is being written, not cut, and is not reported.
+	Growing bool
 }
 
 // RecordError describes one record that could not be decoded. File, Line,

@@ -89,6 +89,24 @@ func TestOpenXMLAndJSON(t *testing.T) {
 	}
 }
 
+// An export that ends inside its array is cut when read as a finished
+// file, and still being written when read as a growing one (procbeat
+// run): only the first reports it.
+func TestGrowingExportNotTruncated(t *testing.T) {
+	path := write(t, "growing.json", `[{"EventID":4688,"SourceName":"Microsoft-Windows-Security-Auditing","TimeCreated":"2020-01-01 00:00:00"},`)
+	for _, growing := range []bool{false, true} {
+		var errs []*decode.RecordError
+		recs, _ := drain(t, NewFile(path, Options{Growing: growing, Decode: decode.Options{OnError: func(e *decode.RecordError) { errs = append(errs, e) }}}), Position{})
+		want := 1
+		if growing {
+			want = 0
+		}
+		if len(recs) != 1 || len(errs) != want || want == 1 && !errors.Is(errs[0], decode.ErrTruncated) {
+			t.Errorf("growing %v: %d records, errors %v; want 1 record and %d truncation errors", growing, len(recs), errs, want)
+		}
+	}
+}
+
 func TestOpenErrors(t *testing.T) {
 	ctx := context.Background()
 	if _, err := NewFile(write(t, "a.txt", "hello"), Options{}).Open(ctx, Position{}); !errors.Is(err, ErrUnknownFormat) {

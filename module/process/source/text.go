@@ -115,6 +115,7 @@ func openText(ctx context.Context, in textInput, format Format, pos Position, op
 	}
 	t := &textReader{base: base, head: in.head, pos: pos, closer: in.closer, fromStart: pos.IsZero()}
 	dopts := opts.Decode
+	dopts.Growing = opts.Growing
 	if dopts.Notice == nil {
 		dopts.Notice = opts.Notice
 	}

@@ -98,7 +98,9 @@ func (d *Decoder) Next() bool {
 				// A cut copy of an array export: every record
 				// before the cut is complete, the file is not.
 				d.fr.array = false
-				d.ReportTruncated(d.fr.endLine(), d.fr.openArray())
+				if !d.opts.Growing {
+					d.ReportTruncated(d.fr.endLine(), d.fr.openArray())
+				}
 			}
 			return false
 		}

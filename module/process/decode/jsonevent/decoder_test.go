@@ -289,6 +289,14 @@ func TestArrayCutBetweenRecords(t *testing.T) {
 		{Name: "cut inside a record", In: "[\n" + a + ",\n" + b[:10], Recs: 1, Msg: "cut:3: record 2: record is truncated"},
 		{Name: "NDJSON cut after a line", In: a + "\n" + b + "\n", Recs: 2},
 	}, func(in string) decode.Reader { return NewDecoder(strings.NewReader(in), "cut", decode.Options{}) })
+	// A file still being written (procbeat run) ends inside its array
+	// until it is done: that is no error.
+	decodetest.CheckCuts(t, []decodetest.Cut{
+		{Name: "growing, after a comma", In: "[\n" + a + ",\n" + b + ",\n", Recs: 2},
+		{Name: "growing, after a record", In: "[\n" + a + ",\n" + b, Recs: 2},
+	}, func(in string) decode.Reader {
+		return NewDecoder(strings.NewReader(in), "cut", decode.Options{Growing: true})
+	})
 }
 
 // TestResumedArrayCut: reading resumed inside an array knows it is open.

@@ -120,7 +120,9 @@ func (d *Decoder) Next() bool {
 				// A cut copy of a wrapped export: every event
 				// before the cut is complete, the file is not.
 				d.fr.open = 0
-				d.ReportTruncated(d.fr.endLine(), fmt.Sprintf("the <%s> element opened on line %d (no end tag)", d.fr.root, d.fr.rootLine))
+				if !d.opts.Growing {
+					d.ReportTruncated(d.fr.endLine(), fmt.Sprintf("the <%s> element opened on line %d (no end tag)", d.fr.root, d.fr.rootLine))
+				}
 			}
 			return false
 		}

@@ -314,6 +314,13 @@ func TestWrappedExportCut(t *testing.T) {
 		{Name: "cut inside an event", In: "<Events>\n" + one + "\n" + one[:200], Recs: 1, Msg: "test.xml:3: record 2: event is truncated"},
 		{Name: "concatenated", In: one + "\n" + one + "\n", Recs: 2},
 	}, func(in string) decode.Reader { return NewDecoder(strings.NewReader(in), "test.xml", decode.Options{}) })
+	// A file still being written (procbeat run) ends inside its root
+	// until it is done: that is no error.
+	decodetest.CheckCuts(t, []decodetest.Cut{
+		{Name: "growing, after an event", In: "<Events>\n" + one + "\n" + one + "\n", Recs: 2},
+	}, func(in string) decode.Reader {
+		return NewDecoder(strings.NewReader(in), "test.xml", decode.Options{Growing: true})
+	})
 }
 
 // TestResumedWrappedExportCut: reading resumed after an event of a wrapped

@@ -19,6 +19,7 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -450,6 +451,7 @@ func DecodeUnchecked(raw *libconfig.C, secrets keystore.Keystore) (Config, error
 			levelHook,
 			mapstructure.StringToTimeDurationHookFunc(),
 			singleToSliceHook,
+			primitiveToStringHook,
 		),
 	})
 	if err != nil {
@@ -496,6 +498,28 @@ func levelHook(from, to reflect.Type, data any) (any, error) {
 		return nil, fmt.Errorf("%q is not one of debug, info, warning, error, critical", s)
 	}
 	return l, nil
+}
+
+// primitiveToStringHook puts a number or boolean into a string setting as
+// go-ucfg does in Beats (its values' toString): YAML, -E and ${VAR}
+// expansion parse `123456` and `true` as a number and a boolean, and a
+// password, user name or namespace may well be one. Only this direction:
+// a string for a number setting stays an error naming the key.
+func primitiveToStringHook(from, to reflect.Type, data any) (any, error) {
+	if to.Kind() != reflect.String {
+		return data, nil
+	}
+	switch v := data.(type) {
+	case bool:
+		return strconv.FormatBool(v), nil
+	case int64:
+		return strconv.FormatInt(v, 10), nil
+	case uint64:
+		return strconv.FormatUint(v, 10), nil
+	case float64:
+		return fmt.Sprintf("%v", v), nil
+	}
+	return data, nil
 }
 
 // singleToSliceHook lets `hosts: "a:9200"` stand for a one-element list.

@@ -342,3 +342,24 @@ dead_letter_path: /tmp/dlq.ndjson
 		t.Errorf("output.console:\n config %+v\n go-ucfg %+v", *cfg.Output.Console, wantConsole)
 	}
 }
+
+// Numbers and booleans go into string settings as go-ucfg puts them in
+// Beats: a password of digits from the environment, an all-digit namespace
+// from -E, a tag written as a number. A string for a number stays an error.
+func TestPrimitivesDecodeIntoStrings(t *testing.T) {
+	t.Setenv("PB_PW", "123456")
+	t.Setenv("PB_USER", "true")
+	cfg, err := load(t, "output.elasticsearch:\n  username: \"${PB_USER}\"\n  password: \"${PB_PW}\"\ntags: [2024, 1.5]\n",
+		"procbeat.namespace=2024")
+	if err != nil {
+		t.Fatal(err)
+	}
+	es := cfg.Output.Elasticsearch
+	if es.Password != "123456" || es.Username != "true" || cfg.Procbeat.Namespace != "2024" ||
+		!reflect.DeepEqual(cfg.Tags, []string{"2024", "1.5"}) {
+		t.Errorf("password %q, username %q, namespace %q, tags %q", es.Password, es.Username, cfg.Procbeat.Namespace, cfg.Tags)
+	}
+	if _, err := load(t, "procbeat.tracker.max_processes: lots\n"); err == nil || !strings.Contains(err.Error(), "procbeat.tracker.max_processes") {
+		t.Errorf("a string for a number: %v", err)
+	}
+}

@@ -458,7 +458,7 @@ func DecodeUnchecked(raw *libconfig.C, secrets keystore.Keystore) (Config, error
 		return Config{}, err
 	}
 	if err := dec.Decode(tree); err != nil {
-		return Config{}, fmt.Errorf("config: %w", err)
+		return Config{}, keyErrors(err)
 	}
 	if err := cfg.applyCloud(); err != nil {
 		return Config{}, err
@@ -470,6 +470,75 @@ func DecodeUnchecked(raw *libconfig.C, secrets keystore.Keystore) (Config, error
 	cfg.Path = cfg.Path.Effective(exe, runtime.GOOS, os.Getenv("ProgramData"))
 	return cfg, nil
 }
+
+// keyErrors rewrites mapstructure's errors to name keys as procbeat.yml
+// and Validate do: dotted paths with list indexes as path elements
+// (procbeat.inputs.4, not 'procbeat.inputs[4]'), and unknown keys at the
+// top level named as such rather than by the Go type decoded into. Each
+// error stays on its own line (errors.Join), without mapstructure's
+// "decoding failed" preamble.
+func keyErrors(err error) error {
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		errs := joined.Unwrap()
+		out := make([]error, len(errs))
+		for i, e := range errs {
+			out[i] = keyErrors(e)
+		}
+		return errors.Join(out...)
+	}
+	var de *mapstructure.DecodeError
+	if !errors.As(err, &de) {
+		return fmt.Errorf("config: %w", err)
+	}
+	// mapstructure names the root by the type decoded into.
+	key := strings.TrimPrefix(strings.TrimPrefix(de.Name(), reflect.TypeOf(Config{}).String()), ".")
+	key = listIndexRE.ReplaceAllString(key, ".$1")
+	inner := de.Unwrap()
+	var ute *mapstructure.UnconvertibleTypeError
+	if errors.As(inner, &ute) {
+		inner = fmt.Errorf("expected %s, got %s", kindName(ute.Expected.Type()), valueName(ute.Value))
+	}
+	if msg := inner.Error(); strings.HasPrefix(msg, "has invalid keys: ") {
+		inner = errors.New(strings.TrimPrefix(msg, "has "))
+	}
+	if key == "" {
+		return fmt.Errorf("top level: %w", inner)
+	}
+	return &FieldError{Key: key, Err: inner}
+}
+
+// kindName is what a setting of type t takes, in procbeat.yml's terms.
+func kindName(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	}
+	return "a section of settings"
+}
+
+// valueName describes a value that does not fit its setting.
+func valueName(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "nothing"
+	case string:
+		return fmt.Sprintf("%q", x)
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "a section of settings"
+	}
+	return fmt.Sprintf("%v", v)
+}
+
+var listIndexRE = regexp.MustCompile(`\[([0-9]+)\]`)
 
 // durationHook accepts plain numbers as seconds, as Beats does.
 func durationHook(from, to reflect.Type, data any) (any, error) {
@@ -614,13 +683,13 @@ func (c *Config) Validate() error {
 	}
 	// Each output validates its own section; its keys are moved under
 	// the section's path.
-	enabled := 0
+	var enabledOutputs []string
 	if es := c.Output.Elasticsearch; es != nil && es.Enabled {
-		enabled++
+		enabledOutputs = append(enabledOutputs, "output.elasticsearch")
 		errs = append(errs, fielderr.Under("output.elasticsearch", es.Validate()))
 	}
 	if f := c.Output.File; f != nil && f.Enabled {
-		enabled++
+		enabledOutputs = append(enabledOutputs, "output.file")
 		errs = append(errs, fielderr.Under("output.file", f.Validate()))
 	}
 	if f := c.Output.File; f != nil && !validCodec(f.Codec) {
@@ -630,15 +699,17 @@ func (c *Config) Validate() error {
 		errs = append(errs, bad("output.console.codec", "%q is not one of json, car", cn.Codec))
 	}
 	if cn := c.Output.Console; cn != nil && cn.Enabled {
-		enabled++
+		enabledOutputs = append(enabledOutputs, "output.console")
 		errs = append(errs, fielderr.Under("output.console", cn.Validate()))
 	}
-	if enabled > 1 {
-		errs = append(errs, bad("output", "only one output may be enabled, %d are", enabled))
+	if len(enabledOutputs) > 1 {
+		// A section is enabled by being there: say so, as
+		// `-E output.console.pretty=true` enables the console.
+		errs = append(errs, bad("output", "only one output may be enabled, %d are: %s (an output section is enabled unless it sets enabled: false)", len(enabledOutputs), strings.Join(enabledOutputs, ", ")))
 	}
 	// Without any output section documents go to stdout; a console turned
 	// off with nothing else on would send them nowhere.
-	if cn := c.Output.Console; enabled == 0 && cn != nil && !cn.Enabled {
+	if cn := c.Output.Console; len(enabledOutputs) == 0 && cn != nil && !cn.Enabled {
 		errs = append(errs, bad("output.console.enabled", "is false and no other output is enabled: documents would go nowhere"))
 	}
 	t := c.Setup.Template
@@ -752,15 +823,15 @@ func unresolved(raw *libconfig.C, secrets keystore.Keystore) error {
 		if err == nil || len(missed) == 0 {
 			continue
 		}
-		where := "the environment"
+		where := "not set in the environment"
 		if secrets != nil {
-			where = "the keystore nor the environment"
+			where = "set neither in the keystore nor in the environment"
 		}
 		refs := make([]string, len(missed))
 		for i, m := range missed {
 			refs[i] = "${" + m + "}"
 		}
-		return &FieldError{Key: key, Err: fmt.Errorf("%s: not set in %s", strings.Join(refs, ", "), strings.Replace(where, "the keystore nor", "neither the keystore nor", 1))}
+		return &FieldError{Key: key, Err: fmt.Errorf("%s: %s", strings.Join(refs, ", "), where)}
 	}
 	return nil
 }

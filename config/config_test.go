@@ -363,3 +363,31 @@ func TestPrimitivesDecodeIntoStrings(t *testing.T) {
 		t.Errorf("a string for a number: %v", err)
 	}
 }
+
+// Errors name keys one way, as procbeat.yml spells them: dotted paths with
+// list indexes as elements, the top level as such (not a Go type), which
+// outputs are enabled when several are, and a missing ${VAR} plainly.
+func TestErrorsNameKeysOneWay(t *testing.T) {
+	for _, tc := range []struct {
+		yml       string
+		overrides []string
+		want      string
+	}{
+		{"nosuch: 1\n", nil, "top level: invalid keys: nosuch"},
+		{"procbeat.inputs: [{type: evtx, paths: [a]}, {type: evtx, paths: [b], bogus: 1}]\n", nil, "procbeat.inputs.1: invalid keys: bogus"},
+		{"procbeat.inputs: [{type: evtx, paths: [a]}, {type: [evtx]}]\n", nil, "procbeat.inputs.1.type: expected a string, got a list"},
+		{"output.file.path: /tmp/x\n", []string{"output.console.pretty=true"}, "only one output may be enabled, 2 are: output.file, output.console"},
+		{"procbeat.namespace: ${PB_SURELY_UNSET}\n", nil, "procbeat.namespace: ${PB_SURELY_UNSET}: not set in the environment"},
+	} {
+		_, err := load(t, tc.yml, tc.overrides...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: got %v, want %q", tc.yml, err, tc.want)
+			continue
+		}
+		for _, not := range []string{"config.Config", "[", "decoding failed"} {
+			if strings.Contains(err.Error(), not) {
+				t.Errorf("%q: %q in %v", tc.yml, not, err)
+			}
+		}
+	}
+}

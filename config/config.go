@@ -289,18 +289,25 @@ type Path struct {
 
 // Effective fills what p leaves empty as Beats do: Home is the directory of
 // the executable exe, Config is Home, Data and Logs are Home's data and logs
-// directories, except on Windows, where they live under programData
-// (%ProgramData%\procbeat), so that an installed service keeps its state out
-// of Program Files. Relative paths are made relative to Home.
+// directories, except on Windows without a home given, where they live
+// under programData (%ProgramData%\procbeat), so that an installed binary
+// keeps its state out of Program Files; a given home holds them on every
+// system. A relative Home is made absolute once, from the working
+// directory, as Beats do; relative Config, Data and Logs are under Home.
+// Effective of an Effective result is the same result.
 func (p Path) Effective(exe, goos, programData string) Path {
-	if p.Home == "" {
+	homeGiven := p.Home != ""
+	if !homeGiven {
 		p.Home = filepath.Dir(exe)
+	}
+	if abs, err := filepath.Abs(p.Home); err == nil {
+		p.Home = abs
 	}
 	if p.Config == "" {
 		p.Config = p.Home
 	}
 	base := p.Home
-	if goos == "windows" && programData != "" {
+	if goos == "windows" && programData != "" && !homeGiven {
 		base = filepath.Join(programData, "procbeat")
 	}
 	if p.Data == "" {
@@ -363,8 +370,33 @@ func DefaultConsole() Console {
 // Read loads the file at path (when path is not empty) and merges the
 // overrides (-E flags) on top, with ${VAR} expansion from the environment.
 func Read(path string, overrides *libconfig.C) (*libconfig.C, error) {
-	var parts []*libconfig.C
+	var paths []string
 	if path != "" {
+		paths = []string{path}
+	}
+	layers, err := ReadLayers(paths, overrides)
+	if err != nil {
+		return nil, err
+	}
+	return MergeLayers(layers)
+}
+
+// Layer is one source of settings: a configuration file, named by its
+// path, or the command line (OverridesLayer).
+type Layer struct {
+	Name string
+	C    *libconfig.C
+}
+
+// OverridesLayer names the settings of -E and --path.* flags.
+const OverridesLayer = "the command line (-E, --path.*)"
+
+// ReadLayers loads the files at paths, in order, and adds overrides (when
+// not nil) last: MergeLayers gives later layers precedence, key by key,
+// as Beats merge repeated -c files and -E flags.
+func ReadLayers(paths []string, overrides *libconfig.C) ([]Layer, error) {
+	layers := make([]Layer, 0, len(paths)+1)
+	for _, path := range paths {
 		raw, err := os.ReadFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("config file: %w", err)
@@ -373,16 +405,66 @@ func Read(path string, overrides *libconfig.C) (*libconfig.C, error) {
 		if err != nil {
 			return nil, fmt.Errorf("config file %s: %w", path, err)
 		}
-		parts = append(parts, c)
+		layers = append(layers, Layer{Name: path, C: c})
 	}
 	if overrides != nil {
-		parts = append(parts, overrides)
+		layers = append(layers, Layer{Name: OverridesLayer, C: overrides})
 	}
-	merged, err := libconfig.MergeConfigs(parts...)
-	if err != nil {
-		return nil, fmt.Errorf("merging -E overrides: %w", err)
+	return layers, nil
+}
+
+// MergeLayers merges layers in order, a later layer's value of a key
+// replacing an earlier one's.
+func MergeLayers(layers []Layer) (*libconfig.C, error) {
+	merged := libconfig.NewConfig()
+	for _, l := range layers {
+		if err := merged.Merge(l.C); err != nil {
+			return nil, fmt.Errorf("merging %s: %w", l.Name, err)
+		}
 	}
 	return merged, nil
+}
+
+// SetBy is the name of the last of layers that sets key (a dotted path),
+// the one whose value holds; "" when none sets it.
+func SetBy(layers []Layer, key string) string {
+	for i := len(layers) - 1; i >= 0; i-- {
+		if has, _ := (*ucfg.Config)(layers[i].C).Has(key, -1, ucfg.PathSep(".")); has {
+			return layers[i].Name
+		}
+	}
+	return ""
+}
+
+var trailingIndexRE = regexp.MustCompile(`(\.[0-9]+)+$`)
+
+// DisabledElasticsearch explains an output.elasticsearch that cfg (decoded
+// from layers) has turned off explicitly: note names the layer that sets
+// `enabled: false`, and ignored are the section's other keys, which then
+// have no effect (-E output.elasticsearch.hosts=[...] does not turn it on).
+// note is "" when the output is on or not configured.
+func DisabledElasticsearch(layers []Layer, cfg Config) (note string, ignored []string) {
+	if es := cfg.Output.Elasticsearch; es == nil || es.Enabled {
+		return "", nil
+	}
+	const section = "output.elasticsearch."
+	for _, l := range layers {
+		for _, k := range l.C.FlattenedKeys() {
+			if !strings.HasPrefix(k, section) || k == section+"enabled" {
+				continue
+			}
+			// hosts.0 and hosts.1 are hosts.
+			k = trailingIndexRE.ReplaceAllString(k, "")
+			if !slices.Contains(ignored, k) {
+				ignored = append(ignored, k)
+			}
+		}
+	}
+	note = "output.elasticsearch.enabled: false is set in " + SetBy(layers, "output.elasticsearch.enabled")
+	if len(ignored) > 0 {
+		note += ", so " + strings.Join(ignored, ", ") + " have no effect"
+	}
+	return note + ": remove that setting or add -E output.elasticsearch.enabled=true", ignored
 }
 
 // Decode turns a raw configuration into Config: defaults first, then every

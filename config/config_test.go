@@ -246,6 +246,10 @@ procbeat.hosts:
 }
 
 func TestPathsDefaultAsInBeats(t *testing.T) {
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name     string
 		in       config.Path
@@ -260,9 +264,18 @@ func TestPathsDefaultAsInBeats(t *testing.T) {
 			config.Path{Home: "/opt/procbeat", Config: "/opt/procbeat", Data: "/programdata/procbeat/data", Logs: "/programdata/procbeat/logs"}},
 		{"explicit paths win on windows", config.Path{Data: "/d"}, "windows", "/programdata",
 			config.Path{Home: "/opt/procbeat", Config: "/opt/procbeat", Data: "/d", Logs: "/programdata/procbeat/logs"}},
+		{"a given home holds data and logs on windows too", config.Path{Home: "/srv/pb"}, "windows", "/programdata",
+			config.Path{Home: "/srv/pb", Config: "/srv/pb", Data: "/srv/pb/data", Logs: "/srv/pb/logs"}},
+		{"a relative home is made absolute once", config.Path{Home: "h", Data: "d"}, "linux", "",
+			config.Path{Home: filepath.Join(wd, "h"), Config: filepath.Join(wd, "h"), Data: filepath.Join(wd, "h", "d"), Logs: filepath.Join(wd, "h", "logs")}},
 	} {
-		if got := tc.in.Effective("/opt/procbeat/procbeat", tc.goos, tc.pd); got != tc.want {
+		got := tc.in.Effective("/opt/procbeat/procbeat", tc.goos, tc.pd)
+		if got != tc.want {
 			t.Errorf("%s: got %+v, want %+v", tc.name, got, tc.want)
+		}
+		// What is resolved is not resolved again.
+		if again := got.Effective("/opt/procbeat/procbeat", tc.goos, tc.pd); again != got {
+			t.Errorf("%s: applied twice: %+v, then %+v", tc.name, got, again)
 		}
 	}
 }

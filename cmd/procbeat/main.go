@@ -35,6 +35,9 @@ type globals struct {
 	configNote string
 	// debugSelectors are the -d values: debug logging for those components.
 	debugSelectors []string
+	// overrideArgs are the -E values as given, for a command line that
+	// passes them on (service install).
+	overrideArgs []string
 	// layers are the files and overrides the configuration was last read
 	// from, to say which of them set what (config.SetBy).
 	layers []config.Layer
@@ -85,7 +88,7 @@ func newRoot() *cobra.Command {
 	pf.StringArrayVarP(&g.configFiles, "c", "c", []string{"procbeat.yml"}, "configuration file, relative to path.config; repeatable: the files are merged in order, a later file's value of a key winning")
 	// With no subcommand, procbeat runs, as Beats do.
 	root.RunE = func(cmd *cobra.Command, args []string) error { return newRunCmd(g).RunE(cmd, args) }
-	pf.VarP(g.overrides, "E", "E", "configuration override (key=value), repeatable")
+	pf.VarP(recordedSettings{g.overrides, &g.overrideArgs}, "E", "E", "configuration override (key=value), repeatable")
 	pf.BoolVarP(&g.toStderr, "e", "e", false, "log to stderr instead of files")
 	pf.StringVar(&g.paths.Home, "path.home", "", "home path (default: the directory of the procbeat binary)")
 	pf.StringVar(&g.paths.Config, "path.config", "", "configuration path (default: path.home)")
@@ -104,7 +107,7 @@ func newRoot() *cobra.Command {
 		newQueryCmd(g),
 		newEVTXCmd(),
 		newKeystoreCmd(g),
-		newServiceCmd(),
+		newServiceCmd(g),
 	)
 	return root
 }

@@ -108,3 +108,18 @@ func TestRelativeHomeAppliedOnce(t *testing.T) {
 		t.Errorf("keystore create: exit %d, %q %q", code, out, stderr)
 	}
 }
+
+// TestPathConfigInAFileIsRefused: path.config in a file would move nothing
+// (the files are found before they are read): it is refused, and export
+// config shows where the files were looked for.
+func TestPathConfigInAFileIsRefused(t *testing.T) {
+	cfg := writeConfig(t, "path.config: /elsewhere\n")
+	if _, stderr, code := run(t, "test", "config", "-c", cfg); code == 0 || !strings.Contains(stderr, cfg+": path.config") {
+		t.Fatalf("exit %d, %q", code, stderr)
+	}
+	dir := t.TempDir()
+	out, stderr, code := run(t, "export", "config", "--path.config", dir, "-c", writeConfig(t, "path.home: /srv/pb\n"))
+	if code != 0 || !strings.Contains(out, "config: "+dir+"\n") || !strings.Contains(out, "data: /srv/pb/data\n") {
+		t.Fatalf("exit %d, %q %q", code, out, stderr)
+	}
+}

@@ -152,8 +152,13 @@ func (g *globals) raw(cmd *cobra.Command) (*libconfig.C, error) {
 		}
 		overrides = merged
 	}
-	paths, err := g.configPaths(overrides)
+	paths, configDir, err := g.configPaths(overrides)
 	if err != nil {
+		return nil, err
+	}
+	// path.config is where the files were looked for, whatever else
+	// says otherwise: export config shows that.
+	if overrides, err = libconfig.MergeConfigs(overrides, libconfig.MustNewConfigFrom(map[string]any{"path.config": configDir})); err != nil {
 		return nil, err
 	}
 	g.configNote = ""
@@ -177,23 +182,29 @@ func (g *globals) raw(cmd *cobra.Command) (*libconfig.C, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, l := range layers[:len(layers)-1] {
+		// Empty is the default, as procbeat.reference.yml writes it.
+		if v, err := l.C.String("path.config", -1); err == nil && v != "" {
+			return nil, fmt.Errorf("%s: path.config: the configuration files are found before they are read, so a file cannot move them: give --path.config or -E path.config= instead", l.Name)
+		}
+	}
 	g.layers = layers
 	return config.MergeLayers(layers)
 }
 
-// configPaths are the -c files resolved against path.config, which the
-// command line's path settings (-E path.home=, --path.config, ...) decide:
-// a file cannot say where it is itself.
-func (g *globals) configPaths(overrides *libconfig.C) ([]string, error) {
+// configPaths are the -c files resolved against path.config (dir), which
+// the command line's path settings (-E path.home=, --path.config, ...)
+// decide: a file cannot say where it is itself.
+func (g *globals) configPaths(overrides *libconfig.C) (files []string, dir string, err error) {
 	var sel struct {
 		Path config.Path `config:"path"`
 	}
 	if err := overrides.Unpack(&sel); err != nil {
-		return nil, fmt.Errorf("path settings: %w", err)
+		return nil, "", fmt.Errorf("path settings: %w", err)
 	}
 	exe, err := os.Executable()
 	if err != nil {
-		return nil, fmt.Errorf("path.home: locating the procbeat binary: %w", err)
+		return nil, "", fmt.Errorf("path.home: locating the procbeat binary: %w", err)
 	}
 	paths := sel.Path.Effective(exe, runtime.GOOS, os.Getenv("ProgramData"))
 	out := make([]string, len(g.configFiles))
@@ -204,7 +215,7 @@ func (g *globals) configPaths(overrides *libconfig.C) ([]string, error) {
 			out[i] = filepath.Join(paths.Config, f)
 		}
 	}
-	return out, nil
+	return out, paths.Config, nil
 }
 
 // pathSettings turns the --path.* flags into settings that override the

@@ -119,7 +119,10 @@ func NewRunner(o RunnerOptions) (*Runner, error) {
 // sourceOptions are the file sources' settings from the configuration.
 func sourceOptions(cfg config.Config) source.Options {
 	a := cfg.Procbeat.Archives
-	return source.Options{Archive: source.ArchiveLimits{MaxBytes: a.MaxUncompressedBytes, MaxRatio: a.MaxRatio, MaxDepth: a.MaxDepth}}
+	o := source.Options{Archive: source.ArchiveLimits{MaxBytes: a.MaxUncompressedBytes, MaxRatio: a.MaxRatio, MaxDepth: a.MaxDepth}}
+	// Validate refused a timezone that does not load.
+	o.Decode.Location, _ = cfg.Procbeat.Location()
+	return o
 }
 
 // SourceID is the identity a file's checkpoint is kept under: its cleaned
@@ -298,7 +301,7 @@ func (r *Runner) step(ctx context.Context, rs *reading) (stop bool, _ error) {
 		r.mapMu.Unlock()
 		if err != nil {
 			r.count(func(s *Summary) { s.recordErrors(rs.name, ErrorMapping, 1) })
-			rs.warn.Warnf("%s: record %d (event %d): %v", rs.name, rec.RecordID, rec.EventID, err)
+			rs.warn.Warnf("%s: %v", recordPlace(rs, rec), err)
 		} else {
 			c.kinds[kind]++
 		}
@@ -326,6 +329,24 @@ func (r *Runner) step(ctx context.Context, rs *reading) (stop bool, _ error) {
 	rs.pub.queue(j)
 	r.mapMu.Unlock()
 	return rs.failed(ctx)
+}
+
+// recordPlace names rec, the current record of rs, in messages: by line
+// and index in an export (with its EventRecordID when it has one), by
+// EventRecordID in an EVTX file or a channel.
+func recordPlace(rs *reading, rec *winevent.Record) string {
+	if l, ok := rs.rd.(source.Locator); ok {
+		line, index := l.Where()
+		place := fmt.Sprintf("%s: record %d", rs.name, index)
+		if line > 0 {
+			place = fmt.Sprintf("%s:%d: record %d", rs.name, line, index)
+		}
+		if rec.RecordID != 0 {
+			return fmt.Sprintf("%s (event %d, EventRecordID %d)", place, rec.EventID, rec.RecordID)
+		}
+		return fmt.Sprintf("%s (event %d)", place, rec.EventID)
+	}
+	return fmt.Sprintf("%s: record %d (event %d)", rs.name, rec.RecordID, rec.EventID)
 }
 
 // finish ends a source read to its end (or to ctx's): its read error, its

@@ -135,15 +135,18 @@ func SourceID(path string) string { return source.ID(path) }
 // A record that cannot be decoded or mapped is reported and skipped; an
 // error is returned only when the file cannot be read or ctx ends.
 func (r *Runner) ReplayFile(ctx context.Context, path string) error {
-	return r.replayFile(ctx, path, source.FormatUnknown, nil)
+	return r.replayFile(ctx, path, source.FormatUnknown, nil, false)
 }
 
 // replayFile is ReplayFile with the format forced (an input's type), or
 // detected per file when it is FormatUnknown.
-// Its sources are read for the input of scope sc (nil: none).
-func (r *Runner) replayFile(ctx context.Context, path string, format source.Format, sc *inputScope) error {
+// Its sources are read for the input of scope sc (nil: none); growing
+// says the file may still be written to (a scan of procbeat run:
+// source.Options.Growing).
+func (r *Runner) replayFile(ctx context.Context, path string, format source.Format, sc *inputScope, growing bool) error {
 	opts := r.opts
 	opts.Format = format
+	opts.Growing = growing
 	if source.ArchiveKind(path) == "" {
 		return r.run(ctx, inScope(source.NewFile(path, opts), sc), true)
 	}
@@ -596,10 +599,11 @@ func (r *Runner) RunExpiry(ctx context.Context, every time.Duration) {
 
 // ReplayTogether reads files (not archives) with RunTogether, their
 // format forced (an input's type) or detected per file (FormatUnknown),
-// read for the input of scope sc (nil: none).
-func (r *Runner) ReplayTogether(ctx context.Context, paths []string, format source.Format, sc *inputScope) []error {
+// read for the input of scope sc (nil: none); growing as for replayFile.
+func (r *Runner) ReplayTogether(ctx context.Context, paths []string, format source.Format, sc *inputScope, growing bool) []error {
 	opts := r.opts
 	opts.Format = format
+	opts.Growing = growing
 	srcs := make([]source.Source, len(paths))
 	for i, p := range paths {
 		srcs[i] = inScope(source.NewFile(p, opts), sc)

@@ -157,9 +157,9 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 	}
 	var id string
 	if !o.Resume {
-		id = replayAgentID(cfg.Path.Resolve(cfg.Path.Data), log)
+		id = replayAgentID(cfg.Path.Data, log)
 	} else {
-		path := filepath.Join(cfg.Path.Resolve(cfg.Path.Data), "registry.json")
+		path := filepath.Join(cfg.Path.Data, "registry.json")
 		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 			return nil, fmt.Errorf("path.data: %w", err)
 		}
@@ -250,7 +250,7 @@ func (b *Beater) output(o Options) (pipeline.Output, string, error) {
 		}
 		oc := out.Elasticsearch.Config
 		if oc.DeadLetterPath == "" {
-			oc.DeadLetterPath = filepath.Join(b.cfg.Path.Resolve(b.cfg.Path.Data), "dead-letter.ndjson")
+			oc.DeadLetterPath = filepath.Join(b.cfg.Path.Data, "dead-letter.ndjson")
 			if err := os.MkdirAll(filepath.Dir(oc.DeadLetterPath), 0o750); err != nil {
 				return nil, "", fmt.Errorf("path.data: %w", err)
 			}

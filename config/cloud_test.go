@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/procbeat/procbeat/config"
+	"github.com/procbeat/procbeat/internal/redact"
 )
 
 func TestCloudIDAndAuth(t *testing.T) {
@@ -59,5 +60,26 @@ func TestCloudAuthMasked(t *testing.T) {
 	tree := config.MaskSecrets(map[string]any{"cloud": map[string]any{"id": "x:eQ==", "auth": "elastic:s3cr3t"}})
 	if got := tree["cloud"].(map[string]any)["auth"]; got == "elastic:s3cr3t" {
 		t.Errorf("cloud.auth shown: %v", got)
+	}
+}
+
+// Headers that carry credentials are masked by their name, whatever their
+// case; others stay readable.
+func TestCredentialHeadersMasked(t *testing.T) {
+	tree := config.MaskSecrets(map[string]any{"output": map[string]any{"elasticsearch": map[string]any{
+		"proxy_headers": map[string]any{"Proxy-Authorization": "Basic dTpw", "authorization": "Bearer t", "X-Api-Key": "k1",
+			"X-Auth-Token": "t2", "Cookie": "sid=1", "X-Request-Source": "procbeat"},
+		"headers": map[string]any{"Authorization": "ApiKey x"},
+	}}})
+	es := tree["output"].(map[string]any)["elasticsearch"].(map[string]any)
+	for section, names := range map[string][]string{"proxy_headers": {"Proxy-Authorization", "authorization", "X-Api-Key", "X-Auth-Token", "Cookie"}, "headers": {"Authorization"}} {
+		for _, name := range names {
+			if got := es[section].(map[string]any)[name]; got != redact.Mask {
+				t.Errorf("%s.%s shown: %v", section, name, got)
+			}
+		}
+	}
+	if got := es["proxy_headers"].(map[string]any)["X-Request-Source"]; got != "procbeat" {
+		t.Errorf("a plain header was masked: %v", got)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -321,18 +322,25 @@ type Path struct {
 
 // Effective fills what p leaves empty as Beats do: Home is the directory of
 // the executable exe, Config is Home, Data and Logs are Home's data and logs
-// directories, except on Windows, where they live under programData
-// (%ProgramData%\procbeat), so that an installed service keeps its state out
-// of Program Files. Relative paths are made relative to Home.
+// directories, except on Windows without a home given, where they live
+// under programData (%ProgramData%\procbeat), so that an installed binary
+// keeps its state out of Program Files; a given home holds them on every
+// system. A relative Home is made absolute once, from the working
+// directory, as Beats do; relative Config, Data and Logs are under Home.
+// Effective of an Effective result is the same result.
 func (p Path) Effective(exe, goos, programData string) Path {
-	if p.Home == "" {
+	homeGiven := p.Home != ""
+	if !homeGiven {
 		p.Home = filepath.Dir(exe)
+	}
+	if abs, err := filepath.Abs(p.Home); err == nil {
+		p.Home = abs
 	}
 	if p.Config == "" {
 		p.Config = p.Home
 	}
 	base := p.Home
-	if goos == "windows" && programData != "" {
+	if goos == "windows" && programData != "" && !homeGiven {
 		base = filepath.Join(programData, "procbeat")
 	}
 	if p.Data == "" {
@@ -395,8 +403,33 @@ func DefaultConsole() Console {
 // Read loads the file at path (when path is not empty) and merges the
 // overrides (-E flags) on top, with ${VAR} expansion from the environment.
 func Read(path string, overrides *libconfig.C) (*libconfig.C, error) {
-	var parts []*libconfig.C
+	var paths []string
 	if path != "" {
+		paths = []string{path}
+	}
+	layers, err := ReadLayers(paths, overrides)
+	if err != nil {
+		return nil, err
+	}
+	return MergeLayers(layers)
+}
+
+// Layer is one source of settings: a configuration file, named by its
+// path, or the command line (OverridesLayer).
+type Layer struct {
+	Name string
+	C    *libconfig.C
+}
+
+// OverridesLayer names the settings of -E and --path.* flags.
+const OverridesLayer = "the command line (-E, --path.*)"
+
+// ReadLayers loads the files at paths, in order, and adds overrides (when
+// not nil) last: MergeLayers gives later layers precedence, key by key,
+// as Beats merge repeated -c files and -E flags.
+func ReadLayers(paths []string, overrides *libconfig.C) ([]Layer, error) {
+	layers := make([]Layer, 0, len(paths)+1)
+	for _, path := range paths {
 		raw, err := os.ReadFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("config file: %w", err)
@@ -405,16 +438,66 @@ func Read(path string, overrides *libconfig.C) (*libconfig.C, error) {
 		if err != nil {
 			return nil, fmt.Errorf("config file %s: %w", path, err)
 		}
-		parts = append(parts, c)
+		layers = append(layers, Layer{Name: path, C: c})
 	}
 	if overrides != nil {
-		parts = append(parts, overrides)
+		layers = append(layers, Layer{Name: OverridesLayer, C: overrides})
 	}
-	merged, err := libconfig.MergeConfigs(parts...)
-	if err != nil {
-		return nil, fmt.Errorf("merging -E overrides: %w", err)
+	return layers, nil
+}
+
+// MergeLayers merges layers in order, a later layer's value of a key
+// replacing an earlier one's.
+func MergeLayers(layers []Layer) (*libconfig.C, error) {
+	merged := libconfig.NewConfig()
+	for _, l := range layers {
+		if err := merged.Merge(l.C); err != nil {
+			return nil, fmt.Errorf("merging %s: %w", l.Name, err)
+		}
 	}
 	return merged, nil
+}
+
+// SetBy is the name of the last of layers that sets key (a dotted path),
+// the one whose value holds; "" when none sets it.
+func SetBy(layers []Layer, key string) string {
+	for i := len(layers) - 1; i >= 0; i-- {
+		if has, _ := (*ucfg.Config)(layers[i].C).Has(key, -1, ucfg.PathSep(".")); has {
+			return layers[i].Name
+		}
+	}
+	return ""
+}
+
+var trailingIndexRE = regexp.MustCompile(`(\.[0-9]+)+$`)
+
+// DisabledElasticsearch explains an output.elasticsearch that cfg (decoded
+// from layers) has turned off explicitly: note names the layer that sets
+// `enabled: false`, and ignored are the section's other keys, which then
+// have no effect (-E output.elasticsearch.hosts=[...] does not turn it on).
+// note is "" when the output is on or not configured.
+func DisabledElasticsearch(layers []Layer, cfg Config) (note string, ignored []string) {
+	if es := cfg.Output.Elasticsearch; es == nil || es.Enabled {
+		return "", nil
+	}
+	const section = "output.elasticsearch."
+	for _, l := range layers {
+		for _, k := range l.C.FlattenedKeys() {
+			if !strings.HasPrefix(k, section) || k == section+"enabled" {
+				continue
+			}
+			// hosts.0 and hosts.1 are hosts.
+			k = trailingIndexRE.ReplaceAllString(k, "")
+			if !slices.Contains(ignored, k) {
+				ignored = append(ignored, k)
+			}
+		}
+	}
+	note = "output.elasticsearch.enabled: false is set in " + SetBy(layers, "output.elasticsearch.enabled")
+	if len(ignored) > 0 {
+		note += ", so " + strings.Join(ignored, ", ") + " have no effect"
+	}
+	return note + ": remove that setting or add -E output.elasticsearch.enabled=true", ignored
 }
 
 // Decode turns a raw configuration into Config: defaults first, then every
@@ -483,13 +566,14 @@ func DecodeUnchecked(raw *libconfig.C, secrets keystore.Keystore) (Config, error
 			levelHook,
 			mapstructure.StringToTimeDurationHookFunc(),
 			singleToSliceHook,
+			primitiveToStringHook,
 		),
 	})
 	if err != nil {
 		return Config{}, err
 	}
 	if err := dec.Decode(tree); err != nil {
-		return Config{}, fmt.Errorf("config: %w", err)
+		return Config{}, keyErrors(err)
 	}
 	if err := cfg.applyCloud(); err != nil {
 		return Config{}, err
@@ -502,6 +586,75 @@ func DecodeUnchecked(raw *libconfig.C, secrets keystore.Keystore) (Config, error
 	cfg.Path = cfg.Path.Effective(exe, runtime.GOOS, os.Getenv("ProgramData"))
 	return cfg, nil
 }
+
+// keyErrors rewrites mapstructure's errors to name keys as procbeat.yml
+// and Validate do: dotted paths with list indexes as path elements
+// (procbeat.inputs.4, not 'procbeat.inputs[4]'), and unknown keys at the
+// top level named as such rather than by the Go type decoded into. Each
+// error stays on its own line (errors.Join), without mapstructure's
+// "decoding failed" preamble.
+func keyErrors(err error) error {
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		errs := joined.Unwrap()
+		out := make([]error, len(errs))
+		for i, e := range errs {
+			out[i] = keyErrors(e)
+		}
+		return errors.Join(out...)
+	}
+	var de *mapstructure.DecodeError
+	if !errors.As(err, &de) {
+		return fmt.Errorf("config: %w", err)
+	}
+	// mapstructure names the root by the type decoded into.
+	key := strings.TrimPrefix(strings.TrimPrefix(de.Name(), reflect.TypeOf(Config{}).String()), ".")
+	key = listIndexRE.ReplaceAllString(key, ".$1")
+	inner := de.Unwrap()
+	var ute *mapstructure.UnconvertibleTypeError
+	if errors.As(inner, &ute) {
+		inner = fmt.Errorf("expected %s, got %s", kindName(ute.Expected.Type()), valueName(ute.Value))
+	}
+	if msg := inner.Error(); strings.HasPrefix(msg, "has invalid keys: ") {
+		inner = errors.New(strings.TrimPrefix(msg, "has "))
+	}
+	if key == "" {
+		return fmt.Errorf("top level: %w", inner)
+	}
+	return &FieldError{Key: key, Err: inner}
+}
+
+// kindName is what a setting of type t takes, in procbeat.yml's terms.
+func kindName(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	}
+	return "a section of settings"
+}
+
+// valueName describes a value that does not fit its setting.
+func valueName(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "nothing"
+	case string:
+		return fmt.Sprintf("%q", x)
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "a section of settings"
+	}
+	return fmt.Sprintf("%v", v)
+}
+
+var listIndexRE = regexp.MustCompile(`\[([0-9]+)\]`)
 
 // durationHook accepts plain numbers as seconds, as Beats does.
 func durationHook(from, to reflect.Type, data any) (any, error) {
@@ -530,6 +683,28 @@ func levelHook(from, to reflect.Type, data any) (any, error) {
 		return nil, fmt.Errorf("%q is not one of debug, info, warning, error, critical", s)
 	}
 	return l, nil
+}
+
+// primitiveToStringHook puts a number or boolean into a string setting as
+// go-ucfg does in Beats (its values' toString): YAML, -E and ${VAR}
+// expansion parse `123456` and `true` as a number and a boolean, and a
+// password, user name or namespace may well be one. Only this direction:
+// a string for a number setting stays an error naming the key.
+func primitiveToStringHook(from, to reflect.Type, data any) (any, error) {
+	if to.Kind() != reflect.String {
+		return data, nil
+	}
+	switch v := data.(type) {
+	case bool:
+		return strconv.FormatBool(v), nil
+	case int64:
+		return strconv.FormatInt(v, 10), nil
+	case uint64:
+		return strconv.FormatUint(v, 10), nil
+	case float64:
+		return fmt.Sprintf("%v", v), nil
+	}
+	return data, nil
 }
 
 // singleToSliceHook lets `hosts: "a:9200"` stand for a one-element list.
@@ -627,13 +802,13 @@ func (c *Config) Validate() error {
 	}
 	// Each output validates its own section; its keys are moved under
 	// the section's path.
-	enabled := 0
+	var enabledOutputs []string
 	if es := c.Output.Elasticsearch; es != nil && es.Enabled {
-		enabled++
+		enabledOutputs = append(enabledOutputs, "output.elasticsearch")
 		errs = append(errs, fielderr.Under("output.elasticsearch", es.Validate()))
 	}
 	if f := c.Output.File; f != nil && f.Enabled {
-		enabled++
+		enabledOutputs = append(enabledOutputs, "output.file")
 		errs = append(errs, fielderr.Under("output.file", f.Validate()))
 	}
 	if f := c.Output.File; f != nil && !validCodec(f.Codec) {
@@ -643,15 +818,17 @@ func (c *Config) Validate() error {
 		errs = append(errs, bad("output.console.codec", "%q is not one of json, car", cn.Codec))
 	}
 	if cn := c.Output.Console; cn != nil && cn.Enabled {
-		enabled++
+		enabledOutputs = append(enabledOutputs, "output.console")
 		errs = append(errs, fielderr.Under("output.console", cn.Validate()))
 	}
-	if enabled > 1 {
-		errs = append(errs, bad("output", "only one output may be enabled, %d are", enabled))
+	if len(enabledOutputs) > 1 {
+		// A section is enabled by being there: say so, as
+		// `-E output.console.pretty=true` enables the console.
+		errs = append(errs, bad("output", "only one output may be enabled, %d are: %s (an output section is enabled unless it sets enabled: false)", len(enabledOutputs), strings.Join(enabledOutputs, ", ")))
 	}
 	// Without any output section documents go to stdout; a console turned
 	// off with nothing else on would send them nowhere.
-	if cn := c.Output.Console; enabled == 0 && cn != nil && !cn.Enabled {
+	if cn := c.Output.Console; len(enabledOutputs) == 0 && cn != nil && !cn.Enabled {
 		errs = append(errs, bad("output.console.enabled", "is false and no other output is enabled: documents would go nowhere"))
 	}
 	t := c.Setup.Template
@@ -767,15 +944,15 @@ func unresolved(raw *libconfig.C, secrets keystore.Keystore) error {
 		if err == nil || len(missed) == 0 {
 			continue
 		}
-		where := "the environment"
+		where := "not set in the environment"
 		if secrets != nil {
-			where = "the keystore nor the environment"
+			where = "set neither in the keystore nor in the environment"
 		}
 		refs := make([]string, len(missed))
 		for i, m := range missed {
 			refs[i] = "${" + m + "}"
 		}
-		return &FieldError{Key: key, Err: fmt.Errorf("%s: not set in %s", strings.Join(refs, ", "), strings.Replace(where, "the keystore nor", "neither the keystore nor", 1))}
+		return &FieldError{Key: key, Err: fmt.Errorf("%s: %s", strings.Join(refs, ", "), where)}
 	}
 	return nil
 }

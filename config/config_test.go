@@ -249,6 +249,10 @@ procbeat.hosts:
 }
 
 func TestPathsDefaultAsInBeats(t *testing.T) {
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name     string
 		in       config.Path
@@ -263,9 +267,18 @@ func TestPathsDefaultAsInBeats(t *testing.T) {
 			config.Path{Home: "/opt/procbeat", Config: "/opt/procbeat", Data: "/programdata/procbeat/data", Logs: "/programdata/procbeat/logs"}},
 		{"explicit paths win on windows", config.Path{Data: "/d"}, "windows", "/programdata",
 			config.Path{Home: "/opt/procbeat", Config: "/opt/procbeat", Data: "/d", Logs: "/programdata/procbeat/logs"}},
+		{"a given home holds data and logs on windows too", config.Path{Home: "/srv/pb"}, "windows", "/programdata",
+			config.Path{Home: "/srv/pb", Config: "/srv/pb", Data: "/srv/pb/data", Logs: "/srv/pb/logs"}},
+		{"a relative home is made absolute once", config.Path{Home: "h", Data: "d"}, "linux", "",
+			config.Path{Home: filepath.Join(wd, "h"), Config: filepath.Join(wd, "h"), Data: filepath.Join(wd, "h", "d"), Logs: filepath.Join(wd, "h", "logs")}},
 	} {
-		if got := tc.in.Effective("/opt/procbeat/procbeat", tc.goos, tc.pd); got != tc.want {
+		got := tc.in.Effective("/opt/procbeat/procbeat", tc.goos, tc.pd)
+		if got != tc.want {
 			t.Errorf("%s: got %+v, want %+v", tc.name, got, tc.want)
+		}
+		// What is resolved is not resolved again.
+		if again := got.Effective("/opt/procbeat/procbeat", tc.goos, tc.pd); again != got {
+			t.Errorf("%s: applied twice: %+v, then %+v", tc.name, got, again)
 		}
 	}
 }
@@ -343,6 +356,55 @@ dead_letter_path: /tmp/dlq.ndjson
 	unpack(console, &wantConsole)
 	if !reflect.DeepEqual(*cfg.Output.Console, wantConsole) || !wantConsole.Pretty || wantConsole.BatchSize != 10 {
 		t.Errorf("output.console:\n config %+v\n go-ucfg %+v", *cfg.Output.Console, wantConsole)
+	}
+}
+
+// Numbers and booleans go into string settings as go-ucfg puts them in
+// Beats: a password of digits from the environment, an all-digit namespace
+// from -E, a tag written as a number. A string for a number stays an error.
+func TestPrimitivesDecodeIntoStrings(t *testing.T) {
+	t.Setenv("PB_PW", "123456")
+	t.Setenv("PB_USER", "true")
+	cfg, err := load(t, "output.elasticsearch:\n  username: \"${PB_USER}\"\n  password: \"${PB_PW}\"\ntags: [2024, 1.5]\n",
+		"procbeat.namespace=2024")
+	if err != nil {
+		t.Fatal(err)
+	}
+	es := cfg.Output.Elasticsearch
+	if es.Password != "123456" || es.Username != "true" || cfg.Procbeat.Namespace != "2024" ||
+		!reflect.DeepEqual(cfg.Tags, []string{"2024", "1.5"}) {
+		t.Errorf("password %q, username %q, namespace %q, tags %q", es.Password, es.Username, cfg.Procbeat.Namespace, cfg.Tags)
+	}
+	if _, err := load(t, "procbeat.tracker.max_processes: lots\n"); err == nil || !strings.Contains(err.Error(), "procbeat.tracker.max_processes") {
+		t.Errorf("a string for a number: %v", err)
+	}
+}
+
+// Errors name keys one way, as procbeat.yml spells them: dotted paths with
+// list indexes as elements, the top level as such (not a Go type), which
+// outputs are enabled when several are, and a missing ${VAR} plainly.
+func TestErrorsNameKeysOneWay(t *testing.T) {
+	for _, tc := range []struct {
+		yml       string
+		overrides []string
+		want      string
+	}{
+		{"nosuch: 1\n", nil, "top level: invalid keys: nosuch"},
+		{"procbeat.inputs: [{type: evtx, paths: [a]}, {type: evtx, paths: [b], bogus: 1}]\n", nil, "procbeat.inputs.1: invalid keys: bogus"},
+		{"procbeat.inputs: [{type: evtx, paths: [a]}, {type: [evtx]}]\n", nil, "procbeat.inputs.1.type: expected a string, got a list"},
+		{"output.file.path: /tmp/x\n", []string{"output.console.pretty=true"}, "only one output may be enabled, 2 are: output.file, output.console"},
+		{"procbeat.namespace: ${PB_SURELY_UNSET}\n", nil, "procbeat.namespace: ${PB_SURELY_UNSET}: not set in the environment"},
+	} {
+		_, err := load(t, tc.yml, tc.overrides...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: got %v, want %q", tc.yml, err, tc.want)
+			continue
+		}
+		for _, not := range []string{"config.Config", "[", "decoding failed"} {
+			if strings.Contains(err.Error(), not) {
+				t.Errorf("%q: %q in %v", tc.yml, not, err)
+			}
+		}
 	}
 }
 

@@ -60,3 +60,42 @@ func TestREADMEReplayConfigLoads(t *testing.T) {
 		t.Fatalf("README config: %+v", cfg)
 	}
 }
+
+// TestShippedConfigAndREADMEShipCommand: the packaged procbeat.yml leaves
+// documents on stdout, and README's "To ship into Elasticsearch" settings
+// (hosts and api_key on the command line) turn output.elasticsearch on
+// with it, as in Beats.
+func TestShippedConfigAndREADMEShipCommand(t *testing.T) {
+	shipped, err := os.ReadFile("../procbeat.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := load(t, string(shipped))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Output.Elasticsearch != nil || cfg.Output.File != nil || cfg.Output.Console != nil {
+		t.Fatalf("the shipped file configures an output: %+v", cfg.Output)
+	}
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, cmd, _ := strings.Cut(string(readme), "To ship into Elasticsearch:\n\n```sh\n")
+	line, _, _ := strings.Cut(cmd, "\n")
+	var overrides []string
+	for _, f := range strings.Split(line, " -E ")[1:] {
+		f, _, _ = strings.Cut(f, " collection/")
+		overrides = append(overrides, strings.Trim(strings.TrimSpace(f), "'"))
+	}
+	if len(overrides) != 2 {
+		t.Fatalf("README's command %q: -E settings %q", line, overrides)
+	}
+	cfg, err = load(t, string(shipped), overrides...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if es := cfg.Output.Elasticsearch; es == nil || !es.Enabled || len(es.Hosts) != 1 || es.APIKey == "" {
+		t.Fatalf("README's settings do not turn output.elasticsearch on: %+v", es)
+	}
+}

@@ -29,11 +29,11 @@ func TestValidateNamesTheBadKey(t *testing.T) {
 		{"verification mode strict", func(c *Config) { c.SSL.VerificationMode = VerifyStrict }, ""},
 		{"verification mode certificate", func(c *Config) { c.SSL.VerificationMode = VerifyCertificate }, ""},
 		{"protocols", func(c *Config) { c.SSL.SupportedProtocols = []string{"TLSv1.2", "TLSv1.3"} }, ""},
-		{"bad protocol", func(c *Config) { c.SSL.SupportedProtocols = []string{"TLSv1.3", "SSLv3"} }, "output.elasticsearch.ssl.supported_protocols[1]"},
+		{"bad protocol", func(c *Config) { c.SSL.SupportedProtocols = []string{"TLSv1.3", "SSLv3"} }, "output.elasticsearch.ssl.supported_protocols.1"},
 		{"cipher suite", func(c *Config) { c.SSL.CipherSuites = []string{"ECDHE-RSA-AES-256-GCM-SHA384"} }, ""},
-		{"bad cipher suite", func(c *Config) { c.SSL.CipherSuites = []string{"RC4-FOREVER"} }, "output.elasticsearch.ssl.cipher_suites[0]"},
+		{"bad cipher suite", func(c *Config) { c.SSL.CipherSuites = []string{"RC4-FOREVER"} }, "output.elasticsearch.ssl.cipher_suites.0"},
 		{"curve", func(c *Config) { c.SSL.CurveTypes = []string{"P-256", "X25519"} }, ""},
-		{"bad curve", func(c *Config) { c.SSL.CurveTypes = []string{"P-1"} }, "output.elasticsearch.ssl.curve_types[0]"},
+		{"bad curve", func(c *Config) { c.SSL.CurveTypes = []string{"P-1"} }, "output.elasticsearch.ssl.curve_types.0"},
 		{"renegotiation", func(c *Config) { c.SSL.Renegotiation = "once" }, ""},
 		{"bad renegotiation", func(c *Config) { c.SSL.Renegotiation = "always" }, "output.elasticsearch.ssl.renegotiation"},
 		{"certificate without key", func(c *Config) { c.SSL.Certificate = "c.pem" }, "output.elasticsearch.ssl.key"},
@@ -47,7 +47,7 @@ func TestValidateNamesTheBadKey(t *testing.T) {
 		{"fingerprint with colons", func(c *Config) {
 			c.SSL.CATrustedFingerprint = strings.Repeat("ab:", 31) + "ab"
 		}, ""},
-		{"empty CA file", func(c *Config) { c.SSL.CertificateAuthorities = []string{" "} }, "output.elasticsearch.ssl.certificate_authorities[0]"},
+		{"empty CA file", func(c *Config) { c.SSL.CertificateAuthorities = []string{" "} }, "output.elasticsearch.ssl.certificate_authorities.0"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := DefaultConfig()
@@ -158,7 +158,7 @@ func TestUnpackTLSAndProxyWithUcfg(t *testing.T) {
 		c.SSL.SupportedProtocols[0] != "TLSv1.3" || c.ProxyURL != "socks5://proxy:1080" || c.ProxyHeaders["X-Case"] != "17" {
 		t.Errorf("unpacked %+v", c)
 	}
-	if _, err := unpackUcfg(t, map[string]any{"ssl": map[string]any{"curve_types": []string{"P-1"}}}); err == nil || !strings.Contains(err.Error(), "ssl.curve_types[0]") {
-		t.Errorf("bad curve: err = %v, want one naming ssl.curve_types[0]", err)
+	if _, err := unpackUcfg(t, map[string]any{"ssl": map[string]any{"curve_types": []string{"P-1"}}}); err == nil || !strings.Contains(err.Error(), "ssl.curve_types.0") {
+		t.Errorf("bad curve: err = %v, want one naming ssl.curve_types.0", err)
 	}
 }

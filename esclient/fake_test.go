@@ -198,8 +198,8 @@ func colonHex(b []byte) string {
 func TestNewRejectsMissingCAFile(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.SSL.CertificateAuthorities = []string{filepath.Join(t.TempDir(), "missing.pem")}
-	if _, err := New(cfg); err == nil || !strings.Contains(err.Error(), "ssl.certificate_authorities[0]") {
-		t.Errorf("err = %v, want one naming ssl.certificate_authorities[0]", err)
+	if _, err := New(cfg); err == nil || !strings.Contains(err.Error(), "ssl.certificate_authorities.0") {
+		t.Errorf("err = %v, want one naming ssl.certificate_authorities.0", err)
 	}
 }
 

@@ -118,7 +118,7 @@ func (s SSLConfig) toCommon() (*tlscommon.Config, error) {
 	}
 	for i, f := range s.CertificateAuthorities {
 		if strings.TrimSpace(f) == "" {
-			return nil, fmt.Errorf("%scertificate_authorities[%d]: empty file name", sslKey, i)
+			return nil, fmt.Errorf("%scertificate_authorities.%d: empty file name", sslKey, i)
 		}
 	}
 	switch err := c.Certificate.Validate(); {
@@ -147,10 +147,10 @@ func unpackEach[T any, P unpacker[T]](key string, in []string) ([]T, error) {
 	for i, s := range in {
 		p := P(&out[i])
 		if err := p.Unpack(s); err != nil {
-			return nil, fmt.Errorf("%s%s[%d]: %w", sslKey, key, i, err)
+			return nil, fmt.Errorf("%s%s.%d: %w", sslKey, key, i, err)
 		}
 		if err := p.Validate(); err != nil {
-			return nil, fmt.Errorf("%s%s[%d]: %w", sslKey, key, i, err)
+			return nil, fmt.Errorf("%s%s.%d: %w", sslKey, key, i, err)
 		}
 	}
 	return out, nil
@@ -169,7 +169,7 @@ func loadTLS(s SSLConfig, log *logp.Logger) (*tlscommon.TLSConfig, error) {
 	}
 	for i, ca := range common.CAs {
 		if _, errs := tlscommon.LoadCertificateAuthorities([]string{ca}, logp.NewNopLogger()); len(errs) > 0 {
-			return nil, fmt.Errorf("%scertificate_authorities[%d]: %w", sslKey, i, errors.Join(errs...))
+			return nil, fmt.Errorf("%scertificate_authorities.%d: %w", sslKey, i, errors.Join(errs...))
 		}
 	}
 	if _, err := tlscommon.LoadCertificate(&common.Certificate, logp.NewNopLogger()); err != nil {

@@ -165,8 +165,8 @@ func TestTLSFileErrorsNameTheKey(t *testing.T) {
 		ssl  SSLConfig
 		want string
 	}{
-		{"missing CA", SSLConfig{CertificateAuthorities: []string{ca.File, filepath.Join(dir, "nope.pem")}}, "output.elasticsearch.ssl.certificate_authorities[1]:"},
-		{"CA not PEM", SSLConfig{CertificateAuthorities: []string{notPEM}}, "output.elasticsearch.ssl.certificate_authorities[0]:"},
+		{"missing CA", SSLConfig{CertificateAuthorities: []string{ca.File, filepath.Join(dir, "nope.pem")}}, "output.elasticsearch.ssl.certificate_authorities.1:"},
+		{"CA not PEM", SSLConfig{CertificateAuthorities: []string{notPEM}}, "output.elasticsearch.ssl.certificate_authorities.0:"},
 		{"missing certificate", SSLConfig{Certificate: filepath.Join(dir, "nope.crt"), Key: client.KeyFile}, "output.elasticsearch.ssl.certificate"},
 		{"wrong passphrase", SSLConfig{Certificate: client.CertFile, Key: enc, KeyPassphrase: "wrong"}, "output.elasticsearch.ssl.certificate"},
 		{"key of another certificate", SSLConfig{Certificate: ca.File, Key: client.KeyFile}, "output.elasticsearch.ssl.certificate"},

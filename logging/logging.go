@@ -101,9 +101,10 @@ func NewLeveled(cfg config.Logging, paths config.Path, o Options) (*logp.Logger,
 		}
 		ws = zapcore.Lock(zapcore.AddSync(w))
 	case cfg.ToFiles:
-		// path.logs unless logging.files.path says otherwise (relative
-		// to path.home, as every relative path is).
-		dir := paths.Resolve(paths.Logs)
+		// path.logs (resolved already: config.Path.Effective) unless
+		// logging.files.path says otherwise (relative to path.home, as
+		// every relative path is).
+		dir := paths.Logs
 		if cfg.Files.Path != "" {
 			dir = paths.Resolve(cfg.Files.Path)
 		}

@@ -31,7 +31,7 @@ func TestPrintErrorOneLinePerProblem(t *testing.T) {
 // TestMainPrintsErrorLines: procbeat itself prints a configuration error of
 // several lines on several lines.
 func TestMainPrintsErrorLines(t *testing.T) {
-	cmd := exec.Command(os.Args[0], "replay", "--path.data", t.TempDir(), "-E", "procbeat.nosuch=1", "../../testdata/sample/sample.xml")
+	cmd := exec.Command(os.Args[0], "replay", "--path.data", t.TempDir(), "-E", "procbeat.namespace=Not-Valid", "-E", "procbeat.scan_frequency=0s", "../../testdata/sample/sample.xml")
 	cmd.Env = append(os.Environ(), "PROCBEAT_TEST_MAIN=1")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -40,7 +40,7 @@ func TestMainPrintsErrorLines(t *testing.T) {
 	if !errors.As(err, &ex) || ex.ExitCode() != 1 {
 		t.Fatalf("exit: %v\n%s", err, stderr.String())
 	}
-	if strings.Contains(stderr.String(), `\n`) || !strings.Contains(stderr.String(), "\n  'procbeat' has invalid keys: nosuch\n") {
+	if strings.Contains(stderr.String(), `\n`) || !strings.Contains(stderr.String(), "\n  procbeat.scan_frequency: must be at least 1s, got 0s\n") {
 		t.Errorf("stderr:\n%s", stderr.String())
 	}
 }

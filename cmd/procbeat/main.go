@@ -21,9 +21,11 @@ import (
 
 // globals are the Beats-style flags every subcommand shares.
 type globals struct {
-	configFile string
-	overrides  *libconfig.SettingsFlag
-	toStderr   bool
+	// configFiles are the -c files, merged in order as in Beats (a later
+	// file's value of a key wins).
+	configFiles []string
+	overrides   *libconfig.SettingsFlag
+	toStderr    bool
 	// paths are --path.home, --path.config, --path.data and --path.logs.
 	paths config.Path
 	// strictPerms refuses a configuration file others may write to.
@@ -33,6 +35,12 @@ type globals struct {
 	configNote string
 	// debugSelectors are the -d values: debug logging for those components.
 	debugSelectors []string
+	// overrideArgs are the -E values as given, for a command line that
+	// passes them on (service install).
+	overrideArgs []string
+	// layers are the files and overrides the configuration was last read
+	// from, to say which of them set what (config.SetBy).
+	layers []config.Layer
 }
 
 // exitError carries a process exit status without printing anything more.
@@ -77,10 +85,10 @@ func newRoot() *cobra.Command {
 		SilenceErrors: true,
 	}
 	pf := root.PersistentFlags()
-	pf.StringVarP(&g.configFile, "c", "c", "procbeat.yml", "configuration file")
+	pf.StringArrayVarP(&g.configFiles, "c", "c", []string{"procbeat.yml"}, "configuration file, relative to path.config; repeatable: the files are merged in order, a later file's value of a key winning")
 	// With no subcommand, procbeat runs, as Beats do.
 	root.RunE = func(cmd *cobra.Command, args []string) error { return newRunCmd(g).RunE(cmd, args) }
-	pf.VarP(g.overrides, "E", "E", "configuration override (key=value), repeatable")
+	pf.VarP(recordedSettings{g.overrides, &g.overrideArgs}, "E", "E", "configuration override (key=value), repeatable")
 	pf.BoolVarP(&g.toStderr, "e", "e", false, "log to stderr instead of files")
 	pf.StringVar(&g.paths.Home, "path.home", "", "home path (default: the directory of the procbeat binary)")
 	pf.StringVar(&g.paths.Config, "path.config", "", "configuration path (default: path.home)")
@@ -99,7 +107,7 @@ func newRoot() *cobra.Command {
 		newQueryCmd(g),
 		newEVTXCmd(),
 		newKeystoreCmd(g),
-		newServiceCmd(),
+		newServiceCmd(g),
 	)
 	return root
 }
@@ -131,27 +139,11 @@ func (g *globals) decode(cmd *cobra.Command) (config.Config, error) {
 	return config.DecodeUnchecked(raw, ks)
 }
 
-// raw reads the configuration file and the overrides. -c is relative to
-// path.config, as in Beats; the default file may be absent (the defaults and
-// -E settings apply, and the log says so), an explicit one may not.
+// raw reads the configuration files and the overrides. -c is relative to
+// path.config, as in Beats, which --path.* and -E path.* settings move
+// alike; the default file may be absent (the defaults and -E settings
+// apply, and the log says so), an explicit one may not.
 func (g *globals) raw(cmd *cobra.Command) (*libconfig.C, error) {
-	path, err := g.configPath()
-	if err != nil {
-		return nil, err
-	}
-	g.configNote = ""
-	st, err := os.Stat(path)
-	switch {
-	case err != nil && !cmd.Flags().Changed("c") && errors.Is(err, os.ErrNotExist):
-		g.configNote = "no configuration file " + path + ": using the defaults and -E settings"
-		path = ""
-	case err != nil:
-		return nil, fmt.Errorf("config file: %w", err)
-	case g.strictPerms:
-		if err := config.CheckPermissions(path, st); err != nil {
-			return nil, err
-		}
-	}
 	overrides := g.overrides.Config()
 	if flags := g.pathSettings(); flags != nil {
 		merged, err := libconfig.MergeConfigs(overrides, flags)
@@ -160,20 +152,70 @@ func (g *globals) raw(cmd *cobra.Command) (*libconfig.C, error) {
 		}
 		overrides = merged
 	}
-	return config.Read(path, overrides)
+	paths, configDir, err := g.configPaths(overrides)
+	if err != nil {
+		return nil, err
+	}
+	// path.config is where the files were looked for, whatever else
+	// says otherwise: export config shows that.
+	if overrides, err = libconfig.MergeConfigs(overrides, libconfig.MustNewConfigFrom(map[string]any{"path.config": configDir})); err != nil {
+		return nil, err
+	}
+	g.configNote = ""
+	files := make([]string, 0, len(paths))
+	for _, path := range paths {
+		st, err := os.Stat(path)
+		switch {
+		case err != nil && !cmd.Flags().Changed("c") && errors.Is(err, os.ErrNotExist):
+			g.configNote = "no configuration file " + path + ": using the defaults and -E settings"
+			continue
+		case err != nil:
+			return nil, fmt.Errorf("config file: %w", err)
+		case g.strictPerms:
+			if err := config.CheckPermissions(path, st); err != nil {
+				return nil, err
+			}
+		}
+		files = append(files, path)
+	}
+	layers, err := config.ReadLayers(files, overrides)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range layers[:len(layers)-1] {
+		// Empty is the default, as procbeat.reference.yml writes it.
+		if v, err := l.C.String("path.config", -1); err == nil && v != "" {
+			return nil, fmt.Errorf("%s: path.config: the configuration files are found before they are read, so a file cannot move them: give --path.config or -E path.config= instead", l.Name)
+		}
+	}
+	g.layers = layers
+	return config.MergeLayers(layers)
 }
 
-// configPath is -c resolved against path.config.
-func (g *globals) configPath() (string, error) {
-	if filepath.IsAbs(g.configFile) {
-		return g.configFile, nil
+// configPaths are the -c files resolved against path.config (dir), which
+// the command line's path settings (-E path.home=, --path.config, ...)
+// decide: a file cannot say where it is itself.
+func (g *globals) configPaths(overrides *libconfig.C) (files []string, dir string, err error) {
+	var sel struct {
+		Path config.Path `config:"path"`
+	}
+	if err := overrides.Unpack(&sel); err != nil {
+		return nil, "", fmt.Errorf("path settings: %w", err)
 	}
 	exe, err := os.Executable()
 	if err != nil {
-		return "", fmt.Errorf("path.home: locating the procbeat binary: %w", err)
+		return nil, "", fmt.Errorf("path.home: locating the procbeat binary: %w", err)
 	}
-	paths := g.paths.Effective(exe, runtime.GOOS, os.Getenv("ProgramData"))
-	return filepath.Join(paths.Config, g.configFile), nil
+	paths := sel.Path.Effective(exe, runtime.GOOS, os.Getenv("ProgramData"))
+	out := make([]string, len(g.configFiles))
+	for i, f := range g.configFiles {
+		if filepath.IsAbs(f) {
+			out[i] = f
+		} else {
+			out[i] = filepath.Join(paths.Config, f)
+		}
+	}
+	return out, paths.Config, nil
 }
 
 // pathSettings turns the --path.* flags into settings that override the
@@ -213,6 +255,9 @@ func (g *globals) loadWithLogger(cmd *cobra.Command, foreground bool) (config.Co
 	}
 	if g.configNote != "" {
 		log.Info(g.configNote)
+	}
+	if note, ignored := config.DisabledElasticsearch(g.layers, cfg); len(ignored) > 0 {
+		log.Warn(note)
 	}
 	applyMemoryLimit(cfg)
 	stopFloor := applyHeapFloor()

@@ -25,7 +25,7 @@ func writeConfig(t *testing.T, body string) string {
 
 func TestTestConfigNamesTheKeyPath(t *testing.T) {
 	for name, tc := range map[string]struct{ body, want string }{
-		"misspelled key":            {"output:\n  elasticsearch:\n    hostz: [\"localhost:9200\"]\n", "output.elasticsearch' has invalid keys: hostz"},
+		"misspelled key":            {"output:\n  elasticsearch:\n    hostz: [\"localhost:9200\"]\n", "output.elasticsearch: invalid keys: hostz"},
 		"wrong type":                {"procbeat:\n  tracker:\n    max_processes: many\n", "procbeat.tracker.max_processes"},
 		"invalid value":             {"procbeat:\n  namespace: Not-Valid\n", "procbeat.namespace"},
 		"negative shutdown_timeout": {"shutdown_timeout: -1s\n", "shutdown_timeout: must not be negative"},

@@ -6,9 +6,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/procbeat/procbeat/config"
 )
 
 // The Windows service. `procbeat service install|uninstall|start|stop|status`
@@ -51,16 +55,98 @@ func serviceHome(getenv func(string) string) string {
 	return filepath.Join(pd, ServiceName)
 }
 
-// serviceArgs is the command line the service runs: `run` with the
-// configuration and home under dir.
-func serviceArgs(home, configFile string) []string {
-	if configFile == "" {
-		configFile = filepath.Join(home, "procbeat.yml")
-	}
-	return []string{"run", "-c", configFile, "-E", "path.home=" + home}
+// serviceSettings are what `service install` was given: its own --home
+// and --config, and the global flags, which the service's command line
+// carries.
+type serviceSettings struct {
+	home, config string // --home, --config
+	// configFiles are -c's files when -c was given.
+	configFiles []string
+	// overrides are the -E values as given.
+	overrides []string
+	// paths are --path.*.
+	paths config.Path
+	// debug are the -d selectors.
+	debug []string
+	// noStrictPerms is --strict.perms=false.
+	noStrictPerms bool
+	// toStderr is -e, which a service cannot honour: it has no stderr.
+	toStderr bool
 }
 
-func newServiceCmd() *cobra.Command {
+// serviceArgs is the command line the service runs: `run` with the
+// configuration files (default procbeat.yml in path.config, which is the
+// home unless --path.config says otherwise; relative files under it), the
+// home (default %ProgramData%\procbeat), and the other global flags given
+// to install, so that none is accepted and dropped. Settings given two
+// ways (--home and --path.home, --config and -c, -E path.*) are refused.
+func serviceArgs(s serviceSettings, getenv func(string) string) (home string, configFiles, args []string, err error) {
+	switch {
+	case s.toStderr:
+		return "", nil, nil, errors.New("service install: -e cannot apply to a service, which has no stderr: set logging.* (the logs go to path.logs)")
+	case s.home != "" && s.paths.Home != "" && s.home != s.paths.Home:
+		return "", nil, nil, fmt.Errorf("service install: --home %s and --path.home %s disagree: give one", s.home, s.paths.Home)
+	case s.config != "" && len(s.configFiles) > 0:
+		return "", nil, nil, errors.New("service install: give the configuration with --config or with -c, not both")
+	}
+	for _, o := range s.overrides {
+		if key, _, _ := strings.Cut(o, "="); key == "path" || strings.HasPrefix(strings.TrimSpace(key), "path.") {
+			return "", nil, nil, fmt.Errorf("service install: -E %s: give the service's paths with --home and --path.config, --path.data, --path.logs", o)
+		}
+	}
+	home = s.home
+	if home == "" {
+		home = s.paths.Home
+	}
+	if home == "" {
+		home = serviceHome(getenv)
+	}
+	// A service starts in the system directory: a relative home is the
+	// installer's working directory's.
+	if abs, aerr := filepath.Abs(home); aerr == nil {
+		home = abs
+	}
+	configDir := home
+	if c := s.paths.Config; c != "" {
+		configDir = c
+		if !filepath.IsAbs(c) {
+			configDir = filepath.Join(home, c)
+		}
+	}
+	configFiles = slices.Clone(s.configFiles)
+	if s.config != "" {
+		configFiles = []string{s.config}
+	}
+	if len(configFiles) == 0 {
+		configFiles = []string{"procbeat.yml"}
+	}
+	args = []string{"run"}
+	for i, f := range configFiles {
+		if !filepath.IsAbs(f) {
+			f = filepath.Join(configDir, f)
+		}
+		configFiles[i] = f
+		args = append(args, "-c", f)
+	}
+	args = append(args, "-E", "path.home="+home)
+	for _, p := range []struct{ flag, value string }{{"--path.config", s.paths.Config}, {"--path.data", s.paths.Data}, {"--path.logs", s.paths.Logs}} {
+		if p.value != "" {
+			args = append(args, p.flag, p.value)
+		}
+	}
+	for _, o := range s.overrides {
+		args = append(args, "-E", o)
+	}
+	for _, d := range s.debug {
+		args = append(args, "-d", d)
+	}
+	if s.noStrictPerms {
+		args = append(args, "--strict.perms=false")
+	}
+	return home, configFiles, args, nil
+}
+
+func newServiceCmd(g *globals) *cobra.Command {
 	cmd := group(&cobra.Command{
 		Use:   "service",
 		Short: "Manage procbeat's Windows service (Windows only)",
@@ -75,30 +161,35 @@ drains and flushes events in flight, as SIGTERM does for procbeat run.`,
 		Short: "Register the service (automatic start, restart on failure)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			settings := serviceSettings{home: home, config: configFile, overrides: g.overrideArgs, paths: g.paths,
+				debug: g.debugSelectors, noStrictPerms: !g.strictPerms, toStderr: g.toStderr}
+			if cmd.Flags().Changed("c") {
+				settings.configFiles = g.configFiles
+			}
+			svcHome, configFiles, args, err := serviceArgs(settings, os.Getenv)
+			if err != nil {
+				return err
+			}
 			sc, err := newServiceControl()
 			if err != nil {
 				return err
 			}
-			if home == "" {
-				home = serviceHome(os.Getenv)
-			}
-			if err := os.MkdirAll(home, 0o750); err != nil {
+			if err := os.MkdirAll(svcHome, 0o750); err != nil {
 				return fmt.Errorf("service home: %w", err)
 			}
 			exe, err := os.Executable()
 			if err != nil {
 				return err
 			}
-			args := serviceArgs(home, configFile)
 			if err := sc.Install(exe, args); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "installed service %s: %s %q\nput the configuration in %s, then: procbeat service start\n", ServiceName, exe, args, args[2])
+			fmt.Fprintf(cmd.OutOrStdout(), "installed service %s: %s %q\nput the configuration in %s, then: procbeat service start\n", ServiceName, exe, args, strings.Join(configFiles, ", "))
 			return nil
 		},
 	}
-	install.Flags().StringVar(&home, "home", "", `service home (default %ProgramData%\procbeat)`)
-	install.Flags().StringVar(&configFile, "config", "", `configuration file (default <home>\procbeat.yml)`)
+	install.Flags().StringVar(&home, "home", "", `service home (default %ProgramData%\procbeat; --path.home too)`)
+	install.Flags().StringVar(&configFile, "config", "", `configuration file (default <home>\procbeat.yml; -c too, repeatable); -E, --path.*, -d and --strict.perms are passed to the service`)
 	simple := func(use, short string, f func(serviceControl) (string, error)) *cobra.Command {
 		return &cobra.Command{Use: use, Short: short, Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
 			sc, err := newServiceControl()

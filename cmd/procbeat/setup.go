@@ -19,6 +19,10 @@ func (g *globals) loadES(cmd *cobra.Command) (config.Config, esclient.Config, er
 	if err != nil {
 		return config.Config{}, esclient.Config{}, err
 	}
+	if note, _ := config.DisabledElasticsearch(g.layers, cfg); note != "" {
+		// The section is there but off: say where, not "set it".
+		return config.Config{}, esclient.Config{}, fmt.Errorf("this command needs output.elasticsearch: %s", note)
+	}
 	if cfg.Output.Elasticsearch == nil || !cfg.Output.Elasticsearch.Enabled {
 		return config.Config{}, esclient.Config{}, errNoElasticsearch
 	}

@@ -49,3 +49,25 @@ func agentID(dataDir string, log monitoring.Logger) (string, error) {
 	}
 	return meta.UUID, nil
 }
+
+// replayAgentID is agent.id for a run that keeps no checkpoints (replay
+// without --resume): the installation's, as every run's documents carry
+// it (Elastic Security's process tree asks for a process's events by its
+// agent.id). Such a run needs nothing else of path.data, so one that
+// cannot be written (a read-only installation) leaves agent.id out with
+// a warning instead of refusing to replay.
+func replayAgentID(dataDir string, log monitoring.Logger) string {
+	if dataDir == "" {
+		return "" // a configuration that did not go through path defaults (tests)
+	}
+	err := os.MkdirAll(dataDir, 0o750)
+	var id string
+	if err == nil {
+		id, err = agentID(dataDir, log)
+	}
+	if err != nil {
+		log.Warnf("documents carry no agent.id: path.data: %v", err)
+		return ""
+	}
+	return id
+}

@@ -2,8 +2,10 @@ package beater
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -87,4 +89,70 @@ func (l *errorsLogger) Errorf(f string, a ...any) {
 	l.mu.Lock()
 	l.errs = append(l.errs, fmt.Sprintf(f, a...))
 	l.mu.Unlock()
+}
+
+// A replay that keeps no checkpoints still carries the installation's
+// agent.id, the one in path.data/meta.json; where path.data cannot be
+// written, it replays without agent.id and says why.
+func TestReplayWithoutResumeCarriesAgentID(t *testing.T) {
+	sample := filepath.Join("..", "testdata", "sample", "sample.xml")
+	replay := func(data string) ([]string, *recordLogger) {
+		t.Helper()
+		cfg := config.Default()
+		cfg.Path.Data = data
+		out := &bodyOutput{}
+		log := &recordLogger{}
+		b, err := NewWithOutput(context.Background(), cfg, log, out, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.Replay(context.Background(), []string{sample}); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if len(out.bodies) != 14 {
+			t.Fatalf("%d documents, want 14", len(out.bodies))
+		}
+		return out.bodies, log
+	}
+
+	data := filepath.Join(t.TempDir(), "data")
+	docs, _ := replay(data)
+	raw, err := os.ReadFile(filepath.Join(data, "meta.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var meta struct{ UUID string }
+	if err := json.Unmarshal(raw, &meta); err != nil || len(meta.UUID) != 36 {
+		t.Fatalf("meta.json %s: %v", raw, err)
+	}
+	want := `"agent":{"id":"` + meta.UUID + `"`
+	for i, d := range docs {
+		if !strings.Contains(d, want) {
+			t.Fatalf("document %d lacks %s: %s", i+1, want, d)
+		}
+	}
+	// The next run keeps the id, and writes no registry: it resumes nothing.
+	again, _ := replay(data)
+	if !strings.Contains(again[0], want) {
+		t.Errorf("second run: %s, want %s", again[0], want)
+	}
+	if _, err := os.Stat(filepath.Join(data, "registry.json")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("registry.json: %v, want none without --resume", err)
+	}
+
+	// path.data under a regular file cannot be made.
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	docs, log := replay(filepath.Join(file, "data"))
+	if strings.Contains(docs[0], `"agent":{"id"`) {
+		t.Errorf("agent.id without a path.data: %s", docs[0])
+	}
+	if len(log.lines) == 0 || !strings.Contains(strings.Join(log.lines, "\n"), "WARN documents carry no agent.id: path.data: ") {
+		t.Errorf("log %q: want a warning that agent.id is left out", log.lines)
+	}
 }

@@ -152,7 +152,9 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 		return nil, err
 	}
 	var id string
-	if o.Resume {
+	if !o.Resume {
+		id = replayAgentID(cfg.Path.Resolve(cfg.Path.Data), log)
+	} else {
 		path := filepath.Join(cfg.Path.Resolve(cfg.Path.Data), "registry.json")
 		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 			return nil, fmt.Errorf("path.data: %w", err)

@@ -1,6 +1,8 @@
 package beater_test
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -255,6 +257,48 @@ func TestMergeTwoLogsAnyOrder(t *testing.T) {
 	if merged != 2*5 {
 		t.Errorf("%d merged documents, want 10 (5 processes logged by both)", merged)
 	}
+}
+
+// An archive is read as its extracted files are: its members are peeked
+// at for the hosts that log both Sysmon and Security, so that one export
+// holding both logs (as the OTRF datasets ship them, zipped) gives merged
+// documents from the zip as from the file.
+func TestMergeInsideArchive(t *testing.T) {
+	dir := t.TempDir()
+	sysPath, secPath, procs := twinLogs(t, dir)
+	var both []byte
+	for _, p := range []string{sysPath, secPath} {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		both = append(both, b...)
+	}
+	plain := filepath.Join(t.TempDir(), "both.xml")
+	if err := os.WriteFile(plain, both, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var zb bytes.Buffer
+	zw := zip.NewWriter(&zb)
+	w, err := zw.Create("logs/both.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(both); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	zipped := filepath.Join(t.TempDir(), "both.zip")
+	if err := os.WriteFile(zipped, zb.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	want := replayBodies(t, true, plain)
+	if len(want) != 2*len(procs) {
+		t.Fatalf("the file gives %d documents for %d processes, want one start and one end each", len(want), len(procs))
+	}
+	sameDocs(t, "replay of the zip against its file", replayBodies(t, true, zipped), want)
 }
 
 // merge_sources: false keeps today's documents, the Security ones on the

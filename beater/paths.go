@@ -88,7 +88,8 @@ func expandPaths(args []string, format source.Format, fsys walkFS, pp pathProble
 	var out []string
 	for _, a := range args {
 		matches := []string{a}
-		if strings.ContainsAny(a, "*?[") {
+		glob := strings.ContainsAny(a, "*?[")
+		if glob {
 			m, err := filepath.Glob(a)
 			if err != nil {
 				return out, fmt.Errorf("pattern %q: %w", a, err)
@@ -101,6 +102,11 @@ func expandPaths(args []string, format source.Format, fsys walkFS, pp pathProble
 		for _, p := range matches {
 			st, err := fsys.Stat(p)
 			switch {
+			case err != nil && glob:
+				// A match the pattern found but that cannot be used (a
+				// dangling link, a file gone since) is one bad entry of
+				// many, as in a directory walk.
+				pp.errorf(p, fmt.Errorf("%s: %w", p, unwrapPath(err)))
 			case err != nil:
 				// A path named on the command line that is not there is a
 				// mistake to fix before anything is read.

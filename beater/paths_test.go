@@ -85,6 +85,21 @@ func TestWalkGoesOnPastUnreadableEntries(t *testing.T) {
 		!strings.Contains(joined, "dangling.evtx: no such file") || !strings.Contains(joined, "loop.json: too many levels") {
 		t.Errorf("errors %q", errs)
 	}
+	// A pattern's matches are entries of a walk too: the dangling link
+	// and the loop it matches are reported, and the rest still listed.
+	errs = nil
+	paths, err = expandPaths([]string{filepath.Join(dir, "*")}, source.FormatUnknown, osWalkFS{},
+		pathProblems{errorf: func(_ string, e error) { errs = append(errs, e.Error()) }, skipf: func(e error) { skips = append(skips, e.Error()) }})
+	if err != nil {
+		t.Fatalf("pattern: %v", err)
+	}
+	if !slices.Contains(paths, filepath.Join(dir, "a.xml")) || !slices.Contains(paths, filepath.Join(sub, "b.xml")) {
+		t.Errorf("pattern's paths %v", paths)
+	}
+	joined = strings.Join(errs, "\n")
+	if len(errs) != 3 || !strings.Contains(joined, "dangling.evtx: no such file") || !strings.Contains(joined, "loop.json: too many levels") {
+		t.Errorf("pattern's errors %q", errs)
+	}
 	// Without the denial the subdirectory's export is listed too.
 	paths, _ = ExpandPaths([]string{dir})
 	if len(paths) != 2 {

@@ -119,7 +119,10 @@ func NewRunner(o RunnerOptions) (*Runner, error) {
 // sourceOptions are the file sources' settings from the configuration.
 func sourceOptions(cfg config.Config) source.Options {
 	a := cfg.Procbeat.Archives
-	return source.Options{Archive: source.ArchiveLimits{MaxBytes: a.MaxUncompressedBytes, MaxRatio: a.MaxRatio, MaxDepth: a.MaxDepth}}
+	o := source.Options{Archive: source.ArchiveLimits{MaxBytes: a.MaxUncompressedBytes, MaxRatio: a.MaxRatio, MaxDepth: a.MaxDepth}}
+	// Validate refused a timezone that does not load.
+	o.Decode.Location, _ = cfg.Procbeat.Location()
+	return o
 }
 
 // SourceID is the identity a file's checkpoint is kept under: its cleaned
@@ -448,8 +451,11 @@ const declarePeek = 256
 // log read before the Security log of the same machine (or after it)
 // waits for its twins, while a host that logs only one of them holds
 // nothing back. It returns the files with records of a host that logs
-// both, to be read together (RunTogether). Archives are not peeked into;
-// unreadable files are reported when they are read.
+// both, to be read together (RunTogether). An archive's members are
+// peeked at as files are (a collection zipped is read as it is
+// extracted), but an archive is read in one pass, so it is never among
+// the files read together; unreadable files are reported when they are
+// read.
 func (r *Runner) Declare(ctx context.Context, paths []string, format source.Format) (together []string) {
 	if r.merger == nil {
 		return nil
@@ -461,14 +467,12 @@ func (r *Runner) Declare(ctx context.Context, paths []string, format source.Form
 	type hostProvider struct{ host, provider string }
 	seen := map[hostProvider]bool{}
 	hostsOf := make([]map[string]bool, len(paths))
-	for i, path := range paths {
-		if ctx.Err() != nil || source.ArchiveKind(path) != "" {
-			continue
-		}
-		rd, err := source.NewFile(path, opts).Open(ctx, source.Position{})
+	peek := func(i int, src source.Source) {
+		rd, err := src.Open(ctx, source.Position{})
 		if err != nil {
-			continue
+			return
 		}
+		defer rd.Close()
 		for n := 0; n < declarePeek && rd.Next(ctx); n++ {
 			rec := rd.Record()
 			if rec.Provider != winevent.ProviderSysmon && rec.Provider != winevent.ProviderSecurity {
@@ -484,7 +488,25 @@ func (r *Runner) Declare(ctx context.Context, paths []string, format source.Form
 			r.merger.Declare(hp.host, hp.provider)
 			r.mergeMu.Unlock()
 		}
-		rd.Close()
+	}
+	var archives []int
+	for i, path := range paths {
+		if ctx.Err() != nil {
+			break
+		}
+		if source.ArchiveKind(path) == "" {
+			peek(i, source.NewFile(path, opts))
+			continue
+		}
+		archives = append(archives, i)
+		// Errors (and bombs) are the replay's to report.
+		_ = source.WalkArchive(ctx, path, opts, func(s source.Source) error {
+			peek(i, s)
+			return nil
+		})
+	}
+	for _, i := range archives {
+		hostsOf[i] = nil
 	}
 	both := func(host string) bool {
 		return seen[hostProvider{host, winevent.ProviderSysmon}] && seen[hostProvider{host, winevent.ProviderSecurity}]

@@ -99,6 +99,39 @@ type Procbeat struct {
 	MergeSources bool `config:"merge_sources"`
 	// Merge bounds how long a record waits for its twin.
 	Merge Merge `config:"merge"`
+	// Timezone is the zone of the zone-less times in JSON exports
+	// (NXLog's EventTime, OTRF's TimeCreated): an IANA name, UTC, or an
+	// offset such as -04:00. Empty: the zone a record's own @timestamp
+	// tells, else UTC with a notice. See Location.
+	Timezone string `config:"timezone"`
+}
+
+// Location returns the zone Timezone names, nil when it is empty.
+func (p *Procbeat) Location() (*time.Location, error) {
+	tz := p.Timezone
+	if tz == "" {
+		return nil, nil
+	}
+	// A fixed offset: what a collector's settings or its records show
+	// when its zone's name is not known.
+	if len(tz) == 6 && (tz[0] == '+' || tz[0] == '-') && tz[3] == ':' {
+		t, err := time.Parse("-07:00", tz)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither a zone name nor an offset such as -04:00", tz)
+		}
+		_, off := t.Zone()
+		return time.FixedZone("UTC"+tz, off), nil
+	}
+	if tz == "Local" {
+		// time.LoadLocation takes it for this machine's zone, which is
+		// not the zone of files collected elsewhere; say so plainly.
+		return nil, fmt.Errorf("%q is not accepted: name the zone of the machine that wrote the files (an IANA name such as America/New_York, or an offset such as -04:00)", tz)
+	}
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		return nil, fmt.Errorf("%q is not a time zone (an IANA name such as America/New_York, UTC, or an offset such as -04:00): %w", tz, err)
+	}
+	return loc, nil
 }
 
 // Merge bounds the pairing of Sysmon and Security records (see
@@ -549,6 +582,9 @@ func (c *Config) Validate() error {
 	}
 	if m := c.Procbeat.Merge; m.Tolerance <= 0 || m.Window < m.Tolerance || m.MaxHeld < 1 {
 		errs = append(errs, bad("procbeat.merge", "tolerance must be positive, window at least tolerance, max_held at least 1, got %s, %s, %d", m.Tolerance, m.Window, m.MaxHeld))
+	}
+	if _, err := c.Procbeat.Location(); err != nil {
+		errs = append(errs, &FieldError{Key: "procbeat.timezone", Err: err})
 	}
 	seenHosts := make(map[string]bool, len(c.Procbeat.Hosts))
 	for i, h := range c.Procbeat.Hosts {

@@ -145,6 +145,9 @@ func TestInvalidValuesNameTheirPath(t *testing.T) {
 		"output:\n  elasticsearch:\n    api_key: nocolon\n":                                 "output.elasticsearch.api_key",
 		"logging:\n  level: loud\n":                                                         "logging.level",
 		"output:\n  elasticsearch:\n    ssl:\n      verification_mode: x\n":                 "output.elasticsearch.ssl.verification_mode",
+		"procbeat:\n  timezone: Mars/Olympus\n":                                             "procbeat.timezone",
+		"procbeat:\n  timezone: Local\n":                                                    "procbeat.timezone",
+		"procbeat:\n  timezone: \"+25:00\"\n":                                               "procbeat.timezone",
 	} {
 		_, err := load(t, yml)
 		if err == nil || !strings.Contains(err.Error(), key) {
@@ -340,5 +343,31 @@ dead_letter_path: /tmp/dlq.ndjson
 	unpack(console, &wantConsole)
 	if !reflect.DeepEqual(*cfg.Output.Console, wantConsole) || !wantConsole.Pretty || wantConsole.BatchSize != 10 {
 		t.Errorf("output.console:\n config %+v\n go-ucfg %+v", *cfg.Output.Console, wantConsole)
+	}
+}
+
+// TestTimezone: procbeat.timezone takes an IANA name (daylight saving time
+// included), UTC, or a fixed offset; empty leaves the zone to the records.
+func TestTimezone(t *testing.T) {
+	july := time.Date(2020, 7, 1, 12, 0, 0, 0, time.UTC)
+	for tz, want := range map[string]int{
+		"America/New_York": -4 * 3600, // in July
+		"Asia/Kolkata":     5*3600 + 1800,
+		"UTC":              0,
+		"-04:00":           -4 * 3600,
+		"+12:45":           12*3600 + 45*60,
+	} {
+		p := config.Procbeat{Timezone: tz}
+		loc, err := p.Location()
+		if err != nil || loc == nil {
+			t.Errorf("%s: %v, %v", tz, loc, err)
+			continue
+		}
+		if _, off := july.In(loc).Zone(); off != want {
+			t.Errorf("%s: offset %d, want %d", tz, off, want)
+		}
+	}
+	if loc, err := (&config.Procbeat{}).Location(); loc != nil || err != nil {
+		t.Errorf("empty: %v, %v", loc, err)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"slices"
@@ -99,6 +100,22 @@ func TestReplayExitCodes(t *testing.T) {
 	page := write("page.xml", "<html><body><p>not an event</p></body></html>\n")
 	empty := write("empty.json", "")
 	notes := write("notes.txt", "hello\n")
+	// Exports cut between two records: a wrapped XML export (the first six
+	// events of the sample, no </Events>) and a JSON array with no ']'.
+	xmlEvents, err := os.ReadFile(sample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := 0
+	for range 6 {
+		end += bytes.Index(xmlEvents[end:], []byte("</Event>")) + len("</Event>")
+	}
+	wrappedCut := write("wrapped-cut.xml", "<?xml version=\"1.0\"?>\n<Events>\n"+string(xmlEvents[:end])+"\n")
+	arrayExport, err := os.ReadFile("../../module/process/decode/jsonevent/testdata/mixed.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	arrayCut := write("array-cut.json", strings.TrimRight(string(arrayExport), "]\n")+",\n")
 	for _, c := range []struct {
 		name  string
 		args  []string
@@ -115,6 +132,8 @@ func TestReplayExitCodes(t *testing.T) {
 		{"bad records counted per file", []string{sample, broken, inventory}, ExitInputErrors, 14, []string{
 			inventory + ": 1 decode error; " + beater.ErrNoEvents.Error(),
 			broken + ": 6 decode errors; 2 mapping errors"}},
+		{"wrapped XML export cut after an event", []string{wrappedCut}, ExitInputErrors, 6, []string{wrappedCut + ": 1 decode error"}},
+		{"JSON array export with no closing bracket", []string{arrayCut, sample}, ExitInputErrors, 16, []string{arrayCut + ": 1 decode error"}},
 		{"path that does not exist", []string{sample, filepath.Join(dir, "missing.xml")}, ExitFatal, 0, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -310,7 +310,9 @@ type ProcessThreadExt struct {
 
 // ProcessThreadExtCallStack is the process.thread.Ext.call_stack object.
 type ProcessThreadExtCallStack struct {
-	SymbolInfo string // keyword
+	InstructionPointer string // keyword
+	ModulePath         string // keyword
+	SymbolInfo         string // keyword
 }
 
 // User is the user object.
@@ -1768,6 +1770,15 @@ func (x *ProcessThreadExt) appendJSON(b []byte) ([]byte, bool) {
 
 func (x *ProcessThreadExtCallStack) appendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
+	if x.InstructionPointer != "" {
+		b = append(b, ",\"instruction_po"...)
+		b = append(b, "inter\":\""...)
+		b = appendStringAfterQuote(b, x.InstructionPointer)
+	}
+	if x.ModulePath != "" {
+		b = append(b, ",\"module_path\":\""...)
+		b = appendStringAfterQuote(b, x.ModulePath)
+	}
 	if x.SymbolInfo != "" {
 		b = append(b, ",\"symbol_info\":\""...)
 		b = appendStringAfterQuote(b, x.SymbolInfo)

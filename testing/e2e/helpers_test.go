@@ -127,10 +127,11 @@ func replayExit(t testing.TB, c *estest.Cluster, ns string, code int, files ...s
 
 // doc is the part of a procbeat document the tests look at.
 type doc struct {
-	ID         string
-	Dataset    string
-	Action     string
-	HostOSType string
+	ID               string
+	Dataset          string
+	Action           string
+	HostOSType       string
+	CallStackSummary string
 }
 
 // localDocs replays files to stdout (no Elasticsearch) and returns the
@@ -151,11 +152,19 @@ func localDocs(t testing.TB, files ...string) []doc {
 					Type string
 				}
 			}
+			Process struct {
+				Thread struct {
+					Ext struct {
+						CallStackSummary string `json:"call_stack_summary"`
+					}
+				}
+			}
 		}
 		if err := json.Unmarshal(sc.Bytes(), &d); err != nil {
 			t.Fatalf("procbeat stdout: %v: %.200s", err, sc.Text())
 		}
-		docs = append(docs, doc{ID: d.Event.ID, Dataset: d.Event.Dataset, Action: d.Event.Action, HostOSType: d.Host.OS.Type})
+		docs = append(docs, doc{ID: d.Event.ID, Dataset: d.Event.Dataset, Action: d.Event.Action, HostOSType: d.Host.OS.Type,
+			CallStackSummary: d.Process.Thread.Ext.CallStackSummary})
 	}
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)

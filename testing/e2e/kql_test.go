@@ -201,6 +201,24 @@ func TestAccessEvents(t *testing.T) {
 			t.Errorf("%s under Elasticsearch's kql: %v, procbeat's translation %v", accessQuery, native, access)
 		}
 	})
+	// Elastic's rules match call stack summaries literally, in Defend's
+	// form: the sample's whoami opening lsass from unbacked code must be
+	// found as they would look for it.
+	t.Run("call stack summary", func(t *testing.T) {
+		const summary = "ntdll.dll|kernelbase.dll|Unbacked"
+		query := `process.thread.Ext.call_stack_summary : "` + summary + `"`
+		want := idsWhere(docs, func(d doc) bool { return d.CallStackSummary == summary })
+		if len(want) == 0 {
+			t.Fatalf("no document of the sample has the call stack summary %s", summary)
+		}
+		if got := ids(e.search(allStreams(ns), translate(t, query))); !slices.Equal(got, want) {
+			t.Errorf("%s: hits %v, want %v", query, got, want)
+		}
+		c.RequireKQL(t)
+		if native := c.HitIDs(t, allStreams(ns), estest.NativeKQL(query)); !slices.Equal(native, want) {
+			t.Errorf("%s under Elasticsearch's kql: %v, want %v", query, native, want)
+		}
+	})
 }
 
 // TestKQLNativePrecedence pins down where Elasticsearch's own KQL engine

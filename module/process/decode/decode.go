@@ -5,6 +5,7 @@
 package decode
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -49,9 +50,14 @@ type Options struct {
 	// OnError, when set, is called for every per-record error as it
 	// happens, before decoding continues.
 	OnError func(*RecordError)
-	// Location is used for timestamps that carry no zone (NXLog's
-	// EventTime, OTRF's TimeCreated). Nil means UTC.
+	// Location is the zone of timestamps that carry none (NXLog's
+	// EventTime, OTRF's TimeCreated: the wall clock of the machine that
+	// rendered the record). Nil: the zone the record's own UTC @timestamp
+	// tells, else UTC, with a notice (see jsonevent).
 	Location *time.Location
+	// Notice, when set, receives what a person should know that is not an
+	// error: a zone-less time read as UTC for want of its zone.
+	Notice func(msg string)
 }
 
 // RecordError describes one record that could not be decoded. File, Line,
@@ -143,4 +149,20 @@ func (b *Base) ErrorCount() int { return b.Log.Total() }
 // empty) of the current index.
 func (b *Base) Report(line int, field string, err error) {
 	b.Log.Add(&RecordError{File: b.Name, Line: line, Index: b.Index, Field: field, Err: err})
+}
+
+// ErrTruncated is matched by the error of a text export that ends inside
+// its container (a JSON array with no closing ']', an XML root element
+// with no end tag): a copy cut between two records looks complete
+// otherwise. The records before the cut are delivered.
+var ErrTruncated = errors.New("input is truncated")
+
+// ReportTruncated records that the input ended, at line, inside container
+// (as a person would name it), after the current record. It is reported
+// like a bad record, with no record index (it is no record's fault), so it
+// counts where an EVTX chunk cut short counts: a file not readable to its
+// end.
+func (b *Base) ReportTruncated(line int, container string) {
+	b.Log.Add(&RecordError{File: b.Name, Line: line,
+		Err: fmt.Errorf("%w: it ends inside %s, after record %d", ErrTruncated, container, b.Index)})
 }

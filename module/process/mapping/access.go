@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/procbeat/procbeat/fields/document"
 	"github.com/procbeat/procbeat/internal/lower"
@@ -64,35 +65,57 @@ func accessNames(dst []string, mask uint32) []string {
 	return dst
 }
 
+// unbacked is how Defend names code outside any mapped image, in a
+// frame's symbol_info and in call_stack_summary; Elastic's rules match the
+// summary literally ("ntdll.dll|kernelbase.dll|Unbacked").
+const unbacked = "Unbacked"
+
 // callStack fills x from a Sysmon CallTrace: frames separated by '|', each
-// "C:\path\module.dll+offset" or "UNKNOWN(address)" for code outside any
-// mapped image. The summary folds consecutive frames of the same module
-// into one entry, lower-cased, as Defend's summaries read. The frames and
-// the summary go to the Mapper's arena: the document alone holds them.
+// "C:\path\module.dll+offset" (hex) or "UNKNOWN(address)" for code outside
+// any mapped image. Frames are written as Defend writes them, as far as
+// CallTrace tells: symbol_info the lower-cased module path and "+0x"
+// offset (CallTrace has no symbol names), module_path the lower-cased
+// path; an unbacked frame is "Unbacked", its absolute address (decimal,
+// as Defend writes addresses) in instruction_pointer: Defend's
+// "Unbacked+0x3b5c" is an offset into the unbacked memory, and CallTrace
+// gives no base to take it from. The summary folds consecutive frames of
+// the same module (or unbacked) into one entry, lower-cased module names
+// and "Unbacked", as Defend's summaries read. The frames and the summary
+// go to the Mapper's arena: the document alone holds them.
 func (m *Mapper) callStack(s string, x *document.ProcessThreadExt) {
 	// As many frames as separators and one at most (empty ones are
 	// skipped): one pass over the trace instead of a count first.
 	stack := m.arena.frames.take(strings.Count(s, "|") + 1)
 	sum := m.scratch[:0]
 	var last []byte // the previous frame's module, in sum
-	unbacked := false
+	anyUnbacked := false
 	i := 0
 	for frame := range strings.SplitSeq(s, "|") {
 		if frame == "" {
 			continue
 		}
-		stack[i].SymbolInfo = frame
+		f := &stack[i]
 		i++
 		mark := len(sum)
 		if mark > 0 {
 			sum = append(sum, '|')
 		}
 		from := len(sum)
-		sum = appendFrameModule(sum, frame)
-		mod := sum[from:]
-		if string(mod) == "unknown" {
-			unbacked = true
+		if hasPrefixFoldASCII(frame, "UNKNOWN") {
+			// Only ASCII letters upper-case to ASCII ones here, so this is
+			// strings.HasPrefix(strings.ToUpper(frame), "UNKNOWN").
+			anyUnbacked = true
+			f.SymbolInfo = unbacked
+			if addr, ok := unknownAddress(frame[len("UNKNOWN"):]); ok {
+				var d [20]byte // the digits of the largest uint64
+				f.InstructionPointer = m.arena.string(strconv.AppendUint(d[:0], addr, 10))
+			}
+			sum = append(sum, unbacked...)
+		} else {
+			f.SymbolInfo, f.ModulePath = m.frameSymbol(frame)
+			sum = append(sum, baseName(f.ModulePath)...)
 		}
+		mod := sum[from:]
 		if bytes.Equal(mod, last) {
 			sum = sum[:mark]
 			continue
@@ -105,21 +128,90 @@ func (m *Mapper) callStack(s string, x *document.ProcessThreadExt) {
 	}
 	x.CallStack = stack[:i:i]
 	x.CallStackSummary = m.arena.string(sum)
-	x.CallStackContainsUnbacked = document.BoolOf(unbacked)
+	x.CallStackContainsUnbacked = document.BoolOf(anyUnbacked)
 }
 
-// appendFrameModule appends the lower-case file name of a frame's module,
-// or "unknown" for unbacked code.
-func appendFrameModule(dst []byte, frame string) []byte {
-	if hasPrefixFoldASCII(frame, "UNKNOWN") {
-		// Only ASCII letters upper-case to ASCII ones here, so this is
-		// strings.HasPrefix(strings.ToUpper(frame), "UNKNOWN").
-		return append(dst, "unknown"...)
-	}
+// frameSymbol returns a module frame's symbol_info, its lower-cased path
+// and "+0x" hex offset, and its module_path, the path alone (the start of
+// the same arena string). Sysmon marks a 32-bit module's frame in a WOW64
+// process "+712bc(wow64)": the mark stays, after the offset, rather than a
+// guess at the SysWOW64 path Defend would name. A frame whose text after
+// its last '+' is not hex (and a mark) is all path: a '+' in a file name
+// (notepad++.exe) is no offset.
+func (m *Mapper) frameSymbol(frame string) (symbol, path string) {
+	p, off, mark := frame, "", ""
 	if i := strings.LastIndexByte(frame, '+'); i >= 0 {
-		frame = frame[:i]
+		rest := frame[i+1:]
+		n := hexDigits(rest)
+		if n > 0 && (n == len(rest) || isMark(rest[n:])) {
+			p, off, mark = frame[:i], rest[:n], rest[n:]
+		}
 	}
-	return lower.Append(dst, baseName(frame))
+	n := len(p)
+	if off != "" {
+		n += len("+0x") + len(off) + len(mark)
+	}
+	// ASCII lower-cases to the same length, so this fills what was taken;
+	// other text may not, and then Append gives a new array, immutable
+	// all the same.
+	b := lower.Append(m.arena.bytes.take(n)[:0], p)
+	pathLen := len(b)
+	if off != "" {
+		b = append(b, "+0x"...)
+		b = lower.Append(b, off)
+		b = lower.Append(b, mark)
+	}
+	symbol = unsafe.String(unsafe.SliceData(b), len(b))
+	return symbol, symbol[:pathLen]
+}
+
+// isMark reports whether s is a parenthesised mark, such as "(wow64)".
+func isMark(s string) bool {
+	return len(s) >= 2 && s[0] == '(' && s[len(s)-1] == ')'
+}
+
+// hexDigits is the length of the run of hex digits s starts with.
+func hexDigits(s string) int {
+	for i := 0; i < len(s); i++ {
+		if hexValue(s[i]) > 15 {
+			return i
+		}
+	}
+	return len(s)
+}
+
+// unknownAddress reads the "(address)" after UNKNOWN in a CallTrace frame:
+// hex, at most 64 bits, as Sysmon writes it (00007FFB1A2B3C4D).
+func unknownAddress(s string) (uint64, bool) {
+	if len(s) < 3 || s[0] != '(' || s[len(s)-1] != ')' {
+		return 0, false
+	}
+	h := s[1 : len(s)-1]
+	// Leading zeros do not count against the 16 digits of 64 bits.
+	for len(h) > 1 && h[0] == '0' {
+		h = h[1:]
+	}
+	if len(h) > 16 || hexDigits(h) != len(h) {
+		return 0, false
+	}
+	var v uint64
+	for i := 0; i < len(h); i++ {
+		v = v<<4 | uint64(hexValue(h[i]))
+	}
+	return v, true
+}
+
+// hexValue is the value of hex digit c, or 16 when c is none.
+func hexValue(c byte) byte {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0'
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10
+	}
+	return 16
 }
 
 // hasPrefixFoldASCII reports whether s starts with prefix, an upper-case

@@ -2,12 +2,15 @@ package source
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/procbeat/procbeat/module/process/decode"
 )
 
 // countingFS counts the bytes read from the files it opens.
@@ -79,7 +82,8 @@ func TestGrownExportResumesAtTheByte(t *testing.T) {
 				t.Fatal(err)
 			}
 			fsys := &countingFS{}
-			s := NewFile(path, Options{FS: fsys})
+			var errs []*decode.RecordError
+			s := NewFile(path, Options{FS: fsys, Decode: decode.Options{OnError: func(e *decode.RecordError) { errs = append(errs, e) }}})
 			recs, pos := drain(t, s, Position{})
 			if len(recs) != 4000 || recs[3999].RecordID != 4000 {
 				t.Fatalf("first run: %d records", len(recs))
@@ -104,6 +108,23 @@ func TestGrownExportResumesAtTheByte(t *testing.T) {
 			// position's check covers.
 			if got := fsys.n.Load(); got > added+checkLen+SniffLen || got < added {
 				t.Fatalf("resumed run read %d bytes; %d follow the position (file %d bytes)", got, added, len(grown))
+			}
+			if len(errs) != 0 {
+				t.Fatalf("errors: %v", errs)
+			}
+			// The export grows again, cut before its closing tag or
+			// bracket: the resumed run delivers the new records and, for
+			// the wrapped exports, knows the file is cut.
+			cut := grown[:len(grown)-len(c.tail)] + c.sep + body(4101, 4110)
+			if err := os.WriteFile(path, []byte(cut), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			recs, _ = drain(t, s, pos)
+			if len(recs) != 110 || recs[109].RecordID != 4110 {
+				t.Fatalf("resumed in a cut export: %d records", len(recs))
+			}
+			if want := c.tail != ""; want != (len(errs) == 1 && errors.Is(errs[0], decode.ErrTruncated)) || len(errs) > 1 {
+				t.Fatalf("resumed in a cut export: errors %v", errs)
 			}
 		})
 	}

@@ -113,11 +113,19 @@ func openText(ctx context.Context, in textInput, format Format, pos Position, op
 		base = pos.Offset
 	}
 	t := &textReader{base: base, head: in.head, pos: pos, closer: in.closer, fromStart: pos.IsZero()}
+	dopts := opts.Decode
+	if dopts.Notice == nil {
+		dopts.Notice = opts.Notice
+	}
 	switch format {
 	case FormatXML:
-		t.d = xmlevent.NewDecoder(src, in.name, opts.Decode)
+		d := xmlevent.NewDecoder(src, in.name, dopts)
+		if !pos.IsZero() {
+			d.ResumeAfter(in.head)
+		}
+		t.d = d
 	default:
-		d := jsonevent.NewDecoder(src, in.name, opts.Decode)
+		d := jsonevent.NewDecoder(src, in.name, dopts)
 		if !pos.IsZero() && firstChar(in.head) == '[' {
 			d.ResumeInArray()
 		}

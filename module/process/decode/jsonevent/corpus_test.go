@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/procbeat/procbeat/module/process/decode"
 	"github.com/procbeat/procbeat/testing/corpus"
@@ -164,5 +165,66 @@ func openTarGz(path string) (io.Reader, func(), error) {
 		if strings.HasSuffix(strings.ToLower(h.Name), ".json") {
 			return tr, func() { f.Close() }, nil
 		}
+	}
+}
+
+// TestCorpusZonelessTimes: OTRF's exports write the collector's local time
+// without a zone (EventTime, TimeCreated). Where the records carry a UTC
+// @timestamp the zone comes from it, so every Sysmon record's time falls
+// seconds after its own UtcTime, as the log wrote it; where none does
+// (the psexec export) one notice says the times are read as UTC, and
+// Options.Location (procbeat.timezone) then puts them right.
+func TestCorpusZonelessTimes(t *testing.T) {
+	const (
+		covenant = "Security-Datasets/datasets/atomic/windows/lateral_movement/host/covenant_sharpsc_query_dcerpc_smb_svcctl_2020-08-06012009.json"
+		psexec   = "Security-Datasets/datasets/atomic/windows/credential_access/host/cmd_psexec_lsa_secrets_dump_2020-10-1903305471.json"
+	)
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		rel     string
+		loc     *time.Location
+		notices int
+		utcOff  time.Duration // TimeCreated less UtcTime, but for the log's delay
+	}{
+		{covenant, nil, 0, 0},
+		{psexec, nil, 1, -4 * time.Hour},
+		{psexec, ny, 0, 0},
+	} {
+		t.Run(filepath.Base(c.rel), func(t *testing.T) {
+			f, err := os.Open(corpus.RequireFile(t, c.rel))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			var notes []string
+			d := NewDecoder(f, c.rel, decode.Options{Location: c.loc, Notice: func(m string) { notes = append(notes, m) }})
+			sysmon := 0
+			for d.Next() {
+				rec := d.Record()
+				v, ok := rec.Get("UtcTime")
+				if rec.Provider != winevent.ProviderSysmon || !ok {
+					continue
+				}
+				sysmon++
+				utc, err := time.Parse("2006-01-02 15:04:05.999", v)
+				if err != nil {
+					t.Fatal(err)
+				}
+				// The log writes the event moments (seconds at most)
+				// after Sysmon saw it; EventTime keeps whole seconds.
+				if d := rec.TimeCreated.Sub(utc) - c.utcOff; d < -time.Second || d > time.Minute {
+					t.Fatalf("record %d: TimeCreated %v, UtcTime %v", rec.RecordID, rec.TimeCreated, utc)
+				}
+			}
+			if d.Err() != nil || d.ErrorCount() != 0 || sysmon < 200 {
+				t.Fatalf("fatal %v, errors %v, %d Sysmon records", d.Err(), d.Errors(), sysmon)
+			}
+			if len(notes) != c.notices || (c.notices > 0 && !strings.HasPrefix(notes[0], c.rel+`:1: record 1: TimeCreated "2020-10-19 03:30:41.104" has no time zone`)) {
+				t.Errorf("notices %q", notes)
+			}
+		})
 	}
 }

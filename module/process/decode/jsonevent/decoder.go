@@ -25,7 +25,9 @@
 // they are (hex stays hex), numbers as their literal text (decimal),
 // booleans as true/false, null as an empty value, arrays as their JSON text.
 // Timestamps without a zone (NXLog EventTime, OTRF TimeCreated: the
-// collector's local time) are read in Options.Location, UTC by default.
+// collector's local time) are read as zone.go says: in Options.Location when
+// it is set, else in the zone the record's own @timestamp (UTC, written by
+// the shipper moments later) tells, else as UTC, with a notice.
 package jsonevent
 
 import (
@@ -51,11 +53,15 @@ const maxInterned = 4096
 // Decoder reads records from a JSON stream. It implements decode.Reader.
 type Decoder struct {
 	decode.Base
-	opts   decode.Options
-	loc    *time.Location
-	fr     framer
-	sc     scanner
-	intern map[string]string
+	opts decode.Options
+	fr   framer
+	// line is the line of the record being decoded, for notices.
+	line int
+	// zoneNoted is set once the input had a zone-less time that nothing
+	// told the zone of, and a notice said so.
+	zoneNoted bool
+	sc        scanner
+	intern    map[string]string
 }
 
 var _ decode.Reader = (*Decoder)(nil)
@@ -66,10 +72,6 @@ func NewDecoder(r io.Reader, name string, opts decode.Options) *Decoder {
 	if opts.MaxRecordSize <= 0 {
 		opts.MaxRecordSize = DefaultMaxRecordSize
 	}
-	loc := opts.Location
-	if loc == nil {
-		loc = time.UTC
-	}
 	tr := decode.NewTextReader(r)
 	br, ok := tr.(*bufio.Reader)
 	if !ok {
@@ -78,7 +80,6 @@ func NewDecoder(r io.Reader, name string, opts decode.Options) *Decoder {
 	return &Decoder{
 		Base:   decode.Base{Name: name, Log: decode.NewErrorLog(opts)},
 		opts:   opts,
-		loc:    loc,
 		fr:     framer{r: br, max: opts.MaxRecordSize, line: 1},
 		intern: make(map[string]string),
 	}
@@ -92,8 +93,14 @@ func (d *Decoder) Next() bool {
 	for {
 		fr, err := d.fr.next()
 		if err != nil {
-			if err != io.EOF {
+			switch {
+			case err != io.EOF:
 				d.Fatal = fmt.Errorf("%s: line %d: %w", d.Name, d.fr.line, err)
+			case d.fr.array:
+				// A cut copy of an array export: every record
+				// before the cut is complete, the file is not.
+				d.fr.array = false
+				d.ReportTruncated(d.fr.endLine(), d.fr.openArray())
 			}
 			return false
 		}
@@ -106,6 +113,7 @@ func (d *Decoder) Next() bool {
 			d.Report(fr.line, "", fmt.Errorf("record of %d bytes exceeds the %d byte limit", fr.size, d.opts.MaxRecordSize))
 			continue
 		}
+		d.line = fr.line
 		field, err := d.decode(fr.data)
 		if err != nil {
 			d.Report(fr.line, field, err)
@@ -309,8 +317,12 @@ func (d *Decoder) build(val func(*field) string) (string, error) {
 		}
 	}
 	var (
-		haveID                        bool
-		beatTime, localTime, fallback string
+		haveID bool
+		// beatTime is Winlogbeat's @timestamp; localTime the flat
+		// layout's zone-less EventTime or TimeCreated (localKey says
+		// which) and stamp its @timestamp, written by the shipper;
+		// fallback Winlogbeat 7's event.code.
+		beatTime, localTime, localKey, stamp, fallback string
 	)
 	for i := range d.sc.fields {
 		f := &d.sc.fields[i]
@@ -357,7 +369,7 @@ func (d *Decoder) build(val func(*field) string) (string, error) {
 				}
 			case sMeta:
 				if string(k) == "@timestamp" {
-					fallback = val(f)
+					stamp = val(f)
 				}
 				continue
 			}
@@ -389,7 +401,10 @@ func (d *Decoder) build(val func(*field) string) (string, error) {
 			beatTime = v
 		case sLocalTime:
 			if localTime == "" {
-				localTime = v
+				localTime, localKey = v, "TimeCreated"
+				if string(k) == "EventTime" {
+					localKey = "EventTime"
+				}
 			}
 		case sUserID:
 			r.UserID = v
@@ -419,17 +434,17 @@ func (d *Decoder) build(val func(*field) string) (string, error) {
 	var err error
 	switch {
 	case beatTime != "":
-		r.TimeCreated, err = parseTime(beatTime, time.UTC)
+		r.TimeCreated, _, err = parseTime(beatTime, time.UTC)
 		if err != nil {
 			return "@timestamp", err
 		}
 	case localTime != "":
-		r.TimeCreated, err = parseTime(localTime, d.loc)
+		r.TimeCreated, err = d.localTime(localKey, localTime, stamp)
 		if err != nil {
-			return "EventTime/TimeCreated", err
+			return localKey, err
 		}
-	case fallback != "" && lay == layoutFlat:
-		r.TimeCreated, err = parseTime(fallback, time.UTC)
+	case stamp != "":
+		r.TimeCreated, _, err = parseTime(stamp, time.UTC)
 		if err != nil {
 			return "@timestamp", err
 		}
@@ -455,22 +470,4 @@ func parseUint(s string, bits int) (uint64, error) {
 		return strconv.ParseUint(s[2:], 16, bits)
 	}
 	return strconv.ParseUint(s, 10, bits)
-}
-
-var timeLayouts = []string{
-	time.RFC3339Nano,
-	"2006-01-02T15:04:05.999999999",
-	"2006-01-02 15:04:05.999999999Z07:00",
-	"2006-01-02 15:04:05.999999999",
-}
-
-// parseTime reads RFC 3339 or the zone-less "2006-01-02 15:04:05.000"
-// forms, the latter in loc. The result is UTC.
-func parseTime(s string, loc *time.Location) (time.Time, error) {
-	for _, l := range timeLayouts {
-		if t, err := time.ParseInLocation(l, s, loc); err == nil {
-			return t.UTC(), nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("unrecognised time %q", s)
 }

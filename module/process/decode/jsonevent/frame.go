@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 )
 
@@ -19,6 +20,10 @@ type framer struct {
 	off   int64 // offset of the next unread byte
 	array bool  // inside a top-level array
 	begun bool  // a first value has been seen
+	// arrayLine is the line of the top-level array's '[' (0: unknown,
+	// the reading resumed inside it).
+	arrayLine int
+	last      byte // the last byte read, for the line the input ends on
 	// single is 1 once the first record turned out to fit on one line:
 	// from then on a newline inside an unfinished record means the line
 	// was truncated, and the record is reported rather than merged with
@@ -44,6 +49,7 @@ func (f *framer) readByte() (byte, error) {
 	c, err := f.r.ReadByte()
 	if err == nil {
 		f.off++
+		f.last = c
 		if c == '\n' {
 			f.line++
 		}
@@ -61,11 +67,15 @@ func (f *framer) next() (frame, error) {
 		c := b[0]
 		switch {
 		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
+			// White space before the first value leaves room for
+			// the '[' of an array.
+			_, _ = f.readByte()
+			continue
 		case c == ',' && f.array:
 		case c == ']' && f.array:
 			f.array = false
 		case c == '[' && !f.begun:
-			f.array = true
+			f.array, f.arrayLine = true, f.line
 		default:
 			goto value
 		}
@@ -107,6 +117,9 @@ value:
 	for done := false; !done; {
 		if _, err := f.r.Peek(1); err != nil {
 			if err == io.EOF {
+				// The record's error says the input is cut: the
+				// array it was in is not reported again.
+				f.array = false
 				fr.bad, fr.size = errTruncated, f.off-start
 				return fr, nil
 			}
@@ -132,6 +145,9 @@ value:
 			done = n.depth == 0
 		}
 		seg := p[:k]
+		if k > 0 {
+			f.last = p[k-1]
+		}
 		f.off += int64(k)
 		f.line += bytes.Count(seg, []byte{'\n'})
 		if cut {
@@ -163,4 +179,20 @@ value:
 		fr.data = f.buf
 	}
 	return fr, nil
+}
+
+// endLine is the line the input ended on: the last line holding a byte.
+func (f *framer) endLine() int {
+	if f.last == '\n' && f.line > 1 {
+		return f.line - 1
+	}
+	return f.line
+}
+
+// openArray names the top-level array the input ended inside.
+func (f *framer) openArray() string {
+	if f.arrayLine == 0 {
+		return "the top-level JSON array (no closing ']')"
+	}
+	return fmt.Sprintf("the top-level JSON array opened on line %d (no closing ']')", f.arrayLine)
 }

@@ -113,8 +113,14 @@ func (d *Decoder) Next() bool {
 	for {
 		fr, err := d.fr.next()
 		if err != nil {
-			if err != io.EOF {
+			switch {
+			case err != io.EOF:
 				d.Fatal = fmt.Errorf("%s: line %d: %w", d.Name, d.fr.line, err)
+			case d.fr.open > 0:
+				// A cut copy of a wrapped export: every event
+				// before the cut is complete, the file is not.
+				d.fr.open = 0
+				d.ReportTruncated(d.fr.endLine(), fmt.Sprintf("the <%s> element opened on line %d (no end tag)", d.fr.root, d.fr.rootLine))
 			}
 			return false
 		}
@@ -133,6 +139,22 @@ func (d *Decoder) Next() bool {
 			continue
 		}
 		return true
+	}
+}
+
+// ResumeAfter tells a decoder that starts reading after one of the events
+// of an export (resuming there) what lies around its events: head is the
+// export's first bytes, where a root element such as <Events> opens. The
+// input must then not end before the root's end tag. Call it before the
+// first Next.
+func (d *Decoder) ResumeAfter(head []byte) {
+	f := newFramer(decode.NewTextReader(bytes.NewReader(head)), len(head))
+	// Only what precedes the first event counts: elements opened there
+	// enclose every event.
+	_ = f.toEvent()
+	if f.open > 0 {
+		d.fr.open, d.fr.rootLine = f.open, f.rootLine
+		d.fr.root = append(d.fr.root[:0], f.root...)
 	}
 }
 

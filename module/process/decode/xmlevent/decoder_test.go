@@ -10,6 +10,7 @@ import (
 	"unicode/utf16"
 
 	"github.com/procbeat/procbeat/module/process/decode"
+	"github.com/procbeat/procbeat/testing/decodetest"
 	"github.com/procbeat/procbeat/winevent"
 )
 
@@ -289,5 +290,51 @@ func TestDecodeEventOneAtATime(t *testing.T) {
 	// The decoder goes on after bad events.
 	if rec, err := d.DecodeEvent(good); err != nil || rec.RecordID != 42 {
 		t.Fatalf("after errors: %v %+v", err, rec)
+	}
+}
+
+// TestWrappedExportCut: an export inside a root element, cut right after
+// an event, delivers its events and reports the truncation once, naming
+// the root and the line the input ends on; an event cut in the middle is
+// reported once, as that event; concatenated events have no root to miss.
+func TestWrappedExportCut(t *testing.T) {
+	src := string(file(t, "testdata/security.xml"))
+	one := src[:strings.Index(src, "</Event>")+len("</Event>")]
+	if strings.Contains(one, "\n") {
+		t.Fatal("the test wants a one-line event")
+	}
+	decodetest.CheckCuts(t, []decodetest.Cut{
+		{Name: "complete", In: "<?xml version='1.0'?>\n<Events>\n" + one + "\n" + one + "\n</Events>\n", Recs: 2},
+		{Name: "cut after an event", In: "<?xml version='1.0'?>\n<!-- x -->\n<Events>\n" + one + "\n" + one + "\n", Recs: 2, Truncated: true,
+			Msg: "test.xml:5: input is truncated: it ends inside the <Events> element opened on line 3 (no end tag), after record 2"},
+		{Name: "cut in the end tag", In: "<Events>" + one + "</Even", Recs: 1, Truncated: true,
+			Msg: "test.xml:1: input is truncated: it ends inside the <Events> element opened on line 1"},
+		{Name: "nested roots", In: "<a:Root xmlns:a='u'><Events>" + one, Recs: 1, Truncated: true,
+			Msg: "test.xml:1: input is truncated: it ends inside the <a:Root> element opened on line 1"},
+		{Name: "cut inside an event", In: "<Events>\n" + one + "\n" + one[:200], Recs: 1, Msg: "test.xml:3: record 2: event is truncated"},
+		{Name: "concatenated", In: one + "\n" + one + "\n", Recs: 2},
+	}, func(in string) decode.Reader { return NewDecoder(strings.NewReader(in), "test.xml", decode.Options{}) })
+}
+
+// TestResumedWrappedExportCut: reading resumed after an event of a wrapped
+// export learns of the root from the export's first bytes; the end tag it
+// then reads closes it.
+func TestResumedWrappedExportCut(t *testing.T) {
+	src := string(file(t, "testdata/security.xml"))
+	one := src[:strings.Index(src, "</Event>")+len("</Event>")]
+	head := []byte("<?xml version='1.0'?>\n<Events>\n" + one + "\n")
+	for _, c := range []struct {
+		rest string
+		errs int
+	}{{one + "\n", 1}, {one + "\n</Events>\n", 0}} {
+		d := NewDecoder(strings.NewReader(c.rest), "test.xml", decode.Options{})
+		d.ResumeAfter(head)
+		n := 0
+		for d.Next() {
+			n++
+		}
+		if n != 1 || d.ErrorCount() != c.errs || (c.errs > 0 && !strings.Contains(d.Errors()[0].Error(), "inside the <Events> element opened on line 2")) {
+			t.Errorf("%d records, errors %v", n, d.Errors())
+		}
 	}
 }

@@ -26,6 +26,13 @@ type framer struct {
 	cap  capture // while an event is being read
 	line int     // line of the next unread byte
 	off  int64   // offset of the next unread byte
+	last byte    // the last byte read, for the line the input ends on
+	// open counts the elements around the events that are open (an
+	// <Events> root): the input must not end inside one. root is the
+	// outermost one's name and rootLine its line.
+	open     int
+	root     []byte
+	rootLine int
 }
 
 type frame struct {
@@ -91,6 +98,9 @@ func (f *framer) peek(k int) []byte {
 // consume moves past the next j unread bytes: offset, lines, capture.
 func (f *framer) consume(j int) {
 	b := f.win[f.i : f.i+j]
+	if j > 0 {
+		f.last = b[j-1]
+	}
 	f.i += j
 	f.off += int64(j)
 	f.line += bytes.Count(b, []byte{'\n'})
@@ -212,17 +222,57 @@ func (f *framer) tag() (kind byte, err error) {
 // read error.
 func (f *framer) next() (frame, error) {
 	f.cap = capture{}
+	if err := f.toEvent(); err != nil {
+		return frame{}, err
+	}
+	return f.event()
+}
+
+// toEvent skips what lies before the next <Event> element, up to and
+// including its '<', counting the elements that open around it.
+func (f *framer) toEvent() error {
 	for {
 		if err := f.skipTo('<'); err != nil {
-			return frame{}, err
+			return err
 		}
 		if p := f.peek(6); len(p) == 6 && string(p[:5]) == "Event" && isTagEnd(p[5]) {
-			return f.event()
+			return nil
 		}
-		if _, err := f.tag(); err != nil {
-			return frame{}, err
+		if f.open == 0 {
+			f.noteRoot()
+		}
+		kind, err := f.tag()
+		if err != nil {
+			return err
+		}
+		switch {
+		case kind == 's':
+			f.open++
+		case kind == 'e' && f.open > 0:
+			// An end tag with nothing open: reading resumed inside
+			// the root.
+			f.open--
 		}
 	}
+}
+
+// noteRoot keeps the name and line of the tag whose '<' has just been
+// read, should it open the outermost element around the events.
+func (f *framer) noteRoot() {
+	p := f.peek(64)
+	k := 0
+	for k < len(p) && !isTagEnd(p[k]) {
+		k++
+	}
+	f.root, f.rootLine = append(f.root[:0], p[:k]...), f.line
+}
+
+// endLine is the line the input ended on: the last line holding a byte.
+func (f *framer) endLine() int {
+	if f.last == '\n' && f.line > 1 {
+		return f.line - 1
+	}
+	return f.line
 }
 
 func isTagEnd(b byte) bool {
@@ -253,6 +303,9 @@ func (f *framer) event() (frame, error) {
 		}
 		if err != nil {
 			if err == io.EOF {
+				// The event's error says the input is cut: the
+				// root it was in is not reported again.
+				f.open = 0
 				fr.bad, fr.size = errTruncated, f.off-start
 				return fr, nil
 			}

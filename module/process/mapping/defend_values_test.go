@@ -51,7 +51,7 @@ func TestServiceAccountsNamedAfterTheirSID(t *testing.T) {
 		{subject("nt authority", "system", "S-1-5-18", "0x3e7"), "nt authority", "system", "S-1-5-18", "0x104", ""},
 		{subject("CORP", "bob", "S-1-5-21-1-2-3-1104", "0x5a1c2"), "CORP", "bob", "S-1-5-21-1-2-3-1104", "0x105", `user CORP\bob`},
 	} {
-		domain, name, id, message := start(uint64(len(c.pid)+i), c.pid, c.kv...)
+		domain, name, id, message := start(uint64(i+1), c.pid, c.kv...)
 		if domain != c.domain || name != c.name || id != c.sid {
 			t.Errorf("%v: user %s\\%s %s, want %s\\%s %s", c.kv, domain, name, id, c.domain, c.name, c.sid)
 		}

@@ -91,6 +91,10 @@ type Options struct {
 	// that failed (does not exist) again; it doubles up to a minute.
 	// Zero is a second.
 	LiveRetry time.Duration
+	// ReadAgainForNewDestination (replay) reads every file again from the
+	// start when the checkpoints in path.data were written for another
+	// destination (destination.go); off (run), they are kept, as in Beats.
+	ReadAgainForNewDestination bool
 }
 
 // New assembles a Beater from the configuration.
@@ -160,6 +164,9 @@ func (b *Beater) assemble(ctx context.Context, out pipeline.Output, o Options) (
 			return nil, fmt.Errorf("path.data: %w", err)
 		}
 		if b.lock, err = lockDataPath(filepath.Dir(path), log); err != nil {
+			return nil, err
+		}
+		if err := matchDestination(filepath.Dir(path), path, destinationOf(cfg, o.Codec), o.ReadAgainForNewDestination, log); err != nil {
 			return nil, err
 		}
 		if id, err = agentID(filepath.Dir(path), log); err != nil {
@@ -371,7 +378,7 @@ func (b *Beater) Replay(ctx context.Context, args []string) (Summary, error) {
 		return nil
 	}
 	inGroup := make(map[string]bool, len(together))
-	for i, err := range b.runner.ReplayTogether(ctx, together, source.FormatUnknown, nil) {
+	for i, err := range b.runner.ReplayTogether(ctx, together, source.FormatUnknown, nil, false) {
 		inGroup[together[i]] = true
 		filesDone.Add(1)
 		if st, serr := os.Stat(together[i]); serr == nil {

@@ -122,7 +122,9 @@ func (b *Beater) scan(ctx context.Context, patterns []string, format source.Form
 	}
 	together := b.runner.Declare(ctx, changed, format)
 	done := make(map[string]bool, len(together))
-	for i, err := range b.runner.ReplayTogether(ctx, together, format, sc) {
+	// Files in watched folders may still be copied there: what they lack
+	// is read when they grow, not reported.
+	for i, err := range b.runner.ReplayTogether(ctx, together, format, sc, true) {
 		p := together[i]
 		done[p] = true
 		if ended(p, err) {
@@ -133,7 +135,7 @@ func (b *Beater) scan(ctx context.Context, patterns []string, format source.Form
 		if ctx.Err() != nil {
 			return failed
 		}
-		if !done[p] && ended(p, b.runner.replayFile(ctx, p, format, sc)) {
+		if !done[p] && ended(p, b.runner.replayFile(ctx, p, format, sc, true)) {
 			return failed
 		}
 	}

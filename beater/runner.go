@@ -135,15 +135,18 @@ func SourceID(path string) string { return source.ID(path) }
 // A record that cannot be decoded or mapped is reported and skipped; an
 // error is returned only when the file cannot be read or ctx ends.
 func (r *Runner) ReplayFile(ctx context.Context, path string) error {
-	return r.replayFile(ctx, path, source.FormatUnknown, nil)
+	return r.replayFile(ctx, path, source.FormatUnknown, nil, false)
 }
 
 // replayFile is ReplayFile with the format forced (an input's type), or
 // detected per file when it is FormatUnknown.
-// Its sources are read for the input of scope sc (nil: none).
-func (r *Runner) replayFile(ctx context.Context, path string, format source.Format, sc *inputScope) error {
+// Its sources are read for the input of scope sc (nil: none); growing
+// says the file may still be written to (a scan of procbeat run:
+// source.Options.Growing).
+func (r *Runner) replayFile(ctx context.Context, path string, format source.Format, sc *inputScope, growing bool) error {
 	opts := r.opts
 	opts.Format = format
+	opts.Growing = growing
 	if source.ArchiveKind(path) == "" {
 		return r.run(ctx, inScope(source.NewFile(path, opts), sc), true)
 	}
@@ -301,7 +304,7 @@ func (r *Runner) step(ctx context.Context, rs *reading) (stop bool, _ error) {
 		r.mapMu.Unlock()
 		if err != nil {
 			r.count(func(s *Summary) { s.recordErrors(rs.name, ErrorMapping, 1) })
-			rs.warn.Warnf("%s: record %d (event %d): %v", rs.name, rec.RecordID, rec.EventID, err)
+			rs.warn.Warnf("%s: %v", recordPlace(rs, rec), err)
 		} else {
 			c.kinds[kind]++
 		}
@@ -329,6 +332,24 @@ func (r *Runner) step(ctx context.Context, rs *reading) (stop bool, _ error) {
 	rs.pub.queue(j)
 	r.mapMu.Unlock()
 	return rs.failed(ctx)
+}
+
+// recordPlace names rec, the current record of rs, in messages: by line
+// and index in an export (with its EventRecordID when it has one), by
+// EventRecordID in an EVTX file or a channel.
+func recordPlace(rs *reading, rec *winevent.Record) string {
+	if l, ok := rs.rd.(source.Locator); ok {
+		line, index := l.Where()
+		place := fmt.Sprintf("%s: record %d", rs.name, index)
+		if line > 0 {
+			place = fmt.Sprintf("%s:%d: record %d", rs.name, line, index)
+		}
+		if rec.RecordID != 0 {
+			return fmt.Sprintf("%s (event %d, EventRecordID %d)", place, rec.EventID, rec.RecordID)
+		}
+		return fmt.Sprintf("%s (event %d)", place, rec.EventID)
+	}
+	return fmt.Sprintf("%s: record %d (event %d)", rs.name, rec.RecordID, rec.EventID)
 }
 
 // finish ends a source read to its end (or to ctx's): its read error, its
@@ -578,10 +599,11 @@ func (r *Runner) RunExpiry(ctx context.Context, every time.Duration) {
 
 // ReplayTogether reads files (not archives) with RunTogether, their
 // format forced (an input's type) or detected per file (FormatUnknown),
-// read for the input of scope sc (nil: none).
-func (r *Runner) ReplayTogether(ctx context.Context, paths []string, format source.Format, sc *inputScope) []error {
+// read for the input of scope sc (nil: none); growing as for replayFile.
+func (r *Runner) ReplayTogether(ctx context.Context, paths []string, format source.Format, sc *inputScope, growing bool) []error {
 	opts := r.opts
 	opts.Format = format
+	opts.Growing = growing
 	srcs := make([]source.Source, len(paths))
 	for i, p := range paths {
 		srcs[i] = inScope(source.NewFile(p, opts), sc)

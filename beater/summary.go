@@ -42,13 +42,19 @@ type Summary struct {
 	// RotatedAway lists output files written by this run that rotation
 	// deleted: their documents are lost.
 	RotatedAway []string
+	// Failure, when set, says why the job failed after reading began (an
+	// interruption, a delivery that did not end); the errors line must
+	// not then say none.
+	Failure string
 }
 
 // FileErrors are one file's problems.
 type FileErrors struct {
-	// Decode counts the records that are not well-formed events (and EVTX
-	// chunks that cannot be read); Mapping the events whose values cannot
-	// make a document.
+	// Decode counts the decode errors: records that are not well-formed
+	// events, and damaged parts of EVTX files (a chunk with a bad magic,
+	// a failed checksum or cut short, a file header with a failed
+	// checksum), each once whatever the records it held, as README says;
+	// Mapping the events whose values cannot make a document.
 	Decode, Mapping int64
 	// Problem says why the file could not be read, or that it holds no
 	// Windows event at all; empty when it was read to its end.
@@ -164,6 +170,10 @@ func (s Summary) Write(w io.Writer) {
 		fmt.Fprintf(w, "delivery FAILED: %s\n", s.Delivery)
 		errs = append(errs, "delivery failed")
 	}
+	if s.Failure != "" {
+		fmt.Fprintf(w, "FAILED: %s\n", logging.Clean(s.Failure))
+		errs = append(errs, "job failed")
+	}
 	if len(errs) == 0 {
 		fmt.Fprintln(w, "errors: none")
 		return
@@ -177,8 +187,8 @@ func (s Summary) Write(w io.Writer) {
 	for _, p := range paths[:min(len(paths), maxListedFiles)] {
 		fe := s.Failed[p]
 		var what []string
-		// Decode errors are records, or an EVTX chunk whose records
-		// cannot be reached.
+		// Decode errors are records, or damaged parts of an EVTX file
+		// (FileErrors.Decode).
 		if fe.Decode > 0 {
 			what = append(what, plural(fe.Decode, "decode error"))
 		}

@@ -494,6 +494,7 @@ func DecodeUnchecked(raw *libconfig.C, secrets keystore.Keystore) (Config, error
 	if err := cfg.applyCloud(); err != nil {
 		return Config{}, err
 	}
+	cfg.Procbeat.Host.MAC = normalMACs(cfg.Procbeat.Host.MAC)
 	exe, err := os.Executable()
 	if err != nil {
 		return Config{}, fmt.Errorf("path.home: locating the procbeat binary: %w", err)
@@ -690,6 +691,8 @@ func (c *Config) Validate() error {
 		errs = append(errs, bad("http.port", "must be 0-65535, got %d", c.HTTP.Port))
 	}
 	errs = append(errs, c.labelErrors()...)
+	errs = append(errs, c.Procbeat.Host.hostAddressErrors()...)
+	errs = append(errs, c.settingErrors()...)
 	return errors.Join(errs...)
 }
 

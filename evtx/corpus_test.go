@@ -193,8 +193,14 @@ func TestCorpusBrokenFiles(t *testing.T) {
 		for _, err := range errs {
 			var re *RecordError
 			if errors.As(err, &re) {
-				if !strings.Contains(err.Error(), fmt.Sprintf("chunk %d record %d", re.Chunk, re.Record)) || re.File != path {
-					t.Errorf("%s: record error does not name file, chunk and record: %v", e.path, err)
+				// A record whose header is unreadable has no id: its
+				// offset names it.
+				where := fmt.Sprintf("chunk %d record %d (file offset %#x)", re.Chunk, re.Record, re.Offset)
+				if re.Record == 0 {
+					where = fmt.Sprintf("chunk %d record at file offset %#x", re.Chunk, re.Offset)
+				}
+				if !strings.Contains(err.Error(), where) || re.File != path {
+					t.Errorf("%s: record error does not name file, chunk, record and offset: %v", e.path, err)
 				}
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
+	"math"
 	"strconv"
 	"time"
 
@@ -144,6 +145,13 @@ type chunkResult struct {
 	errs    []error
 	stats   Stats
 	text    []byte // the records' JSON lines, in JSON mode (Dump)
+	// notChunk: the slot holds bytes that are not a chunk (no chunk
+	// magic): past the chunks in use, that is slack (Reader.Next).
+	notChunk bool
+	// maxID is the highest record id the chunk holds (its records' and,
+	// when intact, its header's): the file's is checked against the file
+	// header's next record id (Reader.checkEnd).
+	maxID uint64
 	// empty: the result of a chunk that kept no record, which never holds
 	// any (Reader.emptyResult).
 	empty bool
@@ -157,6 +165,8 @@ func (r *chunkResult) reset(index int) {
 	r.errs = r.errs[:0]
 	r.stats = Stats{}
 	r.text = r.text[:0]
+	r.notChunk = false
+	r.maxID = 0
 }
 
 // next returns a record slot to decode into, reusing earlier Data capacity;
@@ -184,6 +194,7 @@ func (d *decoder) decodeChunk(idx int, off int64, b []byte, res *chunkResult) {
 	if len(b) < chunkHeaderSize {
 		res.stats.EmptyChunks = 1
 		if len(b) > 0 && !allZero(b) {
+			res.notChunk = string(b[:min(len(b), len(chunkMagic))]) != chunkMagic[:min(len(b), len(chunkMagic))]
 			res.errs = append(res.errs, &ChunkError{File: d.file, Chunk: idx, Offset: off, Err: fmt.Errorf("%d bytes: %w", len(b), ErrTruncated)})
 		}
 		return
@@ -194,6 +205,7 @@ func (d *decoder) decodeChunk(idx int, off int64, b []byte, res *chunkResult) {
 			return
 		}
 		res.stats.BadMagicChunks = 1
+		res.notChunk = true
 		res.errs = append(res.errs, &ChunkError{File: d.file, Chunk: idx, Offset: off, Err: ErrBadChunkMagic})
 		return
 	}
@@ -203,20 +215,29 @@ func (d *decoder) decodeChunk(idx int, off int64, b []byte, res *chunkResult) {
 	if len(b) < chunkSize {
 		res.errs = append(res.errs, &ChunkError{File: d.file, Chunk: idx, Offset: off, Err: fmt.Errorf("%w: chunk has %d bytes", ErrTruncated, len(b))})
 	}
+	// suspect is the index in res.errs of the chunk's checksum error: its
+	// records are still read (an incident responder wants what is left),
+	// and the error then names them (suspectRecords).
+	suspect := -1
 	if !h.headerCRCOK {
 		res.stats.ChecksumErrors++
+		suspect = len(res.errs)
 		res.errs = append(res.errs, &ChunkError{File: d.file, Chunk: idx, Offset: off, Err: ErrHeaderChecksum})
 	} else {
+		res.maxID = h.lastRecID
 		if fs := int(h.freeSpaceOffset); fs >= chunkHeaderSize && fs <= len(b) {
 			end = fs
 			if crc := crc32.ChecksumIEEE(b[chunkHeaderSize:fs]); crc != h.dataCRC {
 				res.stats.ChecksumErrors++
+				suspect = len(res.errs)
 				res.errs = append(res.errs, &ChunkError{File: d.file, Chunk: idx, Offset: off, Err: ErrDataChecksum})
 			}
 		}
 	}
 	res.stats.ChunksDecoded = 1
 	d.resetChunk(b)
+	// The ids of the records read from the chunk, kept or filtered.
+	var lo, hi uint64 = math.MaxUint64, 0
 	pos := chunkHeaderSize
 	for pos+minRecordSize <= end {
 		if string(b[pos:pos+4]) != recordMagic {
@@ -261,6 +282,9 @@ func (d *decoder) decodeChunk(idx int, off int64, b []byte, res *chunkResult) {
 		}
 		rec := res.next()
 		keep, err := d.safeRecord(pos, size, rec)
+		if err == nil {
+			lo, hi = min(lo, id), max(hi, id)
+		}
 		switch {
 		case err != nil:
 			res.errs = append(res.errs, d.recordErr(idx, off, pos, id, err))
@@ -282,6 +306,29 @@ func (d *decoder) decodeChunk(idx int, off int64, b []byte, res *chunkResult) {
 		}
 		pos += size
 	}
+	res.maxID = max(res.maxID, hi)
+	if suspect >= 0 {
+		res.errs[suspect] = suspectRecords(res.errs[suspect], lo, hi, res.stats.Records+res.stats.Filtered)
+	}
+}
+
+// suspectRecords adds to a chunk's checksum error that its records were
+// read anyway and which they are: their values may be corrupted, and a
+// user looks for them by record id (System/EventRecordID, the documents'
+// _id). lo and hi are the lowest and highest id read, n the number read
+// (kept or filtered out).
+func suspectRecords(err error, lo, hi uint64, n int) error {
+	ce, ok := err.(*ChunkError)
+	if !ok {
+		return err
+	}
+	e := *ce
+	if lo > hi {
+		e.Err = fmt.Errorf("%w; no record of the chunk could be read", ce.Err)
+	} else {
+		e.Err = fmt.Errorf("%w; its %d records (ids %d-%d) were read anyway and may hold corrupted values", ce.Err, n, lo, hi)
+	}
+	return &e
 }
 
 func (d *decoder) recordErr(chunk int, chunkOff int64, pos int, id uint64, err error) error {

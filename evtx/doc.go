@@ -3,15 +3,22 @@
 //
 // Design, in the order the bytes are met:
 //
-//   - The file header is read for its flags and version only; every 64 KiB
-//     chunk slot present in the file is examined, whatever the header's chunk
-//     count says (dirty files use more chunks than they declare).
+//   - Every 64 KiB chunk slot present in the file is examined, whatever the
+//     header's chunk count says (dirty files use more chunks than they
+//     declare). Once the file is read to its end, its header (when its
+//     checksum holds) is compared with what the file held: fewer chunks, or
+//     records up to a lower id, than it declares make the file truncated
+//     (Err, ErrTruncated): a copy cut at a chunk boundary holds only sound
+//     chunks. A dirty header lags behind the chunks, never runs ahead.
 //   - Each chunk is decoded on its own. Chunks with a bad magic are skipped
-//     and reported (all-zero slots are counted as empty, not errors); chunks
-//     whose header or records checksum does not match are reported and still
-//     decoded. With Options.Start (a physical Position: chunk slot and
-//     offset in it, validated by a Check of the chunk's identity), the
-//     chunks before it are not read at all, whatever their record ids.
+//     and reported (all-zero slots are counted as empty, not errors), except
+//     past the chunks the header declares and the last chunk: there they
+//     are slack (Stats.SlackChunks). Chunks whose header or records checksum
+//     does not match are still decoded, and their error names the records
+//     read (ids): their values may be corrupted. With Options.Start (a
+//     physical Position: chunk slot and offset in it, validated by a Check
+//     of the chunk's identity), the chunks before it are not read at all,
+//     whatever their record ids.
 //   - A template is decoded once per chunk, cached by its chunk offset, into
 //     a small tree in an arena that is reused from chunk to chunk. A record
 //     then only supplies substitution values. Provider name and event id are

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,9 +15,11 @@ import (
 // Dump writes every record of the EVTX file at path to w, for debugging.
 // format "xml" renders each record's full BinXML as event XML (like
 // wevtutil qe /f:xml, one event per line); "json" writes one JSON object per
-// line with the fields procbeat keeps (the winevent.Record). Chunk and
-// record errors are written to w as XML comments or {"error": ...} lines
-// and do not stop the dump.
+// line with the fields procbeat keeps (the winevent.Record). Chunk, record
+// and file errors (a file shorter than its header declares) are written to
+// w as XML comments or {"error": ...} lines and do not stop the dump; it
+// then returns a *DumpErrors listing them, so that a caller can tell a
+// damaged file from a sound one.
 func Dump(ctx context.Context, w io.Writer, path string, format string) error {
 	if format != "xml" && format != "json" {
 		return fmt.Errorf("dump %s: unknown format %q (want xml or json)", path, format)
@@ -33,7 +36,9 @@ func Dump(ctx context.Context, w io.Writer, path string, format string) error {
 	// Large writes: a dump is hundreds of MB, and each write is a system
 	// call on standard output.
 	bw := bufio.NewWriterSize(w, 256<<10)
+	errs := 0
 	writeErr := func(e error) {
+		errs++
 		if format == "xml" {
 			fmt.Fprintf(bw, "<!-- error: %s -->\n", e)
 			return
@@ -54,6 +59,27 @@ func Dump(ctx context.Context, w io.Writer, path string, format string) error {
 		return err
 	}
 	defer r.Close()
+	// finish ends the dump: a file error that ended it (a file shorter
+	// than its header declares) is written as the others are, after every
+	// record read.
+	finish := func() error {
+		var fe *FileError
+		err := r.Err()
+		if err != nil && !errors.As(err, &fe) {
+			bw.Flush()
+			return err
+		}
+		if err != nil {
+			writeErr(err)
+		}
+		if err := bw.Flush(); err != nil {
+			return err
+		}
+		if errs == 0 {
+			return nil
+		}
+		return &DumpErrors{File: path, Count: errs, Errors: r.Errors(), End: err}
+	}
 	if format == "json" {
 		// The decoders render each chunk's lines themselves (dumpjson.go);
 		// Next reports a chunk's errors before its first record, as the
@@ -73,10 +99,7 @@ func Dump(ctx context.Context, w io.Writer, path string, format string) error {
 				return err
 			}
 		}
-		if err := r.Err(); err != nil {
-			return err
-		}
-		return bw.Flush()
+		return finish()
 	}
 	var out []byte
 	// Sequential mode decodes inside Next, so the hook sees the chunk that
@@ -98,10 +121,26 @@ func Dump(ctx context.Context, w io.Writer, path string, format string) error {
 	}
 	for r.Next(ctx) {
 	}
-	if err := r.Err(); err != nil {
-		return err
+	return finish()
+}
+
+// DumpErrors is what Dump returns for a file that held chunk, record or
+// file errors: each was written to the dump too.
+type DumpErrors struct {
+	File  string
+	Count int
+	// Errors holds the first of the chunk and record errors
+	// (Options.MaxErrors); End the file error that ended the file (it
+	// is shorter than its header declares), if one did.
+	Errors []error
+	End    error
+}
+
+func (e *DumpErrors) Error() string {
+	if e.Count == 1 {
+		return fmt.Sprintf("%s: 1 error in the file (written to the dump too)", e.File)
 	}
-	return bw.Flush()
+	return fmt.Sprintf("%s: %d errors in the file (written to the dump too)", e.File, e.Count)
 }
 
 // appendXML renders a node chain as XML text.

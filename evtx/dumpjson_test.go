@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -97,13 +98,18 @@ func TestDumpJSONMatchesRecords(t *testing.T) {
 	}
 	for _, path := range files {
 		var got bytes.Buffer
-		if err := Dump(context.Background(), &got, path, "json"); err != nil {
-			t.Fatalf("%s: %v", path, err)
+		// A file with errors says so, with their number.
+		derr := Dump(context.Background(), &got, path, "json")
+		var de *DumpErrors
+		if derr != nil && !errors.As(derr, &de) {
+			t.Fatalf("%s: %v", path, derr)
 		}
 		// The reference: records and errors in the order Next delivers
 		// them, one worker.
 		var want []byte
+		nerr := 0
 		r, err := Open(path, Options{Workers: 1, OnError: func(e error) {
+			nerr++
 			m, _ := json.Marshal(e.Error())
 			want = append(append(append(want, `{"error":`...), m...), "}\n"...)
 		}})
@@ -114,6 +120,9 @@ func TestDumpJSONMatchesRecords(t *testing.T) {
 			want = append(appendRecordJSON(want, r.Record()), '\n')
 		}
 		r.Close()
+		if (de == nil) != (nerr == 0) || de != nil && (de.Count != nerr || de.File != path) {
+			t.Errorf("%s: Dump returned %v for %d errors", path, derr, nerr)
+		}
 		if !bytes.Equal(got.Bytes(), want) {
 			gl, wl := strings.Split(got.String(), "\n"), strings.Split(string(want), "\n")
 			for i := range min(len(gl), len(wl)) {

@@ -47,8 +47,16 @@ type RecordError struct {
 	Err    error
 }
 
-func (e *RecordError) Error() string {
-	return fmt.Sprintf("%s: chunk %d record %d (file offset %#x): %v", e.File, e.Chunk, e.Record, e.Offset, e.Err)
+func (e *RecordError) Error() string { return e.File + ": " + e.Where() + ": " + e.Err.Error() }
+
+// Where names the record in the file without the file's name: its chunk,
+// its record id when readable and its file offset.
+func (e *RecordError) Where() string {
+	if e.Record == 0 {
+		// No record has id 0: the header holding it is unreadable.
+		return fmt.Sprintf("chunk %d record at file offset %#x", e.Chunk, e.Offset)
+	}
+	return fmt.Sprintf("chunk %d record %d (file offset %#x)", e.Chunk, e.Record, e.Offset)
 }
 
 func (e *RecordError) Unwrap() error { return e.Err }
@@ -62,8 +70,11 @@ type ChunkError struct {
 	Err    error
 }
 
-func (e *ChunkError) Error() string {
-	return fmt.Sprintf("%s: chunk %d (file offset %#x): %v", e.File, e.Chunk, e.Offset, e.Err)
+func (e *ChunkError) Error() string { return e.File + ": " + e.Where() + ": " + e.Err.Error() }
+
+// Where names the chunk in the file without the file's name.
+func (e *ChunkError) Where() string {
+	return fmt.Sprintf("chunk %d (file offset %#x)", e.Chunk, e.Offset)
 }
 
 func (e *ChunkError) Unwrap() error { return e.Err }

@@ -36,6 +36,12 @@ type Options struct {
 	// MaxErrors bounds the errors kept for Errors (default 1000); all are
 	// still counted in Stats and passed to OnError.
 	MaxErrors int
+	// Growing says the file may still be written to: a copy in progress
+	// in a folder that procbeat run watches. Its last chunk slot, when not
+	// whole yet, is not read (a later Reader reads it, once written), and
+	// a file holding fewer chunks or records than its header declares is
+	// not an error: Truncation says what is missing, Err does not.
+	Growing bool
 }
 
 // Stats counts what a Reader has seen so far.
@@ -45,6 +51,10 @@ type Stats struct {
 	ChunksSkipped  int // before Options.Start, not read
 	EmptyChunks    int // zero-filled or missing chunk slots
 	BadMagicChunks int
+	// SlackChunks counts the slots past the chunks in use that hold no
+	// chunk: past the file header's chunk count and the last chunk, file
+	// slack (a log's preallocated space, left over bytes), not errors.
+	SlackChunks    int
 	ChecksumErrors int // chunk header or records checksum mismatches
 	Records        int // records returned
 	Filtered       int // records rejected by Options.Filter
@@ -58,6 +68,7 @@ func (s *Stats) add(o *Stats) {
 	s.ChunksSkipped += o.ChunksSkipped
 	s.EmptyChunks += o.EmptyChunks
 	s.BadMagicChunks += o.BadMagicChunks
+	s.SlackChunks += o.SlackChunks
 	s.ChecksumErrors += o.ChecksumErrors
 	s.Records += o.Records
 	s.Filtered += o.Filtered
@@ -77,6 +88,20 @@ type Reader struct {
 	header FileHeader
 	closer io.Closer
 	mem    *fileMap // the file mapped (Open, Dump on Linux), or nil
+
+	// declared is the number of chunks the file header declares, -1 when
+	// its checksum fails (then nothing is taken from it); headerLen is
+	// how many bytes of the 4 KiB header block the file holds.
+	declared  int
+	headerLen int
+	// slack holds the slots past declared without a chunk since the last
+	// chunk: slack if no chunk follows them, else errors (Next).
+	slack []int32
+	// maxID is the highest record id read; truncation is what the file
+	// lacks of what its header declares, once it was read to its end
+	// (checkEnd).
+	maxID      uint64
+	truncation error
 
 	// limit is the number of chunk slots: known at once for a
 	// random-access file, when the stream ends for a stream.
@@ -165,9 +190,14 @@ func NewReader(r io.ReaderAt, size int64, name string, opts Options) (*Reader, e
 		return nil, err
 	}
 	rd.src, rd.size = r, size
+	rd.headerLen = int(min(size, fileHeaderBlock))
 	nchunks := 0
 	if size > fileHeaderBlock {
 		nchunks = int((size - fileHeaderBlock + chunkSize - 1) / chunkSize)
+		if opts.Growing {
+			// A chunk still being written is read once whole.
+			nchunks = int((size - fileHeaderBlock) / chunkSize)
+		}
 	}
 	rd.limit.Store(int64(nchunks))
 	if !rd.opts.Start.IsZero() {
@@ -199,15 +229,15 @@ func NewReader(r io.ReaderAt, size int64, name string, opts Options) (*Reader, e
 func NewStreamReader(r io.Reader, name string, opts Options) (*Reader, error) {
 	br := bufio.NewReaderSize(r, identLen)
 	hb := make([]byte, fileHeaderBlock)
-	if n, err := io.ReadFull(br, hb); err != nil {
-		if n < 128 {
-			return nil, &FileError{File: name, Err: fmt.Errorf("reading file header: %w", err)}
-		}
+	n, err := io.ReadFull(br, hb)
+	if err != nil && n < 128 {
+		return nil, &FileError{File: name, Err: fmt.Errorf("reading file header: %w", err)}
 	}
 	rd, err := newReader(hb, name, opts)
 	if err != nil {
 		return nil, err
 	}
+	rd.headerLen = n
 	rd.stream = br
 	rd.saltDone = true
 	rd.limit.Store(math.MaxInt64)
@@ -237,9 +267,15 @@ func newReader(hb []byte, name string, opts Options) (*Reader, error) {
 	if opts.MaxErrors <= 0 {
 		opts.MaxErrors = 1000
 	}
-	rd := &Reader{name: name, opts: opts, header: h}
+	rd := &Reader{name: name, opts: opts, header: h, declared: -1}
 	if !h.ChecksumOK {
 		rd.report(&FileError{File: name, Err: ErrFileChecksum})
+	} else {
+		rd.declared = int(h.ChunkCount)
+		if h.FirstChunk <= h.LastChunk && h.LastChunk < math.MaxUint16 {
+			// Not wrapped: the last chunk is the last in use.
+			rd.declared = max(rd.declared, int(h.LastChunk)+1)
+		}
 	}
 	return rd, nil
 }
@@ -386,18 +422,103 @@ func (r *Reader) Next(ctx context.Context) bool {
 			if r.err == nil && r.streamErr != nil {
 				r.err = &FileError{File: r.name, Err: r.streamErr}
 			}
+			if r.err == nil && !r.closed {
+				r.checkEnd()
+			}
 			return false
 		}
-		r.stats.add(&res.stats)
+		st := res.stats
+		// Past the chunks the header declares, a slot that is no chunk
+		// is slack, unless a chunk follows (flushSlack).
+		slack := r.declared >= 0 && res.notChunk && res.index >= r.declared
+		if slack {
+			r.slack = append(r.slack, int32(res.index))
+			st.BadMagicChunks = 0
+		} else if res.stats.ChunksDecoded > 0 {
+			r.flushSlack()
+		}
+		r.stats.add(&st)
+		r.maxID = max(r.maxID, res.maxID)
 		if !r.saltDone {
 			r.scan.add(res.index, res.head)
 		}
-		for _, e := range res.errs {
-			r.report(e)
+		if !slack {
+			for _, e := range res.errs {
+				r.report(e)
+			}
 		}
 		r.cur, r.pos = res, -1
 	}
 }
+
+// flushSlack reports the slots held as slack as the errors they are, a
+// chunk following them: they lie among the chunks in use.
+func (r *Reader) flushSlack() {
+	for _, i := range r.slack {
+		r.stats.BadMagicChunks++
+		off := int64(fileHeaderBlock) + int64(i)*chunkSize
+		r.report(&ChunkError{File: r.name, Chunk: int(i), Offset: off, Err: ErrBadChunkMagic})
+	}
+	r.slack = r.slack[:0]
+}
+
+// checkEnd, the file read to its end, counts the slots held as slack and
+// compares what the file held with what its header declares: a file cut
+// at a chunk boundary is whole chunks, each of them fine, and only the
+// header tells that more were written. A header whose checksum fails is
+// not trusted; a dirty header (a log not closed) may lag behind the
+// chunks, never run ahead of them, so it is trusted too. The next record
+// id is not checked for a read resumed past the file's first chunks:
+// those hold records too.
+func (r *Reader) checkEnd() {
+	r.stats.SlackChunks += len(r.slack)
+	r.slack = r.slack[:0]
+	if r.declared < 0 || r.truncation != nil {
+		return
+	}
+	held := int(r.limit.Load())
+	h := r.header
+	idShort := h.NextRecordID > 0 && r.stats.ChunksSkipped == 0 && r.maxID+1 < h.NextRecordID
+	if r.headerLen >= fileHeaderBlock && held >= r.declared && !idShort {
+		if r.opts.Growing && r.size > fileHeaderBlock+int64(held)*chunkSize {
+			r.truncation = &FileError{File: r.name, Err: fmt.Errorf("chunk %d is not whole yet (%d of %d bytes): it is read once written",
+				held, r.size-fileHeaderBlock-int64(held)*chunkSize, chunkSize)}
+		}
+		return
+	}
+	holds := chunks(held)
+	switch {
+	case r.headerLen < fileHeaderBlock:
+		holds = fmt.Sprintf("%d bytes of its %d-byte header block", r.headerLen, fileHeaderBlock)
+	case r.src != nil:
+		whole := int((r.size - fileHeaderBlock) / chunkSize)
+		holds = fmt.Sprintf("%s (%d bytes)", chunks(whole), r.size)
+		if whole < held {
+			holds = fmt.Sprintf("%s and %d bytes of one more (%d bytes)", chunks(whole), r.size-fileHeaderBlock-int64(whole)*chunkSize, r.size)
+		}
+	}
+	ids := "no record"
+	if r.maxID > 0 {
+		ids = fmt.Sprintf("records up to id %d", r.maxID)
+	}
+	r.truncation = &FileError{File: r.name, Err: fmt.Errorf("%w: the file header declares %s and next record id %d, the file holds %s and %s",
+		ErrTruncated, chunks(r.declared), h.NextRecordID, holds, ids)}
+	if !r.opts.Growing {
+		r.err = r.truncation
+	}
+}
+
+func chunks(n int) string {
+	if n == 1 {
+		return "1 chunk"
+	}
+	return fmt.Sprintf("%d chunks", n)
+}
+
+// Truncation says what the file lacks of what its header declares, once
+// read to its end: nil when it lacks nothing. Err returns it too unless
+// Options.Growing; then it may also name the last chunk, not read yet.
+func (r *Reader) Truncation() error { return r.truncation }
 
 func (r *Reader) nextChunk(ctx context.Context) (*chunkResult, bool) {
 	if r.opts.Workers == 1 {
@@ -568,6 +689,7 @@ func (r *Reader) emptyResult(res *chunkResult) *chunkResult {
 	select {
 	case e := <-r.empty:
 		e.index, e.ident, e.head, e.stats = res.index, res.ident, res.head, res.stats
+		e.notChunk, e.maxID = res.notChunk, res.maxID
 		e.errs, res.errs = res.errs, e.errs[:0]
 		return e
 	default:
@@ -640,7 +762,9 @@ func (r *Reader) computeSalt() uint64 {
 	return salt
 }
 
-// Err returns the error that stopped the iteration (I/O or cancellation).
+// Err returns the error that stopped the iteration: I/O, cancellation, or
+// the file ending before the chunks and records its header declares (a
+// *FileError matching ErrTruncated; see Truncation).
 func (r *Reader) Err() error { return r.err }
 
 // Errors returns the chunk and record errors seen so far (bounded by

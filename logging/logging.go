@@ -49,6 +49,20 @@ const (
 const SelectorList = SelectorInput + ", " + SelectorRegistrar + ", " + SelectorPublisher + ", " +
 	SelectorES + ", " + SelectorFile + ", " + SelectorConsole + ", " + SelectorMonitoring
 
+// UnknownSelectors returns the selectors that name no component logger:
+// logp accepts any name, so a misspelt one silently selected nothing.
+func UnknownSelectors(selectors []string) []string {
+	var unknown []string
+	for _, s := range selectors {
+		switch s {
+		case "*", SelectorInput, SelectorRegistrar, SelectorPublisher, SelectorES, SelectorFile, SelectorConsole, SelectorMonitoring:
+		default:
+			unknown = append(unknown, s)
+		}
+	}
+	return unknown
+}
+
 // New returns a logger writing where cfg and o say, and the function that
 // closes its file. Its entries carry service.name "procbeat"; components
 // log through log.Named(selector).
@@ -118,6 +132,9 @@ func NewLeveled(cfg config.Logging, paths config.Path, o Options) (*logp.Logger,
 	}
 	if len(cfg.Selectors) > 0 && level != logp.DebugLevel {
 		log.Warnf("logging.selectors %v apply only at logging.level: debug (or with -d); the level is %s", cfg.Selectors, cfg.Level)
+	}
+	if unknown := UnknownSelectors(selectors); len(unknown) > 0 {
+		log.Warnf("debug selectors %s (-d, logging.selectors) name no procbeat component and select nothing: the selectors are %s, or * for all", strings.Join(unknown, ", "), SelectorList)
 	}
 	return log, atomic, closer, nil
 }

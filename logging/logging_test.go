@@ -73,3 +73,36 @@ func TestFilesPermissions(t *testing.T) {
 		t.Errorf("log file mode %v (%v), want 0640", st.Mode().Perm(), err)
 	}
 }
+
+// TestUnknownSelectorsWarn: a -d or logging.selectors name that is no
+// component's selects nothing, so it is warned about, with the valid
+// names; known ones and "*" are not.
+func TestUnknownSelectorsWarn(t *testing.T) {
+	for _, tc := range []struct {
+		debug, selectors []string
+		warn             string
+	}{
+		{[]string{"nosuch,publisher"}, nil, "debug selectors nosuch ("},
+		{nil, []string{"registar"}, "debug selectors registar ("},
+		{[]string{"*", "elasticsearch"}, []string{"input"}, ""},
+	} {
+		cfg := config.Default().Logging
+		cfg.Selectors = tc.selectors
+		var buf bytes.Buffer
+		_, closeLog, err := logging.New(cfg, config.Path{}, logging.Options{ToStderr: true, Stderr: &buf, Debug: tc.debug})
+		if err != nil {
+			t.Fatal(err)
+		}
+		closeLog()
+		got := buf.String()
+		if tc.warn == "" {
+			if strings.Contains(got, "select nothing") {
+				t.Errorf("%v %v: %s", tc.debug, tc.selectors, got)
+			}
+			continue
+		}
+		if !strings.Contains(got, tc.warn) || !strings.Contains(got, logging.SelectorList) {
+			t.Errorf("%v %v: want a warning naming %s and listing %s, got %s", tc.debug, tc.selectors, tc.warn, logging.SelectorList, got)
+		}
+	}
+}

@@ -3,8 +3,6 @@
 package main
 
 import (
-	"errors"
-
 	"github.com/spf13/cobra"
 )
 
@@ -13,5 +11,5 @@ import (
 const agentBuild = false
 
 func runManaged(*cobra.Command, *globals) error {
-	return errors.New("management.enabled: this procbeat was built without Elastic Agent support; use the agent build (go build -tags agent), which links the Elastic-licensed elastic-agent-client")
+	return errNoAgent
 }

@@ -18,7 +18,7 @@ import (
 )
 
 func newExportCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "export", Short: "Print templates, field docs or the effective configuration"}
+	cmd := group(&cobra.Command{Use: "export", Short: "Print templates, field docs or the effective configuration"})
 	var fieldTypes string
 	tmpl := &cobra.Command{
 		Use:   "template",
@@ -167,7 +167,7 @@ func newExportCoverageCmd(g *globals) *cobra.Command {
 		Short: "Replay files and print, per source and event type, the share of documents carrying each catalog and CAR field",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, log, closeLog, err := g.loadWithLogger(cmd, true)
+			cfg, log, closeLog, err := g.loadBatch(cmd)
 			if err != nil {
 				return err
 			}
@@ -178,18 +178,23 @@ func newExportCoverageCmd(g *globals) *cobra.Command {
 				return err
 			}
 			sum, rerr := b.Replay(cmd.Context(), args)
-			if err := b.Close(); err != nil {
-				return err
+			if failure := jobFailure(rerr, b.Close(), nil); failure != nil {
+				return failJob(cmd.ErrOrStderr(), sum, failure)
 			}
 			sum.Write(cmd.ErrOrStderr())
-			if rerr != nil {
-				return rerr
-			}
 			cat, err := fields.Load()
 			if err != nil {
 				return err
 			}
-			return rep.Write(cmd.OutOrStdout(), cat)
+			if err := rep.Write(cmd.OutOrStdout(), cat); err != nil {
+				return err
+			}
+			// The report covers what could be read; as with replay, a
+			// script learns from the exit code (3) that input was lost.
+			if code := replayExitCode(sum.InputErrors(), 0); code != ExitOK {
+				return exitWith(cmd.ErrOrStderr(), code)
+			}
+			return nil
 		},
 	}
 }

@@ -74,12 +74,12 @@ func (g *globals) existingKeystore(cmd *cobra.Command) (string, *keystore.FileKe
 }
 
 func newKeystoreCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{
+	cmd := group(&cobra.Command{
 		Use:   "keystore",
 		Short: "Manage secrets that ${KEY} in the configuration resolves to",
 		Long: "The keystore (keystore.path, by default procbeat.keystore in path.data) holds secrets\n" +
 			"such as output.elasticsearch.password: ${ES_PWD}. Keys resolve before environment variables.",
-	}
+	})
 	var force bool
 	create := &cobra.Command{
 		Use:   "create",
@@ -182,6 +182,10 @@ func newKeystoreCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
+// maxSecretBytes bounds a value read with --stdin (64 KiB, room for a PEM
+// bundle).
+const maxSecretBytes = 64 << 10
+
 // readSecret reads a value: the whole input with --stdin (one trailing
 // newline dropped), else one line, not echoed when typed at a terminal.
 func readSecret(in io.Reader, all bool) ([]byte, error) {
@@ -194,11 +198,19 @@ func readSecret(in io.Reader, all bool) ([]byte, error) {
 		return b, err
 	}
 	if all {
-		b, err := io.ReadAll(in)
+		// A secret is a password, a key or a certificate: a few KiB. The
+		// cap keeps a mistaken pipe (a log, a disk image) from filling
+		// memory here and then the keystore every start loads.
+		// (+3: room for the trailing newline dropped below, and one byte
+		// to tell a value over the cap.)
+		b, err := io.ReadAll(io.LimitReader(in, maxSecretBytes+3))
 		if err != nil {
 			return nil, err
 		}
 		b = []byte(strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r"))
+		if len(b) > maxSecretBytes {
+			return nil, fmt.Errorf("standard input holds more than %d KiB: a keystore value is a secret such as a password or a key, not a file", maxSecretBytes/1024)
+		}
 		if len(b) == 0 {
 			return nil, errors.New("empty value")
 		}

@@ -114,3 +114,24 @@ func TestStrictPermsRefusesOpenKeystore(t *testing.T) {
 		t.Fatalf("--strict.perms=false: exit %d, %q %q", code, out, stderr)
 	}
 }
+
+// TestKeystoreAddStdinIsCapped: --stdin reads at most maxSecretBytes (a
+// whole disk image piped by mistake was read into memory and stored);
+// past it the add fails, the keystore unchanged, and a value at the cap
+// is stored.
+func TestKeystoreAddStdinIsCapped(t *testing.T) {
+	cfg := writeConfig(t, "path:\n  data: "+t.TempDir()+"\n")
+	if _, stderr, code := run(t, "keystore", "create", "-c", cfg); code != 0 {
+		t.Fatalf("create: exit %d, %q", code, stderr)
+	}
+	big := strings.Repeat("a", maxSecretBytes+1)
+	if _, stderr, code := runIn(t, big, "keystore", "add", "BIG", "--stdin", "-c", cfg); code == 0 || !strings.Contains(stderr, "more than 64 KiB") {
+		t.Fatalf("oversized value: exit %d, %.200q", code, stderr)
+	}
+	if out, _, _ := run(t, "keystore", "list", "-c", cfg); out != "" {
+		t.Fatalf("an oversized value was stored: %q", out)
+	}
+	if _, stderr, code := runIn(t, big[1:]+"\n", "keystore", "add", "MAX", "--stdin", "-c", cfg); code != 0 {
+		t.Fatalf("value at the cap: exit %d, %.200q", code, stderr)
+	}
+}

@@ -21,7 +21,7 @@ func catalogFields() (kql.MapFields, error) {
 }
 
 func newKQLCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "kql", Short: "Translate or lint a KQL query against procbeat's fields"}
+	cmd := group(&cobra.Command{Use: "kql", Short: "Translate or lint a KQL query against procbeat's fields"})
 	cmd.AddCommand(&cobra.Command{
 		Use:   "translate QUERY",
 		Short: "Print the Query DSL Kibana would send for QUERY",

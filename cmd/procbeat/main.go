@@ -63,7 +63,7 @@ func main() {
 		os.Exit(ex.code)
 	default:
 		// Errors name input files and hosts: escaped, passwords hidden.
-		fmt.Fprintln(os.Stderr, "Error:", logging.Clean(err.Error()))
+		printError(os.Stderr, err)
 		os.Exit(1)
 	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -23,7 +22,10 @@ func newReplayCmd(g *globals) *cobra.Command {
 			"no output is configured. A summary goes to stderr at the end, listing the files with errors.\n\n" + exitCodesHelp(),
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, log, closeLog, err := g.loadWithLogger(cmd, true)
+			if maxUnreachable < 0 {
+				return fmt.Errorf("--max-unreachable %s: must be positive, or 0 to retry for ever", maxUnreachable)
+			}
+			cfg, log, closeLog, err := g.loadBatch(cmd)
 			if err != nil {
 				return err
 			}
@@ -37,6 +39,7 @@ func newReplayCmd(g *globals) *cobra.Command {
 			}
 			sig := notifyStop(cmd.Context())
 			defer sig.stop()
+			sig.announceDrain(cfg.ShutdownTimeout, log)
 			// The pipeline lives on cmd.Context(): a signal stops reading, and Close
 			// then drains what is in flight instead of abandoning it.
 			progress := &beater.Progress{W: cmd.ErrOrStderr(), TTY: beater.IsTerminal(os.Stderr)}
@@ -45,7 +48,7 @@ func newReplayCmd(g *globals) *cobra.Command {
 				log = log.WithOptions(aboveProgress(progress))
 			}
 			progress.Log = log
-			b, err := beater.New(cmd.Context(), cfg, log, beater.Options{Stdout: cmd.OutOrStdout(), Resume: resume, Codec: codec, DrainTimeout: beater.ReplayDrainTimeout(cfg),
+			b, err := beater.New(cmd.Context(), cfg, log, beater.Options{Stdout: cmd.OutOrStdout(), Resume: resume, ReadAgainForNewDestination: true, Codec: codec, DrainTimeout: beater.ReplayDrainTimeout(cfg),
 				Progress: progress})
 			if err != nil {
 				return err
@@ -75,29 +78,21 @@ func newReplayCmd(g *globals) *cobra.Command {
 			if unreachable != nil {
 				sum.Delivery = unreachable.Error()
 				sum.Write(cmd.ErrOrStderr())
-				fmt.Fprintf(cmd.ErrOrStderr(), "exit status %d (procbeat replay --help explains it)\n", ExitFatal)
-				return exitError{ExitFatal}
+				return exitWith(cmd.ErrOrStderr(), ExitFatal)
 			}
-			sum.Write(cmd.ErrOrStderr())
 			// Files that could not be read are input errors, listed in
 			// the summary; any other error ends the job.
-			if rerr != nil && !errors.Is(rerr, beater.ErrInputErrors) {
-				return rerr
+			if failure := jobFailure(rerr, cerr, ctx.Err()); failure != nil {
+				return failJob(cmd.ErrOrStderr(), sum, failure)
 			}
-			if cerr != nil {
-				return fmt.Errorf("delivery: %w", cerr)
-			}
-			if err := ctx.Err(); err != nil {
-				return err
-			}
+			sum.Write(cmd.ErrOrStderr())
 			dead := b.Counters().EventsDeadLettered.Load()
 			code := replayExitCode(sum.InputErrors(), dead)
 			if dead > 0 {
 				fmt.Fprintf(cmd.ErrOrStderr(), "documents rejected by the output and dead-lettered: %d\n", dead)
 			}
 			if code != ExitOK {
-				fmt.Fprintf(cmd.ErrOrStderr(), "exit status %d (procbeat replay --help explains it)\n", code)
-				return exitError{code}
+				return exitWith(cmd.ErrOrStderr(), code)
 			}
 			return nil
 		},

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"runtime"
 
 	"github.com/spf13/cobra"
 
@@ -25,6 +27,9 @@ func newRunCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer closeLog()
+			if err := runChecks(cfg, runtime.GOOS); err != nil {
+				return err
+			}
 			sig := notifyStop(cmd.Context())
 			defer sig.stop()
 			// Under the service control manager, a stop or shutdown
@@ -38,7 +43,13 @@ func newRunCmd(g *globals) *cobra.Command {
 			}
 			log.Infof("procbeat running: %d inputs, namespace %s", len(cfg.Procbeat.Inputs), cfg.Procbeat.Namespace)
 			runErr := b.Run(ctx)
-			log.Infof("stopping: draining events in flight for up to %s (shutdown_timeout; a second signal stops at once)", cfg.ShutdownTimeout)
+			if errors.Is(runErr, beater.ErrNoInput) {
+				// Named by its key, as test config names it.
+				if err := inputsCheck(cfg); err != nil {
+					runErr = err
+				}
+			}
+			logDraining(cfg.ShutdownTimeout, log)
 			closeErr := closeOnSignals(b, sig, cfg.ShutdownTimeout, log)
 			if runErr != nil {
 				return runErr

@@ -61,14 +61,14 @@ func serviceArgs(home, configFile string) []string {
 }
 
 func newServiceCmd() *cobra.Command {
-	cmd := &cobra.Command{
+	cmd := group(&cobra.Command{
 		Use:   "service",
 		Short: "Manage procbeat's Windows service (Windows only)",
 		Long: `Manage procbeat's Windows service. install registers it to start automatically
 and to restart after a failure, with its home (procbeat.yml, data, logs) in
 %ProgramData%\procbeat unless --home says otherwise. Stopping the service
 drains and flushes events in flight, as SIGTERM does for procbeat run.`,
-	}
+	})
 	var home, configFile string
 	install := &cobra.Command{
 		Use:   "install",

@@ -16,8 +16,10 @@ import (
 // the drain at once). Without it a second Ctrl-C during a long drain did
 // nothing.
 type stopSignals struct {
-	ctx    context.Context
-	force  chan struct{}
+	ctx   context.Context
+	force chan struct{}
+	// first is closed by the first signal (not by stop).
+	first  chan struct{}
 	cancel context.CancelFunc
 	ch     chan os.Signal
 	done   chan struct{}
@@ -25,7 +27,7 @@ type stopSignals struct {
 
 func notifyStop(parent context.Context) *stopSignals {
 	ctx, cancel := context.WithCancel(parent)
-	s := &stopSignals{ctx: ctx, force: make(chan struct{}), cancel: cancel, ch: make(chan os.Signal, 2), done: make(chan struct{})}
+	s := &stopSignals{ctx: ctx, force: make(chan struct{}), first: make(chan struct{}), cancel: cancel, ch: make(chan os.Signal, 2), done: make(chan struct{})}
 	signal.Notify(s.ch, os.Interrupt, syscall.SIGTERM)
 	go s.loop()
 	return s
@@ -40,6 +42,7 @@ func (s *stopSignals) loop() {
 		case <-s.ch:
 			n++
 			if n == 1 {
+				close(s.first)
 				s.cancel()
 			} else {
 				close(s.force)
@@ -86,4 +89,26 @@ func closeOnSignals(b *beater.Beater, s *stopSignals, wait time.Duration, log mo
 	err := b.Close()
 	close(done)
 	return err
+}
+
+// announceDrain logs, on the first signal, what stopping will do: the same
+// words as run's, so that a replay no longer waits up to shutdown_timeout
+// in silence after Ctrl-C.
+func (s *stopSignals) announceDrain(wait time.Duration, log monitoring.Logger) {
+	go func() {
+		select {
+		case <-s.first:
+			logDraining(wait, log)
+		case <-s.done:
+		}
+	}()
+}
+
+// logDraining says how long a stopping job waits for events in flight.
+func logDraining(wait time.Duration, log monitoring.Logger) {
+	if wait <= 0 {
+		log.Infof("stopping: shutdown_timeout is 0, events in flight are not waited for (they are read again by the next run)")
+		return
+	}
+	log.Infof("stopping: draining events in flight for up to %s (shutdown_timeout; a second signal stops at once)", wait)
 }

@@ -2,12 +2,13 @@ package main
 
 import (
 	"fmt"
+	"runtime"
 
 	"github.com/spf13/cobra"
 )
 
 func newTestCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "test", Short: "Test the configuration or the output"}
+	cmd := group(&cobra.Command{Use: "test", Short: "Test the configuration or the output"})
 	cmd.AddCommand(&cobra.Command{
 		Use:   "config",
 		Short: "Check the configuration: unknown keys, wrong types, invalid values",
@@ -15,11 +16,21 @@ func newTestCmd(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			// The checks of every command that loads the configuration,
 			// run and replay included (beater.Check).
-			if _, err := g.load(cmd); err != nil {
+			cfg, err := g.load(cmd)
+			if err == nil {
+				// And what run refuses beyond the values.
+				err = runChecks(cfg, runtime.GOOS)
+			}
+			if err != nil {
 				printErrors(cmd, err)
 				return exitError{1}
 			}
-			_, err := fmt.Fprintln(cmd.OutOrStdout(), "Config OK")
+			if err := inputsCheck(cfg); err != nil {
+				// Fine for replay; run refuses it, which is said.
+				_, err = fmt.Fprintf(cmd.OutOrStdout(), "Config OK for replay and export coverage; procbeat run would refuse it: %v\n", err)
+				return err
+			}
+			_, err = fmt.Fprintln(cmd.OutOrStdout(), "Config OK")
 			return err
 		},
 	})

@@ -128,6 +128,7 @@ func (l *ErrorLog) Total() int { return l.total }
 type Base struct {
 	Name  string          // the input, as errors name it
 	Index int             // 1-based index of the current record, good and bad
+	Line  int             // 1-based line where the current record starts, 0 if unknown
 	Rec   winevent.Record // the current record, reused by Next
 	Fatal error           // what stopped Next, nil at a clean end
 	Log   ErrorLog        // per-record errors
@@ -135,6 +136,11 @@ type Base struct {
 
 // Record returns the current record; Next reuses it.
 func (b *Base) Record() *winevent.Record { return &b.Rec }
+
+// Where returns the line where the current record starts (0 if unknown)
+// and its index: how messages about the record after it was decoded (a
+// mapping error) place it, as the decoder's own errors do.
+func (b *Base) Where() (line, index int) { return b.Line, b.Index }
 
 // Err returns the fatal read error, if any.
 func (b *Base) Err() error { return b.Fatal }

@@ -30,7 +30,7 @@ type evtxReader struct {
 
 func evtxOptions(pos Position, opts Options, a *evtxReader) evtx.Options {
 	a.errs = decode.NewErrorLog(opts.Decode)
-	return evtx.Options{Filter: opts.Filter, Start: evtx.UnpackPosition(pos.Offset, pos.Check), OnError: a.report}
+	return evtx.Options{Filter: opts.Filter, Start: evtx.UnpackPosition(pos.Offset, pos.Check), OnError: a.report, Growing: opts.Growing}
 }
 
 // openEVTX reads a random-access EVTX file from pos; a position that no
@@ -63,7 +63,9 @@ func openEVTXStream(r io.Reader, closer io.Closer, name string, pos Position, op
 }
 
 // report turns the EVTX reader's chunk and record errors into the decoders'
-// error type, naming the chunk.
+// error type, saying where as evtx dump does: the chunk, the record id
+// when readable, the file offset. Index stays 0: an EVTX record has no
+// index, and decode.RecordError would name the record id as one.
 func (a *evtxReader) report(err error) {
 	re := &decode.RecordError{Err: err}
 	var rec *evtx.RecordError
@@ -71,11 +73,11 @@ func (a *evtxReader) report(err error) {
 	var file *evtx.FileError
 	switch {
 	case errors.As(err, &rec):
-		re.File, re.Index = rec.File, int(rec.Record)
-		re.Err = fmt.Errorf("chunk %d: %w", rec.Chunk, rec.Err)
+		re.File = rec.File
+		re.Err = fmt.Errorf("%s: %w", rec.Where(), rec.Err)
 	case errors.As(err, &chunk):
 		re.File = chunk.File
-		re.Err = fmt.Errorf("chunk %d: %w", chunk.Chunk, chunk.Err)
+		re.Err = fmt.Errorf("%s: %w", chunk.Where(), chunk.Err)
 	case errors.As(err, &file):
 		re.File, re.Err = file.File, file.Err
 	}

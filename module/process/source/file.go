@@ -32,6 +32,11 @@ type Options struct {
 	Archive ArchiveLimits
 	// FS is where files are opened; OS by default.
 	FS FS
+	// Growing says files may still be written to (procbeat run watches
+	// folders that fill): an EVTX file's last chunk is read once whole,
+	// and a file holding less than its header declares is not an error
+	// (evtx.Options.Growing); a later read continues from its position.
+	Growing bool
 }
 
 func (o Options) notice(format string, args ...any) {

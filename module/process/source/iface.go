@@ -30,6 +30,16 @@ type Position struct {
 // IsZero reports whether p is the zero Position (read from the start).
 func (p Position) IsZero() bool { return p == Position{} }
 
+// Locator is a Reader of an export (XML, JSON), whose records are placed
+// by where they lie in the file: messages about a record name its line
+// and index, as the decoder's own errors do, for an export's records may
+// carry no EventRecordID at all.
+type Locator interface {
+	// Where is the current record's line (0 if unknown) and its 1-based
+	// index among the file's records, good and bad.
+	Where() (line, index int)
+}
+
 // Source is one origin of records: an EVTX file, an XML or JSON export, a
 // live event log channel. Every kind implements it the same way, so the
 // runner, the pipeline and the registry need not know which kind it is.

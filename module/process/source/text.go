@@ -32,6 +32,7 @@ func textCheck(head []byte, off uint64) uint64 {
 type textDecoder interface {
 	decode.Reader
 	Offset() int64
+	Where() (line, index int)
 }
 
 // textReader reads an XML or JSON export. Its positions are byte offsets
@@ -170,6 +171,10 @@ func (t *textReader) Next(ctx context.Context) bool {
 func (t *textReader) NoEvents() bool { return t.fromStart && t.n == 0 && t.Err() == nil }
 
 func (t *textReader) Record() *winevent.Record { return t.d.Record() }
+
+// Where is the current record's line (0 if unknown) and 1-based index in
+// the export (see Locator).
+func (t *textReader) Where() (line, index int) { return t.d.Where() }
 func (t *textReader) Position() Position       { return t.pos }
 
 // Err is the decoder's fatal error; an ended context is not one.

@@ -456,3 +456,15 @@ func (t *Tracker) replay(r io.Reader, minGen uint64) (good int64, gen uint64, er
 		good += int64(len(b))
 	}
 }
+
+// RemoveJournal deletes the state OpenJournal would load from dir (the
+// snapshot and the journal), for a caller that starts over from the first
+// record: the table is rebuilt from the records read again.
+func RemoveJournal(dir string) error {
+	for _, name := range []string{snapshotFile, snapshotFile + ".tmp", journalFile} {
+		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
+}

@@ -55,8 +55,6 @@ type Decoder struct {
 	decode.Base
 	opts decode.Options
 	fr   framer
-	// line is the line of the record being decoded, for notices.
-	line int
 	// zoneNoted is set once the input had a zone-less time that nothing
 	// told the zone of, and a notice said so.
 	zoneNoted bool
@@ -113,7 +111,7 @@ func (d *Decoder) Next() bool {
 			d.Report(fr.line, "", fmt.Errorf("record of %d bytes exceeds the %d byte limit", fr.size, d.opts.MaxRecordSize))
 			continue
 		}
-		d.line = fr.line
+		d.Line = fr.line
 		field, err := d.decode(fr.data)
 		if err != nil {
 			d.Report(fr.line, field, err)

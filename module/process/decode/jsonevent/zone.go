@@ -59,7 +59,7 @@ func (d *Decoder) localTime(key, v, stamp string) (time.Time, error) {
 		if d.opts.Notice != nil {
 			d.opts.Notice(fmt.Sprintf("%s:%d: record %d: %s %q has no time zone and %s: "+
 				"this file's zone-less times are read as UTC (set procbeat.timezone to the zone of the machine that wrote them)",
-				d.Name, d.line, d.Index, key, v, why))
+				d.Name, d.Line, d.Index, key, v, why))
 		}
 	}
 	return wall, nil

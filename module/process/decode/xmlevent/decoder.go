@@ -133,6 +133,7 @@ func (d *Decoder) Next() bool {
 			d.Report(fr.line, "", fmt.Errorf("event of %d bytes exceeds the %d byte limit", fr.size, d.opts.MaxRecordSize))
 			continue
 		}
+		d.Line = fr.line
 		line, field, err := d.decode(fr.data)
 		if err != nil {
 			d.Report(fr.line+line, field, err)

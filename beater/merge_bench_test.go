@@ -31,7 +31,7 @@ func BenchmarkMergeHold(b *testing.B) {
 			continue
 		}
 		items = append(items, merge.Item[int]{Kind: kind, Doc: d, Logged: recs[i].TimeCreated,
-			Image: mapping.RecordImage(&recs[i]), Ack: len(items)})
+			Image: m.RecordImage(&recs[i]), Ack: len(items)})
 		hosts[d.Host.Name] = true
 	}
 	if len(items) == 0 {

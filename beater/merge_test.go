@@ -436,6 +436,36 @@ func TestMergeCorpusTwoLogsAnyOrder(t *testing.T) {
 	}
 }
 
+// Security names images on network shares by device path
+// (\Device\Mup\server\share\...), Sysmon by UNC path: MalSeclogon, run
+// from a VirtualBox share, still merges into one start per process (two
+// before the device path was read as the UNC path), on the Sysmon ids.
+func TestMergeNetworkShareImages(t *testing.T) {
+	path := corpus.RequireFile(t, "EVTX-ATTACK-SAMPLES/Credential Access/tutto_malseclogon.evtx")
+	const image = `\\VBoxSvr\Users\bouss\Downloads\MalSeclogon-master\x64\Debug\MalSeclogon.exe`
+	starts := map[int][]docView{}
+	n := 0
+	for _, v := range views(t, replayBodies(t, true, path)) {
+		n++
+		if v.Event.Action == "start" {
+			starts[v.Process.PID] = append(starts[v.Process.PID], v)
+		}
+	}
+	for pid, guid := range map[int]string{8612: "{747F3D96-9ACD-61AF-D301-000000000102}", 6072: "{747F3D96-9ACD-61AF-D501-000000000102}"} {
+		vs := starts[pid]
+		if len(vs) != 1 {
+			t.Errorf("pid %d: %d start documents, want 1 (Sysmon 1 and 4688 merged)", pid, len(vs))
+			continue
+		}
+		if p := vs[0].Process; p.EntityID != guid || p.Executable != image || p.Ext.Token.ElevationLevel == "" {
+			t.Errorf("pid %d: merged start %+v, want entity_id %s, executable %s and 4688's elevation", pid, p, guid, image)
+		}
+	}
+	if n != 9 {
+		t.Errorf("%d documents, want 9 (6 starts, 3 accesses)", n)
+	}
+}
+
 // `run` over a collection folder holding a host's Sysmon and Security logs
 // merges as a replay does, and a restart sends nothing again.
 func TestRunMergesCollectionFolder(t *testing.T) {

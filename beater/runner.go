@@ -327,7 +327,7 @@ func (r *Runner) step(ctx context.Context, rs *reading) (stop bool, _ error) {
 		// the merger holds it the source's checkpoint stays before it.
 		j.t[0], j.n = rs.client.Reserve(pos), 1
 		j.merge = true
-		j.logged, j.image = rec.TimeCreated, mapping.RecordImage(rec)
+		j.logged, j.image = rec.TimeCreated, r.mapper.RecordImage(rec)
 	}
 	rs.pub.queue(j)
 	r.mapMu.Unlock()

@@ -46,7 +46,7 @@ func TestHostMetaOnlyForItsHost(t *testing.T) {
 			if h.ID != mapping.DeriveHostID("wks-042.corp.example.com") || h.IP != nil || h.MAC != nil || h.OS.Ext.Variant != "" || h.Architecture != "" {
 				t.Fatalf("forwarded record %d got the collector's metadata: %+v", recs[i].RecordID, h)
 			}
-			if h.Hostname != "wks-042" || h.OS.Type != "windows" {
+			if h.Hostname != "WKS-042" || h.OS.Type != "windows" {
 				t.Fatalf("forwarded record %d lost its own host fields: %+v", recs[i].RecordID, h)
 			}
 		default:

@@ -137,6 +137,9 @@ type Mapper struct {
 	hashes     strCache[string]
 	hashValues strCache[*winfmt.Hashes]
 	oneHashes  winfmt.Hashes
+	// uncs are the UNC paths of the network share images Security
+	// events named by device path (image).
+	uncs strCache[string]
 	// wellKnown is what sidFor found of the last names it was asked.
 	wellKnown struct {
 		domain, name, sid string
@@ -160,6 +163,7 @@ func New(tr *tracker.Tracker, opts Options) *Mapper {
 	m.split.init(argsSets, argsBudget)
 	m.hashes.init(hashSets, hashBudget)
 	m.hashValues.init(hashValueSets, hashValueBudget)
+	m.uncs.init(uncSets, uncBudget)
 	return m
 }
 
@@ -350,19 +354,23 @@ func eventCode(id uint16) string {
 }
 
 // hostNames is what a record's Computer gives its document: host.name
-// (the lower-cased Computer), host.hostname (its first label) and host.id.
+// (the lower-cased Computer), host.hostname (its first label, as the
+// Computer spells it: what the hostname command returns, as ECS defines
+// the field) and host.id.
 type hostNames struct {
 	computer, name, short, id string
 	set                       bool
 }
 
 // hostOf is the names and host.id of computer, worked out once per run of
-// records of one host (host.id is a function of the name).
+// records of one host (host.id is a function of the lower-cased name,
+// and of its first label: the configured ids are by those).
 func (m *Mapper) hostOf(computer string) *hostNames {
 	if l := &m.lastHost; !l.set || computer != l.computer {
 		l.computer, l.name, l.set = computer, strings.ToLower(computer), true
-		l.short, _, _ = strings.Cut(l.name, ".")
-		l.id = m.hostIDs.id(l.name, l.short)
+		l.short, _, _ = strings.Cut(computer, ".")
+		lowShort, _, _ := strings.Cut(l.name, ".")
+		l.id = m.hostIDs.id(l.name, lowShort)
 	}
 	return &m.lastHost
 }
@@ -548,8 +556,8 @@ func (m *Mapper) securityStart(rec *winevent.Record, d *document.Document) error
 	e := tracker.Entry{
 		PID:              pid,
 		ParentPID:        ppid,
-		ParentExecutable: f.get(fParentProcessName),
-		Executable:       f.get(fNewProcessName),
+		ParentExecutable: m.image(f.get(fParentProcessName)),
+		Executable:       m.image(f.get(fNewProcessName)),
 		CommandLine:      f.get(fCommandLine),
 		Start:            rec.TimeCreated,
 		Token: tracker.Token{
@@ -566,6 +574,7 @@ func (m *Mapper) securityStart(rec *winevent.Record, d *document.Document) error
 		who = target
 	}
 	e.User = tracker.User{Domain: f.get(who.domain), Name: f.get(who.user), ID: f.id(who.sid)}
+	m.serviceAccount(&e.User)
 	e.AuthenticationID = strings.ToLower(f.id(who.logon))
 	var parent tracker.Entry
 	known := m.tr.StartParent(host, &e, &parent)
@@ -595,16 +604,41 @@ func (m *Mapper) securityStart(rec *winevent.Record, d *document.Document) error
 // name the same few accounts again and again (Sysmon's are mostly SYSTEM
 // and the service accounts): the answer for the last names is kept.
 func (m *Mapper) sidFor(host, domain, name, logonID string) string {
+	if sid, ok := m.wellKnownSID(domain, name); ok {
+		return sid
+	}
+	sid, _ := m.tr.SessionSID(host, domain, name, logonID)
+	return sid
+}
+
+// wellKnownSID is tracker.WellKnownSID of the names as logged, the
+// answer for the last names kept.
+func (m *Mapper) wellKnownSID(domain, name string) (string, bool) {
 	w := &m.wellKnown
 	if !w.set || domain != w.domain || name != w.name {
 		w.sid, w.known = tracker.WellKnownSID(winfmt.TrimSpace(domain), winfmt.TrimSpace(name))
 		w.domain, w.name, w.set = domain, name, true
 	}
-	if w.known {
-		return w.sid
+	return w.sid, w.known
+}
+
+// serviceAccount names u, an account a Security event gives, after its
+// SID when that is SYSTEM's, LOCAL SERVICE's or NETWORK SERVICE's
+// (tracker.WellKnownAccount): 4688 and 4689 give the strings of the
+// logon session, which for SYSTEM's are the machine account (HOST$,
+// WORKGROUP or the domain), while Sysmon's records of the same process
+// and Defend name the token's account, NT AUTHORITY\SYSTEM. Names that
+// are already this SID's account, in whatever language the event's
+// Windows speaks (AUTORITE NT\Système), are kept as logged.
+func (m *Mapper) serviceAccount(u *tracker.User) {
+	domain, name, ok := tracker.WellKnownAccount(u.ID)
+	if !ok {
+		return
 	}
-	sid, _ := m.tr.SessionSID(host, domain, name, logonID)
-	return sid
+	if sid, known := m.wellKnownSID(u.Domain, u.Name); known && sid == u.ID {
+		return
+	}
+	u.Domain, u.Name = domain, name
 }
 
 // learn records what a Security event says about an account's SID.
@@ -666,9 +700,10 @@ func (m *Mapper) securityEnd(rec *winevent.Record, d *document.Document) error {
 	if !known {
 		started = tracker.Entry{PID: pid}
 		started.User = tracker.User{Domain: f.get(fSubjectDomainName), Name: f.get(fSubjectUserName), ID: f.id(fSubjectUserSid)}
+		m.serviceAccount(&started.User)
 		started.AuthenticationID = strings.ToLower(f.id(fSubjectLogonID))
 	}
-	if img := f.get(fProcessName); img != "" && started.Executable == "" {
+	if img := m.image(f.get(fProcessName)); img != "" && started.Executable == "" {
 		started.Executable = img
 		started.Name = baseName(img)
 	}
@@ -922,7 +957,12 @@ func (m *Mapper) fillParentFromEntry(p *document.ProcessParent, e *tracker.Entry
 	if p.CommandLine == "" {
 		p.CommandLine = e.CommandLine
 	}
-	if len(p.Args) == 0 && e.ArgsCount > 0 {
+	// The arguments are the split of the document's command line: the
+	// parent's own when the child's event gave none or the same (most
+	// often), else the child's event's, which the caller splits (a
+	// parent's line as its start logged it and as its child's event
+	// gives it may differ: cmd.exe's %%i against %i).
+	if len(p.Args) == 0 && e.ArgsCount > 0 && p.CommandLine == e.CommandLine {
 		p.Args = m.argsOf(e)
 		p.ArgsCount = document.LongOf(int64(e.ArgsCount))
 	}
@@ -965,8 +1005,11 @@ func (m *Mapper) sysmonAccess(rec *winevent.Record, d *document.Document) error 
 	}
 	var logon string
 	if src, ok := m.lookup(host, p.EntityID); ok && sameProcess(&src, pid, ts) {
-		// The start event's image wins over a placeholder or a late rename.
-		if src.Executable != "" {
+		// The event's own image is kept, as Sysmon logged it (a mapped
+		// drive's Z:\ where the start named \\server\share, another
+		// case): searches for what the event said find it. The start
+		// event's fills a placeholder.
+		if p.Executable == "" {
 			p.Executable, p.Name = src.Executable, src.Name
 		}
 		fillUser(&d.User, src.User)
@@ -987,8 +1030,11 @@ func (m *Mapper) sysmonAccess(rec *winevent.Record, d *document.Document) error 
 	if hasTPID {
 		t.PID = document.LongOf(int64(tpid))
 	}
-	if tp, ok := m.lookup(host, t.EntityID); ok && tp.Executable != "" && (!hasTPID || sameProcess(&tp, tpid, ts)) {
-		t.Executable = tp.Executable
+	if t.Executable == "" {
+		// As the source's: the tracked image fills a placeholder only.
+		if tp, ok := m.lookup(host, t.EntityID); ok && (!hasTPID || sameProcess(&tp, tpid, ts)) {
+			t.Executable = tp.Executable
+		}
 	}
 	t.Name = baseName(t.Executable)
 
@@ -1087,22 +1133,59 @@ func orUnknown(s string) string {
 // completed after mapping (module/process/merge).
 func Message(k Kind, d *document.Document) string { return string(appendMessage(nil, k, d)) }
 
-// RecordImage is the image a process start or end record names itself:
-// Sysmon's Image, Security's NewProcessName (4688) or ProcessName (4689);
-// "" when absent or for other records.
-func RecordImage(rec *winevent.Record) string {
+// RecordImage is the image a process start or end record names itself,
+// as its document's process.executable would: Sysmon's Image, Security's
+// NewProcessName (4688) or ProcessName (4689), a network share's named
+// by UNC path (image); "" when absent or for other records. Like Map, it
+// is not safe for concurrent use.
+func (m *Mapper) RecordImage(rec *winevent.Record) string {
 	var name string
+	security := false
 	switch rec.EventID {
 	case 1, 5:
 		name = "Image"
 	case 4688:
-		name = "NewProcessName"
+		name, security = "NewProcessName", true
 	case 4689:
-		name = "ProcessName"
+		name, security = "ProcessName", true
 	default:
 		return ""
 	}
 	// One value: a search costs less than a layout.
 	v, _ := rec.Get(name)
+	if security {
+		return m.image(winfmt.Present(v))
+	}
 	return winfmt.Present(v)
 }
+
+// image is an image path as a Security event gives it, as Sysmon and
+// Defend write it: a network share's NT device path
+// (\Device\Mup\server\share\...) becomes its UNC path
+// (\\server\share\...), so that one process's Sysmon and Security
+// records, and the tracker's entries of both, name one image. A volume's
+// device path (\Device\HarddiskVolume3\...) stays: which drive letter
+// the volume had is not in the logs. Processes run from a share again and
+// again: the paths made are kept, allocations of their own (the tracker
+// keeps them in its entries), so that documents cost none.
+func (m *Mapper) image(p string) string {
+	share, ok := winfmt.MupShare(p)
+	if !ok {
+		return p
+	}
+	e := m.uncs.entry(p)
+	if e.set {
+		return e.val
+	}
+	unc := `\\` + share
+	// Copied: the record's would keep all its values alive.
+	m.uncs.put(e, strings.Clone(p), unc, 2*len(p)+len(unc))
+	return unc
+}
+
+// The UNC path cache's sets (each of cacheWays entries) and the bytes its
+// entries may hold: the images a collection runs from shares are few.
+const (
+	uncSets   = 16
+	uncBudget = 64 << 10
+)

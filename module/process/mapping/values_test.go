@@ -163,6 +163,7 @@ func TestEndOfAnotherProcessWithTheSameID(t *testing.T) {
 }
 
 func TestRecordImage(t *testing.T) {
+	m := newMapper(tracker.New(tracker.Options{}))
 	for _, c := range []struct {
 		provider string
 		id       uint16
@@ -177,11 +178,21 @@ func TestRecordImage(t *testing.T) {
 		if c.name == "Image" {
 			rec.Data = rec.Data[1:]
 		}
-		if got := mapping.RecordImage(rec); got != `C:\x.exe` {
+		if got := m.RecordImage(rec); got != `C:\x.exe` {
 			t.Errorf("event %d: %q", c.id, got)
 		}
+		// A Security event's network share image is named as Sysmon
+		// names it, so the merge pairs the two.
+		rec.Data[len(rec.Data)-1].Value = `\Device\Mup\srv\share\x.exe`
+		want := `\\srv\share\x.exe`
+		if c.provider == winevent.ProviderSysmon {
+			want = rec.Data[len(rec.Data)-1].Value
+		}
+		if got := m.RecordImage(rec); got != want {
+			t.Errorf("event %d: %q, want %q", c.id, got, want)
+		}
 	}
-	if got := mapping.RecordImage(&winevent.Record{EventID: 10, Data: []winevent.Data{{Name: "Image", Value: `C:\x.exe`}}}); got != "" {
+	if got := m.RecordImage(&winevent.Record{EventID: 10, Data: []winevent.Data{{Name: "Image", Value: `C:\x.exe`}}}); got != "" {
 		t.Errorf("event 10: %q", got)
 	}
 }

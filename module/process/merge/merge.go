@@ -89,7 +89,7 @@ type Item[T any] struct {
 	Doc *document.Document
 	// Logged is the record's System/TimeCreated.
 	Logged time.Time
-	// Image is the image the record itself names (mapping.RecordImage),
+	// Image is the image the record itself names (Mapper.RecordImage),
 	// empty to use the document's process.executable. An end document's
 	// executable is what the process table recorded at its start, a guess
 	// for 4689, which names its process by pid.

@@ -198,6 +198,25 @@ func WellKnownSID(domain, name string) (string, bool) {
 	return "", false
 }
 
+// WellKnownAccount returns the account of a service SID, as Windows (and
+// Elastic Defend, which reports a token's account) names it in English:
+// S-1-5-18 NT AUTHORITY\SYSTEM, S-1-5-19 NT AUTHORITY\LOCAL SERVICE,
+// S-1-5-20 NT AUTHORITY\NETWORK SERVICE. Security events name a process
+// that runs as one of them by its logon session's strings, which for
+// SYSTEM's session are the machine account (HOST$ in the domain or
+// workgroup): the SID is what tells the process's account.
+func WellKnownAccount(sid string) (domain, name string, ok bool) {
+	switch sid {
+	case "S-1-5-18":
+		return "NT AUTHORITY", "SYSTEM", true
+	case "S-1-5-19":
+		return "NT AUTHORITY", "LOCAL SERVICE", true
+	case "S-1-5-20":
+		return "NT AUTHORITY", "NETWORK SERVICE", true
+	}
+	return "", "", false
+}
+
 func isNTAuthority(d string) bool {
 	for _, a := range ntAuthority {
 		if d == a {

@@ -350,6 +350,28 @@ func TestSIDs(t *testing.T) {
 	}
 }
 
+// WellKnownAccount names the service SIDs as Windows does in English, and
+// each name maps back to its SID: the two directions agree.
+func TestWellKnownAccount(t *testing.T) {
+	for _, sid := range []string{"S-1-5-18", "S-1-5-19", "S-1-5-20"} {
+		d, n, ok := WellKnownAccount(sid)
+		if !ok {
+			t.Fatalf("%s: not known", sid)
+		}
+		if back, ok := WellKnownSID(d, n); !ok || back != sid {
+			t.Errorf("%s: %s\\%s maps back to %q %v", sid, d, n, back, ok)
+		}
+	}
+	if d, n, _ := WellKnownAccount("S-1-5-18"); d != "NT AUTHORITY" || n != "SYSTEM" {
+		t.Errorf("S-1-5-18: %s\\%s", d, n)
+	}
+	for _, sid := range []string{"", "S-1-5-7", "S-1-5-21-1-2-3-500", "s-1-5-18x"} {
+		if d, n, ok := WellKnownAccount(sid); ok {
+			t.Errorf("%q: unexpected %s\\%s", sid, d, n)
+		}
+	}
+}
+
 func TestSyntheticEntityID(t *testing.T) {
 	start := time.Date(2020, 10, 19, 7, 30, 46, 251123456, time.UTC)
 	id := SyntheticEntityID("WORKSTATION5", 7256, start)

@@ -555,3 +555,34 @@ func ParseLogonID(s string) (uint64, error) {
 	}
 	return strconv.ParseUint(s, 10, 64)
 }
+
+// mupPrefix is the NT object path of the Multiple UNC Provider, under
+// which Windows names files on network shares: \Device\Mup\server\share\...
+// is \\server\share\... .
+const mupPrefix = `\Device\Mup\`
+
+// MupShare reports whether p, an image path, is an NT device path of a
+// file on a network share (\Device\Mup\...: Security events name such
+// images so, where Sysmon and Defend write the UNC path), and returns
+// then what follows the device, server\share\..., so that the UNC path
+// is `\\` + share. The redirector components some paths carry first
+// (\Device\Mup\;LanmanRedirector\;Z:00000000000a1b2c\server\share\...),
+// which are no part of the UNC path, are skipped. The device name
+// compares without regard to case, as Windows's object names do.
+func MupShare(p string) (share string, ok bool) {
+	if len(p) <= len(mupPrefix) || !strings.EqualFold(p[:len(mupPrefix)], mupPrefix) {
+		return "", false
+	}
+	share = p[len(mupPrefix):]
+	for len(share) > 0 && share[0] == ';' {
+		i := strings.IndexByte(share, '\\')
+		if i < 0 {
+			return "", false
+		}
+		share = share[i+1:]
+	}
+	if share == "" || share[0] == '\\' {
+		return "", false
+	}
+	return share, true
+}

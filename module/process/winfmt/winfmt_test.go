@@ -145,3 +145,27 @@ func TestParseLogonID(t *testing.T) {
 		t.Error("empty: no error")
 	}
 }
+
+func TestMupShare(t *testing.T) {
+	for in, want := range map[string]string{
+		`\Device\Mup\VBoxSvr\Users\bouss\MalSeclogon.exe`:                   `VBoxSvr\Users\bouss\MalSeclogon.exe`,
+		`\device\mup\srv\share\a.exe`:                                       `srv\share\a.exe`,
+		`\Device\Mup\;LanmanRedirector\;Z:00000000000a1b2c\srv\share\a.exe`: `srv\share\a.exe`,
+		`\Device\Mup\;WebDavRedirector\srv@SSL\DavWWWRoot\a.exe`:            `srv@SSL\DavWWWRoot\a.exe`,
+		`\Device\Mup\srv`: `srv`,
+		`\Device\Mup\;LanmanRedirector\;Z:00000000000a1b2c\srv\share\;odd name.exe`: `srv\share\;odd name.exe`,
+	} {
+		if got, ok := MupShare(in); !ok || got != want {
+			t.Errorf("%s: %q %v, want %q", in, got, ok, want)
+		}
+	}
+	for _, in := range []string{
+		``, `\Device\Mup\`, `\Device\Mup`, `\Device\Mup\\srv`, `\Device\Mup\;LanmanRedirector`,
+		`\Device\Mup\;LanmanRedirector\`, `\Device\HarddiskVolume3\Windows\a.exe`, `C:\Device\Mup\srv\a.exe`,
+		`\\srv\share\a.exe`, `\Device\Mupx\srv\a.exe`,
+	} {
+		if got, ok := MupShare(in); ok {
+			t.Errorf("%q: unexpected %q", in, got)
+		}
+	}
+}

@@ -81,8 +81,44 @@ const unbacked = "Unbacked"
 // gives no base to take it from. The summary folds consecutive frames of
 // the same module (or unbacked) into one entry, lower-cased module names
 // and "Unbacked", as Defend's summaries read. The frames and the summary
-// go to the Mapper's arena: the document alone holds them.
+// go to the Mapper's arena: the document alone holds them; or, for a
+// trace seen before, the documents share the cache's, read-only.
 func (m *Mapper) callStack(s string, x *document.ProcessThreadExt) {
+	e := m.traces.entry(s)
+	if e.set {
+		x.CallStack, x.CallStackSummary, x.CallStackContainsUnbacked = e.val.frames, e.val.summary, e.val.unbacked
+		return
+	}
+	m.buildCallStack(s, x)
+	size := len(s) + len(x.CallStackSummary) + len(x.CallStack)*int(unsafe.Sizeof(x.CallStack[0]))
+	for _, f := range x.CallStack {
+		size += len(f.SymbolInfo) + len(f.InstructionPointer)
+	}
+	if m.traces.held+size > m.traces.budget {
+		return
+	}
+	// Copies of its own: arena strings would keep their blocks alive, and
+	// the record's trace all the record's values.
+	frames := make([]document.ProcessThreadExtCallStack, len(x.CallStack))
+	for i, f := range x.CallStack {
+		sym := strings.Clone(f.SymbolInfo)
+		frames[i] = document.ProcessThreadExtCallStack{SymbolInfo: sym, ModulePath: sym[:len(f.ModulePath)], InstructionPointer: strings.Clone(f.InstructionPointer)}
+	}
+	if len(frames) == 0 {
+		frames = nil
+	}
+	m.traces.put(e, strings.Clone(s), callStackOf{frames, strings.Clone(x.CallStackSummary), x.CallStackContainsUnbacked}, size)
+}
+
+// callStackOf is what a CallTrace gives a document (callStack).
+type callStackOf struct {
+	frames   []document.ProcessThreadExtCallStack
+	summary  string
+	unbacked document.Bool
+}
+
+// buildCallStack is callStack for a trace not cached.
+func (m *Mapper) buildCallStack(s string, x *document.ProcessThreadExt) {
 	// As many frames as separators and one at most (empty ones are
 	// skipped): one pass over the trace instead of a count first.
 	stack := m.arena.frames.take(strings.Count(s, "|") + 1)
@@ -112,7 +148,7 @@ func (m *Mapper) callStack(s string, x *document.ProcessThreadExt) {
 			}
 			sum = append(sum, unbacked...)
 		} else {
-			f.SymbolInfo, f.ModulePath = m.frameSymbol(frame)
+			f.SymbolInfo, f.ModulePath = m.frame(frame)
 			sum = append(sum, baseName(f.ModulePath)...)
 		}
 		mod := sum[from:]
@@ -127,8 +163,59 @@ func (m *Mapper) callStack(s string, x *document.ProcessThreadExt) {
 		stack = nil
 	}
 	x.CallStack = stack[:i:i]
-	x.CallStackSummary = m.arena.string(sum)
+	x.CallStackSummary = m.summary(sum)
 	x.CallStackContainsUnbacked = document.BoolOf(anyUnbacked)
+}
+
+// frameText is a module frame's symbol_info and module_path (frameSymbol).
+type frameText struct{ symbol, path string }
+
+// The call stack caches' sets (each of cacheWays entries) and the bytes
+// their entries may hold: a collection's traces name a few hundred module
+// frames and a few dozen summaries.
+const (
+	traceSets     = 256
+	traceBudget   = 1 << 20
+	frameSets     = 256
+	frameBudget   = 256 << 10
+	summarySets   = 64
+	summaryBudget = 64 << 10
+)
+
+// frame is frameSymbol's answer for frame, from the cache when it is
+// there; else made in the arena, and cached as a copy of its own (a
+// cached string from the arena would keep its block alive).
+func (m *Mapper) frame(frame string) (symbol, path string) {
+	e := m.frames.entry(frame)
+	if e.set {
+		return e.val.symbol, e.val.path
+	}
+	symbol, path = m.frameSymbol(frame)
+	if m.frames.held+len(frame)+len(symbol) <= m.frames.budget {
+		own := strings.Clone(symbol)
+		// Copied: the record's would keep all its values alive.
+		m.frames.put(e, strings.Clone(frame), frameText{own, own[:len(path)]}, len(frame)+len(own))
+	}
+	return symbol, path
+}
+
+// summary returns sum as a string, from the cache when it is there.
+func (m *Mapper) summary(sum []byte) string {
+	if len(sum) == 0 {
+		// Also what asked is cleared to below.
+		return ""
+	}
+	key := unsafe.String(unsafe.SliceData(sum), len(sum))
+	e := m.summaries.entry(key)
+	// key's bytes are the scratch buffer's, which the next summary
+	// overwrites: the cache must not take it for the key it last asked.
+	m.summaries.asked = ""
+	if e.set {
+		return e.val
+	}
+	s := string(sum)
+	m.summaries.put(e, s, s, len(s))
+	return s
 }
 
 // frameSymbol returns a module frame's symbol_info, its lower-cased path

@@ -90,11 +90,14 @@ func checkAccessEquiv(t *testing.T, m *Mapper, s string) {
 	if got != want || (gotErr == nil) != (wantErr == nil) || (gotErr != nil && gotErr.Error() != wantErr.Error()) {
 		t.Errorf("parseAccessMask(%q) = %d, %v; want %d, %v", s, got, gotErr, want, wantErr)
 	}
-	var x document.ProcessThreadExt
-	m.callStack(s, &x)
 	ref := parseCallTraceReference(s)
-	if !slices.Equal(x.CallStack, ref.frames) || x.CallStackSummary != ref.summary || x.CallStackContainsUnbacked != document.BoolOf(ref.unbacked) {
-		t.Errorf("call trace %q: %q %q %v, want %q %q %v", s, x.CallStack, x.CallStackSummary, x.CallStackContainsUnbacked, ref.frames, ref.summary, ref.unbacked)
+	// Twice: built, then from the Mapper's cache of traces.
+	for _, how := range []string{"built", "cached"} {
+		var x document.ProcessThreadExt
+		m.callStack(s, &x)
+		if !slices.Equal(x.CallStack, ref.frames) || x.CallStackSummary != ref.summary || x.CallStackContainsUnbacked != document.BoolOf(ref.unbacked) {
+			t.Errorf("call trace %q (%s): %q %q %v, want %q %q %v", s, how, x.CallStack, x.CallStackSummary, x.CallStackContainsUnbacked, ref.frames, ref.summary, ref.unbacked)
+		}
 	}
 }
 

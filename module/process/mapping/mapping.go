@@ -140,6 +140,16 @@ type Mapper struct {
 	// uncs are the UNC paths of the network share images Security
 	// events named by device path (image).
 	uncs strCache[string]
+	// frames are Sysmon 10 call stack frames as Defend writes them (by
+	// the frame as logged), summaries the call stack summaries (by
+	// themselves): a collection's traces repeat the same frames, and
+	// documents then share the cache's strings instead of copies.
+	frames    strCache[frameText]
+	summaries strCache[string]
+	// traces are whole call stacks by CallTrace as logged: a source
+	// that reads one process's memory again and again logs the same
+	// trace each time.
+	traces strCache[callStackOf]
 	// wellKnown is what sidFor found of the last names it was asked.
 	wellKnown struct {
 		domain, name, sid string
@@ -164,6 +174,9 @@ func New(tr *tracker.Tracker, opts Options) *Mapper {
 	m.hashes.init(hashSets, hashBudget)
 	m.hashValues.init(hashValueSets, hashValueBudget)
 	m.uncs.init(uncSets, uncBudget)
+	m.frames.init(frameSets, frameBudget)
+	m.summaries.init(summarySets, summaryBudget)
+	m.traces.init(traceSets, traceBudget)
 	return m
 }
 

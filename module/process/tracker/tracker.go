@@ -572,6 +572,9 @@ func (t *Tracker) lookupPIDSlot(host string, pid uint32, at time.Time, touch boo
 		best = -1
 	}
 	if best >= 0 {
+		best = t.sysmonTwin(host, pid, best)
+	}
+	if best >= 0 {
 		if touch {
 			t.procs.touch(best)
 		}
@@ -584,6 +587,42 @@ func (t *Tracker) lookupPIDSlot(host string, pid uint32, at time.Time, touch boo
 	}
 	return nil, -1, false
 }
+
+// twinWindow is how far apart the starts of one process as Sysmon and
+// the Security log record it may lie: Sysmon's UtcTime is its own clock,
+// 4688's TimeCreated the event log's (the merger's tolerance is on
+// TimeCreated alone; a skew of 2 s between the clocks was seen).
+const twinWindow = 2 * time.Second
+
+// sysmonTwin returns, for best, the slot of pid whose process is best's
+// Sysmon twin when best is known only from the Security log (a synthetic
+// id): same image, a start within twinWindow. A host that logs both gives
+// one process two entries; the merger makes one document of the two, with
+// the Sysmon GUID, so a child found by pid must name that one (4688's
+// 100 ns TimeCreated is mostly later than Sysmon's whole milliseconds, so
+// the newest start alone picks the id no document keeps).
+func (t *Tracker) sysmonTwin(host string, pid uint32, best int32) int32 {
+	b := t.procs.val(best)
+	if isGUID(b.EntityID) {
+		return best
+	}
+	for s, ok := t.pidHead.get(host, pid); ok && s >= 0; s = t.meta[s].pidNext {
+		if s == best {
+			continue
+		}
+		if d := t.meta[s].start.Sub(b.Start); d > twinWindow || d < -twinWindow {
+			continue
+		}
+		if c := t.procs.val(s); isGUID(c.EntityID) && strings.EqualFold(c.Executable, b.Executable) {
+			return s
+		}
+	}
+	return best
+}
+
+// isGUID reports whether id is a Sysmon ProcessGuid ("{...}") rather than
+// a SyntheticEntityID (base64, which has no '{').
+func isGUID(id string) bool { return id != "" && id[0] == '{' }
 
 // End removes a process from the live table and returns it with End set to
 // at. The entry stays findable by Lookup (and by LookupPID for times before

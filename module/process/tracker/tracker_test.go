@@ -64,6 +64,39 @@ func TestParentByPIDForSecurityEvents(t *testing.T) {
 	}
 }
 
+// A host that logs both Sysmon and Security has two entries for one
+// process: its child, known by pid, names the Sysmon one (the merged
+// document keeps the GUID), though 4688's finer TimeCreated starts the
+// Security one later; a different image with the pid (reuse) is not a
+// twin.
+func TestParentByPIDPrefersSysmonTwin(t *testing.T) {
+	const img = `\\VBoxSvr\Users\bob\MalSeclogon.exe`
+	for _, sysmonFirst := range []bool{true, false} {
+		tr := New(Options{})
+		sysmon := func() { tr.Start("h", Entry{EntityID: "{a}", PID: 6072, Start: t0, Executable: img}) }
+		security := func() {
+			tr.Start("h", Entry{PID: 6072, Start: t0.Add(600 * time.Microsecond), Executable: strings.ToUpper(img)})
+		}
+		if sysmonFirst {
+			sysmon()
+			security()
+		} else {
+			security()
+			sysmon()
+		}
+		c := tr.Start("h", Entry{PID: 4580, ParentPID: 6072, Start: t0.Add(20 * time.Millisecond), Executable: `C:\Windows\System32\conhost.exe`})
+		if c.ParentEntityID != "{a}" {
+			t.Errorf("sysmon first %v: parent %q, want the Sysmon twin {a}", sysmonFirst, c.ParentEntityID)
+		}
+	}
+	tr := New(Options{})
+	tr.Start("h", Entry{EntityID: "{a}", PID: 6072, Start: t0, Executable: `C:\a.exe`})
+	b := tr.Start("h", Entry{PID: 6072, Start: t0.Add(time.Second), Executable: `C:\b.exe`})
+	if c := tr.Start("h", Entry{PID: 4580, ParentPID: 6072, Start: t0.Add(2 * time.Second)}); c.ParentEntityID != b.EntityID {
+		t.Errorf("pid reused by another image: parent %q, want the newest %q", c.ParentEntityID, b.EntityID)
+	}
+}
+
 func TestPIDReuse(t *testing.T) {
 	tr := New(Options{})
 	tr.Start("h", proc("{a}", 500, "", t0))

@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"unsafe"
@@ -285,13 +286,41 @@ func (f fields) id(k field) string {
 
 // guid reads a GUID in upper case: exports differ in case (EVTX renders
 // upper, some JSON exports lower), and one process must keep one entity id.
-func (f fields) guid(k field) string {
+// Anything but a braced GUID is an error naming the field: it would be an
+// entity id that links unrelated processes (every "garbage" alike).
+func (f fields) guid(k field) (string, error) {
 	v := f.id(k)
+	if v == "" {
+		return "", nil
+	}
+	if !isGUID(v) {
+		return "", &FieldError{Field: fieldNames[k], Value: v, Err: errors.New("not a GUID ({xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx})")}
+	}
 	if lower.IsUpper(v) {
 		// As EVTX renders them: checked a word at a time.
-		return v
+		return v, nil
 	}
-	return strings.ToUpper(v)
+	return strings.ToUpper(v), nil
+}
+
+// isGUID reports whether s is a GUID as Windows writes one, in braces.
+func isGUID(s string) bool {
+	if len(s) != 38 || s[0] != '{' || s[37] != '}' {
+		return false
+	}
+	for i := 1; i < 37; i++ {
+		switch i {
+		case 9, 14, 19, 24:
+			if s[i] != '-' {
+				return false
+			}
+		default:
+			if hexValue(s[i]) > 15 {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // pid reads a process id (decimal or hex) that must be there.

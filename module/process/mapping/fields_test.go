@@ -1,7 +1,9 @@
 package mapping
 
 import (
+	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -19,6 +21,11 @@ func fieldsReference(rec *winevent.Record, k field) (raw, id, guid string) {
 	raw, _ = rec.Get(fieldNames[k])
 	id = winfmt.Present(strings.TrimSpace(raw))
 	return raw, id, strings.ToUpper(id)
+}
+
+// isGUIDReference is isGUID by regular expression.
+func isGUIDReference(s string) bool {
+	return regexp.MustCompile(`^\{[0-9A-Fa-f]{8}(-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}\}$`).MatchString(s)
 }
 
 // recordOf builds a record whose data names are picked by the bytes of
@@ -55,8 +62,15 @@ func checkFields(t *testing.T, m *Mapper, rec *winevent.Record) {
 		if got := f.id(k); got != id {
 			t.Fatalf("%v: id(%s) = %q, want %q", rec.Data, k, got, id)
 		}
-		if got := f.guid(k); got != guid {
-			t.Fatalf("%v: guid(%s) = %q, want %q", rec.Data, k, got, guid)
+		got, err := f.guid(k)
+		if !isGUIDReference(guid) && guid != "" {
+			// Not a GUID: refused, naming the field.
+			var fe *FieldError
+			if !errors.As(err, &fe) || fe.Field != fieldNames[k] || got != "" {
+				t.Fatalf("%v: guid(%s) = %q, %v; want an error naming the field", rec.Data, k, got, err)
+			}
+		} else if err != nil || got != guid {
+			t.Fatalf("%v: guid(%s) = %q, %v; want %q", rec.Data, k, got, err, guid)
 		}
 	}
 }

@@ -486,11 +486,19 @@ func (m *Mapper) sysmonStart(rec *winevent.Record, d *document.Document) error {
 	if err != nil {
 		return err
 	}
+	id, err := f.guid(fProcessGUID)
+	if err != nil {
+		return err
+	}
+	parentID, err := f.guid(fParentProcessGUID)
+	if err != nil {
+		return err
+	}
 	hs := m.hashesOf(f.get(fHashes))
 	e := tracker.Entry{
-		EntityID:         f.guid(fProcessGUID),
+		EntityID:         id,
 		PID:              pid,
-		ParentEntityID:   f.guid(fParentProcessGUID),
+		ParentEntityID:   parentID,
 		ParentPID:        ppid,
 		ParentExecutable: f.get(fParentImage),
 		Executable:       f.get(fImage),
@@ -670,7 +678,10 @@ func (m *Mapper) sysmonEnd(rec *winevent.Record, d *document.Document) error {
 	if err != nil {
 		return err
 	}
-	id := f.guid(fProcessGUID)
+	id, err := f.guid(fProcessGUID)
+	if err != nil {
+		return err
+	}
 	var started tracker.Entry
 	var known bool
 	if id != "" {
@@ -1008,7 +1019,9 @@ func (m *Mapper) sysmonAccess(rec *winevent.Record, d *document.Document) error 
 	}
 	p := &d.Process
 	p.PID = document.LongOf(int64(pid))
-	p.EntityID = f.guid(fSourceProcessGUID)
+	if p.EntityID, err = f.guid(fSourceProcessGUID); err != nil {
+		return err
+	}
 	p.Executable = f.get(fSourceImage)
 	p.Name = baseName(p.Executable)
 	if tid, ok, err := f.optionalPID(fSourceThreadID, false); err != nil {
@@ -1034,7 +1047,9 @@ func (m *Mapper) sysmonAccess(rec *winevent.Record, d *document.Document) error 
 	}
 
 	t := &d.Target.Process
-	t.EntityID = f.guid(fTargetProcessGUID)
+	if t.EntityID, err = f.guid(fTargetProcessGUID); err != nil {
+		return err
+	}
 	t.Executable = f.get(fTargetImage)
 	tpid, hasTPID, err := f.optionalPID(fTargetProcessID, false)
 	if err != nil {

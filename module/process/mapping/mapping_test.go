@@ -265,6 +265,24 @@ func TestFieldErrorIsTyped(t *testing.T) {
 	}
 }
 
+// A GUID field that holds no GUID is refused, naming the field: as an
+// entity id it would link every process whose record holds the same text.
+func TestBadGUIDRefused(t *testing.T) {
+	for _, c := range []struct {
+		id    uint16
+		field string
+	}{{1, "ProcessGuid"}, {1, "ParentProcessGuid"}, {5, "ProcessGuid"}, {10, "SourceProcessGUID"}, {10, "TargetProcessGUID"}} {
+		data := []winevent.Data{{Name: "ProcessId", Value: "10"}, {Name: "SourceProcessId", Value: "10"}, {Name: "TargetProcessId", Value: "11"},
+			{Name: "UtcTime", Value: "2024-01-01 00:00:00.000"}, {Name: c.field, Value: "garbage"}}
+		rec := winevent.Record{Provider: winevent.ProviderSysmon, EventID: c.id, Data: data}
+		_, err := newMapper(tracker.New(tracker.Options{})).Map(&rec, &document.Document{})
+		var fe *mapping.FieldError
+		if !errors.As(err, &fe) || fe.Field != c.field || fe.Value != "garbage" {
+			t.Errorf("event %d with %s garbage: %v", c.id, c.field, err)
+		}
+	}
+}
+
 func BenchmarkMap(b *testing.B) {
 	f, err := os.Open("testdata/scenario.xml")
 	if err != nil {

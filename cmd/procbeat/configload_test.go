@@ -44,6 +44,11 @@ func TestDisabledElasticsearchIsNamed(t *testing.T) {
 	if code != 0 || strings.Count(out, "\n") != 14 || !strings.Contains(stderr, "output.elasticsearch.enabled: false is set in "+cfg) {
 		t.Errorf("replay: exit %d, %d lines, %q", code, strings.Count(out, "\n"), stderr)
 	}
+	// test config accepts it (the values are valid) and says so too.
+	_, stderr, code = run(t, append([]string{"test", "config"}, hosts...)...)
+	if code != 0 || !strings.Contains(stderr, "Warning: output.elasticsearch.enabled: false is set in "+cfg) || !strings.Contains(stderr, "have no effect") {
+		t.Errorf("test config: exit %d, %q", code, stderr)
+	}
 	// Disabled with nothing else set, replay has nothing to warn about.
 	_, stderr, _ = run(t, "replay", "-c", cfg, "../../testdata/sample/sample.xml")
 	if strings.Contains(stderr, "output.elasticsearch.enabled") {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 
+	"github.com/procbeat/procbeat/config"
 	"github.com/spf13/cobra"
 )
 
@@ -24,6 +25,11 @@ func newTestCmd(g *globals) *cobra.Command {
 			if err != nil {
 				printErrors(cmd, err)
 				return exitError{1}
+			}
+			if note, ignored := config.DisabledElasticsearch(g.layers, cfg); len(ignored) > 0 {
+				// Valid, but what the user set does nothing: said, as
+				// run and replay say it.
+				fmt.Fprintln(cmd.ErrOrStderr(), "Warning:", note)
 			}
 			if err := inputsCheck(cfg); err != nil {
 				// Fine for replay; run refuses it, which is said.

@@ -110,7 +110,18 @@ func NewRunner(o RunnerOptions) (*Runner, error) {
 	r.opts.Decode.OnError = func(e *decode.RecordError) {
 		// e.File names the source as messages do: a path, or an
 		// archive:member.
-		r.count(func(s *Summary) { s.recordErrors(e.File, ErrorDecode, 1) })
+		if errors.Is(e, decode.ErrTruncated) {
+			// An export cut inside its container: the file, not a
+			// record, ends early, as a cut EVTX file does (a read
+			// error, its reason in the summary).
+			var why error = e.Err // the list names the file
+			if e.Line > 0 {
+				why = fmt.Errorf("line %d: %w", e.Line, e.Err)
+			}
+			r.count(func(s *Summary) { s.fileFailed(e.File, ErrorRead, why) })
+		} else {
+			r.count(func(s *Summary) { s.recordErrors(e.File, ErrorDecode, 1) })
+		}
 		r.warnDecode(e.File, e)
 	}
 	return r, nil

@@ -132,8 +132,12 @@ func TestReplayExitCodes(t *testing.T) {
 		{"bad records counted per file", []string{sample, broken, inventory}, ExitInputErrors, 14, []string{
 			inventory + ": 1 decode error; " + beater.ErrNoEvents.Error(),
 			broken + ": 6 decode errors; 2 mapping errors"}},
-		{"wrapped XML export cut after an event", []string{wrappedCut}, ExitInputErrors, 6, []string{wrappedCut + ": 1 decode error"}},
-		{"JSON array export with no closing bracket", []string{arrayCut, sample}, ExitInputErrors, 16, []string{arrayCut + ": 1 decode error"}},
+		// A cut export is a read error with its reason, as a cut EVTX
+		// file is.
+		{"wrapped XML export cut after an event", []string{wrappedCut}, ExitInputErrors, 6, []string{wrappedCut +
+			": line 8: input is truncated: it ends inside the <Events> element opened on line 2 (no end tag), after record 6"}},
+		{"JSON array export with no closing bracket", []string{arrayCut, sample}, ExitInputErrors, 16, []string{arrayCut +
+			": line 27: input is truncated: it ends inside the top-level JSON array opened on line 1 (no closing ']'), after record 3"}},
 		{"path that does not exist", []string{sample, filepath.Join(dir, "missing.xml")}, ExitFatal, 0, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {

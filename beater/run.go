@@ -83,11 +83,16 @@ func (b *Beater) scanProblems() pathProblems {
 // sc; it returns the errors of the files it could not read (they are tried
 // again next scan).
 func (b *Beater) scan(ctx context.Context, patterns []string, format source.Format, sc *inputScope, seen map[string]fileState, problems pathProblems) (failed []error) {
-	paths, err := expandPaths(patterns, format, b.runner.walkFS(), problems)
-	if err != nil {
-		// A pattern matching nothing yet is normal for a collection
-		// folder that fills later.
-		b.log.Warnf("inputs: %v", err)
+	// Pattern by pattern: one that matches nothing (yet: a collection
+	// folder fills later) must not keep the next from being read, and is
+	// said once, with the walk's other problems, not at every scan.
+	var paths []string
+	for _, pat := range patterns {
+		ps, err := expandPaths([]string{pat}, format, b.runner.walkFS(), problems)
+		if err != nil {
+			problems.skipf(err)
+		}
+		paths = append(paths, ps...)
 	}
 	// The new and changed files; those of hosts that log both Sysmon and
 	// Security are read together, in event-time order, as a replay does.

@@ -3,9 +3,11 @@ package beater_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -188,5 +190,72 @@ func TestGrowingFileResumes(t *testing.T) {
 	}
 	if n := replay(); n != 8 {
 		t.Fatalf("after growing: %d documents, want the 8 new ones", n)
+	}
+}
+
+// warnLines keeps the warnings logged.
+type warnLines struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *warnLines) Debugf(string, ...any) {}
+func (l *warnLines) Infof(string, ...any)  {}
+func (l *warnLines) Errorf(string, ...any) {}
+func (l *warnLines) Warnf(f string, a ...any) {
+	l.mu.Lock()
+	l.lines = append(l.lines, fmt.Sprintf(f, a...))
+	l.mu.Unlock()
+}
+
+func (l *warnLines) count(sub string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, s := range l.lines {
+		if strings.Contains(s, sub) {
+			n++
+		}
+	}
+	return n
+}
+
+// TestRunPatternMatchingNothing: an input's pattern that matches nothing
+// yet does not keep its next pattern from being read, and is said once,
+// not at every scan.
+func TestRunPatternMatchingNothing(t *testing.T) {
+	sample, err := os.ReadFile("../testdata/sample/sample.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := t.TempDir()
+	if err := os.WriteFile(filepath.Join(in, "a.xml"), sample, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	empty := filepath.Join(t.TempDir(), "*.xml")
+	cfg := config.Default()
+	cfg.Path.Data = t.TempDir()
+	cfg.Procbeat.ScanFrequency = 100 * time.Millisecond
+	cfg.Procbeat.Inputs = []config.Input{{Type: "xml", Enabled: true, Paths: []string{empty, filepath.Join(in, "*.xml")}}}
+	out := &captureOutput{}
+	log := &warnLines{}
+	b, err := beater.NewWithOutput(context.Background(), cfg, log, out, beater.Options{Resume: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx) }()
+	waitFor(t, "the second pattern's file", func() bool { return out.count() == 14 })
+	time.Sleep(500 * time.Millisecond) // several scans
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := log.count("matches no file"); n != 1 {
+		t.Errorf("%d warnings that the pattern matches no file, want 1: %q", n, log.lines)
 	}
 }

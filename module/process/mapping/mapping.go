@@ -391,10 +391,14 @@ func (m *Mapper) hostOf(computer string) *hostNames {
 // Shared read-only slices: documents only ever read them.
 var (
 	categoryProcess = []string{"process"}
-	categoryAPI     = []string{"api"}
-	typeStart       = []string{"start"}
-	typeEnd         = []string{"end"}
-	typeAccess      = []string{"access"}
+	// An access is an API call as Defend files it, and a process access
+	// as Sysmon's ECS mapping files it: Elastic's process-access rules
+	// ("process where ... event.code == \"10\"", KQL event.category:process)
+	// need the second, queries of Defend's API events the first.
+	categoryAPI = []string{"api", "process"}
+	typeStart   = []string{"start"}
+	typeEnd     = []string{"end"}
+	typeAccess  = []string{"access"}
 )
 
 func (m *Mapper) host(hn *hostNames, h *document.Host) {

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -75,6 +78,9 @@ func newSetupCmd(g *globals) *cobra.Command {
 			for _, w := range bundle.Warnings {
 				fmt.Fprintln(cmd.ErrOrStderr(), "warning:", w)
 			}
+			if err := checkForeignTemplates(ctx, cmd, client, bundle, cfg.Setup.Template.Priority, config.SetBy(g.layers, "setup.template.priority")); err != nil {
+				return err
+			}
 			rep, err := esclient.InstallTemplates(ctx, client, named(bundle.ComponentTemplates), named(bundle.IndexTemplates))
 			for _, r := range rep.Results {
 				fmt.Fprintf(out, "%s %s: %s\n", r.Kind, r.Name, r.Action)
@@ -140,4 +146,47 @@ func newTestOutputCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// checkForeignTemplates looks for index templates of others that apply to
+// procbeat's data streams. One that outranks procbeat's takes its place,
+// which is said. One of Fleet's that procbeat's would outrank is Elastic
+// Defend's (or another integration's) for the same data streams: at their
+// next rollover its indices, Defend's own documents included, would take
+// procbeat's mappings and lose its pipeline and the fields only it maps.
+// That is refused unless setup.template.priority was set (prioritySetBy is
+// where), which says which of the two is meant to win.
+func checkForeignTemplates(ctx context.Context, cmd *cobra.Command, client esclient.Transport, bundle template.Bundle, priority int, prioritySetBy string) error {
+	var patterns, ours []string
+	for _, t := range bundle.IndexTemplates {
+		var body struct {
+			IndexPatterns []string `json:"index_patterns"`
+		}
+		if err := json.Unmarshal(t.Body, &body); err != nil {
+			return fmt.Errorf("index template %s: %w", t.Name, err)
+		}
+		patterns = append(patterns, body.IndexPatterns...)
+		ours = append(ours, t.Name)
+	}
+	foreign, err := esclient.ForeignIndexTemplates(ctx, client, patterns, ours)
+	if err != nil {
+		return err
+	}
+	var displaced []string
+	for _, f := range foreign {
+		switch {
+		case f.Priority >= priority:
+			fmt.Fprintf(cmd.ErrOrStderr(), "warning: index template %s (priority %d, %s) outranks procbeat's (priority %d): where it applies, procbeat's mappings do not\n",
+				f.Name, f.Priority, strings.Join(f.Patterns, ", "), priority)
+		case f.ManagedBy == "fleet":
+			displaced = append(displaced, fmt.Sprintf("%s (priority %d, %s)", f.Name, f.Priority, strings.Join(f.Patterns, ", ")))
+		}
+	}
+	if len(displaced) == 0 || prioritySetBy != "" {
+		return nil
+	}
+	return fmt.Errorf("Fleet's index templates %s apply to procbeat's data streams (Elastic Defend, or another integration, writes them in this cluster): "+
+		"procbeat's (priority %d) would replace them at their next rollover, for their own documents too. "+
+		"Set setup.template.priority to say which wins: above theirs for procbeat's mappings on these data streams, below for theirs (procbeat's documents then follow Fleet's mappings)",
+		strings.Join(displaced, ", "), priority)
 }

@@ -304,23 +304,32 @@ func (f fields) guid(k field) (string, error) {
 }
 
 // isGUID reports whether s is a GUID as Windows writes one, in braces.
+// It runs for every start, end and access (two GUIDs each): the digits
+// are checked without a branch per byte.
 func isGUID(s string) bool {
-	if len(s) != 38 || s[0] != '{' || s[37] != '}' {
+	if len(s) != 38 || s[0] != '{' || s[37] != '}' || s[9] != '-' || s[14] != '-' || s[19] != '-' || s[24] != '-' {
 		return false
 	}
-	for i := 1; i < 37; i++ {
-		switch i {
-		case 9, 14, 19, 24:
-			if s[i] != '-' {
-				return false
-			}
-		default:
-			if hexValue(s[i]) > 15 {
-				return false
-			}
-		}
+	return isHex(s[1:9]) && isHex(s[10:14]) && isHex(s[15:19]) && isHex(s[20:24]) && isHex(s[25:37])
+}
+
+// isHex reports whether s is all hex digits.
+func isHex(s string) bool {
+	var bad uint8
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		// Neither a digit nor a letter a-f of either case.
+		bad |= b2u(c-'0' > 9) & b2u((c|0x20)-'a' > 5)
 	}
-	return true
+	return bad == 0
+}
+
+// b2u is 1 for true (a SETcc, no branch).
+func b2u(b bool) uint8 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // pid reads a process id (decimal or hex) that must be there.

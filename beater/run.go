@@ -2,6 +2,8 @@ package beater
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"os"
 	"time"
 
@@ -58,10 +60,24 @@ func (b *Beater) Run(ctx context.Context) error {
 			}
 			b.scan(ctx, in.Paths, format, scopes[i], seen, problems)
 		}
+		b.forgetRemoved(seen)
 		select {
 		case <-ctx.Done():
 			return liveErr()
 		case <-tick.C:
+		}
+	}
+}
+
+// forgetRemoved drops, for the files read before that are gone now, their
+// state and checkpoints (as Filebeat's clean_removed does): a collector
+// whose files come and go would otherwise keep them all. A file that
+// comes back by that name is a new one, read from its start.
+func (b *Beater) forgetRemoved(seen map[string]fileState) {
+	for p := range seen {
+		if _, err := os.Lstat(p); errors.Is(err, fs.ErrNotExist) {
+			delete(seen, p)
+			b.runner.forgetFile(p)
 		}
 	}
 }

@@ -239,6 +239,61 @@ func TestRunPatternMatchingNothing(t *testing.T) {
 	cfg.Procbeat.Inputs = []config.Input{{Type: "xml", Enabled: true, Paths: []string{empty, filepath.Join(in, "*.xml")}}}
 	out := &captureOutput{}
 	log := &warnLines{}
+	stop := runBeater(t, cfg, log, out)
+	waitFor(t, "the second pattern's file", func() bool { return out.count() == 14 })
+	time.Sleep(500 * time.Millisecond) // several scans
+	stop()
+	if n := log.count("matches no file"); n != 1 {
+		t.Errorf("%d warnings that the pattern matches no file, want 1: %q", n, log.lines)
+	}
+}
+
+// TestRunForgetsRemovedFiles: a file read and then removed leaves no
+// checkpoint behind (the registry does not grow with every file a
+// collection folder ever held), and a file that comes back by its name is
+// read again from its start, as a new one.
+func TestRunForgetsRemovedFiles(t *testing.T) {
+	sample, err := os.ReadFile("../testdata/sample/sample.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := t.TempDir()
+	a, keep := filepath.Join(in, "a.xml"), filepath.Join(in, "keep.xml")
+	for _, p := range []string{a, keep} {
+		if err := os.WriteFile(p, sample, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := config.Default()
+	cfg.Path.Data = t.TempDir()
+	cfg.Procbeat.ScanFrequency = 100 * time.Millisecond
+	cfg.Procbeat.Inputs = []config.Input{{Type: "xml", Enabled: true, Paths: []string{in}}}
+	out := &captureOutput{}
+	stop := runBeater(t, cfg, monitoring.NopLogger{}, out)
+	registry := filepath.Join(cfg.Path.Data, "registry.json")
+	holds := func(p string) bool {
+		raw, _ := os.ReadFile(registry)
+		return strings.Contains(string(raw), strings.ReplaceAll(p, `\`, `\\`))
+	}
+	waitFor(t, "both files' checkpoints", func() bool { return out.count() == 28 && holds(a) && holds(keep) })
+	if err := os.Remove(a); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the removed file's checkpoint to go", func() bool { return !holds(a) })
+	if !holds(keep) {
+		t.Fatal("the file still there lost its checkpoint")
+	}
+	if err := os.WriteFile(a, sample, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the file back by its name, read again", func() bool { return out.count() == 42 })
+	stop()
+}
+
+// runBeater starts Run with cfg's inputs; stop ends it and closes the
+// Beater, failing the test on an error of either.
+func runBeater(t *testing.T, cfg config.Config, log monitoring.Logger, out *captureOutput) (stop func()) {
+	t.Helper()
 	b, err := beater.NewWithOutput(context.Background(), cfg, log, out, beater.Options{Resume: true})
 	if err != nil {
 		t.Fatal(err)
@@ -246,16 +301,14 @@ func TestRunPatternMatchingNothing(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- b.Run(ctx) }()
-	waitFor(t, "the second pattern's file", func() bool { return out.count() == 14 })
-	time.Sleep(500 * time.Millisecond) // several scans
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if n := log.count("matches no file"); n != 1 {
-		t.Errorf("%d warnings that the pattern matches no file, want 1: %q", n, log.lines)
+	return func() {
+		t.Helper()
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Close(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -652,6 +652,24 @@ func (r *Runner) startPosition(id string) (p source.Position, checkpoint bool) {
 	return source.Position{}, false
 }
 
+// forgetFile drops what is kept of path, a file that is gone: its read
+// position, its checkpoint (and an archive's, its members'), unless
+// something of it is still in flight.
+func (r *Runner) forgetFile(path string) {
+	id, members := source.ID(path), source.ArchiveMemberPrefix(path)
+	of := func(s string) bool { return s == id || strings.HasPrefix(s, members) }
+	r.mu.Lock()
+	for s := range r.read {
+		if of(s) {
+			delete(r.read, s)
+		}
+	}
+	r.mu.Unlock()
+	if r.reg != nil {
+		r.reg.Forget(of)
+	}
+}
+
 func (r *Runner) setReadPosition(id string, p source.Position) {
 	r.mu.Lock()
 	r.read[id] = p

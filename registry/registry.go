@@ -200,6 +200,28 @@ func (r *Registry) Pending(sources ...string) int {
 	return n
 }
 
+// Forget drops the positions of the sources match selects that have
+// nothing in flight (a source with events not yet passed by its
+// checkpoint keeps its window); it returns how many it dropped. A file
+// removed for good needs its position no more, and a long-running
+// collector whose files come and go would otherwise keep, and write at
+// every checkpoint, the positions of every file it ever read.
+func (r *Registry) Forget(match func(source string) bool) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for s, w := range r.sources {
+		if len(w.q)-w.start == 0 && match(s) {
+			delete(r.sources, s)
+			n++
+		}
+	}
+	if n > 0 {
+		r.gen++
+	}
+	return n
+}
+
 // Positions lists every source's last acknowledged position, by source.
 func (r *Registry) Positions() []pipeline.Position {
 	r.mu.Lock()

@@ -380,3 +380,47 @@ func TestOpenRemovesStaleTemps(t *testing.T) {
 		t.Error("unrelated file removed")
 	}
 }
+
+// Forget drops the positions of the sources it selects, except one with an
+// event in flight, and the next Flush writes the registry without them.
+func TestForget(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "registry")
+	r, err := registry.Open(path, registry.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"file:/gone", "archive:/gone.zip:a.evtx", "file:/kept", "file:/busy"} {
+		r.Done([]pipeline.Ticket{r.Begin(pos(s, 10))})
+	}
+	busy := r.Begin(pos("file:/busy", 20)) // not acknowledged
+	if err := r.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	n := r.Forget(func(s string) bool { return s != "file:/kept" })
+	if n != 2 {
+		t.Errorf("forgot %d, want 2 (the busy source keeps its window)", n)
+	}
+	for s, want := range map[string]bool{"file:/gone": false, "archive:/gone.zip:a.evtx": false, "file:/kept": true, "file:/busy": true} {
+		if _, ok := r.Position(s); ok != want {
+			t.Errorf("%s: position kept %v, want %v", s, ok, want)
+		}
+	}
+	r.Done([]pipeline.Ticket{busy})
+	if p, _ := r.Position("file:/busy"); p.Offset != 20 {
+		t.Errorf("busy source after its ack: %+v", p)
+	}
+	if err := r.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := registry.Open(path, registry.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range again.Positions() {
+		got = append(got, p.Source)
+	}
+	if strings.Join(got, ",") != "file:/busy,file:/kept" {
+		t.Errorf("written positions %v", got)
+	}
+}

@@ -225,6 +225,9 @@ func (f failedSource) Open(context.Context, Position) (Reader, error) {
 	return nil, f.err
 }
 
+// ArchiveMemberPrefix is how the IDs of archivePath's members begin.
+func ArchiveMemberPrefix(archivePath string) string { return "archive:" + absPath(archivePath) + ":" }
+
 // WalkArchive streams the archive at path (IsArchive) and calls fn with a
 // Source for every input member (by IsInputName; the member of a .gz file
 // whatever its name), in archive order, with archives nested in it expanded
@@ -237,7 +240,7 @@ func (f failedSource) Open(context.Context, Position) (Reader, error) {
 // is refused as a bomb (ErrArchiveBomb), or when fn fails.
 func WalkArchive(ctx context.Context, archivePath string, opts Options, fn func(Source) error) error {
 	opts.Archive = opts.Archive.withDefaults()
-	w := &walker{opts: opts, fn: fn, idBase: "archive:" + absPath(archivePath),
+	w := &walker{opts: opts, fn: fn, idBase: strings.TrimSuffix(ArchiveMemberPrefix(archivePath), ":"),
 		b: &budget{lim: opts.Archive}}
 	err := w.file(ctx, archivePath)
 	if berr := w.b.failed(); berr != nil {

@@ -117,6 +117,9 @@ func NewRunner(o RunnerOptions) (*Runner, error) {
 			var why error = e.Err // the list names the file
 			if e.Line > 0 {
 				why = fmt.Errorf("line %d: %w", e.Line, e.Err)
+				if e.From > 0 {
+					why = fmt.Errorf("line %d%s: %w", e.Line, decode.ResumedNote(e.From), e.Err)
+				}
 			}
 			r.count(func(s *Summary) { s.fileFailed(e.File, ErrorRead, why) })
 		} else {
@@ -350,11 +353,15 @@ func (r *Runner) step(ctx context.Context, rs *reading) (stop bool, _ error) {
 // EventRecordID in an EVTX file or a channel.
 func recordPlace(rs *reading, rec *winevent.Record) string {
 	if l, ok := rs.rd.(source.Locator); ok {
-		line, index := l.Where()
-		place := fmt.Sprintf("%s: record %d", rs.name, index)
+		line, index, from := l.Where()
+		at := rs.name
 		if line > 0 {
-			place = fmt.Sprintf("%s:%d: record %d", rs.name, line, index)
+			at = fmt.Sprintf("%s:%d", rs.name, line)
 		}
+		if from > 0 {
+			at += decode.ResumedNote(from)
+		}
+		place := fmt.Sprintf("%s: record %d", at, index)
 		if rec.RecordID != 0 {
 			return fmt.Sprintf("%s (event %d, EventRecordID %d)", place, rec.EventID, rec.RecordID)
 		}

@@ -62,6 +62,10 @@ type Options struct {
 	// watches its files): an export that ends inside its container (an
 	// array, <Events>) is being written, not cut, and is not reported.
 	Growing bool
+	// From is the byte offset reading starts at (resuming from a
+	// checkpoint; 0: the input's start). Lines and record indexes are
+	// then counted from there, which messages say.
+	From int64
 }
 
 // RecordError describes one record that could not be decoded. File, Line,
@@ -72,12 +76,18 @@ type RecordError struct {
 	Index int    // 1-based record index in the file (good and bad records)
 	Field string // offending field, empty when the record as a whole is bad
 	Err   error
+	// From is where reading started when it resumed (Options.From): Line
+	// and Index count from that byte, not from the input's start.
+	From int64
 }
 
 func (e *RecordError) Error() string {
 	loc := e.File
 	if e.Line > 0 {
 		loc = fmt.Sprintf("%s:%d", loc, e.Line)
+	}
+	if e.From > 0 {
+		loc += ResumedNote(e.From)
 	}
 	// Index 0 is a problem above any record (an EVTX chunk).
 	rec := ""
@@ -91,6 +101,13 @@ func (e *RecordError) Error() string {
 }
 
 func (e *RecordError) Unwrap() error { return e.Err }
+
+// ResumedNote is what a place in an input read from byte from on (a
+// resumed read) adds to its line and record numbers, which count from
+// there: a line 5 that is the file's 13th must not send anyone to line 5.
+func ResumedNote(from int64) string {
+	return fmt.Sprintf(" (line and record counted from byte %d, where reading resumed)", from)
+}
 
 // ErrorLog keeps the first few per-record errors and counts all of them,
 // so a file full of garbage cannot grow memory without bound.
@@ -136,6 +153,7 @@ type Base struct {
 	Rec   winevent.Record // the current record, reused by Next
 	Fatal error           // what stopped Next, nil at a clean end
 	Log   ErrorLog        // per-record errors
+	From  int64           // Options.From: where Line and Index count from
 }
 
 // Record returns the current record; Next reuses it.
@@ -144,7 +162,7 @@ func (b *Base) Record() *winevent.Record { return &b.Rec }
 // Where returns the line where the current record starts (0 if unknown)
 // and its index: how messages about the record after it was decoded (a
 // mapping error) place it, as the decoder's own errors do.
-func (b *Base) Where() (line, index int) { return b.Line, b.Index }
+func (b *Base) Where() (line, index int, from int64) { return b.Line, b.Index, b.From }
 
 // Err returns the fatal read error, if any.
 func (b *Base) Err() error { return b.Fatal }
@@ -158,7 +176,7 @@ func (b *Base) ErrorCount() int { return b.Log.Total() }
 // Report records a bad record at line (0 if unknown) and field (may be
 // empty) of the current index.
 func (b *Base) Report(line int, field string, err error) {
-	b.Log.Add(&RecordError{File: b.Name, Line: line, Index: b.Index, Field: field, Err: err})
+	b.Log.Add(&RecordError{File: b.Name, Line: line, Index: b.Index, Field: field, Err: err, From: b.From})
 }
 
 // ErrTruncated is matched by the error of a text export that ends inside
@@ -173,6 +191,6 @@ var ErrTruncated = errors.New("input is truncated")
 // counts where an EVTX chunk cut short counts: a file not readable to its
 // end.
 func (b *Base) ReportTruncated(line int, container string) {
-	b.Log.Add(&RecordError{File: b.Name, Line: line,
+	b.Log.Add(&RecordError{File: b.Name, Line: line, From: b.From,
 		Err: fmt.Errorf("%w: it ends inside %s, after record %d", ErrTruncated, container, b.Index)})
 }

@@ -36,8 +36,9 @@ func (p Position) IsZero() bool { return p == Position{} }
 // carry no EventRecordID at all.
 type Locator interface {
 	// Where is the current record's line (0 if unknown) and its 1-based
-	// index among the file's records, good and bad.
-	Where() (line, index int)
+	// index among the file's records, good and bad, both counted from
+	// byte from (not 0 when reading resumed there).
+	Where() (line, index int, from int64)
 }
 
 // Source is one origin of records: an EVTX file, an XML or JSON export, a

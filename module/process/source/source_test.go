@@ -3,8 +3,10 @@ package source
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/procbeat/procbeat/module/process/decode"
@@ -120,5 +122,22 @@ func TestOpenErrors(t *testing.T) {
 	}
 	if f, _ := ParseFormat("JSONL"); f != FormatJSON {
 		t.Error("ParseFormat JSONL")
+	}
+}
+
+// A read resumed at a checkpoint counts lines and records from there, and
+// its messages say so: "line 2" must not send anyone to the file's line 2.
+func TestResumedErrorsSayWhereCountingStarts(t *testing.T) {
+	good := `{"EventID":4688,"SourceName":"Microsoft-Windows-Security-Auditing","TimeCreated":"2020-01-01T00:00:00Z"}` + "\n"
+	path := write(t, "resumed.ndjson", good+good+good+`{"EventID":4688, "TimeCreated": broken`+"\n")
+	from := uint64(2 * len(good))
+	var errs []*decode.RecordError
+	recs, _ := drain(t, NewFile(path, Options{Decode: decode.Options{OnError: func(e *decode.RecordError) { errs = append(errs, e) }}}), Position{Offset: from, Check: textCheck([]byte(good+good+good), from)})
+	if len(recs) != 1 || len(errs) != 1 {
+		t.Fatalf("%d records, errors %v", len(recs), errs)
+	}
+	want := fmt.Sprintf("%s:2 (line and record counted from byte %d, where reading resumed): record 2: ", path, from)
+	if !strings.HasPrefix(errs[0].Error(), want) {
+		t.Errorf("error %q, want it to start %q", errs[0], want)
 	}
 }

@@ -32,7 +32,7 @@ func textCheck(head []byte, off uint64) uint64 {
 type textDecoder interface {
 	decode.Reader
 	Offset() int64
-	Where() (line, index int)
+	Where() (line, index int, from int64)
 }
 
 // textReader reads an XML or JSON export. Its positions are byte offsets
@@ -116,6 +116,7 @@ func openText(ctx context.Context, in textInput, format Format, pos Position, op
 	t := &textReader{base: base, head: in.head, pos: pos, closer: in.closer, fromStart: pos.IsZero()}
 	dopts := opts.Decode
 	dopts.Growing = opts.Growing
+	dopts.From = int64(base)
 	if dopts.Notice == nil {
 		dopts.Notice = opts.Notice
 	}
@@ -175,8 +176,8 @@ func (t *textReader) Record() *winevent.Record { return t.d.Record() }
 
 // Where is the current record's line (0 if unknown) and 1-based index in
 // the export (see Locator).
-func (t *textReader) Where() (line, index int) { return t.d.Where() }
-func (t *textReader) Position() Position       { return t.pos }
+func (t *textReader) Where() (line, index int, from int64) { return t.d.Where() }
+func (t *textReader) Position() Position                   { return t.pos }
 
 // Err is the decoder's fatal error; an ended context is not one.
 func (t *textReader) Err() error { return unlessEnded(t.d.Err()) }

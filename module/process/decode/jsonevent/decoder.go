@@ -76,7 +76,7 @@ func NewDecoder(r io.Reader, name string, opts decode.Options) *Decoder {
 		br = bufio.NewReaderSize(tr, 64<<10)
 	}
 	return &Decoder{
-		Base:   decode.Base{Name: name, Log: decode.NewErrorLog(opts)},
+		Base:   decode.Base{Name: name, Log: decode.NewErrorLog(opts), From: opts.From},
 		opts:   opts,
 		fr:     framer{r: br, max: opts.MaxRecordSize, line: 1},
 		intern: make(map[string]string),

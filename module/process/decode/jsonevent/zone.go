@@ -3,6 +3,8 @@ package jsonevent
 import (
 	"fmt"
 	"time"
+
+	"github.com/procbeat/procbeat/module/process/decode"
 )
 
 // Zone-less times. NXLog's EventTime and the TimeCreated of OTRF's exports
@@ -57,9 +59,13 @@ func (d *Decoder) localTime(key, v, stamp string) (time.Time, error) {
 	if !d.zoneNoted {
 		d.zoneNoted = true
 		if d.opts.Notice != nil {
-			d.opts.Notice(fmt.Sprintf("%s:%d: record %d: %s %q has no time zone and %s: "+
+			resumed := ""
+			if d.From > 0 {
+				resumed = decode.ResumedNote(d.From)
+			}
+			d.opts.Notice(fmt.Sprintf("%s:%d%s: record %d: %s %q has no time zone and %s: "+
 				"this file's zone-less times are read as UTC (set procbeat.timezone to the zone of the machine that wrote them)",
-				d.Name, d.Line, d.Index, key, v, why))
+				d.Name, d.Line, resumed, d.Index, key, v, why))
 		}
 	}
 	return wall, nil

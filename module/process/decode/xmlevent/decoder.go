@@ -99,7 +99,7 @@ func NewDecoder(r io.Reader, name string, opts decode.Options) *Decoder {
 	}
 	tr := decode.NewTextReader(r)
 	return &Decoder{
-		Base: decode.Base{Name: name, Log: decode.NewErrorLog(opts)},
+		Base: decode.Base{Name: name, Log: decode.NewErrorLog(opts), From: opts.From},
 		opts: opts,
 		fr:   newFramer(tr, opts.MaxRecordSize),
 	}

@@ -47,6 +47,10 @@ func (f *refFramer) next() (frame, error) {
 		c := b[0]
 		switch {
 		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
+			// White space, even before the first value, is no
+			// value: a '[' after it still opens an array.
+			_, _ = f.readByte()
+			continue
 		case c == ',' && f.array:
 		case c == ']' && f.array:
 			f.array = false

@@ -116,10 +116,7 @@ func NewRunner(o RunnerOptions) (*Runner, error) {
 			// error, its reason in the summary).
 			var why error = e.Err // the list names the file
 			if e.Line > 0 {
-				why = fmt.Errorf("line %d: %w", e.Line, e.Err)
-				if e.From > 0 {
-					why = fmt.Errorf("line %d%s: %w", e.Line, decode.ResumedNote(e.From), e.Err)
-				}
+				why = fmt.Errorf("line %d%s: %w", e.Line, decode.ResumedNote(e.From), e.Err)
 			}
 			r.count(func(s *Summary) { s.fileFailed(e.File, ErrorRead, why) })
 		} else {
@@ -358,10 +355,7 @@ func recordPlace(rs *reading, rec *winevent.Record) string {
 		if line > 0 {
 			at = fmt.Sprintf("%s:%d", rs.name, line)
 		}
-		if from > 0 {
-			at += decode.ResumedNote(from)
-		}
-		place := fmt.Sprintf("%s: record %d", at, index)
+		place := fmt.Sprintf("%s%s: record %d", at, decode.ResumedNote(from), index)
 		if rec.RecordID != 0 {
 			return fmt.Sprintf("%s (event %d, EventRecordID %d)", place, rec.EventID, rec.RecordID)
 		}
@@ -528,7 +522,6 @@ func (r *Runner) Declare(ctx context.Context, paths []string, format source.Form
 			r.mergeMu.Unlock()
 		}
 	}
-	var archives []int
 	for i, path := range paths {
 		if ctx.Err() != nil {
 			break
@@ -537,15 +530,12 @@ func (r *Runner) Declare(ctx context.Context, paths []string, format source.Form
 			peek(i, source.NewFile(path, opts))
 			continue
 		}
-		archives = append(archives, i)
 		// Errors (and bombs) are the replay's to report.
 		_ = source.WalkArchive(ctx, path, opts, func(s source.Source) error {
 			peek(i, s)
 			return nil
 		})
-	}
-	for _, i := range archives {
-		hostsOf[i] = nil
+		hostsOf[i] = nil // declared, but never read together
 	}
 	both := func(host string) bool {
 		return seen[hostProvider{host, winevent.ProviderSysmon}] && seen[hostProvider{host, winevent.ProviderSecurity}]

@@ -86,9 +86,7 @@ func (e *RecordError) Error() string {
 	if e.Line > 0 {
 		loc = fmt.Sprintf("%s:%d", loc, e.Line)
 	}
-	if e.From > 0 {
-		loc += ResumedNote(e.From)
-	}
+	loc += ResumedNote(e.From)
 	// Index 0 is a problem above any record (an EVTX chunk).
 	rec := ""
 	if e.Index > 0 {
@@ -105,7 +103,11 @@ func (e *RecordError) Unwrap() error { return e.Err }
 // ResumedNote is what a place in an input read from byte from on (a
 // resumed read) adds to its line and record numbers, which count from
 // there: a line 5 that is the file's 13th must not send anyone to line 5.
+// It is "" for a read from the start (from 0).
 func ResumedNote(from int64) string {
+	if from <= 0 {
+		return ""
+	}
 	return fmt.Sprintf(" (line and record counted from byte %d, where reading resumed)", from)
 }
 

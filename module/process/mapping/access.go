@@ -8,6 +8,7 @@ import (
 
 	"github.com/procbeat/procbeat/fields/document"
 	"github.com/procbeat/procbeat/internal/lower"
+	"github.com/procbeat/procbeat/module/process/winfmt"
 )
 
 // processRights are the process-specific access rights of a Windows access
@@ -260,7 +261,7 @@ func isMark(s string) bool {
 // hexDigits is the length of the run of hex digits s starts with.
 func hexDigits(s string) int {
 	for i := 0; i < len(s); i++ {
-		if hexValue(s[i]) > 15 {
+		if winfmt.DigitValue(s[i]) > 15 {
 			return i
 		}
 	}
@@ -283,22 +284,9 @@ func unknownAddress(s string) (uint64, bool) {
 	}
 	var v uint64
 	for i := 0; i < len(h); i++ {
-		v = v<<4 | uint64(hexValue(h[i]))
+		v = v<<4 | uint64(winfmt.DigitValue(h[i]))
 	}
 	return v, true
-}
-
-// hexValue is the value of hex digit c, or 16 when c is none.
-func hexValue(c byte) byte {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0'
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10
-	case 'A' <= c && c <= 'F':
-		return c - 'A' + 10
-	}
-	return 16
 }
 
 // hasPrefixFoldASCII reports whether s starts with prefix, an upper-case

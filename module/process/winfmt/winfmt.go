@@ -135,7 +135,7 @@ func parseUint32(s string, base uint64) (uint64, error) {
 	}
 	var v uint64
 	for i := 0; i < len(s); i++ {
-		d := uint64(digitValue(s[i]))
+		d := uint64(DigitValue(s[i]))
 		if d >= base {
 			return strconv.ParseUint(s, int(base), 32)
 		}
@@ -144,9 +144,9 @@ func parseUint32(s string, base uint64) (uint64, error) {
 	return v, nil
 }
 
-// digitValue is the value of the digit c (either case), 255 for other
-// bytes.
-func digitValue(c byte) uint8 {
+// DigitValue is the value of the hex digit c (either case), 255 for
+// other bytes.
+func DigitValue(c byte) uint8 {
 	switch {
 	case '0' <= c && c <= '9':
 		return c - '0'

@@ -59,13 +59,9 @@ func (d *Decoder) localTime(key, v, stamp string) (time.Time, error) {
 	if !d.zoneNoted {
 		d.zoneNoted = true
 		if d.opts.Notice != nil {
-			resumed := ""
-			if d.From > 0 {
-				resumed = decode.ResumedNote(d.From)
-			}
 			d.opts.Notice(fmt.Sprintf("%s:%d%s: record %d: %s %q has no time zone and %s: "+
 				"this file's zone-less times are read as UTC (set procbeat.timezone to the zone of the machine that wrote them)",
-				d.Name, d.Line, resumed, d.Index, key, v, why))
+				d.Name, d.Line, decode.ResumedNote(d.From), d.Index, key, v, why))
 		}
 	}
 	return wall, nil

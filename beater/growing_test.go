@@ -40,7 +40,7 @@ func TestEVTXCopiedInPieces(t *testing.T) {
 		if err := os.WriteFile(path, data[:size], 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if failed := b.scan(context.Background(), []string{dir}, source.FormatUnknown, nil, seen, b.scanProblems()); len(failed) > 0 {
+		if failed := b.scan(context.Background(), []string{dir}, source.FormatUnknown, nil, seen, map[string]bool{}, b.scanProblems()); len(failed) > 0 {
 			t.Fatalf("%d bytes: %v", size, failed)
 		}
 	}

@@ -174,6 +174,7 @@ func sameInput(a, b config.Input) bool {
 // does for every input.
 func (m *Managed) runInput(ctx context.Context, mi *managedInput, format source.Format) {
 	seen := map[string]fileState{}
+	waiting := map[string]bool{} // renames waiting to move (Beater.scan)
 	problems := m.b.scanProblems()
 	var walkErrs []error
 	logOnce := problems.errorf
@@ -187,7 +188,8 @@ func (m *Managed) runInput(ctx context.Context, mi *managedInput, format source.
 		m.scanMu.Lock()
 		if ctx.Err() == nil {
 			walkErrs = walkErrs[:0]
-			failed := m.b.scan(ctx, mi.in.Paths, format, mi.scope, seen, problems)
+			clear(waiting)
+			failed := m.b.scan(ctx, mi.in.Paths, format, mi.scope, seen, waiting, problems)
 			mi.mu.Lock()
 			mi.problems = append(slices.Clone(walkErrs), failed...)
 			mi.mu.Unlock()

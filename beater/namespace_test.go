@@ -61,7 +61,7 @@ func TestInputNamespace(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, "s.xml"), []byte(s), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if failed := b.scan(context.Background(), []string{dir}, source.FormatXML, &inputScope{ns: ns}, map[string]fileState{}, b.scanProblems()); len(failed) > 0 {
+		if failed := b.scan(context.Background(), []string{dir}, source.FormatXML, &inputScope{ns: ns}, map[string]fileState{}, map[string]bool{}, b.scanProblems()); len(failed) > 0 {
 			t.Fatal(failed)
 		}
 	}

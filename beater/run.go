@@ -12,10 +12,11 @@ import (
 )
 
 // fileState is what a scan remembers of a file, to read it again only when
-// it changed (grew, or was copied again).
+// it changed (grew, was copied again, or another file took its name).
 type fileState struct {
 	size    int64
 	modTime time.Time
+	ident   string // native identity (source.Identity.String())
 }
 
 // Run reads the configured inputs until ctx ends: every file once, then,
@@ -41,26 +42,13 @@ func (b *Beater) Run(ctx context.Context) error {
 		return err
 	}
 	defer stopLive()
-	seen := map[string]fileState{}
-	problems := b.scanProblems()
-	scopes := make([]*inputScope, len(inputs))
-	for i, in := range inputs {
-		if in.Namespace != "" {
-			scopes[i] = &inputScope{ns: in.Namespace}
-		}
-	}
+	w := b.newWatch(inputs)
 	tick := time.NewTicker(b.cfg.Procbeat.ScanFrequency)
 	defer tick.Stop()
 	for {
-		for i, in := range inputs {
-			// The input's type says how to read its files.
-			format, err := source.ParseFormat(in.Type)
-			if err != nil {
-				return err
-			}
-			b.scan(ctx, in.Paths, format, scopes[i], seen, problems)
+		if err := b.round(ctx, w); err != nil {
+			return err
 		}
-		b.forgetRemoved(seen)
 		select {
 		case <-ctx.Done():
 			return liveErr()
@@ -69,12 +57,58 @@ func (b *Beater) Run(ctx context.Context) error {
 	}
 }
 
+// watch is what Run keeps from one round of scans to the next.
+type watch struct {
+	inputs []config.Input
+	scopes []*inputScope
+	// seen is what each file was when last read.
+	seen map[string]fileState
+	// waiting are the sources whose checkpoint waits to follow its file
+	// to a new name (Runner.follow), found anew at each round.
+	waiting  map[string]bool
+	problems pathProblems
+}
+
+func (b *Beater) newWatch(inputs []config.Input) *watch {
+	w := &watch{inputs: inputs, scopes: make([]*inputScope, len(inputs)), seen: map[string]fileState{},
+		waiting: map[string]bool{}, problems: b.scanProblems()}
+	for i, in := range inputs {
+		if in.Namespace != "" {
+			w.scopes[i] = &inputScope{ns: in.Namespace}
+		}
+	}
+	return w
+}
+
+// round scans every input once, then forgets the files gone.
+func (b *Beater) round(ctx context.Context, w *watch) error {
+	clear(w.waiting)
+	for i, in := range w.inputs {
+		// The input's type says how to read its files.
+		format, err := source.ParseFormat(in.Type)
+		if err != nil {
+			return err
+		}
+		b.scan(ctx, in.Paths, format, w.scopes[i], w.seen, w.waiting, w.problems)
+	}
+	// After every input's scan: a file renamed from one input's folder
+	// to another's took its checkpoint along before its old name is
+	// found gone.
+	b.forgetRemoved(w.seen, w.waiting)
+	return nil
+}
+
 // forgetRemoved drops, for the files read before that are gone now, their
 // state and checkpoints (as Filebeat's clean_removed does): a collector
 // whose files come and go would otherwise keep them all. A file that
-// comes back by that name is a new one, read from its start.
-func (b *Beater) forgetRemoved(seen map[string]fileState) {
+// comes back by that name is a new one, read from its start. A file
+// renamed took its checkpoint to its new name already (scan), unless it
+// is waiting to: then it is kept.
+func (b *Beater) forgetRemoved(seen map[string]fileState, waiting map[string]bool) {
 	for p := range seen {
+		if waiting[source.ID(p)] {
+			continue
+		}
 		if _, err := os.Lstat(p); errors.Is(err, fs.ErrNotExist) {
 			delete(seen, p)
 			b.runner.forgetFile(p)
@@ -98,7 +132,9 @@ func (b *Beater) scanProblems() pathProblems {
 // scan reads the new and changed files of patterns for the input of scope
 // sc; it returns the errors of the files it could not read (they are tried
 // again next scan).
-func (b *Beater) scan(ctx context.Context, patterns []string, format source.Format, sc *inputScope, seen map[string]fileState, problems pathProblems) (failed []error) {
+// Files renamed keep their checkpoints (Runner.follow); a rename whose
+// move must wait is added to waiting, and its files are not read yet.
+func (b *Beater) scan(ctx context.Context, patterns []string, format source.Format, sc *inputScope, seen map[string]fileState, waiting map[string]bool, problems pathProblems) (failed []error) {
 	// Pattern by pattern: one that matches nothing (yet: a collection
 	// folder fills later) must not keep the next from being read, and is
 	// said once, with the walk's other problems, not at every scan.
@@ -114,6 +150,7 @@ func (b *Beater) scan(ctx context.Context, patterns []string, format source.Form
 	// Security are read together, in event-time order, as a replay does.
 	var changed []string
 	states := map[string]fileState{}
+	found := make([]foundFile, 0, len(paths))
 	for _, p := range paths {
 		st, err := os.Stat(p)
 		if err != nil {
@@ -122,11 +159,31 @@ func (b *Beater) scan(ctx context.Context, patterns []string, format source.Form
 			continue
 		}
 		now := fileState{size: st.Size(), modTime: st.ModTime()}
+		if source.ArchiveKind(p) == "" {
+			// Archives are followed by their path: their members'
+			// checkpoints are not moved.
+			id, err := b.runner.identityOf(p, st)
+			if err != nil {
+				// Followed by its path only, as before identities.
+				problems.errorf(p, err)
+			}
+			now.ident = id.String()
+			found = append(found, foundFile{id: source.ID(p), ident: now.ident})
+		}
+		states[p] = now
+	}
+	for id := range b.runner.follow(found) {
+		waiting[id] = true
+	}
+	for _, p := range paths {
+		now, ok := states[p]
+		if !ok || waiting[source.ID(p)] {
+			continue
+		}
 		if prev, ok := seen[p]; ok && prev == now {
 			continue
 		}
 		changed = append(changed, p)
-		states[p] = now
 	}
 	// ended records how reading p ended; stop says ctx ended.
 	ended := func(p string, err error) (stop bool) {

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
 	"sync"
 	"time"
@@ -59,6 +60,9 @@ type Runner struct {
 	summary Summary
 	read    map[string]source.Position // where each source read to in this run
 	walk    walkFS                     // nil: the OS (tests inject failures)
+	// identify is a file's native identity; nil: source.IdentityOf
+	// (tests give files the identities they need).
+	identify func(path string, st fs.FileInfo) (source.Identity, error)
 	// spareStage is a finished publisher's queue (publish.go).
 	spareStage stage
 	// warners are the running sources' record-warning caps, by the name

@@ -63,6 +63,7 @@ type Registry struct {
 type window struct {
 	cp    pipeline.Position
 	has   bool
+	ident string // the file's native identity (SetIdentity), "" if unknown
 	base  uint64 // sequence number of q[start]
 	next  uint64 // next sequence number to hand out
 	q     []slot
@@ -114,7 +115,10 @@ func Open(path string, opts Options) (*Registry, error) {
 		opts.Logger.Warnf("registry %s was written by an older procbeat (format version %d), whose positions (record ids, record counts) are not positions in the files: its %d positions are dropped and every source is read again from its beginning (Elasticsearch drops the documents it already holds by _id); the rest of the state is kept", path, st.Version, st.Dropped)
 	}
 	for _, p := range st.Positions {
-		r.sources[p.Source] = &window{cp: p, has: true}
+		// A file's identity is absent from registries written before
+		// procbeat followed files by it: SetIdentity binds one when the
+		// file is next seen at its path.
+		r.sources[p.Source] = &window{cp: p, has: true, ident: st.Identities[p.Source]}
 	}
 	r.extra = st.Extra
 	opts.Logger.Debugf("registry %s loaded: %d source positions", path, len(st.Positions))
@@ -222,11 +226,112 @@ func (r *Registry) Forget(match func(source string) bool) int {
 	return n
 }
 
+// SetIdentity records the native identity of the file source reads
+// (source.Identity.String(); "" when unknown), kept and written with its
+// position, so that the position can follow the file when it is renamed
+// (Identified, Adopt).
+func (r *Registry) SetIdentity(source, identity string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	w := r.sources[source]
+	if w == nil {
+		if identity == "" {
+			return
+		}
+		w = &window{cp: pipeline.Position{Source: source}}
+		r.sources[source] = w
+	}
+	if w.ident != identity {
+		w.ident = identity
+		if w.has {
+			r.gen++
+		}
+	}
+}
+
+// Identity is the file identity recorded for source (SetIdentity), ""
+// when none is.
+func (r *Registry) Identity(source string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if w := r.sources[source]; w != nil {
+		return w.ident
+	}
+	return ""
+}
+
+// Identified lists the positions kept with a file identity, by identity.
+func (r *Registry) Identified() map[string][]pipeline.Position {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make(map[string][]pipeline.Position)
+	for _, w := range r.sources {
+		if w.has && w.ident != "" {
+			out[w.ident] = append(out[w.ident], w.cp)
+		}
+	}
+	return out
+}
+
+// Move gives To the position (and identity) From has: the file From read
+// is now at To.
+type Move struct{ From, To string }
+
+// Adopt makes the moves at once, as one rename of many files (a rotation
+// shifting a-1 to a-2 and a to a-1): every From's position is taken
+// before any To gets one, and a From that is no move's To is dropped. A
+// To already holding a position loses it (another file is there now). A
+// move whose From or To has events in flight is not made (their
+// acknowledgements name the source): Adopt returns those made, and the
+// caller tries the others again later.
+func (r *Registry) Adopt(moves []Move) (made []Move) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	taken := make(map[string]*window, len(moves))
+	for _, m := range moves {
+		from, to := r.sources[m.From], r.sources[m.To]
+		if from == nil || !from.has || from.pending() > 0 || (to != nil && to.pending() > 0) {
+			continue
+		}
+		taken[m.From] = from
+		made = append(made, m)
+	}
+	for from := range taken {
+		delete(r.sources, from)
+	}
+	for _, m := range made {
+		w := taken[m.From]
+		cp := w.cp
+		cp.Source = m.To
+		r.sources[m.To] = &window{cp: cp, has: true, ident: w.ident}
+	}
+	if len(made) > 0 {
+		r.gen++
+	}
+	return made
+}
+
+func (w *window) pending() int { return len(w.q) - w.start }
+
 // Positions lists every source's last acknowledged position, by source.
 func (r *Registry) Positions() []pipeline.Position {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.positionsLocked()
+}
+
+// identitiesLocked are the identities of the positions written.
+func (r *Registry) identitiesLocked() map[string]string {
+	var out map[string]string
+	for s, w := range r.sources {
+		if w.has && w.ident != "" {
+			if out == nil {
+				out = make(map[string]string)
+			}
+			out[s] = w.ident
+		}
+	}
+	return out
 }
 
 func (r *Registry) positionsLocked() []pipeline.Position {
@@ -415,7 +520,7 @@ func (r *Registry) Flush() error {
 		return nil
 	}
 	gen := r.gen
-	st := State{Positions: r.positionsLocked(), Extra: r.extra}
+	st := State{Positions: r.positionsLocked(), Identities: r.identitiesLocked(), Extra: r.extra}
 	r.mu.Unlock()
 
 	data, err := Encode(st)

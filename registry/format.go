@@ -70,7 +70,7 @@ type State struct {
 	// these are, by source (see Registry.SetIdentity). A file written
 	// before they were kept has none; older procbeats ignore them.
 	Identities map[string]string `json:"identities,omitempty"`
-	Extra     []byte              `json:"extra,omitempty"`
+	Extra      []byte            `json:"extra,omitempty"`
 	// Version is the format version the file was written with, and
 	// Dropped the positions of an older version that were not kept.
 	Version int `json:"-"`

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"slices"
 
 	"github.com/procbeat/procbeat/module/process/source"
 	"github.com/procbeat/procbeat/pipeline"
@@ -97,7 +98,12 @@ func (r *Runner) follow(found []foundFile) (waiting map[string]bool) {
 	if r.reg == nil {
 		return nil
 	}
-	moves := renames(found, r.reg.Identified(), r.reg.Identity, r.identityNow)
+	var moves []registry.Move
+	// Most scans find every file where it was: the registry's
+	// checkpoints are gathered by identity only when one is not.
+	if slices.ContainsFunc(found, func(f foundFile) bool { return f.ident != "" && r.reg.Identity(f.id) != f.ident }) {
+		moves = renames(found, r.reg.Identified(), r.reg.Identity, r.identityNow)
+	}
 	made := r.reg.Adopt(moves)
 	if len(made) < len(moves) {
 		waiting = make(map[string]bool, 2*(len(moves)-len(made)))

@@ -285,3 +285,43 @@ func TestRenames(t *testing.T) {
 		}
 	}
 }
+
+// TestRunMigratesRegistry: checkpoints of a registry written before
+// identities were kept are found by path, get their files' identities at
+// the first scan (nothing read again), and follow renames from then on.
+func TestRunMigratesRegistry(t *testing.T) {
+	dir, data := t.TempDir(), t.TempDir()
+	x := watchDirs(t, data, dir, newIDOutput(-1))
+	writeAt(t, x.path("json/a.ndjson"), sysmonLines("ws1", 1, 20), os.O_TRUNC)
+	x.round()
+	if err := x.b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// The registry as an older procbeat wrote it.
+	path := filepath.Join(data, "registry.json")
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := registry.Decode(raw)
+	if err != nil || len(st.Identities) != 1 {
+		t.Fatalf("registry written: %v, identities %v", err, st.Identities)
+	}
+	st.Identities = nil
+	if raw, err = registry.Encode(st); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	y := watchDirs(t, data, dir, newIDOutput(-1))
+	defer y.b.Close()
+	y.round()
+	rename(t, y.path("json/a.ndjson"), y.path("json/b.ndjson"))
+	writeAt(t, y.path("json/b.ndjson"), sysmonLines("ws1", 21, 4), os.O_APPEND)
+	y.round()
+	if n, dups := y.shipped(); n != 4 || dups != nil {
+		t.Errorf("after the upgrade and a rename: %d documents, want the 4 appended (duplicated: %v)", n, dups)
+	}
+}

@@ -3,6 +3,7 @@ package beater
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"time"
@@ -164,8 +165,9 @@ func (b *Beater) scan(ctx context.Context, patterns []string, format source.Form
 			// checkpoints are not moved.
 			id, err := b.runner.identityOf(p, st)
 			if err != nil {
-				// Followed by its path only, as before identities.
-				problems.errorf(p, err)
+				// Not a failure to read the file: said once, and the
+				// file is followed by its path only.
+				problems.skipf(fmt.Errorf("%w: followed by its path only, a rename of it reads it again", err))
 			}
 			now.ident = id.String()
 			found = append(found, foundFile{id: source.ID(p), ident: now.ident})

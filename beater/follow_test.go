@@ -8,11 +8,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/procbeat/procbeat/config"
 	"github.com/procbeat/procbeat/module/process/source"
+	"github.com/procbeat/procbeat/monitoring"
 	"github.com/procbeat/procbeat/pipeline"
 	"github.com/procbeat/procbeat/registry"
 	"github.com/procbeat/procbeat/testing/corpus"
@@ -41,12 +43,23 @@ type watched struct {
 // watchDirs watches dir's evtx and json folders (made if missing), with
 // data as path.data.
 func watchDirs(t *testing.T, data, dir string, out *idOutput) *watched {
+	return watchDirsLog(t, data, dir, out, monitoring.NopLogger{})
+}
+
+// watchDirsLog is watchDirs logging to log.
+func watchDirsLog(t *testing.T, data, dir string, out *idOutput, log monitoring.Logger) *watched {
 	for _, d := range []string{"evtx", "json"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
 			t.Fatal(err)
 		}
 	}
-	b := testBeater(t, data, out)
+	cfg := config.Default()
+	cfg.Path.Data = data
+	cfg.Procbeat.MergeSources = false // deliveries are counted (see testBeater)
+	b, err := NewWithOutput(context.Background(), cfg, log, out, Options{Resume: true, DrainTimeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
 	w := b.newWatch([]config.Input{
 		{Type: "evtx", Enabled: true, Paths: []string{filepath.Join(dir, "evtx")}},
 		{Type: "json", Enabled: true, Paths: []string{filepath.Join(dir, "json")}},
@@ -323,5 +336,89 @@ func TestRunMigratesRegistry(t *testing.T) {
 	y.round()
 	if n, dups := y.shipped(); n != 4 || dups != nil {
 		t.Errorf("after the upgrade and a rename: %d documents, want the 4 appended (duplicated: %v)", n, dups)
+	}
+}
+
+// warnings keeps the warnings logged, safe for concurrent use.
+type warnings struct {
+	monitoring.NopLogger
+	mu    sync.Mutex
+	lines []string
+}
+
+func (w *warnings) Warnf(f string, a ...any) {
+	w.mu.Lock()
+	w.lines = append(w.lines, fmt.Sprintf(f, a...))
+	w.mu.Unlock()
+}
+
+// about are the warnings that hold sub, taken out of w.
+func (w *warnings) about(sub string) (n int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, l := range w.lines {
+		if strings.Contains(l, sub) {
+			n++
+		}
+	}
+	w.lines = nil
+	return n
+}
+
+// TestRestartDoesNotRepeatWarnings: a file read to its end before a clean
+// stop, found as it was at the restart, is not read again: its damage is
+// not reported again (it was), and nothing is sent. Damage written to it
+// afterwards is reported.
+func TestRestartDoesNotRepeatWarnings(t *testing.T) {
+	dir, data := t.TempDir(), t.TempDir()
+	log := &warnings{}
+	x := watchDirsLog(t, data, dir, newIDOutput(-1), log)
+	// A broken record after the last good one: the checkpoint stays
+	// before it.
+	writeAt(t, x.path("json/a.ndjson"), sysmonLines("ws1", 1, 5)+`{"winlog":{"event_id": broken}}`+"\n", os.O_TRUNC)
+	x.round()
+	if n := log.about("a.ndjson"); n != 1 {
+		t.Fatalf("%d warnings about the broken record, want 1", n)
+	}
+	if err := x.b.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	out := newIDOutput(-1)
+	y := watchDirsLog(t, data, dir, out, log)
+	defer y.b.Close()
+	y.round()
+	if n := log.about("a.ndjson"); n != 0 {
+		t.Errorf("restart: %d warnings about the file again, want none", n)
+	}
+	writeAt(t, y.path("json/a.ndjson"), sysmonLines("ws1", 6, 2)+`{"winlog":{"event_id": "1", broken again}}`+"\n", os.O_APPEND)
+	y.round()
+	// Read from the checkpoint, after the last good record: the new
+	// broken record is the fourth from there.
+	if n := log.about(": record 4: "); n != 1 {
+		t.Errorf("%d warnings about the damage written after the restart, want 1", n)
+	}
+	if n, dups := y.shipped(); n != 2 || dups != nil {
+		t.Errorf("after the restart: %d documents, want the 2 appended (duplicated: %v)", n, dups)
+	}
+}
+
+// TestRestartReadsUnacknowledged: a file read to its end whose documents
+// were not acknowledged when procbeat stopped is read again at the
+// restart, though it did not change.
+func TestRestartReadsUnacknowledged(t *testing.T) {
+	dir, data := t.TempDir(), t.TempDir()
+	hung := newIDOutput(0) // acknowledges nothing
+	x := watchDirs(t, data, dir, hung)
+	writeAt(t, x.path("json/a.ndjson"), sysmonLines("ws1", 1, 20), os.O_TRUNC)
+	if err := x.b.round(context.Background(), x.w); err != nil {
+		t.Fatal(err)
+	}
+	_ = x.b.Close() // gives up on the documents in flight
+	y := watchDirs(t, data, dir, newIDOutput(-1))
+	defer y.b.Close()
+	y.round()
+	if n, _ := y.shipped(); n != 20 {
+		t.Errorf("restart after documents went unacknowledged: %d documents, want 20", n)
 	}
 }

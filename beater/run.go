@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/procbeat/procbeat/config"
@@ -18,6 +20,25 @@ type fileState struct {
 	size    int64
 	modTime time.Time
 	ident   string // native identity (source.Identity.String())
+}
+
+// String is the state as the registry keeps it (Registry.SetRead).
+func (s fileState) String() string {
+	return strconv.FormatInt(s.size, 10) + "/" + strconv.FormatInt(s.modTime.UnixNano(), 10) + "/" + s.ident
+}
+
+// parseFileState is the inverse of String.
+func parseFileState(v string) (fileState, bool) {
+	f := strings.SplitN(v, "/", 3)
+	if len(f) != 3 {
+		return fileState{}, false
+	}
+	size, err1 := strconv.ParseInt(f[0], 10, 64)
+	ns, err2 := strconv.ParseInt(f[1], 10, 64)
+	if err1 != nil || err2 != nil {
+		return fileState{}, false
+	}
+	return fileState{size: size, modTime: time.Unix(0, ns), ident: f[2]}, true
 }
 
 // Run reads the configured inputs until ctx ends: every file once, then,
@@ -73,6 +94,18 @@ type watch struct {
 func (b *Beater) newWatch(inputs []config.Input) *watch {
 	w := &watch{inputs: inputs, scopes: make([]*inputScope, len(inputs)), seen: map[string]fileState{},
 		waiting: map[string]bool{}, problems: b.scanProblems()}
+	// The files the last run read to their end, every document of them
+	// acknowledged: found as they were then, they are not read again (a
+	// read would send nothing, only report their damage again). Inputs
+	// name them by absolute path for this to apply.
+	if b.runner.reg != nil {
+		for src, v := range b.runner.reg.Reads() {
+			path, ok := source.PathOf(src)
+			if st, valid := parseFileState(v); ok && valid {
+				w.seen[path] = st
+			}
+		}
+	}
 	for i, in := range inputs {
 		if in.Namespace != "" {
 			w.scopes[i] = &inputScope{ns: in.Namespace}
@@ -191,6 +224,10 @@ func (b *Beater) scan(ctx context.Context, patterns []string, format source.Form
 	ended := func(p string, err error) (stop bool) {
 		if err == nil {
 			seen[p] = states[p]
+			if ctx.Err() == nil && b.runner.reg != nil {
+				// Read to its end (not stopped on the way).
+				b.runner.reg.SetRead(source.ID(p), states[p].String())
+			}
 			return false
 		}
 		if ctx.Err() != nil {

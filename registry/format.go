@@ -16,7 +16,7 @@ import (
 // The registry file is a one-line header followed by a JSON payload:
 //
 //	procbeat-registry 2 sha256:<hex of payload> <payload length>\n
-//	{"positions":[{"source":...,"offset":...,"check":...,"bookmark":...}],"identities":{"<source>":"<identity>"},"extra":"<base64>"}
+//	{"positions":[{"source":...,"offset":...,"check":...,"bookmark":...}],"identities":{"<source>":"<identity>"},"read":{"<source>":"<state>"},"extra":"<base64>"}
 //
 // The header lets a torn or bit-flipped file be told from a valid one
 // before any of it is trusted.
@@ -70,7 +70,10 @@ type State struct {
 	// these are, by source (see Registry.SetIdentity). A file written
 	// before they were kept has none; older procbeats ignore them.
 	Identities map[string]string `json:"identities,omitempty"`
-	Extra      []byte            `json:"extra,omitempty"`
+	// Reads are what files were when last read to their end, every event
+	// of them acknowledged (see Registry.SetRead), by source.
+	Reads map[string]string `json:"read,omitempty"`
+	Extra []byte            `json:"extra,omitempty"`
 	// Version is the format version the file was written with, and
 	// Dropped the positions of an older version that were not kept.
 	Version int `json:"-"`

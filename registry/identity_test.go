@@ -136,3 +136,44 @@ func TestAdopt(t *testing.T) {
 		t.Error("a source in flight was moved")
 	}
 }
+
+// TestReadWrittenOnceAcknowledged: what a file was when read to its end
+// is written only once every event of it begun before is acknowledged (a
+// restart that skipped the file otherwise would lose them), also for a
+// file that gave no event; it goes with its position when the file is
+// renamed, and is forgotten with it.
+func TestReadWrittenOnceAcknowledged(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "registry")
+	r, err := registry.Open(path, registry.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inFlight := r.Begin(pos("file:/a", 10))
+	r.SetRead("file:/a", "100/1/1-7")
+	r.SetRead("file:/empty", "0/1/1-8") // nothing in it to send
+	reads := func() map[string]string {
+		t.Helper()
+		if err := r.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		again, err := registry.Open(path, registry.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return again.Reads()
+	}
+	if got := reads(); len(got) != 1 || got["file:/empty"] != "0/1/1-8" {
+		t.Errorf("with an event in flight: %v, want only the file without events", got)
+	}
+	r.Done([]pipeline.Ticket{inFlight})
+	if got := reads(); len(got) != 2 || got["file:/a"] != "100/1/1-7" {
+		t.Errorf("acknowledged: %v", got)
+	}
+	if made := r.Adopt([]registry.Move{{From: "file:/empty", To: "file:/renamed"}}); len(made) != 1 {
+		t.Fatalf("a file without events not moved: %v", made)
+	}
+	r.Forget(func(s string) bool { return s == "file:/a" })
+	if got := reads(); len(got) != 1 || got["file:/renamed"] != "0/1/1-8" {
+		t.Errorf("renamed and forgotten: %v", got)
+	}
+}

@@ -64,6 +64,7 @@ type window struct {
 	cp    pipeline.Position
 	has   bool
 	ident string // the file's native identity (SetIdentity), "" if unknown
+	read  string // what the file was when last read to its end (SetRead)
 	base  uint64 // sequence number of q[start]
 	next  uint64 // next sequence number to hand out
 	q     []slot
@@ -118,7 +119,13 @@ func Open(path string, opts Options) (*Registry, error) {
 		// A file's identity is absent from registries written before
 		// procbeat followed files by it: SetIdentity binds one when the
 		// file is next seen at its path.
-		r.sources[p.Source] = &window{cp: p, has: true, ident: st.Identities[p.Source]}
+		r.sources[p.Source] = &window{cp: p, has: true, ident: st.Identities[p.Source], read: st.Reads[p.Source]}
+	}
+	for src, read := range st.Reads {
+		if r.sources[src] == nil {
+			// A file read to its end that gave no event yet.
+			r.sources[src] = &window{cp: pipeline.Position{Source: src}, ident: st.Identities[src], read: read}
+		}
 	}
 	r.extra = st.Extra
 	opts.Logger.Debugf("registry %s loaded: %d source positions", path, len(st.Positions))
@@ -243,10 +250,63 @@ func (r *Registry) SetIdentity(source, identity string) {
 	}
 	if w.ident != identity {
 		w.ident = identity
-		if w.has {
+		if w.kept() {
 			r.gen++
 		}
 	}
+}
+
+// SetRead records what the file source reads was when a read of it
+// reached its end (its size and time, opaque here). It is written once
+// every event of the source begun before is acknowledged: a restart that
+// finds the file as it was then need not read it again, for it would send
+// nothing, only report the file's damage again. It goes with the
+// position (Adopt, Forget).
+func (r *Registry) SetRead(source, read string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	w := r.sources[source]
+	if w == nil {
+		w = &window{cp: pipeline.Position{Source: source}}
+		r.sources[source] = w
+	}
+	if w.read != read {
+		w.read = read
+		r.gen++
+	}
+}
+
+// Reads lists, by source, what the files were when last read to their
+// end (SetRead), loaded or recorded, all of their events acknowledged.
+func (r *Registry) Reads() map[string]string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.readsLocked()
+}
+
+func (r *Registry) readsLocked() map[string]string {
+	return r.bySourceLocked(func(w *window) string {
+		if w.pending() > 0 {
+			return ""
+		}
+		return w.read
+	})
+}
+
+// bySourceLocked maps the sources to what f says of them, those it says
+// nothing ("") of left out; nil when empty, so that the file holds no
+// empty field.
+func (r *Registry) bySourceLocked(f func(*window) string) map[string]string {
+	var out map[string]string
+	for s, w := range r.sources {
+		if v := f(w); v != "" {
+			if out == nil {
+				out = make(map[string]string)
+			}
+			out[s] = v
+		}
+	}
+	return out
 }
 
 // Identity is the file identity recorded for source (SetIdentity), ""
@@ -266,7 +326,7 @@ func (r *Registry) Identified() map[string][]pipeline.Position {
 	defer r.mu.Unlock()
 	out := make(map[string][]pipeline.Position)
 	for _, w := range r.sources {
-		if w.has && w.ident != "" {
+		if w.kept() && w.ident != "" {
 			out[w.ident] = append(out[w.ident], w.cp)
 		}
 	}
@@ -290,7 +350,7 @@ func (r *Registry) Adopt(moves []Move) (made []Move) {
 	taken := make(map[string]*window, len(moves))
 	for _, m := range moves {
 		from, to := r.sources[m.From], r.sources[m.To]
-		if from == nil || !from.has || from.pending() > 0 || (to != nil && to.pending() > 0) {
+		if from == nil || !from.kept() || from.pending() > 0 || (to != nil && to.pending() > 0) {
 			continue
 		}
 		taken[m.From] = from
@@ -303,7 +363,7 @@ func (r *Registry) Adopt(moves []Move) (made []Move) {
 		w := taken[m.From]
 		cp := w.cp
 		cp.Source = m.To
-		r.sources[m.To] = &window{cp: cp, has: true, ident: w.ident}
+		r.sources[m.To] = &window{cp: cp, has: w.has, ident: w.ident, read: w.read}
 	}
 	if len(made) > 0 {
 		r.gen++
@@ -313,6 +373,9 @@ func (r *Registry) Adopt(moves []Move) (made []Move) {
 
 func (w *window) pending() int { return len(w.q) - w.start }
 
+// kept says w holds something to write: a position, or a read state.
+func (w *window) kept() bool { return w.has || w.read != "" }
+
 // Positions lists every source's last acknowledged position, by source.
 func (r *Registry) Positions() []pipeline.Position {
 	r.mu.Lock()
@@ -320,18 +383,14 @@ func (r *Registry) Positions() []pipeline.Position {
 	return r.positionsLocked()
 }
 
-// identitiesLocked are the identities of the positions written.
+// identitiesLocked are the identities of what is written.
 func (r *Registry) identitiesLocked() map[string]string {
-	var out map[string]string
-	for s, w := range r.sources {
-		if w.has && w.ident != "" {
-			if out == nil {
-				out = make(map[string]string)
-			}
-			out[s] = w.ident
+	return r.bySourceLocked(func(w *window) string {
+		if !w.kept() {
+			return ""
 		}
-	}
-	return out
+		return w.ident
+	})
 }
 
 func (r *Registry) positionsLocked() []pipeline.Position {
@@ -520,7 +579,7 @@ func (r *Registry) Flush() error {
 		return nil
 	}
 	gen := r.gen
-	st := State{Positions: r.positionsLocked(), Identities: r.identitiesLocked(), Extra: r.extra}
+	st := State{Positions: r.positionsLocked(), Identities: r.identitiesLocked(), Reads: r.readsLocked(), Extra: r.extra}
 	r.mu.Unlock()
 
 	data, err := Encode(st)

@@ -1,6 +1,8 @@
 package beater
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"fmt"
 	"io/fs"
@@ -73,18 +75,8 @@ func (x *watched) round() {
 	if err := x.b.round(context.Background(), x.w); err != nil {
 		x.t.Fatal(err)
 	}
-	var ids []string
-	for _, p := range x.b.reg.Positions() {
-		ids = append(ids, p.Source)
-	}
-	_ = filepath.WalkDir(x.dir, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			ids = append(ids, source.ID(p))
-		}
-		return nil
-	})
 	deadline := time.Now().Add(10 * time.Second)
-	for x.b.reg.Pending(ids...) > 0 {
+	for x.b.pipe.Pending() > 0 {
 		if time.Now().After(deadline) {
 			x.t.Fatal("documents not acknowledged")
 		}
@@ -403,22 +395,42 @@ func TestRestartDoesNotRepeatWarnings(t *testing.T) {
 	}
 }
 
-// TestRestartReadsUnacknowledged: a file read to its end whose documents
-// were not acknowledged when procbeat stopped is read again at the
-// restart, though it did not change.
+// TestRestartReadsUnacknowledged: a file (or an archive) read to its end
+// whose documents were not acknowledged when procbeat stopped is read
+// again at the restart, though it did not change.
 func TestRestartReadsUnacknowledged(t *testing.T) {
-	dir, data := t.TempDir(), t.TempDir()
-	hung := newIDOutput(0) // acknowledges nothing
-	x := watchDirs(t, data, dir, hung)
-	writeAt(t, x.path("json/a.ndjson"), sysmonLines("ws1", 1, 20), os.O_TRUNC)
-	if err := x.b.round(context.Background(), x.w); err != nil {
-		t.Fatal(err)
-	}
-	_ = x.b.Close() // gives up on the documents in flight
-	y := watchDirs(t, data, dir, newIDOutput(-1))
-	defer y.b.Close()
-	y.round()
-	if n, _ := y.shipped(); n != 20 {
-		t.Errorf("restart after documents went unacknowledged: %d documents, want 20", n)
+	for _, name := range []string{"a.ndjson", "a.zip"} {
+		t.Run(name, func(t *testing.T) {
+			dir, data := t.TempDir(), t.TempDir()
+			hung := newIDOutput(0) // acknowledges nothing
+			x := watchDirs(t, data, dir, hung)
+			content := sysmonLines("ws1", 1, 20)
+			if name == "a.zip" {
+				var buf bytes.Buffer
+				zw := zip.NewWriter(&buf)
+				w, err := zw.Create("a.ndjson")
+				if err == nil {
+					_, err = w.Write([]byte(content))
+				}
+				if err == nil {
+					err = zw.Close()
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				content = buf.String()
+			}
+			writeAt(t, x.path("json/"+name), content, os.O_TRUNC)
+			if err := x.b.round(context.Background(), x.w); err != nil {
+				t.Fatal(err)
+			}
+			_ = x.b.Close() // gives up on the documents in flight
+			y := watchDirs(t, data, dir, newIDOutput(-1))
+			defer y.b.Close()
+			y.round()
+			if n, _ := y.shipped(); n != 20 {
+				t.Errorf("restart after documents went unacknowledged: %d documents, want 20", n)
+			}
+		})
 	}
 }

@@ -22,6 +22,11 @@ type fileState struct {
 	ident   string // native identity (source.Identity.String())
 }
 
+// same says s and o are the same file unchanged.
+func (s fileState) same(o fileState) bool {
+	return s.size == o.size && s.modTime.Equal(o.modTime) && s.ident == o.ident
+}
+
 // String is the state as the registry keeps it (Registry.SetRead).
 func (s fileState) String() string {
 	return strconv.FormatInt(s.size, 10) + "/" + strconv.FormatInt(s.modTime.UnixNano(), 10) + "/" + s.ident
@@ -215,7 +220,7 @@ func (b *Beater) scan(ctx context.Context, patterns []string, format source.Form
 		if !ok || waiting[source.ID(p)] {
 			continue
 		}
-		if prev, ok := seen[p]; ok && prev == now {
+		if prev, ok := seen[p]; ok && prev.same(now) {
 			continue
 		}
 		changed = append(changed, p)
@@ -224,8 +229,10 @@ func (b *Beater) scan(ctx context.Context, patterns []string, format source.Form
 	ended := func(p string, err error) (stop bool) {
 		if err == nil {
 			seen[p] = states[p]
-			if ctx.Err() == nil && b.runner.reg != nil {
-				// Read to its end (not stopped on the way).
+			if ctx.Err() == nil && b.runner.reg != nil && source.ArchiveKind(p) == "" {
+				// Read to its end (not stopped on the way). Not an
+				// archive: its members' events are not the archive's,
+				// and would not hold its read state back.
 				b.runner.reg.SetRead(source.ID(p), states[p].String())
 			}
 			return false

@@ -498,7 +498,10 @@ func (m *Mapper) sysmonStart(rec *winevent.Record, d *document.Document) error {
 	if err != nil {
 		return err
 	}
-	hs := m.hashesOf(f.get(fHashes))
+	hs, err := m.hashesOf(f.get(fHashes))
+	if err != nil {
+		return err
+	}
 	e := tracker.Entry{
 		EntityID:         id,
 		PID:              pid,
@@ -935,22 +938,68 @@ const (
 // that a start splits none and lower-cases none (a start's four hashes,
 // each looked up in lowerHash's cache, cost more than its one value
 // here). Values too long to be Sysmon's are split each time into
-// m.oneHashes.
-func (m *Mapper) hashesOf(raw string) *winfmt.Hashes {
+// m.oneHashes. A hash that is not its algorithm's hex digits is an error
+// naming the field (checkHashes); only values whose hashes are sound are
+// cached, so a start found in the cache checks nothing again.
+func (m *Mapper) hashesOf(raw string) (*winfmt.Hashes, error) {
 	if raw != "" && len(raw) <= maxCachedHashes {
 		e := m.hashValues.entry(raw)
 		if e.set {
-			return e.val
+			return e.val, nil
 		}
 		// Copied: the record's would keep all its values alive.
 		key := strings.Clone(raw)
-		h := lowerHashes(winfmt.SplitHashes(key), lowerOwn)
+		h := winfmt.SplitHashes(key)
+		if err := checkHashes(raw, &h); err != nil {
+			return nil, err
+		}
+		h = lowerHashes(h, lowerOwn)
 		if m.hashValues.put(e, key, &h, 3*len(raw)+160) {
-			return &h
+			return &h, nil
 		}
 	}
-	m.oneHashes = lowerHashes(winfmt.SplitHashes(raw), m.lowerHash)
-	return &m.oneHashes
+	h := winfmt.SplitHashes(raw)
+	if err := checkHashes(raw, &h); err != nil {
+		return nil, err
+	}
+	m.oneHashes = lowerHashes(h, m.lowerHash)
+	return &m.oneHashes, nil
+}
+
+// The lengths in hex digits of the hashes Sysmon logs.
+const (
+	md5Digits     = 32
+	sha1Digits    = 40
+	sha256Digits  = 64
+	imphashDigits = 32 // an MD5 of the import table
+)
+
+// checkHashes reports a hash of h, split from raw (a Hashes value), that
+// is not as many hex digits as its algorithm gives, as a FieldError: a
+// hash is matched exactly by rules and threat intelligence, and "zz" in
+// process.hash.md5 would pass for one. It is refused as a bad GUID or
+// pid is (the record makes no document), not dropped from a document
+// kept: Map's error means the record gave none, and that is what the
+// summary's mapping errors count.
+func checkHashes(raw string, h *winfmt.Hashes) error {
+	if hashOK(h.MD5, md5Digits) && hashOK(h.SHA1, sha1Digits) && hashOK(h.SHA256, sha256Digits) && hashOK(h.IMPHASH, imphashDigits) {
+		return nil
+	}
+	for _, c := range [...]struct {
+		alg, v string
+		n      int
+	}{{"MD5", h.MD5, md5Digits}, {"SHA1", h.SHA1, sha1Digits}, {"SHA256", h.SHA256, sha256Digits}, {"IMPHASH", h.IMPHASH, imphashDigits}} {
+		if !hashOK(c.v, c.n) {
+			return &FieldError{Field: fieldNames[fHashes], Value: raw, Err: fmt.Errorf("%s %q is not %d hex digits", c.alg, c.v, c.n)}
+		}
+	}
+	return nil
+}
+
+// hashOK reports whether v, a hash SplitHashes gave, is absent ("") or n
+// hex digits.
+func hashOK(v string, n int) bool {
+	return v == "" || (len(v) == n && isHex(v))
 }
 
 // lowerHashes is h with each hash lower-cased by lower.

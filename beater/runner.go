@@ -278,7 +278,6 @@ func (rs *reading) close(r *Runner) {
 func (r *Runner) open(ctx context.Context, src source.Source) (*reading, error) {
 	rs := &reading{id: src.ID(), name: sourceName(src), ns: namespaceOf(src)}
 	start, checkpoint := r.startPosition(rs.id)
-	r.log.Debugf("opening %s at offset %d (0: from its start)", rs.name, start.Offset)
 	rd, err := src.Open(ctx, start)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -288,6 +287,7 @@ func (r *Runner) open(ctx context.Context, src source.Source) (*reading, error) 
 		return nil, err
 	}
 	rs.rd = rd
+	r.log.Debugf("opened %s, reading %s", rs.name, startPlace(rd, start))
 	rs.warn = r.newWarner(rs.name)
 	r.count(func(s *Summary) {
 		s.Files++

@@ -102,6 +102,8 @@ type Output struct {
 	// appended the set's files before it was opened (checkAppended).
 	check    bool
 	appended map[string]os.FileInfo
+	// batchFiles are the files the batch being written went to.
+	batchFiles []string
 	// written holds the files of the set this output wrote to, and lost
 	// those that rotation deleted since: number_of_files too small for the
 	// job silently discards its output otherwise (the rotator has no hook).
@@ -190,7 +192,7 @@ func (o *Output) Publish(ctx context.Context, events []pipeline.Event) error {
 		err := o.write(events)
 		if err == nil {
 			o.c.BatchesWritten.Add(1)
-			o.log.Debugf("wrote and synced a batch of %d events to %s", len(events), o.cfg.Path)
+			o.log.Debugf("wrote and synced a batch of %d events to %s", len(events), strings.Join(o.batchFiles, " and "))
 			return nil
 		}
 		o.log.Errorf("output.file: %v; retrying", err)
@@ -206,6 +208,7 @@ func (o *Output) write(events []pipeline.Event) error {
 	// does, unless its one line is longer on its own.
 	const chunk = 64 << 10
 	o.buf = o.buf[:0]
+	o.batchFiles = o.batchFiles[:0]
 	if o.active == "" {
 		if err := o.open(); err != nil {
 			return err
@@ -299,6 +302,9 @@ func (o *Output) put(chunk []byte) error {
 	}
 	if o.check {
 		o.checkAppended(n)
+	}
+	if len(o.batchFiles) == 0 || o.batchFiles[len(o.batchFiles)-1] != o.active {
+		o.batchFiles = append(o.batchFiles, o.active)
 	}
 	o.checkRotation()
 	return nil

@@ -184,7 +184,7 @@ func sizedDoc(i, n int) pipeline.Event {
 // A file rotates before a line that would take it over rotate_every_kb,
 // in a batch or from one batch to the next: each file is full up to the
 // line that did not fit. A line longer than rotate_every_kb on its own
-// goes alone in a file.
+// goes alone in a file. The debug line names the files written.
 func TestRotatesBeforeTheLimit(t *testing.T) {
 	dir := t.TempDir()
 	cfg := file.DefaultConfig()
@@ -229,6 +229,17 @@ func TestRotatesBeforeTheLimit(t *testing.T) {
 	got := append(sizes[len(sizes)-1:len(sizes):len(sizes)], sizes[:len(sizes)-1]...)
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("file sizes %v (files %v), want %v", got, files, want)
+	}
+	if len(log.lines) != 2 {
+		t.Fatalf("debug lines %q", log.lines)
+	}
+	// The first batch went to the first three files, the second to the
+	// third and the next three.
+	for i, n := range []int{3, 4} {
+		l := log.lines[i]
+		if !strings.HasPrefix(l, "wrote and synced a batch of ") || strings.Count(l, filepath.Join(dir, "out-")) != n || strings.Count(l, ".ndjson") != n {
+			t.Errorf("debug line %q, want %d files named", l, n)
+		}
 	}
 }
 

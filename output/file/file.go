@@ -192,7 +192,7 @@ func (o *Output) Publish(ctx context.Context, events []pipeline.Event) error {
 		err := o.write(events)
 		if err == nil {
 			o.c.BatchesWritten.Add(1)
-			o.log.Debugf("wrote and synced a batch of %d events to %s", len(events), strings.Join(o.batchFiles, " and "))
+			o.log.Debugf("wrote and synced a batch of %d events to %s", len(events), o.filesWritten())
 			return nil
 		}
 		o.log.Errorf("output.file: %v; retrying", err)
@@ -341,6 +341,20 @@ func (o *Output) files() map[string]os.FileInfo {
 		}
 	}
 	return files
+}
+
+// filesWritten names the files the last batch went to, for the debug log.
+func (o *Output) filesWritten() string {
+	switch f := o.batchFiles; len(f) {
+	case 0:
+		return o.cfg.Path
+	case 1:
+		return f[0]
+	case 2:
+		return f[0] + " and " + f[1]
+	default:
+		return fmt.Sprintf("%s to %s (%d files)", f[0], f[len(f)-1], len(f))
+	}
 }
 
 // Close implements pipeline.Output.

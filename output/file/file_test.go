@@ -235,10 +235,19 @@ func TestRotatesBeforeTheLimit(t *testing.T) {
 	}
 	// The first batch went to the first three files, the second to the
 	// third and the next three.
-	for i, n := range []int{3, 4} {
-		l := log.lines[i]
-		if !strings.HasPrefix(l, "wrote and synced a batch of ") || strings.Count(l, filepath.Join(dir, "out-")) != n || strings.Count(l, ".ndjson") != n {
-			t.Errorf("debug line %q, want %d files named", l, n)
+	date := strings.TrimSuffix(strings.TrimPrefix(files[len(files)-1], "out-"), ".ndjson")
+	name := func(i int) string {
+		if i == 0 {
+			return filepath.Join(dir, "out-"+date+".ndjson")
+		}
+		return filepath.Join(dir, fmt.Sprintf("out-%s-%d.ndjson", date, i))
+	}
+	for i, want := range []string{
+		fmt.Sprintf("wrote and synced a batch of 9 events to %s to %s (3 files)", name(0), name(2)),
+		fmt.Sprintf("wrote and synced a batch of 5 events to %s to %s (4 files)", name(2), name(5)),
+	} {
+		if log.lines[i] != want {
+			t.Errorf("debug line %q\nwant %q", log.lines[i], want)
 		}
 	}
 }
@@ -250,8 +259,9 @@ func TestAppendCountsWhatTheFileHeld(t *testing.T) {
 	cfg := file.DefaultConfig()
 	cfg.Path, cfg.Filename, cfg.RotateEveryKB, cfg.RotateOnStartup = dir, "out", 1, false
 	// The third run appends to the second of two files.
+	log := &debugLog{}
 	for run, n := range []int{2, 3, 2} {
-		out, err := file.New(cfg, nil, nil)
+		out, err := file.New(cfg, nil, log)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -274,5 +284,15 @@ func TestAppendCountsWhatTheFileHeld(t *testing.T) {
 		if fi, _ := os.Stat(filepath.Join(dir, name)); fi.Size() != 900 && !(strings.Contains(name, "-2.") && fi.Size() == 300) {
 			t.Errorf("%s is %d bytes, want 900 (300 the last)", name, fi.Size())
 		}
+	}
+	// Debug lines name the file or two written to.
+	first := filepath.Join(dir, files[len(files)-1])
+	second, third := filepath.Join(dir, files[0]), filepath.Join(dir, files[1])
+	want := []string{"2 events to " + first, "3 events to " + first + " and " + second, "2 events to " + second + " and " + third}
+	for i := range want {
+		want[i] = "wrote and synced a batch of " + want[i]
+	}
+	if fmt.Sprint(log.lines) != fmt.Sprint(want) {
+		t.Errorf("debug lines %q\nwant %q", log.lines, want)
 	}
 }

@@ -981,8 +981,20 @@ const (
 // pid is (the record makes no document), not dropped from a document
 // kept: Map's error means the record gave none, and that is what the
 // summary's mapping errors count.
+//
+// A part of the value that is no ALGORITHM=hash pair ("garbage") is an
+// error too: SplitHashes passes over it, and the field's hashes would be
+// lost without a word. Algorithms other than the four are let pass, as
+// SplitHashes drops them.
 func checkHashes(raw string, h *winfmt.Hashes) error {
 	if hashOK(h.MD5, md5Digits) && hashOK(h.SHA1, sha1Digits) && hashOK(h.SHA256, sha256Digits) && hashOK(h.IMPHASH, imphashDigits) {
+		for rest := raw; rest != ""; {
+			part, after, _ := strings.Cut(rest, ",")
+			if !strings.Contains(part, "=") && winfmt.TrimSpace(part) != "" {
+				return &FieldError{Field: fieldNames[fHashes], Value: raw, Err: fmt.Errorf("%q is no ALGORITHM=hash pair", part)}
+			}
+			rest = after
+		}
 		return nil
 	}
 	for _, c := range [...]struct {

@@ -316,6 +316,8 @@ func TestBadHashRefused(t *testing.T) {
 		{"MD5=" + md5 + ",IMPHASH=" + imp + "x", "IMPHASH"},
 		{strings.Replace(sound, "MD5="+md5, "MD5=0x"+md5[2:], 1), "MD5"},
 		{"md5 = xyz", "MD5"},
+		{"garbage", `"garbage"`},
+		{"MD5=" + md5 + ",SHA1" + sha1, `"SHA1` + sha1 + `"`},
 	} {
 		for range 2 {
 			_, err := m.Map(start(c.value), &d)
@@ -327,7 +329,7 @@ func TestBadHashRefused(t *testing.T) {
 	}
 	// Absent values, all-zero ones (the IMPHASH of an image that is no
 	// PE) and algorithms Sysmon may add are no error.
-	for _, v := range []string{"", "-", "IMPHASH=" + strings.Repeat("0", 32), "MD5=" + md5 + ",SHA384=xyz"} {
+	for _, v := range []string{"", "-", "IMPHASH=" + strings.Repeat("0", 32), "MD5=" + md5 + ",SHA384=xyz", "MD5=" + md5 + ", ,"} {
 		if _, err := m.Map(start(v), &d); err != nil {
 			t.Errorf("Hashes %q: %v", v, err)
 		}

@@ -25,9 +25,11 @@
 //     ProcessID, ThreadID, and the event data as a top-level Data array of
 //     {"Name","Value"} objects. The scanner reads that array's pairs in its
 //     one pass (dataPairs), and a record that has them is of this layout
-//     unless it is Winlogbeat's. The dump's {"error": ...} lines, each
-//     standing for records the dump could not read, are reported as
-//     errors, as replaying the EVTX reports them.
+//     unless it is Winlogbeat's. The dump's {"error": ...} lines (damage
+//     the dump met: a chunk's bad checksum, a record it could not read)
+//     are reported as errors, with the dump's words, as replaying the EVTX
+//     reports the damage. (Replaying the EVTX decodes only the records it
+//     maps, so a record it skips can only fail in the dump.)
 //
 // A record that has the event id of a process event (Sysmon 1, 5, 10,
 // Security 4688, 4689) but no provider, in a channel that is empty or the
@@ -585,10 +587,10 @@ func (l layout) String() string {
 
 // noEventID is the error of a record of no layout: one without an event
 // id, or an error line of evtx dump (an object of one "error" string),
-// which stands for records the dump could not read and says why.
+// which says what damage the dump met.
 func (d *Decoder) noEventID(val func(*field) string) (string, error) {
 	if fs := d.sc.fields; len(fs) == 1 && fs[0].depth == 0 && fs[0].kind == kString && string(d.key(&fs[0])) == "error" {
-		return "", fmt.Errorf("an error line of procbeat evtx dump (records the dump could not read): %s", val(&fs[0]))
+		return "", fmt.Errorf("an error line of procbeat evtx dump: %s", val(&fs[0]))
 	}
 	return "", errNoEventID
 }

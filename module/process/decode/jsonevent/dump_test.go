@@ -125,14 +125,14 @@ func TestDumpPairsAreNotOtherLayoutsData(t *testing.T) {
 	}
 }
 
-// TestDumpErrorLine: the dump writes what it could not read as
-// {"error": ...} lines; replaying the dump reports each, with the dump's
+// TestDumpErrorLine: the dump writes the damage it met as {"error": ...}
+// lines; replaying the dump reports each, with the dump's
 // words, as replaying the EVTX reports the damage.
 func TestDumpErrorLine(t *testing.T) {
 	in := `{"error":"x.evtx: chunk 3: bad magic"}` + "\n" + `{"error":42}` + "\n"
 	_, d := decodeAll(t, []byte(in), "x.json", decode.Options{})
 	if d.ErrorCount() != 2 ||
-		d.Errors()[0].Error() != "x.json:1: record 1: an error line of procbeat evtx dump (records the dump could not read): x.evtx: chunk 3: bad magic" ||
+		d.Errors()[0].Error() != "x.json:1: record 1: an error line of procbeat evtx dump: x.evtx: chunk 3: bad magic" ||
 		!errors.Is(d.Errors()[1], errNoEventID) {
 		t.Fatalf("errors %v", d.Errors())
 	}

@@ -311,6 +311,13 @@ func (r *Runner) step(ctx context.Context, rs *reading) (stop bool, _ error) {
 	r.mapMu.Lock()
 	doc := rs.pub.doc()
 	kind, err := r.mapper.Map(rec, doc)
+	if err != nil && mapping.Omitted(err) {
+		// A value left out of a document that is still published: the
+		// file's values are reported as the input errors they are.
+		r.count(func(s *Summary) { s.recordErrors(rs.name, ErrorValue, 1) })
+		rs.warn.Warnf("%s: %v (left out of its document)", recordPlace(rs, rec), err)
+		err = nil
+	}
 	if err != nil || kind == mapping.None {
 		r.mapMu.Unlock()
 		if err != nil {

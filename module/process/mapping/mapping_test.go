@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"github.com/procbeat/procbeat/module/process/winfmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -95,7 +96,9 @@ func mapAll(t *testing.T, m *mapping.Mapper, recs []winevent.Record) ([]byte, ma
 			out = append(out, " error: "...)
 			out = append(out, err.Error()...)
 			out = append(out, '\n')
-			continue
+			if !mapping.Omitted(err) {
+				continue
+			}
 		}
 		counts[kind]++
 		if kind == mapping.None {
@@ -287,7 +290,10 @@ func TestBadGUIDRefused(t *testing.T) {
 // is, naming the field: "zz" in process.hash.md5 would pass for a hash.
 // Sound values, of either case, map; a value refused is refused again
 // (the cache of Hashes values keeps only sound ones).
-func TestBadHashRefused(t *testing.T) {
+// TestBadHashOmitted: a malformed Hashes value is reported, naming the
+// field and the hash, and left out of a document that is still made,
+// with the rest of the event and its place in the tree.
+func TestBadHashOmitted(t *testing.T) {
 	md5, sha1 := strings.Repeat("A", 32), strings.Repeat("b", 40)
 	sha256, imp := strings.Repeat("C0", 32), strings.Repeat("d1", 16)
 	sound := "SHA1=" + sha1 + ",MD5=" + md5 + ",SHA256=" + sha256 + ",IMPHASH=" + imp
@@ -320,10 +326,26 @@ func TestBadHashRefused(t *testing.T) {
 		{"MD5=" + md5 + ",SHA1" + sha1, `"SHA1` + sha1 + `"`},
 	} {
 		for range 2 {
-			_, err := m.Map(start(c.value), &d)
+			kind, err := m.Map(start(c.value), &d)
 			var fe *mapping.FieldError
 			if !errors.As(err, &fe) || fe.Field != "Hashes" || fe.Value != c.value || !strings.HasPrefix(fe.Err.Error(), c.alg+" ") {
 				t.Errorf("Hashes %q: %v", c.value, err)
+			}
+			if !mapping.Omitted(err) || kind != mapping.Start {
+				t.Errorf("Hashes %q: kind %v, omitted %v: want a start document made without them", c.value, kind, mapping.Omitted(err))
+			}
+			// The sound hashes of the value are kept, the bad one is not.
+			want := winfmt.SplitHashes(c.value)
+			bad := map[string]*string{"MD5": &want.MD5, "SHA1": &want.SHA1, "SHA256": &want.SHA256, "IMPHASH": &want.IMPHASH}
+			if p := bad[c.alg]; p != nil {
+				*p = ""
+			}
+			got := d.Process.Hash
+			if got.MD5 != strings.ToLower(want.MD5) || got.SHA1 != strings.ToLower(want.SHA1) || got.SHA256 != strings.ToLower(want.SHA256) || d.Process.PE.Imphash != strings.ToLower(want.IMPHASH) {
+				t.Errorf("Hashes %q: document has %+v, imphash %q; want the sound ones of %+v", c.value, got, d.Process.PE.Imphash, want)
+			}
+			if d.Process.EntityID == "" || d.Process.Executable != `C:\a.exe` || d.Event.ID == "" {
+				t.Errorf("Hashes %q: the rest of the document is missing: %+v", c.value, d.Process)
 			}
 		}
 	}

@@ -282,7 +282,6 @@ func (rs *reading) close(r *Runner) {
 func (r *Runner) open(ctx context.Context, src source.Source) (*reading, error) {
 	rs := &reading{id: src.ID(), name: sourceName(src), ns: namespaceOf(src)}
 	start, checkpoint := r.startPosition(rs.id)
-	r.log.Debugf("opening %s at offset %d (0: from its start)", rs.name, start.Offset)
 	rd, err := src.Open(ctx, start)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -292,6 +291,7 @@ func (r *Runner) open(ctx context.Context, src source.Source) (*reading, error) 
 		return nil, err
 	}
 	rs.rd = rd
+	r.log.Debugf("opened %s, reading %s", rs.name, startPlace(rd, start))
 	rs.warn = r.newWarner(rs.name)
 	r.count(func(s *Summary) {
 		s.Files++
@@ -315,6 +315,13 @@ func (r *Runner) step(ctx context.Context, rs *reading) (stop bool, _ error) {
 	r.mapMu.Lock()
 	doc := rs.pub.doc()
 	kind, err := r.mapper.Map(rec, doc)
+	if err != nil && mapping.Omitted(err) {
+		// A value left out of a document that is still published: the
+		// file's values are reported as the input errors they are.
+		r.count(func(s *Summary) { s.recordErrors(rs.name, ErrorValue, 1) })
+		rs.warn.Warnf("%s: %v (left out of its document)", recordPlace(rs, rec), err)
+		err = nil
+	}
 	if err != nil || kind == mapping.None {
 		r.mapMu.Unlock()
 		if err != nil {

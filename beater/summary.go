@@ -54,8 +54,9 @@ type FileErrors struct {
 	// events, and damaged parts of EVTX files (a chunk with a bad magic,
 	// a failed checksum or cut short, a file header with a failed
 	// checksum), each once whatever the records it held, as README says;
-	// Mapping the events whose values cannot make a document.
-	Decode, Mapping int64
+	// Mapping the events whose values cannot make a document; Value the
+	// values left out of the documents made (a malformed hash).
+	Decode, Mapping, Value int64
 	// Problem says why the file could not be read, or that it holds no
 	// Windows event at all; empty when it was read to its end.
 	Problem string
@@ -63,11 +64,12 @@ type FileErrors struct {
 
 // Error kinds of Summary.Errors.
 const (
-	ErrorOpen     = "open"      // the file could not be opened or its format told
-	ErrorRead     = "read"      // reading stopped before the end
-	ErrorDecode   = "decode"    // a record that is not a well-formed event
-	ErrorMapping  = "mapping"   // an event whose values cannot make a document
-	ErrorNoEvents = "no events" // a text file (XML, JSON) holding no Windows event
+	ErrorOpen     = "open"           // the file could not be opened or its format told
+	ErrorRead     = "read"           // reading stopped before the end
+	ErrorDecode   = "decode"         // a record that is not a well-formed event
+	ErrorMapping  = "mapping"        // an event whose values cannot make a document
+	ErrorValue    = "value left out" // a value left out of the document made of its event
+	ErrorNoEvents = "no events"      // a text file (XML, JSON) holding no Windows event
 )
 
 // ErrNoEvents is the problem of a text file in which no Windows event could
@@ -94,13 +96,17 @@ func (s Summary) clone() Summary {
 }
 
 // recordErrors counts n records of path that could not be decoded or
-// mapped (kind ErrorDecode or ErrorMapping).
+// mapped, or n values left out of documents (kind ErrorDecode,
+// ErrorMapping or ErrorValue).
 func (s *Summary) recordErrors(path, kind string, n int64) {
 	s.Errors[kind] += n
 	fe := s.Failed[path]
-	if kind == ErrorMapping {
+	switch kind {
+	case ErrorMapping:
 		fe.Mapping += n
-	} else {
+	case ErrorValue:
+		fe.Value += n
+	default:
 		fe.Decode += n
 	}
 	s.Failed[path] = fe
@@ -194,6 +200,9 @@ func (s Summary) Write(w io.Writer) {
 		}
 		if fe.Mapping > 0 {
 			what = append(what, plural(fe.Mapping, "mapping error"))
+		}
+		if fe.Value > 0 {
+			what = append(what, plural(fe.Value, "value")+" left out")
 		}
 		if fe.Problem != "" {
 			what = append(what, fe.Problem)

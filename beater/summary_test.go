@@ -11,6 +11,7 @@ func TestSummaryListsFilesWithErrors(t *testing.T) {
 	s := newSummary()
 	s.recordErrors("b.json", ErrorDecode, 2)
 	s.recordErrors("b.json", ErrorMapping, 1)
+	s.recordErrors("b.json", ErrorValue, 3)
 	s.fileFailed("a.xml", ErrorNoEvents, ErrNoEvents)
 	s.fileFailed("c.evtx", ErrorOpen, errors.New("c.evtx: c.evtx: reading file header: EOF"))
 	if !s.InputErrors() {
@@ -18,10 +19,10 @@ func TestSummaryListsFilesWithErrors(t *testing.T) {
 	}
 	var b strings.Builder
 	s.Write(&b)
-	want := "errors: decode 2, mapping 1, no events 1, open 1\n" +
+	want := "errors: decode 2, mapping 1, no events 1, open 1, value left out 3\n" +
 		"files with errors: 3\n" +
 		"  a.xml: " + ErrNoEvents.Error() + "\n" +
-		"  b.json: 2 decode errors; 1 mapping error\n" +
+		"  b.json: 2 decode errors; 1 mapping error; 3 values left out\n" +
 		"  c.evtx: reading file header: EOF\n"
 	if !strings.HasSuffix(b.String(), want) {
 		t.Errorf("summary:\n%s\nwant it to end with\n%s", b.String(), want)

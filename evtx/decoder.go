@@ -200,13 +200,26 @@ func (d *decoder) decodeChunk(idx int, off int64, b []byte, res *chunkResult) {
 		return
 	}
 	if string(b[:8]) != chunkMagic {
+		// A slot never written is all zeros: empty. One whose header
+		// alone is zeroed still holds a chunk's records, or something
+		// else: its magic is as bad as any other (and past the chunks in
+		// use, slack as any other). Only slots whose header is zero are
+		// read through, a word at a time.
+		err := ErrBadChunkMagic
 		if allZero(b[:chunkHeaderSize]) {
-			res.stats.EmptyChunks = 1
-			return
+			if allZero(b[chunkHeaderSize:]) {
+				res.stats.EmptyChunks = 1
+				return
+			}
+			n, s := nonZero(b), "s"
+			if n == 1 {
+				s = ""
+			}
+			err = fmt.Errorf("%w: the chunk header is zeroed, %d non-zero byte%s follow it", ErrBadChunkMagic, n, s)
 		}
 		res.stats.BadMagicChunks = 1
 		res.notChunk = true
-		res.errs = append(res.errs, &ChunkError{File: d.file, Chunk: idx, Offset: off, Err: ErrBadChunkMagic})
+		res.errs = append(res.errs, &ChunkError{File: d.file, Chunk: idx, Offset: off, Err: err})
 		return
 	}
 	h := parseChunkHeader(b)
@@ -360,13 +373,37 @@ func findRecord(b []byte, from, end int, h chunkHeader) int {
 	return -1
 }
 
+// allZero reports whether b holds only zero bytes. It reads whole 64 KiB
+// slots (those whose header is zero): eight bytes at a time, a branch per
+// 64 of them.
 func allZero(b []byte) bool {
+	for len(b) >= 64 {
+		w := binary.LittleEndian.Uint64(b) | binary.LittleEndian.Uint64(b[8:]) |
+			binary.LittleEndian.Uint64(b[16:]) | binary.LittleEndian.Uint64(b[24:]) |
+			binary.LittleEndian.Uint64(b[32:]) | binary.LittleEndian.Uint64(b[40:]) |
+			binary.LittleEndian.Uint64(b[48:]) | binary.LittleEndian.Uint64(b[56:])
+		if w != 0 {
+			return false
+		}
+		b = b[64:]
+	}
 	for _, c := range b {
 		if c != 0 {
 			return false
 		}
 	}
 	return true
+}
+
+// nonZero counts the bytes of b that are not zero, for an error message.
+func nonZero(b []byte) int {
+	n := 0
+	for _, c := range b {
+		if c != 0 {
+			n++
+		}
+	}
+	return n
 }
 
 func (d *decoder) safeRecord(pos, size int, rec *winevent.Record) (keep bool, err error) {

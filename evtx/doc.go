@@ -11,7 +11,8 @@
 //     (Err, ErrTruncated): a copy cut at a chunk boundary holds only sound
 //     chunks. A dirty header lags behind the chunks, never runs ahead.
 //   - Each chunk is decoded on its own. Chunks with a bad magic are skipped
-//     and reported (all-zero slots are counted as empty, not errors), except
+//     and reported (slots all zeros are counted as empty, not errors; a
+//     zeroed header with data after it is a bad magic), except
 //     past the chunks the header declares and the last chunk: there they
 //     are slack (Stats.SlackChunks). Chunks whose header or records checksum
 //     does not match are still decoded, and their error names the records

@@ -191,7 +191,9 @@ func TestSlack(t *testing.T) {
 		file          []byte
 		slack, errors int
 	}{
-		{"after the declared chunks", buildFile([][]byte{c1, c2, garbage, zeroHead, garbage}, 2, 0), 2, 0},
+		{"after the declared chunks", buildFile([][]byte{c1, c2, garbage, zeroHead, garbage}, 2, 0), 3, 0},
+		{"a zeroed header after the declared chunks", buildFile([][]byte{c1, c2, zeroHead}, 2, 0), 1, 0},
+		{"a zeroed header before a chunk", buildFile([][]byte{c1, zeroHead, c2}, 1, FlagDirty), 0, 1},
 		{"dirty header, after the last chunk", buildFile([][]byte{c1, c2, garbage, garbage}, 1, FlagDirty), 2, 0},
 		{"a short last slot", append(buildFile([][]byte{c1, c2}, 2, 0), garbage[:100]...), 1, 0},
 		{"within the declared chunks", buildFile([][]byte{c1, c2, garbage, garbage}, 4, 0), 0, 2},
@@ -216,6 +218,36 @@ func TestSlack(t *testing.T) {
 			}
 			if bad := st.BadMagicChunks; bad != tc.errors && tc.name != "header not trusted" {
 				t.Errorf("%s: %d bad magic chunks counted, want %d", tc.name, bad, tc.errors)
+			}
+		}
+	}
+}
+
+// TestZeroedChunkHeader: a slot whose header is zeroed but which holds
+// data is a chunk with a bad magic, reported naming the file, chunk and
+// offset and counted; a slot all zeros (never written) stays empty.
+func TestZeroedChunkHeader(t *testing.T) {
+	c1, c2 := sampleChunk(1, 30), sampleChunk(31, 30)
+	zeroHead := append([]byte(nil), sampleChunk(61, 30)...)
+	clear(zeroHead[:chunkHeaderSize])
+	// One non-zero byte at the very end of the slot is enough.
+	lastByte := make([]byte, chunkSize)
+	lastByte[chunkSize-1] = 1
+	zeros := make([]byte, chunkSize)
+	file := buildFile([][]byte{c1, zeroHead, zeros, lastByte, c2}, 5, 0)
+	for _, workers := range []int{1, 3} {
+		ids, errs, end, r := readFile(t, file, false, Options{Workers: workers})
+		st := r.Stats()
+		if len(ids) != 60 || end != nil || st.BadMagicChunks != 2 || st.EmptyChunks != 1 || st.SlackChunks != 0 || len(errs) != 2 {
+			t.Fatalf("workers %d: %d records, Err %v, stats %+v, errors %v", workers, len(ids), end, st, errs)
+		}
+		nonZero := len(zeroHead) - bytes.Count(zeroHead, []byte{0})
+		for i, want := range []string{
+			fmt.Sprintf("mem.evtx: chunk 1 (file offset 0x11000): bad chunk magic: the chunk header is zeroed, %d non-zero bytes follow it", nonZero),
+			"mem.evtx: chunk 3 (file offset 0x31000): bad chunk magic: the chunk header is zeroed, 1 non-zero byte follow it",
+		} {
+			if !errors.Is(errs[i], ErrBadChunkMagic) || errs[i].Error() != want {
+				t.Errorf("workers %d: error %q\nwant %q", workers, errs[i], want)
 			}
 		}
 	}

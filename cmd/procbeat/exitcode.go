@@ -35,7 +35,7 @@ var exitCodes = []struct {
 }{
 	{ExitOK, "success: every file read, every document delivered"},
 	{ExitFatal, "fatal error: configuration, a path that does not exist, an output that cannot start, failed delivery, an output that acknowledged nothing for --max-unreachable (the summary says \"delivery FAILED\"), interrupted"},
-	{ExitInputErrors, "some input could not be read or decoded (a file not readable to its end, a record not decodable or mappable, a text file holding no Windows event); the documents from the rest were delivered and the summary lists the files with errors"},
+	{ExitInputErrors, "some input could not be read or decoded (a file not readable to its end, a record not decodable or mappable, a value left out of its document, a text file holding no Windows event); the documents from the rest were delivered and the summary lists the files with errors"},
 	{ExitDeadLettered, "some documents were rejected by Elasticsearch and written to the dead-letter file (the output counts them)"},
 }
 

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -89,6 +90,20 @@ type Output struct {
 	mu  sync.Mutex
 	rot *agentfile.Rotator
 	buf []byte
+	// active is the file being written ("" until a write finds it, after
+	// New and each rotation: the rotator does not say) and size its
+	// length. The rotator's own count misses a fresh file's first write
+	// and an appended file's content (elastic-agent-libs v0.47.0), so
+	// that files outgrew rotate_every_kb: Output rotates itself, before
+	// a line that would not fit (write).
+	active string
+	size   int
+	// check: active is the file appended to that open guessed, and
+	// appended the set's files before it was opened (checkAppended).
+	check    bool
+	appended map[string]os.FileInfo
+	// batchFiles are the files the batch being written went to.
+	batchFiles []string
 	// written holds the files of the set this output wrote to, and lost
 	// those that rotation deleted since: number_of_files too small for the
 	// job silently discards its output otherwise (the rotator has no hook).
@@ -110,7 +125,8 @@ func New(cfg Config, c *monitoring.Counters, log monitoring.Logger) (*Output, er
 	}
 	maxSize := cfg.RotateEveryKB * 1024
 	rot, err := agentfile.NewFileRotator(filepath.Join(cfg.Path, cfg.Filename),
-		agentfile.MaxSizeBytes(maxSize),
+		// Never by size: Output.write rotates (see Output.active).
+		agentfile.MaxSizeBytes(math.MaxUint),
 		agentfile.MaxBackups(cfg.NumberOfFiles-1),
 		agentfile.Permissions(cfg.Permissions),
 		agentfile.RotateOnStartup(cfg.RotateOnStartup),
@@ -176,7 +192,7 @@ func (o *Output) Publish(ctx context.Context, events []pipeline.Event) error {
 		err := o.write(events)
 		if err == nil {
 			o.c.BatchesWritten.Add(1)
-			o.log.Debugf("wrote and synced a batch of %d events to %s", len(events), o.cfg.Path)
+			o.log.Debugf("wrote and synced a batch of %d events to %s", len(events), o.filesWritten())
 			return nil
 		}
 		o.log.Errorf("output.file: %v; retrying", err)
@@ -187,46 +203,158 @@ func (o *Output) Publish(ctx context.Context, events []pipeline.Event) error {
 }
 
 func (o *Output) write(events []pipeline.Event) error {
-	// Lines are gathered in chunks well under the rotation size; a rotation
-	// never splits a chunk. The rotator (elastic-agent-libs v0.47.0) does
-	// not count the first write into a fresh file, so a file may exceed
-	// rotate_every_kb by up to one chunk: keep chunks to 1/16 of it.
-	chunk := max(1, min(64<<10, o.maxSize/16))
+	// Lines are written in chunks of up to 64 KiB, and the file rotates
+	// before a line that would take it over rotate_every_kb: no file
+	// does, unless its one line is longer on its own.
+	const chunk = 64 << 10
 	o.buf = o.buf[:0]
-	for i := range events {
-		ev := &events[i]
-		if len(ev.Body)+1 > o.maxSize {
-			// Cannot be written under this rotation size: say so, count
-			// it, and let it pass so it does not block everything.
-			o.c.EventsFailed.Add(1)
-			o.log.Errorf("output.file: document id=%s index=%s is %d bytes, over rotate_every_kb; dropped", ev.ID, ev.Index, len(ev.Body))
-			continue
-		}
-		if len(o.buf) > 0 && len(o.buf)+len(ev.Body)+1 > chunk {
-			if err := o.put(o.buf); err != nil {
-				return err
-			}
-			o.buf = o.buf[:0]
-		}
-		o.buf = append(o.buf, ev.Body...)
-		o.buf = append(o.buf, '\n')
-	}
-	if len(o.buf) > 0 {
-		if err := o.put(o.buf); err != nil {
+	o.batchFiles = o.batchFiles[:0]
+	if o.active == "" {
+		if err := o.open(); err != nil {
 			return err
 		}
+	}
+	for i := range events {
+		line := len(events[i].Body) + 1
+		if used := o.size + len(o.buf); used > 0 && used+line > o.maxSize {
+			if err := o.flush(); err != nil {
+				return err
+			}
+			if err := o.rotate(); err != nil {
+				return err
+			}
+		} else if len(o.buf) > 0 && len(o.buf)+line > chunk {
+			if err := o.flush(); err != nil {
+				return err
+			}
+		}
+		o.buf = append(o.buf, events[i].Body...)
+		o.buf = append(o.buf, '\n')
+	}
+	if err := o.flush(); err != nil {
+		return err
 	}
 	return o.rot.Sync()
 }
 
-// put writes one chunk. A chunk triggers at most one rotation, so checking
-// after each sees every file before rotation can delete it.
-func (o *Output) put(chunk []byte) error {
-	if _, err := o.rot.Write(chunk); err != nil {
+// flush writes the lines gathered in o.buf.
+func (o *Output) flush() error {
+	if len(o.buf) == 0 {
+		return nil
+	}
+	err := o.put(o.buf)
+	o.buf = o.buf[:0]
+	return err
+}
+
+// rotate starts a new file.
+func (o *Output) rotate() error {
+	o.active, o.size = "", 0
+	if err := o.rot.Rotate(); err != nil {
 		return err
+	}
+	return o.open()
+}
+
+// open has the rotator open its file (a write of nothing) and finds which
+// it is, and its size: the file the rotator created (at startup, or
+// after a rotation), or else the one it appends to (rotate_on_startup:
+// false), the set's last written, whose size is checked by the first
+// write into it (put).
+func (o *Output) open() error {
+	before := o.files()
+	if _, err := o.rot.Write(nil); err != nil {
+		return err
+	}
+	var last os.FileInfo
+	for path, fi := range o.files() {
+		if _, ok := before[path]; !ok {
+			o.active, o.size, o.check = path, int(fi.Size()), false
+			return nil
+		}
+		if last == nil || fi.ModTime().After(last.ModTime()) || fi.ModTime().Equal(last.ModTime()) && laterName(path, o.active) {
+			o.active, last = path, fi
+		}
+	}
+	if last == nil {
+		// Not to be told: the directory names it in messages.
+		o.active, o.size, o.check = o.cfg.Path, 0, false
+		return nil
+	}
+	o.size, o.check = int(last.Size()), true
+	o.appended = before
+	return nil
+}
+
+// laterName reports whether a is a later file of the set than b, both
+// written at once: "-10.ndjson" after "-9.ndjson", after ".ndjson".
+func laterName(a, b string) bool {
+	return len(a) > len(b) || len(a) == len(b) && a > b
+}
+
+// put writes one chunk. Checking the files after each sees every file
+// written before a rotation can delete it.
+func (o *Output) put(chunk []byte) error {
+	n, err := o.rot.Write(chunk)
+	o.size += n
+	if err != nil {
+		return err
+	}
+	if o.check {
+		o.checkAppended(n)
+	}
+	if len(o.batchFiles) == 0 || o.batchFiles[len(o.batchFiles)-1] != o.active {
+		o.batchFiles = append(o.batchFiles, o.active)
 	}
 	o.checkRotation()
 	return nil
+}
+
+// checkAppended, the first n bytes written into a file appended to,
+// checks that it is the file open took it for (the one that grew by n),
+// and corrects o.active and o.size if not.
+func (o *Output) checkAppended(n int) {
+	o.check = false
+	for path, fi := range o.files() {
+		if old, ok := o.appended[path]; ok && fi.Size() == old.Size()+int64(n) {
+			o.active, o.size = path, int(fi.Size())
+			break
+		}
+	}
+	o.appended = nil
+}
+
+// files are the set's files, by path.
+func (o *Output) files() map[string]os.FileInfo {
+	entries, err := os.ReadDir(o.cfg.Path)
+	if err != nil {
+		return nil
+	}
+	files := map[string]os.FileInfo{}
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasPrefix(name, o.cfg.Filename) || !strings.HasSuffix(name, ".ndjson") {
+			continue
+		}
+		if fi, err := e.Info(); err == nil && fi.Mode().IsRegular() {
+			files[filepath.Join(o.cfg.Path, name)] = fi
+		}
+	}
+	return files
+}
+
+// filesWritten names the files the last batch went to, for the debug log.
+func (o *Output) filesWritten() string {
+	switch f := o.batchFiles; len(f) {
+	case 0:
+		return o.cfg.Path
+	case 1:
+		return f[0]
+	case 2:
+		return f[0] + " and " + f[1]
+	default:
+		return fmt.Sprintf("%s to %s (%d files)", f[0], f[len(f)-1], len(f))
+	}
 }
 
 // Close implements pipeline.Output.

@@ -9,6 +9,7 @@ package mapping
 import (
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -249,6 +250,17 @@ type FieldError struct {
 	Field string
 	Value string
 	Err   error
+	// Omitted says the document was made without the value: Map returns
+	// the error beside a document to publish (see Omitted).
+	Omitted bool
+}
+
+// Omitted reports whether err, from Map, names a value left out of the
+// document Map still made: the caller reports it and publishes the
+// document. Any other error means the record made no document.
+func Omitted(err error) bool {
+	var fe *FieldError
+	return errors.As(err, &fe) && fe.Omitted
 }
 
 func (e *FieldError) Error() string {
@@ -259,6 +271,8 @@ func (e *FieldError) Unwrap() error { return e.Err }
 // Map fills d from rec. It returns None (and leaves d alone) for records that
 // are not process events, and an error naming the field when a value that
 // the document needs cannot be read; the caller reports it and goes on.
+// An error for which Omitted is true comes with a document made without
+// the value: the caller reports it and publishes the document.
 func (m *Mapper) Map(rec *winevent.Record, d *document.Document) (Kind, error) {
 	if !m.Wants(rec.Provider, rec.EventID) {
 		return None, nil
@@ -283,7 +297,7 @@ func (m *Mapper) Map(rec *winevent.Record, d *document.Document) (Kind, error) {
 	case 4689:
 		kind, err = End, m.securityEnd(rec, d)
 	}
-	if err != nil {
+	if err != nil && !Omitted(err) {
 		return None, err
 	}
 	if img := m.opts.Images; img != nil && kind != Access {
@@ -295,7 +309,7 @@ func (m *Mapper) Map(rec *winevent.Record, d *document.Document) (Kind, error) {
 		img.FillParent(rec.Computer, &d.Process.Parent)
 	}
 	m.common(rec, kind, d)
-	return kind, nil
+	return kind, err
 }
 
 // common fills what every document carries.
@@ -498,7 +512,10 @@ func (m *Mapper) sysmonStart(rec *winevent.Record, d *document.Document) error {
 	if err != nil {
 		return err
 	}
-	hs := m.hashesOf(f.get(fHashes))
+	// A malformed hash is left out, not the process: the document keeps
+	// its place in the process tree (its children name it as parent) and
+	// every other value, and the error says what is missing.
+	hs, omitted := m.hashesOf(f.get(fHashes))
 	e := tracker.Entry{
 		EntityID:         id,
 		PID:              pid,
@@ -562,7 +579,7 @@ func (m *Mapper) sysmonStart(rec *winevent.Record, d *document.Document) error {
 		p.Args = m.splitArgs(p.CommandLine)
 		p.ArgsCount = document.LongOf(int64(len(p.Args)))
 	}
-	return nil
+	return omitted
 }
 
 func (m *Mapper) securityStart(rec *winevent.Record, d *document.Document) error {
@@ -935,22 +952,83 @@ const (
 // that a start splits none and lower-cases none (a start's four hashes,
 // each looked up in lowerHash's cache, cost more than its one value
 // here). Values too long to be Sysmon's are split each time into
-// m.oneHashes.
-func (m *Mapper) hashesOf(raw string) *winfmt.Hashes {
+// m.oneHashes. A hash that is not its algorithm's hex digits is left out
+// and reported, naming the field (checkHashes): the hashes returned are
+// then the sound ones; only values whose hashes are all sound are cached,
+// so a start found in the cache checks nothing again.
+func (m *Mapper) hashesOf(raw string) (*winfmt.Hashes, error) {
 	if raw != "" && len(raw) <= maxCachedHashes {
 		e := m.hashValues.entry(raw)
 		if e.set {
-			return e.val
+			return e.val, nil
 		}
 		// Copied: the record's would keep all its values alive.
 		key := strings.Clone(raw)
-		h := lowerHashes(winfmt.SplitHashes(key), lowerOwn)
-		if m.hashValues.put(e, key, &h, 3*len(raw)+160) {
-			return &h
+		h := winfmt.SplitHashes(key)
+		if err := checkHashes(raw, &h); err == nil {
+			h = lowerHashes(h, lowerOwn)
+			if m.hashValues.put(e, key, &h, 3*len(raw)+160) {
+				return &h, nil
+			}
 		}
 	}
-	m.oneHashes = lowerHashes(winfmt.SplitHashes(raw), m.lowerHash)
-	return &m.oneHashes
+	h := winfmt.SplitHashes(raw)
+	err := checkHashes(raw, &h)
+	m.oneHashes = lowerHashes(h, m.lowerHash)
+	return &m.oneHashes, err
+}
+
+// The lengths in hex digits of the hashes Sysmon logs.
+const (
+	md5Digits     = 32
+	sha1Digits    = 40
+	sha256Digits  = 64
+	imphashDigits = 32 // an MD5 of the import table
+)
+
+// checkHashes clears each hash of h, split from raw (a Hashes value),
+// that is not as many hex digits as its algorithm gives, and reports the
+// first as a FieldError: a hash is matched exactly by rules and threat
+// intelligence, and "zz" in process.hash.md5 would pass for one. The
+// error is Omitted: the document is made with the sound hashes, unlike a
+// bad GUID or pid, without which it could not be placed in the process
+// tree.
+//
+// A part of the value that is no ALGORITHM=hash pair ("garbage") is an
+// error too: SplitHashes passes over it, and a hash meant there would be
+// lost without a word. Algorithms other than the four are let pass, as
+// SplitHashes drops them.
+func checkHashes(raw string, h *winfmt.Hashes) error {
+	if hashOK(h.MD5, md5Digits) && hashOK(h.SHA1, sha1Digits) && hashOK(h.SHA256, sha256Digits) && hashOK(h.IMPHASH, imphashDigits) {
+		for rest := raw; rest != ""; {
+			part, after, _ := strings.Cut(rest, ",")
+			if !strings.Contains(part, "=") && winfmt.TrimSpace(part) != "" {
+				return &FieldError{Field: fieldNames[fHashes], Value: raw, Err: fmt.Errorf("%q is no ALGORITHM=hash pair", part), Omitted: true}
+			}
+			rest = after
+		}
+		return nil
+	}
+	var err error
+	for _, c := range [...]struct {
+		alg string
+		v   *string
+		n   int
+	}{{"MD5", &h.MD5, md5Digits}, {"SHA1", &h.SHA1, sha1Digits}, {"SHA256", &h.SHA256, sha256Digits}, {"IMPHASH", &h.IMPHASH, imphashDigits}} {
+		if !hashOK(*c.v, c.n) {
+			if err == nil {
+				err = &FieldError{Field: fieldNames[fHashes], Value: raw, Err: fmt.Errorf("%s %q is not %d hex digits", c.alg, *c.v, c.n), Omitted: true}
+			}
+			*c.v = ""
+		}
+	}
+	return err
+}
+
+// hashOK reports whether v, a hash SplitHashes gave, is absent ("") or n
+// hex digits.
+func hashOK(v string, n int) bool {
+	return v == "" || (len(v) == n && isHex(v))
 }
 
 // lowerHashes is h with each hash lower-cased by lower.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"github.com/procbeat/procbeat/module/process/winfmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -95,7 +96,9 @@ func mapAll(t *testing.T, m *mapping.Mapper, recs []winevent.Record) ([]byte, ma
 			out = append(out, " error: "...)
 			out = append(out, err.Error()...)
 			out = append(out, '\n')
-			continue
+			if !mapping.Omitted(err) {
+				continue
+			}
 		}
 		counts[kind]++
 		if kind == mapping.None {
@@ -279,6 +282,78 @@ func TestBadGUIDRefused(t *testing.T) {
 		var fe *mapping.FieldError
 		if !errors.As(err, &fe) || fe.Field != c.field || fe.Value != "garbage" {
 			t.Errorf("event %d with %s garbage: %v", c.id, c.field, err)
+		}
+	}
+}
+
+// A hash that is not its algorithm's hex digits is refused as a bad GUID
+// is, naming the field: "zz" in process.hash.md5 would pass for a hash.
+// Sound values, of either case, map; a value refused is refused again
+// (the cache of Hashes values keeps only sound ones).
+// TestBadHashOmitted: a malformed Hashes value is reported, naming the
+// field and the hash, and left out of a document that is still made,
+// with the rest of the event and its place in the tree.
+func TestBadHashOmitted(t *testing.T) {
+	md5, sha1 := strings.Repeat("A", 32), strings.Repeat("b", 40)
+	sha256, imp := strings.Repeat("C0", 32), strings.Repeat("d1", 16)
+	sound := "SHA1=" + sha1 + ",MD5=" + md5 + ",SHA256=" + sha256 + ",IMPHASH=" + imp
+	start := func(hashes string) *winevent.Record {
+		return &winevent.Record{Provider: winevent.ProviderSysmon, EventID: 1, Data: []winevent.Data{
+			{Name: "UtcTime", Value: "2024-01-01 00:00:00.000"}, {Name: "ProcessGuid", Value: "{8C5A2F71-0A4E-65E7-0000-001000000001}"},
+			{Name: "ProcessId", Value: "10"}, {Name: "Image", Value: `C:\a.exe`}, {Name: "Hashes", Value: hashes}}}
+	}
+	m := newMapper(tracker.New(tracker.Options{}))
+	var d document.Document
+	if _, err := m.Map(start(sound), &d); err != nil {
+		t.Fatalf("sound hashes: %v", err)
+	}
+	if d.Process.Hash.MD5 != strings.ToLower(md5) || d.Process.Hash.SHA1 != sha1 || d.Process.Hash.SHA256 != strings.ToLower(sha256) || d.Process.PE.Imphash != imp {
+		t.Errorf("sound hashes mapped to %+v, imphash %q", d.Process.Hash, d.Process.PE.Imphash)
+	}
+	for _, c := range []struct{ value, alg string }{
+		{"MD5=zz", "MD5"},
+		{"MD5=" + md5[1:], "MD5"},
+		{"MD5=" + md5 + "0", "MD5"},
+		{"SHA1=" + sha1[:39] + "g", "SHA1"},
+		{"SHA1=" + md5, "SHA1"},
+		{"SHA256=" + sha1, "SHA256"},
+		{"SHA256=" + sha256[:63] + " ", "SHA256"},
+		{"IMPHASH=" + md5[:31] + "-", "IMPHASH"},
+		{"MD5=" + md5 + ",IMPHASH=" + imp + "x", "IMPHASH"},
+		{strings.Replace(sound, "MD5="+md5, "MD5=0x"+md5[2:], 1), "MD5"},
+		{"md5 = xyz", "MD5"},
+		{"garbage", `"garbage"`},
+		{"MD5=" + md5 + ",SHA1" + sha1, `"SHA1` + sha1 + `"`},
+	} {
+		for range 2 {
+			kind, err := m.Map(start(c.value), &d)
+			var fe *mapping.FieldError
+			if !errors.As(err, &fe) || fe.Field != "Hashes" || fe.Value != c.value || !strings.HasPrefix(fe.Err.Error(), c.alg+" ") {
+				t.Errorf("Hashes %q: %v", c.value, err)
+			}
+			if !mapping.Omitted(err) || kind != mapping.Start {
+				t.Errorf("Hashes %q: kind %v, omitted %v: want a start document made without them", c.value, kind, mapping.Omitted(err))
+			}
+			// The sound hashes of the value are kept, the bad one is not.
+			want := winfmt.SplitHashes(c.value)
+			bad := map[string]*string{"MD5": &want.MD5, "SHA1": &want.SHA1, "SHA256": &want.SHA256, "IMPHASH": &want.IMPHASH}
+			if p := bad[c.alg]; p != nil {
+				*p = ""
+			}
+			got := d.Process.Hash
+			if got.MD5 != strings.ToLower(want.MD5) || got.SHA1 != strings.ToLower(want.SHA1) || got.SHA256 != strings.ToLower(want.SHA256) || d.Process.PE.Imphash != strings.ToLower(want.IMPHASH) {
+				t.Errorf("Hashes %q: document has %+v, imphash %q; want the sound ones of %+v", c.value, got, d.Process.PE.Imphash, want)
+			}
+			if d.Process.EntityID == "" || d.Process.Executable != `C:\a.exe` || d.Event.ID == "" {
+				t.Errorf("Hashes %q: the rest of the document is missing: %+v", c.value, d.Process)
+			}
+		}
+	}
+	// Absent values, all-zero ones (the IMPHASH of an image that is no
+	// PE) and algorithms Sysmon may add are no error.
+	for _, v := range []string{"", "-", "IMPHASH=" + strings.Repeat("0", 32), "MD5=" + md5 + ",SHA384=xyz", "MD5=" + md5 + ", ,"} {
+		if _, err := m.Map(start(v), &d); err != nil {
+			t.Errorf("Hashes %q: %v", v, err)
 		}
 	}
 }

@@ -20,6 +20,23 @@
 //     NXLog's SourceModuleType or EventReceivedTime; otherwise (OTRF's reduced
 //     exports) they are event data, as Sysmon's registry events have an
 //     EventType field.
+//   - procbeat's own `evtx dump --format json`: Provider, EventID, Version,
+//     RecordID, Channel, Computer, TimeCreated (RFC 3339, UTC), UserID,
+//     ProcessID, ThreadID, and the event data as a top-level Data array of
+//     {"Name","Value"} objects. The scanner reads that array's pairs in its
+//     one pass (dataPairs), and a record that has them is of this layout
+//     unless it is Winlogbeat's. The dump's {"error": ...} lines (damage
+//     the dump met: a chunk's bad checksum, a record it could not read)
+//     are reported as errors, with the dump's words, as replaying the EVTX
+//     reports the damage. (Replaying the EVTX decodes only the records it
+//     maps, so a record it skips can only fail in the dump.)
+//
+// A record that has the event id of a process event (Sysmon 1, 5, 10,
+// Security 4688, 4689) but no provider, in a channel that is empty or the
+// one of that provider, is of a layout the decoder did not place (the
+// provider's key is not one it knows): it is reported as an error
+// (ErrNoProvider) rather than passed on to be counted as not a process
+// event, which would lose it without a word.
 //
 // Event data values are rendered as Windows renders them: JSON strings as
 // they are (hex stays hex), numbers as their literal text (decimal),
@@ -139,9 +156,19 @@ const (
 	layoutFlat layout = iota + 1
 	layoutBeat6
 	layoutBeat7
+	layoutDump
 )
 
 var errNoEventID = errors.New("no event id (winlog.event_id, event_id or EventID)")
+
+// ErrNoProvider is matched by the error of a record that has the event id
+// of a process event and no provider name: procbeat cannot tell whether it
+// is a process event, and does not drop it silently.
+var ErrNoProvider = errors.New("no provider name")
+
+// errDumpData is the error of a dump record whose Data is not an array of
+// Name/Value objects.
+var errDumpData = errors.New(`not an array of {"Name": string, "Value": string} objects`)
 
 // decode parses one framed object into d.Rec. On error it returns the name
 // of the offending field.
@@ -169,8 +196,15 @@ func (d *Decoder) key(f *field) []byte { return d.sc.keyStore[f.ks:f.ke] }
 
 func (d *Decoder) detect() layout {
 	l := layout(0)
+	// provider and data say a record without pairs is a dump whose Data
+	// is of another shape: Provider is no key of the flat layout.
+	provider, data := false, false
 	for i := range d.sc.fields {
-		k := d.key(&d.sc.fields[i])
+		f := &d.sc.fields[i]
+		if d.sc.pairs && f.pair {
+			continue
+		}
+		k := d.key(f)
 		switch {
 		case hasPrefix(k, "winlog."):
 			return layoutBeat7
@@ -178,7 +212,14 @@ func (d *Decoder) detect() layout {
 			l = layoutBeat6
 		case string(k) == "EventID" && l == 0:
 			l = layoutFlat
+		case string(k) == "Provider" && f.depth == 0:
+			provider = true
+		case string(k) == "Data" && f.depth == 0 && f.kind == kArray:
+			data = true
 		}
+	}
+	if l == layoutFlat && (d.sc.pairs || provider && data) {
+		return layoutDump
 	}
 	return l
 }
@@ -300,12 +341,40 @@ func flatField(k []byte) sysField {
 	return sNone
 }
 
+// dumpField reads the keys of evtx dump's records (evtx/dumpjson.go);
+// the event data are the Data pairs, so any other key is not.
+func dumpField(k []byte) sysField {
+	switch string(k) {
+	case "Provider":
+		return sProvider
+	case "EventID":
+		return sEventID
+	case "Version":
+		return sVersion
+	case "RecordID":
+		return sRecordID
+	case "Channel":
+		return sChannel
+	case "Computer":
+		return sComputer
+	case "TimeCreated":
+		return sTime
+	case "UserID":
+		return sUserID
+	case "ProcessID":
+		return sPID
+	case "ThreadID":
+		return sTID
+	}
+	return sMeta
+}
+
 func (d *Decoder) build(val func(*field) string) (string, error) {
 	r := &d.Rec
 	r.Reset()
 	lay := d.detect()
 	if lay == 0 {
-		return "", errNoEventID
+		return d.noEventID(val)
 	}
 	nxlog := false
 	if lay == layoutFlat {
@@ -318,17 +387,34 @@ func (d *Decoder) build(val func(*field) string) (string, error) {
 	}
 	var (
 		haveID bool
-		// beatTime is Winlogbeat's @timestamp; localTime the flat
-		// layout's zone-less EventTime or TimeCreated (localKey says
-		// which) and stamp its @timestamp, written by the shipper;
-		// fallback Winlogbeat 7's event.code.
-		beatTime, localTime, localKey, stamp, fallback string
+		// zoned is Winlogbeat's @timestamp or the dump's TimeCreated,
+		// both with their zone (zonedKey says which); localTime the
+		// flat layout's zone-less EventTime or TimeCreated (localKey
+		// says which) and stamp its @timestamp, written by the
+		// shipper; fallback Winlogbeat 7's event.code.
+		zoned, zonedKey, localTime, localKey, stamp, fallback string
+		// otherPairs says there are Data pairs to skip.
+		otherPairs = d.sc.pairs && lay != layoutDump
 	)
 	for i := range d.sc.fields {
 		f := &d.sc.fields[i]
 		k := d.key(f)
 		var sf sysField
+		if otherPairs && f.pair {
+			continue // the pairs are the dump's, nothing in another layout
+		}
 		switch lay {
+		case layoutDump:
+			if f.pair {
+				r.Data = append(r.Data, winevent.Data{Name: d.dataName(k), Value: val(f)})
+				continue
+			}
+			if sf = dumpField(k); sf == sMeta || f.depth > 0 {
+				if string(k) == "Data" && f.depth == 0 {
+					return "Data", errDumpData
+				}
+				continue
+			}
 		case layoutBeat7:
 			sf = beat7Field(k)
 			if sf == sNone {
@@ -398,7 +484,10 @@ func (d *Decoder) build(val func(*field) string) (string, error) {
 		case sComputer:
 			r.Computer = v
 		case sTime:
-			beatTime = v
+			zoned, zonedKey = v, "@timestamp"
+			if lay == layoutDump {
+				zonedKey = "TimeCreated"
+			}
 		case sLocalTime:
 			if localTime == "" {
 				localTime, localKey = v, "TimeCreated"
@@ -433,10 +522,10 @@ func (d *Decoder) build(val func(*field) string) (string, error) {
 	}
 	var err error
 	switch {
-	case beatTime != "":
-		r.TimeCreated, _, err = parseTime(beatTime, time.UTC)
+	case zoned != "":
+		r.TimeCreated, _, err = parseTime(zoned, time.UTC)
 		if err != nil {
-			return "@timestamp", err
+			return zonedKey, err
 		}
 	case localTime != "":
 		r.TimeCreated, err = d.localTime(localKey, localTime, stamp)
@@ -449,7 +538,61 @@ func (d *Decoder) build(val func(*field) string) (string, error) {
 			return "@timestamp", err
 		}
 	}
+	if r.Provider == "" && processEventID(r.EventID, r.Channel) {
+		return lay.providerKey(), fmt.Errorf("%w in a record read as of layout %q: its event %d (channel %q) may be a process event, which procbeat cannot tell from another provider's event %d",
+			ErrNoProvider, lay, r.EventID, r.Channel, r.EventID)
+	}
 	return "", nil
+}
+
+// processEventID says whether a record of event id id in channel ch, whose
+// provider is not known, may be a process event: a Sysmon 1, 5 or 10 in
+// Sysmon's channel, a Security 4688 or 4689 in Security, or either with no
+// channel. Another channel's event 1 is some other provider's.
+func processEventID(id uint16, ch string) bool {
+	switch id {
+	case 1, 5, 10:
+		return ch == "" || strings.EqualFold(ch, winevent.ChannelSysmon)
+	case 4688, 4689:
+		return ch == "" || strings.EqualFold(ch, winevent.ChannelSecurity)
+	}
+	return false
+}
+
+// providerKey is the key the provider is looked for under in layout l:
+// the field of an ErrNoProvider.
+func (l layout) providerKey() string {
+	switch l {
+	case layoutBeat6:
+		return "source_name"
+	case layoutBeat7:
+		return "winlog.provider_name"
+	case layoutDump:
+		return "Provider"
+	}
+	return "SourceName"
+}
+
+func (l layout) String() string {
+	switch l {
+	case layoutBeat6:
+		return "Winlogbeat 6"
+	case layoutBeat7:
+		return "Winlogbeat 7 and later"
+	case layoutDump:
+		return "procbeat evtx dump"
+	}
+	return "flat: NXLog, OTRF"
+}
+
+// noEventID is the error of a record of no layout: one without an event
+// id, or an error line of evtx dump (an object of one "error" string),
+// which says what damage the dump met.
+func (d *Decoder) noEventID(val func(*field) string) (string, error) {
+	if fs := d.sc.fields; len(fs) == 1 && fs[0].depth == 0 && fs[0].kind == kString && string(d.key(&fs[0])) == "error" {
+		return "", fmt.Errorf("an error line of procbeat evtx dump: %s", val(&fs[0]))
+	}
+	return "", errNoEventID
 }
 
 func hasSuffix(b []byte, s string) bool { return len(b) >= len(s) && string(b[len(b)-len(s):]) == s }

@@ -212,8 +212,12 @@ func BenchmarkDecodeBeat8(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	first := line[:bytes.IndexByte(line, '\n')+1]
-	data := bytes.Repeat(first, 1000)
+	benchDecode(b, line[:bytes.IndexByte(line, '\n')+1])
+}
+
+// benchDecode decodes 1000 copies of line.
+func benchDecode(b *testing.B, line []byte) {
+	data := bytes.Repeat(line, 1000)
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -226,6 +230,17 @@ func BenchmarkDecodeBeat8(b *testing.B) {
 			b.Fatal(n, d.Errors())
 		}
 	}
+}
+
+// BenchmarkDecodeDump decodes a Sysmon 1 record in the form of procbeat's
+// evtx dump --format json.
+func BenchmarkDecodeDump(b *testing.B) {
+	lines, err := os.ReadFile("testdata/sample.dump.ndjson")
+	if err != nil {
+		b.Fatal(err)
+	}
+	i := bytes.Index(lines, []byte(`{"Provider":"Microsoft-Windows-Sysmon","EventID":1,`))
+	benchDecode(b, lines[i:i+bytes.IndexByte(lines[i:], '\n')+1])
 }
 
 func TestConcatenatedPrettyObjects(t *testing.T) {
@@ -247,7 +262,7 @@ func TestArrayWithNonObjects(t *testing.T) {
 // FuzzDecoder checks that no input panics or loops, and that every
 // framed value ends up either as a record or as an error.
 func FuzzDecoder(f *testing.F) {
-	for _, name := range []string{"testdata/beat8.ndjson", "testdata/mixed.json", "testdata/broken.ndjson"} {
+	for _, name := range []string{"testdata/beat8.ndjson", "testdata/mixed.json", "testdata/broken.ndjson", "testdata/sample.dump.ndjson"} {
 		b, err := os.ReadFile(name)
 		if err != nil {
 			f.Fatal(err)

@@ -26,6 +26,9 @@ type field struct {
 	vs, ve int32 // value in vals
 	kind   kind
 	depth  uint8 // 0 for top-level keys
+	// pair marks a Name/Value pair of a top-level Data array
+	// (dataPairs): its key is the Name.
+	pair bool
 }
 
 type scanner struct {
@@ -35,6 +38,9 @@ type scanner struct {
 	keyStore []byte // stable copies of the paths of stored fields
 	vals     []byte
 	fields   []field
+	// pairs says the record had a top-level Data array of Name/Value
+	// pairs (dataPairs), the form of procbeat's evtx dump.
+	pairs bool
 }
 
 const maxDepth = 16
@@ -58,6 +64,7 @@ func (s *scanner) fail(msg string) error {
 func (s *scanner) reset(data []byte) {
 	s.data, s.pos = data, 0
 	s.keys, s.keyStore, s.vals, s.fields = s.keys[:0], s.keyStore[:0], s.vals[:0], s.fields[:0]
+	s.pairs = false
 }
 
 func (s *scanner) ws() {
@@ -131,13 +138,11 @@ func (s *scanner) object(prefix int, depth int) error {
 			}
 			s.keys = s.keys[:prefix]
 			goto sep
-		case c == '"':
-			f.vs = int32(len(s.vals))
-			if s.vals, err = s.str(s.vals); err != nil {
-				return err
-			}
-			f.kind = kString
 		case c == '[':
+			if depth == 0 && string(s.keys) == "Data" && s.dataPairs() {
+				s.keys = s.keys[:prefix]
+				goto sep
+			}
 			start := s.pos
 			if err := s.skipArray(); err != nil {
 				return err
@@ -145,33 +150,18 @@ func (s *scanner) object(prefix int, depth int) error {
 			f.vs = int32(len(s.vals))
 			s.vals = append(s.vals, s.data[start:s.pos]...)
 			f.kind = kArray
-		default:
-			start := s.pos
-			for s.pos < len(s.data) {
-				c := s.data[s.pos]
-				if c == ',' || c == '}' || c == ']' || c == ' ' || c == '\t' || c == '\r' || c == '\n' {
-					break
-				}
-				s.pos++
-			}
-			lit := s.data[start:s.pos]
-			switch {
-			case string(lit) == "null":
-				f.kind = kNull
-			case string(lit) == "true" || string(lit) == "false":
-				f.kind = kBool
-			case isNumber(lit):
-				f.kind = kNumber
-			default:
-				s.pos = start
-				return s.fail("invalid value")
-			}
+			f.ve = int32(len(s.vals))
+		case c == '"':
 			f.vs = int32(len(s.vals))
-			if f.kind != kNull {
-				s.vals = append(s.vals, lit...)
+			if s.vals, err = s.str(s.vals); err != nil {
+				return err
+			}
+			f.kind, f.ve = kString, int32(len(s.vals))
+		default:
+			if err := s.literal(&f); err != nil {
+				return err
 			}
 		}
-		f.ve = int32(len(s.vals))
 		s.addField(f)
 		s.keys = s.keys[:prefix]
 	sep:
@@ -187,6 +177,159 @@ func (s *scanner) object(prefix int, depth int) error {
 			return nil
 		default:
 			return s.fail("expected ',' or '}'")
+		}
+	}
+}
+
+// literal reads the number, boolean or null at s.pos into vals as f's
+// value.
+func (s *scanner) literal(f *field) error {
+	f.vs = int32(len(s.vals))
+	start := s.pos
+	for s.pos < len(s.data) {
+		c := s.data[s.pos]
+		if c == ',' || c == '}' || c == ']' || c == ' ' || c == '\t' || c == '\r' || c == '\n' {
+			break
+		}
+		s.pos++
+	}
+	lit := s.data[start:s.pos]
+	switch {
+	case string(lit) == "null":
+		f.kind = kNull
+	case string(lit) == "true" || string(lit) == "false":
+		f.kind = kBool
+	case isNumber(lit):
+		f.kind = kNumber
+	default:
+		s.pos = start
+		return s.fail("invalid value")
+	}
+	if f.kind != kNull {
+		s.vals = append(s.vals, lit...)
+	}
+	f.ve = int32(len(s.vals))
+	return nil
+}
+
+// dataPairs reads the top-level "Data" array at s.pos when it is what
+// procbeat's evtx dump writes there, an array of {"Name": string, "Value":
+// scalar} objects: each pair becomes a field named by its Name (pair set,
+// depth 1), in order, and s.pairs is set. For an array of any other shape
+// (another key, a key twice or missing, a nested value, a syntax error)
+// it stores nothing, leaves s.pos where it was and returns false: the
+// array is then read as an opaque value, as any other array is. Reading
+// the pairs in the one pass over the record keeps the dump's event data
+// from being parsed twice.
+func (s *scanner) dataPairs() bool {
+	start, nf, nks, nv := s.pos, len(s.fields), len(s.keyStore), len(s.vals)
+	if s.pairList() {
+		s.pairs = true
+		return true
+	}
+	s.pos, s.fields, s.keyStore, s.vals = start, s.fields[:nf], s.keyStore[:nks], s.vals[:nv]
+	s.keys = append(s.keys[:0], "Data"...)
+	return false
+}
+
+func (s *scanner) pairList() bool {
+	s.pos++ // '['
+	s.ws()
+	if s.pos < len(s.data) && s.data[s.pos] == ']' {
+		s.pos++
+		return true
+	}
+	for {
+		s.ws()
+		if !s.pair() {
+			return false
+		}
+		if more, ok := s.sep(']'); !more {
+			return ok
+		}
+	}
+}
+
+// sep reads the white space and the separator after a value in an array
+// or object that end closes: more is true after a comma, false after
+// end; ok is false for anything else.
+func (s *scanner) sep(end byte) (more, ok bool) {
+	s.ws()
+	if s.pos < len(s.data) {
+		switch s.data[s.pos] {
+		case ',':
+			s.pos++
+			return true, true
+		case end:
+			s.pos++
+			return false, true
+		}
+	}
+	return false, false
+}
+
+// pair reads one {"Name":..., "Value":...} object of a Data array, its
+// keys in either order and spelt without escapes (as the dump writes
+// them). The name goes to s.keys, whose "Data" the field's key skips.
+func (s *scanner) pair() bool {
+	if s.pos >= len(s.data) || s.data[s.pos] != '{' {
+		return false
+	}
+	s.pos++
+	f := field{depth: 1, pair: true}
+	var haveName, haveValue bool
+	for {
+		s.ws()
+		rest := s.data[s.pos:]
+		isName := hasPrefix(rest, `"Name"`)
+		switch {
+		case isName && !haveName:
+			s.pos += len(`"Name"`)
+		case hasPrefix(rest, `"Value"`) && !haveValue:
+			s.pos += len(`"Value"`)
+		default:
+			return false
+		}
+		s.ws()
+		if s.pos >= len(s.data) || s.data[s.pos] != ':' {
+			return false
+		}
+		s.pos++
+		s.ws()
+		if s.pos >= len(s.data) {
+			return false
+		}
+		var err error
+		switch c := s.data[s.pos]; {
+		case isName:
+			if c != '"' {
+				return false
+			}
+			s.keys = s.keys[:len("Data")]
+			if s.keys, err = s.str(s.keys); err != nil {
+				return false
+			}
+			f.ks, f.ke, haveName = int32(len("Data")), int32(len(s.keys)), true
+		case c == '{' || c == '[':
+			return false
+		case c == '"':
+			f.vs = int32(len(s.vals))
+			if s.vals, err = s.str(s.vals); err != nil {
+				return false
+			}
+			f.kind, f.ve, haveValue = kString, int32(len(s.vals)), true
+		default:
+			if s.literal(&f) != nil {
+				return false
+			}
+			haveValue = true
+		}
+		if more, ok := s.sep('}'); !more {
+			if !ok || !haveName || !haveValue {
+				return false
+			}
+			s.addField(f)
+			return true
 		}
 	}
 }

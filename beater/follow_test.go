@@ -362,7 +362,17 @@ func (w *warnings) about(sub string) (n int) {
 // not reported again (it was), and nothing is sent. Damage written to it
 // afterwards is reported.
 func TestRestartDoesNotRepeatWarnings(t *testing.T) {
-	dir, data := t.TempDir(), t.TempDir()
+	t.Run("absolute", func(t *testing.T) { restartDoesNotRepeatWarnings(t, t.TempDir()) })
+	// The registry names files by absolute path; an input's relative
+	// pattern must find them as well.
+	t.Run("relative", func(t *testing.T) {
+		t.Chdir(t.TempDir())
+		restartDoesNotRepeatWarnings(t, "watched")
+	})
+}
+
+func restartDoesNotRepeatWarnings(t *testing.T, dir string) {
+	data := t.TempDir()
 	log := &warnings{}
 	x := watchDirsLog(t, data, dir, newIDOutput(-1), log)
 	// A broken record after the last good one: the checkpoint stays

@@ -101,8 +101,8 @@ func (b *Beater) newWatch(inputs []config.Input) *watch {
 		waiting: map[string]bool{}, problems: b.scanProblems()}
 	// The files the last run read to their end, every document of them
 	// acknowledged: found as they were then, they are not read again (a
-	// read would send nothing, only report their damage again). Inputs
-	// name them by absolute path for this to apply.
+	// read would send nothing, only report their damage again). Keyed by
+	// absolute path, as the registry names them.
 	if b.runner.reg != nil {
 		for src, v := range b.runner.reg.Reads() {
 			path, ok := source.PathOf(src)
@@ -220,7 +220,9 @@ func (b *Beater) scan(ctx context.Context, patterns []string, format source.Form
 		if !ok || waiting[source.ID(p)] {
 			continue
 		}
-		if prev, ok := seen[p]; ok && prev.same(now) {
+		// By absolute path, as the registry keeps the files the last run
+		// read (newWatch): an input's relative pattern finds them too.
+		if prev, ok := seen[source.AbsPath(p)]; ok && prev.same(now) {
 			continue
 		}
 		changed = append(changed, p)
@@ -228,7 +230,7 @@ func (b *Beater) scan(ctx context.Context, patterns []string, format source.Form
 	// ended records how reading p ended; stop says ctx ended.
 	ended := func(p string, err error) (stop bool) {
 		if err == nil {
-			seen[p] = states[p]
+			seen[source.AbsPath(p)] = states[p]
 			if ctx.Err() == nil && b.runner.reg != nil && source.ArchiveKind(p) == "" {
 				// Read to its end (not stopped on the way). Not an
 				// archive: its members' events are not the archive's,

@@ -226,7 +226,7 @@ func (f failedSource) Open(context.Context, Position) (Reader, error) {
 }
 
 // ArchiveMemberPrefix is how the IDs of archivePath's members begin.
-func ArchiveMemberPrefix(archivePath string) string { return "archive:" + absPath(archivePath) + ":" }
+func ArchiveMemberPrefix(archivePath string) string { return "archive:" + AbsPath(archivePath) + ":" }
 
 // WalkArchive streams the archive at path (IsArchive) and calls fn with a
 // Source for every input member (by IsInputName; the member of a .gz file

@@ -110,9 +110,11 @@ func KindOf(m fs.FileMode) string {
 // ID is the registry key of a file: "file:" and its cleaned absolute path,
 // so a log copied again to the same place (grown) resumes where the previous
 // copy stopped.
-func ID(path string) string { return "file:" + absPath(path) }
+func ID(path string) string { return "file:" + AbsPath(path) }
 
-func absPath(path string) string {
+// AbsPath is path cleaned and made absolute, as ID keys it (path cleaned
+// when the working directory cannot be told).
+func AbsPath(path string) string {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return filepath.Clean(path)

@@ -344,8 +344,18 @@ func (w *warnings) Warnf(f string, a ...any) {
 	w.mu.Unlock()
 }
 
-// about are the warnings that hold sub, taken out of w.
-func (w *warnings) about(sub string) (n int) {
+// about is how many warnings hold sub; every warning is then taken out
+// of w.
+func (w *warnings) about(sub string) int {
+	n := w.count(sub)
+	w.mu.Lock()
+	w.lines = nil
+	w.mu.Unlock()
+	return n
+}
+
+// count is how many warnings hold sub, all kept.
+func (w *warnings) count(sub string) (n int) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, l := range w.lines {
@@ -353,7 +363,6 @@ func (w *warnings) about(sub string) (n int) {
 			n++
 		}
 	}
-	w.lines = nil
 	return n
 }
 

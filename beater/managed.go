@@ -173,7 +173,7 @@ func sameInput(a, b config.Input) bool {
 // runInput scans in's files now and every procbeat.scan_frequency, as Run
 // does for every input.
 func (m *Managed) runInput(ctx context.Context, mi *managedInput, format source.Format) {
-	seen := map[string]fileState{}
+	seen := m.b.lastReads()
 	waiting := map[string]bool{} // renames waiting to move (Beater.scan)
 	problems := m.b.scanProblems()
 	var walkErrs []error

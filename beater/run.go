@@ -97,26 +97,32 @@ type watch struct {
 }
 
 func (b *Beater) newWatch(inputs []config.Input) *watch {
-	w := &watch{inputs: inputs, scopes: make([]*inputScope, len(inputs)), seen: map[string]fileState{},
+	w := &watch{inputs: inputs, scopes: make([]*inputScope, len(inputs)), seen: b.lastReads(),
 		waiting: map[string]bool{}, problems: b.scanProblems()}
-	// The files the last run read to their end, every document of them
-	// acknowledged: found as they were then, they are not read again (a
-	// read would send nothing, only report their damage again). Keyed by
-	// absolute path, as the registry names them.
-	if b.runner.reg != nil {
-		for src, v := range b.runner.reg.Reads() {
-			path, ok := source.PathOf(src)
-			if st, valid := parseFileState(v); ok && valid {
-				w.seen[path] = st
-			}
-		}
-	}
 	for i, in := range inputs {
 		if in.Namespace != "" {
 			w.scopes[i] = &inputScope{ns: in.Namespace}
 		}
 	}
 	return w
+}
+
+// lastReads are the files the last run read to their end, every document
+// of them acknowledged, as scan's seen: found as they were then, they are
+// not read again (a read would send nothing, only report their damage
+// again). Keyed by absolute path, as the registry names them.
+func (b *Beater) lastReads() map[string]fileState {
+	seen := map[string]fileState{}
+	if b.runner.reg == nil {
+		return seen
+	}
+	for src, v := range b.runner.reg.Reads() {
+		path, ok := source.PathOf(src)
+		if st, valid := parseFileState(v); ok && valid {
+			seen[path] = st
+		}
+	}
+	return seen
 }
 
 // round scans every input once, then forgets the files gone.

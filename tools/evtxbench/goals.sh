@@ -82,6 +82,11 @@ configs=(
 	# replay keeps its registry and logs in its working directory); the
 	# pair fails if either does.
 	"replay-1x2|GOMAXPROCS=1|sh -c (cd $work/pair1 && exec $pb replay $file) & p=\$!; (cd $work/pair2 && exec $pb replay $file) && wait \$p"
+	# The scaling with no garbage collector at all: not a setting to ship
+	# (the heap grows without bound), the most two cores could give by
+	# removing the collector's cost (README section 3, eighth pass).
+	"nogc-replay-1|GOMAXPROCS=1 GOGC=off|$pb replay $file"
+	"nogc-replay-N|GOGC=off|$pb replay $file"
 )
 if [ -n "${BEFORE:-}" ]; then
 	configs+=(
@@ -145,6 +150,7 @@ printf '| %-52s | %8s | %-8s |\n' "replay after the reader, µs CPU/doc, whole p
 printf '| %-52s | %8s | %-8s |\n' "replay throughput all cores / one core (wall)" "$(div "$(wall replay-1)" "$(wall replay-N)")" ">= 1.7"
 printf '| %-52s | %8s | %-8s |\n' "evtx_dump throughput -t N / -t 1 (wall; the machine)" "$(div "$(wall rs-t1)" "$(wall rs-tN)")" "(note)"
 printf '| %-52s | %8s | %-8s |\n' "two 1-core replays at once / one (wall; the machine)" "$(awk -v one="$(wall replay-1)" -v two="$(wall replay-1x2)" 'BEGIN {printf "%.2f", 2 * one / two}')" "(note)"
+printf '| %-52s | %8s | %-8s |\n' "replay all / one core with GOGC=off (a bound, wall)" "$(div "$(wall nogc-replay-1)" "$(wall nogc-replay-N)")" "(note)"
 printf '| %-52s | %8s | %-8s |\n' "replay peak RSS, MiB (highest of all runs)" "$(awk -v k="$(rss replay-N)" 'BEGIN {printf "%.1f", k / 1024}')" "< 64"
 
 if [ -n "${BEFORE:-}" ]; then
@@ -173,4 +179,5 @@ echo "The goal of at most 3 µs and 2 allocations per document for mapping, enco
 echo "BenchmarkDocumentPath's (./beater; README section 3): the whole process adds start-up, the garbage"
 echo "collector, the heap's page faults and the merger to it. evtx_dump's own scaling is there to say what two"
 echo "threads of one process get on this machine, two replay processes at once what independent work gets"
-echo "(README section 3, fifth and sixth passes)."
+echo "(README section 3, fifth and sixth passes); the GOGC=off row the most that removing the collector's"
+echo "cost could give (eighth pass). Peak RSS is replay-N's, with the collector on."

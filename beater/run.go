@@ -195,8 +195,13 @@ func (b *Beater) scan(ctx context.Context, patterns []string, format source.Form
 	// Security are read together, in event-time order, as a replay does.
 	var changed []string
 	states := map[string]fileState{}
+	// abs is each path as the registry names its file (source.AbsPath):
+	// made once, for a relative one asks the system for the working
+	// directory.
+	abs := make(map[string]string, len(paths))
 	found := make([]foundFile, 0, len(paths))
 	for _, p := range paths {
+		abs[p] = source.AbsPath(p)
 		st, err := os.Stat(p)
 		if err != nil {
 			b.log.Warnf("%v", err)
@@ -214,7 +219,7 @@ func (b *Beater) scan(ctx context.Context, patterns []string, format source.Form
 				problems.skipf(fmt.Errorf("%w: followed by its path only, a rename of it reads it again", err))
 			}
 			now.ident = id.String()
-			found = append(found, foundFile{id: source.ID(p), ident: now.ident})
+			found = append(found, foundFile{id: source.ID(abs[p]), ident: now.ident})
 		}
 		states[p] = now
 	}
@@ -223,12 +228,12 @@ func (b *Beater) scan(ctx context.Context, patterns []string, format source.Form
 	}
 	for _, p := range paths {
 		now, ok := states[p]
-		if !ok || waiting[source.ID(p)] {
+		if !ok || waiting[source.ID(abs[p])] {
 			continue
 		}
 		// By absolute path, as the registry keeps the files the last run
 		// read (newWatch): an input's relative pattern finds them too.
-		if prev, ok := seen[source.AbsPath(p)]; ok && prev.same(now) {
+		if prev, ok := seen[abs[p]]; ok && prev.same(now) {
 			continue
 		}
 		changed = append(changed, p)
@@ -236,12 +241,12 @@ func (b *Beater) scan(ctx context.Context, patterns []string, format source.Form
 	// ended records how reading p ended; stop says ctx ended.
 	ended := func(p string, err error) (stop bool) {
 		if err == nil {
-			seen[source.AbsPath(p)] = states[p]
+			seen[abs[p]] = states[p]
 			if ctx.Err() == nil && b.runner.reg != nil && source.ArchiveKind(p) == "" {
 				// Read to its end (not stopped on the way). Not an
 				// archive: its members' events are not the archive's,
 				// and would not hold its read state back.
-				b.runner.reg.SetRead(source.ID(p), states[p].String())
+				b.runner.reg.SetRead(source.ID(abs[p]), states[p].String())
 			}
 			return false
 		}

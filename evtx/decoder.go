@@ -396,15 +396,7 @@ func allZero(b []byte) bool {
 }
 
 // nonZero counts the bytes of b that are not zero, for an error message.
-func nonZero(b []byte) int {
-	n := 0
-	for _, c := range b {
-		if c != 0 {
-			n++
-		}
-	}
-	return n
-}
+func nonZero(b []byte) int { return len(b) - bytes.Count(b, []byte{0}) }
 
 func (d *decoder) safeRecord(pos, size int, rec *winevent.Record) (keep bool, err error) {
 	defer func() {

@@ -205,7 +205,7 @@ func (r *Registry) Pending(sources ...string) int {
 	n := 0
 	for _, s := range sources {
 		if w := r.sources[s]; w != nil {
-			n += len(w.q) - w.start
+			n += w.pending()
 		}
 	}
 	return n
@@ -222,7 +222,7 @@ func (r *Registry) Forget(match func(source string) bool) int {
 	defer r.mu.Unlock()
 	n := 0
 	for s, w := range r.sources {
-		if len(w.q)-w.start == 0 && match(s) {
+		if w.pending() == 0 && match(s) {
 			delete(r.sources, s)
 			n++
 		}

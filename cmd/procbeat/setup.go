@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -159,13 +158,7 @@ func newTestOutputCmd(g *globals) *cobra.Command {
 func checkForeignTemplates(ctx context.Context, cmd *cobra.Command, client esclient.Transport, bundle template.Bundle, priority int, prioritySetBy string) error {
 	var patterns, ours []string
 	for _, t := range bundle.IndexTemplates {
-		var body struct {
-			IndexPatterns []string `json:"index_patterns"`
-		}
-		if err := json.Unmarshal(t.Body, &body); err != nil {
-			return fmt.Errorf("index template %s: %w", t.Name, err)
-		}
-		patterns = append(patterns, body.IndexPatterns...)
+		patterns = append(patterns, t.Patterns...)
 		ours = append(ours, t.Name)
 	}
 	foreign, err := esclient.ForeignIndexTemplates(ctx, client, patterns, ours)

@@ -28,7 +28,8 @@ func (l templateList) Perform(req *http.Request) (*http.Response, error) {
 // says when another template outranks procbeat's.
 func TestSetupChecksForeignTemplates(t *testing.T) {
 	bundle := template.Bundle{IndexTemplates: []template.Named{
-		{Name: "procbeat-logs-endpoint.events.process", Body: []byte(`{"index_patterns":["logs-endpoint.events.process-*"],"priority":210}`)},
+		{Name: "procbeat-logs-endpoint.events.process", Body: []byte(`{"index_patterns":["logs-endpoint.events.process-*"],"priority":210}`),
+			Patterns: []string{"logs-endpoint.events.process-*"}},
 	}}
 	defend := templateList(`{"index_templates":[{"name":"logs-endpoint.events.process","index_template":{"index_patterns":["logs-endpoint.events.process-*"],"priority":200,"_meta":{"managed_by":"fleet"}}}]}`)
 	check := func(client templateList, setBy string) (string, error) {

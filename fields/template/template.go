@@ -46,6 +46,9 @@ type Options struct {
 type Named struct {
 	Name string
 	Body json.RawMessage
+	// Patterns are an index template's index_patterns (nil for a
+	// component template), for setup's check of the cluster's others.
+	Patterns []string
 }
 
 // Bundle is everything `setup` installs.
@@ -100,8 +103,9 @@ func Build(cat *fields.Catalog, opts Options) (Bundle, error) {
 		}
 		settings := map[string]any{"template": map[string]any{"settings": map[string]any{"index": idx}}, "_meta": meta}
 		mapBody := map[string]any{"template": map[string]any{"mappings": mappings}, "_meta": meta}
+		patterns := []string{ds.DataStreamPattern()}
 		index := map[string]any{
-			"index_patterns":                     []string{ds.DataStreamPattern()},
+			"index_patterns":                     patterns,
 			"data_stream":                        map[string]any{},
 			"priority":                           opts.Priority,
 			"composed_of":                        []string{MappingsTemplateName(ds.Name), SettingsTemplateName(ds.Name), CustomTemplateName(ds.Name)},
@@ -112,19 +116,20 @@ func Build(cat *fields.Catalog, opts Options) (Bundle, error) {
 			index["template"] = map[string]any{"lifecycle": map[string]any{"data_retention": opts.Retention}}
 		}
 		for _, t := range []struct {
-			name string
-			body any
-			dst  *[]Named
+			name     string
+			body     any
+			patterns []string
+			dst      *[]Named
 		}{
-			{MappingsTemplateName(ds.Name), mapBody, &b.ComponentTemplates},
-			{SettingsTemplateName(ds.Name), settings, &b.ComponentTemplates},
-			{IndexTemplateName(ds.Name), index, &b.IndexTemplates},
+			{MappingsTemplateName(ds.Name), mapBody, nil, &b.ComponentTemplates},
+			{SettingsTemplateName(ds.Name), settings, nil, &b.ComponentTemplates},
+			{IndexTemplateName(ds.Name), index, patterns, &b.IndexTemplates},
 		} {
 			raw, err := json.Marshal(t.body)
 			if err != nil {
 				return Bundle{}, fmt.Errorf("template %s: %w", t.name, err)
 			}
-			*t.dst = append(*t.dst, Named{Name: t.name, Body: raw})
+			*t.dst = append(*t.dst, Named{Name: t.name, Body: raw, Patterns: t.patterns})
 		}
 	}
 	return b, nil

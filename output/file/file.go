@@ -147,27 +147,18 @@ func (o *Output) Lost() []string {
 // checkRotation notes the set's files written since New and warns about
 // any of them rotation deleted. One directory listing per chunk written.
 func (o *Output) checkRotation() {
-	entries, err := os.ReadDir(o.cfg.Path)
+	present, err := o.listFiles()
 	if err != nil {
 		o.log.Warnf("output.file: listing %s to check rotation: %v", o.cfg.Path, err)
 		return
 	}
-	present := make(map[string]bool, len(entries))
-	for _, e := range entries {
-		name := e.Name()
-		if !strings.HasPrefix(name, o.cfg.Filename) || !strings.HasSuffix(name, ".ndjson") {
-			continue
-		}
-		path := filepath.Join(o.cfg.Path, name)
-		present[path] = true
-		if !o.written[path] {
-			if info, err := e.Info(); err == nil && !info.ModTime().Before(o.started.Truncate(time.Second)) {
-				o.written[path] = true
-			}
+	for path, info := range present {
+		if !o.written[path] && !info.ModTime().Before(o.started.Truncate(time.Second)) {
+			o.written[path] = true
 		}
 	}
 	for path := range o.written {
-		if !present[path] {
+		if _, ok := present[path]; !ok {
 			delete(o.written, path)
 			o.lost = append(o.lost, path)
 			o.log.Warnf("output.file: rotation deleted %s, written by this run: its documents are lost (raise output.file.number_of_files, now %d, or rotate_every_kb)",
@@ -324,11 +315,19 @@ func (o *Output) checkAppended(n int) {
 	o.appended = nil
 }
 
-// files are the set's files, by path.
+// files are the set's files, by path; none when the directory cannot be
+// listed (then open and checkAppended leave the file unknown, and
+// checkRotation says why).
 func (o *Output) files() map[string]os.FileInfo {
+	files, _ := o.listFiles()
+	return files
+}
+
+// listFiles lists the set's files, by path.
+func (o *Output) listFiles() (map[string]os.FileInfo, error) {
 	entries, err := os.ReadDir(o.cfg.Path)
 	if err != nil {
-		return nil
+		return nil, err
 	}
 	files := map[string]os.FileInfo{}
 	for _, e := range entries {
@@ -340,7 +339,7 @@ func (o *Output) files() map[string]os.FileInfo {
 			files[filepath.Join(o.cfg.Path, name)] = fi
 		}
 	}
-	return files
+	return files, nil
 }
 
 // filesWritten names the files the last batch went to, for the debug log.
